@@ -1,0 +1,101 @@
+# 青鹤 Qinghe — every target installs what it needs first. `make help` lists them.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+MANAGE := $(PYTHON) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENDOR := static/vendor
+
+.DEFAULT_GOAL := help
+.PHONY: help install assets migrate reference demo run worker test test-fast e2e browser lint format typecheck bench clean check-deploy messages
+
+help: ## list every target
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR)/.copied: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/echarts $(VENDOR)/htmx
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	@touch $@
+
+install: $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies
+
+assets: $(VENDOR)/.copied ## install front-end packages with npm and copy them to static/vendor
+
+migrate: install ## apply database migrations (SQLite at var/qinghe.sqlite3 unless DATABASE_URL)
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+
+reference: migrate ## load reference data (idempotent)
+	$(MANAGE) load_reference
+
+demo: reference ## load the demo data set and print the demo accounts (idempotent)
+	$(MANAGE) seed_demo
+
+run: demo ## install, migrate, load data, start the worker and serve http://127.0.0.1:8000
+	@echo "Serving http://$(HOST):$(PORT)/ (worker running beside it; Ctrl-C stops both)"
+	@$(MANAGE) qinghe_worker & WORKER=$$!; \
+	trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	$(MANAGE) runserver $(HOST):$(PORT) --noreload
+
+worker: migrate ## run the background worker alone
+	$(MANAGE) qinghe_worker
+
+browser: ## install Debian's Chromium for browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: install browser ## run the whole test suite (unit, integration, browser)
+	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile
+
+test-fast: install ## run the suite without browser tests
+	$(BIN)/pytest -p no:cacheprovider -n 2 -m "not e2e"
+
+e2e: install browser ## run only the browser tests in Chromium
+	$(BIN)/pytest -p no:cacheprovider -m e2e
+
+lint: install ## ruff lint and format check, and the missing-migration check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
+
+format: install ## format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install ## mypy with django-stubs
+	$(BIN)/mypy qinghe config
+
+check-deploy: install ## Django's deployment checklist under production settings
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+	FIELD_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64) BLIND_INDEX_KEY=$$(head -c 32 /dev/urandom | base64) \
+	DATABASE_URL=sqlite:///var/deploy-check.sqlite3 ALLOWED_HOSTS=qinghe.example.gov.cn \
+	$(PYTHON) manage.py check --deploy --fail-level WARNING
+
+messages: install ## compile translations
+	cd qinghe && ../$(MANAGE) compilemessages
+
+bench: install ## run the benchmarks under bench/ and print the measured figures
+	$(PYTHON) bench/run.py
+
+clean: ## remove the virtualenv, node_modules, copied assets and local data
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,44 @@
+"""Production: PostgreSQL, HTTPS behind a reverse proxy, 2FA for staff, real keys required.
+
+Required environment: SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY,
+BLIND_INDEX_KEY. See docs/OPERATIONS.md.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env, env_bool
+
+DEBUG = False
+
+for _name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "DATABASE_URL"):
+    if not env(_name):
+        raise ImproperlyConfigured(f"environment variable {_name} is required in production")
+
+QINGHE_REQUIRE_STAFF_2FA = env_bool("QINGHE_REQUIRE_STAFF_2FA", True)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_NAME = "__Host-qinghe-session"
+CSRF_COOKIE_NAME = "__Host-qinghe-csrf"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+TEMPLATES[0]["OPTIONS"]["loaders"] = [  # noqa: F405
+    (
+        "django.template.loaders.cached.Loader",
+        [
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ],
+    )
+]
+TEMPLATES[0]["APP_DIRS"] = False  # noqa: F405

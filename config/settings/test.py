@@ -1,0 +1,29 @@
+"""Fast, deterministic settings for the test suite."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env("TEST_SQLITE_PATH", ":memory:"),
+        "TEST": {"NAME": env("TEST_SQLITE_PATH", None)},
+    }
+
+# Argon2 is the real hasher (base and production); a fast one keeps fixtures quick here.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True

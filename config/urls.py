@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from config.api import api
+
+admin.site.site_header = "青鹤 Qinghe 后台管理"
+admin.site.site_title = "青鹤后台"
+admin.site.index_title = "后台管理"
+
+urlpatterns = [
+    path("", include("qinghe.core.urls")),
+    path("accounts/", include("qinghe.accounts.urls")),
+    path("reference/", include("qinghe.reference.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", include("django.conf.urls.i18n")),
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("backoffice/", admin.site.urls),
+]
+
+handler403 = "qinghe.core.views.error_403"
+handler404 = "qinghe.core.views.error_404"
+handler500 = "qinghe.core.views.error_500"
+

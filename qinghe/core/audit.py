@@ -1,0 +1,63 @@
+"""Writing the audit trail. Callers pass what happened; this fills in who, from where, when."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .masking import scrub_text
+from .models import AuditLog
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    summary: str = "",
+    reason: str = "",
+    count: int = 1,
+    data: dict[str, Any] | None = None,
+) -> AuditLog:
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", "") if actor is not None else "",
+        actor_role=getattr(actor, "role", "") if actor is not None else "",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        summary=scrub_text(summary)[:500],
+        reason=scrub_text(reason)[:300],
+        count=count,
+        ip_address=client_ip(request),
+        data=data or {},
+    )
+
+
+def audit_purge_expired(*, now: Any = None) -> int:
+    """Deletes entries older than AUDIT_RETENTION_DAYS (never fewer than 183 days)."""
+    days = max(int(settings.AUDIT_RETENTION_DAYS), 183)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    table = AuditLog._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE created_at < %s", [cutoff])  # noqa: S608
+        return cursor.rowcount

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+
+from .policies import access_for, policy_for
+from .roles import STAFF_ROLES
+
+logger = logging.getLogger(__name__)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class AccessPolicyMiddleware:
+    """Enforces ``qinghe.core.policies.POLICIES`` on every routed request. Deny by default."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        view_name = match.view_name if match else None
+        access = access_for(view_name, request.method or "GET")
+        user = request.user
+        authenticated = bool(user.is_authenticated)
+        if policy_for(view_name) is None:
+            logger.warning("route without a declared policy refused: %s", view_name)
+            if _is_api(request):
+                return JsonResponse({"detail": "无权访问"}, status=403)
+            raise PermissionDenied("无权访问此页面")
+        if access is None:
+            if _is_api(request):
+                return JsonResponse({"detail": "不允许的操作"}, status=405)
+            return HttpResponse("不允许的请求方法", status=405, content_type="text/plain; charset=utf-8")
+        role = getattr(user, "role", None) if authenticated else None
+        if access.allows(authenticated=authenticated, role=role):
+            return None
+        if not authenticated:
+            if _is_api(request):
+                return JsonResponse({"detail": "请先登录"}, status=401)
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if _is_api(request):
+            return JsonResponse({"detail": "无权访问"}, status=403)
+        raise PermissionDenied("无权访问此页面")
+
+
+class StaffSessionMiddleware:
+    """Staff sessions expire after 30 idle minutes: every request pushes the expiry forward."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.role in STAFF_ROLES:
+            request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
+        return self.get_response(request)
+
+
+TWO_FACTOR_EXEMPT = {
+    "accounts:otp_setup",
+    "accounts:otp_verify",
+    "accounts:logout",
+    "accounts:login",
+    "set_language",
+    "core:healthz",
+    "core:home",
+}
+
+
+class TwoFactorMiddleware:
+    """Under QINGHE_REQUIRE_STAFF_2FA, a staff user must pass a TOTP check before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        if not settings.QINGHE_REQUIRE_STAFF_2FA:
+            return None
+        user = request.user
+        if not user.is_authenticated or user.role not in STAFF_ROLES:
+            return None
+        if user.is_verified():
+            return None
+        match = request.resolver_match
+        if match and match.view_name in TWO_FACTOR_EXEMPT:
+            return None
+        if _is_api(request):
+            return JsonResponse({"detail": "请先完成双因素认证"}, status=403)
+        from django_otp import devices_for_user
+
+        target = "accounts:otp_verify" if any(devices_for_user(user)) else "accounts:otp_setup"
+        return redirect(target)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Pages with personal information must not linger in shared caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

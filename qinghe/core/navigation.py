@@ -1,0 +1,38 @@
+"""The main menu. Each entry names a route; an entry is shown only to roles whose policy in
+``qinghe.core.policies`` lets them reach it, so the menu can never promise a forbidden page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .policies import access_for
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    url_name: str
+    label: Any
+    hint: Any = ""
+
+
+MENU: list[MenuItem] = [
+    MenuItem("core:dashboard", _("工作台")),
+    MenuItem("reference:index", _("参考数据"), _("专业目录、高校、双一流、区划、职业与行业分类")),
+    MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么")),
+    MenuItem("admin:index", _("后台管理"), _("Django 管理后台")),
+]
+
+
+def menu_for(user: Any) -> list[MenuItem]:
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    role = getattr(user, "role", None) if authenticated else None
+    return [
+        item
+        for item in MENU
+        if (access := access_for(item.url_name, "GET")) is not None
+        and not access.public
+        and access.allows(authenticated=authenticated, role=role)
+    ]

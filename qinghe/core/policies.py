@@ -1,0 +1,142 @@
+"""THE one place that declares who reaches each page and API operation.
+
+Every URL pattern of the project is keyed here by its view name (``namespace:name``); a key may
+end in ``:*`` to cover a whole namespace (the Django admin). A value is either an access set
+for every method or a mapping from HTTP method to access set. Anything not declared here is
+refused by ``AccessPolicyMiddleware`` (deny by default), and
+``qinghe/core/tests/test_route_policies.py`` fails on any route without a declared policy.
+
+Object-level scoping (an enterprise sees only its own applicants) is not decided here: the
+``*_get_for_viewer`` selectors do that and answer 404 alike for missing and forbidden objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver
+
+from .roles import ALL_ROLES, REFERENCE_READERS, STAFF_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may reach a route: everyone, any signed-in user, or the listed roles."""
+
+    public: bool = False
+    roles: frozenset[str] = frozenset()
+
+    def allows(self, *, authenticated: bool, role: str | None) -> bool:
+        if self.public:
+            return True
+        return authenticated and role in self.roles
+
+
+PUBLIC = Access(public=True)
+SIGNED_IN = Access(roles=ALL_ROLES)
+
+
+def only(*roles: str | Iterable[str]) -> Access:
+    flat: set[str] = set()
+    for role in roles:
+        if isinstance(role, str):
+            flat.add(role)
+        else:
+            flat.update(role)
+    unknown = flat - ALL_ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return Access(roles=frozenset(flat))
+
+
+Rule = Access | Mapping[str, Access]
+
+STAFF = only(STAFF_ROLES)
+REF = only(REFERENCE_READERS)
+HR = only(Role.HR_STAFF, Role.SYSADMIN)
+AUDIT_READERS = only(Role.AUDITOR, Role.SYSADMIN)
+
+POLICIES: dict[str, Rule] = {
+    # shell
+    "core:home": PUBLIC,
+    "core:dashboard": SIGNED_IN,
+    "core:healthz": PUBLIC,
+    "set_language": PUBLIC,
+    "javascript-catalog": PUBLIC,
+    # accounts
+    "accounts:login": PUBLIC,
+    "accounts:logout": {"POST": SIGNED_IN},
+    "accounts:password_change": SIGNED_IN,
+    "accounts:password_change_done": SIGNED_IN,
+    "accounts:otp_setup": only(STAFF_ROLES),
+    "accounts:otp_verify": only(STAFF_ROLES),
+    "accounts:profile": SIGNED_IN,
+    # audit trail
+    "core:audit_list": AUDIT_READERS,
+    # reference data
+    "reference:index": REF,
+    "reference:list": REF,
+    # Django admin: the back office, for system administrators only
+    "admin:*": only(Role.SYSADMIN),
+    # JSON API
+    "api:openapi-json": SIGNED_IN,
+    "api:openapi-view": SIGNED_IN,
+    "api:me": SIGNED_IN,
+    "api:reference_search": REF,
+}
+
+
+def policy_for(view_name: str | None) -> Rule | None:
+    if not view_name:
+        return None
+    if view_name in POLICIES:
+        return POLICIES[view_name]
+    namespace = view_name.rpartition(":")[0]
+    while namespace:
+        wildcard = POLICIES.get(namespace + ":*")
+        if wildcard is not None:
+            return wildcard
+        namespace = namespace.rpartition(":")[0]
+    return None
+
+
+def access_for(view_name: str | None, method: str) -> Access | None:
+    """The access set for a route and method, or None when nothing is declared (refuse)."""
+    rule = policy_for(view_name)
+    if rule is None:
+        return None
+    if isinstance(rule, Access):
+        return rule
+    if method == "HEAD":
+        method = "GET"
+    return rule.get(method)
+
+
+def _callback_path(pattern: URLPattern) -> str:
+    callback = pattern.callback
+    if hasattr(callback, "view_class"):
+        callback = callback.view_class
+    module = getattr(callback, "__module__", "")
+    name = getattr(callback, "__qualname__", getattr(callback, "__name__", repr(callback)))
+    return f"{module}.{name}"
+
+
+def iter_view_names(
+    patterns: Iterable[URLPattern | URLResolver], namespace: str = ""
+) -> Iterator[tuple[str, str]]:
+    """Yields (view name, route) for every URL pattern, the way ``resolve()`` names them."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from iter_view_names(entry.url_patterns, ns)
+        else:
+            name = entry.name or _callback_path(entry)
+            full = f"{namespace}:{name}" if namespace else name
+            yield full, str(entry.pattern)
+
+
+def undeclared_routes(patterns: Iterable[URLPattern | URLResolver]) -> list[str]:
+    return sorted({name for name, _ in iter_view_names(patterns) if policy_for(name) is None})

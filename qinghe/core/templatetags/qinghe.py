@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.http import urlencode
+
+from qinghe.core import masking
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context: dict[str, Any], **kwargs: Any) -> str:
+    """The current query string with some parameters replaced (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        params[key] = value
+    return urlencode(sorted(params.lists()), doseq=True)
+
+
+register.filter("mask_id", masking.mask_id_number)
+register.filter("mask_phone", masking.mask_phone)
+register.filter("mask_name", masking.mask_name)
+
+
+@register.filter
+def bs(field: Any) -> str:
+    """Renders a bound form field's widget with Bootstrap classes (and is-invalid on errors)."""
+    input_type = getattr(field.field.widget, "input_type", "")
+    if input_type == "checkbox":
+        css = "form-check-input"
+    elif input_type == "select" or field.field.widget.__class__.__name__.endswith("Select"):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})
