@@ -11,6 +11,7 @@ from ninja.security import django_auth
 from qinghe.accounts.api import router as accounts_router
 from qinghe.core.errors import ApplicationError
 from qinghe.reference.api import router as reference_router
+from qinghe.talents.api import router as talents_router
 
 api = NinjaAPI(
     title="青鹤 Qinghe API",
@@ -34,3 +35,4 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 api.add_router("/accounts", accounts_router, tags=["账号"])
 api.add_router("/reference", reference_router, tags=["参考数据"])
+api.add_router("/talents", talents_router, tags=["人才数据库"])

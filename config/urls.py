@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("qinghe.core.urls")),
     path("accounts/", include("qinghe.accounts.urls")),
     path("reference/", include("qinghe.reference.urls")),
+    path("talents/", include("qinghe.talents.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "qinghe.core",
     "qinghe.accounts",
     "qinghe.reference",
+    "qinghe.talents",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,10 @@ AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "190") or 190)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "qinghe@heshan.gov.cn")
+
+# Text messages (registration codes): a dotted path to a class with send(phone, text).
+# The console sender only logs (phone masked); production names the SMS gateway's client.
+SMS_SENDER = env("SMS_SENDER", "qinghe.accounts.sms.ConsoleSmsSender")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinghe.core.crypto import EncryptedTextField
@@ -42,6 +43,12 @@ class Organisation(TimeStampedModel):
         return self.name
 
 
+class QingheUserManager(UserManager["User"]):
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("role", Role.SYSADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """Signs in with a username or a mobile phone. The phone is stored encrypted; its blind
     index ``phone_index`` serves the look-up at sign-in and uniqueness."""
@@ -59,7 +66,7 @@ class User(AbstractUser):
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     phone_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
-    objects = UserManager()
+    objects = QingheUserManager()
 
     class Meta:
         verbose_name = _("用户")
@@ -75,3 +82,26 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class PhoneVerification(models.Model):
+    """A one-time SMS code sent to a phone. Neither the phone nor the code is stored in the
+    clear: the phone as its blind index, the code as a keyed hash bound to that index."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册")
+
+    phone_index = models.CharField(max_length=64, db_index=True, editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    # Set by the service (not auto_now_add) so that rate limits can be tested at a given time.
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
@@ -32,6 +31,13 @@ class AccessPolicyMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
+        response = self._check(request)
+        if response is not None:
+            # Marks refusals by the policy (as opposed to a view's own 403) for the tests.
+            response.policy_refused = True  # type: ignore[attr-defined]
+        return response
+
+    def _check(self, request: HttpRequest) -> HttpResponse | None:
         match = request.resolver_match
         view_name = match.view_name if match else None
         access = access_for(view_name, request.method or "GET")
@@ -39,12 +45,10 @@ class AccessPolicyMiddleware:
         authenticated = bool(user.is_authenticated)
         if policy_for(view_name) is None:
             logger.warning("route without a declared policy refused: %s", view_name)
-            if _is_api(request):
-                return JsonResponse({"detail": "无权访问"}, status=403)
-            raise PermissionDenied("无权访问此页面")
+            return _forbidden(request)
         if access is None:
             if _is_api(request):
-                return JsonResponse({"detail": "不允许的操作"}, status=405)
+                return JsonResponse({"detail": "不允许的请求方法"}, status=405)
             return HttpResponse("不允许的请求方法", status=405, content_type="text/plain; charset=utf-8")
         role = getattr(user, "role", None) if authenticated else None
         if access.allows(authenticated=authenticated, role=role):
@@ -53,9 +57,15 @@ class AccessPolicyMiddleware:
             if _is_api(request):
                 return JsonResponse({"detail": "请先登录"}, status=401)
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        if _is_api(request):
-            return JsonResponse({"detail": "无权访问"}, status=403)
-        raise PermissionDenied("无权访问此页面")
+        return _forbidden(request)
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "无权访问"}, status=403)
+    from .views import error_403
+
+    return error_403(request)
 
 
 class StaffSessionMiddleware:

@@ -56,6 +56,10 @@ STAFF = only(STAFF_ROLES)
 REF = only(REFERENCE_READERS)
 HR = only(Role.HR_STAFF, Role.SYSADMIN)
 AUDIT_READERS = only(Role.AUDITOR, Role.SYSADMIN)
+TALENT_READ = only(
+    Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN
+)
+IMPORTERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.SYSADMIN)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -77,13 +81,31 @@ POLICIES: dict[str, Rule] = {
     # reference data
     "reference:index": REF,
     "reference:list": REF,
+    # talent database (measure 1)
+    "talents:list": TALENT_READ,
+    "talents:detail": TALENT_READ,
+    "talents:export": TALENT_READ,
+    "talents:duplicates": TALENT_READ,
+    "talents:segment_list": TALENT_READ,
+    "talents:segment_detail": TALENT_READ,
+    "talents:segment_create": {"POST": TALENT_READ},
+    "talents:unmask": {"POST": only(Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN)},
+    "talents:resolve": {"POST": HR},
+    "talents:merge": {"POST": HR},
+    "talents:import_list": IMPORTERS,
+    "talents:import_detail": IMPORTERS,
+    "talents:import_progress": IMPORTERS,
+    "talents:import_rejected": IMPORTERS,
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API
+    "api:api-root": SIGNED_IN,
     "api:openapi-json": SIGNED_IN,
     "api:openapi-view": SIGNED_IN,
     "api:me": SIGNED_IN,
     "api:reference_search": REF,
+    "api:talent_list": TALENT_READ,
+    "api:talent_detail": TALENT_READ,
 }
 
 

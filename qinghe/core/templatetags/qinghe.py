@@ -37,3 +37,8 @@ def bs(field: Any) -> str:
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key, key) if hasattr(mapping, "get") else key

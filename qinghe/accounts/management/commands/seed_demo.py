@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from qinghe.accounts.demo import DEMO_PASSWORD, PERSONAS, personas_ensure
+
+
+class Command(BaseCommand):
+    help = "Loads the demo data set (idempotent) and prints one line per demo account."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--scale", type=int, default=0, help="generate N talents for benchmarks")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            personas_ensure()
+        for extension in _extensions():
+            extension(stdout=self.stdout, scale=options["scale"], seed=options["seed"])
+        for persona in PERSONAS:
+            self.stdout.write(
+                f"demo account: role={persona.role} username={persona.username} password={DEMO_PASSWORD}"
+            )
+
+
+def _extensions() -> list[Any]:
+    """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
+    return []

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from config.settings import base as base_settings
+from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.models import User
+from qinghe.accounts.services import user_create
+from qinghe.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_argon2_is_the_password_hasher_outside_tests() -> None:
+    assert base_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=base_settings.PASSWORD_HASHERS):
+        user = user_create(username="argon", password="Heshan-Qinghe-99", role=Role.STUDENT)
+        assert user.password.startswith("argon2$")
+
+
+def test_weak_passwords_are_refused_and_no_account_is_created() -> None:
+    from django.core.exceptions import ValidationError
+
+    for weak in ("12345678901", "password123", "short"):
+        with pytest.raises(ValidationError):
+            user_create(username="weak", password=weak, role=Role.STUDENT)
+    assert not User.objects.filter(username="weak").exists()
+
+
+def test_sign_in_by_username_or_by_phone_in_any_common_form(personas: Any) -> None:
+    for typed in ("xuezi", "13800138001", "+86 138 0013 8001", "１３８００１３８００１"):
+        client = Client()
+        response = client.post("/accounts/login/", {"username": typed, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, typed
+        assert client.get("/workbench/").context["user"].username == "xuezi"
+
+
+def test_five_failures_lock_that_user_and_address_for_fifteen_minutes(personas: Any) -> None:
+    client = Client()
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"username": "renshe", "password": "wrong-guess"})
+    assert response.status_code == 429
+    assert "已锁定 15 分钟" in response.content.decode()
+    # even the right password is refused now, and no session is created
+    response = client.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # the same user from another address is not locked
+    other = Client(REMOTE_ADDR="10.20.30.40")
+    assert other.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD}).status_code == 302
+    assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
+
+
+def test_four_failures_do_not_lock(personas: Any) -> None:
+    client = Client()
+    for _ in range(4):
+        client.post("/accounts/login/", {"username": "xuezi", "password": "wrong-guess"})
+    assert client.post("/accounts/login/", {"username": "xuezi", "password": DEMO_PASSWORD}).status_code == 302
+
+
+def test_staff_sessions_expire_after_thirty_idle_minutes_student_sessions_do_not(personas: Any) -> None:
+    staff = Client()
+    staff.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+    staff.get("/workbench/")
+    assert staff.session.get_expiry_age() == 30 * 60
+    student = Client()
+    student.post("/accounts/login/", {"username": "xuezi", "password": DEMO_PASSWORD})
+    student.get("/workbench/")
+    assert student.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+@override_settings(QINGHE_REQUIRE_STAFF_2FA=True)
+def test_staff_must_bind_and_pass_totp_when_required(personas: Any) -> None:
+    client = Client()
+    client.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+    response = client.get("/workbench/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/setup/"
+    assert client.get("/api/v1/accounts/me").status_code == 403
+    client.get("/accounts/2fa/setup/")
+    device = TOTPDevice.objects.get(user=personas[Role.HR_STAFF])
+    wrong = client.post("/accounts/2fa/setup/", {"token": "000000" if totp(device.bin_key) != 0 else "111111"})
+    assert "验证码不正确" in wrong.content.decode()
+    device.refresh_from_db()
+    assert device.confirmed is False
+    device.throttle_reset()  # django-otp slows retries after a failure; not what this test is about
+    response = client.post("/accounts/2fa/setup/", {"token": f"{totp(device.bin_key):06d}"})
+    assert response.status_code == 302
+    assert client.get("/workbench/").status_code == 200
+    # next sign-in asks for the code, not a new binding
+    again = Client()
+    again.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+    assert again.get("/workbench/")["Location"] == "/accounts/2fa/verify/"
+
+
+@override_settings(QINGHE_REQUIRE_STAFF_2FA=True)
+def test_students_and_enterprises_are_not_asked_for_totp(client_as: Any) -> None:
+    assert client_as(Role.STUDENT).get("/workbench/").status_code == 200
+    assert client_as(Role.ENTERPRISE_HR).get("/workbench/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/no-such-page/", "/api/v1/accounts/me"])
+def test_every_response_carries_csp_and_security_headers(client: Client, path: str) -> None:
+    response = client.get(path)
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Permissions-Policy"].startswith("camera=()")
+
+
+def test_pages_are_chinese_first(client: Client) -> None:
+    home = client.get("/").content.decode()
+    assert '<html lang="zh-hans">' in home
+    assert "登录" in client.get("/accounts/login/").content.decode()
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and "页面不存在" in missing.content.decode()
+
+
+def test_forbidden_page_is_chinese(client_as: Any) -> None:
+    response = client_as(Role.STUDENT).get("/audit/")
+    assert response.status_code == 403 and "无权访问" in response.content.decode()
+
+
+def test_server_error_page_is_chinese(client: Client) -> None:
+    from qinghe.core.views import error_500
+
+    response = error_500(client.get("/").wsgi_request)
+    assert response.status_code == 500 and "服务器出错了" in response.content.decode()
+
+
+def test_no_cdn_anywhere_in_templates() -> None:
+    offenders = []
+    for template in ROOT.glob("**/templates/**/*.html"):
+        if ".venv" in template.parts or "node_modules" in template.parts:
+            continue
+        text = template.read_text(encoding="utf-8")
+        if "http://" in text or "https://" in text or "<script>" in text or 'style="' in text:
+            offenders.append(str(template.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
+        "FIELD_ENCRYPTION_KEY": "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+        "BLIND_INDEX_KEY": "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY=",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "ALLOWED_HOSTS": "qinghe.example.gov.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY is required in production" in result.stderr

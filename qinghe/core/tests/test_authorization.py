@@ -1,0 +1,158 @@
+"""Every role (and an anonymous visitor) against every page and API operation.
+
+The walker requests every URL pattern of the project with each method its policy declares and
+checks that the middleware lets exactly the declared roles through. Tests below it pin the
+expected answer for the foundation's pages by hand, so a mistaken policy is caught too."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from qinghe.core.policies import Access, policy_for
+from qinghe.core.roles import ALL_ROLES, Role
+
+# Sample values for URL parameters, by parameter name. A new route with a parameter that is
+# not listed here fails test_every_route_is_walked, so the walker never skips a route silently.
+SAMPLE_PARAMS: dict[str, str] = {
+    "pk": "999999",
+    "id": "999999",
+    "object_id": "999999",
+    "app_label": "accounts",
+    "dataset": "majors",
+    "url": "nothing",
+    "content_type_id": "1",
+    "uidb64": "MQ",
+    "token": "set-password",
+    "model_name": "user",
+    "talent_id": "999999",
+    "segment_id": "999999",
+    "change_id": "999999",
+    "batch_id": "999999",
+}
+
+PARAM_RE = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>[^>]+)>[^)]*\)")
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
+    routes: list[tuple[str, str]] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            routes += _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            name = entry.name or f"{entry.callback.__module__}.{entry.callback.__qualname__}"
+            routes.append((f"{namespace}:{name}" if namespace else name, prefix + str(entry.pattern)))
+    return routes
+
+
+def _concrete(route: str) -> str | None:
+    """Turns a route pattern into a concrete path with sample parameters, or None."""
+    missing: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name") or match.group("rname")
+        if name not in SAMPLE_PARAMS:
+            missing.append(name)
+            return ""
+        return SAMPLE_PARAMS[name]
+
+    path = PARAM_RE.sub(fill, route)
+    if missing:
+        return None
+    path = path.replace("^", "").replace("$", "").replace("\\", "")
+    return "/" + path
+
+
+ROUTES = _walk(get_resolver().url_patterns)
+
+
+def test_every_route_is_walked() -> None:
+    unwalkable = [name for name, route in ROUTES if _concrete(route) is None]
+    assert unwalkable == []
+
+
+def _methods(rule: Any) -> list[str]:
+    if isinstance(rule, Access):
+        return ["GET"]
+    return sorted(rule.keys())
+
+
+def _refused(response: Any, *, anonymous: bool, api: bool) -> bool:
+    """True when the access policy (not the view itself) turned the request away."""
+    if not getattr(response, "policy_refused", False):
+        return False
+    if anonymous:
+        if api:
+            return response.status_code == 401
+        return response.status_code == 302 and "/accounts/login/" in response["Location"]
+    return response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(ALL_ROLES) + ["anonymous"])
+def test_each_role_reaches_exactly_the_routes_its_policy_declares(role: str, personas: Any) -> None:
+    client = Client(raise_request_exception=True)
+    if role != "anonymous":
+        client.force_login(personas[role])
+    wrong: list[str] = []
+    for name, route in ROUTES:
+        rule = policy_for(name)
+        assert rule is not None, name
+        path = _concrete(route)
+        assert path is not None
+        for method in _methods(rule):
+            access = rule if isinstance(rule, Access) else rule[method]
+            allowed = access.allows(authenticated=role != "anonymous", role=None if role == "anonymous" else role)
+            response = client.generic(method, path)
+            if role != "anonymous":
+                client.force_login(personas[role])  # the walk includes signing out
+            refused = _refused(response, anonymous=role == "anonymous", api=path.startswith("/api/"))
+            if allowed == refused:
+                wrong.append(f"{method} {path} ({name}) -> {response.status_code}, expected {'allowed' if allowed else 'refused'}")
+    assert wrong == []
+
+
+# Hand-written expectations for the foundation's pages: a wrong policy fails here.
+EXPECTED_GET: dict[str, set[str]] = {
+    "/workbench/": set(ALL_ROLES),
+    "/accounts/me/": set(ALL_ROLES),
+    "/audit/": {Role.AUDITOR, Role.SYSADMIN},
+    "/reference/": {
+        Role.HR_STAFF,
+        Role.EDU_STAFF,
+        Role.LIAISON,
+        Role.LEAGUE_STAFF,
+        Role.STATION_STAFF,
+        Role.SYSADMIN,
+    },
+    "/backoffice/": {Role.SYSADMIN},
+    "/api/v1/accounts/me": set(ALL_ROLES),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(EXPECTED_GET))
+def test_foundation_pages_are_open_to_exactly_these_roles(path: str, client_as: Any) -> None:
+    let_in = {role for role in ALL_ROLES if client_as(role).get(path).status_code == 200}
+    assert let_in == EXPECTED_GET[path]
+
+
+@pytest.mark.django_db
+def test_public_pages_answer_everyone(client: Client) -> None:
+    assert client.get("/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 200
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_logout_refuses_get_and_changes_nothing(client_as: Any) -> None:
+    client = client_as(Role.STUDENT)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get("/workbench/").status_code == 200

@@ -1,0 +1,1100 @@
+"""The survey import: the education bureau's .xlsx / .csv files into the talent database.
+
+Flow: ``check_file`` (extension, size, zip-bomb limits) -> ``survey_batch_start`` (find the
+unfinished batch of the same file and source, or create one) -> ``survey_import_run`` (read
+the rows, process them in chunks, write the rejected rows file, audit once).
+
+Each chunk (``DEFAULT_CHUNK_SIZE`` rows) is one transaction: its talents, phones, educations,
+destinations, value changes and ``ImportRow`` outcomes are written together with the batch's
+counters and ``rows_done``. A crash or kill loses at most the chunk in flight, and running the
+same file with the same source again resumes after ``rows_done``. ``rows_done`` counts data
+rows (non-blank rows below the header), so a resume may use another chunk size.
+
+Look-ups are done per chunk in a handful of queries (talents by ID blind index, then by name
+and phone blind index; their phones, educations, destinations and open conflicts) and writes
+are bulk operations. Reference data is matched in memory (``normalize.ReferenceIndex``).
+
+Nothing here logs an ID number or a phone: only batch ids and counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+import xlsxwriter
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from qinghe.accounts.phones import phone_index
+from qinghe.core.audit import audit_record
+from qinghe.core.errors import ApplicationError
+from qinghe.core.masking import scrub_text
+from qinghe.reference.models import Major, Town, University
+from qinghe.reference.text import name_key
+
+from . import normalize
+from .identity import native_evidence
+from .models import (
+    Destination,
+    Education,
+    ImportBatch,
+    ImportRow,
+    PhoneNumber,
+    Source,
+    Talent,
+    ValueChange,
+)
+from .normalize import HeaderMap, ParsedRow, ReferenceIndex, Rejection
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = getattr(settings, "QINGHE_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+MAX_ZIP_MEMBERS = 5000
+DEFAULT_CHUNK_SIZE = 2000
+ALLOWED_EXTENSIONS = (".xlsx", ".csv")
+HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
+
+ProgressCallback = Callable[[ImportBatch], None]
+
+
+class ImportFileError(ApplicationError):
+    """The file cannot be imported at all (type, size, zip bomb, no header). Chinese message."""
+
+
+class ImportConflict(ApplicationError):
+    """Another process moved the batch on while this one worked on a chunk."""
+
+
+# ---------------------------------------------------------------------------- file checks
+
+
+def _human_size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def file_kind(file_name: str) -> str:
+    suffix = Path(file_name or "").suffix.lower()
+    if suffix not in ALLOWED_EXTENSIONS:
+        raise ImportFileError(f"只能导入 .xlsx 或 .csv 文件（收到的是“{suffix or '无扩展名'}”）")
+    return suffix[1:]
+
+
+def check_size(size: int) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise ImportFileError(
+            f"文件过大（{_human_size(size)}），上限为 {_human_size(MAX_UPLOAD_BYTES)}"
+        )
+    if size == 0:
+        raise ImportFileError("文件为空")
+
+
+def check_xlsx_container(data: bytes) -> None:
+    """An .xlsx is a zip: refuse one that would unpack to more than 200 MB, with a
+    compression ratio above 100, or with absurdly many members (zip bombs)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError("文件不是有效的 .xlsx 文件（无法按 Excel 格式打开）") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ImportFileError("文件结构异常（压缩包内文件过多），已拒绝")
+        total = sum(member.file_size for member in members)
+        packed = sum(member.compress_size for member in members)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise ImportFileError(
+                f"文件解压后过大（{_human_size(total)}，上限 {_human_size(MAX_UNCOMPRESSED_BYTES)}），"
+                "疑似压缩炸弹，已拒绝"
+            )
+        for member in members:
+            if (
+                member.compress_size
+                and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO
+            ):
+                raise ImportFileError("文件压缩比异常（超过 100 倍），疑似压缩炸弹，已拒绝")
+        if packed and total / packed > MAX_COMPRESSION_RATIO:
+            raise ImportFileError("文件压缩比异常（超过 100 倍），疑似压缩炸弹，已拒绝")
+        names = {member.filename for member in members}
+        if "[Content_Types].xml" not in names or not any(
+            n.startswith("xl/worksheets/") for n in names
+        ):
+            raise ImportFileError("文件不是有效的 .xlsx 文件（缺少工作表）")
+
+
+def check_file(file_name: str, data: bytes) -> str:
+    """Extension, size and container checks. Returns 'xlsx' or 'csv'."""
+    kind = file_kind(file_name)
+    check_size(len(data))
+    if kind == "xlsx":
+        check_xlsx_container(data)
+    return kind
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass
+class SurveyTable:
+    """The header and the data rows of a survey file. ``rows()`` can be called repeatedly
+    (once to count, once to import); it yields (row number as in the file, cells), skipping
+    blank rows."""
+
+    kind: str
+    header_row: int  # 1-based
+    header: HeaderMap
+    _iter_all: Callable[[], Iterator[list[Any]]]
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        for index, cells in enumerate(self._iter_all()):
+            row_number = index + 1
+            if row_number <= self.header_row or normalize.is_blank_row(cells):
+                continue
+            yield row_number, cells
+
+
+NO_HEADER = (
+    "未找到表头：前 10 行中没有一行包含至少 3 个可识别的列名（如 姓名、身份证号、手机号、毕业院校）"
+)
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("无法识别 CSV 文件的编码（支持 UTF-8 与 GB18030/GBK）")
+
+
+def _csv_table(data: bytes) -> SurveyTable:
+    text = _decode_csv(data)
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+
+    def iter_all() -> Iterator[list[Any]]:
+        return iter(csv.reader(io.StringIO(text, newline=""), dialect))
+
+    head = []
+    for cells in iter_all():
+        head.append(cells)
+        if len(head) >= normalize.HEADER_SEARCH_ROWS:
+            break
+    index = normalize.find_header_row(head)
+    if index is None:
+        raise ImportFileError(NO_HEADER)
+    return SurveyTable("csv", index + 1, normalize.map_headers(head[index]), iter_all)
+
+
+def _xlsx_table(data: bytes) -> SurveyTable:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise ImportFileError("无法读取该 .xlsx 文件，请确认文件未损坏") from exc
+    for position, meta in enumerate(workbook.sheets_metadata):
+        if str(meta.visible).endswith("VeryHidden") or str(meta.typ).split(".")[-1] != "WorkSheet":
+            continue
+        sheet = workbook.get_sheet_by_index(position)
+        head = []
+        for cells in sheet.iter_rows():
+            head.append(cells)
+            if len(head) >= normalize.HEADER_SEARCH_ROWS:
+                break
+        index = normalize.find_header_row(head)
+        if index is None:
+            continue
+        return SurveyTable(
+            "xlsx",
+            index + 1,
+            normalize.map_headers(head[index]),
+            lambda sheet=sheet: sheet.iter_rows(),
+        )
+    raise ImportFileError(NO_HEADER)
+
+
+def open_table(kind: str, data: bytes) -> SurveyTable:
+    return _xlsx_table(data) if kind == "xlsx" else _csv_table(data)
+
+
+# ---------------------------------------------------------------------------- reference
+
+
+def reference_index() -> ReferenceIndex:
+    """Universities, majors and Heshan towns in memory, three queries."""
+    return ReferenceIndex.build(
+        universities=University.objects.order_by("-is_double_first_class", "id").values_list(
+            "id", "name", "name_key", "alias_keys", "is_double_first_class"
+        ),
+        majors=Major.objects.order_by("code").values_list("id", "code", "name", "category_id"),
+        towns=Town.objects.filter(county_code="440784").order_by("code").values_list("id", "name"),
+    )
+
+
+# ---------------------------------------------------------------------------- chunks
+
+
+@dataclass
+class TalentState:
+    """One talent as a chunk sees it: the row, its records, and what the chunk changed."""
+
+    talent: Talent
+    is_new: bool = False
+    phones: dict[str, PhoneNumber] = field(default_factory=dict)
+    educations: list[Education] = field(default_factory=list)
+    destinations: list[Destination] = field(default_factory=list)
+    conflicts: set[tuple[str, str]] = field(default_factory=set)
+    changed_fields: set[str] = field(default_factory=set)
+    touched: bool = False
+
+
+@dataclass
+class Counters:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + self.rejected
+
+
+@dataclass
+class ImportContext:
+    batch_id: int
+    file_sha256: str
+    header: HeaderMap
+    reference: ReferenceIndex
+    today: dt.date
+    now: dt.datetime
+    # batch id -> file digest, for records whose source_ref names a batch ("12:345").
+    batch_files: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def file_key(self) -> str:
+        return self.file_sha256[:16]
+
+    def provenance(self, row_number: int) -> dict[str, Any]:
+        return {
+            "source": Source.SURVEY.value,
+            "ref": self.batch_id,
+            "at": self.now.isoformat(),
+            "file": self.file_key,
+            "row": row_number,
+        }
+
+    def source_ref(self, row_number: int) -> str:
+        return f"{self.batch_id}:{row_number}"
+
+    def later_row_of_same_file(self, source_ref: str, row_number: int) -> bool:
+        """Whether a record written from ``source_ref`` ("batch:row") came from a later row of
+        this same file. Then it stands: in a file the last row about a person wins, also
+        when the file is imported again (which must change nothing)."""
+        batch, _, row = source_ref.partition(":")
+        if not (batch.isdigit() and row.isdigit()):
+            return False
+        return self.batch_files.get(int(batch), "")[:16] == self.file_key and int(row) > row_number
+
+
+_TALENT_FIELDS = ("name", "gender", "id_number", "wechat", "email", "hukou_text", "town", "note")
+
+
+def _education_key(
+    university_name: str, level: str, graduation_year: int | None
+) -> tuple[str, str, int | None]:
+    return (name_key(university_name), level or "", graduation_year)
+
+
+def _destination_key(kind: str, employer: str, year: int | None) -> tuple[str, str, int | None]:
+    return (kind, name_key(employer), year)
+
+
+class ChunkProcessor:
+    """Computes every row's outcome for one chunk against the database and the rows before it
+    in the chunk, then writes everything with bulk operations (inside the caller's
+    transaction)."""
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+        self.states_by_pk: dict[int, TalentState] = {}
+        self.by_id_index: dict[str, TalentState] = {}
+        self.by_name_phone: dict[tuple[str, str], list[TalentState]] = {}
+        self.new_states: list[TalentState] = []
+        self.new_phones: list[PhoneNumber] = []
+        self.dirty_phones: dict[int, PhoneNumber] = {}
+        self.new_educations: list[Education] = []
+        self.dirty_educations: dict[int, Education] = {}
+        self.new_destinations: list[Destination] = []
+        self.dirty_destinations: dict[int, Destination] = {}
+        self.value_changes: list[ValueChange] = []
+        self.import_rows: list[ImportRow] = []
+        self.counters = Counters()
+        self.row_number = 0
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _register(self, state: TalentState) -> None:
+        talent = state.talent
+        if talent.id_index:
+            self.by_id_index.setdefault(talent.id_index, state)
+        for index in state.phones:
+            self._register_phone(state, index)
+
+    def _register_phone(self, state: TalentState, index: str) -> None:
+        bucket = self.by_name_phone.setdefault((state.talent.name, index), [])
+        if state not in bucket:
+            bucket.append(state)
+
+    def _resolve_merged(self, talents: dict[int, Talent]) -> dict[int, int]:
+        """pk -> pk of the talent it was merged into (itself when not merged), loading the
+        targets of merged records."""
+        target = {pk: pk for pk in talents}
+        for _ in range(5):
+            missing = {
+                t.merged_into_id
+                for t in talents.values()
+                if t.merged_into_id and t.merged_into_id not in talents
+            }
+            if not missing:
+                break
+            talents.update({t.pk: t for t in Talent.objects.filter(pk__in=missing)})
+        for pk in list(target):
+            seen = 0
+            while talents[target[pk]].merged_into_id and seen < 5:
+                target[pk] = talents[target[pk]].merged_into_id  # type: ignore[assignment]
+                seen += 1
+        return target
+
+    def preload(self, parsed: Sequence[tuple[int, list[Any], ParsedRow | Rejection]]) -> None:
+        id_indexes: set[str] = set()
+        for _, _, row in parsed:
+            if isinstance(row, ParsedRow) and row.id_number is not None:
+                id_indexes.add(row.id_number.index)
+        talents: dict[int, Talent] = {}
+        if id_indexes:
+            talents.update({t.pk: t for t in Talent.objects.filter(id_index__in=id_indexes)})
+        found_ids = {t.id_index for t in talents.values()}
+        fallback_phones = {
+            phone_index(row.phone)
+            for _, _, row in parsed
+            if isinstance(row, ParsedRow)
+            and row.phone
+            and (row.id_number is None or row.id_number.index not in found_ids)
+        }
+        if fallback_phones:
+            pks = set(
+                PhoneNumber.objects.filter(number_index__in=fallback_phones).values_list(
+                    "talent_id", flat=True
+                )
+            )
+            pks -= talents.keys()
+            if pks:
+                talents.update({t.pk: t for t in Talent.objects.filter(pk__in=pks)})
+        if not talents:
+            return
+        target = self._resolve_merged(talents)
+        live = {pk: talents[pk] for pk in set(target.values())}
+        for pk, talent in live.items():
+            self.states_by_pk[pk] = TalentState(talent=talent)
+        pks = list(live)
+        for phone in PhoneNumber.objects.filter(talent_id__in=pks).order_by("id"):
+            self.states_by_pk[phone.talent_id].phones[phone.number_index] = phone
+        for education in Education.objects.filter(talent_id__in=pks).order_by("id"):
+            self.states_by_pk[education.talent_id].educations.append(education)
+        for destination in Destination.objects.filter(talent_id__in=pks).order_by("id"):
+            self.states_by_pk[destination.talent_id].destinations.append(destination)
+        refs = {
+            int(record.source_ref.partition(":")[0])
+            for state in self.states_by_pk.values()
+            for record in (*state.educations, *state.destinations)
+            if record.source == Source.SURVEY and record.source_ref.partition(":")[0].isdigit()
+        }
+        missing = refs - self.ctx.batch_files.keys()
+        if missing:
+            self.ctx.batch_files.update(
+                ImportBatch.objects.filter(pk__in=missing).values_list("id", "file_sha256")
+            )
+        for change in ValueChange.objects.filter(
+            talent_id__in=pks, state=ValueChange.State.CONFLICT
+        ):
+            self.states_by_pk[change.talent_id].conflicts.add((change.field, change.new_value))
+        for pk in sorted(live):
+            self._register(self.states_by_pk[pk])
+        # A merged record's ID still finds the talent it was merged into.
+        for pk, talent in talents.items():
+            if target[pk] != pk and talent.id_index:
+                self.by_id_index.setdefault(talent.id_index, self.states_by_pk[target[pk]])
+
+    # -- matching and applying -------------------------------------------------------------
+
+    def match(self, row: ParsedRow) -> TalentState | None:
+        if row.id_number is not None:
+            state = self.by_id_index.get(row.id_number.index)
+            if state is not None:
+                return state
+        if row.phone:
+            wanted = row.id_number.index if row.id_number is not None else None
+            for state in self.by_name_phone.get((row.name, phone_index(row.phone)), []):
+                # Same name and phone but another ID: another person.
+                if not state.talent.id_index or state.talent.id_index == wanted:
+                    return state
+        return None
+
+    def _set_field(self, state: TalentState, name: str, value: Any) -> bool:
+        """Applies one value under the provenance rules; True when something changed."""
+        talent = state.talent
+        attname = "town_id" if name == "town" else name
+        current = getattr(talent, attname)
+        if value in (None, "") or current == value:
+            return False
+        provenance = dict(talent.provenance or {})
+        old_source = provenance.get(name) or {}
+        new_source = self.ctx.provenance(self.row_number)
+        if (
+            old_source.get("source") == Source.SURVEY
+            and old_source.get("file") == self.ctx.file_key
+            and (old_source.get("row") or 0) > self.row_number
+        ):
+            return False
+        if current not in (None, ""):
+            shown_old = str(current)
+            if old_source.get("source") in HUMAN_SOURCES:
+                # A person said otherwise: staff decide, the survey does not overwrite.
+                key = (name, str(value))
+                if key in state.conflicts:
+                    return False
+                state.conflicts.add(key)
+                self.value_changes.append(
+                    ValueChange(
+                        talent=talent,
+                        field=name,
+                        old_value=shown_old,
+                        new_value=str(value),
+                        old_source=old_source,
+                        new_source=new_source,
+                        state=ValueChange.State.CONFLICT,
+                    )
+                )
+                return True
+            self.value_changes.append(
+                ValueChange(
+                    talent=talent,
+                    field=name,
+                    old_value=shown_old,
+                    new_value=str(value),
+                    old_source=old_source,
+                    new_source=new_source,
+                    state=ValueChange.State.REPLACED,
+                )
+            )
+        setattr(talent, attname, value)
+        provenance[name] = new_source
+        talent.provenance = provenance
+        state.changed_fields.update({attname, "provenance"})
+        return True
+
+    def _apply_identity(self, state: TalentState, row: ParsedRow) -> bool:
+        ident = row.id_number
+        if ident is None or state.talent.id_number:
+            return False
+        changed = self._set_field(state, "id_number", ident.number)
+        if changed:
+            talent = state.talent
+            talent.id_index = ident.index
+            talent.id_prefix = ident.prefix
+            state.changed_fields.update({"id_index", "id_prefix"})
+            if talent.birth_date is None:
+                talent.birth_date = ident.birth_date
+                state.changed_fields.add("birth_date")
+            self.by_id_index.setdefault(ident.index, state)
+        return changed
+
+    def _apply_phone(self, state: TalentState, row: ParsedRow) -> bool:
+        if not row.phone:
+            return False
+        index = phone_index(row.phone)
+        if index in state.phones:
+            # Known number: nothing moves, so importing an older file again changes nothing.
+            return False
+        for phone in state.phones.values():
+            if phone.is_current:
+                phone.is_current = False
+                if phone.pk:
+                    self.dirty_phones[phone.pk] = phone
+        phone = PhoneNumber(
+            talent=state.talent,
+            number=row.phone,
+            number_index=index,
+            is_current=True,
+            source=Source.SURVEY,
+            source_ref=self.ctx.source_ref(self.row_number),
+        )
+        state.phones[index] = phone
+        self.new_phones.append(phone)
+        self._register_phone(state, index)
+        return True
+
+    def _apply_education(self, state: TalentState, row: ParsedRow) -> bool:
+        if not row.university and not row.major:
+            return False
+        ref = self.ctx.reference
+        university = ref.university(row.university) if row.university else None
+        major = ref.major(row.major) if row.major else None
+        university_name = university.name if university else row.university
+        values: dict[str, Any] = {
+            "university_id": university.id if university else None,
+            "is_double_first_class": bool(university and university.is_double_first_class),
+            "major_id": major.id if major else None,
+            "major_name": major.name if major else row.major,
+            "major_category_id": major.category_id if major else None,
+            "enrolment_year": row.enrolment_year,
+        }
+        key = _education_key(university_name, row.level, row.graduation_year)
+        for education in state.educations:
+            if (
+                _education_key(
+                    education.university_name, education.level, education.graduation_year
+                )
+                != key
+            ):
+                continue
+            survey_owned = education.source == Source.SURVEY
+            if survey_owned and self.ctx.later_row_of_same_file(
+                education.source_ref, self.row_number
+            ):
+                return False
+            changed = False
+            for attname, value in values.items():
+                current = getattr(education, attname)
+                if value in (None, "", False) or current == value:
+                    continue
+                if survey_owned or current in (None, "", False):
+                    setattr(education, attname, value)
+                    changed = True
+            if changed and survey_owned:
+                education.source_ref = self.ctx.source_ref(self.row_number)
+            if changed and education.pk:
+                self.dirty_educations[education.pk] = education
+            return changed
+        education = Education(
+            talent=state.talent,
+            university_name=university_name[:120],
+            level=row.level,
+            graduation_year=row.graduation_year,
+            source=Source.SURVEY,
+            source_ref=self.ctx.source_ref(self.row_number),
+            **values,
+        )
+        state.educations.append(education)
+        self.new_educations.append(education)
+        return True
+
+    def _apply_destination(self, state: TalentState, row: ParsedRow) -> bool:
+        if not row.destination:
+            return False
+        year = row.graduation_year
+        area = row.area
+        key = _destination_key(row.destination, row.employer, year)
+        for destination in state.destinations:
+            if _destination_key(destination.kind, destination.employer, destination.year) != key:
+                continue
+            survey_owned = destination.source == Source.SURVEY
+            if survey_owned and self.ctx.later_row_of_same_file(
+                destination.source_ref, self.row_number
+            ):
+                return False
+            changed = False
+            for attname, value in (("region_text", row.region), ("area", area)):
+                current = getattr(destination, attname)
+                if value and current != value and (survey_owned or not current):
+                    setattr(destination, attname, value)
+                    changed = True
+            if changed and survey_owned:
+                destination.source_ref = self.ctx.source_ref(self.row_number)
+            if changed and destination.pk:
+                self.dirty_destinations[destination.pk] = destination
+            return changed
+        destination = Destination(
+            talent=state.talent,
+            kind=row.destination,
+            employer=row.employer,
+            region_text=row.region,
+            area=area,
+            year=year,
+            source=Source.SURVEY,
+            source_ref=self.ctx.source_ref(self.row_number),
+        )
+        state.destinations.append(destination)
+        self.new_destinations.append(destination)
+        return True
+
+    def _values(self, row: ParsedRow) -> dict[str, Any]:
+        return {
+            "name": row.name,
+            "gender": row.gender,
+            "wechat": row.wechat,
+            "email": row.email,
+            "hukou_text": row.hukou,
+            "town": self.ctx.reference.town(row.hukou) if row.hukou else None,
+            "note": row.note,
+        }
+
+    def apply(self, row: ParsedRow) -> tuple[str, TalentState]:
+        state = self.match(row)
+        if state is None:
+            state = TalentState(talent=Talent(provenance={}), is_new=True)
+            self.new_states.append(state)
+            outcome = ImportRow.Outcome.CREATED
+        else:
+            outcome = None
+        changed = self._apply_identity(state, row)
+        for name, value in self._values(row).items():
+            changed = self._set_field(state, name, value) or changed
+        if state.is_new:
+            self._register(state)
+        changed = self._apply_phone(state, row) or changed
+        changed = self._apply_education(state, row) or changed
+        changed = self._apply_destination(state, row) or changed
+        if changed:
+            state.touched = True
+        if outcome is None:
+            outcome = ImportRow.Outcome.UPDATED if changed else ImportRow.Outcome.UNCHANGED
+        return outcome, state
+
+    def process(self, parsed: Sequence[tuple[int, list[Any], ParsedRow | Rejection]]) -> Counters:
+        self.preload(parsed)
+        self.ctx.batch_files[self.ctx.batch_id] = self.ctx.file_sha256
+        for row_number, cells, row in parsed:
+            self.row_number = row_number
+            raw = json.dumps([normalize.cell_text(cell) for cell in cells], ensure_ascii=False)
+            if isinstance(row, Rejection):
+                outcome, state, reason = ImportRow.Outcome.REJECTED, None, row.reason
+            else:
+                outcome, state = self.apply(row)
+                reason = "；".join(row.warnings)
+            self.counters.add(outcome)
+            self.import_rows.append(
+                ImportRow(
+                    batch_id=self.ctx.batch_id,
+                    row_number=row_number,
+                    outcome=outcome,
+                    talent=state.talent if state is not None else None,
+                    reason=reason[:500],
+                    raw=raw,
+                )
+            )
+        self.derive()
+        self.flush()
+        return self.counters
+
+    # -- derived fields and writing --------------------------------------------------------
+
+    def derive(self) -> None:
+        today = self.ctx.today
+        for state in [*self.states_by_pk.values(), *self.new_states]:
+            if not (state.touched or state.is_new):
+                continue
+            talent = state.talent
+            status, returned_home = normalize.derive_status(
+                state.educations, state.destinations, today
+            )
+            graduation_year = max(
+                (e.graduation_year for e in state.educations if e.graduation_year), default=None
+            )
+            evidence = native_evidence(
+                id_prefix=talent.id_prefix,
+                hukou_text=talent.hukou_text,
+                hukou_county_code=talent.hukou_county_code,
+            )
+            for attname, value in (
+                ("status", status),
+                ("returned_home", returned_home),
+                ("graduation_year", graduation_year),
+                ("native_evidence", evidence),
+            ):
+                if getattr(talent, attname) != value:
+                    setattr(talent, attname, value)
+                    state.changed_fields.add(attname)
+
+    def flush(self) -> None:
+        now = self.ctx.now
+        if self.new_states:
+            Talent.objects.bulk_create([state.talent for state in self.new_states])
+        updated = [s for s in self.states_by_pk.values() if s.changed_fields]
+        if updated:
+            fields = sorted(set().union(*(s.changed_fields for s in updated)) | {"updated_at"})
+            for state in updated:
+                state.talent.updated_at = now
+            Talent.objects.bulk_update([s.talent for s in updated], fields, batch_size=200)
+        if self.dirty_phones:
+            PhoneNumber.objects.bulk_update(
+                list(self.dirty_phones.values()), ["is_current"], batch_size=500
+            )
+        if self.new_phones:
+            PhoneNumber.objects.bulk_create(self.new_phones)
+        if self.dirty_educations:
+            Education.objects.bulk_update(
+                list(self.dirty_educations.values()),
+                [
+                    "university_id",
+                    "is_double_first_class",
+                    "major_id",
+                    "major_name",
+                    "major_category_id",
+                    "enrolment_year",
+                    "source_ref",
+                ],
+                batch_size=200,
+            )
+        if self.new_educations:
+            Education.objects.bulk_create(self.new_educations)
+        if self.dirty_destinations:
+            Destination.objects.bulk_update(
+                list(self.dirty_destinations.values()),
+                ["region_text", "area", "source_ref"],
+                batch_size=200,
+            )
+        if self.new_destinations:
+            Destination.objects.bulk_create(self.new_destinations)
+        if self.value_changes:
+            ValueChange.objects.bulk_create(self.value_changes)
+        ImportRow.objects.bulk_create(self.import_rows)
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def survey_batch_start(
+    *,
+    file_name: str,
+    file_sha256: str,
+    source_name: str,
+    created_by: Any = None,
+    stored_path: str = "",
+) -> tuple[ImportBatch, bool]:
+    """The unfinished batch of this file from this source (resumed), or a new one.
+    Returns (batch, resumed). A finished file imported again gets a new batch."""
+    source_name = normalize.clean_text(source_name)[:120]
+    if not source_name:
+        raise ImportFileError("请填写数据来源")
+    existing = (
+        ImportBatch.objects.filter(file_sha256=file_sha256, source_name=source_name)
+        .exclude(state=ImportBatch.State.DONE)
+        .order_by("-id")
+        .first()
+    )
+    if existing is not None:
+        if stored_path and stored_path != existing.stored_path:
+            existing.stored_path = stored_path
+            existing.save(update_fields=["stored_path", "updated_at"])
+        return existing, True
+    batch = ImportBatch.objects.create(
+        source_name=source_name,
+        file_name=Path(file_name).name[:255],
+        file_sha256=file_sha256,
+        stored_path=stored_path,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
+    return batch, False
+
+
+def survey_upload(
+    *, upload: Any, source_name: str, created_by: Any = None
+) -> tuple[ImportBatch, bool]:
+    """Checks an uploaded file, stores it under ``imports/`` in the default storage and
+    starts (or resumes) its batch. The caller enqueues ``tasks.run_import``."""
+    check_size(upload.size)
+    data = upload.read()
+    kind = check_file(upload.name, data)
+    digest = sha256_of(data)
+    stored = default_storage.save(f"imports/uploads/{digest}.{kind}", ContentFile(data))
+    return survey_batch_start(
+        file_name=upload.name,
+        file_sha256=digest,
+        source_name=source_name,
+        created_by=created_by,
+        stored_path=stored,
+    )
+
+
+def _load_data(batch: ImportBatch) -> bytes:
+    if not batch.stored_path:
+        raise ImportFileError("找不到该批次的文件，请重新上传")
+    with default_storage.open(batch.stored_path, "rb") as handle:
+        return handle.read()
+
+
+def _parse_chunk(
+    rows: Sequence[tuple[int, list[Any]]], header: HeaderMap, today: dt.date
+) -> list[tuple[int, list[Any], ParsedRow | Rejection]]:
+    columns = list(header.columns.items())
+    parsed = []
+    for row_number, cells in rows:
+        width = len(cells)
+        raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
+        parsed.append((row_number, cells, normalize.parse_row(raw, today=today)))
+    return parsed
+
+
+def process_chunk(
+    batch_id: int,
+    rows: Sequence[tuple[int, list[Any]]],
+    *,
+    ctx: ImportContext,
+    rows_done_before: int,
+) -> Counters:
+    """One transaction: the chunk's effects, its ImportRows and the batch's counters. Refuses
+    (rolls back) if ``rows_done`` moved meanwhile, i.e. another process resumed the batch."""
+    parsed = _parse_chunk(rows, ctx.header, ctx.today)
+    with transaction.atomic():
+        counters = ChunkProcessor(ctx).process(parsed)
+        moved = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
+            rows_done=rows_done_before + len(rows),
+            created=F("created") + counters.created,
+            updated=F("updated") + counters.updated,
+            unchanged=F("unchanged") + counters.unchanged,
+            rejected=F("rejected") + counters.rejected,
+            updated_at=timezone.now(),
+        )
+        if moved != 1:
+            raise ImportConflict("该批次正由另一进程导入")
+    return counters
+
+
+def _escape_cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def write_rejected_file(batch: ImportBatch) -> str:
+    """The rejected rows with the file's own columns, plus 行号 and 拒绝原因, as .xlsx under
+    ``imports/<batch id>/rejected.xlsx``. Returns the storage name ('' when none)."""
+    rows = list(
+        ImportRow.objects.filter(batch=batch, outcome=ImportRow.Outcome.REJECTED)
+        .order_by("row_number")
+        .values_list("row_number", "reason", "raw")
+    )
+    if not rows:
+        return ""
+    names = list((batch.header_map or {}).get("names") or [])
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    sheet = workbook.add_worksheet("拒绝的行")
+    bold = workbook.add_format({"bold": True})
+    cells = []
+    decoded = []
+    for row_number, reason, raw in rows:
+        values = json.loads(raw) if raw else []
+        decoded.append((row_number, reason, values))
+        cells.append(len(values))
+    width = max([len(names), *cells])
+    header = [name or f"第{i + 1}列" for i, name in enumerate(names + [""] * (width - len(names)))]
+    for col, title in enumerate([*header, "行号", "拒绝原因"]):
+        sheet.write_string(0, col, title, bold)
+    for line, (row_number, reason, values) in enumerate(decoded, start=1):
+        for col in range(width):
+            value = values[col] if col < len(values) else ""
+            sheet.write_string(line, col, _escape_cell(str(value)))
+        sheet.write_number(line, width, row_number)
+        sheet.write_string(line, width + 1, _escape_cell(reason))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    name = f"imports/{batch.pk}/rejected.xlsx"
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(buffer.getvalue()))
+
+
+def rejected_file_path(batch: ImportBatch) -> str:
+    """Where the rejected rows file is, as a file system path when the storage has one."""
+    if not batch.rejected_file:
+        return ""
+    try:
+        return default_storage.path(batch.rejected_file)
+    except NotImplementedError:
+        return batch.rejected_file
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: ImportBatch
+    seconds: float
+
+    @property
+    def summary_line(self) -> str:
+        return self.batch.summary_line
+
+
+def survey_import_run(
+    *,
+    batch_id: int,
+    data: bytes | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Imports (or resumes) a batch. ``data`` is the file's content; without it the stored
+    upload is read. A finished batch is returned as it is."""
+    started = time.perf_counter()
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.state == ImportBatch.State.DONE:
+        return ImportResult(batch, 0.0)
+    try:
+        if data is None:
+            data = _load_data(batch)
+        if sha256_of(data) != batch.file_sha256:
+            raise ImportFileError("文件内容与该批次登记的不一致")
+        kind = file_kind(batch.file_name)
+        table = open_table(kind, data)
+        if not batch.header_map:
+            batch.total_rows = sum(1 for _ in table.rows())
+            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
+            batch.extra_columns = list(table.header.extra)
+        batch.state = ImportBatch.State.RUNNING
+        batch.error = ""
+        batch.save(
+            update_fields=[
+                "total_rows",
+                "header_map",
+                "extra_columns",
+                "state",
+                "error",
+                "updated_at",
+            ]
+        )
+        if progress:
+            progress(batch)
+        logger.info(
+            "import batch %s: %s rows, resuming after %s",
+            batch.pk,
+            batch.total_rows,
+            batch.rows_done,
+        )
+
+        now = timezone.now()
+        ctx = ImportContext(
+            batch_id=batch.pk,
+            file_sha256=batch.file_sha256,
+            header=table.header,
+            reference=reference_index(),
+            today=today or timezone.localdate(),
+            now=now,
+        )
+        rows_done = batch.rows_done
+        skip = rows_done
+        chunk: list[tuple[int, list[Any]]] = []
+        for item in table.rows():
+            if skip:
+                skip -= 1
+                continue
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                process_chunk(batch.pk, chunk, ctx=ctx, rows_done_before=rows_done)
+                rows_done += len(chunk)
+                chunk = []
+                if progress:
+                    batch.refresh_from_db()
+                    progress(batch)
+        if chunk:
+            process_chunk(batch.pk, chunk, ctx=ctx, rows_done_before=rows_done)
+            rows_done += len(chunk)
+        batch.refresh_from_db()
+        _finish(batch)
+    except ImportConflict:
+        raise
+    except Exception as exc:
+        message = (
+            exc.message if isinstance(exc, ApplicationError) else f"导入中断：{type(exc).__name__}"
+        )
+        ImportBatch.objects.filter(pk=batch_id).exclude(state=ImportBatch.State.DONE).update(
+            state=ImportBatch.State.FAILED,
+            error=scrub_text(message)[:1000],
+            updated_at=timezone.now(),
+        )
+        logger.warning("import batch %s failed: %s", batch_id, type(exc).__name__)
+        raise
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(batch)
+    return ImportResult(batch, seconds)
+
+
+def _finish(batch: ImportBatch) -> None:
+    with transaction.atomic():
+        batch.total_rows = batch.rows_done
+        batch.rejected_file = write_rejected_file(batch)
+        batch.state = ImportBatch.State.DONE
+        batch.finished_at = timezone.now()
+        batch.save(
+            update_fields=["total_rows", "rejected_file", "state", "finished_at", "updated_at"]
+        )
+        audit_record(
+            action="import",
+            actor=batch.created_by,
+            target=batch,
+            summary=f"{batch.source_name} {batch.file_name}: {batch.summary_line}",
+            count=batch.total_rows,
+            data={
+                "rows": batch.total_rows,
+                "created": batch.created,
+                "updated": batch.updated,
+                "unchanged": batch.unchanged,
+                "rejected": batch.rejected,
+                "extra_columns": batch.extra_columns,
+            },
+        )
+    logger.info("import batch %s done: %s", batch.pk, batch.summary_line)
+
+
+def survey_import_path(
+    path: str | Path,
+    *,
+    source_name: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+    created_by: Any = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Imports a file from disk (the management command and the benchmark)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"找不到文件：{path}")
+    file_kind(path.name)
+    check_size(path.stat().st_size)
+    data = path.read_bytes()
+    check_file(path.name, data)
+    batch, _ = survey_batch_start(
+        file_name=path.name,
+        file_sha256=sha256_of(data),
+        source_name=source_name,
+        created_by=created_by,
+    )
+    return survey_import_run(
+        batch_id=batch.pk, data=data, chunk_size=chunk_size, progress=progress, today=today
+    )

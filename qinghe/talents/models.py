@@ -1,0 +1,350 @@
+"""The Heshan talent database: people, their education and destinations, where every value
+came from, and the survey batches that feed it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qinghe.core.crypto import EncryptedTextField
+from qinghe.core.masking import mask_id_number, mask_name, mask_phone
+from qinghe.core.models import TimeStampedModel
+
+
+class Source(models.TextChoices):
+    SURVEY = "survey", _("毕业生调查导入")
+    STUDENT = "student", _("学生本人")
+    STAFF = "staff", _("工作人员")
+    LIAISON = "liaison", _("服务专员联络记录")
+    SYSTEM = "system", _("系统推导")
+
+
+class Level(models.TextChoices):
+    JUNIOR = "junior", _("专科")
+    BACHELOR = "bachelor", _("本科")
+    MASTER = "master", _("硕士")
+    DOCTOR = "doctor", _("博士")
+
+
+class Talent(TimeStampedModel):
+    class Gender(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+        UNKNOWN = "", _("未知")
+
+    class Status(models.TextChoices):
+        STUDYING = "studying", _("在读")
+        GRADUATING = "graduating", _("应届")
+        EMPLOYED_HESHAN = "employed_heshan", _("已就业（鹤山）")
+        EMPLOYED_JIANGMEN = "employed_jiangmen", _("已就业（江门）")
+        EMPLOYED_ELSEWHERE = "employed_elsewhere", _("已就业（外地）")
+        FURTHER_STUDY = "further_study", _("升学")
+        ABROAD = "abroad", _("出国")
+        SEEKING = "seeking", _("待就业")
+        NOT_WILLING = "not_willing", _("暂无意愿")
+        UNKNOWN = "unknown", _("未知")
+
+    class Evidence(models.TextChoices):
+        BOTH = "both", _("身份证号与户籍均在鹤山")
+        ID_PREFIX = "id_prefix", _("身份证号前六位为鹤山")
+        HUKOU = "hukou", _("户籍在鹤山")
+        NONE = "none", _("暂无鹤山籍证据")
+
+    name = models.CharField(_("姓名"), max_length=64, db_index=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    id_number = EncryptedTextField(_("身份证号"), blank=True, default="")
+    id_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    id_prefix = models.CharField(_("身份证地区码"), max_length=6, blank=True, db_index=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    wechat = models.CharField(_("微信号"), max_length=64, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    hukou_text = models.CharField(_("户籍地"), max_length=200, blank=True)
+    hukou_county_code = models.CharField(_("户籍县区代码"), max_length=6, blank=True)
+    town = models.ForeignKey(
+        "reference.Town", verbose_name=_("鹤山镇街"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    high_school = models.CharField(_("高中"), max_length=100, blank=True)
+    native_evidence = models.CharField(
+        _("鹤山籍依据"), max_length=16, choices=Evidence.choices, default=Evidence.NONE, db_index=True
+    )
+    status = models.CharField(
+        _("当前状态"), max_length=24, choices=Status.choices, default=Status.UNKNOWN, db_index=True
+    )
+    returned_home = models.BooleanField(_("已返乡就业"), default=False, db_index=True)
+    graduation_year = models.PositiveSmallIntegerField(_("最近毕业年份"), null=True, blank=True, db_index=True)
+    note = models.TextField(_("备注"), blank=True)
+    # Where each scalar value came from: {"field": {"source": ..., "ref": ..., "at": iso}}.
+    provenance = models.JSONField(_("来源"), default=dict, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("学生账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="talent",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("已合并到"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    last_confirmed_at = models.DateTimeField(_("本人最近确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("人才")
+        verbose_name_plural = _("人才")
+        indexes = [models.Index(fields=["name", "birth_date"])]
+
+    def __str__(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def id_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.name)
+
+
+class PhoneNumber(models.Model):
+    """Students change numbers: every number ever seen is kept, the newest is current."""
+
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="phones")
+    number = EncryptedTextField(_("手机号"))
+    number_index = models.CharField(max_length=64, db_index=True)
+    is_current = models.BooleanField(_("当前号码"), default=True)
+    is_wrong = models.BooleanField(_("号码有误"), default=False)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    source_ref = models.CharField(_("来源编号"), max_length=64, blank=True)
+    first_seen = models.DateTimeField(_("首次出现"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("手机号")
+        verbose_name_plural = _("手机号")
+        constraints = [
+            models.UniqueConstraint(fields=["talent", "number_index"], name="phone_unique_per_talent"),
+        ]
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.number)
+
+
+class Education(models.Model):
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="educations")
+    university = models.ForeignKey(
+        "reference.University", verbose_name=_("院校"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    university_name = models.CharField(_("院校名称"), max_length=120)
+    major = models.ForeignKey(
+        "reference.Major", verbose_name=_("专业"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    major_name = models.CharField(_("专业名称"), max_length=120, blank=True)
+    major_category = models.ForeignKey(
+        "reference.MajorCategory",
+        verbose_name=_("专业类"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    level = models.CharField(_("学历"), max_length=16, choices=Level.choices, blank=True)
+    enrolment_year = models.PositiveSmallIntegerField(_("入学年份"), null=True, blank=True)
+    graduation_year = models.PositiveSmallIntegerField(_("毕业年份"), null=True, blank=True)
+    is_double_first_class = models.BooleanField(_("双一流"), default=False)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    source_ref = models.CharField(_("来源编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("教育经历")
+        verbose_name_plural = _("教育经历")
+        ordering = ["-graduation_year", "-id"]
+
+
+class Destination(models.Model):
+    class Kind(models.TextChoices):
+        EMPLOYED = "employed", _("就业")
+        FURTHER_STUDY = "further_study", _("升学")
+        ABROAD = "abroad", _("出国")
+        SEEKING = "seeking", _("待就业")
+        NOT_WILLING = "not_willing", _("暂无意愿")
+
+    class Area(models.TextChoices):
+        HESHAN = "heshan", _("鹤山")
+        JIANGMEN = "jiangmen", _("江门（鹤山以外）")
+        ELSEWHERE = "elsewhere", _("外地")
+        UNKNOWN = "", _("未知")
+
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="destinations")
+    kind = models.CharField(_("去向"), max_length=16, choices=Kind.choices)
+    employer = models.CharField(_("单位"), max_length=200, blank=True)
+    employer_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    region_text = models.CharField(_("地区"), max_length=120, blank=True)
+    area = models.CharField(_("区域"), max_length=16, choices=Area.choices, blank=True)
+    industry = models.ForeignKey(
+        "reference.Industry", verbose_name=_("行业"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    occupation = models.ForeignKey(
+        "reference.Occupation", verbose_name=_("职业"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("年份"), null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    source_ref = models.CharField(_("来源编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("毕业去向")
+        verbose_name_plural = _("毕业去向")
+        ordering = ["-year", "-created_at", "-id"]
+
+
+class ValueChange(models.Model):
+    """A value a source gave that is not (or no longer) the current one.
+
+    ``state`` is ``replaced`` when a newer value from a source allowed to replace it took over,
+    ``conflict`` when two sources disagree and staff must choose, ``resolved`` afterwards."""
+
+    class State(models.TextChoices):
+        REPLACED = "replaced", _("已被新值替代")
+        CONFLICT = "conflict", _("待核实（来源不一致）")
+        RESOLVED = "resolved", _("已核实")
+
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="value_changes")
+    field = models.CharField(_("字段"), max_length=32)
+    old_value = EncryptedTextField(_("原值"), blank=True, default="")
+    new_value = EncryptedTextField(_("新值"), blank=True, default="")
+    old_source = models.JSONField(_("原值来源"), default=dict)
+    new_source = models.JSONField(_("新值来源"), default=dict)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_value = models.CharField(_("采用"), max_length=8, blank=True)  # "old" | "new"
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("取值变更")
+        verbose_name_plural = _("取值变更")
+        ordering = ["-created_at", "-id"]
+
+
+class ImportBatch(TimeStampedModel):
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    source_name = models.CharField(_("来源"), max_length=120)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    stored_path = models.CharField(_("存储位置"), max_length=500, blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created = models.PositiveIntegerField(_("新建"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝"), default=0)
+    extra_columns = models.JSONField(_("未识别的列"), default=list, blank=True)
+    header_map = models.JSONField(_("列映射"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    rejected_file = models.CharField(_("拒绝行文件"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def summary_line(self) -> str:
+        return (
+            f"rows={self.total_rows} created={self.created} updated={self.updated} "
+            f"unchanged={self.unchanged} rejected={self.rejected}"
+        )
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0 if self.state != self.State.DONE else 100
+        return int(self.rows_done * 100 / self.total_rows)
+
+
+class ImportRow(models.Model):
+    """The outcome of one row of a batch. Written in the same transaction as the row's effect,
+    so a crash leaves either both or neither, and a rerun skips rows already done."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("新建")
+        UPDATED = "updated", _("更新")
+        UNCHANGED = "unchanged", _("未变")
+        REJECTED = "rejected", _("拒绝")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("行号"))
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
+    talent = models.ForeignKey(Talent, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_rows")
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    raw = EncryptedTextField(_("原始数据"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("导入行")
+        verbose_name_plural = _("导入行")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_unique"),
+        ]
+
+
+class Consent(models.Model):
+    """One row per decision; the newest row per (talent, purpose, enterprise) is in force.
+
+    Sharing with an enterprise needs its own consent per enterprise (PIPL Art. 23)."""
+
+    class Purpose(models.TextChoices):
+        LIAISON = "liaison", _("接受服务专员联络")
+        MATCHING = "matching", _("岗位匹配与推荐")
+        SHARE_ENTERPRISE = "share_enterprise", _("向企业提供个人信息")
+
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("用途"), max_length=24, choices=Purpose.choices)
+    enterprise = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("企业"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    granted = models.BooleanField(_("同意"))
+    notice_version = models.CharField(_("告知书版本"), max_length=16)
+    recorded_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("授权同意")
+        verbose_name_plural = _("授权同意")
+        ordering = ["-recorded_at", "-id"]
+
+
+class Segment(TimeStampedModel):
+    """A saved search: its filters are re-run each time, so the members stay current."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments")
+
+    class Meta:
+        verbose_name = _("人群分组")
+        verbose_name_plural = _("人群分组")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

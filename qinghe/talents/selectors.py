@@ -1,0 +1,250 @@
+"""Reads of the talent database, scoped by who asks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import QueryDict
+
+from qinghe.core.errors import NotFound
+from qinghe.core.roles import Role
+
+from .models import Consent, Education, Segment, Talent, ValueChange
+
+# Who may read the talent database, and who may see full ID numbers / phone numbers when they
+# ask for them (each unmasking is audited with a reason).
+TALENT_READERS = frozenset(
+    {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN}
+)
+TALENT_EDITORS = frozenset({Role.HR_STAFF, Role.SYSADMIN})
+UNMASK_ID_ROLES = frozenset({Role.HR_STAFF, Role.SYSADMIN})
+UNMASK_PHONE_ROLES = frozenset({Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN})
+
+
+def can_unmask(user: Any, field_name: str) -> bool:
+    role = getattr(user, "role", None)
+    if field_name == "id_number":
+        return role in UNMASK_ID_ROLES
+    if field_name == "phone":
+        return role in UNMASK_PHONE_ROLES
+    return False
+
+
+@dataclass
+class TalentFilter:
+    q: str = ""
+    university: str = ""
+    major_category: str = ""
+    graduation_year: int | None = None
+    status: str = ""
+    native_evidence: str = ""
+    town: str = ""
+    returned_home: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, data: QueryDict | dict[str, Any]) -> TalentFilter:
+        def get(name: str) -> str:
+            value = data.get(name, "")
+            return str(value).strip() if value is not None else ""
+
+        year = get("graduation_year")
+        return cls(
+            q=get("q")[:50],
+            university=get("university")[:100],
+            major_category=get("major_category")[:16],
+            graduation_year=int(year) if year.isdigit() and 1950 < int(year) < 2100 else None,
+            status=get("status") if get("status") in Talent.Status.values else "",
+            native_evidence=get("native_evidence") if get("native_evidence") in Talent.Evidence.values else "",
+            town=get("town")[:16],
+            returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", None, {}) and k != "extra"}
+
+
+def talent_list(*, viewer: Any, filters: TalentFilter) -> QuerySet[Talent]:
+    if getattr(viewer, "role", None) not in TALENT_READERS:
+        return Talent.objects.none()
+    qs = Talent.objects.filter(merged_into__isnull=True).select_related("town")
+    if filters.q:
+        qs = qs.filter(name__contains=filters.q)
+    if filters.university or filters.major_category or filters.graduation_year:
+        educations = Education.objects.filter(talent=OuterRef("pk"))
+        if filters.university:
+            educations = educations.filter(
+                Q(university_name__contains=filters.university)
+                | Q(university__name__contains=filters.university)
+            )
+        if filters.major_category:
+            educations = educations.filter(major_category__code=filters.major_category)
+        if filters.graduation_year:
+            educations = educations.filter(graduation_year=filters.graduation_year)
+        qs = qs.filter(Exists(educations))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.native_evidence:
+        qs = qs.filter(native_evidence=filters.native_evidence)
+    if filters.town:
+        qs = qs.filter(town__code=filters.town)
+    if filters.returned_home:
+        qs = qs.filter(returned_home=filters.returned_home == "1")
+    return qs.order_by("-graduation_year", "name", "id")
+
+
+def talent_get_for_viewer(*, viewer: Any, talent_id: int) -> Talent:
+    """The talent if the viewer may see it; NotFound alike for missing and forbidden."""
+    role = getattr(viewer, "role", None)
+    qs = Talent.objects.select_related("town", "user")
+    if role in TALENT_READERS:
+        talent = qs.filter(pk=talent_id).first()
+    elif role == Role.STUDENT:
+        talent = qs.filter(pk=talent_id, user=viewer).first()
+    else:
+        talent = None
+    if talent is None:
+        raise NotFound()
+    return talent
+
+
+def talent_for_student(*, user: Any) -> Talent | None:
+    return Talent.objects.filter(user=user, merged_into__isnull=True).first()
+
+
+def talent_timeline(*, talent: Talent) -> list[dict[str, Any]]:
+    """Education, destinations, imports and edits of one talent, newest first."""
+    events: list[dict[str, Any]] = []
+    for edu in talent.educations.select_related("university", "major"):
+        events.append(
+            {
+                "at": edu.created_at,
+                "kind": "education",
+                "title": f"教育经历：{edu.university_name} {edu.major_name} {edu.get_level_display()}",
+                "detail": f"{edu.enrolment_year or '?'}–{edu.graduation_year or '?'}",
+                "source": edu.get_source_display(),
+            }
+        )
+    for dest in talent.destinations.all():
+        events.append(
+            {
+                "at": dest.created_at,
+                "kind": "destination",
+                "title": f"去向：{dest.get_kind_display()} {dest.employer}",
+                "detail": dest.region_text,
+                "source": dest.get_source_display(),
+            }
+        )
+    for row in talent.import_rows.select_related("batch"):
+        events.append(
+            {
+                "at": row.batch.created_at,
+                "kind": "import",
+                "title": f"导入：{row.batch.source_name}（{row.get_outcome_display()}）",
+                "detail": f"{row.batch.file_name} 第 {row.row_number} 行",
+                "source": "毕业生调查导入",
+            }
+        )
+    for change in talent.value_changes.all():
+        events.append(
+            {
+                "at": change.created_at,
+                "kind": "change",
+                "title": f"{FIELD_LABELS.get(change.field, change.field)}：{change.get_state_display()}",
+                "detail": "",
+                "source": change.new_source.get("label", change.new_source.get("source", "")),
+            }
+        )
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events
+
+
+FIELD_LABELS: dict[str, str] = {
+    "name": "姓名",
+    "gender": "性别",
+    "id_number": "身份证号",
+    "phone": "手机号",
+    "wechat": "微信号",
+    "email": "电子邮箱",
+    "hukou_text": "户籍地",
+    "high_school": "高中",
+    "note": "备注",
+}
+
+
+def conflicts_for(*, talent: Talent) -> QuerySet[ValueChange]:
+    return talent.value_changes.filter(state=ValueChange.State.CONFLICT)
+
+
+def consent_state(*, talent: Talent) -> dict[str, bool]:
+    """The consent in force per general purpose (enterprise sharing is per enterprise)."""
+    state: dict[str, bool] = {}
+    for consent in talent.consents.filter(enterprise__isnull=True).order_by("recorded_at", "id"):
+        state[consent.purpose] = consent.granted
+    return {purpose: state.get(purpose, False) for purpose in Consent.Purpose.values}
+
+
+def segment_list(*, viewer: Any) -> QuerySet[Segment]:
+    return Segment.objects.filter(owner=viewer)
+
+
+def segment_get_for_viewer(*, viewer: Any, segment_id: int) -> Segment:
+    segment = Segment.objects.filter(pk=segment_id, owner=viewer).first()
+    if segment is None:
+        raise NotFound()
+    return segment
+
+
+def segment_members(*, viewer: Any, segment: Segment) -> QuerySet[Talent]:
+    return talent_list(viewer=viewer, filters=TalentFilter.from_query(segment.filters))
+
+
+def duplicate_groups(*, viewer: Any, limit: int = 200) -> list[dict[str, Any]]:
+    """Likely duplicates: same name and phone, or same name, birth date and university.
+
+    (The same ID number cannot occur twice: the blind index is unique.)"""
+    from django.db.models import Count
+
+    from .models import PhoneNumber
+
+    if getattr(viewer, "role", None) not in TALENT_READERS:
+        return []
+    groups: list[dict[str, Any]] = []
+    active = Talent.objects.filter(merged_into__isnull=True)
+    by_phone = (
+        PhoneNumber.objects.filter(talent__merged_into__isnull=True)
+        .values("number_index", "talent__name")
+        .annotate(n=Count("talent", distinct=True))
+        .filter(n__gt=1)[:limit]
+    )
+    for entry in by_phone:
+        ids = list(
+            PhoneNumber.objects.filter(
+                number_index=entry["number_index"], talent__name=entry["talent__name"], talent__merged_into__isnull=True
+            )
+            .values_list("talent_id", flat=True)
+            .distinct()
+        )
+        groups.append({"reason": "姓名与手机号相同", "talents": list(active.filter(pk__in=ids))})
+    by_birth = (
+        Education.objects.filter(talent__merged_into__isnull=True, talent__birth_date__isnull=False)
+        .values("talent__name", "talent__birth_date", "university_name")
+        .annotate(n=Count("talent", distinct=True))
+        .filter(n__gt=1)[:limit]
+    )
+    for entry in by_birth:
+        talents = active.filter(
+            name=entry["talent__name"],
+            birth_date=entry["talent__birth_date"],
+            educations__university_name=entry["university_name"],
+        ).distinct()
+        groups.append({"reason": "姓名、出生日期与院校相同", "talents": list(talents)})
+    return groups
+
+
+def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:
+    year = (today or date.today()).year
+    return Talent.objects.filter(graduation_year__in=[year, year + 1, year + 2])

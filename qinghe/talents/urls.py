@@ -1,0 +1,25 @@
+from django.urls import include, path
+
+from . import views
+
+app_name = "talents"
+
+urlpatterns = [
+    path("", views.talent_list, name="list"),
+    path("export/", views.talent_export, name="export"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
+    path("merge/", views.talent_merge, name="merge"),
+    path("segments/", views.segment_list, name="segment_list"),
+    path("segments/new/", views.segment_create, name="segment_create"),
+    path("segments/<int:segment_id>/", views.segment_detail, name="segment_detail"),
+    path("<int:talent_id>/", views.talent_detail, name="detail"),
+    path("<int:talent_id>/unmask/", views.talent_unmask, name="unmask"),
+    path("<int:talent_id>/changes/<int:change_id>/resolve/", views.value_change_resolve, name="resolve"),
+]
+
+try:  # the survey import pages (qinghe/talents/urls_import.py)
+    from . import urls_import
+
+    urlpatterns.append(path("imports/", include(urls_import.urlpatterns)))
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,196 @@
+"""Staff pages of the talent database. Thin: parse, select, call one service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.reference.models import MajorCategory, Town
+
+from . import selectors, services
+from .models import Consent, Talent, ValueChange
+
+
+def _get_talent(request: HttpRequest, talent_id: int) -> Talent:
+    try:
+        return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(exc.messages)
+
+
+@require_GET
+def talent_list(request: HttpRequest) -> HttpResponse:
+    filters = selectors.TalentFilter.from_query(request.GET)
+    talents = selectors.talent_list(viewer=request.user, filters=filters)
+    page = Paginator(talents.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
+    year = timezone.localdate().year
+    return render(
+        request,
+        "talents/talent_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": Talent.Status.choices,
+            "evidences": Talent.Evidence.choices,
+            "categories": MajorCategory.objects.order_by("kind", "code").only("code", "name"),
+            "towns": Town.objects.order_by("code").only("code", "name"),
+            "years": list(range(year + 4, year - 12, -1)),
+            "segments": selectors.segment_list(viewer=request.user),
+            "can_unmask": selectors.can_unmask(request.user, "id_number")
+            and selectors.can_unmask(request.user, "phone"),
+        },
+    )
+
+
+@require_GET
+def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
+    talent = _get_talent(request, talent_id)
+    return render(
+        request,
+        "talents/talent_detail.html",
+        {
+            "talent": talent,
+            "phones": talent.phones.order_by("-is_current", "-first_seen"),
+            "educations": talent.educations.select_related("university", "major_category"),
+            "destinations": talent.destinations.select_related("industry", "occupation"),
+            "timeline": selectors.talent_timeline(talent=talent),
+            "conflicts": selectors.conflicts_for(talent=talent),
+            "consents": [
+                (Consent.Purpose(purpose).label, granted)
+                for purpose, granted in selectors.consent_state(talent=talent).items()
+            ],
+            "field_labels": selectors.FIELD_LABELS,
+            "can_unmask_id": selectors.can_unmask(request.user, "id_number"),
+            "can_unmask_phone": selectors.can_unmask(request.user, "phone"),
+            "can_edit": request.user.role in selectors.TALENT_EDITORS,
+        },
+    )
+
+
+@require_POST
+def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
+    talent = _get_talent(request, talent_id)
+    field = request.POST.get("field", "")
+    if field not in {"id_number", "phone"}:
+        return HttpResponse("未知字段", status=400, content_type="text/plain; charset=utf-8")
+    try:
+        value = services.talent_unmask(
+            viewer=request.user, talent=talent, field=field, reason=request.POST.get("reason", ""), request=request
+        )
+    except ValidationError as exc:
+        return render(request, "talents/_unmask_error.html", {"error": _error_text(exc)}, status=400)
+    except ApplicationError as exc:
+        return render(request, "talents/_unmask_error.html", {"error": exc.message}, status=exc.status_code)
+    return render(request, "talents/_unmasked.html", {"value": value or "（无）"})
+
+
+@require_POST
+def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -> HttpResponse:
+    talent = _get_talent(request, talent_id)
+    change = ValueChange.objects.filter(pk=change_id, talent=talent).first()
+    if change is None:
+        raise Http404("未找到该记录")
+    try:
+        services.value_change_resolve(
+            viewer=request.user, change=change, choose=request.POST.get("choose", ""), request=request
+        )
+        messages.success(request, "已核实。")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("talents:detail", talent_id=talent.pk)
+
+
+@require_GET
+def talent_export(request: HttpRequest) -> HttpResponse:
+    filters = selectors.TalentFilter.from_query(request.GET)
+    unmask = request.GET.get("unmask") == "1"
+    try:
+        content, count = services.talents_export(
+            viewer=request.user, filters=filters, unmask=unmask, reason=request.GET.get("reason", ""), request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(f"{request.path.rsplit('export', 1)[0]}?{request.GET.urlencode()}")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("talents:list")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="talents-{stamp}.xlsx"'
+    response["X-Row-Count"] = str(count)
+    return response
+
+
+@require_POST
+def segment_create(request: HttpRequest) -> HttpResponse:
+    filters = selectors.TalentFilter.from_query(request.POST)
+    try:
+        segment = services.segment_create(owner=request.user, name=request.POST.get("name", ""), filters=filters)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("talents:list")
+    messages.success(request, f"已保存分组“{segment.name}”。")
+    return redirect("talents:segment_detail", segment_id=segment.pk)
+
+
+@require_GET
+def segment_list(request: HttpRequest) -> HttpResponse:
+    segments = [
+        (segment, selectors.segment_members(viewer=request.user, segment=segment).count())
+        for segment in selectors.segment_list(viewer=request.user)
+    ]
+    return render(request, "talents/segment_list.html", {"segments": segments})
+
+
+@require_GET
+def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+    try:
+        segment = selectors.segment_get_for_viewer(viewer=request.user, segment_id=segment_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    members = selectors.segment_members(viewer=request.user, segment=segment)
+    page = Paginator(members.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
+    return render(request, "talents/segment_detail.html", {"segment": segment, "page": page})
+
+
+@require_GET
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "talents/duplicates.html",
+        {"groups": selectors.duplicate_groups(viewer=request.user), "can_edit": request.user.role in selectors.TALENT_EDITORS},
+    )
+
+
+@require_POST
+def talent_merge(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("talent") if v.isdigit()]
+    keep_id = request.POST.get("keep", "")
+    if not keep_id.isdigit() or int(keep_id) not in ids or len(ids) < 2:
+        messages.error(request, "请选择至少两条记录，并指定保留哪一条。")
+        return redirect("talents:duplicates")
+    try:
+        keep = _get_talent(request, int(keep_id))
+        others = [_get_talent(request, i) for i in ids if i != keep.pk]
+        services.talent_merge(viewer=request.user, keep=keep, others=others, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("talents:duplicates")
+    messages.success(request, f"已合并 {len(others)} 条记录。")
+    return redirect("talents:detail", talent_id=keep.pk)
