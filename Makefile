@@ -51,12 +51,12 @@ demo: reference ## load the demo data set and print the demo accounts (idempoten
 
 run: demo ## install, migrate, load data, start the worker and serve http://127.0.0.1:8000
 	@echo "Serving http://$(HOST):$(PORT)/ (worker running beside it; Ctrl-C stops both)"
-	@$(MANAGE) qinghe_worker & WORKER=$$!; \
+	@$(MANAGE) db_worker --no-startup-delay & WORKER=$$!; \
 	trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT) --noreload
 
 worker: migrate ## run the background worker alone
-	$(MANAGE) qinghe_worker
+	$(MANAGE) db_worker
 
 browser: ## install Debian's Chromium for browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \

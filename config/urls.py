@@ -11,10 +11,11 @@ admin.site.index_title = "后台管理"
 urlpatterns = [
     path("", include("qinghe.core.urls")),
     path("accounts/", include("qinghe.accounts.urls")),
+    path("me/", include("qinghe.talents.urls_self")),
     path("reference/", include("qinghe.reference.urls")),
     path("talents/", include("qinghe.talents.urls")),
     path("api/v1/", api.urls),
-    path("i18n/setlang/", include("django.conf.urls.i18n")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("backoffice/", admin.site.urls),
 ]

@@ -44,7 +44,7 @@ class Organisation(TimeStampedModel):
 
 
 class QingheUserManager(UserManager["User"]):
-    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra: object) -> "User":
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra: object) -> User:
         extra.setdefault("role", Role.SYSADMIN)
         return super().create_superuser(username, email, password, **extra)
 
@@ -105,3 +105,6 @@ class PhoneVerification(models.Model):
         verbose_name_plural = _("短信验证码")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}验证码 #{self.pk}"

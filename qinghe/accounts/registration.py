@@ -70,7 +70,10 @@ def verification_send(
     """Sends a new code. A failed send rolls back, so it counts against no limit."""
     normalized = _normalized(phone)
     index = phone_index(normalized)
-    if purpose == PhoneVerification.Purpose.REGISTER and User.objects.filter(phone_index=index).exists():
+    if (
+        purpose == PhoneVerification.Purpose.REGISTER
+        and User.objects.filter(phone_index=index).exists()
+    ):
         raise ValidationError({"phone": PHONE_TAKEN})
     now = now or timezone.now()
     sent = sorted(
@@ -142,7 +145,9 @@ def username_clean(username: str) -> str:
     try:
         field.run_validators(username)
     except ValidationError as exc:
-        raise ValidationError({"username": "用户名只能包含字母、数字和 @ . + - _，最长 150 个字符"}) from exc
+        raise ValidationError(
+            {"username": "用户名只能包含字母、数字和 @ . + - _，最长 150 个字符"}
+        ) from exc
     if len(username) > 150:
         raise ValidationError({"username": "用户名最长 150 个字符"})
     # Sign-in accepts a username or a phone: a username that reads as a number would shadow
@@ -209,4 +214,3 @@ def student_register(
         verification.used_at = now or timezone.now()
         verification.save(update_fields=["used_at"])
     return user
-

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_register
 
 app_name = "accounts"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("me/", views.profile, name="profile"),
+    path("register/", views_register.register, name="register"),
+    path("register/verify/", views_register.register_verify, name="register_verify"),
 ]

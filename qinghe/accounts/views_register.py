@@ -12,7 +12,6 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 
 from qinghe.core.crypto import decrypt, encrypt
 from qinghe.core.errors import ApplicationError
@@ -30,7 +29,9 @@ class PhoneForm(forms.Form):
     phone = forms.CharField(
         label="手机号",
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}
+        ),
     )
 
 
@@ -148,14 +149,13 @@ def register_verify(request: HttpRequest) -> HttpResponse:
             request.session.pop(SESSION_KEY, None)
             login(request, user, backend=BACKEND)
             messages.success(
-                request, f"注册成功。你的用户名是 {user.username}，也可以用手机号登录。请认领你的档案。"
+                request,
+                f"注册成功。你的用户名是 {user.username}，也可以用手机号登录。请认领你的档案。",
             )
             return redirect("me:claim")
-    return render(request, "accounts/register_verify.html", {"form": form, "phone_masked": mask_phone(phone)})
+    return render(
+        request, "accounts/register_verify.html", {"form": form, "phone_masked": mask_phone(phone)}
+    )
 
 
 # Mounted under /accounts/ in the "accounts" namespace (config/urls.py).
-urlpatterns = [
-    path("register/", register, name="register"),
-    path("register/verify/", register_verify, name="register_verify"),
-]

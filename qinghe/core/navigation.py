@@ -20,6 +20,7 @@ class MenuItem:
 
 MENU: list[MenuItem] = [
     MenuItem("core:dashboard", _("工作台")),
+    MenuItem("me:home", _("我的档案"), _("查看、更正、导出你的个人信息，管理授权")),
     MenuItem("talents:list", _("人才数据库"), _("鹤山籍学子从入学到就业的全程档案")),
     MenuItem("reference:index", _("参考数据"), _("专业目录、高校、双一流、区划、职业与行业分类")),
     MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么")),

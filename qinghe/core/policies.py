@@ -60,6 +60,8 @@ TALENT_READ = only(
     Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN
 )
 IMPORTERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.SYSADMIN)
+# A student's own record; ambassadors are student volunteers with a record of their own.
+SELF = only(Role.STUDENT, Role.AMBASSADOR)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -76,6 +78,8 @@ POLICIES: dict[str, Rule] = {
     "accounts:otp_setup": only(STAFF_ROLES),
     "accounts:otp_verify": only(STAFF_ROLES),
     "accounts:profile": SIGNED_IN,
+    "accounts:register": PUBLIC,
+    "accounts:register_verify": PUBLIC,
     # audit trail
     "core:audit_list": AUDIT_READERS,
     # reference data
@@ -96,6 +100,15 @@ POLICIES: dict[str, Rule] = {
     "talents:import_detail": IMPORTERS,
     "talents:import_progress": IMPORTERS,
     "talents:import_rejected": IMPORTERS,
+    # the student's own record (self-service)
+    "me:home": SELF,
+    "me:claim": {"GET": SELF, "POST": SELF},
+    "me:edit": {"GET": SELF, "POST": SELF},
+    "me:export_json": SELF,
+    "me:export_xlsx": SELF,
+    "me:consent": {"POST": SELF},
+    "me:confirm": {"POST": SELF},
+    "me:delete": {"GET": SELF, "POST": SELF},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API

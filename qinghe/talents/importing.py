@@ -30,6 +30,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import python_calamine
@@ -37,12 +38,13 @@ import xlsxwriter
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from qinghe.accounts.phones import phone_index
 from qinghe.core.audit import audit_record
+from qinghe.core.crypto import EncryptedTextField
 from qinghe.core.errors import ApplicationError
 from qinghe.core.masking import scrub_text
 from qinghe.reference.models import Major, Town, University
@@ -257,15 +259,128 @@ def reference_index() -> ReferenceIndex:
 # ---------------------------------------------------------------------------- chunks
 
 
+class Record(SimpleNamespace):
+    """A row to insert, not yet in the database: attributes named like the model's attnames
+    (``talent_id``) or, for a foreign key, the related object itself (``talent``). Plain
+    attribute objects instead of model instances because creating 500,000 model instances and
+    compiling them one field at a time is most of the time an ORM bulk_create takes."""
+
+
+_MISSING = object()
+
+
+def _new_talent() -> Record:
+    return Record(
+        id=None,
+        pk=None,
+        name="",
+        gender="",
+        id_number="",
+        id_index=None,
+        id_prefix="",
+        birth_date=None,
+        wechat="",
+        email="",
+        hukou_text="",
+        hukou_county_code="",
+        town_id=None,
+        note="",
+        provenance={},
+        native_evidence=Talent.Evidence.NONE.value,
+        status=Talent.Status.UNKNOWN.value,
+        returned_home=False,
+        graduation_year=None,
+        merged_into_id=None,
+    )
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """Primary keys for ``count`` new rows, taken inside the chunk's transaction (which holds
+    the write lock on SQLite and takes them from the sequence on PostgreSQL). None on other
+    databases."""
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "sqlite":
+            qn = connection.ops.quote_name
+            cursor.execute(f"SELECT COALESCE(MAX({qn(column)}), 0) FROM {qn(table)}")
+            highest = cursor.fetchone()[0]
+            # AUTOINCREMENT never reuses the ids of deleted rows: respect its counter too.
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            start = max(highest, row[0] if row else 0) + 1
+            return list(range(start, start + count))
+    return None
+
+
+def _insert(
+    model: type[models.Model], records: Sequence[Any], *, now: dt.datetime, with_pk: bool
+) -> None:
+    """INSERT of ``records`` with one ``executemany``. Values go through each field's
+    ``get_db_prep_save`` where it matters (encryption, JSON, dates), so the stored form is the
+    ORM's; defaults, ``auto_now`` and ``auto_now_add`` are filled like the ORM fills them."""
+    if not records:
+        return
+    specs = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key and not with_pk:
+            continue
+        prep = (
+            f if isinstance(f, EncryptedTextField | models.JSONField | models.DateField) else None
+        )
+        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        default = f.get_default() if not f.primary_key else None
+        specs.append((f.attname, f.name if f.is_relation else None, default, prep, auto, f))
+    conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
+    qn = conn.ops.quote_name
+    columns = ", ".join(qn(spec[5].column) for spec in specs)
+    placeholders = ", ".join(["%s"] * len(specs))
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    now_db = {}
+    rows = []
+    for record in records:
+        data = record.__dict__
+        values = []
+        for attname, relname, default, prep, auto, f in specs:
+            if relname is not None and relname in data:
+                value = data[relname].id
+            else:
+                value = data.get(attname, _MISSING)
+                if value is _MISSING or (auto and value is None):
+                    value = (
+                        now
+                        if auto
+                        else (f.get_default() if isinstance(default, dict | list) else default)
+                    )
+            if prep is not None and value is not None:
+                if value is now:
+                    if attname not in now_db:
+                        now_db[attname] = prep.get_db_prep_save(now, conn)
+                    value = now_db[attname]
+                else:
+                    value = prep.get_db_prep_save(value, conn)
+            values.append(value)
+        rows.append(values)
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 @dataclass
 class TalentState:
-    """One talent as a chunk sees it: the row, its records, and what the chunk changed."""
+    """One talent as a chunk sees it: its records, and what the chunk changed. ``talent`` is a
+    model instance when it exists, a ``Record`` when this chunk creates it."""
 
-    talent: Talent
+    talent: Any
     is_new: bool = False
-    phones: dict[str, PhoneNumber] = field(default_factory=dict)
-    educations: list[Education] = field(default_factory=list)
-    destinations: list[Destination] = field(default_factory=list)
+    phones: dict[str, Any] = field(default_factory=dict)
+    educations: list[Any] = field(default_factory=list)
+    destinations: list[Any] = field(default_factory=list)
     conflicts: set[tuple[str, str]] = field(default_factory=set)
     changed_fields: set[str] = field(default_factory=set)
     touched: bool = False
@@ -323,7 +438,13 @@ class ImportContext:
         return self.batch_files.get(int(batch), "")[:16] == self.file_key and int(row) > row_number
 
 
-_TALENT_FIELDS = ("name", "gender", "id_number", "wechat", "email", "hukou_text", "town", "note")
+@dataclass(frozen=True)
+class RowWork:
+    row_number: int
+    cells: list[Any]
+    result: ParsedRow | Rejection
+    id_index: str | None = None
+    phone_index: str | None = None
 
 
 def _education_key(
@@ -336,10 +457,19 @@ def _destination_key(kind: str, employer: str, year: int | None) -> tuple[str, s
     return (kind, name_key(employer), year)
 
 
+_EDUCATION_UPDATE_FIELDS = (
+    "university_id",
+    "is_double_first_class",
+    "major_id",
+    "major_name",
+    "major_category_id",
+    "enrolment_year",
+)
+
+
 class ChunkProcessor:
     """Computes every row's outcome for one chunk against the database and the rows before it
-    in the chunk, then writes everything with bulk operations (inside the caller's
-    transaction)."""
+    in the chunk, then writes everything (inside the caller's transaction)."""
 
     def __init__(self, ctx: ImportContext) -> None:
         self.ctx = ctx
@@ -347,23 +477,22 @@ class ChunkProcessor:
         self.by_id_index: dict[str, TalentState] = {}
         self.by_name_phone: dict[tuple[str, str], list[TalentState]] = {}
         self.new_states: list[TalentState] = []
-        self.new_phones: list[PhoneNumber] = []
+        self.new_phones: list[Record] = []
         self.dirty_phones: dict[int, PhoneNumber] = {}
-        self.new_educations: list[Education] = []
+        self.new_educations: list[Record] = []
         self.dirty_educations: dict[int, Education] = {}
-        self.new_destinations: list[Destination] = []
+        self.new_destinations: list[Record] = []
         self.dirty_destinations: dict[int, Destination] = {}
-        self.value_changes: list[ValueChange] = []
-        self.import_rows: list[ImportRow] = []
+        self.value_changes: list[Record] = []
+        self.import_rows: list[Record] = []
         self.counters = Counters()
         self.row_number = 0
 
     # -- loading ---------------------------------------------------------------------------
 
     def _register(self, state: TalentState) -> None:
-        talent = state.talent
-        if talent.id_index:
-            self.by_id_index.setdefault(talent.id_index, state)
+        if state.talent.id_index:
+            self.by_id_index.setdefault(state.talent.id_index, state)
         for index in state.phones:
             self._register_phone(state, index)
 
@@ -385,28 +514,21 @@ class ChunkProcessor:
             if not missing:
                 break
             talents.update({t.pk: t for t in Talent.objects.filter(pk__in=missing)})
-        for pk in list(target):
-            seen = 0
-            while talents[target[pk]].merged_into_id and seen < 5:
+        for pk in target:
+            hops = 0
+            while talents[target[pk]].merged_into_id in talents and hops < 5:
                 target[pk] = talents[target[pk]].merged_into_id  # type: ignore[assignment]
-                seen += 1
+                hops += 1
         return target
 
-    def preload(self, parsed: Sequence[tuple[int, list[Any], ParsedRow | Rejection]]) -> None:
-        id_indexes: set[str] = set()
-        for _, _, row in parsed:
-            if isinstance(row, ParsedRow) and row.id_number is not None:
-                id_indexes.add(row.id_number.index)
+    def preload(self, work: Sequence[RowWork]) -> None:
+        id_indexes = {item.id_index for item in work if item.id_index}
         talents: dict[int, Talent] = {}
         if id_indexes:
             talents.update({t.pk: t for t in Talent.objects.filter(id_index__in=id_indexes)})
         found_ids = {t.id_index for t in talents.values()}
         fallback_phones = {
-            phone_index(row.phone)
-            for _, _, row in parsed
-            if isinstance(row, ParsedRow)
-            and row.phone
-            and (row.id_number is None or row.id_number.index not in found_ids)
+            item.phone_index for item in work if item.phone_index and item.id_index not in found_ids
         }
         if fallback_phones:
             pks = set(
@@ -420,15 +542,14 @@ class ChunkProcessor:
         if not talents:
             return
         target = self._resolve_merged(talents)
-        live = {pk: talents[pk] for pk in set(target.values())}
-        for pk, talent in live.items():
-            self.states_by_pk[pk] = TalentState(talent=talent)
-        pks = list(live)
-        for phone in PhoneNumber.objects.filter(talent_id__in=pks).order_by("id"):
+        live = sorted(set(target.values()))
+        for pk in live:
+            self.states_by_pk[pk] = TalentState(talent=talents[pk])
+        for phone in PhoneNumber.objects.filter(talent_id__in=live).order_by("id"):
             self.states_by_pk[phone.talent_id].phones[phone.number_index] = phone
-        for education in Education.objects.filter(talent_id__in=pks).order_by("id"):
+        for education in Education.objects.filter(talent_id__in=live).order_by("id"):
             self.states_by_pk[education.talent_id].educations.append(education)
-        for destination in Destination.objects.filter(talent_id__in=pks).order_by("id"):
+        for destination in Destination.objects.filter(talent_id__in=live).order_by("id"):
             self.states_by_pk[destination.talent_id].destinations.append(destination)
         refs = {
             int(record.source_ref.partition(":")[0])
@@ -442,10 +563,10 @@ class ChunkProcessor:
                 ImportBatch.objects.filter(pk__in=missing).values_list("id", "file_sha256")
             )
         for change in ValueChange.objects.filter(
-            talent_id__in=pks, state=ValueChange.State.CONFLICT
+            talent_id__in=live, state=ValueChange.State.CONFLICT
         ):
             self.states_by_pk[change.talent_id].conflicts.add((change.field, change.new_value))
-        for pk in sorted(live):
+        for pk in live:
             self._register(self.states_by_pk[pk])
         # A merged record's ID still finds the talent it was merged into.
         for pk, talent in talents.items():
@@ -454,107 +575,111 @@ class ChunkProcessor:
 
     # -- matching and applying -------------------------------------------------------------
 
-    def match(self, row: ParsedRow) -> TalentState | None:
-        if row.id_number is not None:
-            state = self.by_id_index.get(row.id_number.index)
+    def match(self, row: ParsedRow, item: RowWork) -> TalentState | None:
+        if item.id_index:
+            state = self.by_id_index.get(item.id_index)
             if state is not None:
                 return state
-        if row.phone:
-            wanted = row.id_number.index if row.id_number is not None else None
-            for state in self.by_name_phone.get((row.name, phone_index(row.phone)), []):
+        if item.phone_index:
+            for state in self.by_name_phone.get((row.name, item.phone_index), ()):
                 # Same name and phone but another ID: another person.
-                if not state.talent.id_index or state.talent.id_index == wanted:
+                if not state.talent.id_index or state.talent.id_index == item.id_index:
                     return state
         return None
+
+    def _value_change(
+        self,
+        state: TalentState,
+        name: str,
+        old: Any,
+        new: Any,
+        old_source: dict,
+        new_source: dict,
+        kind: str,
+    ) -> None:
+        self.value_changes.append(
+            Record(
+                talent=state.talent,
+                field=name,
+                old_value=str(old),
+                new_value=str(new),
+                old_source=old_source,
+                new_source=new_source,
+                state=kind,
+            )
+        )
 
     def _set_field(self, state: TalentState, name: str, value: Any) -> bool:
         """Applies one value under the provenance rules; True when something changed."""
         talent = state.talent
         attname = "town_id" if name == "town" else name
         current = getattr(talent, attname)
-        if value in (None, "") or current == value:
+        if value is None or value == "" or current == value:
             return False
-        provenance = dict(talent.provenance or {})
+        provenance = talent.provenance or {}
         old_source = provenance.get(name) or {}
-        new_source = self.ctx.provenance(self.row_number)
         if (
             old_source.get("source") == Source.SURVEY
             and old_source.get("file") == self.ctx.file_key
             and (old_source.get("row") or 0) > self.row_number
         ):
             return False
-        if current not in (None, ""):
-            shown_old = str(current)
+        new_source = self.ctx.provenance(self.row_number)
+        if current is not None and current != "":
             if old_source.get("source") in HUMAN_SOURCES:
                 # A person said otherwise: staff decide, the survey does not overwrite.
                 key = (name, str(value))
                 if key in state.conflicts:
                     return False
                 state.conflicts.add(key)
-                self.value_changes.append(
-                    ValueChange(
-                        talent=talent,
-                        field=name,
-                        old_value=shown_old,
-                        new_value=str(value),
-                        old_source=old_source,
-                        new_source=new_source,
-                        state=ValueChange.State.CONFLICT,
-                    )
+                self._value_change(
+                    state, name, current, value, old_source, new_source, ValueChange.State.CONFLICT
                 )
                 return True
-            self.value_changes.append(
-                ValueChange(
-                    talent=talent,
-                    field=name,
-                    old_value=shown_old,
-                    new_value=str(value),
-                    old_source=old_source,
-                    new_source=new_source,
-                    state=ValueChange.State.REPLACED,
-                )
+            self._value_change(
+                state, name, current, value, old_source, new_source, ValueChange.State.REPLACED
             )
         setattr(talent, attname, value)
-        provenance[name] = new_source
-        talent.provenance = provenance
-        state.changed_fields.update({attname, "provenance"})
+        talent.provenance = {**provenance, name: new_source}
+        state.changed_fields.update((attname, "provenance"))
         return True
 
-    def _apply_identity(self, state: TalentState, row: ParsedRow) -> bool:
+    def _apply_identity(self, state: TalentState, row: ParsedRow, item: RowWork) -> bool:
         ident = row.id_number
         if ident is None or state.talent.id_number:
             return False
         changed = self._set_field(state, "id_number", ident.number)
         if changed:
             talent = state.talent
-            talent.id_index = ident.index
+            talent.id_index = item.id_index
             talent.id_prefix = ident.prefix
-            state.changed_fields.update({"id_index", "id_prefix"})
+            state.changed_fields.update(("id_index", "id_prefix"))
             if talent.birth_date is None:
                 talent.birth_date = ident.birth_date
                 state.changed_fields.add("birth_date")
-            self.by_id_index.setdefault(ident.index, state)
+            self.by_id_index.setdefault(item.id_index, state)  # type: ignore[arg-type]
         return changed
 
-    def _apply_phone(self, state: TalentState, row: ParsedRow) -> bool:
-        if not row.phone:
+    def _apply_phone(self, state: TalentState, row: ParsedRow, item: RowWork) -> bool:
+        index = item.phone_index
+        if not index:
             return False
-        index = phone_index(row.phone)
         if index in state.phones:
             # Known number: nothing moves, so importing an older file again changes nothing.
             return False
         for phone in state.phones.values():
             if phone.is_current:
                 phone.is_current = False
-                if phone.pk:
+                if isinstance(phone, PhoneNumber):
                     self.dirty_phones[phone.pk] = phone
-        phone = PhoneNumber(
+        phone = Record(
             talent=state.talent,
             number=row.phone,
             number_index=index,
             is_current=True,
-            source=Source.SURVEY,
-            source_ref=self.ctx.source_ref(self.row_number),
+            is_wrong=False,
+            source=Source.SURVEY.value,
+            source_ref=str(self.ctx.batch_id),
         )
         state.phones[index] = phone
         self.new_phones.append(phone)
@@ -567,12 +692,12 @@ class ChunkProcessor:
         ref = self.ctx.reference
         university = ref.university(row.university) if row.university else None
         major = ref.major(row.major) if row.major else None
-        university_name = university.name if university else row.university
+        university_name = (university.name if university else row.university)[:120]
         values: dict[str, Any] = {
             "university_id": university.id if university else None,
             "is_double_first_class": bool(university and university.is_double_first_class),
             "major_id": major.id if major else None,
-            "major_name": major.name if major else row.major,
+            "major_name": (major.name if major else row.major)[:120],
             "major_category_id": major.category_id if major else None,
             "enrolment_year": row.enrolment_year,
         }
@@ -600,15 +725,15 @@ class ChunkProcessor:
                     changed = True
             if changed and survey_owned:
                 education.source_ref = self.ctx.source_ref(self.row_number)
-            if changed and education.pk:
+            if changed and isinstance(education, Education):
                 self.dirty_educations[education.pk] = education
             return changed
-        education = Education(
+        education = Record(
             talent=state.talent,
-            university_name=university_name[:120],
+            university_name=university_name,
             level=row.level,
             graduation_year=row.graduation_year,
-            source=Source.SURVEY,
+            source=Source.SURVEY.value,
             source_ref=self.ctx.source_ref(self.row_number),
             **values,
         )
@@ -638,75 +763,107 @@ class ChunkProcessor:
                     changed = True
             if changed and survey_owned:
                 destination.source_ref = self.ctx.source_ref(self.row_number)
-            if changed and destination.pk:
+            if changed and isinstance(destination, Destination):
                 self.dirty_destinations[destination.pk] = destination
             return changed
-        destination = Destination(
+        destination = Record(
             talent=state.talent,
             kind=row.destination,
             employer=row.employer,
             region_text=row.region,
             area=area,
             year=year,
-            source=Source.SURVEY,
+            source=Source.SURVEY.value,
             source_ref=self.ctx.source_ref(self.row_number),
         )
         state.destinations.append(destination)
         self.new_destinations.append(destination)
         return True
 
-    def _values(self, row: ParsedRow) -> dict[str, Any]:
-        return {
-            "name": row.name,
-            "gender": row.gender,
-            "wechat": row.wechat,
-            "email": row.email,
-            "hukou_text": row.hukou,
-            "town": self.ctx.reference.town(row.hukou) if row.hukou else None,
-            "note": row.note,
-        }
+    def _scalar_values(self, row: ParsedRow) -> tuple[tuple[str, Any], ...]:
+        town = self.ctx.reference.town(row.hukou) if row.hukou else None
+        return (
+            ("name", row.name),
+            ("gender", row.gender),
+            ("wechat", row.wechat),
+            ("email", row.email),
+            ("hukou_text", row.hukou),
+            ("town", town),
+            ("note", row.note),
+        )
 
-    def apply(self, row: ParsedRow) -> tuple[str, TalentState]:
-        state = self.match(row)
+    def _create(self, row: ParsedRow, item: RowWork) -> TalentState:
+        """A talent nobody knows yet: every value is new, no rule to weigh."""
+        talent = _new_talent()
+        source = self.ctx.provenance(self.row_number)
+        provenance: dict[str, Any] = {}
+        ident = row.id_number
+        if ident is not None:
+            talent.id_number = ident.number
+            talent.id_index = item.id_index
+            talent.id_prefix = ident.prefix
+            talent.birth_date = ident.birth_date
+            provenance["id_number"] = source
+        for name, value in self._scalar_values(row):
+            if value is not None and value != "":
+                setattr(talent, "town_id" if name == "town" else name, value)
+                provenance[name] = source
+        talent.provenance = provenance
+        state = TalentState(talent=talent, is_new=True, touched=True)
+        self.new_states.append(state)
+        self._register(state)
+        self._apply_phone(state, row, item)
+        self._apply_education(state, row)
+        self._apply_destination(state, row)
+        return state
+
+    def apply(self, row: ParsedRow, item: RowWork) -> tuple[str, TalentState]:
+        state = self.match(row, item)
         if state is None:
-            state = TalentState(talent=Talent(provenance={}), is_new=True)
-            self.new_states.append(state)
-            outcome = ImportRow.Outcome.CREATED
-        else:
-            outcome = None
-        changed = self._apply_identity(state, row)
-        for name, value in self._values(row).items():
+            return ImportRow.Outcome.CREATED, self._create(row, item)
+        changed = self._apply_identity(state, row, item)
+        for name, value in self._scalar_values(row):
             changed = self._set_field(state, name, value) or changed
-        if state.is_new:
-            self._register(state)
-        changed = self._apply_phone(state, row) or changed
+        changed = self._apply_phone(state, row, item) or changed
         changed = self._apply_education(state, row) or changed
         changed = self._apply_destination(state, row) or changed
         if changed:
             state.touched = True
-        if outcome is None:
-            outcome = ImportRow.Outcome.UPDATED if changed else ImportRow.Outcome.UNCHANGED
-        return outcome, state
+            return ImportRow.Outcome.UPDATED, state
+        return ImportRow.Outcome.UNCHANGED, state
 
-    def process(self, parsed: Sequence[tuple[int, list[Any], ParsedRow | Rejection]]) -> Counters:
-        self.preload(parsed)
+    def process(self, work: Sequence[RowWork]) -> Counters:
+        self.preload(work)
         self.ctx.batch_files[self.ctx.batch_id] = self.ctx.file_sha256
-        for row_number, cells, row in parsed:
-            self.row_number = row_number
-            raw = json.dumps([normalize.cell_text(cell) for cell in cells], ensure_ascii=False)
-            if isinstance(row, Rejection):
-                outcome, state, reason = ImportRow.Outcome.REJECTED, None, row.reason
-            else:
-                outcome, state = self.apply(row)
-                reason = "；".join(row.warnings)
+        for item in work:
+            self.row_number = item.row_number
+            raw = json.dumps(
+                [cell if type(cell) is str else normalize.cell_text(cell) for cell in item.cells],
+                ensure_ascii=False,
+            )
+            result = item.result
+            if isinstance(result, Rejection):
+                self.counters.rejected += 1
+                self.import_rows.append(
+                    Record(
+                        batch_id=self.ctx.batch_id,
+                        row_number=item.row_number,
+                        outcome=ImportRow.Outcome.REJECTED.value,
+                        talent_id=None,
+                        reason=result.reason[:500],
+                        raw=raw,
+                    )
+                )
+                continue
+            outcome, state = self.apply(result, item)
             self.counters.add(outcome)
             self.import_rows.append(
-                ImportRow(
+                Record(
                     batch_id=self.ctx.batch_id,
-                    row_number=row_number,
-                    outcome=outcome,
-                    talent=state.talent if state is not None else None,
-                    reason=reason[:500],
+                    row_number=item.row_number,
+                    outcome=str(outcome),
+                    talent=state.talent,
+                    reason="；".join(result.warnings)[:500],
                     raw=raw,
                 )
             )
@@ -746,46 +903,49 @@ class ChunkProcessor:
     def flush(self) -> None:
         now = self.ctx.now
         if self.new_states:
-            Talent.objects.bulk_create([state.talent for state in self.new_states])
+            records = [state.talent for state in self.new_states]
+            ids = _reserve_ids(Talent, len(records))
+            if ids is None:  # another database: let the ORM insert and return the keys
+                created = Talent.objects.bulk_create(
+                    [
+                        Talent(**{k: v for k, v in r.__dict__.items() if k not in ("id", "pk")})
+                        for r in records
+                    ]
+                )
+                ids = [t.pk for t in created]
+            else:
+                for record, pk in zip(records, ids, strict=True):
+                    record.id = record.pk = pk
+                _insert(Talent, records, now=now, with_pk=True)
+            for record, pk in zip(records, ids, strict=True):
+                record.id = record.pk = pk
         updated = [s for s in self.states_by_pk.values() if s.changed_fields]
         if updated:
             fields = sorted(set().union(*(s.changed_fields for s in updated)) | {"updated_at"})
             for state in updated:
                 state.talent.updated_at = now
-            Talent.objects.bulk_update([s.talent for s in updated], fields, batch_size=200)
+            Talent.objects.bulk_update([s.talent for s in updated], fields, batch_size=100)
         if self.dirty_phones:
             PhoneNumber.objects.bulk_update(
                 list(self.dirty_phones.values()), ["is_current"], batch_size=500
             )
-        if self.new_phones:
-            PhoneNumber.objects.bulk_create(self.new_phones)
         if self.dirty_educations:
             Education.objects.bulk_update(
                 list(self.dirty_educations.values()),
-                [
-                    "university_id",
-                    "is_double_first_class",
-                    "major_id",
-                    "major_name",
-                    "major_category_id",
-                    "enrolment_year",
-                    "source_ref",
-                ],
-                batch_size=200,
+                [*_EDUCATION_UPDATE_FIELDS, "source_ref"],
+                batch_size=100,
             )
-        if self.new_educations:
-            Education.objects.bulk_create(self.new_educations)
         if self.dirty_destinations:
             Destination.objects.bulk_update(
                 list(self.dirty_destinations.values()),
                 ["region_text", "area", "source_ref"],
                 batch_size=200,
             )
-        if self.new_destinations:
-            Destination.objects.bulk_create(self.new_destinations)
-        if self.value_changes:
-            ValueChange.objects.bulk_create(self.value_changes)
-        ImportRow.objects.bulk_create(self.import_rows)
+        _insert(PhoneNumber, self.new_phones, now=now, with_pk=False)
+        _insert(Education, self.new_educations, now=now, with_pk=False)
+        _insert(Destination, self.new_destinations, now=now, with_pk=False)
+        _insert(ValueChange, self.value_changes, now=now, with_pk=False)
+        _insert(ImportRow, self.import_rows, now=now, with_pk=False)
 
 
 # ---------------------------------------------------------------------------- batches
@@ -851,16 +1011,29 @@ def _load_data(batch: ImportBatch) -> bytes:
         return handle.read()
 
 
-def _parse_chunk(
+def _prepare_chunk(
     rows: Sequence[tuple[int, list[Any]]], header: HeaderMap, today: dt.date
-) -> list[tuple[int, list[Any], ParsedRow | Rejection]]:
+) -> list[RowWork]:
+    """Parses the rows and computes their blind indexes (pure work, outside the transaction)."""
     columns = list(header.columns.items())
-    parsed = []
+    work = []
     for row_number, cells in rows:
         width = len(cells)
         raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
-        parsed.append((row_number, cells, normalize.parse_row(raw, today=today)))
-    return parsed
+        result = normalize.parse_row(raw, today=today)
+        if isinstance(result, ParsedRow):
+            work.append(
+                RowWork(
+                    row_number,
+                    cells,
+                    result,
+                    id_index=result.id_number.index if result.id_number is not None else None,
+                    phone_index=phone_index(result.phone) if result.phone else None,
+                )
+            )
+        else:
+            work.append(RowWork(row_number, cells, result))
+    return work
 
 
 def process_chunk(
@@ -870,12 +1043,20 @@ def process_chunk(
     ctx: ImportContext,
     rows_done_before: int,
 ) -> Counters:
-    """One transaction: the chunk's effects, its ImportRows and the batch's counters. Refuses
-    (rolls back) if ``rows_done`` moved meanwhile, i.e. another process resumed the batch."""
-    parsed = _parse_chunk(rows, ctx.header, ctx.today)
+    """One transaction: the chunk's effects, its ImportRows and the batch's counters.
+
+    It starts by writing the batch row where ``rows_done`` is still what this run expects:
+    that takes the write lock on SQLite and locks the row on PostgreSQL, so two processes
+    resuming the same batch cannot both write a chunk; the loser gets ``ImportConflict``."""
+    work = _prepare_chunk(rows, ctx.header, ctx.today)
     with transaction.atomic():
-        counters = ChunkProcessor(ctx).process(parsed)
-        moved = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
+        claimed = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
+            updated_at=timezone.now()
+        )
+        if claimed != 1:
+            raise ImportConflict("该批次正由另一进程导入")
+        counters = ChunkProcessor(ctx).process(work)
+        ImportBatch.objects.filter(pk=batch_id).update(
             rows_done=rows_done_before + len(rows),
             created=F("created") + counters.created,
             updated=F("updated") + counters.updated,
@@ -883,8 +1064,6 @@ def process_chunk(
             rejected=F("rejected") + counters.rejected,
             updated_at=timezone.now(),
         )
-        if moved != 1:
-            raise ImportConflict("该批次正由另一进程导入")
     return counters
 
 

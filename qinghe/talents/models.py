@@ -125,6 +125,9 @@ class PhoneNumber(models.Model):
             models.UniqueConstraint(fields=["talent", "number_index"], name="phone_unique_per_talent"),
         ]
 
+    def __str__(self) -> str:
+        return self.masked
+
     @property
     def masked(self) -> str:
         return mask_phone(self.number)
@@ -159,6 +162,9 @@ class Education(models.Model):
         verbose_name = _("教育经历")
         verbose_name_plural = _("教育经历")
         ordering = ["-graduation_year", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.university_name} {self.major_name}"
 
 
 class Destination(models.Model):
@@ -198,6 +204,9 @@ class Destination(models.Model):
         verbose_name_plural = _("毕业去向")
         ordering = ["-year", "-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.employer}"
+
 
 class ValueChange(models.Model):
     """A value a source gave that is not (or no longer) the current one.
@@ -228,6 +237,9 @@ class ValueChange(models.Model):
         verbose_name = _("取值变更")
         verbose_name_plural = _("取值变更")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.state}"
 
 
 class ImportBatch(TimeStampedModel):
@@ -300,6 +312,9 @@ class ImportRow(models.Model):
             models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.batch_id}:{self.row_number} {self.outcome}"
+
 
 class Consent(models.Model):
     """One row per decision; the newest row per (talent, purpose, enterprise) is in force.
@@ -332,6 +347,9 @@ class Consent(models.Model):
         verbose_name = _("授权同意")
         verbose_name_plural = _("授权同意")
         ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.granted}"
 
 
 class Segment(TimeStampedModel):

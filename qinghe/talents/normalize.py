@@ -20,11 +20,14 @@ Decisions written down here because a reader of the rejected-rows file will ask:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import phonenumbers
 
 from qinghe.reference.text import name_key
 
@@ -230,6 +233,26 @@ def is_blank_row(cells: Sequence[object]) -> bool:
 
 # ---------------------------------------------------------------------------- values
 
+_clean_memo: dict[str, str] = {}
+_CLEAN_MEMO_LIMIT = 200_000
+
+
+def fast_clean(value: object) -> str:
+    """``identity.clean_text``, faster on what surveys repeat: plain ASCII letters and digits
+    (IDs, phones) are already clean, and other strings (schools, majors, places) are
+    remembered."""
+    if type(value) is not str:
+        return clean_text(value)
+    if value.isascii() and value.isalnum():
+        return value
+    cleaned = _clean_memo.get(value)
+    if cleaned is None:
+        cleaned = clean_text(value)
+        if len(_clean_memo) < _CLEAN_MEMO_LIMIT:
+            _clean_memo[value] = cleaned
+    return cleaned
+
+
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _YEAR_TEXT = re.compile(r"((?:19|20)\d{2})\s*(?:年|届|级|[-/.]|$)")
 _NUMBER_TEXT = re.compile(r"\d+(?:\.\d+)?")
@@ -251,7 +274,7 @@ def parse_year(value: object, *, column: str) -> int | None:
         if 20000 <= number < 80000:
             return (EXCEL_EPOCH + dt.timedelta(days=int(number))).year
         raise InvalidValue(f"{column}无法识别（{cell_text(value)}）")
-    text = clean_text(value)
+    text = fast_clean(value)
     if not text:
         return None
     if _NUMBER_TEXT.fullmatch(text):
@@ -273,7 +296,11 @@ _LEVEL_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
 def parse_level(value: object) -> str | None:
     """专科/大专/高职 -> junior, 本科/学士 -> bachelor, 硕士/研究生 -> master, 博士 -> doctor;
     '' for an empty cell, None for text that is none of these."""
-    text = clean_text(value).replace(" ", "")
+    return _level_of(fast_clean(value).replace(" ", ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _level_of(text: str) -> str | None:
     if not text:
         return ""
     for words, level in _LEVEL_RULES:
@@ -316,7 +343,11 @@ _DESTINATION_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
 
 def parse_destination(value: object) -> str | None:
     """The destination kind of a 毕业去向 text; '' for an empty cell, None when unknown."""
-    text = clean_text(value).replace(" ", "")
+    return _destination_of(fast_clean(value).replace(" ", ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _destination_of(text: str) -> str | None:
     if not text:
         return ""
     for words, kind in _DESTINATION_RULES:
@@ -340,10 +371,33 @@ GENDER_LABELS = {"M": "男", "F": "女"}
 
 def parse_gender(value: object) -> str | None:
     """'M', 'F', '' for an empty cell, None for text that is neither."""
-    text = clean_text(value).replace(" ", "").lower()
+    text = fast_clean(value).replace(" ", "").lower()
     if not text:
         return ""
     return _GENDERS.get(text)
+
+
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+@functools.cache
+def _cn_mobile_pattern() -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    return re.compile(metadata.mobile.national_number_pattern)
+
+
+def fast_parse_phone(text: str) -> str:
+    """``identity.parse_phone``, quicker on the common case: plain 11 digits 1[3-9]xxxxxxxxx.
+
+    In libphonenumber's CN metadata no number type but ``mobile`` has a pattern that such a
+    number can match (fixed lines, toll-free and shared-cost numbers start 10, 2-9 or 400;
+    premium numbers are 8 digits), so the number is valid exactly when the mobile pattern
+    matches, and its normal form is the number itself. Anything else, including every number
+    the pattern refuses, goes through the real parse, which gives the reason.
+    ``test_import_normalize`` checks this against the real parse."""
+    if _MAINLAND_MOBILE.fullmatch(text) and _cn_mobile_pattern().fullmatch(text):
+        return text
+    return parse_phone(text)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -356,7 +410,7 @@ def _short(text: str, limit: int = 30) -> str:
 # ---------------------------------------------------------------------------- rows
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ParsedRow:
     name: str
     gender: str  # "M" | "F" | ""
@@ -406,8 +460,10 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
     reasons: list[str] = []
     warnings: list[str] = []
 
+    cleaned = {column: fast_clean(value) for column, value in raw.items()}
+
     def text(column: str) -> str:
-        return clean_text(raw.get(column))
+        return cleaned.get(column, "")
 
     name = ""
     if not text(NAME):
@@ -435,7 +491,7 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
     phone = ""
     if text(PHONE):
         try:
-            phone = parse_phone(raw.get(PHONE))
+            phone = fast_parse_phone(text(PHONE))
         except InvalidValue as exc:
             message = str(exc)
             reasons.append(
@@ -546,6 +602,8 @@ class ReferenceIndex:
     majors_by_code: dict[str, MajorRef] = field(default_factory=dict)
     majors_by_name: dict[str, MajorRef] = field(default_factory=dict)
     towns: dict[str, int] = field(default_factory=dict)  # name -> Town id, Heshan only
+    # Survey columns repeat the same few hundred schools and majors: remember the answers.
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -574,7 +632,23 @@ class ReferenceIndex:
             index.towns[name] = pk
         return index
 
+    def _remember(self, kind: str, text: str, find: Any) -> Any:
+        key = (kind, text)
+        if key not in self._memo:
+            self._memo[key] = find(text)
+        return self._memo[key]
+
     def university(self, text: str) -> UniversityRef | None:
+        return self._remember("university", text, self._university)
+
+    def major(self, text: str) -> MajorRef | None:
+        return self._remember("major", text, self._major)
+
+    def town(self, hukou_text: str) -> int | None:
+        """The Heshan town named in a 户籍地 text (鹤山市沙坪街道 -> 沙坪街道)."""
+        return self._remember("town", hukou_text, self._town)
+
+    def _university(self, text: str) -> UniversityRef | None:
         key = name_key(text)
         if not key:
             return None
@@ -586,7 +660,7 @@ class ReferenceIndex:
                 return found
         return None
 
-    def major(self, text: str) -> MajorRef | None:
+    def _major(self, text: str) -> MajorRef | None:
         value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
         if not value:
             return None
@@ -596,8 +670,7 @@ class ReferenceIndex:
             _TRAILING_BRACKET.sub("", value)
         )
 
-    def town(self, hukou_text: str) -> int | None:
-        """The Heshan town named in a 户籍地 text (鹤山市沙坪街道 -> 沙坪街道)."""
+    def _town(self, hukou_text: str) -> int | None:
         if not hukou_text:
             return None
         in_heshan = is_heshan_text(hukou_text)

@@ -248,3 +248,28 @@ def duplicate_groups(*, viewer: Any, limit: int = 200) -> list[dict[str, Any]]:
 def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:
     year = (today or date.today()).year
     return Talent.objects.filter(graduation_year__in=[year, year + 1, year + 2])
+
+
+def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
+    """Counts by status of the filtered list, as an ECharts option (one query)."""
+    from django.db.models import Count
+
+    rows = (
+        talent_list(viewer=viewer, filters=filters)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["status"]: row["n"] for row in rows}
+    labels = [str(label) for value, label in Talent.Status.choices if counts.get(value)]
+    values = [counts[value] for value, _label in Talent.Status.choices if counts.get(value)]
+    return {
+        "total": sum(values),
+        "chart": {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 110, "right": 20, "top": 10, "bottom": 20},
+            "xAxis": {"type": "value"},
+            "yAxis": {"type": "category", "data": labels, "inverse": True},
+            "series": [{"type": "bar", "data": values, "itemStyle": {"color": "#0f6b5c"}, "label": {"show": True, "position": "right"}}],
+        },
+    }

@@ -48,6 +48,7 @@ def talent_list(request: HttpRequest) -> HttpResponse:
             "towns": Town.objects.order_by("code").only("code", "name"),
             "years": list(range(year + 4, year - 12, -1)),
             "segments": selectors.segment_list(viewer=request.user),
+            "overview": selectors.talent_overview(viewer=request.user, filters=filters),
             "can_unmask": selectors.can_unmask(request.user, "id_number")
             and selectors.can_unmask(request.user, "phone"),
         },

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from qinghe.accounts.demo import personas_ensure as make_persona_users
 from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.demo import personas_ensure as make_persona_users
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def test_a_wrong_password_shows_a_chinese_error(page: Any) -> None:
     page.get_by_label("用户名或手机号").fill("xuezi")
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    assert "用户名/手机号或密码不正确" in page.locator("form").inner_text()
+    assert "用户名/手机号或密码不正确" in page.locator("main form").inner_text()
 
 
 def test_phone_layout_collapses_the_menu(page: Any) -> None:
@@ -46,4 +46,4 @@ def test_phone_layout_collapses_the_menu(page: Any) -> None:
     sign_in(page, "renshe", DEMO_PASSWORD)
     assert page.locator(".navbar-toggler").is_visible()
     page.locator(".navbar-toggler").click()
-    page.get_by_role("link", name="参考数据").wait_for(state="visible")
+    page.locator("#mainnav").get_by_role("link", name="参考数据").wait_for(state="visible")

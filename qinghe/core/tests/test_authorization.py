@@ -6,15 +6,14 @@ expected answer for the foundation's pages by hand, so a mistaken policy is caug
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
-from qinghe.core.policies import Access, policy_for
+from qinghe.core.policies import policy_for
 from qinghe.core.roles import ALL_ROLES, Role
+from qinghe.core.testing import access_of, concrete_path, methods_of, walk_routes
 
 # Sample values for URL parameters, by parameter name. A new route with a parameter that is
 # not listed here fails test_every_route_is_walked, so the walker never skips a route silently.
@@ -35,53 +34,12 @@ SAMPLE_PARAMS: dict[str, str] = {
     "batch_id": "999999",
 }
 
-PARAM_RE = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>[^>]+)>[^)]*\)")
-
-
-def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
-    routes: list[tuple[str, str]] = []
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            ns = namespace
-            if entry.namespace:
-                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
-            routes += _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern):
-            name = entry.name or f"{entry.callback.__module__}.{entry.callback.__qualname__}"
-            routes.append((f"{namespace}:{name}" if namespace else name, prefix + str(entry.pattern)))
-    return routes
-
-
-def _concrete(route: str) -> str | None:
-    """Turns a route pattern into a concrete path with sample parameters, or None."""
-    missing: list[str] = []
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group("name") or match.group("rname")
-        if name not in SAMPLE_PARAMS:
-            missing.append(name)
-            return ""
-        return SAMPLE_PARAMS[name]
-
-    path = PARAM_RE.sub(fill, route)
-    if missing:
-        return None
-    path = path.replace("^", "").replace("$", "").replace("\\", "")
-    return "/" + path
-
-
-ROUTES = _walk(get_resolver().url_patterns)
+ROUTES = walk_routes()
 
 
 def test_every_route_is_walked() -> None:
-    unwalkable = [name for name, route in ROUTES if _concrete(route) is None]
+    unwalkable = [name for name, route in ROUTES if concrete_path(route, SAMPLE_PARAMS) is None]
     assert unwalkable == []
-
-
-def _methods(rule: Any) -> list[str]:
-    if isinstance(rule, Access):
-        return ["GET"]
-    return sorted(rule.keys())
 
 
 def _refused(response: Any, *, anonymous: bool, api: bool) -> bool:
@@ -105,10 +63,10 @@ def test_each_role_reaches_exactly_the_routes_its_policy_declares(role: str, per
     for name, route in ROUTES:
         rule = policy_for(name)
         assert rule is not None, name
-        path = _concrete(route)
+        path = concrete_path(route, SAMPLE_PARAMS)
         assert path is not None
-        for method in _methods(rule):
-            access = rule if isinstance(rule, Access) else rule[method]
+        for method in methods_of(rule):
+            access = access_of(rule, method)
             allowed = access.allows(authenticated=role != "anonymous", role=None if role == "anonymous" else role)
             response = client.generic(method, path)
             if role != "anonymous":

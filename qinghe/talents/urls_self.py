@@ -1,0 +1,19 @@
+"""The student's own record, mounted at /me/ (config/urls.py). Every route acts on the record
+linked to the signed-in account; none takes a talent id."""
+
+from django.urls import path
+
+from . import views_self
+
+app_name = "me"
+
+urlpatterns = [
+    path("", views_self.home, name="home"),
+    path("claim/", views_self.claim, name="claim"),
+    path("edit/", views_self.edit, name="edit"),
+    path("export.json", views_self.export_json, name="export_json"),
+    path("export.xlsx", views_self.export_xlsx, name="export_xlsx"),
+    path("consent/", views_self.consent, name="consent"),
+    path("confirm/", views_self.confirm, name="confirm"),
+    path("delete/", views_self.delete_account, name="delete"),
+]

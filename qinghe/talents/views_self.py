@@ -1,0 +1,256 @@
+"""Student self-service pages. Thin: parse, find the student's own record, call one service,
+render. A student without a record is sent to claim one."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinghe.accounts.models import User
+from qinghe.core.errors import ApplicationError, NotFound
+
+from . import services_self
+from .models import Talent
+from .services_self import SELF_EDITABLE
+
+
+class ClaimForm(forms.Form):
+    id_number = forms.CharField(
+        label="身份证号", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    name = forms.CharField(
+        label="姓名", max_length=40, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+
+class ProfileForm(forms.Form):
+    wechat = forms.CharField(label="微信号", max_length=64, required=False)
+    email = forms.EmailField(
+        label="电子邮箱", required=False, error_messages={"invalid": "请输入有效的电子邮箱"}
+    )
+    hukou_text = forms.CharField(
+        label="户籍地", max_length=200, required=False, help_text="例如：广东省鹤山市沙坪街道"
+    )
+    high_school = forms.CharField(label="高中", max_length=100, required=False)
+    phone = forms.CharField(
+        label="手机号",
+        max_length=20,
+        required=False,
+        help_text="服务专员联系你时使用的号码；填写新号码后，旧号码保留为历史号码。",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    confirm = forms.BooleanField(label="保存的同时确认我的信息仍然准确", required=False)
+
+
+class DeleteForm(forms.Form):
+    password = forms.CharField(
+        label="当前密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=f"请输入“{services_self.DELETE_CONFIRMATION}”二字确认", max_length=10
+    )
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _own(request: HttpRequest) -> Talent | None:
+    return services_self.own_talent(user=request.user)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    return render(
+        request,
+        "talents/self_home.html",
+        {
+            "talent": talent,
+            "data": services_self.self_data(talent=talent, user=request.user),
+            "consents": services_self.consent_overview(talent=talent),
+            "confirmation_due": services_self.confirmation_due(talent),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def claim(request: HttpRequest) -> HttpResponse:
+    if _own(request) is not None:
+        messages.info(request, "你已认领档案。")
+        return redirect("me:home")
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services_self.talent_claim(
+                user=request.user,
+                id_number=form.cleaned_data["id_number"],
+                name=form.cleaned_data["name"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if result.created:
+                messages.success(
+                    request, "城市人才库中暂无你的记录，已为你新建档案。请补充联系方式和教育经历。"
+                )
+            else:
+                messages.success(request, "认领成功：以下是城市人才库中关于你的全部信息。")
+            return redirect("me:home")
+    used = services_self.claim_attempts_today(user=request.user)
+    return render(
+        request,
+        "talents/self_claim.html",
+        {"form": form, "attempts_left": max(services_self.CLAIM_DAILY_LIMIT - used, 0)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    current = talent.phones.filter(is_current=True).first()
+    initial = {field: getattr(talent, field) for field in SELF_EDITABLE}
+    initial["phone"] = current.number if current else ""
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = services_self.self_profile_update(
+                talent=talent,
+                user=request.user,
+                data={field: data[field].strip() for field in SELF_EDITABLE},
+                phone=data["phone"],
+                confirm=data["confirm"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, f"已保存 {len(changed)} 项修改，来源记为“学生本人”。")
+            else:
+                messages.info(request, "没有修改。")
+            if data["confirm"]:
+                messages.success(request, "已记录你对信息的确认。")
+            return redirect("me:home")
+    return render(request, "talents/self_edit.html", {"form": form, "talent": talent})
+
+
+def _download(content: bytes, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="qinghe-my-data-{stamp}.{extension}"'
+    return response
+
+
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    content = services_self.self_export_json(talent=talent, user=request.user, request=request)
+    return _download(content, "application/json; charset=utf-8", "json")
+
+
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    content = services_self.self_export_xlsx(talent=talent, user=request.user, request=request)
+    return _download(
+        content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    )
+
+
+@require_POST
+def consent(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    enterprise = request.POST.get("enterprise", "")
+    if enterprise and not enterprise.isdigit():
+        raise Http404("未找到该记录")
+    try:
+        recorded = services_self.self_consent_set(
+            talent=talent,
+            user=request.user,
+            purpose=request.POST.get("purpose", ""),
+            granted=request.POST.get("granted") == "1",
+            enterprise_id=int(enterprise) if enterprise else None,
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if recorded is None:
+            messages.info(request, "授权状态没有变化。")
+        else:
+            verb = "同意" if recorded.granted else "撤回"
+            messages.success(
+                request,
+                f"已{verb}：{recorded.get_purpose_display()}（告知书版本 {recorded.notice_version}）。",
+            )
+    return redirect("me:home")
+
+
+@require_POST
+def confirm(request: HttpRequest) -> HttpResponse:
+    talent = _own(request)
+    if talent is None:
+        return redirect("me:claim")
+    services_self.self_confirm(talent=talent, user=request.user, request=request)
+    messages.success(request, "已记录：你确认信息仍然准确。谢谢！")
+    return redirect("me:home")
+
+
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services_self.account_delete(
+                user=cast(User, request.user),
+                password=form.cleaned_data["password"],
+                confirmation=form.cleaned_data["confirmation"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            logout(request)
+            messages.success(request, "你的账号已注销。感谢你对“青鹤归巢”的关注。")
+            return redirect("core:home")
+    return render(
+        request,
+        "talents/self_delete.html",
+        {
+            "form": form,
+            "talent": _own(request),
+            "retention_days": services_self.audit_retention_days(),
+        },
+    )
