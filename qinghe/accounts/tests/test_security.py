@@ -153,7 +153,7 @@ def test_no_cdn_anywhere_in_templates() -> None:
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by e2e tests
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
         "FIELD_ENCRYPTION_KEY": "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
