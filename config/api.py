@@ -10,6 +10,8 @@ from ninja.security import django_auth
 
 from qinghe.accounts.api import router as accounts_router
 from qinghe.core.errors import ApplicationError
+from qinghe.enterprises.api import router as enterprises_router
+from qinghe.jobs.api import router as jobs_router
 from qinghe.reference.api import router as reference_router
 from qinghe.talents.api import router as talents_router
 
@@ -36,3 +38,5 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 api.add_router("/accounts", accounts_router, tags=["账号"])
 api.add_router("/reference", reference_router, tags=["参考数据"])
 api.add_router("/talents", talents_router, tags=["人才数据库"])
+api.add_router("/enterprises", enterprises_router, tags=["企业"])
+api.add_router("/jobs", jobs_router, tags=["岗位"])

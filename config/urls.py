@@ -14,6 +14,8 @@ urlpatterns = [
     path("me/", include("qinghe.talents.urls_self")),
     path("reference/", include("qinghe.reference.urls")),
     path("talents/", include("qinghe.talents.urls")),
+    path("enterprises/", include("qinghe.enterprises.urls")),
+    path("jobs/", include("qinghe.jobs.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "qinghe.accounts",
     "qinghe.reference",
     "qinghe.talents",
+    "qinghe.enterprises",
+    "qinghe.jobs",
 ]
 
 MIDDLEWARE = [

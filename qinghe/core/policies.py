@@ -62,6 +62,10 @@ TALENT_READ = only(
 IMPORTERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.SYSADMIN)
 # A student's own record; ambassadors are student volunteers with a record of their own.
 SELF = only(Role.STUDENT, Role.AMBASSADOR)
+# An enterprise's HR (object scoping to their own enterprise is the selectors' job).
+ENT = only(Role.ENTERPRISE_HR)
+# Internship bases: HR bureau staff see all, an enterprise its own.
+HR_OR_ENT = only(Role.HR_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -109,6 +113,46 @@ POLICIES: dict[str, Rule] = {
     "me:consent": {"POST": SELF},
     "me:confirm": {"POST": SELF},
     "me:delete": {"GET": SELF, "POST": SELF},
+    # enterprises (measure 4): registration, the enterprise's own pages, HR bureau review
+    "enterprises:register": {"GET": PUBLIC, "POST": PUBLIC},
+    "enterprises:mine": ENT,
+    "enterprises:edit": {"GET": ENT, "POST": ENT},
+    "enterprises:resubmit": {"POST": ENT},
+    "enterprises:colleague_add": {"GET": ENT, "POST": ENT},
+    "enterprises:base_apply": {"GET": ENT, "POST": ENT},
+    "enterprises:review_list": HR,
+    "enterprises:detail": HR,
+    "enterprises:verify": {"POST": HR},
+    "enterprises:reject": {"POST": HR},
+    "enterprises:set_key": {"POST": HR},
+    # internship bases (measure 6)
+    "enterprises:base_list": HR,
+    "enterprises:base_detail": HR_OR_ENT,
+    "enterprises:base_certify": {"POST": HR},
+    "enterprises:base_reject": {"POST": HR},
+    "enterprises:base_revoke": {"POST": HR},
+    # postings (measures 4-6): search for anyone signed in, favourites for students
+    "jobs:search": SIGNED_IN,
+    "jobs:detail": SIGNED_IN,
+    "jobs:favourite_toggle": {"POST": SELF},
+    "jobs:favourites": SELF,
+    "jobs:my_list": ENT,
+    "jobs:create": {"GET": ENT, "POST": ENT},
+    "jobs:my_detail": ENT,
+    "jobs:edit": {"GET": ENT, "POST": ENT},
+    "jobs:submit": {"POST": ENT},
+    "jobs:withdraw": {"POST": ENT},
+    "jobs:close": {"POST": ENT},
+    "jobs:staff_list": REF,
+    "jobs:staff_detail": REF,
+    "jobs:approve": {"POST": HR},
+    "jobs:reject": {"POST": HR},
+    "jobs:staff_close": {"POST": HR},
+    "jobs:certify": {"POST": HR},
+    "jobs:revoke_quality": {"POST": HR},
+    # the plan's yearly targets (measures 5-6)
+    "jobs:targets": STAFF,
+    "jobs:targets_edit": {"GET": HR, "POST": HR},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API
@@ -119,6 +163,29 @@ POLICIES: dict[str, Rule] = {
     "api:reference_search": REF,
     "api:talent_list": TALENT_READ,
     "api:talent_detail": TALENT_READ,
+    "api:enterprise_me": ENT,
+    "api:enterprise_list": HR,
+    "api:enterprise_detail": HR_OR_ENT,
+    "api:enterprise_verify": {"POST": HR},
+    "api:enterprise_reject": {"POST": HR},
+    "api:internship_bases": {"GET": HR_OR_ENT, "POST": ENT},
+    "api:internship_base_certify": {"POST": HR},
+    "api:internship_base_reject": {"POST": HR},
+    "api:internship_base_revoke": {"POST": HR},
+    "api:posting_search": SIGNED_IN,
+    "api:posting_detail": SIGNED_IN,
+    "api:favourite_list": SELF,
+    "api:favourite_toggle": {"POST": SELF},
+    "api:my_postings": {"GET": ENT, "POST": ENT},
+    "api:my_posting": {"GET": ENT, "PUT": ENT},
+    "api:posting_submit": {"POST": ENT},
+    "api:posting_withdraw": {"POST": ENT},
+    "api:posting_close": {"POST": ENT},
+    "api:staff_postings": REF,
+    "api:posting_approve": {"POST": HR},
+    "api:posting_reject": {"POST": HR},
+    "api:posting_certify": {"POST": HR},
+    "api:year_targets": {"GET": STAFF, "PUT": HR},
 }
 
 

@@ -19,14 +19,17 @@ Nothing here logs an ID number or a phone: only batch ids and counts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import json
 import logging
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +48,7 @@ from django.utils import timezone
 from qinghe.accounts.phones import phone_index
 from qinghe.core.audit import audit_record
 from qinghe.core.crypto import EncryptedTextField
-from qinghe.core.errors import ApplicationError
+from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.masking import scrub_text
 from qinghe.reference.models import Major, Town, University
 from qinghe.reference.text import name_key
@@ -70,7 +73,7 @@ MAX_UPLOAD_BYTES = getattr(settings, "QINGHE_IMPORT_MAX_BYTES", 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 5000
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 5000
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 
@@ -134,11 +137,29 @@ def check_xlsx_container(data: bytes) -> None:
                 raise ImportFileError("文件压缩比异常（超过 100 倍），疑似压缩炸弹，已拒绝")
         if packed and total / packed > MAX_COMPRESSION_RATIO:
             raise ImportFileError("文件压缩比异常（超过 100 倍），疑似压缩炸弹，已拒绝")
+        _check_actual_sizes(archive, members)
         names = {member.filename for member in members}
         if "[Content_Types].xml" not in names or not any(
             n.startswith("xl/worksheets/") for n in names
         ):
             raise ImportFileError("文件不是有效的 .xlsx 文件（缺少工作表）")
+
+
+def _check_actual_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """The sizes above are what the archive declares. Unpack every member once (about 0.15 s
+    for a 100,000-row survey) to prove them: Python's zipfile stops at the declared size and
+    checks the CRC, so a member that would unpack to more than it declares is refused here
+    instead of being inflated by the reader."""
+    total = 0
+    try:
+        for member in members:
+            with archive.open(member) as stream:
+                while block := stream.read(1 << 20):
+                    total += len(block)
+                    if total > MAX_UNCOMPRESSED_BYTES:
+                        raise ImportFileError("文件解压后过大，疑似压缩炸弹，已拒绝")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise ImportFileError("文件已损坏或被篡改（压缩数据校验失败），已拒绝") from exc
 
 
 def check_file(file_name: str, data: bytes) -> str:
@@ -167,6 +188,15 @@ class SurveyTable:
     header_row: int  # 1-based
     header: HeaderMap
     _iter_all: Callable[[], Iterator[list[Any]]]
+    last_row: int | None = None  # known without reading the rows (xlsx)
+
+    def estimated_rows(self) -> int:
+        """Data rows for the progress bar: exact for CSV; for .xlsx the rows below the header
+        (blank ones included: counting them exactly would mean reading the sheet twice). The
+        batch's total becomes exact when it finishes."""
+        if self.last_row is not None:
+            return max(self.last_row - self.header_row, 0)
+        return sum(1 for _ in self.rows())
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         for index, cells in enumerate(self._iter_all()):
@@ -220,7 +250,12 @@ def _xlsx_table(data: bytes) -> SurveyTable:
     for position, meta in enumerate(workbook.sheets_metadata):
         if str(meta.visible).endswith("VeryHidden") or str(meta.typ).split(".")[-1] != "WorkSheet":
             continue
-        sheet = workbook.get_sheet_by_index(position)
+        try:
+            sheet = workbook.get_sheet_by_index(position)
+        except Exception as exc:  # noqa: BLE001 - e.g. calamine's XmlError on a DTD entity
+            raise ImportFileError(
+                "无法读取该 .xlsx 文件的工作表（文件损坏或含有不支持的内容）"
+            ) from exc
         head = []
         for cells in sheet.iter_rows():
             head.append(cells)
@@ -229,11 +264,13 @@ def _xlsx_table(data: bytes) -> SurveyTable:
         index = normalize.find_header_row(head)
         if index is None:
             continue
+        end = sheet.end
         return SurveyTable(
             "xlsx",
             index + 1,
             normalize.map_headers(head[index]),
             lambda sheet=sheet: sheet.iter_rows(),
+            last_row=end[0] + 1 if end else None,
         )
     raise ImportFileError(NO_HEADER)
 
@@ -319,56 +356,123 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     return None
 
 
+_QUOTED_KEYS: dict[str, str] = {}
+
+
+def _json_dumps(value: dict[str, Any]) -> str:
+    """``json.dumps(value)`` (same output) for a dict whose values are often one shared
+    object, as provenance maps every field a row set to the same source: each distinct value
+    is serialised once."""
+    done: dict[int, str] = {}
+    parts = []
+    for key, item in value.items():
+        text = done.get(id(item))
+        if text is None:
+            text = done[id(item)] = json.dumps(item)
+        quoted = _QUOTED_KEYS.get(key)
+        if quoted is None:
+            quoted = _QUOTED_KEYS[key] = json.dumps(key)
+        parts.append(f"{quoted}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _json_param(value: dict[str, Any], conn: Any) -> Any:
+    text = _json_dumps(value)
+    if conn.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(text, dumps=str)
+    return text
+
+
+def _prep_value(field: models.Field, value: Any, conn: Any) -> Any:
+    """What ``field.get_db_prep_save`` gives, for the field types that need any preparing."""
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField) and type(value) is dict and field.encoder is None:
+        return _json_param(value, conn)
+    if isinstance(field, EncryptedTextField | models.JSONField | models.DateField):
+        return field.get_db_prep_save(value, conn)
+    return value
+
+
 def _insert(
     model: type[models.Model], records: Sequence[Any], *, now: dt.datetime, with_pk: bool
 ) -> None:
-    """INSERT of ``records`` with one ``executemany``. Values go through each field's
-    ``get_db_prep_save`` where it matters (encryption, JSON, dates), so the stored form is the
-    ORM's; defaults, ``auto_now`` and ``auto_now_add`` are filled like the ORM fills them."""
+    """INSERT of ``records``: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+
+    Values go through each field's ``get_db_prep_save`` where it matters (encryption, JSON,
+    dates), so the stored form is the ORM's; defaults, ``auto_now`` and ``auto_now_add`` are
+    filled as the ORM fills them. Columns no record sets are prepared once for all rows."""
     if not records:
         return
-    specs = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key and not with_pk:
-            continue
-        prep = (
-            f if isinstance(f, EncryptedTextField | models.JSONField | models.DateField) else None
-        )
-        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        default = f.get_default() if not f.primary_key else None
-        specs.append((f.attname, f.name if f.is_relation else None, default, prep, auto, f))
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
-    qn = conn.ops.quote_name
-    columns = ", ".join(qn(spec[5].column) for spec in specs)
-    placeholders = ", ".join(["%s"] * len(specs))
-    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    now_db = {}
-    rows = []
+    present: set[str] = set()
     for record in records:
-        data = record.__dict__
-        values = []
-        for attname, relname, default, prep, auto, f in specs:
-            if relname is not None and relname in data:
-                value = data[relname].id
-            else:
-                value = data.get(attname, _MISSING)
-                if value is _MISSING or (auto and value is None):
-                    value = (
-                        now
-                        if auto
-                        else (f.get_default() if isinstance(default, dict | list) else default)
-                    )
-            if prep is not None and value is not None:
-                if value is now:
+        present.update(record.__dict__)
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    template: list[Any] = []
+    plain: list[tuple[int, str, Any]] = []  # (position, attname, default)
+    related: list[tuple[int, str, str]] = []  # (position, relation name, attname)
+    prepared: list[tuple[int, str, models.Field, bool]] = []  # (position, attname, field, auto)
+    for position, f in enumerate(fields):
+        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        if not (f.attname in present or (f.is_relation and f.name in present)):
+            template.append(_prep_value(f, now if auto else f.get_default(), conn))
+            continue
+        template.append(None)
+        if isinstance(f, EncryptedTextField | models.JSONField | models.DateField):
+            prepared.append((position, f.attname, f, auto))
+        elif f.is_relation and f.name in present:
+            related.append((position, f.name, f.attname))
+        else:
+            plain.append((position, f.attname, None if f.primary_key else f.get_default()))
+    now_db: dict[str, Any] = {}
+    dates: dict[Any, Any] = {}
+
+    def rows() -> Iterator[list[Any]]:
+        for record in records:
+            get = record.__dict__.get
+            row = template.copy()
+            for position, attname, default in plain:
+                row[position] = get(attname, default)
+            for position, relname, attname in related:
+                obj = get(relname)
+                row[position] = obj.id if obj is not None else get(attname)
+            for position, attname, f, auto in prepared:
+                value = get(attname, _MISSING)
+                if value is _MISSING:
+                    value = now if auto else f.get_default()
+                if value is None:
+                    pass
+                elif type(value) is dt.date:
+                    # Birth dates repeat: prepare each once.
+                    done = dates.get(value)
+                    if done is None:
+                        done = dates[value] = f.get_db_prep_save(value, conn)
+                    value = done
+                elif value is now:
                     if attname not in now_db:
-                        now_db[attname] = prep.get_db_prep_save(now, conn)
+                        now_db[attname] = f.get_db_prep_save(now, conn)
                     value = now_db[attname]
                 else:
-                    value = prep.get_db_prep_save(value, conn)
-            values.append(value)
-        rows.append(values)
+                    value = _prep_value(f, value, conn)
+                row[position] = value
+            yield row
+
+    qn = conn.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
     with conn.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if conn.vendor == "postgresql":
+            # COPY, each row sent as soon as it is built: the server inserts and indexes
+            # while Python prepares the next rows.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows():
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows())
 
 
 @dataclass
@@ -438,7 +542,7 @@ class ImportContext:
         return self.batch_files.get(int(batch), "")[:16] == self.file_key and int(row) > row_number
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowWork:
     row_number: int
     cells: list[Any]
@@ -823,6 +927,8 @@ class ChunkProcessor:
             return ImportRow.Outcome.CREATED, self._create(row, item)
         changed = self._apply_identity(state, row, item)
         for name, value in self._scalar_values(row):
+            if name == "town" and state.talent.hukou_text != row.hukou:
+                continue  # the town follows the household registration that stands
             changed = self._set_field(state, name, value) or changed
         changed = self._apply_phone(state, row, item) or changed
         changed = self._apply_education(state, row) or changed
@@ -850,7 +956,7 @@ class ChunkProcessor:
                         row_number=item.row_number,
                         outcome=ImportRow.Outcome.REJECTED.value,
                         talent_id=None,
-                        reason=result.reason[:500],
+                        reason=scrub_text(result.reason)[:500],
                         raw=raw,
                     )
                 )
@@ -863,7 +969,7 @@ class ChunkProcessor:
                     row_number=item.row_number,
                     outcome=str(outcome),
                     talent=state.talent,
-                    reason="；".join(result.warnings)[:500],
+                    reason=scrub_text("；".join(result.warnings))[:500] if result.warnings else "",
                     raw=raw,
                 )
             )
@@ -994,7 +1100,9 @@ def survey_upload(
     data = upload.read()
     kind = check_file(upload.name, data)
     digest = sha256_of(data)
-    stored = default_storage.save(f"imports/uploads/{digest}.{kind}", ContentFile(data))
+    stored = f"imports/uploads/{digest}.{kind}"
+    if not default_storage.exists(stored):  # named by content: the same file is kept once
+        stored = default_storage.save(stored, ContentFile(data))
     return survey_batch_start(
         file_name=upload.name,
         file_sha256=digest,
@@ -1036,20 +1144,73 @@ def _prepare_chunk(
     return work
 
 
+def _prepared_chunks(
+    table: SurveyTable, *, skip: int, chunk_size: int, ctx: ImportContext
+) -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
+    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
+    chunk: list[tuple[int, list[Any]]] = []
+    for item in table.rows():
+        if skip:
+            skip -= 1
+            continue
+        chunk.append(item)
+        if len(chunk) >= chunk_size:
+            yield chunk, _prepare_chunk(chunk, ctx.header, ctx.today)
+            chunk = []
+    if chunk:
+        yield chunk, _prepare_chunk(chunk, ctx.header, ctx.today)
+
+
 def process_chunk(
     batch_id: int,
     rows: Sequence[tuple[int, list[Any]]],
     *,
     ctx: ImportContext,
     rows_done_before: int,
+    work: list[RowWork] | None = None,
 ) -> Counters:
     """One transaction: the chunk's effects, its ImportRows and the batch's counters.
 
     It starts by writing the batch row where ``rows_done`` is still what this run expects:
     that takes the write lock on SQLite and locks the row on PostgreSQL, so two processes
     resuming the same batch cannot both write a chunk; the loser gets ``ImportConflict``."""
-    work = _prepare_chunk(rows, ctx.header, ctx.today)
+    with _gc_paused():
+        return _process_chunk(batch_id, rows, ctx=ctx, rows_done_before=rows_done_before, work=work)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A chunk creates a few hundred thousand short-lived objects and no reference cycles:
+    the cyclic collector would only rescan them again and again (about a tenth of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _process_chunk(
+    batch_id: int,
+    rows: Sequence[tuple[int, list[Any]]],
+    *,
+    ctx: ImportContext,
+    rows_done_before: int,
+    work: list[RowWork] | None,
+) -> Counters:
+    if work is None:
+        work = _prepare_chunk(rows, ctx.header, ctx.today)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Losing the last chunks to a server crash costs nothing here: rows_done is
+                # committed with them, so a rerun redoes exactly those. No need to wait for
+                # the WAL flush on each commit.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                # Parents are written before children, so foreign keys can be checked at the
+                # end of each COPY rather than all at commit; measured about 10% faster.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         claimed = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
             updated_at=timezone.now()
         )
@@ -1152,7 +1313,7 @@ def survey_import_run(
         kind = file_kind(batch.file_name)
         table = open_table(kind, data)
         if not batch.header_map:
-            batch.total_rows = sum(1 for _ in table.rows())
+            batch.total_rows = table.estimated_rows()
             batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
             batch.extra_columns = list(table.header.extra)
         batch.state = ImportBatch.State.RUNNING
@@ -1186,23 +1347,14 @@ def survey_import_run(
             now=now,
         )
         rows_done = batch.rows_done
-        skip = rows_done
-        chunk: list[tuple[int, list[Any]]] = []
-        for item in table.rows():
-            if skip:
-                skip -= 1
-                continue
-            chunk.append(item)
-            if len(chunk) >= chunk_size:
-                process_chunk(batch.pk, chunk, ctx=ctx, rows_done_before=rows_done)
-                rows_done += len(chunk)
-                chunk = []
+        chunks = _prepared_chunks(table, skip=rows_done, chunk_size=chunk_size, ctx=ctx)
+        with _gc_paused():
+            for rows, work in chunks:
+                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                rows_done += len(rows)
                 if progress:
                     batch.refresh_from_db()
                     progress(batch)
-        if chunk:
-            process_chunk(batch.pk, chunk, ctx=ctx, rows_done_before=rows_done)
-            rows_done += len(chunk)
         batch.refresh_from_db()
         _finish(batch)
     except ImportConflict:
@@ -1277,3 +1429,42 @@ def survey_import_path(
     return survey_import_run(
         batch_id=batch.pk, data=data, chunk_size=chunk_size, progress=progress, today=today
     )
+
+
+# ---------------------------------------------------------------------------- reads
+
+# Who sees which batches: HR and system administrators see every batch; education bureau staff
+# see the batches they uploaded (and nothing else exists for them: 404 alike).
+IMPORT_ALL_BATCHES_ROLES = frozenset({"hr_staff", "sysadmin"})
+
+
+def import_batch_list(*, viewer: Any) -> models.QuerySet[ImportBatch]:
+    batches = ImportBatch.objects.select_related("created_by").order_by("-created_at", "-id")
+    if getattr(viewer, "role", None) in IMPORT_ALL_BATCHES_ROLES:
+        return batches
+    if getattr(viewer, "pk", None) is None:
+        return batches.none()
+    return batches.filter(created_by=viewer)
+
+
+def import_batch_get_for_viewer(*, viewer: Any, batch_id: int) -> ImportBatch:
+    batch = import_batch_list(viewer=viewer).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None) -> Any:
+    """Opens the rejected rows file of a batch for download. It holds the rows as they were
+    written, unmasked ID numbers and phones included, so every download is audited."""
+    if not batch.rejected_file or not default_storage.exists(batch.rejected_file):
+        raise NotFound("该批次没有拒绝的行")
+    audit_record(
+        action="export",
+        actor=viewer,
+        request=request,
+        target=batch,
+        summary=f"下载导入批次 {batch.pk} 的拒绝行",
+        count=batch.rejected,
+    )
+    return default_storage.open(batch.rejected_file, "rb")

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import phonenumbers
 
+from qinghe.core.masking import scrub_text
 from qinghe.reference.text import name_key
 
 from .identity import (
@@ -222,8 +223,10 @@ def cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
+    if isinstance(value, float):
+        # Beyond 15 digits a float has lost digits (an ID typed as a number): show it as the
+        # number it now is rather than as a made-up ID.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return clean_text(value)
 
 
@@ -432,8 +435,10 @@ class ParsedRow:
 
     @property
     def note(self) -> str:
-        """What the talent's 备注 gets from this row: the file's 备注 and our notes."""
-        return "；".join(part for part in (self.remark, *self.warnings) if part)
+        """What the talent's 备注 gets from this row: the file's 备注 and our notes, with
+        anything that looks like an ID number or a phone masked (备注 is stored in clear)."""
+        text = "；".join(part for part in (self.remark, *self.warnings) if part)
+        return scrub_text(text) if text else ""
 
     @property
     def area(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import urls_import, views
 
 app_name = "talents"
 
@@ -15,11 +15,5 @@ urlpatterns = [
     path("<int:talent_id>/", views.talent_detail, name="detail"),
     path("<int:talent_id>/unmask/", views.talent_unmask, name="unmask"),
     path("<int:talent_id>/changes/<int:change_id>/resolve/", views.value_change_resolve, name="resolve"),
+    path("imports/", include(urls_import.urlpatterns)),
 ]
-
-try:  # the survey import pages (qinghe/talents/urls_import.py)
-    from . import urls_import
-
-    urlpatterns.append(path("imports/", include(urls_import.urlpatterns)))
-except ImportError:  # pragma: no cover
-    pass

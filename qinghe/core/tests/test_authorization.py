@@ -32,6 +32,10 @@ SAMPLE_PARAMS: dict[str, str] = {
     "segment_id": "999999",
     "change_id": "999999",
     "batch_id": "999999",
+    "enterprise_id": "999999",
+    "base_id": "999999",
+    "posting_id": "999999",
+    "year": "999999",
 }
 
 ROUTES = walk_routes()

@@ -28,4 +28,6 @@ class Command(BaseCommand):
 
 def _extensions() -> list[Any]:
     """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
-    return []
+    from qinghe.jobs.demo import seed_recruitment
+
+    return [seed_recruitment]

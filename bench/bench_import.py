@@ -1,0 +1,324 @@
+"""Survey import benchmark: prints measured figures.
+
+    .venv/bin/python bench/bench_import.py --rows 100000
+
+1. python-calamine reading the file alone (the floor: no import can be faster than reading);
+2. our import (``qinghe.talents.importing``) into a fresh, migrated SQLite database with the
+   reference data loaded, then the same file again (nothing to change), and the same on
+   PostgreSQL when BENCH_PG_URL (or a postgres DATABASE_URL) is set: a temporary database is
+   created on that server and dropped afterwards;
+3. django-import-export importing the same rows into the same Talent table through a plain
+   ModelResource (tablib reads the .xlsx with openpyxl), on a slice (10,000 rows by default,
+   since it is slow), extrapolated linearly to the full file and labelled as such, with our
+   import timed on the same slice for a like-for-like ratio.
+
+Each database run is a separate process (Django settings are per process); timings exclude
+interpreter start-up, migrations and the reference load. Repeated figures are medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+GOAL_SECONDS = 20.0
+SOURCE = "bench: 教育局毕业生就业调查"
+
+
+# ---------------------------------------------------------------------------- worker side
+
+
+def _django(database_url: str, media_root: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.MEDIA_ROOT = media_root
+
+
+def _prepare_database() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_reference", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
+    _django(args.database_url, args.media_root)
+    _prepare_database()
+    from qinghe.talents.importing import survey_import_path
+
+    results = {}
+    for label in ("first", "again"):
+        started = time.perf_counter()
+        result = survey_import_path(args.file, source_name=SOURCE)
+        results[label] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
+    return results
+
+
+def worker_import_export(args: argparse.Namespace) -> dict[str, Any]:
+    """A plain django-import-export resource over the same Talent table: the columns mapped
+    by name, de-duplication on the ID number's blind index (the only look-up key an
+    encrypted column allows), everything else as the library does it by default."""
+    _django(args.database_url, args.media_root)
+    _prepare_database()
+    import tablib
+    from import_export import fields, resources
+
+    from qinghe.talents.identity import clean_text, id_index
+    from qinghe.talents.models import Talent
+
+    class TalentResource(resources.ModelResource):
+        name = fields.Field(attribute="name", column_name="学生姓名")
+        gender = fields.Field(attribute="gender", column_name="性别")
+        id_number = fields.Field(attribute="id_number", column_name="身份证号码")
+        hukou_text = fields.Field(attribute="hukou_text", column_name="户口所在地")
+        note = fields.Field(attribute="note", column_name="备注")
+        id_index = fields.Field(attribute="id_index", column_name="id_index")
+
+        class Meta:
+            model = Talent
+            fields = ("name", "gender", "id_number", "hukou_text", "note", "id_index")
+            import_id_fields = ("id_index",)
+
+        def before_import_row(self, row: Any, **kwargs: Any) -> None:
+            for key in list(row.keys()):
+                row[key] = clean_text(row[key])
+            row["性别"] = {"男": "M", "女": "F"}.get(row["性别"], "")
+            row["id_index"] = id_index(row["身份证号码"]) if row["身份证号码"] else None
+
+    started = time.perf_counter()
+    with open(args.file, "rb") as handle:
+        dataset = tablib.Dataset().load(handle, format="xlsx")
+    dataset.append_col([None] * len(dataset), header="id_index")
+    result = TalentResource().import_data(dataset, dry_run=False, raise_errors=False)
+    seconds = time.perf_counter() - started
+    totals = dict(result.totals)
+    return {"seconds": seconds, "rows": len(dataset), "totals": totals}
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+
+def run_worker(kind: str, file: Path, database_url: str, media_root: str) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--file",
+        str(file),
+        "--database-url",
+        database_url,
+        "--media-root",
+        media_root,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{kind} worker failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def calamine_floor(file: Path, repeat: int) -> tuple[float, int]:
+    import python_calamine
+
+    times = []
+    rows = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        workbook = python_calamine.CalamineWorkbook.from_path(str(file))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sum(1 for _ in sheet.iter_rows())
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), rows
+
+
+def make_file(rows: int, directory: Path) -> Path:
+    from make_survey import generate
+
+    path = directory / f"survey-{rows}.xlsx"
+    if not path.exists():
+        started = time.perf_counter()
+        stats = generate(rows, path)
+        print(
+            f"generated {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
+            f"{stats['rows']:,} rows ({stats['spoiled']:,} with mistakes, {stats['repeated']:,} repeated "
+            f"people) in {time.perf_counter() - started:.1f} s"
+        )
+    return path
+
+
+def make_slice(source: Path, rows: int, directory: Path) -> Path:
+    """The first ``rows`` data rows of ``source`` under a plain header (no title row, which
+    tablib would take for the header)."""
+    import python_calamine
+    import xlsxwriter
+
+    path = directory / f"{source.stem}-slice-{rows}.xlsx"
+    sheet = python_calamine.CalamineWorkbook.from_path(str(source)).get_sheet_by_index(0)
+    iterator = sheet.iter_rows()
+    next(iterator)  # title
+    header = [str(cell).strip() for cell in next(iterator)]
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    out = workbook.add_worksheet()
+    for col, name in enumerate(header):
+        out.write_string(0, col, name)
+    for line, cells in enumerate(iterator, start=1):
+        if line > rows:
+            break
+        for col, value in enumerate(cells):
+            if isinstance(value, float):
+                out.write_number(line, col, value)
+            else:
+                out.write_string(line, col, str(value))
+    workbook.close()
+    return path
+
+
+def pg_server_url() -> str | None:
+    url = os.environ.get("BENCH_PG_URL") or os.environ.get("DATABASE_URL") or ""
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def pg_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def qinghe_on_postgres(file: Path, media_root: str) -> dict[str, Any] | str:
+    server = pg_server_url()
+    if server is None:
+        return "skipped (set BENCH_PG_URL)"
+    name = f"qinghe_bench_{os.getpid()}"
+    try:
+        pg_admin(server, f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001
+        return f"skipped (cannot create a database on BENCH_PG_URL: {exc.__class__.__name__})"
+    try:
+        return run_worker("qinghe", file, with_database(server, name), media_root)
+    finally:
+        pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--slice", type=int, default=10_000, help="rows for django-import-export")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of our import per database")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
+    parser.add_argument("--worker", choices=["qinghe", "import_export"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--media-root", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        result = worker_qinghe(args) if args.worker == "qinghe" else worker_import_export(args)
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    file = make_file(args.rows, args.data_dir)
+    size_mb = file.stat().st_size / 1024 / 1024
+    print(f"survey file: {file.name}, {args.rows:,} rows, {size_mb:.1f} MB")
+
+    floor, _ = calamine_floor(file, repeat=3)
+    print(f"{'python-calamine read alone (floor)':<50} {floor:7.2f} s   median of 3")
+
+    with tempfile.TemporaryDirectory(prefix="qinghe-bench-") as tmp:
+        sqlite_runs = [
+            run_worker("qinghe", file, f"sqlite:///{tmp}/bench-{i}.sqlite3", f"{tmp}/media-{i}")
+            for i in range(args.repeat)
+        ]
+        ours = statistics.median(run["first"]["seconds"] for run in sqlite_runs)
+        again = statistics.median(run["again"]["seconds"] for run in sqlite_runs)
+        label = f"median of {args.repeat}" if args.repeat > 1 else "1 run"
+        print(
+            f"{'qinghe import, SQLite':<50} {ours:7.2f} s   {label}: {sqlite_runs[0]['first']['line']}"
+        )
+        print(
+            f"{'qinghe same file again, SQLite':<50} {again:7.2f} s   {sqlite_runs[0]['again']['line']}"
+        )
+
+        postgres = qinghe_on_postgres(file, f"{tmp}/media-pg")
+        if isinstance(postgres, str):
+            print(f"{'qinghe import, PostgreSQL':<50} {postgres}")
+            pg_seconds = None
+        else:
+            pg_seconds = postgres["first"]["seconds"]
+            print(
+                f"{'qinghe import, PostgreSQL':<50} {pg_seconds:7.2f} s   1 run: {postgres['first']['line']}"
+            )
+            print(
+                f"{'qinghe same file again, PostgreSQL':<50} {postgres['again']['seconds']:7.2f} s   {postgres['again']['line']}"
+            )
+
+        slice_rows = min(args.slice, args.rows)
+        sliced = make_slice(file, slice_rows, Path(tmp))
+        ours_slice = run_worker(
+            "qinghe", sliced, f"sqlite:///{tmp}/slice.sqlite3", f"{tmp}/media-s"
+        )["first"]
+        iex = run_worker("import_export", sliced, f"sqlite:///{tmp}/iex.sqlite3", f"{tmp}/media-x")
+        scale = args.rows / slice_rows
+        print(
+            f"{f'qinghe import, SQLite, {slice_rows:,}-row slice':<50} {ours_slice['seconds']:7.2f} s   {ours_slice['line']}"
+        )
+        print(
+            f"{f'django-import-export, SQLite, {slice_rows:,}-row slice':<50} {iex['seconds']:7.2f} s   "
+            f"new={iex['totals'].get('new', 0)} update={iex['totals'].get('update', 0)} "
+            f"skip={iex['totals'].get('skip', 0)} error={iex['totals'].get('error', 0)} "
+            f"invalid={iex['totals'].get('invalid', 0)}"
+        )
+        if scale != 1:
+            print(
+                f"{f'django-import-export, {args.rows:,} rows (extrapolated)':<50} {iex['seconds'] * scale:7.2f} s   x{scale:g} of the slice, not measured"
+            )
+
+    print()
+    print(f"ratio qinghe / calamine floor (SQLite, full file)         {ours / floor:6.1f}x")
+    if pg_seconds:
+        print(
+            f"ratio qinghe / calamine floor (PostgreSQL, full file)     {pg_seconds / floor:6.1f}x"
+        )
+    print(
+        f"ratio django-import-export / qinghe (same slice, SQLite)  {iex['seconds'] / ours_slice['seconds']:6.1f}x"
+    )
+    print(
+        f"ratio django-import-export extrapolated / qinghe full file {iex['seconds'] * scale / ours:6.1f}x"
+    )
+    verdicts = [f"SQLite {'met' if ours <= GOAL_SECONDS else 'MISSED'} ({ours:.1f} s)"]
+    if pg_seconds:
+        verdicts.append(
+            f"PostgreSQL {'met' if pg_seconds <= GOAL_SECONDS else 'MISSED'} ({pg_seconds:.1f} s)"
+        )
+    print(f"goal: {args.rows:,} rows in at most {GOAL_SECONDS:.0f} s: " + ", ".join(verdicts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

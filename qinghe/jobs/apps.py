@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class JobsConfig(AppConfig):
+    name = "qinghe.jobs"
+    label = "jobs"
+    verbose_name = "岗位与招聘"

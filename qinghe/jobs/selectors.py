@@ -1,0 +1,483 @@
+"""Reads of postings, scoped by who asks, the job search, favourites and the plan's targets.
+
+Missing and forbidden postings alike raise NotFound: an enterprise's HR never learns that
+another enterprise's draft exists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import connections, models
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.http import QueryDict
+from django.utils import timezone
+
+from qinghe.core.errors import NotFound
+from qinghe.core.roles import REFERENCE_READERS, Role
+from qinghe.enterprises.models import Enterprise, InternshipBase
+from qinghe.enterprises.selectors import certified_bases_in_year
+from qinghe.reference.models import Industry, Major, MajorCategory, Town
+
+from . import search
+from .models import LEVEL_RANK, Application, Favourite, MinLevel, Posting, YearTarget
+
+# Staff who may see every posting (reading); HR bureau staff also review and certify.
+POSTING_STAFF_READERS = REFERENCE_READERS
+INTERNSHIP_KINDS = (Posting.Kind.INTERNSHIP, Posting.Kind.TRAINEESHIP)
+PUBLIC_STATES = (Posting.State.PUBLISHED, Posting.State.CLOSED, Posting.State.EXPIRED)
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def open_postings(*, today: dt.date | None = None) -> QuerySet[Posting]:
+    """Published, not past the closing date (whether or not the expiry job has run yet), of a
+    verified enterprise: what students see in the search."""
+    return Posting.objects.filter(
+        Q(closing_date__isnull=True) | Q(closing_date__gte=_today(today)),
+        state=Posting.State.PUBLISHED,
+        enterprise__state=Enterprise.State.VERIFIED,
+    )
+
+
+@dataclass
+class PostingFilter:
+    q: str = ""
+    kind: str = ""
+    industry: str = ""
+    town: str = ""
+    major: str = ""
+    level: str = ""
+    salary: int | None = None
+
+    @classmethod
+    def from_query(cls, data: QueryDict | dict[str, Any]) -> PostingFilter:
+        def get(name: str) -> str:
+            value = data.get(name, "")
+            return str(value).strip() if value is not None else ""
+
+        salary = get("salary")
+        level = get("level")
+        return cls(
+            q=get("q")[:100],
+            kind=get("kind") if get("kind") in Posting.Kind.values else "",
+            industry=get("industry")[:4],
+            town=get("town")[:12],
+            major=get("major")[:12],
+            level=level if level in MinLevel.values and level else "",
+            salary=int(salary) if salary.isdigit() and int(salary) <= 1_000_000 else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+
+class _TokenArray(Func):
+    """string_to_array(search_tokens, ' ') — written exactly as the GIN index of migration
+    0003 is, so that PostgreSQL uses the index."""
+
+    template = "string_to_array(%(expressions)s, ' ')"
+
+    def __init__(self, expression: Any) -> None:
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(expression, output_field=ArrayField(models.TextField()))
+
+
+def keyword_filter(qs: QuerySet[Posting], query: str) -> QuerySet[Posting]:
+    """Every query word must be a whole token of the posting (see qinghe.jobs.search)."""
+    words = search.query_words(query)
+    if not words:
+        return qs
+    if connections[qs.db].vendor == "postgresql":
+        qs = qs.alias(token_array=_TokenArray(F("search_tokens")))
+        plain = [w.word for w in words if not w.parts]
+        if plain:
+            qs = qs.filter(token_array__contains=plain)
+        for word in words:
+            if word.parts:
+                qs = qs.filter(
+                    Q(token_array__contains=[word.word]) | Q(token_array__contains=list(word.parts))
+                )
+        return qs
+    for word in words:
+        condition = Q()
+        for alternative in word.alternatives():
+            both = Q()
+            for token in alternative:
+                both &= Q(search_tokens__contains=f" {token} ")
+            condition |= both
+        qs = qs.filter(condition)
+    return qs
+
+
+def _major_condition(code: str) -> Q | None:
+    """Postings open to a major (or a major category): those requiring it, its category, or
+    no particular major (不限). None when the code is unknown."""
+    majors = Posting.required_majors.through.objects.filter(posting_id=OuterRef("pk"))
+    categories = Posting.required_categories.through.objects.filter(posting_id=OuterRef("pk"))
+    major = Major.objects.filter(code=code).only("pk", "category_id").first()
+    if major is not None:
+        return (
+            Q(majors_unrestricted=True)
+            | Q(Exists(majors.filter(major_id=major.pk)))
+            | Q(Exists(categories.filter(majorcategory_id=major.category_id)))
+        )
+    category = MajorCategory.objects.filter(code=code).only("pk").first()
+    if category is not None:
+        return (
+            Q(majors_unrestricted=True)
+            | Q(Exists(categories.filter(majorcategory_id=category.pk)))
+            | Q(Exists(majors.filter(major__category_id=category.pk)))
+        )
+    return None
+
+
+def apply_filters(qs: QuerySet[Posting], filters: PostingFilter) -> QuerySet[Posting]:
+    if filters.q:
+        qs = keyword_filter(qs, filters.q)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    # Codes are resolved to ids first: joining through the small reference tables would hide
+    # the selectivity of a filter from PostgreSQL's planner (it then walks every enterprise).
+    if filters.industry:
+        code = filters.industry.upper()
+        industry_ids = list(
+            Industry.objects.filter(Q(code=code) | Q(parent__code=code)).values_list("pk", flat=True)
+        )
+        qs = qs.filter(enterprise__industry_id__in=industry_ids)
+    if filters.town:
+        qs = qs.filter(town_id__in=list(Town.objects.filter(code=filters.town).values_list("pk", flat=True)))
+    if filters.major:
+        condition = _major_condition(filters.major)
+        if condition is not None:
+            qs = qs.filter(condition)
+    if filters.level:
+        rank = LEVEL_RANK[filters.level]
+        qs = qs.filter(min_level__in=[lvl for lvl, r in LEVEL_RANK.items() if r <= rank])
+    if filters.salary:
+        qs = qs.filter(salary_min__gte=filters.salary)
+    return qs
+
+
+def posting_search(
+    *, viewer: Any, filters: PostingFilter, today: dt.date | None = None
+) -> QuerySet[Posting]:
+    """The students' job search (any signed-in user): open postings only."""
+    if not getattr(viewer, "is_authenticated", False):
+        return Posting.objects.none()
+    qs = apply_filters(open_postings(today=today), filters)
+    return qs.select_related("enterprise", "town").order_by("-published_at", "-id")
+
+
+def posting_get_for_viewer(
+    *, viewer: Any, posting_id: int, today: dt.date | None = None
+) -> Posting:
+    """A posting's public page: published, closed or expired postings of verified
+    enterprises (a closed or expired one shows that it takes no applications)."""
+    posting = (
+        Posting.objects.select_related("enterprise", "enterprise__industry", "town")
+        .filter(
+            pk=posting_id,
+            state__in=PUBLIC_STATES,
+            enterprise__state=Enterprise.State.VERIFIED,
+        )
+        .first()
+    )
+    if posting is None or not getattr(viewer, "is_authenticated", False):
+        raise NotFound()
+    return posting
+
+
+def own_postings(*, viewer: Any, state: str = "") -> QuerySet[Posting]:
+    """An enterprise HR user's postings: those of their own organisation only."""
+    if getattr(viewer, "role", None) != Role.ENTERPRISE_HR or not viewer.organisation_id:
+        return Posting.objects.none()
+    qs = Posting.objects.filter(enterprise__organisation_id=viewer.organisation_id)
+    if state in Posting.State.values:
+        qs = qs.filter(state=state)
+    return qs.select_related("enterprise", "town").order_by("-updated_at", "-id")
+
+
+def own_posting_get(*, viewer: Any, posting_id: int) -> Posting:
+    posting = own_postings(viewer=viewer).filter(pk=posting_id).first()
+    if posting is None:
+        raise NotFound()
+    return posting
+
+
+@dataclass
+class StaffPostingFilter:
+    q: str = ""
+    state: str = ""
+    kind: str = ""
+    quality: str = ""
+    town: str = ""
+
+    @classmethod
+    def from_query(cls, data: QueryDict | dict[str, Any]) -> StaffPostingFilter:
+        def get(name: str) -> str:
+            value = data.get(name, "")
+            return str(value).strip() if value is not None else ""
+
+        return cls(
+            q=get("q")[:50],
+            state=get("state") if get("state") in Posting.State.values else "",
+            kind=get("kind") if get("kind") in Posting.Kind.values else "",
+            quality=get("quality") if get("quality") in {"1", "0"} else "",
+            town=get("town")[:12],
+        )
+
+
+def staff_postings(*, viewer: Any, filters: StaffPostingFilter) -> QuerySet[Posting]:
+    if getattr(viewer, "role", None) not in POSTING_STAFF_READERS:
+        return Posting.objects.none()
+    qs = Posting.objects.select_related("enterprise", "town")
+    if filters.q:
+        qs = qs.filter(Q(title__contains=filters.q) | Q(enterprise__name__contains=filters.q))
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.quality:
+        qs = qs.filter(is_quality=filters.quality == "1")
+    if filters.town:
+        qs = qs.filter(town__code=filters.town)
+    if filters.state == Posting.State.REVIEW:
+        return qs.order_by("submitted_at", "id")  # the review queue: oldest first
+    return qs.order_by("-updated_at", "-id")
+
+
+def staff_posting_get(*, viewer: Any, posting_id: int) -> Posting:
+    posting = (
+        staff_postings(viewer=viewer, filters=StaffPostingFilter()).filter(pk=posting_id).first()
+    )
+    if posting is None:
+        raise NotFound()
+    return posting
+
+
+def posting_events(*, posting: Posting) -> QuerySet[Any]:
+    return posting.events.select_related("actor").order_by("-created_at", "-id")
+
+
+def favourite_postings(*, viewer: Any) -> QuerySet[Posting]:
+    return (
+        Posting.objects.filter(favourites__user=viewer)
+        .select_related("enterprise", "town")
+        .order_by("-favourites__created_at", "-id")
+    )
+
+
+def favourite_ids(*, viewer: Any, posting_ids: list[int]) -> set[int]:
+    if not getattr(viewer, "is_authenticated", False):
+        return set()
+    return set(
+        Favourite.objects.filter(user=viewer, posting_id__in=posting_ids).values_list(
+            "posting_id", flat=True
+        )
+    )
+
+
+def viewer_major_code(*, viewer: Any) -> str:
+    """The student's latest major (for the 'fits my major' shortcut), or ''."""
+    if getattr(viewer, "role", None) not in (Role.STUDENT, Role.AMBASSADOR):
+        return ""
+    from qinghe.talents.models import Education
+
+    education = (
+        Education.objects.filter(talent__user=viewer, talent__merged_into__isnull=True)
+        .exclude(major__isnull=True)
+        .select_related("major")
+        .order_by("-graduation_year", "-id")
+        .first()
+    )
+    return education.major.code if education and education.major else ""
+
+
+# --- The plan's targets (measures 5 and 6) ------------------------------------------------------
+
+
+def year_target(*, year: int) -> YearTarget:
+    """The saved targets of a year, or the defaults (unsaved) when none were set."""
+    return YearTarget.objects.filter(year=year).first() or YearTarget(year=year)
+
+
+def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        dt.datetime(year, 1, 1, tzinfo=tz),
+        dt.datetime(year + 1, 1, 1, tzinfo=tz),
+    )
+
+
+def quality_jobs_in_year(*, year: int) -> QuerySet[Posting]:
+    start, end = _year_bounds(year)
+    return Posting.objects.filter(
+        is_quality=True, quality_certified_at__gte=start, quality_certified_at__lt=end
+    )
+
+
+def internship_postings_in_year(*, year: int) -> QuerySet[Posting]:
+    start, end = _year_bounds(year)
+    return Posting.objects.filter(
+        kind__in=INTERNSHIP_KINDS,
+        published_at__gte=start,
+        published_at__lt=end,
+        enterprise__state=Enterprise.State.VERIFIED,
+    )
+
+
+def internship_posts_in_year(*, year: int) -> int:
+    """Internship posts = the headcount of internship and traineeship postings published in
+    the year (a posting for 5 interns is 5 posts)."""
+    total = internship_postings_in_year(year=year).aggregate(n=Sum("headcount"))["n"]
+    return int(total or 0)
+
+
+def native_hires_in_year(*, year: int) -> QuerySet[Any]:
+    """Destination records written by hires on the platform (part B: Application.destination)
+    in the year, for talents with evidence of being Heshan natives."""
+    from qinghe.talents.models import Destination, Talent
+
+    start, end = _year_bounds(year)
+    return Destination.objects.filter(
+        hire_application__isnull=False,
+        hire_application__hired_at__gte=start,
+        hire_application__hired_at__lt=end,
+    ).exclude(talent__native_evidence=Talent.Evidence.NONE)
+
+
+def placed_interns(*, enterprise_id: int, year: int) -> int:
+    """Hires on an enterprise's internship and traineeship postings in the year."""
+    start, end = _year_bounds(year)
+    return Application.objects.filter(
+        enterprise_id=enterprise_id,
+        posting__kind__in=INTERNSHIP_KINDS,
+        hired_at__gte=start,
+        hired_at__lt=end,
+    ).count()
+
+
+@dataclass(frozen=True)
+class BaseYearCount:
+    base: InternshipBase
+    postings: int
+    posts: int
+    placed: int
+
+
+def internship_base_counts(*, bases: list[InternshipBase], year: int) -> list[BaseYearCount]:
+    """Per base: internship postings and posts published in the year, and interns placed."""
+    enterprise_ids = {b.enterprise_id for b in bases}
+    posted = {
+        row["enterprise_id"]: row
+        for row in internship_postings_in_year(year=year)
+        .filter(enterprise_id__in=enterprise_ids)
+        .values("enterprise_id")
+        .annotate(n=Count("id"), posts=Sum("headcount"))
+    }
+    start, end = _year_bounds(year)
+    placed = {
+        row["enterprise_id"]: row["n"]
+        for row in Application.objects.filter(
+            enterprise_id__in=enterprise_ids,
+            posting__kind__in=INTERNSHIP_KINDS,
+            hired_at__gte=start,
+            hired_at__lt=end,
+        )
+        .values("enterprise_id")
+        .annotate(n=Count("id"))
+    }
+    return [
+        BaseYearCount(
+            base=b,
+            postings=posted.get(b.enterprise_id, {}).get("n", 0),
+            posts=int(posted.get(b.enterprise_id, {}).get("posts") or 0),
+            placed=placed.get(b.enterprise_id, 0),
+        )
+        for b in bases
+    ]
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    code: str
+    label: str
+    goal: int
+    count: int
+    source: str
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(self.count * 100 / self.goal)) if self.goal else 100
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.goal
+
+
+def year_progress(*, year: int) -> list[TargetLine]:
+    target = year_target(year=year)
+    bases = certified_bases_in_year(year=year).values("enterprise_id").distinct().count()
+    return [
+        TargetLine(
+            "quality_jobs",
+            "优质岗位",
+            target.quality_jobs,
+            quality_jobs_in_year(year=year).count(),
+            "本年认定且未撤销的优质岗位数（jobs.Posting：is_quality 为真，quality_certified_at 在本年）",
+        ),
+        TargetLine(
+            "internship_bases",
+            "认定实习基地",
+            target.internship_bases,
+            bases,
+            "认定有效期与本年有交集、未撤销的实习基地所属企业数（enterprises.InternshipBase：state=已认定，valid_from–valid_to 覆盖本年任一天）",
+        ),
+        TargetLine(
+            "internship_posts",
+            "实习岗位",
+            target.internship_posts,
+            internship_posts_in_year(year=year),
+            "本年发布的实习、见习岗位招收人数之和（jobs.Posting：kind∈实习/见习，published_at 在本年，企业已认证，合计 headcount）",
+        ),
+        TargetLine(
+            "native_hires",
+            "鹤山籍学子录用",
+            target.native_hires,
+            native_hires_in_year(year=year).count(),
+            "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（talents.Destination：来自 jobs.Application 录用，hired_at 在本年，native_evidence≠暂无）",
+        ),
+    ]
+
+
+def year_progress_chart(lines: list[TargetLine]) -> dict[str, Any]:
+    """An ECharts bar chart: count against goal for each target."""
+    labels = [line.label for line in lines]
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": ["目标", "完成"]},
+        "grid": {"left": 110, "right": 30, "top": 30, "bottom": 20},
+        "xAxis": {"type": "value"},
+        "yAxis": {"type": "category", "data": labels, "inverse": True},
+        "series": [
+            {
+                "name": "目标",
+                "type": "bar",
+                "data": [line.goal for line in lines],
+                "itemStyle": {"color": "#c8d6d3"},
+                "label": {"show": True, "position": "right"},
+            },
+            {
+                "name": "完成",
+                "type": "bar",
+                "data": [line.count for line in lines],
+                "itemStyle": {"color": "#0f6b5c"},
+                "label": {"show": True, "position": "right"},
+            },
+        ],
+    }

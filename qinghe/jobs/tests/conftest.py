@@ -1,0 +1,1 @@
+from qinghe.enterprises.tests.conftest import World, ref, world  # noqa: F401

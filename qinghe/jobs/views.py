@@ -1,0 +1,430 @@
+"""Posting pages: the students' search, an enterprise's own postings, staff review and
+certification, and the plan's targets. Thin: parse, select, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.enterprises.forms import add_service_errors, error_text, heshan_towns
+from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
+from qinghe.reference.models import Industry
+
+from . import selectors, services
+from .forms import PostingForm, QualityForm, YearTargetForm, category_choices
+from .models import MinLevel, Posting
+from .services import FACT_LABELS
+from .workflow import ENTERPRISE, QUALITY_CRITERIA, QUALITY_MIN_SALARY, STAFF, moves_from
+
+PAGE_SIZE = 20
+SALARY_STEPS = (3000, 4000, 5000, 6000, 8000, 10000, 15000)
+
+
+def _not_found(exc: NotFound) -> Http404:
+    return Http404(exc.message)
+
+
+def _industry_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    groups: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    for row in (
+        Industry.objects.select_related("parent")
+        .order_by("position")
+        .only("code", "name", "level", "parent__code", "parent__name")
+    ):
+        if row.level == Industry.Level.SECTION:
+            groups[row.code] = (
+                f"{row.code} {row.name}",
+                [(row.code, f"{row.code} 全部（{row.name}）")],
+            )
+        elif row.parent_id and row.parent.code in groups:
+            groups[row.parent.code][1].append((row.code, f"{row.code} {row.name}"))
+    return list(groups.values())
+
+
+def _facts(posting: Posting) -> list[tuple[str, str]]:
+    return [(label, getattr(posting, name)) for name, label in FACT_LABELS.items()]
+
+
+# --- students' search (any signed-in user) -----------------------------------------------------
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    filters = selectors.PostingFilter.from_query(request.GET)
+    postings = selectors.posting_search(viewer=request.user, filters=filters)
+    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = [p.pk for p in page.object_list]
+    return render(
+        request,
+        "jobs/search.html",
+        {
+            "page": page,
+            "filters": filters,
+            "favourites": selectors.favourite_ids(viewer=request.user, posting_ids=ids),
+            "can_favourite": request.user.role in ("student", "ambassador"),
+            "kinds": Posting.Kind.choices,
+            "levels": [c for c in MinLevel.choices if c[0]],
+            "towns": heshan_towns(),
+            "industries": _industry_options(),
+            "categories": category_choices(),
+            "salaries": SALARY_STEPS,
+            "my_major": selectors.viewer_major_code(viewer=request.user),
+        },
+    )
+
+
+@require_GET
+def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+    try:
+        posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "posting": posting,
+            "facts": _facts(posting),
+            "majors": posting.required_majors.order_by("code"),
+            "categories": posting.required_categories.order_by("code"),
+            "open": posting.accepts_applications(),
+            "is_favourite": bool(
+                selectors.favourite_ids(viewer=request.user, posting_ids=[posting.pk])
+            ),
+            "can_favourite": request.user.role in ("student", "ambassador"),
+        },
+    )
+
+
+@require_POST
+def favourite_toggle(request: HttpRequest, posting_id: int) -> HttpResponse:
+    try:
+        posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+    saved = services.favourite_toggle(user=request.user, posting=posting)
+    messages.success(request, "已收藏。" if saved else "已取消收藏。")
+    target = request.POST.get("next", "")
+    if target.startswith("/jobs/") and "//" not in target:
+        return redirect(target)
+    return redirect("jobs:detail", posting_id=posting.pk)
+
+
+@require_GET
+def favourites(request: HttpRequest) -> HttpResponse:
+    postings = selectors.favourite_postings(viewer=request.user)
+    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "jobs/favourites.html",
+        {
+            "page": page,
+            "today": timezone.localdate(),
+            "favourites": {p.pk for p in page.object_list},
+        },
+    )
+
+
+# --- an enterprise's own postings --------------------------------------------------------------
+
+
+def _own(request: HttpRequest, posting_id: int) -> Posting:
+    try:
+        return selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@require_GET
+def my_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    postings = selectors.own_postings(viewer=request.user, state=state)
+    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "jobs/my_list.html",
+        {
+            "page": page,
+            "state": state,
+            "states": Posting.State.choices,
+            "enterprise": enterprise_for_user(user=request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    enterprise = enterprise_for_user(user=request.user)
+    if enterprise is None:
+        messages.warning(request, "您的账号尚未关联已登记的企业信息。")
+        return redirect("enterprises:mine")
+    form = PostingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            posting = services.posting_create(
+                actor=request.user, enterprise=enterprise, data=form.posting_data(), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已保存为草稿。填写完整后可提交人社局审核。")
+            return redirect("jobs:my_detail", posting_id=posting.pk)
+    return render(request, "jobs/posting_form.html", {"form": form, "enterprise": enterprise})
+
+
+@require_GET
+def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _own(request, posting_id)
+    today = timezone.localdate()
+    return render(
+        request,
+        "jobs/my_detail.html",
+        {
+            "posting": posting,
+            "facts": _facts(posting),
+            "majors": posting.required_majors.order_by("code"),
+            "categories": posting.required_categories.order_by("code"),
+            "events": selectors.posting_events(posting=posting),
+            "moves": moves_from(posting.state, by=ENTERPRISE),
+            "problems": services.publishing_problems(posting, today=today)
+            if posting.state == Posting.State.DRAFT
+            else {},
+            "open": posting.accepts_applications(today=today),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _own(request, posting_id)
+    if posting.state != Posting.State.DRAFT:
+        messages.error(request, "只有草稿可以修改；待审核的岗位请先撤回。")
+        return redirect("jobs:my_detail", posting_id=posting.pk)
+    form = PostingForm(request.POST or None, initial=PostingForm.initial_for(posting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.posting_update(
+                actor=request.user, posting=posting, data=form.posting_data(), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("jobs:my_detail", posting_id=posting.pk)
+        else:
+            messages.success(request, "已保存。" if changed else "没有修改。")
+            return redirect("jobs:my_detail", posting_id=posting.pk)
+    return render(
+        request,
+        "jobs/posting_form.html",
+        {"form": form, "posting": posting, "enterprise": posting.enterprise},
+    )
+
+
+def _move(
+    request: HttpRequest, posting: Posting, action: str, done: str, back: str
+) -> HttpResponse:
+    try:
+        services.posting_transition(
+            actor=request.user,
+            posting=posting,
+            action=action,
+            note=request.POST.get("note", ""),
+            request=request,
+        )
+        messages.success(request, done)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(back, posting_id=posting.pk)
+
+
+@require_POST
+def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(
+        request, _own(request, posting_id), "submit", "已提交人社局审核。", "jobs:my_detail"
+    )
+
+
+@require_POST
+def withdraw(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(request, _own(request, posting_id), "withdraw", "已撤回为草稿。", "jobs:my_detail")
+
+
+@require_POST
+def close(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(request, _own(request, posting_id), "close", "岗位已关闭。", "jobs:my_detail")
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+def _staff(request: HttpRequest, posting_id: int) -> Posting:
+    try:
+        return selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    filters = selectors.StaffPostingFilter.from_query(request.GET)
+    postings = selectors.staff_postings(viewer=request.user, filters=filters)
+    page = Paginator(postings, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "jobs/staff_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "states": Posting.State.choices,
+            "kinds": Posting.Kind.choices,
+            "towns": heshan_towns(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_GET
+def staff_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _staff(request, posting_id)
+    can_act = is_enterprise_staff(request.user)
+    return render(
+        request,
+        "jobs/staff_detail.html",
+        {
+            "posting": posting,
+            "facts": _facts(posting),
+            "majors": posting.required_majors.order_by("code"),
+            "categories": posting.required_categories.order_by("code"),
+            "events": selectors.posting_events(posting=posting),
+            "moves": moves_from(posting.state, by=STAFF) if can_act else [],
+            "can_act": can_act,
+            "criteria": QUALITY_CRITERIA,
+            "min_salary": QUALITY_MIN_SALARY,
+            "quality_form": QualityForm(),
+            "unmet": services.quality_problems(posting, [c.code for c in QUALITY_CRITERIA]),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+def approve(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(request, _staff(request, posting_id), "approve", "已发布。", "jobs:staff_detail")
+
+
+@require_POST
+def reject(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(
+        request, _staff(request, posting_id), "reject", "已退回企业修改。", "jobs:staff_detail"
+    )
+
+
+@require_POST
+def staff_close(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(request, _staff(request, posting_id), "close", "岗位已关闭。", "jobs:staff_detail")
+
+
+@require_POST
+def certify(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _staff(request, posting_id)
+    form = QualityForm(request.POST)
+    criteria = form.cleaned_data["criteria"] if form.is_valid() else []
+    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    try:
+        services.posting_certify_quality(
+            actor=request.user, posting=posting, criteria=criteria, note=note, request=request
+        )
+        messages.success(request, "已认定为优质岗位。")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("jobs:staff_detail", posting_id=posting.pk)
+
+
+@require_POST
+def revoke_quality(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _staff(request, posting_id)
+    try:
+        services.posting_revoke_quality(
+            actor=request.user,
+            posting=posting,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+        messages.success(request, "已撤销优质岗位认定。")
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("jobs:staff_detail", posting_id=posting.pk)
+
+
+# --- the plan's targets ------------------------------------------------------------------------
+
+
+def _year(request: HttpRequest) -> int:
+    raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
+    if not raw:
+        return timezone.localdate().year
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise Http404("年度不正确")
+    return int(raw)
+
+
+@require_GET
+def targets(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    lines = selectors.year_progress(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "jobs/targets.html",
+        {
+            "year": year,
+            "lines": lines,
+            "chart": selectors.year_progress_chart(lines),
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "target": selectors.year_target(year=year),
+            "can_edit": request.user.role in ("hr_staff", "sysadmin"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def targets_edit(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    target = selectors.year_target(year=year)
+    initial: dict[str, Any] = {name: getattr(target, name) for name in services.TARGET_FIELDS}
+    form = YearTargetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.year_target_set(
+                actor=request.user, year=year, values=form.values(), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已保存 {year} 年度目标。")
+            return redirect(f"{_targets_url()}?year={year}")
+    return render(request, "jobs/targets_edit.html", {"form": form, "year": year})
+
+
+def _targets_url() -> str:
+    from django.urls import reverse
+
+    return reverse("jobs:targets")

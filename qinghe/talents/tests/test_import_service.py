@@ -1,0 +1,761 @@
+"""The survey import end to end through ``manage.py import_survey``: a messy real-world file,
+the reconciliation line, rejected rows and their file, re-import, CSV in GB18030, a crash
+and its resume, file limits, provenance rules and what the database holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from qinghe.core.models import AuditLog
+from qinghe.talents import importing
+from qinghe.talents.identity import id_index
+from qinghe.talents.models import (
+    Destination,
+    Education,
+    ImportBatch,
+    ImportRow,
+    PhoneNumber,
+    Talent,
+    ValueChange,
+)
+
+from .fixtures import surveys
+from .fixtures.surveys import (
+    ID_15,
+    ID_CHEN,
+    ID_HUANG,
+    ID_LI,
+    ID_MISMATCH,
+    ID_NOISY,
+    MESSY_LINE,
+    MESSY_LINE_AGAIN,
+    MESSY_REJECTED,
+    PHONE_CHEN,
+    PHONE_CHEN_NEW,
+    PHONE_ONLY,
+)
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = "教育局 2025 届毕业生就业调查"
+
+
+@pytest.fixture(autouse=True)
+def reference(db: Any) -> None:
+    surveys.load_reference_sample()
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    path = tmp_path / "2025届毕业生调查（鹤山）.xlsx"
+    path.write_bytes(surveys.messy_xlsx())
+    return path
+
+
+def run(path: Path, *, source: str = SOURCE, chunk_size: int | None = None) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    options: dict[str, Any] = {"source": source, "stdout": out, "stderr": err}
+    if chunk_size:
+        options["chunk_size"] = chunk_size
+    call_command("import_survey", str(path), **options)
+    return out.getvalue(), err.getvalue()
+
+
+def talent_by_id(number: str) -> Talent:
+    return Talent.objects.get(id_index=id_index(number))
+
+
+def rejected_sheet(batch: ImportBatch) -> list[list[Any]]:
+    with default_storage.open(batch.rejected_file, "rb") as handle:
+        workbook = openpyxl.load_workbook(io.BytesIO(handle.read()), read_only=True)
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+# ---------------------------------------------------------------------------- the messy file
+
+
+def test_the_messy_file_imports_with_a_reconciliation_line_that_adds_up(messy: Path) -> None:
+    out, err = run(messy)
+
+    assert out == MESSY_LINE + "\n"
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.total_rows, batch.rows_done) == ("done", 14, 14)
+    assert batch.created + batch.updated + batch.unchanged + batch.rejected == batch.total_rows
+    assert batch.extra_columns == ["辅导员"]
+    assert batch.header_map["header_row"] == 2
+    assert batch.rejected_file == f"imports/{batch.pk}/rejected.xlsx"
+    assert err.splitlines()[-2].startswith("rejected rows: ")
+    assert err.splitlines()[-2].endswith(batch.rejected_file)
+
+    outcomes = dict(ImportRow.objects.filter(batch=batch).values_list("row_number", "outcome"))
+    assert outcomes == {
+        3: "created",
+        4: "created",
+        5: "rejected",
+        6: "created",
+        7: "unchanged",
+        8: "updated",
+        9: "rejected",
+        10: "created",
+        11: "rejected",
+        12: "rejected",
+        13: "created",
+        14: "created",
+        15: "rejected",
+        17: "created",
+    }
+    reasons = dict(
+        ImportRow.objects.filter(batch=batch, outcome="rejected").values_list(
+            "row_number", "reason"
+        )
+    )
+    assert reasons == MESSY_REJECTED
+    assert Talent.objects.count() == 7
+
+
+def test_every_rejected_row_is_in_the_rejected_file_with_its_reason(messy: Path) -> None:
+    run(messy)
+    batch = ImportBatch.objects.get()
+    sheet = rejected_sheet(batch)
+
+    assert sheet[0] == [*[surveys.clean(name) for name in surveys.HEADER], "行号", "拒绝原因"]
+    assert [(line[-2], line[-1]) for line in sheet[1:]] == list(MESSY_REJECTED.items())
+    by_row = {line[-2]: line for line in sheet[1:]}
+    assert by_row[5][1:5] == ["张浩然", "男", surveys.ID_WRONG, "13600000000"]
+    # Cells that Excel would run as formulas are escaped.
+    assert by_row[9][14] == '\'=HYPERLINK("http://x")'
+    # The ID Excel turned into a number is shown as that number, not as a made-up ID.
+    assert by_row[15][3] == repr(float(int(surveys.ID_NUMERIC)))
+
+
+def test_values_land_where_they_belong(messy: Path) -> None:
+    run(messy)
+
+    chen = talent_by_id(ID_CHEN)
+    assert (chen.name, chen.gender, chen.birth_date) == ("陈嘉欣", "F", dt.date(2003, 5, 12))
+    assert (chen.status, chen.returned_home, chen.graduation_year, chen.native_evidence) == (
+        "employed_heshan",
+        True,
+        2025,
+        "both",
+    )
+    assert chen.town is not None and chen.town.name == "沙坪街道"
+    phones = list(chen.phones.order_by("id").values_list("number", "is_current", "source"))
+    assert phones == [(PHONE_CHEN, False, "survey"), (PHONE_CHEN_NEW, True, "survey")]
+    education = chen.educations.get()
+    assert (education.university.name, education.is_double_first_class, education.major.code) == (
+        "中山大学",
+        True,
+        "080901",
+    )
+    assert (education.major_category.code, education.level, education.enrolment_year) == (
+        "0809",
+        "bachelor",
+        2021,
+    )
+    destination = chen.destinations.get()
+    assert (destination.kind, destination.employer, destination.area, destination.year) == (
+        "employed",
+        "鹤山市人民医院",
+        "heshan",
+        2025,
+    )
+    batch = ImportBatch.objects.get()
+    assert chen.provenance["name"] == {
+        "source": "survey",
+        "ref": batch.pk,
+        "at": chen.provenance["name"]["at"],
+        "file": batch.file_sha256[:16],
+        "row": 3,
+    }
+
+    li = talent_by_id(ID_LI)
+    assert (li.name, li.status, li.phones.get().number) == (
+        "李志伟",
+        "further_study",
+        "13922223333",
+    )
+    assert li.educations.get().university.name == "华南理工大学"
+
+    converted = talent_by_id(ID_15[:6] + "19" + ID_15[6:] + talent_by_id_suffix())
+    assert converted.birth_date == dt.date(1998, 2, 3)
+    assert ImportRow.objects.get(row_number=6).reason == "15 位身份证号已转换为 18 位"
+
+    huang = talent_by_id(ID_HUANG)
+    assert (huang.graduation_year, huang.status) == (
+        2025,
+        "employed_jiangmen",
+    )  # from the date serial
+
+    mismatch = talent_by_id(ID_MISMATCH)
+    assert mismatch.gender == "M"
+    assert mismatch.native_evidence == "both"  # 440725: 鹤山县 before 1993
+    assert mismatch.note == "填写的性别“女”与身份证号不一致，已按身份证号记为男"
+
+    noisy = talent_by_id(ID_NOISY)
+    assert (noisy.destinations.count(), noisy.status) == (0, "graduating")
+    assert noisy.note == "毕业去向“回家考公”无法识别"
+
+    without_id = Talent.objects.get(name="麦晓彤")
+    assert (without_id.id_index, without_id.phones.get().number, without_id.status) == (
+        None,
+        PHONE_ONLY,
+        "seeking",
+    )
+    assert without_id.educations.get().university is None  # not in the reference sample: free text
+
+
+def talent_by_id_suffix() -> str:
+    from stdnum.cn import ric
+
+    body = ID_15[:6] + "19" + ID_15[6:]
+    return ric.calc_check_digit(body + "0")
+
+
+def test_importing_the_same_file_again_creates_and_updates_nothing(messy: Path) -> None:
+    run(messy)
+    tables = snapshot()
+
+    out, _ = run(messy)
+
+    assert out == MESSY_LINE_AGAIN + "\n"
+    assert snapshot() == tables
+    assert ImportBatch.objects.count() == 2  # a finished file gets a new batch
+    second = ImportBatch.objects.order_by("id").last()
+    assert (
+        dict(
+            ImportRow.objects.filter(batch=second, outcome="rejected").values_list(
+                "row_number", "reason"
+            )
+        )
+        == MESSY_REJECTED
+    )
+    assert ValueChange.objects.count() == 0
+
+
+def test_one_audit_entry_per_batch_without_personal_data(messy: Path) -> None:
+    run(messy)
+    entry = AuditLog.objects.get(action="import")
+    batch = ImportBatch.objects.get()
+    assert (entry.target_type, entry.target_id, entry.count) == (
+        "talents.importbatch",
+        str(batch.pk),
+        14,
+    )
+    assert entry.summary.endswith(MESSY_LINE)
+    assert entry.data["extra_columns"] == ["辅导员"]
+
+
+def test_the_database_holds_no_raw_id_number_or_phone(messy: Path) -> None:
+    run(messy)
+    secrets = [ID_CHEN, ID_LI, ID_HUANG, PHONE_CHEN, PHONE_CHEN_NEW, PHONE_ONLY, surveys.ID_WRONG]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, provenance, note FROM talents_talent")
+        talents = cursor.fetchall()
+        cursor.execute("SELECT number FROM talents_phonenumber")
+        phones = cursor.fetchall()
+        cursor.execute("SELECT raw, reason FROM talents_importrow")
+        rows = cursor.fetchall()
+        cursor.execute("SELECT summary, data FROM core_auditlog")
+        audit = cursor.fetchall()
+    assert all(value.startswith("v1:") for value, *_ in talents if value)
+    assert all(number.startswith("v1:") for (number,) in phones)
+    assert all(raw.startswith("v1:") for raw, _ in rows)
+    stored = repr([talents, phones, rows, audit])
+    for secret in secrets:
+        assert secret not in stored
+
+
+# ---------------------------------------------------------------------------- other files
+
+
+def test_a_gb18030_csv_imports(tmp_path: Path) -> None:
+    header = [
+        "姓名",
+        "性别",
+        "身份证号码",
+        "手机号码",
+        "毕业院校",
+        "学历",
+        "毕业年份",
+        "毕业去向",
+        "户籍所在地",
+    ]
+    rows = [
+        [
+            "陈嘉欣",
+            "女",
+            ID_CHEN,
+            PHONE_CHEN,
+            "中山大学",
+            "本科",
+            "2025届",
+            "升学",
+            "广东省鹤山市沙坪街道",
+        ],
+        ["李志伟", "男", ID_LI, "13922223333", "暨南大学", "本科", "2024", "待就业", "鹤山市"],
+        ["", "男", surveys.ID_WRONG, "", "", "", "", "", ""],
+    ]
+    path = tmp_path / "调查.csv"
+    path.write_bytes(surveys.csv_of(rows, header=header, encoding="gb18030"))
+
+    out, _ = run(path)
+
+    assert out == "rows=3 created=2 updated=0 unchanged=0 rejected=1\n"
+    assert ImportRow.objects.get(row_number=4).reason == "缺少姓名；身份证号校验位错误"
+    assert talent_by_id(ID_CHEN).educations.get().university.name == "中山大学"
+    assert run(path)[0] == "rows=3 created=0 updated=0 unchanged=2 rejected=1\n"
+
+
+def test_a_utf8_csv_with_bom_imports(tmp_path: Path) -> None:
+    path = tmp_path / "调查.csv"
+    path.write_bytes(
+        surveys.csv_of(
+            [["陈嘉欣", ID_CHEN, PHONE_CHEN]],
+            header=["姓名", "身份证号", "手机号"],
+            encoding="utf-8-sig",
+        )
+    )
+    assert run(path)[0] == "rows=1 created=1 updated=0 unchanged=0 rejected=0\n"
+
+
+def test_a_file_without_a_header_is_refused_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "调查.xlsx"
+    path.write_bytes(surveys.xlsx_of([["陈嘉欣", ID_CHEN]], header=["名单", "号码"]))
+    with pytest.raises(CommandError, match="^未找到表头"):
+        run(path)
+    assert ImportBatch.objects.get().state == "failed"
+    assert Talent.objects.count() == 0
+
+
+def test_other_extensions_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "调查.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(CommandError, match=r"只能导入 \.xlsx 或 \.csv 文件（收到的是“\.xls”）"):
+        run(path)
+    assert ImportBatch.objects.count() == 0
+
+
+def test_files_over_the_size_limit_are_refused(
+    messy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "MAX_UPLOAD_BYTES", 1024)
+    with pytest.raises(CommandError, match="^文件过大"):
+        run(messy)
+    assert ImportBatch.objects.count() == 0
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"0" * 5_000_000 + b">")
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(zip_bomb())
+    with pytest.raises(CommandError, match="疑似压缩炸弹"):
+        run(path)
+    assert ImportBatch.objects.count() == 0
+
+
+def lying_zip() -> bytes:
+    """A valid .xlsx whose sheet declares (in both headers) a size far below its real one."""
+    data = bytearray(surveys.messy_xlsx())
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    member = archive.getinfo("xl/worksheets/sheet1.xml")
+    local = member.header_offset
+    assert data[local : local + 4] == b"PK\x03\x04"
+    data[local + 22 : local + 26] = (100).to_bytes(4, "little")
+    central = data.index(b"PK\x01\x02" + data[archive.start_dir + 4 : archive.start_dir + 6])
+    for offset in range(central, len(data) - 4):
+        if data[offset : offset + 4] == b"PK\x01\x02":
+            name_length = int.from_bytes(data[offset + 28 : offset + 30], "little")
+            if data[offset + 46 : offset + 46 + name_length] == b"xl/worksheets/sheet1.xml":
+                data[offset + 24 : offset + 28] = (100).to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_an_xlsx_lying_about_its_sizes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lying.xlsx"
+    path.write_bytes(lying_zip())
+    with pytest.raises(CommandError, match="^文件已损坏或被篡改"):
+        run(path)
+    assert ImportBatch.objects.count() == 0
+
+
+def test_an_xlsx_that_unpacks_too_large_is_refused(
+    messy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    with pytest.raises(CommandError, match="^文件解压后过大"):
+        run(messy)
+
+
+def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(b"name,id\n" * 10)
+    with pytest.raises(CommandError, match="不是有效的 .xlsx 文件"):
+        run(path)
+
+
+def test_xml_entities_are_refused_not_expanded(tmp_path: Path) -> None:
+    """The sheet XML is parsed by calamine (Rust, quick-xml), which resolves no DTD: an
+    external entity (XXE) or an entity bomb is an error, never a file read or an expansion."""
+    source = zipfile.ZipFile(io.BytesIO(surveys.messy_xlsx()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                doctype = '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "AAAA">]>'
+                text = data.decode().replace("<worksheet", doctype + "<worksheet", 1)
+                data = text.replace("王老师", "&xxe;&a;", 1).encode()
+            archive.writestr(item, data)
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(buffer.getvalue())
+
+    with pytest.raises(CommandError, match="^无法读取该 .xlsx 文件的工作表"):
+        run(path)
+    assert ImportBatch.objects.get().state == "failed"
+    assert ImportRow.objects.count() == 0
+
+
+# ---------------------------------------------------------------------------- provenance
+
+
+def test_a_value_a_person_gave_is_not_overwritten_and_the_conflict_is_recorded(messy: Path) -> None:
+    person = Talent.objects.create(
+        name="陈嘉欣",
+        id_number=ID_CHEN,
+        id_index=id_index(ID_CHEN),
+        id_prefix=ID_CHEN[:6],
+        hukou_text="广东省鹤山市雅瑶镇",
+        provenance={
+            "name": {"source": "student", "ref": "self", "at": "2025-01-01T00:00:00+08:00"},
+            "hukou_text": {"source": "student", "ref": "self", "at": "2025-01-01T00:00:00+08:00"},
+        },
+    )
+
+    out, _ = run(messy)
+
+    assert out == "rows=14 created=6 updated=2 unchanged=1 rejected=5\n"
+    person.refresh_from_db()
+    assert person.hukou_text == "广东省鹤山市雅瑶镇"
+    conflict = ValueChange.objects.get(field="hukou_text")
+    assert (conflict.state, conflict.old_value, conflict.new_value) == (
+        "conflict",
+        "广东省鹤山市雅瑶镇",
+        "广东省鹤山市沙坪街道",
+    )
+    assert conflict.old_source["source"] == "student"
+    assert conflict.new_source["source"] == "survey"
+    assert person.provenance["hukou_text"]["source"] == "student"
+    # Values nobody had given are filled in; the town follows the household registration
+    # that stands, not the one in conflict.
+    assert person.gender == "F" and person.provenance["gender"]["source"] == "survey"
+    assert person.town is None
+
+    # The same survey again: the open conflict is not raised twice.
+    assert run(messy)[0] == MESSY_LINE_AGAIN + "\n"
+    assert ValueChange.objects.filter(field="hukou_text").count() == 1
+
+
+def test_a_newer_survey_replaces_an_older_survey_value_and_keeps_the_old_one(
+    tmp_path: Path,
+) -> None:
+    header = [
+        "姓名",
+        "身份证号",
+        "手机号",
+        "户籍地",
+        "毕业院校",
+        "毕业年份",
+        "毕业去向",
+        "就业单位",
+        "就业地区",
+    ]
+    first = tmp_path / "2024.xlsx"
+    first.write_bytes(
+        surveys.xlsx_of(
+            [["陈嘉欣", ID_CHEN, PHONE_CHEN, "鹤山市沙坪街道", "中山大学", 2025, "待就业", "", ""]],
+            header=header,
+        )
+    )
+    second = tmp_path / "2025.xlsx"
+    second.write_bytes(surveys.xlsx_of([["陈嘉欣", ID_CHEN, PHONE_CHEN_NEW, "鹤山市龙口镇", "中山大学", 2025, "签劳动合同", "鹤山市人民医院", "鹤山市"]], header=header))  # fmt: skip
+
+    run(first)
+    assert run(second)[0] == "rows=1 created=0 updated=1 unchanged=0 rejected=0\n"
+
+    chen = talent_by_id(ID_CHEN)
+    assert (chen.hukou_text, chen.town.name, chen.status, chen.returned_home) == (
+        "鹤山市龙口镇",
+        "龙口镇",
+        "employed_heshan",
+        True,
+    )
+    replaced = ValueChange.objects.get(field="hukou_text")
+    assert (replaced.state, replaced.old_value, replaced.new_value) == (
+        "replaced",
+        "鹤山市沙坪街道",
+        "鹤山市龙口镇",
+    )
+    assert list(chen.phones.order_by("id").values_list("number", "is_current")) == [
+        (PHONE_CHEN, False),
+        (PHONE_CHEN_NEW, True),
+    ]
+    assert sorted(chen.destinations.values_list("kind", flat=True)) == ["employed", "seeking"]
+    assert chen.educations.count() == 1
+
+
+def test_in_a_file_the_last_row_about_a_person_wins_also_on_reimport(tmp_path: Path) -> None:
+    header = ["姓名", "身份证号", "手机号", "备注"]
+    path = tmp_path / "dup.xlsx"
+    path.write_bytes(surveys.xlsx_of([["陈嘉欣", ID_CHEN, PHONE_CHEN, "第一次"], ["陈嘉欣", ID_CHEN, PHONE_CHEN, "第二次"]], header=header))  # fmt: skip
+
+    assert run(path)[0] == "rows=2 created=1 updated=1 unchanged=0 rejected=0\n"
+    assert talent_by_id(ID_CHEN).note == "第二次"
+    assert run(path)[0] == "rows=2 created=0 updated=0 unchanged=2 rejected=0\n"
+    assert talent_by_id(ID_CHEN).note == "第二次"
+
+
+def test_rows_without_an_id_match_by_name_and_phone_but_not_across_ids(tmp_path: Path) -> None:
+    header = ["姓名", "身份证号", "手机号", "毕业院校"]
+    path = tmp_path / "match.xlsx"
+    path.write_bytes(
+        surveys.xlsx_of(
+            [
+                ["麦晓彤", "", PHONE_ONLY, "五邑大学"],
+                [
+                    "麦晓彤",
+                    ID_CHEN,
+                    PHONE_ONLY,
+                    "五邑大学",
+                ],  # same name and phone: same person, ID added
+                ["麦晓彤", ID_LI, PHONE_ONLY, "五邑大学"],  # another ID: another person
+            ],
+            header=header,
+        )
+    )
+    assert run(path)[0] == "rows=3 created=2 updated=1 unchanged=0 rejected=0\n"
+    assert talent_by_id(ID_CHEN).educations.count() == 1
+    assert Talent.objects.filter(name="麦晓彤").count() == 2
+
+
+# ---------------------------------------------------------------------------- crash and resume
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """The talent tables by value, without ids, timestamps or batch references."""
+
+    def who(talent: Talent) -> tuple[str, str]:
+        return (talent.id_number, talent.name)
+
+    talents = sorted(
+        (
+            *who(t),
+            t.gender,
+            t.birth_date,
+            t.hukou_text,
+            t.town_id,
+            t.note,
+            t.status,
+            t.returned_home,
+            t.graduation_year,
+            t.native_evidence,
+            tuple(sorted(t.provenance)),
+        )
+        for t in Talent.objects.all()
+    )
+    phones = sorted(
+        (*who(p.talent), p.number, p.is_current, p.source)
+        for p in PhoneNumber.objects.select_related("talent")
+    )
+    educations = sorted(
+        (
+            *who(e.talent),
+            e.university_name,
+            e.university_id,
+            e.major_name,
+            e.level,
+            e.enrolment_year,
+            e.graduation_year,
+        )
+        for e in Education.objects.select_related("talent")
+    )
+    destinations = sorted(
+        (*who(d.talent), d.kind, d.employer, d.region_text, d.area, d.year)
+        for d in Destination.objects.select_related("talent")
+    )
+    changes = sorted(
+        (*who(c.talent), c.field, c.old_value, c.new_value, c.state)
+        for c in ValueChange.objects.select_related("talent")
+    )
+    return {
+        "talents": talents,
+        "phones": phones,
+        "educations": educations,
+        "destinations": destinations,
+        "changes": changes,
+    }
+
+
+def resume_survey(tmp_path: Path) -> Path:
+    """55 rows over 6 chunks of 10: people reappearing in later chunks with a new phone or a
+    new remark, rows without an ID, rejected rows."""
+    crowd = surveys.people(40)
+    header = [
+        "姓名",
+        "身份证号",
+        "手机号",
+        "毕业院校",
+        "学历",
+        "毕业年份",
+        "毕业去向",
+        "就业单位",
+        "就业地区",
+        "备注",
+    ]
+    rows: list[list[object]] = []
+    for i, person in enumerate(crowd):
+        rows.append([person.name, person.id_number, person.phone, "五邑大学", "本科", 2025, "就业" if i % 2 else "升学", "鹤山市某公司" if i % 2 else "", "鹤山市" if i % 2 else "", ""])  # fmt: skip
+    for i in (0, 5, 12, 33):  # back again with a new phone
+        person = crowd[i]
+        rows.append(
+            [
+                person.name,
+                person.id_number,
+                f"137{i:08d}",
+                "五邑大学",
+                "本科",
+                2025,
+                "待就业",
+                "",
+                "",
+                "第二次",
+            ]
+        )
+    for i in range(6):  # no ID: matched by name and phone on their second appearance
+        rows.append(
+            [
+                f"无证{'甲乙丙丁戊己'[i]}",
+                "",
+                f"186{i:08d}",
+                "中山大学",
+                "专科",
+                2024,
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    for i in range(3):
+        rows.append(
+            [
+                f"无证{'甲乙丙丁戊己'[i]}",
+                "",
+                f"186{i:08d}",
+                "中山大学",
+                "专科",
+                2024,
+                "升学",
+                "",
+                "",
+                "",
+            ]
+        )
+    rows.append(["", crowd[1].id_number, "", "", "", "", "", "", "", ""])  # rejected
+    rows.append(["错号", surveys.ID_WRONG, "13600000009", "", "", "", "", "", "", ""])  # rejected
+    assert len(rows) == 55
+    path = tmp_path / "resume.xlsx"
+    path.write_bytes(surveys.xlsx_of(rows, header=header, title="标题"))
+    return path
+
+
+def wipe() -> None:
+    ImportBatch.objects.all().delete()
+    Talent.objects.all().delete()
+
+
+def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = resume_survey(tmp_path)
+    clean_line, _ = run(path, chunk_size=10)
+    assert clean_line == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+    clean = snapshot()
+    wipe()
+
+    # Chunk 3 dies in the middle of its writes: after the talents, before the import rows.
+    calls = {"n": 0}
+    real_insert = importing._insert
+
+    def dying_insert(model: Any, records: Any, **kwargs: Any) -> None:
+        if model is ImportRow:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("killed")
+        real_insert(model, records, **kwargs)
+
+    monkeypatch.setattr(importing, "_insert", dying_insert)
+    with pytest.raises(RuntimeError, match="killed"):
+        run(path, chunk_size=10)
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done, batch.error) == ("failed", 20, "导入中断：RuntimeError")
+    assert ImportRow.objects.filter(batch=batch).count() == 20
+    assert (
+        Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
+    )  # chunk 3 left nothing
+
+    monkeypatch.setattr(importing, "_insert", real_insert)
+    out, _ = run(path, chunk_size=7)  # another chunk size on the rerun is fine
+
+    assert out == clean_line
+    assert ImportBatch.objects.get().pk == batch.pk  # resumed, not restarted
+    assert ImportRow.objects.filter(batch=batch).count() == 55
+    assert snapshot() == clean
+    assert run(path)[0] == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
+
+
+def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
+    batch, _ = importing.survey_batch_start(
+        file_name=messy.name,
+        file_sha256=importing.sha256_of(messy.read_bytes()),
+        source_name=SOURCE,
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(rows_done=3, header_map={"names": []})
+    ctx = importing.ImportContext(
+        batch_id=batch.pk,
+        file_sha256=batch.file_sha256,
+        header=importing.open_table("xlsx", messy.read_bytes()).header,
+        reference=importing.reference_index(),
+        today=dt.date(2025, 9, 1),
+        now=dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
+    )
+    with pytest.raises(importing.ImportConflict):
+        importing.process_chunk(batch.pk, [(3, ["1", "陈嘉欣"])], ctx=ctx, rows_done_before=0)
+    assert ImportRow.objects.count() == 0 and Talent.objects.count() == 0
+
+
+def test_raw_rows_are_kept_as_json_of_the_original_cells(messy: Path) -> None:
+    run(messy)
+    raw = json.loads(ImportRow.objects.get(row_number=10).raw)
+    assert raw[1] == "黄诗婷"
+    assert raw[9] == str(surveys.EXCEL_SERIAL_2025_07_01)
+    assert raw[15] == "李老师"
