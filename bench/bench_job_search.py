@@ -92,12 +92,70 @@ TOWNS = [
     ("440784108", "宅梧镇"),
     ("440784112", "双合镇"),
 ]
-ENTERPRISE_WORDS = ["华翔", "金峰", "鹤化", "雅瑶", "香厨", "中欧", "骏达", "捷通", "桃源", "鹤城", "智汇", "双合", "雅图", "宏达", "精工", "新材", "恒盛", "东方"]
-ENTERPRISE_KINDS = ["卫浴实业", "五金制品", "新材料科技", "涂料", "调味食品", "智能电子科技", "电子", "物流", "精密机械", "新能源电气", "软件科技", "印刷"]
+ENTERPRISE_WORDS = [
+    "华翔",
+    "金峰",
+    "鹤化",
+    "雅瑶",
+    "香厨",
+    "中欧",
+    "骏达",
+    "捷通",
+    "桃源",
+    "鹤城",
+    "智汇",
+    "双合",
+    "雅图",
+    "宏达",
+    "精工",
+    "新材",
+    "恒盛",
+    "东方",
+]
+ENTERPRISE_KINDS = [
+    "卫浴实业",
+    "五金制品",
+    "新材料科技",
+    "涂料",
+    "调味食品",
+    "智能电子科技",
+    "电子",
+    "物流",
+    "精密机械",
+    "新能源电气",
+    "软件科技",
+    "印刷",
+]
 KEYWORDS = [
-    "软件 开发", "软件开发", "工程师", "化工", "印刷", "会计", "机械 设计", "食品 检验", "物流",
-    "电气", "嵌入式", "测试", "涂料 研发", "质量", "数控", "电商 运营", "仓储", "外贸", "安全",
-    "人力资源", "硬件", "前端", "卫浴", "新能源", "Python", "研发", "储备 干部", "检测", "工艺",
+    "软件 开发",
+    "软件开发",
+    "工程师",
+    "化工",
+    "印刷",
+    "会计",
+    "机械 设计",
+    "食品 检验",
+    "物流",
+    "电气",
+    "嵌入式",
+    "测试",
+    "涂料 研发",
+    "质量",
+    "数控",
+    "电商 运营",
+    "仓储",
+    "外贸",
+    "安全",
+    "人力资源",
+    "硬件",
+    "前端",
+    "卫浴",
+    "新能源",
+    "Python",
+    "研发",
+    "储备 干部",
+    "检测",
+    "工艺",
     "调度",
 ]
 
@@ -177,7 +235,9 @@ def _load(postings: int, rng: random.Random) -> dict[str, Any]:
             state = "published" if fate < 0.85 else ("closed" if fate < 0.9 else "draft")
             closing = today + dt.timedelta(days=rng.randint(-20, 120))
             low = rng.choice([2500, 3000, 4000, 4500, 5000, 6000, 7000, 8000, 10000])
-            description = f"{text}。{rng.choice(['提供宿舍。', '五险一金。', '双休。', '有导师带教。'])}"
+            description = (
+                f"{text}。{rng.choice(['提供宿舍。', '五险一金。', '双休。', '有导师带教。'])}"
+            )
             rows.append(
                 Posting(
                     enterprise=enterprise,
@@ -191,7 +251,9 @@ def _load(postings: int, rng: random.Random) -> dict[str, Any]:
                     salary_max=low + rng.choice([1000, 2000, 3000]),
                     closing_date=closing,
                     state=state,
-                    published_at=now - dt.timedelta(days=rng.randint(0, 300)) if state != "draft" else None,
+                    published_at=now - dt.timedelta(days=rng.randint(0, 300))
+                    if state != "draft"
+                    else None,
                     majors_unrestricted=n % 3 != 0,
                     working_hours="双休",
                     housing="宿舍",
@@ -214,7 +276,11 @@ def _load(postings: int, rng: random.Random) -> dict[str, Any]:
             batch_size=5000,
         )
         major_through.objects.bulk_create(
-            [major_through(posting_id=p.pk, major_id=software.pk) for i, p in enumerate(created) if i % 9 == 0],
+            [
+                major_through(posting_id=p.pk, major_id=software.pk)
+                for i, p in enumerate(created)
+                if i % 9 == 0
+            ],
             batch_size=5000,
         )
     if connection.vendor == "postgresql":
@@ -270,7 +336,12 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         times.append((time.perf_counter() - started) * 1000)
     plan = ""
     if connection.vendor == "postgresql":
-        sample = posting_search(viewer=viewer, filters=PostingFilter.from_query({"q": "软件 开发", "town": "440784001", "kind": "job"}))
+        sample = posting_search(
+            viewer=viewer,
+            filters=PostingFilter.from_query(
+                {"q": "软件 开发", "town": "440784001", "kind": "job"}
+            ),
+        )
         plan = sample.explain()
     times.sort()
     return {
@@ -333,7 +404,9 @@ def line(label: str, r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postings", type=int, default=20000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
@@ -349,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         f"each evaluated as the page does (count + first {PAGE_SIZE} rows)"
     )
     with tempfile.TemporaryDirectory(prefix="qinghe-bench-jobs-") as tmp:
-        sqlite = run_worker(f"sqlite:///{tmp}/bench.sqlite3", args.postings, args.queries, args.seed)
+        sqlite = run_worker(
+            f"sqlite:///{tmp}/bench.sqlite3", args.postings, args.queries, args.seed
+        )
         print(line("sqlite", sqlite))
     server = os.environ.get("BENCH_PG_URL", "")
     if not server:
@@ -359,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pg_admin(server, f'CREATE DATABASE "{name}"')
     except Exception as exc:  # noqa: BLE001
-        print(f"postgresql: skipped (cannot create a database on BENCH_PG_URL: {exc.__class__.__name__})")
+        print(
+            f"postgresql: skipped (cannot create a database on BENCH_PG_URL: {exc.__class__.__name__})"
+        )
         return 0
     try:
         pg = run_worker(with_database(server, name), args.postings, args.queries, args.seed)

@@ -220,6 +220,7 @@ SMS_SENDER = env("SMS_SENDER", "qinghe.accounts.sms.ConsoleSmsSender")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 LOGGING = {
     "version": 1,

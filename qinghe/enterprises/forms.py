@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
@@ -31,7 +31,7 @@ def industry_choices() -> list[Any]:
         if row.level == Industry.Level.SECTION:
             labels[row.code] = f"{row.code} {row.name}"
             groups.setdefault(row.code, [])
-        elif row.parent_id:
+        elif row.parent is not None:
             groups.setdefault(row.parent.code, []).append((row.code, f"{row.code} {row.name}"))
     return [("", "请选择行业")] + [(labels.get(k, k), v) for k, v in groups.items() if v]
 
@@ -73,8 +73,8 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["industry"].choices = industry_choices()
-        self.fields["town"].queryset = heshan_towns()
+        cast(IndustryField, self.fields["industry"]).choices = industry_choices()
+        cast(forms.ModelChoiceField, self.fields["town"]).queryset = heshan_towns()
 
     def profile(self) -> ProfileData:
         data = self.cleaned_data

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     Application,
@@ -50,9 +51,13 @@ class PipelineStageAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
 
 
+class HttpsLinksAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
 admin.site.register(Favourite)
 admin.site.register(Application)
 admin.site.register(ApplicationEvent)
-admin.site.register(Interview)
-admin.site.register(InterviewSlot)
+admin.site.register(Interview, HttpsLinksAdmin)
+admin.site.register(InterviewSlot, HttpsLinksAdmin)
 admin.site.register(InterviewEvent)

@@ -189,7 +189,7 @@ ENTERPRISES: list[DemoEnterprise] = [
     ),
 ]
 
-FACTS = {
+FACTS: dict[str, dict[str, Any]] = {
     "factory": {
         "working_hours": "8:00–17:30，午休 1.5 小时，月休 6 天；旺季加班按劳动法支付加班费，每月不超过 36 小时",
         "housing": "免费提供 4 人间宿舍（空调、热水、独立卫生间），不住宿每月补贴 300 元",

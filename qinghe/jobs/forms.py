@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from qinghe.enterprises.forms import heshan_towns
-from qinghe.reference.models import Major, MajorCategory
+from qinghe.reference.models import Major, MajorCategory, Town
 
 from .models import MinLevel, Posting
 from .services import TARGET_FIELDS, PostingData
@@ -77,7 +77,9 @@ class PostingForm(forms.Form):
     salary_max = forms.IntegerField(
         label="月薪上限（元）", min_value=0, max_value=1_000_000, required=False
     )
-    town = forms.ModelChoiceField(label="工作镇街", queryset=None, empty_label="请选择镇街")
+    town = forms.ModelChoiceField(
+        label="工作镇街", queryset=Town.objects.none(), empty_label="请选择镇街"
+    )
     start_date = forms.DateField(
         label="到岗日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -135,8 +137,8 @@ class PostingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["town"].queryset = heshan_towns()
-        self.fields["categories"].choices = category_choices()
+        cast(forms.ModelChoiceField, self.fields["town"]).queryset = heshan_towns()
+        cast(forms.MultipleChoiceField, self.fields["categories"]).choices = category_choices()
 
     def facts(self) -> list[Any]:
         return [self[name] for name in self.FACT_NAMES]

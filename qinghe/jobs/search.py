@@ -74,7 +74,10 @@ def query_words(query: str) -> list[QueryWord]:
                 p for p in jieba.cut_for_search(token) if p != token and len(p) >= 2 and _keep(p)
             )
         )
-        words[token] = QueryWord(token, parts if len(token) >= 3 and parts else ())
+        # The parts stand in for the word only if together they cover all of its characters
+        # (工程师 -> 工程 alone would widen the search to every 工程).
+        covered = set("".join(parts)) >= set(token)
+        words[token] = QueryWord(token, parts if len(token) >= 3 and covered else ())
         if len(words) >= MAX_QUERY_WORDS:
             break
     return list(words.values())

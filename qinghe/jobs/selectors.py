@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connections, models
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Func, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -96,7 +96,7 @@ def keyword_filter(qs: QuerySet[Posting], query: str) -> QuerySet[Posting]:
         qs = qs.alias(token_array=_TokenArray(F("search_tokens")))
         plain = [w.word for w in words if not w.parts]
         if plain:
-            qs = qs.filter(token_array__contains=plain)
+            qs = qs.filter(token_array__contains=plain)  # type: ignore[misc]
         for word in words:
             if word.parts:
                 qs = qs.filter(
@@ -116,22 +116,23 @@ def keyword_filter(qs: QuerySet[Posting], query: str) -> QuerySet[Posting]:
 
 def _major_condition(code: str) -> Q | None:
     """Postings open to a major (or a major category): those requiring it, its category, or
-    no particular major (不限). None when the code is unknown."""
-    majors = Posting.required_majors.through.objects.filter(posting_id=OuterRef("pk"))
-    categories = Posting.required_categories.through.objects.filter(posting_id=OuterRef("pk"))
+    no particular major (不限). None when the code is unknown. Uncorrelated ``IN`` subqueries
+    (hashed once) rather than per-row EXISTS keep PostgreSQL's cost estimate honest."""
+    majors = Posting.required_majors.through.objects
+    categories = Posting.required_categories.through.objects
     major = Major.objects.filter(code=code).only("pk", "category_id").first()
     if major is not None:
         return (
             Q(majors_unrestricted=True)
-            | Q(Exists(majors.filter(major_id=major.pk)))
-            | Q(Exists(categories.filter(majorcategory_id=major.category_id)))
+            | Q(pk__in=majors.filter(major_id=major.pk).values("posting_id"))
+            | Q(pk__in=categories.filter(majorcategory_id=major.category_id).values("posting_id"))
         )
     category = MajorCategory.objects.filter(code=code).only("pk").first()
     if category is not None:
         return (
             Q(majors_unrestricted=True)
-            | Q(Exists(categories.filter(majorcategory_id=category.pk)))
-            | Q(Exists(majors.filter(major__category_id=category.pk)))
+            | Q(pk__in=categories.filter(majorcategory_id=category.pk).values("posting_id"))
+            | Q(pk__in=majors.filter(major__category_id=category.pk).values("posting_id"))
         )
     return None
 
@@ -146,11 +147,15 @@ def apply_filters(qs: QuerySet[Posting], filters: PostingFilter) -> QuerySet[Pos
     if filters.industry:
         code = filters.industry.upper()
         industry_ids = list(
-            Industry.objects.filter(Q(code=code) | Q(parent__code=code)).values_list("pk", flat=True)
+            Industry.objects.filter(Q(code=code) | Q(parent__code=code)).values_list(
+                "pk", flat=True
+            )
         )
         qs = qs.filter(enterprise__industry_id__in=industry_ids)
     if filters.town:
-        qs = qs.filter(town_id__in=list(Town.objects.filter(code=filters.town).values_list("pk", flat=True)))
+        qs = qs.filter(
+            town_id__in=list(Town.objects.filter(code=filters.town).values_list("pk", flat=True))
+        )
     if filters.major:
         condition = _major_condition(filters.major)
         if condition is not None:
@@ -373,8 +378,8 @@ class BaseYearCount:
 def internship_base_counts(*, bases: list[InternshipBase], year: int) -> list[BaseYearCount]:
     """Per base: internship postings and posts published in the year, and interns placed."""
     enterprise_ids = {b.enterprise_id for b in bases}
-    posted = {
-        row["enterprise_id"]: row
+    posted: dict[int, dict[str, Any]] = {
+        row["enterprise_id"]: dict(row)
         for row in internship_postings_in_year(year=year)
         .filter(enterprise_id__in=enterprise_ids)
         .values("enterprise_id")

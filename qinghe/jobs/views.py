@@ -44,7 +44,7 @@ def _industry_options() -> list[tuple[str, list[tuple[str, str]]]]:
                 f"{row.code} {row.name}",
                 [(row.code, f"{row.code} 全部（{row.name}）")],
             )
-        elif row.parent_id and row.parent.code in groups:
+        elif row.parent is not None and row.parent.code in groups:
             groups[row.parent.code][1].append((row.code, f"{row.code} {row.name}"))
     return list(groups.values())
 
@@ -69,7 +69,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "favourites": selectors.favourite_ids(viewer=request.user, posting_ids=ids),
-            "can_favourite": request.user.role in ("student", "ambassador"),
+            "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
             "kinds": Posting.Kind.choices,
             "levels": [c for c in MinLevel.choices if c[0]],
             "towns": heshan_towns(),
@@ -99,7 +99,7 @@ def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
             "is_favourite": bool(
                 selectors.favourite_ids(viewer=request.user, posting_ids=[posting.pk])
             ),
-            "can_favourite": request.user.role in ("student", "ambassador"),
+            "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
         },
     )
 
@@ -398,7 +398,7 @@ def targets(request: HttpRequest) -> HttpResponse:
             "chart": selectors.year_progress_chart(lines),
             "years": list(range(this_year + 1, this_year - 6, -1)),
             "target": selectors.year_target(year=year),
-            "can_edit": request.user.role in ("hr_staff", "sysadmin"),
+            "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
         },
     )
 

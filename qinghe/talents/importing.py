@@ -20,13 +20,15 @@ Nothing here logs an ID number or a phone: only batch ids and counts.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import gc
 import hashlib
 import io
 import json
 import logging
+import multiprocessing
+import os
+import queue
 import time
 import zipfile
 import zlib
@@ -36,7 +38,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import python_calamine
 import xlsxwriter
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -74,6 +75,9 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 5000
 DEFAULT_CHUNK_SIZE = 5000
+# Files from this size on are read and parsed in a second process (see _open_source): about
+# 10,000 rows. Smaller ones are not worth the process start-up (about a second).
+READER_PROCESS_MIN_BYTES = 1024 * 1024
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 
@@ -177,106 +181,14 @@ def sha256_of(data: bytes) -> str:
 
 # ---------------------------------------------------------------------------- reading
 
-
-@dataclass
-class SurveyTable:
-    """The header and the data rows of a survey file. ``rows()`` can be called repeatedly
-    (once to count, once to import); it yields (row number as in the file, cells), skipping
-    blank rows."""
-
-    kind: str
-    header_row: int  # 1-based
-    header: HeaderMap
-    _iter_all: Callable[[], Iterator[list[Any]]]
-    last_row: int | None = None  # known without reading the rows (xlsx)
-
-    def estimated_rows(self) -> int:
-        """Data rows for the progress bar: exact for CSV; for .xlsx the rows below the header
-        (blank ones included: counting them exactly would mean reading the sheet twice). The
-        batch's total becomes exact when it finishes."""
-        if self.last_row is not None:
-            return max(self.last_row - self.header_row, 0)
-        return sum(1 for _ in self.rows())
-
-    def rows(self) -> Iterator[tuple[int, list[Any]]]:
-        for index, cells in enumerate(self._iter_all()):
-            row_number = index + 1
-            if row_number <= self.header_row or normalize.is_blank_row(cells):
-                continue
-            yield row_number, cells
-
-
-NO_HEADER = (
-    "未找到表头：前 10 行中没有一行包含至少 3 个可识别的列名（如 姓名、身份证号、手机号、毕业院校）"
-)
-
-
-def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("无法识别 CSV 文件的编码（支持 UTF-8 与 GB18030/GBK）")
-
-
-def _csv_table(data: bytes) -> SurveyTable:
-    text = _decode_csv(data)
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-
-    def iter_all() -> Iterator[list[Any]]:
-        return iter(csv.reader(io.StringIO(text, newline=""), dialect))
-
-    head = []
-    for cells in iter_all():
-        head.append(cells)
-        if len(head) >= normalize.HEADER_SEARCH_ROWS:
-            break
-    index = normalize.find_header_row(head)
-    if index is None:
-        raise ImportFileError(NO_HEADER)
-    return SurveyTable("csv", index + 1, normalize.map_headers(head[index]), iter_all)
-
-
-def _xlsx_table(data: bytes) -> SurveyTable:
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
-        raise ImportFileError("无法读取该 .xlsx 文件，请确认文件未损坏") from exc
-    for position, meta in enumerate(workbook.sheets_metadata):
-        if str(meta.visible).endswith("VeryHidden") or str(meta.typ).split(".")[-1] != "WorkSheet":
-            continue
-        try:
-            sheet = workbook.get_sheet_by_index(position)
-        except Exception as exc:  # noqa: BLE001 - e.g. calamine's XmlError on a DTD entity
-            raise ImportFileError(
-                "无法读取该 .xlsx 文件的工作表（文件损坏或含有不支持的内容）"
-            ) from exc
-        head = []
-        for cells in sheet.iter_rows():
-            head.append(cells)
-            if len(head) >= normalize.HEADER_SEARCH_ROWS:
-                break
-        index = normalize.find_header_row(head)
-        if index is None:
-            continue
-        end = sheet.end
-        return SurveyTable(
-            "xlsx",
-            index + 1,
-            normalize.map_headers(head[index]),
-            lambda sheet=sheet: sheet.iter_rows(),
-            last_row=end[0] + 1 if end else None,
-        )
-    raise ImportFileError(NO_HEADER)
+SurveyTable = normalize.SurveyTable
 
 
 def open_table(kind: str, data: bytes) -> SurveyTable:
-    return _xlsx_table(data) if kind == "xlsx" else _csv_table(data)
+    try:
+        return normalize.open_table(kind, data)
+    except normalize.UnreadableFile as exc:
+        raise ImportFileError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------------------- reference
@@ -309,7 +221,6 @@ _MISSING = object()
 def _new_talent() -> Record:
     return Record(
         id=None,
-        pk=None,
         name="",
         gender="",
         id_number="",
@@ -346,7 +257,7 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
             return [row[0] for row in cursor.fetchall()]
         if connection.vendor == "sqlite":
             qn = connection.ops.quote_name
-            cursor.execute(f"SELECT COALESCE(MAX({qn(column)}), 0) FROM {qn(table)}")
+            cursor.execute(f"SELECT COALESCE(MAX({qn(str(column))}), 0) FROM {qn(table)}")
             highest = cursor.fetchone()[0]
             # AUTOINCREMENT never reuses the ids of deleted rows: respect its counter too.
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
@@ -462,7 +373,7 @@ def _insert(
 
     qn = conn.ops.quote_name
     table = qn(model._meta.db_table)
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(str(f.column)) for f in fields)
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             # COPY, each row sent as soon as it is built: the server inserts and indexes
@@ -472,7 +383,8 @@ def _insert(
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows())
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+            cursor.executemany(sql, rows())  # type: ignore[arg-type]  # any iterable will do
 
 
 @dataclass
@@ -1013,18 +925,14 @@ class ChunkProcessor:
             ids = _reserve_ids(Talent, len(records))
             if ids is None:  # another database: let the ORM insert and return the keys
                 created = Talent.objects.bulk_create(
-                    [
-                        Talent(**{k: v for k, v in r.__dict__.items() if k not in ("id", "pk")})
-                        for r in records
-                    ]
+                    [Talent(**{k: v for k, v in r.__dict__.items() if k != "id"}) for r in records]
                 )
-                ids = [t.pk for t in created]
+                for record, talent in zip(records, created, strict=True):
+                    record.id = talent.pk
             else:
                 for record, pk in zip(records, ids, strict=True):
-                    record.id = record.pk = pk
+                    record.id = pk
                 _insert(Talent, records, now=now, with_pk=True)
-            for record, pk in zip(records, ids, strict=True):
-                record.id = record.pk = pk
         updated = [s for s in self.states_by_pk.values() if s.changed_fields]
         if updated:
             fields = sorted(set().union(*(s.changed_fields for s in updated)) | {"updated_at"})
@@ -1119,16 +1027,12 @@ def _load_data(batch: ImportBatch) -> bytes:
         return handle.read()
 
 
-def _prepare_chunk(
-    rows: Sequence[tuple[int, list[Any]]], header: HeaderMap, today: dt.date
+def _index_chunk(
+    rows: Sequence[tuple[int, list[Any]]], results: Sequence[ParsedRow | Rejection]
 ) -> list[RowWork]:
-    """Parses the rows and computes their blind indexes (pure work, outside the transaction)."""
-    columns = list(header.columns.items())
+    """Adds the blind indexes (keyed: computed here, in the importing process)."""
     work = []
-    for row_number, cells in rows:
-        width = len(cells)
-        raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
-        result = normalize.parse_row(raw, today=today)
+    for (row_number, cells), result in zip(rows, results, strict=True):
         if isinstance(result, ParsedRow):
             work.append(
                 RowWork(
@@ -1144,21 +1048,98 @@ def _prepare_chunk(
     return work
 
 
-def _prepared_chunks(
-    table: SurveyTable, *, skip: int, chunk_size: int, ctx: ImportContext
-) -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
-    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
-    chunk: list[tuple[int, list[Any]]] = []
-    for item in table.rows():
-        if skip:
-            skip -= 1
-            continue
-        chunk.append(item)
-        if len(chunk) >= chunk_size:
-            yield chunk, _prepare_chunk(chunk, ctx.header, ctx.today)
-            chunk = []
-    if chunk:
-        yield chunk, _prepare_chunk(chunk, ctx.header, ctx.today)
+def _prepare_chunk(
+    rows: Sequence[tuple[int, list[Any]]], header: HeaderMap, today: dt.date
+) -> list[RowWork]:
+    """Parses the rows and computes their blind indexes (pure work, outside the transaction)."""
+    columns = list(header.columns.items())
+    results = []
+    for _, cells in rows:
+        width = len(cells)
+        raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
+        results.append(normalize.parse_row(raw, today=today))
+    return _index_chunk(rows, results)
+
+
+@dataclass
+class _Source:
+    """Where the chunks come from: the header, the estimated row count and the chunks."""
+
+    header_row: int
+    header: HeaderMap
+    estimated_rows: int
+    chunks: Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]
+    close: Callable[[], None] = lambda: None
+
+
+def _local_source(kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date) -> _Source:
+    table = open_table(kind, data)
+    chunks = (
+        (rows, _index_chunk(rows, results))
+        for rows, results in normalize.parse_chunks(
+            table, skip=skip, chunk_size=chunk_size, today=today
+        )
+    )
+    return _Source(table.header_row, table.header, table.estimated_rows(), chunks)
+
+
+def _reader_process_source(
+    kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date
+) -> _Source:
+    """Reading and parsing (about a quarter of the work) run in a second process, a chunk or
+    two ahead, while this one writes to the database: on a machine with two cores or more
+    that takes them off the critical path. The reader touches no database or settings."""
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue(maxsize=2)
+    process = context.Process(
+        target=normalize.reader_process,
+        args=(kind, data, skip, chunk_size, today, messages),
+        name="survey-import-reader",
+        daemon=True,
+    )
+    process.start()
+
+    def receive() -> tuple[Any, ...]:
+        while True:
+            try:
+                return messages.get(timeout=1)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError(f"读取进程意外退出（{process.exitcode}）") from None
+
+    def close() -> None:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
+
+    def fail(message: tuple[Any, ...]) -> None:
+        close()
+        if message[2]:
+            raise ImportFileError(message[1])
+        raise RuntimeError(message[1])
+
+    first = receive()
+    if first[0] == "error":
+        fail(first)
+    _, header_row, header, estimated = first
+
+    def chunks() -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
+        while True:
+            message = receive()
+            if message[0] == "done":
+                return
+            if message[0] == "error":
+                fail(message)
+            _, rows, results = message
+            yield rows, _index_chunk(rows, results)
+
+    return _Source(header_row, header, estimated, chunks(), close)
+
+
+def _open_source(kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date) -> _Source:
+    if len(data) >= READER_PROCESS_MIN_BYTES and (os.cpu_count() or 1) > 1:
+        return _reader_process_source(kind, data, skip=skip, chunk_size=chunk_size, today=today)
+    return _local_source(kind, data, skip=skip, chunk_size=chunk_size, today=today)
 
 
 def process_chunk(
@@ -1311,50 +1292,51 @@ def survey_import_run(
         if sha256_of(data) != batch.file_sha256:
             raise ImportFileError("文件内容与该批次登记的不一致")
         kind = file_kind(batch.file_name)
-        table = open_table(kind, data)
-        if not batch.header_map:
-            batch.total_rows = table.estimated_rows()
-            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
-            batch.extra_columns = list(table.header.extra)
-        batch.state = ImportBatch.State.RUNNING
-        batch.error = ""
-        batch.save(
-            update_fields=[
-                "total_rows",
-                "header_map",
-                "extra_columns",
-                "state",
-                "error",
-                "updated_at",
-            ]
-        )
-        if progress:
-            progress(batch)
-        logger.info(
-            "import batch %s: %s rows, resuming after %s",
-            batch.pk,
-            batch.total_rows,
-            batch.rows_done,
-        )
-
-        now = timezone.now()
-        ctx = ImportContext(
-            batch_id=batch.pk,
-            file_sha256=batch.file_sha256,
-            header=table.header,
-            reference=reference_index(),
-            today=today or timezone.localdate(),
-            now=now,
-        )
-        rows_done = batch.rows_done
-        chunks = _prepared_chunks(table, skip=rows_done, chunk_size=chunk_size, ctx=ctx)
-        with _gc_paused():
-            for rows, work in chunks:
-                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
-                rows_done += len(rows)
-                if progress:
-                    batch.refresh_from_db()
-                    progress(batch)
+        today = today or timezone.localdate()
+        source = _open_source(kind, data, skip=batch.rows_done, chunk_size=chunk_size, today=today)
+        try:
+            if not batch.header_map:
+                batch.total_rows = source.estimated_rows
+                batch.header_map = {"header_row": source.header_row, **source.header.as_json()}
+                batch.extra_columns = list(source.header.extra)
+            batch.state = ImportBatch.State.RUNNING
+            batch.error = ""
+            batch.save(
+                update_fields=[
+                    "total_rows",
+                    "header_map",
+                    "extra_columns",
+                    "state",
+                    "error",
+                    "updated_at",
+                ]
+            )
+            if progress:
+                progress(batch)
+            logger.info(
+                "import batch %s: %s rows, resuming after %s",
+                batch.pk,
+                batch.total_rows,
+                batch.rows_done,
+            )
+            ctx = ImportContext(
+                batch_id=batch.pk,
+                file_sha256=batch.file_sha256,
+                header=source.header,
+                reference=reference_index(),
+                today=today,
+                now=timezone.now(),
+            )
+            rows_done = batch.rows_done
+            with _gc_paused():
+                for rows, work in source.chunks:
+                    process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                    rows_done += len(rows)
+                    if progress:
+                        batch.refresh_from_db()
+                        progress(batch)
+        finally:
+            source.close()
         batch.refresh_from_db()
         _finish(batch)
     except ImportConflict:

@@ -19,15 +19,18 @@ Decisions written down here because a reader of the rejected-rows file will ask:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import phonenumbers
+import python_calamine
 
 from qinghe.core.masking import scrub_text
 from qinghe.reference.text import name_key
@@ -386,7 +389,8 @@ _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 @functools.cache
 def _cn_mobile_pattern() -> re.Pattern[str]:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-    return re.compile(metadata.mobile.national_number_pattern)
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    return re.compile(pattern or r"(?!)")  # no metadata: every number takes the real parse
 
 
 def fast_parse_phone(text: str) -> str:
@@ -572,6 +576,161 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
         email=email[:254],
         warnings=tuple(warnings),
     )
+
+
+# ---------------------------------------------------------------------------- files
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a survey at all; the message says why, in Chinese."""
+
+
+@dataclass
+class SurveyTable:
+    """The header and the data rows of a survey file. ``rows()`` can be called repeatedly
+    (once to count, once to import); it yields (row number as in the file, cells), skipping
+    blank rows."""
+
+    kind: str
+    header_row: int  # 1-based
+    header: HeaderMap
+    _iter_all: Callable[[], Iterator[list[Any]]]
+    last_row: int | None = None  # known without reading the rows (xlsx)
+
+    def estimated_rows(self) -> int:
+        """Data rows for the progress bar: exact for CSV; for .xlsx the rows below the header
+        (blank ones included: counting them exactly would mean reading the sheet twice). The
+        batch's total becomes exact when it finishes."""
+        if self.last_row is not None:
+            return max(self.last_row - self.header_row, 0)
+        return sum(1 for _ in self.rows())
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        for index, cells in enumerate(self._iter_all()):
+            row_number = index + 1
+            if row_number <= self.header_row or is_blank_row(cells):
+                continue
+            yield row_number, cells
+
+
+NO_HEADER = (
+    "未找到表头：前 10 行中没有一行包含至少 3 个可识别的列名（如 姓名、身份证号、手机号、毕业院校）"
+)
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("无法识别 CSV 文件的编码（支持 UTF-8 与 GB18030/GBK）")
+
+
+def _csv_table(data: bytes) -> SurveyTable:
+    text = _decode_csv(data)
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+
+    def iter_all() -> Iterator[list[Any]]:
+        return iter(csv.reader(io.StringIO(text, newline=""), dialect))
+
+    head = []
+    for cells in iter_all():
+        head.append(cells)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    index = find_header_row(head)
+    if index is None:
+        raise UnreadableFile(NO_HEADER)
+    return SurveyTable("csv", index + 1, map_headers(head[index]), iter_all)
+
+
+def _xlsx_table(data: bytes) -> SurveyTable:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise UnreadableFile("无法读取该 .xlsx 文件，请确认文件未损坏") from exc
+    for position, meta in enumerate(workbook.sheets_metadata):
+        if str(meta.visible).endswith("VeryHidden") or str(meta.typ).split(".")[-1] != "WorkSheet":
+            continue
+        try:
+            sheet = workbook.get_sheet_by_index(position)
+        except Exception as exc:  # noqa: BLE001 - e.g. calamine's XmlError on a DTD entity
+            raise UnreadableFile(
+                "无法读取该 .xlsx 文件的工作表（文件损坏或含有不支持的内容）"
+            ) from exc
+        head = []
+        for cells in sheet.iter_rows():
+            head.append(cells)
+            if len(head) >= HEADER_SEARCH_ROWS:
+                break
+        index = find_header_row(head)
+        if index is None:
+            continue
+        end = sheet.end
+        return SurveyTable(
+            "xlsx",
+            index + 1,
+            map_headers(head[index]),
+            sheet.iter_rows,
+            last_row=end[0] + 1 if end else None,
+        )
+    raise UnreadableFile(NO_HEADER)
+
+
+def open_table(kind: str, data: bytes) -> SurveyTable:
+    """The survey table of an .xlsx or .csv file's content; ``UnreadableFile`` otherwise."""
+    return _xlsx_table(data) if kind == "xlsx" else _csv_table(data)
+
+
+def parse_chunks(
+    table: SurveyTable, *, skip: int, chunk_size: int, today: dt.date
+) -> Iterator[tuple[list[tuple[int, list[Any]]], list[ParsedRow | Rejection]]]:
+    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
+    columns = list(table.header.columns.items())
+    chunk: list[tuple[int, list[Any]]] = []
+
+    def parsed(rows: list[tuple[int, list[Any]]]) -> list[ParsedRow | Rejection]:
+        results = []
+        for _, cells in rows:
+            width = len(cells)
+            raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
+            results.append(parse_row(raw, today=today))
+        return results
+
+    for item in table.rows():
+        if skip:
+            skip -= 1
+            continue
+        chunk.append(item)
+        if len(chunk) >= chunk_size:
+            yield chunk, parsed(chunk)
+            chunk = []
+    if chunk:
+        yield chunk, parsed(chunk)
+
+
+def reader_process(
+    kind: str, data: bytes, skip: int, chunk_size: int, today: dt.date, out: Any
+) -> None:
+    """Entry point of the reader process (see ``importing``): reads and parses the file and
+    puts ("header", header row, HeaderMap, estimated rows), then ("chunk", rows, results) per
+    chunk, then ("done",), or ("error", message, is_file_error), on ``out``. Touches no
+    database and no settings: blind indexes are computed by the importing process."""
+    try:
+        table = open_table(kind, data)
+        out.put(("header", table.header_row, table.header, table.estimated_rows()))
+        for rows, results in parse_chunks(table, skip=skip, chunk_size=chunk_size, today=today):
+            out.put(("chunk", rows, results))
+        out.put(("done",))
+    except UnreadableFile as exc:
+        out.put(("error", str(exc), True))
+    except Exception as exc:  # noqa: BLE001 - reported to the importing process
+        out.put(("error", type(exc).__name__, False))
 
 
 # ---------------------------------------------------------------------------- reference

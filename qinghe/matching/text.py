@@ -1,0 +1,163 @@
+"""Chinese text for matching: normalisation, jieba words and character n-grams. Pure functions.
+
+Job titles mix Chinese and Latin ("Java开发工程师", "IC验证工程师"), are short, and are cut
+unpredictably by any segmenter, so the ranking features use two views of the same text:
+jieba words (search mode, so 软件开发 also gives 软件 and 开发) and character bigrams of each
+Chinese run, which survive a segmentation the catalog and the title do not share."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+_SPACES = re.compile(r"\s+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9+#.]*[a-z0-9+#]|[a-z]")
+_KEEP = re.compile(r"^[\w+#.]+$")
+# Words that carry no meaning for telling occupations apart.
+STOP_WORDS = frozenset(
+    "的 了 和 与 及 或 在 是 等 对 从 为 其 中 有 进行 负责 相关 以及 工作 人员 使用 按照 根据 "
+    "通过 开展 实施 并 及时 有关 各类 各种 一定 能够 具有 完成 其他 主要 岗位 要求 优先 以上 "
+    "熟悉 熟练 掌握 良好 经验 能力 公司".split()
+)
+# Job-title words and the catalog's words for the same thing. Used to widen a query (never
+# the catalog): a title says 工程师, the catalog says 工程技术人员.
+TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "工程师": ("工程技术人员",),
+    "技术员": ("技术人员",),
+    "研究员": ("研究人员",),
+    "设计师": ("设计人员",),
+    "操作工": ("操作", "工"),
+    "普工": ("操作", "工"),
+    "专员": ("员",),
+    "助理": ("员",),
+    "文员": ("办事人员",),
+    "经理": ("管理", "经理"),
+    "主管": ("管理", "主管"),
+    "总监": ("管理", "负责人"),
+    "开发": ("开发", "设计"),
+    "程序员": ("软件", "程序"),
+    "前端": ("软件",),
+    "后端": ("软件",),
+    "会计": ("会计",),
+    "出纳": ("会计",),
+    "销售": ("销售", "营销"),
+    "客服": ("客户服务",),
+    "司机": ("驾驶员",),
+    "老师": ("教师",),
+    "医生": ("医师",),
+    "护士": ("护理", "护士"),
+}
+
+
+def normalise(text: str | None) -> str:
+    """NFKC (full-width to half-width), lower case, single spaces."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip().lower()
+
+
+def _keep(token: str) -> bool:
+    if not token or token in STOP_WORDS or not _KEEP.match(token):
+        return False
+    if token.isdigit():
+        return False
+    # A single Chinese character is too ambiguous as a word; the n-gram view keeps it.
+    return not (len(token) == 1 and "\u3400" <= token <= "\u9fff")
+
+
+@lru_cache(maxsize=200_000)
+def _jieba_words(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in jieba.cut_for_search(text))
+
+
+def words(text: str) -> list[str]:
+    """jieba search-mode words of normalised text, filtered (repeats kept: they are term
+    frequency)."""
+    text = normalise(text)
+    if not text:
+        return []
+    return [t for t in _jieba_words(text) if _keep(t)]
+
+
+def char_ngrams(text: str, n: int = 2) -> Iterator[str]:
+    """Character n-grams of each Chinese run; a run shorter than n gives itself."""
+    for run in _CJK_RUN.findall(normalise(text)):
+        if len(run) < n:
+            yield run
+            continue
+        for i in range(len(run) - n + 1):
+            yield run[i : i + n]
+
+
+def latin_words(text: str) -> list[str]:
+    return _LATIN_WORD.findall(normalise(text))
+
+
+def analyse(text: str, *, bigram_weight: float = 1.0) -> dict[str, float]:
+    """The weighted terms of a text: ``w:`` jieba words and ``b:`` character bigrams."""
+    terms: dict[str, float] = {}
+    for word in words(text):
+        key = "w:" + word
+        terms[key] = terms.get(key, 0.0) + 1.0
+    if bigram_weight:
+        for gram in char_ngrams(text, 2):
+            key = "b:" + gram
+            terms[key] = terms.get(key, 0.0) + bigram_weight
+    return terms
+
+
+def expand_title(title: str) -> str:
+    """The title plus the catalog's words for its job-title words (工程师 -> 工程技术人员)."""
+    norm = normalise(title)
+    extra: list[str] = []
+    for word, synonyms in TITLE_SYNONYMS.items():
+        if word in norm:
+            extra.extend(synonyms)
+    return norm if not extra else norm + " " + " ".join(extra)
+
+
+def char_range_ngrams(text: str, low: int = 1, high: int = 3) -> dict[str, float]:
+    """Character n-grams low..high of the whole normalised text with padding at word edges
+    (the classic character n-gram TF-IDF analyser, like scikit-learn's ``char_wb``)."""
+    counts: dict[str, float] = {}
+    for word in normalise(text).split(" "):
+        if not word:
+            continue
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            for i in range(len(padded) - n + 1):
+                gram = padded[i : i + n]
+                if gram.strip():
+                    counts[gram] = counts.get(gram, 0.0) + 1.0
+    return counts
+
+
+def skill_tokens(text: str) -> frozenset[str]:
+    """A student's skills as matchable tokens: each listed item, and its jieba words."""
+    out: set[str] = set()
+    for item in re.split(r"[,，、;；/|\s]+", normalise(text)):
+        item = item.strip()
+        if not item:
+            continue
+        if _keep(item) and (len(item) >= 2 or item.isascii()):
+            out.add(item)
+        out.update(w for w in words(item) if len(w) >= 2 or w.isascii())
+    return frozenset(out)
+
+
+def document_tokens(*texts: str) -> frozenset[str]:
+    """The set of tokens of a posting's texts, as skill tokens are matched against."""
+    out: set[str] = set()
+    for text in texts:
+        out.update(words(text))
+    return frozenset(out)
+
+
+def join_nonempty(parts: Iterable[str], sep: str = " ") -> str:
+    return sep.join(p for p in parts if p)
