@@ -94,7 +94,8 @@ check-deploy: install ## Django's deployment checklist under production settings
 messages: install ## compile translations
 	cd qinghe && ../$(MANAGE) compilemessages
 
-bench: install ## run the benchmarks under bench/ and print the measured figures
+bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and print the figures
+	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_bench}; \
 	$(PYTHON) bench/run.py
 
 clean: ## remove the virtualenv, node_modules, copied assets and local data
