@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker test test-fast e2e browser lint format typecheck bench clean check-deploy messages
+.PHONY: help install assets migrate reference demo run worker deliver test test-fast e2e browser lint format typecheck bench clean check-deploy messages
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,11 +52,15 @@ demo: reference ## load the demo data set and print the demo accounts (idempoten
 run: demo ## install, migrate, load data, start the worker and serve http://127.0.0.1:8000
 	@echo "Serving http://$(HOST):$(PORT)/ (worker running beside it; Ctrl-C stops both)"
 	@$(MANAGE) db_worker --no-startup-delay & WORKER=$$!; \
-	trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	$(MANAGE) deliver_outbox & DELIVERY=$$!; \
+	trap "kill $$WORKER $$DELIVERY 2>/dev/null" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT) --noreload
 
 worker: migrate ## run the background worker alone
 	$(MANAGE) db_worker
+
+deliver: migrate ## run the outbox delivery worker alone (retries, safe to kill)
+	$(MANAGE) deliver_outbox
 
 browser: ## install Debian's Chromium for browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -28,11 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+
 from qinghe.matching.classify import (  # noqa: E402
     BM25Classifier,
-    BM25Params,
     CharTfidfBaseline,
+    ClassifierParams,
     Metrics,
+    OccupationClassifier,
     docs_from_csv,
     evaluate,
     folds,
@@ -75,7 +77,7 @@ def main() -> None:
     print("Occupation classification benchmark (qinghe.matching.classify)")
     print(f"  catalog: {len(docs)} detailed occupations; labelled titles: {len(examples)}")
 
-    bm25 = BM25Params()
+    params = ClassifierParams()
     setups = [
         (f"{args.folds}-fold, held-out titles", folds(examples, args.folds)),
         ("no titles in the index", [examples]),
@@ -83,30 +85,24 @@ def main() -> None:
     summary: list[tuple[str, dict[str, float], dict[str, float]]] = []
     for label, parts in setups:
         print(f"\n[{label}]")
-        ours = run(BM25Classifier.name, lambda d: BM25Classifier(d, bm25), docs, parts)
+        ours = run(
+            OccupationClassifier.name, lambda d: OccupationClassifier(d, params), docs, parts
+        )
         base = run(CharTfidfBaseline.name, CharTfidfBaseline, docs, parts)
         summary.append((label, ours, base))
         if args.ablation:
             variants = {
-                "BM25 without the 小类 prior": replace(bm25, group_prior=0.0),
-                "BM25 without title synonyms": replace(bm25, synonyms=0.0),
-                "BM25 without bigrams": replace(bm25, bigram=0.0),
-                "BM25 without group names": replace(bm25, groups=0.0),
-                "BM25 plain (no field weights, prior, synonyms)": replace(
-                    bm25,
-                    name=1.0,
-                    aliases=1.0,
-                    tasks=1.0,
-                    groups=0.0,
-                    synonyms=0.0,
-                    group_prior=0.0,
-                    title=1.0,
-                ),
+                "without title neighbours": replace(params, neighbours=0.0),
+                "without BM25F text": replace(params, text=0.0),
+                "without the char TF-IDF voice": replace(params, chars=0.0),
+                "without priors": replace(params, popularity=0.0, heads=0.0),
+                "head counts as much as modifier": replace(params, head_weight=1.0),
             }
-            for name, params in variants.items():
-                run(name, lambda d, p=params: BM25Classifier(d, p), docs, parts)
+            for name, variant in variants.items():
+                run(name, lambda d, v=variant: OccupationClassifier(d, v), docs, parts)
+            run("BM25F alone", BM25Classifier, docs, parts)
 
-    print("\nSummary (BM25 vs baseline):")
+    print("\nSummary (model vs baseline):")
     for label, ours, base in summary:
         print(
             f"  {label:<28} top-1 {ours['top1']:.1%} vs {base['top1']:.1%} "

@@ -64,12 +64,89 @@ def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
     _prepare_database()
     from qinghe.talents.importing import survey_import_path
 
-    results = {}
-    for label in ("first", "again"):
-        started = time.perf_counter()
-        result = survey_import_path(args.file, source_name=SOURCE)
-        results[label] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    result = survey_import_path(args.file, source_name=SOURCE)
+    results["first"] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
+    results["hash"] = _tables_hash()
+    started = time.perf_counter()
+    result = survey_import_path(args.file, source_name=SOURCE)
+    results["again"] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
     return results
+
+
+def _tables_hash() -> str:
+    """A digest of the talent tables by value (no ids, timestamps or batch references)."""
+    import hashlib
+
+    from qinghe.talents.models import Destination, Education, PhoneNumber, Talent
+
+    digest = hashlib.sha256()
+    who = ("talent__id_index", "talent__name")
+    queries = [
+        Talent.objects.order_by("id_index", "name").values_list(
+            "id_index", "name", "gender", "birth_date", "hukou_text", "town_id", "note",
+            "status", "returned_home", "graduation_year", "native_evidence",
+        ),
+        PhoneNumber.objects.order_by(*who, "number_index").values_list(*who, "number_index", "is_current"),
+        Education.objects.order_by(*who, "university_name", "graduation_year", "level").values_list(
+            *who, "university_name", "major_name", "level", "enrolment_year", "graduation_year"
+        ),
+        Destination.objects.order_by(*who, "kind", "employer", "year").values_list(
+            *who, "kind", "employer", "region_text", "area", "year"
+        ),
+    ]  # fmt: skip
+    for query in queries:
+        for row in query.iterator(chunk_size=5000):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def worker_prepare(args: argparse.Namespace) -> dict[str, Any]:
+    _django(args.database_url, args.media_root)
+    _prepare_database()
+    return {}
+
+
+def worker_import_once(args: argparse.Namespace) -> dict[str, Any]:
+    _django(args.database_url, args.media_root)
+    from qinghe.talents.importing import survey_import_path
+
+    started = time.perf_counter()
+    result = survey_import_path(args.file, source_name=SOURCE)
+    return {"seconds": time.perf_counter() - started, "line": result.summary_line}
+
+
+def worker_inspect(args: argparse.Namespace) -> dict[str, Any]:
+    _django(args.database_url, args.media_root)
+    from qinghe.talents.models import ImportBatch
+
+    batches = list(ImportBatch.objects.order_by("id").values_list("state", "rows_done"))
+    return {"hash": _tables_hash(), "batches": batches}
+
+
+def kill_and_resume(file: Path, tmp: str, *, kill_after: float, clean_hash: str) -> None:
+    """Starts an import, kills it (SIGKILL) part-way, runs it again, and compares the tables
+    with those of the clean run."""
+    url, media = f"sqlite:///{tmp}/killed.sqlite3", f"{tmp}/media-k"
+    run_worker("prepare", file, url, media)
+    command = _worker_command("import_once", file, url, media)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(kill_after)
+    process.kill()
+    process.wait()
+    state = run_worker("inspect", file, url, media)["batches"]
+    rerun = run_worker("import_once", file, url, media)
+    after = run_worker("inspect", file, url, media)
+    killed = (
+        f"{state[0][1]:,} rows committed, state {state[0][0]}" if state else "nothing committed"
+    )
+    same = "identical" if after["hash"] == clean_hash else "DIFFERENT"
+    label = f"kill -9 after {kill_after:.0f} s, then run again"
+    print(f"{label:<50} {rerun['seconds']:7.2f} s   at the kill: {killed}")
+    print(f"{'':<50}           rerun: {rerun['line']}; tables {same} to the clean run's")
 
 
 def worker_import_export(args: argparse.Namespace) -> dict[str, Any]:
@@ -116,8 +193,8 @@ def worker_import_export(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- orchestration
 
 
-def run_worker(kind: str, file: Path, database_url: str, media_root: str) -> dict[str, Any]:
-    command = [
+def _worker_command(kind: str, file: Path, database_url: str, media_root: str) -> list[str]:
+    return [
         sys.executable,
         __file__,
         "--worker",
@@ -129,6 +206,10 @@ def run_worker(kind: str, file: Path, database_url: str, media_root: str) -> dic
         "--media-root",
         media_root,
     ]
+
+
+def run_worker(kind: str, file: Path, database_url: str, media_root: str) -> dict[str, Any]:
+    command = _worker_command(kind, file, database_url, media_root)
     completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{completed.stderr[-3000:]}")
@@ -211,16 +292,25 @@ def pg_admin(url: str, statement: str) -> None:
 def qinghe_on_postgres(file: Path, media_root: str) -> dict[str, Any] | str:
     server = pg_server_url()
     if server is None:
-        return "skipped (set BENCH_PG_URL)"
+        return "postgresql: skipped (set BENCH_PG_URL)"
     name = f"qinghe_bench_{os.getpid()}"
     try:
         pg_admin(server, f'CREATE DATABASE "{name}"')
     except Exception as exc:  # noqa: BLE001
-        return f"skipped (cannot create a database on BENCH_PG_URL: {exc.__class__.__name__})"
+        return f"postgresql: skipped (cannot create a temporary database on BENCH_PG_URL: {exc.__class__.__name__})"
     try:
         return run_worker("qinghe", file, with_database(server, name), media_root)
     finally:
         pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+WORKERS = {
+    "qinghe": worker_qinghe,
+    "prepare": worker_prepare,
+    "import_once": worker_import_once,
+    "inspect": worker_inspect,
+    "import_export": worker_import_export,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,14 +321,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=10_000, help="rows for django-import-export")
     parser.add_argument("--repeat", type=int, default=1, help="runs of our import per database")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--worker", choices=["qinghe", "import_export"], help=argparse.SUPPRESS)
+    parser.add_argument("--no-kill", action="store_true", help="skip the kill-and-resume run")
+    parser.add_argument(
+        "--worker",
+        choices=["qinghe", "prepare", "import_once", "inspect", "import_export"],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--media-root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        result = worker_qinghe(args) if args.worker == "qinghe" else worker_import_export(args)
+        result = WORKERS[args.worker](args)
         print(json.dumps(result, ensure_ascii=False))
         return 0
 
@@ -246,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     file = make_file(args.rows, args.data_dir)
     size_mb = file.stat().st_size / 1024 / 1024
     print(f"survey file: {file.name}, {args.rows:,} rows, {size_mb:.1f} MB")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every figure)"
+    )
 
     floor, _ = calamine_floor(file, repeat=3)
     print(f"{'python-calamine read alone (floor)':<50} {floor:7.2f} s   median of 3")
@@ -264,10 +363,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{'qinghe same file again, SQLite':<50} {again:7.2f} s   {sqlite_runs[0]['again']['line']}"
         )
+        if not args.no_kill:
+            kill_and_resume(
+                file, tmp, kill_after=max(ours * 0.5, 2.0), clean_hash=sqlite_runs[0]["hash"]
+            )
 
         postgres = qinghe_on_postgres(file, f"{tmp}/media-pg")
         if isinstance(postgres, str):
-            print(f"{'qinghe import, PostgreSQL':<50} {postgres}")
+            print(postgres)
             pg_seconds = None
         else:
             pg_seconds = postgres["first"]["seconds"]

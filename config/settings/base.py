@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "qinghe.talents",
     "qinghe.enterprises",
     "qinghe.jobs",
+    "qinghe.outreach",
+    "qinghe.notifications",
+    "qinghe.matching",
 ]
 
 MIDDLEWARE = [
@@ -218,9 +221,31 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "qinghe@heshan.gov.cn")
 # The console sender only logs (phone masked); production names the SMS gateway's client.
 SMS_SENDER = env("SMS_SENDER", "qinghe.accounts.sms.ConsoleSmsSender")
 
+# Notifications (qinghe.notifications): provider endpoints and the delivery worker's retries.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+NOTIFY_SMS = {
+    "BASE_URL": env("NOTIFY_SMS_BASE_URL", "https://dysmsapi.aliyuncs.com"),
+    "ACCESS_KEY_ID": env("NOTIFY_SMS_ACCESS_KEY_ID", ""),
+    "ACCESS_KEY_SECRET": env("NOTIFY_SMS_ACCESS_KEY_SECRET", ""),
+    "SIGN_NAME": env("NOTIFY_SMS_SIGN_NAME", "鹤山人社"),
+    "TEMPLATE_CODE": env("NOTIFY_SMS_TEMPLATE_CODE", "SMS_000000"),
+}
+NOTIFY_WECHAT = {
+    "BASE_URL": env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com"),
+    "APP_ID": env("NOTIFY_WECHAT_APP_ID", ""),
+    "APP_SECRET": env("NOTIFY_WECHAT_APP_SECRET", ""),
+    "TEMPLATE_ID": env("NOTIFY_WECHAT_TEMPLATE_ID", ""),
+}
+NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "8") or 8)
+NOTIFY_RETRY_BASE_SECONDS = int(env("NOTIFY_RETRY_BASE_SECONDS", "30") or 30)
+NOTIFY_RETRY_CAP_SECONDS = int(env("NOTIFY_RETRY_CAP_SECONDS", "3600") or 3600)
+# Liaison work: no successful contact for this many days puts a student on the lost list;
+# consultations are answered within this many hours.
+OUTREACH_LOST_CONTACT_DAYS = int(env("OUTREACH_LOST_CONTACT_DAYS", "90") or 90)
+OUTREACH_CONSULTATION_SLA_HOURS = int(env("OUTREACH_CONSULTATION_SLA_HOURS", "72") or 72)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 LOGGING = {
     "version": 1,

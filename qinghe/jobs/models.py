@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from qinghe.core.models import TimeStampedModel
 
+from .fields import SealedJSONField
+
 
 class MinLevel(models.TextChoices):
     """The lowest education level a posting accepts, in rising order (see LEVEL_RANK)."""
@@ -350,7 +352,8 @@ class Application(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    shared_snapshot = models.JSONField(_("已向企业提供的信息"), default=dict, blank=True)
+    # Encrypted at rest: it holds the phone number the student agreed to share.
+    shared_snapshot = SealedJSONField(_("已向企业提供的信息"), default=dict, blank=True)
     cover_letter = models.TextField(_("求职说明"), blank=True)
     applied_at = models.DateTimeField(_("投递时间"), default=timezone.now, db_index=True)
     stage_changed_at = models.DateTimeField(_("阶段变更时间"), default=timezone.now)
@@ -379,14 +382,24 @@ class Application(TimeStampedModel):
 
 class ApplicationEvent(models.Model):
     """The timeline of an application: every stage change, with who, why and whether the
-    student was messaged."""
+    student was messaged. A ``message`` event changes no stage (from = to = the current one):
+    it is an in-app message to the student (an interview invitation, a reminder)."""
+
+    class Action(models.TextChoices):
+        APPLY = "apply", _("投递")
+        MOVE = "move", _("阶段变更")
+        WITHDRAW = "withdraw", _("学生撤回")
+        MESSAGE = "message", _("消息")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=16, choices=Action.choices, default=Action.MOVE)
     from_stage = models.ForeignKey(
         PipelineStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     to_stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(_("说明"), max_length=500, blank=True)
+    # The text the student was sent (shown on their timeline; e-mailed when they have an address).
+    message = models.TextField(_("给学生的消息"), blank=True)
     message_sent = models.BooleanField(_("已通知学生"), default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

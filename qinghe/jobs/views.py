@@ -21,7 +21,9 @@ from qinghe.reference.models import Industry
 from . import selectors, services
 from .forms import PostingForm, QualityForm, YearTargetForm, category_choices
 from .models import MinLevel, Posting
+from .selectors_applications import posting_applicant_counts
 from .services import FACT_LABELS
+from .views_applications import apply_context
 from .workflow import ENTERPRISE, QUALITY_CRITERIA, QUALITY_MIN_SALARY, STAFF, moves_from
 
 PAGE_SIZE = 20
@@ -100,6 +102,7 @@ def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
                 selectors.favourite_ids(viewer=request.user, posting_ids=[posting.pk])
             ),
             "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
+            **apply_context(request, posting),
         },
     )
 
@@ -201,6 +204,7 @@ def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
             if posting.state == Posting.State.DRAFT
             else {},
             "open": posting.accepts_applications(today=today),
+            "applicant_count": posting_applicant_counts(viewer=request.user).get(posting.pk, 0),
         },
     )
 

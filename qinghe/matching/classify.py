@@ -1,16 +1,27 @@
-"""Occupation classification of job titles and postings: BM25 over the 2022 occupation
-catalog, and the character n-gram TF-IDF baseline it is measured against. Pure: documents
-come in as plain dataclasses (from the database through ``fetch.occupation_docs`` or from
-the catalog file through ``docs_from_csv``), no ORM here.
+"""Occupation classification of job titles and postings against the 2022 occupation catalog,
+and the character n-gram TF-IDF baseline it is measured against. Pure: documents come in as
+plain dataclasses (from the database through ``fetch.occupation_docs`` or from the catalog
+file through ``docs_from_csv``), no ORM here.
 
-The ranking model is a field-weighted BM25 (BM25F-style: each field's term frequency is
-weighted before saturation) over two views of the text, jieba words and character bigrams.
-An occupation's document is its name (weighted highest), its common job titles (aliases),
-its definition, its main tasks, and the names of the groups above it (小类, 中类), so that
-"工程师" finds 工程技术人员 even when the occupation's own text does not say it. A query is the
-title (weighted, widened with the catalog's words for job-title words) plus the description.
-Finally each score borrows a little from the best sibling in the same 小类 (the catalog's
-structure as a prior): a title that fits a family well lifts the family's members."""
+The ranking model blends four signals, each normalised per query:
+
+1. **Title neighbours.** Every listed job title (the catalog's aliases and the occupation's own
+   name) is a labelled example; a new title is compared with each (TF-IDF cosine over
+   character 1-3-grams and jieba words, with the generic head of a title, 工程师 / 专员 / 工,
+   counting less than its modifier) and an occupation scores its best match plus a little of
+   the rest. Inverse document frequencies are counted over occupations, not titles, so a word
+   that many titles of one occupation share (运营) stays informative.
+2. **Catalog text (BM25F).** Field-weighted BM25 over name, definition, main tasks and the names
+   of the groups above (小类, 中类), in two views: jieba words and character bigrams. The query
+   is the title (weighted; its modifier again, and the catalog's words for job-title words:
+   工程师 -> 工程技术人员) plus the posting's description.
+3. **Character TF-IDF** over the whole occupation text (the baseline's own view, as one voice).
+4. **Priors learned from the listed titles:** how many titles an occupation has (how common it
+   is on job boards), and which endings of occupation names follow which title heads (a
+   "……工" title is mostly a "……工" occupation, a "……工程师" mostly "……工程技术人员").
+
+Every statistic comes from the documents given, so an evaluation that holds titles out of
+the documents holds them out of every signal."""
 
 from __future__ import annotations
 
@@ -109,9 +120,23 @@ class BM25Params:
     title: float = 3.0
     synonyms: float = 0.5
     description_chars: int = 600
-    # Share of the best sibling's score (same 小类) added to each score.
-    group_prior: float = 0.15
     use_aliases: bool = True
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """Weights of the blended model's signals (see the module docstring)."""
+
+    neighbours: float = 1.0
+    text: float = 0.4
+    chars: float = 1.0
+    popularity: float = 0.1
+    heads: float = 0.1
+    # An occupation's neighbour score: its best title plus this share of the sum of the rest.
+    neighbour_sum: float = 0.1
+    # The head of a title (工程师, 专员, 工) counts this much of its modifier.
+    head_weight: float = 0.3
+    bm25: BM25Params = field(default_factory=lambda: BM25Params(use_aliases=False))
 
 
 @dataclass
@@ -131,6 +156,19 @@ class _Vocab:
             vals.append(weight)
         return cols, vals
 
+    def matrix(self, rows: Sequence[dict[str, float]], *, grow: bool) -> sparse.csr_matrix:
+        r: list[int] = []
+        c: list[int] = []
+        v: list[float] = []
+        for i, terms in enumerate(rows):
+            cols, vals = self.ids(terms, grow=grow)
+            r += [i] * len(cols)
+            c += cols
+            v += vals
+        return sparse.csr_matrix(
+            (np.asarray(v, dtype=np.float64), (r, c)), shape=(len(rows), len(self.index))
+        )
+
 
 def _merge(target: dict[str, float], terms: dict[str, float], weight: float) -> None:
     if not weight:
@@ -139,21 +177,29 @@ def _merge(target: dict[str, float], terms: dict[str, float], weight: float) -> 
         target[term] = target.get(term, 0.0) + tf * weight
 
 
-class BM25Classifier:
-    """Ranks occupations for a title (and optional description)."""
+def _tfidf_rows(matrix: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Sublinear tf times idf, rows scaled to unit length."""
+    matrix = matrix.copy()
+    matrix.data = 1.0 + np.log(matrix.data)
+    return _l2_rows(matrix.multiply(idf[np.newaxis, :]).tocsr())
 
-    name = "BM25（jieba 词 + 字二元组，字段加权，小类先验）"
+
+def _per_query_max(scores: np.ndarray) -> np.ndarray:
+    return scores / np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
+
+
+class BM25Classifier:
+    """Field-weighted BM25 over each occupation's text (one signal of the blend; usable alone)."""
+
+    name = "BM25F（jieba 词 + 字二元组）"
 
     def __init__(self, docs: Sequence[OccupationDoc], params: BM25Params | None = None) -> None:
         self.params = p = params or BM25Params()
         self.docs = list(docs)
         self.codes = [d.code for d in self.docs]
-        self.position = {code: i for i, code in enumerate(self.codes)}
         self.vocab = _Vocab()
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for i, doc in enumerate(self.docs):
+        rows: list[dict[str, float]] = []
+        for doc in self.docs:
             tf: dict[str, float] = {}
             _merge(tf, text.analyse(doc.name, bigram_weight=p.bigram), p.name)
             if p.use_aliases:
@@ -163,76 +209,83 @@ class BM25Classifier:
             _merge(tf, text.analyse(doc.tasks, bigram_weight=p.bigram), p.tasks)
             for group in doc.groups:
                 _merge(tf, text.analyse(group, bigram_weight=p.bigram), p.groups)
-            c, v = self.vocab.ids(tf, grow=True)
-            rows += [i] * len(c)
-            cols += c
-            vals += v
-        n_docs, n_terms = len(self.docs), len(self.vocab.index)
-        tf_matrix = sparse.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n_docs, n_terms)
-        )
+            rows.append(tf)
+        tf_matrix = self.vocab.matrix(rows, grow=True)
+        n_docs, n_terms = tf_matrix.shape
         lengths = np.asarray(tf_matrix.sum(axis=1)).ravel()
         avg = float(lengths.mean()) if n_docs else 1.0
         df = np.bincount(tf_matrix.indices, minlength=n_terms)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         coo = tf_matrix.tocoo()
-        norm = p.k1 * (1.0 - p.b + p.b * lengths[coo.row] / avg)
+        norm = p.k1 * (1.0 - p.b + p.b * lengths[coo.row] / max(avg, 1e-9))
         weights = idf[coo.col] * coo.data * (p.k1 + 1.0) / (coo.data + norm)
         # Terms x documents, so that queries (rows) times this give documents.
-        self.matrix = sparse.csr_matrix(
-            (weights, (coo.col, coo.row)), shape=(n_terms, n_docs)
-        ).tocsr()
-        groups = [minor_group(code) for code in self.codes]
-        group_ids = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        self.group_of = np.asarray([group_ids[g] for g in groups], dtype=np.int64)
-        self.n_groups = len(group_ids)
+        self.matrix = sparse.csr_matrix((weights, (coo.col, coo.row)), shape=(n_terms, n_docs))
 
     def query_terms(self, title: str, description: str = "") -> dict[str, float]:
         p = self.params
         terms: dict[str, float] = {}
         _merge(terms, text.analyse(title, bigram_weight=p.bigram), p.title)
+        modifiers = " ".join(m for m, _ in text.title_parts(title) if m)
+        if modifiers:
+            _merge(terms, text.analyse(modifiers, bigram_weight=p.bigram), p.title)
         expanded = text.expand_title(title)
-        if expanded != text.normalise(title):
-            extra = expanded[len(text.normalise(title)) :]
+        extra = expanded[len(text.normalise(title)) :]
+        if extra.strip():
             _merge(terms, text.analyse(extra, bigram_weight=p.bigram), p.title * p.synonyms)
         if description:
-            _merge(
-                terms,
-                text.analyse(description[: p.description_chars], bigram_weight=p.bigram),
-                1.0,
-            )
+            description = description[: p.description_chars]
+            _merge(terms, text.analyse(description, bigram_weight=p.bigram), 1.0)
         return terms
-
-    def _query_matrix(self, queries: Sequence[tuple[str, str]]) -> sparse.csr_matrix:
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for i, (title, description) in enumerate(queries):
-            c, v = self.vocab.ids(self.query_terms(title, description), grow=False)
-            rows += [i] * len(c)
-            cols += c
-            vals += v
-        return sparse.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (rows, cols)),
-            shape=(len(queries), len(self.vocab.index)),
-        )
 
     def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         """(queries x occupations) scores."""
-        raw = np.asarray((self._query_matrix(queries) @ self.matrix).todense())
-        if self.params.group_prior and raw.size:
-            best = np.zeros((raw.shape[0], self.n_groups))
-            np.maximum.at(best.T, self.group_of, raw.T)
-            raw = raw + self.params.group_prior * best[:, self.group_of]
-        return raw
+        q = self.vocab.matrix([self.query_terms(t, d) for t, d in queries], grow=False)
+        return np.asarray((q @ self.matrix).todense())
 
     def rank(
         self, queries: Sequence[tuple[str, str]], k: int = 10
     ) -> list[list[tuple[str, float]]]:
         return _top(self.scores(queries), self.codes, k)
 
-    def top(self, title: str, description: str = "", k: int = 5) -> list[tuple[str, float]]:
-        return self.rank([(title, description)], k)[0]
+
+class TitleNeighbours:
+    """Listed job titles (aliases and names) as labelled examples: an occupation scores its
+    most similar title plus a share of the sum of the others."""
+
+    def __init__(
+        self, docs: Sequence[OccupationDoc], *, head_weight: float = 0.3, sum_share: float = 0.1
+    ) -> None:
+        self.head_weight = head_weight
+        self.sum_share = sum_share
+        self.n_docs = len(docs)
+        self.vocab = _Vocab()
+        features: list[dict[str, float]] = []
+        owners: list[int] = []
+        for i, doc in enumerate(docs):
+            for title in (doc.name, *doc.aliases):
+                features.append(text.title_features(title, head_weight=head_weight))
+                owners.append(i)
+        self.owner = np.asarray(owners, dtype=np.int64)
+        matrix = self.vocab.matrix(features, grow=True)
+        # Document frequency over occupations: a feature shared by many titles of one
+        # occupation is still rare among occupations.
+        coo = matrix.tocoo()
+        pairs = np.unique(self.owner[coo.row] * matrix.shape[1] + coo.col)
+        df = np.bincount(pairs % max(matrix.shape[1], 1), minlength=matrix.shape[1])
+        self.idf = np.log((1.0 + self.n_docs) / (1.0 + df)) + 1.0
+        self.matrix = _tfidf_rows(matrix, self.idf).T.tocsr()
+
+    def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        q = self.vocab.matrix(
+            [text.title_features(t, head_weight=self.head_weight) for t, _ in queries], grow=False
+        )
+        sims = np.asarray((_tfidf_rows(q, self.idf) @ self.matrix).todense())
+        best = np.zeros((sims.shape[0], self.n_docs))
+        total = np.zeros_like(best)
+        np.maximum.at(best.T, self.owner, sims.T)
+        np.add.at(total.T, self.owner, sims.T)
+        return best + self.sum_share * (total - best)
 
 
 class CharTfidfBaseline:
@@ -246,44 +299,22 @@ class CharTfidfBaseline:
         self.docs = list(docs)
         self.codes = [d.code for d in self.docs]
         self.vocab = _Vocab()
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for i, doc in enumerate(self.docs):
-            parts = [doc.name, *(doc.aliases if use_aliases else ()), doc.definition, doc.tasks]
-            counts = text.char_range_ngrams(" ".join(parts))
-            c, v = self.vocab.ids(counts, grow=True)
-            rows += [i] * len(c)
-            cols += c
-            vals += v
-        n_docs, n_terms = len(self.docs), len(self.vocab.index)
-        tf = sparse.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n_docs, n_terms)
-        )
-        df = np.bincount(tf.indices, minlength=n_terms)
-        self.idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        tf.data = 1.0 + np.log(tf.data)
-        tf = tf.multiply(self.idf[np.newaxis, :]).tocsr()
-        self.matrix = _l2_rows(tf).T.tocsr()
+        rows = [
+            text.char_range_ngrams(
+                " ".join([d.name, *(d.aliases if use_aliases else ()), d.definition, d.tasks])
+            )
+            for d in self.docs
+        ]
+        tf = self.vocab.matrix(rows, grow=True)
+        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        self.idf = np.log((1.0 + tf.shape[0]) / (1.0 + df)) + 1.0
+        self.matrix = _tfidf_rows(tf, self.idf).T.tocsr()
 
     def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for i, (title, description) in enumerate(queries):
-            c, v = self.vocab.ids(
-                text.char_range_ngrams(text.join_nonempty([title, description])), grow=False
-            )
-            rows += [i] * len(c)
-            cols += c
-            vals += v
-        q = sparse.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (rows, cols)),
-            shape=(len(queries), len(self.vocab.index)),
+        q = self.vocab.matrix(
+            [text.char_range_ngrams(text.join_nonempty([t, d])) for t, d in queries], grow=False
         )
-        q.data = 1.0 + np.log(q.data)
-        q = _l2_rows(q.multiply(self.idf[np.newaxis, :]).tocsr())
-        return np.asarray((q @ self.matrix).todense())
+        return np.asarray((_tfidf_rows(q, self.idf) @ self.matrix).todense())
 
     def rank(
         self, queries: Sequence[tuple[str, str]], k: int = 10
@@ -291,10 +322,113 @@ class CharTfidfBaseline:
         return _top(self.scores(queries), self.codes, k)
 
 
+# Endings of occupation names, longest first (工程技术人员 before 人员 before 员).
+NAME_ENDINGS: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "工程技术人员 技术人员 专业人员 研究人员 管理人员 服务人员 人员 医师 技师 工程师 "
+            "设计师 师 管理员 服务员 操作员 员 工 负责人 经理 主任 代表 助理 教师 手 家 官"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def name_ending(name: str) -> str:
+    for ending in NAME_ENDINGS:
+        if name.endswith(ending):
+            return ending
+    return "其他"
+
+
+class HeadPrior:
+    """log P(name ending | title head) / P(name ending), counted over the listed titles
+    (Laplace-smoothed); zero for a head no listed title has."""
+
+    def __init__(self, docs: Sequence[OccupationDoc]) -> None:
+        endings = [name_ending(d.name) for d in docs]
+        self.kinds = sorted(set(endings))
+        kind_id = {k: i for i, k in enumerate(self.kinds)}
+        self.doc_kind = np.asarray([kind_id[e] for e in endings], dtype=np.int64)
+        base = np.bincount(self.doc_kind, minlength=len(self.kinds)) / max(len(docs), 1)
+        counts: dict[str, np.ndarray] = {}
+        for doc, kind in zip(docs, self.doc_kind, strict=True):
+            for alias in doc.aliases:
+                head = text.title_head(alias)
+                counts.setdefault(head, np.zeros(len(self.kinds)))[kind] += 1
+        self.table = {
+            head: np.log(((c + 1.0) / (c.sum() + len(self.kinds))) / np.maximum(base, 1e-9))
+            for head, c in counts.items()
+        }
+
+    def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        out = np.zeros((len(queries), len(self.doc_kind)))
+        for i, (title, _) in enumerate(queries):
+            row = self.table.get(text.title_head(title))
+            if row is not None:
+                out[i] = row[self.doc_kind]
+        return out
+
+
+class OccupationClassifier:
+    """The blended model (module docstring). ``top`` for one title, ``rank`` for many."""
+
+    name = "混合模型（岗位名称近邻 + BM25F + 字 n-gram + 先验）"
+
+    def __init__(
+        self, docs: Sequence[OccupationDoc], params: ClassifierParams | None = None
+    ) -> None:
+        self.params = p = params or ClassifierParams()
+        self.docs = list(docs)
+        self.codes = [d.code for d in self.docs]
+        self.names = {d.code: d.name for d in self.docs}
+        self.neighbours = TitleNeighbours(
+            self.docs, head_weight=p.head_weight, sum_share=p.neighbour_sum
+        )
+        self.text = BM25Classifier(self.docs, p.bm25)
+        self.chars = CharTfidfBaseline(self.docs)
+        self.heads = HeadPrior(self.docs)
+        counts = np.log1p(np.asarray([len(d.aliases) for d in self.docs], dtype=np.float64))
+        self.popularity = counts / max(float(counts.max()) if counts.size else 0.0, 1.0)
+
+    def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        p = self.params
+        titles_only = [(t, "") for t, _ in queries]
+        blended = p.neighbours * _per_query_max(self.neighbours.scores(titles_only))
+        blended += p.text * _per_query_max(self.text.scores(queries))
+        blended += p.chars * _per_query_max(self.chars.scores(titles_only))
+        blended += p.popularity * self.popularity[np.newaxis, :]
+        blended += p.heads * self.heads.scores(titles_only)
+        # Shift so that every score is positive (the priors can be negative); a query with
+        # nothing in common with any occupation gives nothing.
+        shifted = blended - blended.min(axis=1, keepdims=True) + 1e-6
+        shifted[~self._has_terms(queries)] = 0.0
+        return shifted
+
+    def _has_terms(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        out = np.zeros(len(queries), dtype=bool)
+        for i, (title, description) in enumerate(queries):
+            out[i] = bool(
+                self.neighbours.vocab.ids(text.title_features(title), grow=False)[0]
+                or self.text.vocab.ids(self.text.query_terms(title, description), grow=False)[0]
+                or self.chars.vocab.ids(text.char_range_ngrams(title), grow=False)[0]
+            )
+        return out
+
+    def rank(
+        self, queries: Sequence[tuple[str, str]], k: int = 10
+    ) -> list[list[tuple[str, float]]]:
+        return _top(self.scores(queries), self.codes, k)
+
+    def top(self, title: str, description: str = "", k: int = 5) -> list[tuple[str, float]]:
+        return self.rank([(title, description)], k)[0]
+
+
 def _l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return sparse.diags(1.0 / norms) @ matrix
+    return (sparse.diags(1.0 / norms) @ matrix).tocsr()
 
 
 def _top(scores: np.ndarray, codes: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
@@ -372,7 +506,9 @@ class Metrics:
         }
 
 
-def evaluate(ranker: object, examples: Sequence[Example], metrics: Metrics | None = None) -> Metrics:
+def evaluate(
+    ranker: object, examples: Sequence[Example], metrics: Metrics | None = None
+) -> Metrics:
     metrics = metrics or Metrics()
     ranked = ranker.rank([(e.title, "") for e in examples], 10)  # type: ignore[attr-defined]
     for example, result in zip(examples, ranked, strict=True):

@@ -34,27 +34,27 @@ TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "技术员": ("技术人员",),
     "研究员": ("研究人员",),
     "设计师": ("设计人员",),
-    "操作工": ("操作", "工"),
-    "普工": ("操作", "工"),
-    "专员": ("员",),
-    "助理": ("员",),
     "文员": ("办事人员",),
-    "经理": ("管理", "经理"),
-    "主管": ("管理", "主管"),
-    "总监": ("管理", "负责人"),
-    "开发": ("开发", "设计"),
-    "程序员": ("软件", "程序"),
-    "前端": ("软件",),
-    "后端": ("软件",),
-    "会计": ("会计",),
-    "出纳": ("会计",),
-    "销售": ("销售", "营销"),
-    "客服": ("客户服务",),
+    "医生": ("医师",),
     "司机": ("驾驶员",),
     "老师": ("教师",),
-    "医生": ("医师",),
-    "护士": ("护理", "护士"),
+    "护士": ("护理",),
+    "客服": ("客户服务",),
 }
+# The generic ends of job titles (the "head"): they say what kind of job, the rest of the
+# title says in what. Longest first.
+ROLE_HEADS: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "工程师 技术员 研究员 设计师 专员 助理 经理 主管 总监 顾问 主任 组长 领班 负责人 "
+            "工程 人员 代表 管理 操作员 操作工 技工 学徒 师 员 工 岗 总"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_SENIORITY = re.compile(r"^(高级|资深|初级|中级|实习|储备|见习)")
+_VARIANTS = re.compile(r"[/、|]")
 
 
 def normalise(text: str | None) -> str:
@@ -120,6 +120,44 @@ def expand_title(title: str) -> str:
         if word in norm:
             extra.extend(synonyms)
     return norm if not extra else norm + " " + " ".join(extra)
+
+
+def title_parts(title: str) -> list[tuple[str, str]]:
+    """(modifier, head) for each variant of a title: 资深Java开发工程师/架构师 ->
+    [("java开发", "工程师"), ("架构", "师")]."""
+    parts: list[tuple[str, str]] = []
+    for variant in _VARIANTS.split(normalise(title)):
+        variant = _SENIORITY.sub("", variant.strip())
+        if not variant:
+            continue
+        head = ""
+        for candidate in ROLE_HEADS:
+            if variant.endswith(candidate) and len(variant) > len(candidate):
+                head, variant = candidate, variant[: -len(candidate)]
+                break
+        parts.append((variant, head))
+    return parts
+
+
+def title_head(title: str) -> str:
+    parts = title_parts(title)
+    return parts[-1][1] if parts else ""
+
+
+def title_features(title: str, *, head_weight: float = 0.3) -> dict[str, float]:
+    """Character 1-3-grams and jieba words of a job title, the head counting less than the
+    modifier (in 市政工程师 it is 市政 that tells occupations apart, not 工程师)."""
+    features: dict[str, float] = {}
+    for modifier, head in title_parts(title):
+        for part, weight in ((modifier, 1.0), (head, head_weight)):
+            if not part or not weight:
+                continue
+            for gram, count in char_range_ngrams(part, 1, 3).items():
+                features[gram] = features.get(gram, 0.0) + count * weight
+            for word in words(part):
+                key = "w:" + word
+                features[key] = features.get(key, 0.0) + weight
+    return features
 
 
 def char_range_ngrams(text: str, low: int = 1, high: int = 3) -> dict[str, float]:

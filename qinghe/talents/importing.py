@@ -26,9 +26,6 @@ import hashlib
 import io
 import json
 import logging
-import multiprocessing
-import os
-import queue
 import time
 import zipfile
 import zlib
@@ -75,9 +72,6 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 5000
 DEFAULT_CHUNK_SIZE = 5000
-# Files from this size on are read and parsed in a second process (see _open_source): about
-# 10,000 rows. Smaller ones are not worth the process start-up (about a second).
-READER_PROCESS_MIN_BYTES = 1024 * 1024
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 
@@ -1061,87 +1055,6 @@ def _prepare_chunk(
     return _index_chunk(rows, results)
 
 
-@dataclass
-class _Source:
-    """Where the chunks come from: the header, the estimated row count and the chunks."""
-
-    header_row: int
-    header: HeaderMap
-    estimated_rows: int
-    chunks: Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]
-    close: Callable[[], None] = lambda: None
-
-
-def _local_source(kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date) -> _Source:
-    table = open_table(kind, data)
-    chunks = (
-        (rows, _index_chunk(rows, results))
-        for rows, results in normalize.parse_chunks(
-            table, skip=skip, chunk_size=chunk_size, today=today
-        )
-    )
-    return _Source(table.header_row, table.header, table.estimated_rows(), chunks)
-
-
-def _reader_process_source(
-    kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date
-) -> _Source:
-    """Reading and parsing (about a quarter of the work) run in a second process, a chunk or
-    two ahead, while this one writes to the database: on a machine with two cores or more
-    that takes them off the critical path. The reader touches no database or settings."""
-    context = multiprocessing.get_context("spawn")
-    messages = context.Queue(maxsize=2)
-    process = context.Process(
-        target=normalize.reader_process,
-        args=(kind, data, skip, chunk_size, today, messages),
-        name="survey-import-reader",
-        daemon=True,
-    )
-    process.start()
-
-    def receive() -> tuple[Any, ...]:
-        while True:
-            try:
-                return messages.get(timeout=1)
-            except queue.Empty:
-                if not process.is_alive():
-                    raise RuntimeError(f"读取进程意外退出（{process.exitcode}）") from None
-
-    def close() -> None:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=5)
-
-    def fail(message: tuple[Any, ...]) -> None:
-        close()
-        if message[2]:
-            raise ImportFileError(message[1])
-        raise RuntimeError(message[1])
-
-    first = receive()
-    if first[0] == "error":
-        fail(first)
-    _, header_row, header, estimated = first
-
-    def chunks() -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
-        while True:
-            message = receive()
-            if message[0] == "done":
-                return
-            if message[0] == "error":
-                fail(message)
-            _, rows, results = message
-            yield rows, _index_chunk(rows, results)
-
-    return _Source(header_row, header, estimated, chunks(), close)
-
-
-def _open_source(kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date) -> _Source:
-    if len(data) >= READER_PROCESS_MIN_BYTES and (os.cpu_count() or 1) > 1:
-        return _reader_process_source(kind, data, skip=skip, chunk_size=chunk_size, today=today)
-    return _local_source(kind, data, skip=skip, chunk_size=chunk_size, today=today)
-
-
 def process_chunk(
     batch_id: int,
     rows: Sequence[tuple[int, list[Any]]],
@@ -1293,50 +1206,49 @@ def survey_import_run(
             raise ImportFileError("文件内容与该批次登记的不一致")
         kind = file_kind(batch.file_name)
         today = today or timezone.localdate()
-        source = _open_source(kind, data, skip=batch.rows_done, chunk_size=chunk_size, today=today)
-        try:
-            if not batch.header_map:
-                batch.total_rows = source.estimated_rows
-                batch.header_map = {"header_row": source.header_row, **source.header.as_json()}
-                batch.extra_columns = list(source.header.extra)
-            batch.state = ImportBatch.State.RUNNING
-            batch.error = ""
-            batch.save(
-                update_fields=[
-                    "total_rows",
-                    "header_map",
-                    "extra_columns",
-                    "state",
-                    "error",
-                    "updated_at",
-                ]
-            )
-            if progress:
-                progress(batch)
-            logger.info(
-                "import batch %s: %s rows, resuming after %s",
-                batch.pk,
-                batch.total_rows,
-                batch.rows_done,
-            )
-            ctx = ImportContext(
-                batch_id=batch.pk,
-                file_sha256=batch.file_sha256,
-                header=source.header,
-                reference=reference_index(),
-                today=today,
-                now=timezone.now(),
-            )
-            rows_done = batch.rows_done
-            with _gc_paused():
-                for rows, work in source.chunks:
-                    process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
-                    rows_done += len(rows)
-                    if progress:
-                        batch.refresh_from_db()
-                        progress(batch)
-        finally:
-            source.close()
+        table = open_table(kind, data)
+        if not batch.header_map:
+            batch.total_rows = table.estimated_rows()
+            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
+            batch.extra_columns = list(table.header.extra)
+        batch.state = ImportBatch.State.RUNNING
+        batch.error = ""
+        batch.save(
+            update_fields=[
+                "total_rows",
+                "header_map",
+                "extra_columns",
+                "state",
+                "error",
+                "updated_at",
+            ]
+        )
+        if progress:
+            progress(batch)
+        logger.info(
+            "import batch %s: %s rows, resuming after %s",
+            batch.pk,
+            batch.total_rows,
+            batch.rows_done,
+        )
+        ctx = ImportContext(
+            batch_id=batch.pk,
+            file_sha256=batch.file_sha256,
+            header=table.header,
+            reference=reference_index(),
+            today=today,
+            now=timezone.now(),
+        )
+        rows_done = batch.rows_done
+        chunks = normalize.parse_chunks(table, skip=rows_done, chunk_size=chunk_size, today=today)
+        with _gc_paused():
+            for rows, results in chunks:
+                work = _index_chunk(rows, results)
+                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                rows_done += len(rows)
+                if progress:
+                    batch.refresh_from_db()
+                    progress(batch)
         batch.refresh_from_db()
         _finish(batch)
     except ImportConflict:

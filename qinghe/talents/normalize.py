@@ -2,7 +2,9 @@
 
 Pure functions and plain data, no ORM: header mapping, header-row detection, year, level,
 destination and gender parsing, ``parse_row`` (one row -> ``ParsedRow`` or ``Rejection`` with
-reasons in Chinese), reference look-ups over in-memory dicts, and ``derive_status``.
+reasons in Chinese), reading an .xlsx (python-calamine, whose Rust XML parser resolves no DTD
+or entity) or a .csv (UTF-8, else GB18030) from bytes into ``SurveyTable`` chunks, reference
+look-ups over in-memory dicts, and ``derive_status``.
 
 Decisions written down here because a reader of the rejected-rows file will ask:
 
@@ -712,25 +714,6 @@ def parse_chunks(
             chunk = []
     if chunk:
         yield chunk, parsed(chunk)
-
-
-def reader_process(
-    kind: str, data: bytes, skip: int, chunk_size: int, today: dt.date, out: Any
-) -> None:
-    """Entry point of the reader process (see ``importing``): reads and parses the file and
-    puts ("header", header row, HeaderMap, estimated rows), then ("chunk", rows, results) per
-    chunk, then ("done",), or ("error", message, is_file_error), on ``out``. Touches no
-    database and no settings: blind indexes are computed by the importing process."""
-    try:
-        table = open_table(kind, data)
-        out.put(("header", table.header_row, table.header, table.estimated_rows()))
-        for rows, results in parse_chunks(table, skip=skip, chunk_size=chunk_size, today=today):
-            out.put(("chunk", rows, results))
-        out.put(("done",))
-    except UnreadableFile as exc:
-        out.put(("error", str(exc), True))
-    except Exception as exc:  # noqa: BLE001 - reported to the importing process
-        out.put(("error", type(exc).__name__, False))
 
 
 # ---------------------------------------------------------------------------- reference

@@ -36,6 +36,13 @@ SAMPLE_PARAMS: dict[str, str] = {
     "base_id": "999999",
     "posting_id": "999999",
     "year": "999999",
+    "invitation_id": "999999",
+    "category_id": "999999",
+    "application_id": "999999",
+    "interview_id": "999999",
+    "stage_id": "999999",
+    "consultation_id": "999999",
+    "campaign_id": "999999",
 }
 
 ROUTES = walk_routes()

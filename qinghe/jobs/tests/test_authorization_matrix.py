@@ -24,7 +24,22 @@ from qinghe.enterprises.models import Enterprise, EnterpriseEvent, InternshipBas
 from qinghe.enterprises.tests.conftest import World
 from qinghe.enterprises.tests.factories import make_base, make_posting
 from qinghe.enterprises.uscc import make_uscc
-from qinghe.jobs.models import Favourite, Posting, PostingEvent, YearTarget
+from qinghe.jobs.applications import stage_create
+from qinghe.jobs.models import (
+    Application,
+    ApplicationEvent,
+    Favourite,
+    Interview,
+    InterviewEvent,
+    InterviewSlot,
+    PipelineStage,
+    Posting,
+    PostingEvent,
+    YearTarget,
+)
+from qinghe.jobs.selectors_applications import default_stage
+from qinghe.jobs.tests.recruiting import apply_to, at, claim_talent, interview_in_the_past, invite
+from qinghe.talents.models import Consent, Destination
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +48,52 @@ CLOSING = str(timezone.localdate().replace(year=YEAR + 1))
 
 
 @dataclass
+class Pipeline:
+    """Student X's applications to enterprise A: one with an upcoming interview (待确认), one
+    with an interview that has begun, one with none; A's own stage; a slot of posting_a."""
+
+    app: Application
+    app_past: Application
+    app_plain: Application
+    upcoming: Interview
+    past: Interview
+    stage: PipelineStage
+    slot: InterviewSlot
+
+
+@dataclass
 class Objects:
     world: World
     base_applied: InternshipBase
     base_certified: InternshipBase
     quality_a: Posting
+    pipe: Pipeline | None = None
+
+
+def make_pipeline(world: World, quality_a: Posting, personas: dict[str, User]) -> Pipeline:
+    claim_talent(world.x, name="李晓彤", seq="102", phone="13512340001")
+    claim_talent(world.y, name="区嘉敏", seq="202", phone="13512340002")
+    claim_talent(personas[Role.AMBASSADOR], name="黄子晴", seq="302", phone="13512340003")
+    app = apply_to(world.x, world.posting_a)
+    app_past = apply_to(world.x, quality_a)
+    app_plain = apply_to(world.x, make_posting(world.a, title="面试邀请样例"))
+    return Pipeline(
+        app=app,
+        app_past=app_past,
+        app_plain=app_plain,
+        upcoming=invite(world.hr_a, app),
+        past=interview_in_the_past(app_past),
+        stage=stage_create(
+            actor=world.hr_a, enterprise=world.a, name="体检", after=default_stage("offer")
+        ),
+        slot=InterviewSlot.objects.create(
+            posting=world.posting_a,
+            starts_at=at(60),
+            ends_at=at(60.5),
+            location="雅图仕大厦",
+            capacity=2,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +104,7 @@ class Case:
     params: Callable[[Objects], dict[str, int]] = lambda o: {}
     data: dict[str, Any] | None = None
     json: dict[str, Any] | None = None
-    owner: str = ""
+    owner: str = ""  # "a": enterprise A's object; "x": student X's object
     query: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -127,6 +183,30 @@ A_ENTERPRISE = lambda o: {"enterprise_id": o.world.a.pk}  # noqa: E731
 A_BASE = lambda o: {"base_id": o.base_applied.pk}  # noqa: E731
 A_CERTIFIED_BASE = lambda o: {"base_id": o.base_certified.pk}  # noqa: E731
 THIS_YEAR = lambda o: {"year": YEAR}  # noqa: E731
+B_POSTING = lambda o: {"posting_id": o.world.posting_b.pk}  # noqa: E731
+X_APP = lambda o: {"application_id": o.pipe.app.pk}  # noqa: E731
+X_APP_PLAIN = lambda o: {"application_id": o.pipe.app_plain.pk}  # noqa: E731
+X_UPCOMING = lambda o: {"interview_id": o.pipe.upcoming.pk}  # noqa: E731
+X_PAST = lambda o: {"interview_id": o.pipe.past.pk}  # noqa: E731
+A_STAGE = lambda o: {"stage_id": o.pipe.stage.pk}  # noqa: E731
+
+
+def _local(hours: float) -> str:
+    return timezone.localtime(at(hours)).strftime("%Y-%m-%dT%H:%M")
+
+
+WHEN_FORM = {
+    "starts_at": _local(72),
+    "ends_at": _local(72.5),
+    "mode": "onsite",
+    "location": "雅图仕大厦 3 楼",
+}
+WHEN_JSON = {
+    "starts_at": at(72).isoformat(),
+    "ends_at": at(72.5).isoformat(),
+    "mode": "online",
+    "meeting_url": "https://meeting.tencent.com/dm/abc123",
+}
 
 CASES: dict[tuple[str, str], Case] = {
     # enterprises: pages
@@ -226,6 +306,72 @@ CASES: dict[tuple[str, str], Case] = {
     ("api:posting_certify", "POST"): Case(A_POSTING, json={"criteria": CRITERIA}),
     ("api:year_targets", "GET"): Case(THIS_YEAR),
     ("api:year_targets", "PUT"): Case(THIS_YEAR, json=TARGETS),
+    # applications and interviews: pages
+    ("jobs:apply", "POST"): Case(B_POSTING, data={"consent": "1"}),
+    ("jobs:my_applications", "GET"): Case(),
+    ("jobs:my_application", "GET"): Case(X_APP, owner="x"),
+    ("jobs:application_withdraw", "POST"): Case(
+        X_APP_PLAIN, data={"reason": "已接受其他单位录用"}, owner="x"
+    ),
+    ("jobs:interview_confirm", "POST"): Case(X_UPCOMING, data={}, owner="x"),
+    ("jobs:interview_reschedule_request", "POST"): Case(
+        X_UPCOMING, data={"reason": "当天有期末考试"}, owner="x"
+    ),
+    ("jobs:applicants", "GET"): Case(),
+    ("jobs:applicant", "GET"): Case(X_APP, owner="a"),
+    ("jobs:applicant_move", "POST"): Case(
+        X_APP_PLAIN, data={"note": "初筛通过"}, owner="a", extra={"stage": "screening"}
+    ),
+    ("jobs:interview_invite", "POST"): Case(X_APP_PLAIN, data=WHEN_FORM, owner="a"),
+    ("jobs:interview_reschedule", "POST"): Case(
+        X_UPCOMING, data={**WHEN_FORM, "reason": "改到周四"}, owner="a"
+    ),
+    ("jobs:interview_result", "POST"): Case(
+        X_PAST, data={"result": "passed", "notes": "沟通良好"}, owner="a"
+    ),
+    ("jobs:slots", "GET"): Case(A_POSTING, owner="a"),
+    ("jobs:slots", "POST"): Case(A_POSTING, data={**WHEN_FORM, "capacity": "3"}, owner="a"),
+    ("jobs:stages", "GET"): Case(),
+    ("jobs:stages", "POST"): Case(data={"name": "笔试"}, extra={"after": "screening"}),
+    ("jobs:stage_edit", "POST"): Case(
+        A_STAGE, data={"name": "入职体检", "is_active": "1"}, owner="a"
+    ),
+    ("jobs:staff_applications", "GET"): Case(query=f"year={YEAR}&stage=applied"),
+    ("jobs:staff_application", "GET"): Case(X_APP),
+    # applications and interviews: API
+    ("api:application_apply", "GET"): Case(B_POSTING),
+    ("api:application_apply", "POST"): Case(B_POSTING, json={"consent": True}),
+    ("api:my_applications", "GET"): Case(),
+    ("api:my_application", "GET"): Case(X_APP, owner="x"),
+    ("api:application_withdraw", "POST"): Case(
+        X_APP_PLAIN, json={"reason": "已接受其他单位录用"}, owner="x"
+    ),
+    ("api:interview_confirm", "POST"): Case(X_UPCOMING, json={}, owner="x"),
+    ("api:interview_reschedule_request", "POST"): Case(
+        X_UPCOMING, json={"reason": "当天有期末考试"}, owner="x"
+    ),
+    ("api:applicants", "GET"): Case(),
+    ("api:applicant", "GET"): Case(X_APP, owner="a"),
+    ("api:applicant_move", "POST"): Case(X_APP_PLAIN, json={"stage": "screening"}, owner="a"),
+    ("api:interview_invite", "POST"): Case(X_APP_PLAIN, json=WHEN_JSON, owner="a"),
+    ("api:interview_reschedule", "POST"): Case(
+        X_UPCOMING, json={**WHEN_JSON, "reason": "改到周四"}, owner="a"
+    ),
+    ("api:interview_result", "POST"): Case(X_PAST, json={"result": "passed"}, owner="a"),
+    ("api:interview_slots", "GET"): Case(A_POSTING, owner="a"),
+    ("api:interview_slots", "POST"): Case(A_POSTING, json={**WHEN_JSON, "capacity": 2}, owner="a"),
+    ("api:pipeline_stages", "GET"): Case(),
+    ("api:pipeline_stages", "POST"): Case(json={"name": "笔试", "after": "screening"}),
+    ("api:pipeline_stage", "PUT"): Case(A_STAGE, json={"name": "入职体检"}, owner="a"),
+    ("api:staff_applications", "GET"): Case(query=f"year={YEAR}"),
+    ("api:staff_application", "GET"): Case(X_APP),
+}
+# The routes of applications and interviews: their cases get student X's applications.
+PIPELINE_ROUTES = {
+    name
+    for name, _ in CASES
+    if not name.startswith("enterprises:")
+    and any(word in name for word in ("appl", "interview", "slot", "stage"))
 }
 
 OUR_API = {name for name, _ in CASES if name.startswith("api:")}
@@ -281,6 +427,22 @@ def snapshot() -> tuple[Any, ...]:
         PostingEvent.objects.count(),
         EnterpriseEvent.objects.count(),
         AuditLog.objects.exclude(action__in=["login", "logout"]).count(),
+        sorted(
+            Application.objects.values_list(
+                "pk", "stage_id", "hired_at", "withdrawn_at", "destination_id"
+            )
+        ),
+        ApplicationEvent.objects.count(),
+        sorted(
+            Interview.objects.values_list(
+                "pk", "state", "starts_at", "slot_id", "result", "notes", "reminder_sent_at"
+            )
+        ),
+        InterviewEvent.objects.count(),
+        sorted(InterviewSlot.objects.values_list("pk", "starts_at", "capacity")),
+        sorted(PipelineStage.objects.values_list("pk", "name", "is_active", "position")),
+        Consent.objects.count(),
+        Destination.objects.count(),
     )
 
 
@@ -302,6 +464,9 @@ def _request(client: Client, method: str, path: str, case: Case, objects: Object
         data["town"] = str(objects.world.ref.shaping.pk)
     if case.extra.get("profile"):
         data.update(profile_form(objects))
+    for name in ("stage", "after"):
+        if case.extra.get(name):
+            data[name] = str(default_stage(case.extra[name]).pk)
     return client.post(path, data)
 
 
@@ -333,6 +498,8 @@ def test_each_actor_is_let_through_or_refused_and_a_refusal_changes_nothing(
         ),
     )
     case = CASES[(name, method)]
+    if name in PIPELINE_ROUTES:
+        objects.pipe = make_pipeline(world, objects.quality_a, personas)
     if case.extra.get("no_pending_base"):  # one application at a time: let A apply afresh
         InternshipBase.objects.filter(pk=objects.base_applied.pk).update(
             state=InternshipBase.State.REJECTED
@@ -369,9 +536,12 @@ def test_each_actor_is_let_through_or_refused_and_a_refusal_changes_nothing(
                 wrong.append(f"{actor}: expected refusal, got {status}")
             if after != before:
                 wrong.append(f"{actor}: refused but changed data")
-        elif case.owner == "a" and actor == "hr_b":
+        elif (case.owner == "a" and actor == "hr_b") or (
+            case.owner == "x" and actor != Role.STUDENT
+        ):
+            whose = "enterprise A's" if case.owner == "a" else "student X's"
             if status != 404:
-                wrong.append(f"{actor}: expected 404 for enterprise A's object, got {status}")
+                wrong.append(f"{actor}: expected 404 for {whose} object, got {status}")
             if after != before:
                 wrong.append(f"{actor}: 404 but changed data")
         elif status >= 400:

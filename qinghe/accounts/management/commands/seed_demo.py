@@ -29,5 +29,6 @@ class Command(BaseCommand):
 def _extensions() -> list[Any]:
     """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
     from qinghe.jobs.demo import seed_recruitment
+    from qinghe.outreach.demo import seed_outreach
 
-    return [seed_recruitment]
+    return [seed_recruitment, seed_outreach]

@@ -1,0 +1,53 @@
+"""Classifies job titles, one per line, into occupations of the 2022 catalog.
+
+    python manage.py classify_job_titles --input titles.txt --top 5
+
+Prints one line per input line: the title as given, a tab, and the K most likely occupation
+codes best first, comma-separated (2-02-10-03,2-02-10-04,...). A title with nothing in
+common with the catalog prints the title and a tab. ``--input -`` reads standard input."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from qinghe.core.errors import ApplicationError
+from qinghe.matching.services import classify_titles
+from qinghe.reference.models import Occupation
+
+
+class Command(BaseCommand):
+    help = "把岗位名称（每行一个）归入《职业分类大典》2022 的职业，输出前 K 个职业代码"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--input", required=True, help="文件路径（UTF-8，每行一个岗位名称）；- 为标准输入"
+        )
+        parser.add_argument(
+            "--top", type=int, default=5, help="每个名称输出的职业代码个数（默认 5）"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        k = options["top"]
+        if k < 1 or k > 50:
+            raise CommandError("--top 应在 1–50 之间")
+        if not Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
+            raise CommandError("职业分类大典尚未载入，请先运行 python manage.py load_reference")
+        path = options["input"]
+        try:
+            if path == "-":
+                raw = sys.stdin.read()
+            else:
+                with open(path, encoding="utf-8-sig") as handle:
+                    raw = handle.read()
+        except OSError as exc:
+            raise CommandError(f"无法读取 {path}：{exc}") from exc
+        titles = raw.splitlines()
+        try:
+            ranked = classify_titles([t.strip() for t in titles], k=k)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        for title, codes in zip(titles, ranked, strict=True):
+            self.stdout.write(f"{title}\t{','.join(codes)}")

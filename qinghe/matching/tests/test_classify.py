@@ -1,0 +1,117 @@
+"""Occupation classification from the catalog file: no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from qinghe.matching import classify, text
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[classify.OccupationDoc]:
+    return classify.docs_from_csv()
+
+
+@pytest.fixture(scope="module")
+def model(docs: list[classify.OccupationDoc]) -> classify.OccupationClassifier:
+    return classify.OccupationClassifier(docs)
+
+
+def codes(ranked: list[tuple[str, float]]) -> list[str]:
+    return [code for code, _ in ranked]
+
+
+def test_the_catalog_file_gives_the_detailed_occupations_once_each(
+    docs: list[classify.OccupationDoc],
+) -> None:
+    assert len(docs) == 1632
+    assert len({d.code for d in docs}) == 1632
+    software = next(d for d in docs if d.code == "2-02-10-03")
+    assert software.name == "计算机软件工程技术人员"
+    assert "信息和通信工程技术人员" in software.groups
+    assert software.name not in software.aliases
+
+
+def test_java_developer_is_a_software_occupation(model: classify.OccupationClassifier) -> None:
+    top = codes(model.top("Java开发工程师", k=5))
+    assert any(code.startswith("2-02-10-") for code in top), top
+
+
+def test_accountant_is_in_the_accounting_group(model: classify.OccupationClassifier) -> None:
+    top = codes(model.top("会计", k=5))
+    assert any(code.startswith("2-06-03") for code in top), top
+
+
+@pytest.mark.parametrize(
+    ("title", "prefix"),
+    [
+        ("数控车床操作工", "6-18-"),
+        ("机械设计工程师", "2-02-07-"),
+        ("印刷机长", "6-08-"),
+        ("护士", "2-05-08-"),
+        ("小学语文老师", "2-08-02-"),
+    ],
+)
+def test_common_heshan_titles_land_in_their_family(
+    model: classify.OccupationClassifier, title: str, prefix: str
+) -> None:
+    top = codes(model.top(title, k=5))
+    assert any(code.startswith(prefix) for code in top), (title, top)
+
+
+def test_the_description_helps_a_vague_title(model: classify.OccupationClassifier) -> None:
+    vague = codes(model.top("专员", k=5))
+    described = codes(
+        model.top("专员", "负责公司员工招聘、培训、薪酬核算与劳动合同管理，办理社保", k=5)
+    )
+    assert described != vague
+    assert any(code in {"2-06-08-01", "4-07-03-04"} for code in described), described
+
+
+def test_a_title_with_nothing_in_common_gives_nothing(model: classify.OccupationClassifier) -> None:
+    assert model.top("", k=5) == []
+    assert model.top("   ", k=5) == []
+    assert model.top("😀😀", k=5) == []
+
+
+def test_shares_add_up_to_one() -> None:
+    shares = classify.shares([("a", 3.0), ("b", 1.0)])
+    assert shares == [("a", 0.75), ("b", 0.25)]
+    assert classify.shares([]) == []
+
+
+def test_the_labelled_set_comes_from_aliases_and_is_held_out(
+    docs: list[classify.OccupationDoc],
+) -> None:
+    examples = classify.labelled_set(docs)
+    assert len(examples) == 1643
+    by_title = {e.title: e.code for e in examples}
+    assert by_title["Python"] == "2-02-10-03"
+    held = {e.title for e in examples[:100]}
+    reduced = classify.without_aliases(docs, held)
+    remaining = {a for d in reduced for a in d.aliases}
+    assert not remaining & held
+    parts = classify.folds(examples, 5)
+    assert sorted(e.title for part in parts for e in part) == sorted(e.title for e in examples)
+
+
+def test_metrics_count_top1_top5_and_reciprocal_rank() -> None:
+    metrics = classify.Metrics()
+    metrics.add(["a", "b"], "a")
+    metrics.add(["x", "y", "b"], "b")
+    metrics.add(["x"], "z")
+    assert metrics.as_dict() == pytest.approx(
+        {"n": 3, "top1": 1 / 3, "top5": 2 / 3, "mrr10": (1 + 1 / 3) / 3}
+    )
+
+
+def test_title_parts_split_modifier_and_head() -> None:
+    assert text.title_parts("资深Java开发工程师/架构师") == [("java开发", "工程师"), ("架构", "师")]
+    assert text.title_head("数控车床操作工") == "操作工"
+    assert text.skill_tokens("Python、数据分析, CAD") >= {
+        "python",
+        "数据分析",
+        "cad",
+        "数据",
+        "分析",
+    }

@@ -1,0 +1,391 @@
+"""Matching pages: the student's 为你推荐 and preferences, an enterprise's 推荐人才 and
+invitations, and the staff's occupation tags, majors' occupations, skills-gap analysis and
+fairness report. Thin: parse, select, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.enterprises.forms import add_service_errors, error_text
+from qinghe.jobs.models import Posting
+from qinghe.talents.selectors import talent_for_student
+
+from . import scoring, selectors, services
+from .forms import PreferencesForm
+from .models import Invitation, MatchingProfile
+from .tasks import refresh_talent
+
+PAGE_SIZE = 20
+
+
+def _not_found(exc: NotFound) -> Http404:
+    return Http404(exc.message)
+
+
+def _call(request: HttpRequest, action: Callable[[], Any], ok: str) -> bool:
+    """Runs a service; its broken rules and bad fields become messages."""
+    try:
+        action()
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return False
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return False
+    messages.success(request, ok)
+    return True
+
+
+# --- the student -----------------------------------------------------------------------------
+
+
+@require_GET
+def for_me(request: HttpRequest) -> HttpResponse:
+    view = selectors.student_recommendations(user=request.user)
+    if view.state == "ok" and not view.computed and view.talent is not None:
+        # First visit after consenting: compute in the background (immediately in tests).
+        refresh_talent.enqueue(view.talent.pk)
+        view = selectors.student_recommendations(user=request.user)
+    return render(
+        request,
+        "matching/for_me.html",
+        {
+            "view": view,
+            "cap": scoring.NATIVE_BOOST_CAP,
+            "weights": services.weights_from_settings(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    talent = talent_for_student(user=request.user)
+    if talent is None:
+        messages.info(request, "请先认领你的人才档案，再设置匹配偏好。")
+        return redirect("matching:for_me")
+    profile = MatchingProfile.objects.filter(talent=talent).first()
+    initial: dict[str, Any] = {}
+    if profile is not None:
+        initial = {
+            "towns": list(profile.preferred_towns.all()),
+            "industries": list(profile.preferred_industries.all()),
+            "expected_salary": profile.expected_salary,
+            "skills": profile.skills,
+        }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.matching_profile_update(
+                talent=talent,
+                user=request.user,
+                towns=list(form.cleaned_data["towns"]),
+                industries=list(form.cleaned_data["industries"]),
+                expected_salary=form.cleaned_data["expected_salary"],
+                skills=form.cleaned_data["skills"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "已保存匹配偏好，推荐已按新偏好更新。")
+            return redirect("matching:for_me")
+    return render(request, "matching/preferences.html", {"form": form})
+
+
+@require_POST
+def invitation_respond(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    talent = talent_for_student(user=request.user)
+    if talent is None:
+        raise Http404()
+    accept = request.POST.get("accept") == "1"
+    _call(
+        request,
+        lambda: services.invitation_respond(
+            user=request.user,
+            talent=talent,
+            invitation_id=invitation_id,
+            accept=accept,
+            request=request,
+        ),
+        "已接受邀请，企业现在可以看到你的姓名与教育经历。" if accept else "已婉拒邀请。",
+    )
+    return redirect("matching:for_me")
+
+
+# --- the enterprise ---------------------------------------------------------------------------
+
+
+@require_GET
+def ent_postings(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.enterprise_postings(viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "matching/ent_postings.html", {"page": page})
+
+
+def _own_posting(request: HttpRequest, posting_id: int) -> Posting:
+    try:
+        return selectors.enterprise_posting_get_for_viewer(
+            viewer=request.user, posting_id=posting_id
+        )
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@require_GET
+def candidates(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _own_posting(request, posting_id)
+    rows = selectors.posting_candidates(posting=posting)
+    return render(
+        request,
+        "matching/candidates.html",
+        {
+            "posting": posting,
+            "rows": rows,
+            "open": posting.accepts_applications(),
+            "cap": scoring.NATIVE_BOOST_CAP,
+        },
+    )
+
+
+@require_POST
+def invite(request: HttpRequest, posting_id: int, talent_id: int) -> HttpResponse:
+    posting = _own_posting(request, posting_id)
+    _call(
+        request,
+        lambda: services.invitation_send(
+            actor=request.user,
+            posting=posting,
+            talent_id=talent_id,
+            message=request.POST.get("message", ""),
+            request=request,
+        ),
+        "已发出邀请；对方接受后，你将看到其姓名与教育经历。",
+    )
+    return redirect("matching:candidates", posting_id=posting.pk)
+
+
+# --- staff: occupation tags of postings ---------------------------------------------------------
+
+
+@require_GET
+def tags(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    corrected = request.GET.get("corrected", "")
+    page = Paginator(
+        selectors.tag_postings(viewer=request.user, q=q, corrected=corrected), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    in_force = selectors.tags_for([p.pk for p in page.object_list])
+    return render(
+        request,
+        "matching/tags.html",
+        {
+            "page": page,
+            "rows": [(p, in_force.get(p.pk, [])) for p in page.object_list],
+            "q": q,
+            "corrected": corrected,
+        },
+    )
+
+
+def _tag_posting(request: HttpRequest, posting_id: int) -> Posting:
+    try:
+        return selectors.tag_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@require_GET
+def posting_tags(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _tag_posting(request, posting_id)
+    q = request.GET.get("q", "")
+    return render(
+        request,
+        "matching/posting_tags.html",
+        {
+            "posting": posting,
+            "detail": selectors.posting_tag_detail(posting=posting),
+            "q": q,
+            "found": selectors.occupation_search(q=q),
+        },
+    )
+
+
+@require_POST
+def posting_tags_edit(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _tag_posting(request, posting_id)
+    action = request.POST.get("action", "")
+    if action == "add":
+        _call(
+            request,
+            lambda: services.posting_occupation_correct(
+                actor=request.user,
+                posting=posting,
+                code=request.POST.get("code", ""),
+                request=request,
+            ),
+            "已校正岗位职业，推荐将按校正结果更新。",
+        )
+    elif action == "remove":
+        tag_id = request.POST.get("tag", "")
+        if not tag_id.isdigit():
+            raise Http404()
+        _call(
+            request,
+            lambda: services.posting_occupation_remove(
+                actor=request.user, posting=posting, tag_id=int(tag_id), request=request
+            ),
+            "已撤销该校正。",
+        )
+    elif action == "reclassify":
+        _call(
+            request,
+            lambda: services.postings_classify(posting_ids=[posting.pk]),
+            "已重新自动标注（人工校正保留）。",
+        )
+    else:
+        messages.error(request, "未知的操作")
+    return redirect("matching:posting_tags", posting_id=posting.pk)
+
+
+# --- staff: majors to occupations ------------------------------------------------------------------
+
+
+@require_GET
+def majors(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "matching/majors.html", {"rows": selectors.major_categories(viewer=request.user)}
+    )
+
+
+def _category(request: HttpRequest, category_id: int) -> Any:
+    try:
+        return selectors.major_category_get_for_viewer(viewer=request.user, category_id=category_id)
+    except NotFound as exc:
+        raise _not_found(exc) from exc
+
+
+@require_GET
+def major_detail(request: HttpRequest, category_id: int) -> HttpResponse:
+    category = _category(request, category_id)
+    q = request.GET.get("q", "")
+    return render(
+        request,
+        "matching/major_detail.html",
+        {
+            "category": category,
+            "links": selectors.category_links(category=category),
+            "q": q,
+            "found": selectors.occupation_search(q=q),
+        },
+    )
+
+
+@require_POST
+def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
+    category = _category(request, category_id)
+    action = request.POST.get("action", "")
+    link = request.POST.get("link", "")
+    if action == "add":
+        _call(
+            request,
+            lambda: services.major_occupation_add(
+                actor=request.user,
+                category=category,
+                code=request.POST.get("code", ""),
+                request=request,
+            ),
+            "已加入。",
+        )
+    elif action in {"remove", "up", "down"} and link.isdigit():
+        if action == "remove":
+            _call(
+                request,
+                lambda: services.major_occupation_remove(
+                    actor=request.user, category=category, link_id=int(link), request=request
+                ),
+                "已移除（重新推导时不会再加入）。",
+            )
+        else:
+            _call(
+                request,
+                lambda: services.major_occupation_move(
+                    actor=request.user,
+                    category=category,
+                    link_id=int(link),
+                    up=action == "up",
+                    request=request,
+                ),
+                "已调整顺序。",
+            )
+    else:
+        messages.error(request, "未知的操作")
+    return redirect("matching:major_detail", category_id=category.pk)
+
+
+# --- staff: the skills-gap analysis and the fairness report --------------------------------------
+
+
+def _kind(request: HttpRequest) -> str:
+    kind = request.GET.get("kind", "")
+    return kind if kind in Posting.Kind.values else ""
+
+
+@require_GET
+def gap(request: HttpRequest) -> HttpResponse:
+    report = selectors.gap_analysis(viewer=request.user, kind=_kind(request))
+    return render(
+        request,
+        "matching/gap.html",
+        {
+            "report": report,
+            "chart_categories": report.chart(report.categories),
+            "chart_groups": report.chart(report.groups),
+            "kinds": Posting.Kind.choices,
+            "kind": report.kind,
+        },
+    )
+
+
+@require_GET
+def gap_export(request: HttpRequest) -> HttpResponse:
+    report = selectors.gap_analysis(viewer=request.user, kind=_kind(request))
+    content = services.gap_export(viewer=request.user, report=report, request=request)
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="skills-gap-{stamp}.xlsx"'
+    return response
+
+
+@require_GET
+def fairness(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    qs = selectors.fairness_report(viewer=request.user, q=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "matching/fairness.html",
+        {
+            "page": page,
+            "rows": [selectors.FairnessRow(f.posting, f) for f in page.object_list],
+            "summary": selectors.fairness_summary(qs),
+            "weights": services.weights_from_settings(),
+            "cap": scoring.NATIVE_BOOST_CAP,
+            "q": q,
+            "invitation_states": Invitation.State.choices,
+        },
+    )

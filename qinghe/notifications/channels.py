@@ -1,0 +1,264 @@
+"""Channel adapters. Each takes an outbox message and hands it to its provider, passing the
+message's idempotency key where the provider accepts one, so that a message re-sent after a
+worker died is still delivered once.
+
+- email: Django's mail backends (the key goes in the Message-ID and a header);
+- sms: an adapter for Aliyun's SendSms RPC API (signature v1, ``OutId`` carries the key);
+- wechat: official-account template messages (``/cgi-bin/token`` then
+  ``/cgi-bin/message/template/send``; ``client_msg_id`` carries the key).
+
+Base URLs come from settings, so tests and the benchmark point them at local fake servers."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import uuid
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from qinghe.core.masking import scrub_text
+
+from .aliyun import aliyun_signature
+from .models import Channel, OutboxMessage
+
+
+class TransientError(Exception):
+    """Try again later (network, rate limit, 5xx)."""
+
+
+class PermanentError(Exception):
+    """Will never succeed (no address, rejected number, unsubscribed at the provider)."""
+
+
+class Adapter(Protocol):
+    def send(self, message: OutboxMessage) -> str: ...
+
+
+class _Http:
+    """One keep-alive connection per thread and host (the worker sends from a thread pool)."""
+
+    _local = threading.local()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        conns: dict[Any, http.client.HTTPConnection] = getattr(self._local, "conns", None) or {}
+        self._local.conns = conns
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        for attempt in range(2):
+            conn = conns.get(key)
+            if conn is None:
+                cls = (
+                    http.client.HTTPSConnection
+                    if parts.scheme == "https"
+                    else http.client.HTTPConnection
+                )
+                conn = cls(parts.netloc, timeout=10)
+                conns[key] = conn
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                response = conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conns.pop(key, None)
+                if attempt:
+                    raise TransientError(f"网络错误：{exc.__class__.__name__}") from exc
+        raise TransientError("网络错误")
+
+
+HTTP = _Http()
+
+
+def _unsubscribe_url(message: OutboxMessage) -> str:
+    from django.urls import reverse
+
+    from .services import unsubscribe_token
+
+    token = unsubscribe_token(
+        user_id=message.user_id, channel=message.channel, category=message.category
+    )
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    return base + reverse("notifications:unsubscribe", args=[token])
+
+
+class EmailAdapter:
+    def send(self, message: OutboxMessage) -> str:
+        address = (message.user.email or "").strip()
+        if not address:
+            raise PermanentError("没有电子邮箱")
+        unsubscribe = _unsubscribe_url(message)
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "qinghe.local"
+        msg_id = f"<{message.idempotency_key}@{domain}>"
+        email = EmailMessage(
+            subject=f"【青鹤】{message.subject}",
+            body=scrub_text(
+                f"{message.body}\n\n退订：{unsubscribe}\n（本邮件由系统发送，请勿直接回复。）"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+            headers={
+                "Message-ID": msg_id,
+                "X-Idempotency-Key": message.idempotency_key,
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        try:
+            email.send(fail_silently=False)
+        except OSError as exc:
+            raise TransientError(f"邮件发送失败：{exc.__class__.__name__}") from exc
+        return msg_id
+
+
+class AliyunSmsAdapter:
+    """Aliyun Dysmsapi ``SendSms`` (2017-05-25). Throttling codes are transient; a rejected
+    number or template is permanent. The text goes as template parameters, never logged."""
+
+    TRANSIENT_CODES = frozenset(
+        {"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "Throttling", "ServiceUnavailable"}
+    )
+
+    def __init__(self) -> None:
+        conf = settings.NOTIFY_SMS
+        self.base_url = conf["BASE_URL"].rstrip("/")
+        self.key_id = conf["ACCESS_KEY_ID"]
+        self.secret = conf["ACCESS_KEY_SECRET"]
+        self.sign_name = conf["SIGN_NAME"]
+        self.template_code = conf["TEMPLATE_CODE"]
+
+    def send(self, message: OutboxMessage) -> str:
+        phone = (message.user.phone or "").strip()
+        if not phone:
+            raise PermanentError("没有手机号")
+        params = {
+            "AccessKeyId": self.key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "OutId": message.idempotency_key,
+            "PhoneNumbers": phone,
+            "RegionId": "cn-hangzhou",
+            "SignName": self.sign_name,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "TemplateCode": message.template or self.template_code,
+            "TemplateParam": json.dumps(
+                {"title": message.subject[:20], "content": message.body[:60]}, ensure_ascii=False
+            ),
+            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "Version": "2017-05-25",
+        }
+        params["Signature"] = aliyun_signature(params, self.secret)
+        status, raw = HTTP.request(
+            "POST",
+            self.base_url + "/",
+            body=urlencode(params).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        if status >= 500 or status == 429:
+            raise TransientError(f"短信网关 HTTP {status}")
+        try:
+            answer = json.loads(raw)
+        except ValueError as exc:
+            raise TransientError("短信网关返回无法解析") from exc
+        code = answer.get("Code", "")
+        if code == "OK":
+            return str(answer.get("BizId", ""))
+        if code in self.TRANSIENT_CODES:
+            raise TransientError(f"短信网关：{code}")
+        raise PermanentError(scrub_text(f"短信网关：{code} {answer.get('Message', '')}")[:300])
+
+
+class WechatTemplateAdapter:
+    """Official-account template messages. The access token is fetched once and shared by
+    the worker's threads; an expired or invalid token (40001/42001) is fetched again."""
+
+    _lock = threading.Lock()
+    _token: tuple[str, float] | None = None
+
+    def __init__(self) -> None:
+        conf = settings.NOTIFY_WECHAT
+        self.base_url = conf["BASE_URL"].rstrip("/")
+        self.app_id = conf["APP_ID"]
+        self.app_secret = conf["APP_SECRET"]
+        self.template_id = conf["TEMPLATE_ID"]
+
+    def token(self, *, refresh: bool = False) -> str:
+        with WechatTemplateAdapter._lock:
+            cached = WechatTemplateAdapter._token
+            if cached and not refresh and cached[1] > time.monotonic():
+                return cached[0]
+            query = urlencode(
+                {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
+            )
+            status, raw = HTTP.request("GET", f"{self.base_url}/cgi-bin/token?{query}")
+            answer = json.loads(raw) if status == 200 else {}
+            if "access_token" not in answer:
+                raise TransientError(f"微信取令牌失败：{answer.get('errcode', status)}")
+            expires = int(answer.get("expires_in", 7200))
+            WechatTemplateAdapter._token = (
+                answer["access_token"],
+                time.monotonic() + max(expires - 300, 60),
+            )
+            return answer["access_token"]
+
+    def send(self, message: OutboxMessage) -> str:
+        binding = getattr(message.user, "wechat_binding", None)
+        if binding is None:
+            raise PermanentError("未绑定微信公众号")
+        payload = {
+            "touser": binding.openid,
+            "template_id": message.template or self.template_id,
+            "client_msg_id": message.idempotency_key,
+            "data": {
+                "thing1": {"value": message.subject[:20]},
+                "thing2": {"value": message.body[:20]},
+                **{k: {"value": str(v)[:20]} for k, v in (message.data or {}).items()},
+            },
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        for attempt in range(2):
+            token = self.token(refresh=attempt > 0)
+            status, raw = HTTP.request(
+                "POST",
+                f"{self.base_url}/cgi-bin/message/template/send?access_token={token}",
+                body=body,
+                headers={"Content-Type": "application/json"},
+            )
+            if status >= 500:
+                raise TransientError(f"微信 HTTP {status}")
+            answer = json.loads(raw)
+            code = int(answer.get("errcode", -1))
+            if code == 0:
+                return str(answer.get("msgid", ""))
+            if code in (40001, 42001, 40014) and attempt == 0:
+                continue
+            if code in (-1, 45009, 45047):
+                raise TransientError(f"微信：{code}")
+            if code == 43004:
+                raise PermanentError("用户未关注公众号")
+            raise PermanentError(f"微信：{code} {answer.get('errmsg', '')}"[:300])
+        raise TransientError("微信令牌无效")
+
+
+def adapter_for(channel: str) -> Adapter:
+    if channel == Channel.EMAIL:
+        return EmailAdapter()
+    if channel == Channel.SMS:
+        return AliyunSmsAdapter()
+    if channel == Channel.WECHAT:
+        return WechatTemplateAdapter()
+    raise PermanentError(f"渠道 {channel} 无需投递")

@@ -1,0 +1,193 @@
+"""Local fake providers that speak the real APIs, for tests and the benchmark.
+
+``FakeAliyunSms`` answers Aliyun's SendSms (checks the v1 signature, dedupes on ``OutId``);
+``FakeWechat`` answers ``/cgi-bin/token`` and ``/cgi-bin/message/template/send`` (dedupes on
+``client_msg_id``). Each records what it accepted: ``deliveries`` maps a key to how many
+times it was delivered (always 1) and ``posts`` counts raw requests (re-sends included)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .aliyun import aliyun_signature
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client killed mid-request (the kill test) is expected, not news
+
+
+class FakeProvider:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.deliveries: Counter[str] = Counter()
+        self.posts = 0
+        self.duplicates = 0
+        self.fail_next = 0  # answer this many requests with a throttling error
+        self.bodies: list[dict[str, Any]] = []
+        self.keep_bodies = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeProvider:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _record(self, key: str, body: dict[str, Any]) -> bool:
+        with self.lock:
+            self.posts += 1
+            if key in self.deliveries:
+                self.duplicates += 1
+                return False
+            self.deliveries[key] += 1
+            if self.keep_bodies:
+                self.bodies.append(body)
+            return True
+
+    def _take_failure(self) -> bool:
+        with self.lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return True
+            return False
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _go(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                status, answer = provider.handle(method, parts.path, query, body)
+                raw = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                # Headers and body in one write: no Nagle / delayed-ACK stall per request.
+                self._headers_buffer.append(b"\r\n" + raw)
+                self.flush_headers()
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._go("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._go("POST")
+
+        return Handler
+
+
+class FakeAliyunSms(FakeProvider):
+    def __init__(self, *, key_id: str = "test-key", secret: str = "test-secret") -> None:  # noqa: S107 - a fake
+        super().__init__()
+        self.key_id = key_id
+        self.secret = secret
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        params = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        signature = params.pop("Signature", "")
+        if params.get("Action") != "SendSms" or params.get("AccessKeyId") != self.key_id:
+            return 400, {
+                "Code": "InvalidAccessKeyId.NotFound",
+                "Message": "Specified access key is not found.",
+            }
+        if signature != aliyun_signature(params, self.secret, method):
+            return 400, {
+                "Code": "SignatureDoesNotMatch",
+                "Message": "Specified signature is not matched.",
+            }
+        if self._take_failure():
+            return 200, {
+                "Code": "isv.BUSINESS_LIMIT_CONTROL",
+                "Message": "触发流控",
+                "RequestId": secrets.token_hex(8),
+            }
+        fresh = self._record(params.get("OutId", ""), params)
+        return 200, {
+            "Code": "OK",
+            "Message": "OK",
+            "BizId": params.get("OutId", "")[:20],
+            "RequestId": secrets.token_hex(8),
+            "Duplicate": not fresh,
+        }
+
+
+class FakeWechat(FakeProvider):
+    def __init__(self, *, app_id: str = "wx-test", app_secret: str = "wx-secret") -> None:  # noqa: S107 - a fake
+        super().__init__()
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.tokens: set[str] = set()
+        self.token_requests = 0
+
+    def expire_tokens(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        if path == "/cgi-bin/token":
+            if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
+                return 200, {"errcode": 40013, "errmsg": "invalid appid"}
+            token = secrets.token_hex(16)
+            with self.lock:
+                self.tokens.add(token)
+                self.token_requests += 1
+            return 200, {"access_token": token, "expires_in": 7200}
+        if path == "/cgi-bin/message/template/send" and method == "POST":
+            if query.get("access_token") not in self.tokens:
+                return 200, {
+                    "errcode": 40001,
+                    "errmsg": "invalid credential, access_token is invalid or not latest",
+                }
+            if self._take_failure():
+                return 200, {"errcode": -1, "errmsg": "system error"}
+            payload = json.loads(body)
+            if not payload.get("touser") or not payload.get("template_id"):
+                return 200, {"errcode": 40003, "errmsg": "invalid openid"}
+            self._record(payload.get("client_msg_id", ""), payload)
+            return 200, {
+                "errcode": 0,
+                "errmsg": "ok",
+                "msgid": abs(hash(payload.get("client_msg_id", ""))) % 10**12,
+            }
+        return 404, {"errcode": 404, "errmsg": "not found"}

@@ -1,0 +1,145 @@
+"""The outbox: every message to a user is a row written in the same transaction as the change
+that causes it; ``deliver_outbox`` sends it. Preferences and unsubscriptions per user."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内信")
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+    WECHAT = "wechat", _("微信公众号")
+
+
+class Category(models.TextChoices):
+    LIAISON = "liaison", _("服务专员联络")
+    CONSULTATION = "consultation", _("点单咨询")
+    NEWS = "news", _("产业资讯")
+    POLICY = "policy", _("政策推送")
+    JOBS = "jobs", _("岗位推送")
+    EVENT = "event", _("活动邀请")
+    CONFIRM = "confirm", _("年度信息确认")
+    SYSTEM = "system", _("系统通知")
+
+
+# Categories that reach a student only while their liaison consent is in force.
+CONSENT_LIAISON_CATEGORIES = frozenset(
+    {
+        Category.LIAISON,
+        Category.NEWS,
+        Category.POLICY,
+        Category.JOBS,
+        Category.EVENT,
+        Category.CONFIRM,
+    }
+)
+
+
+class OutboxMessage(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
+
+    idempotency_key = models.CharField(_("幂等键"), max_length=80, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    category = models.CharField(
+        _("类别"), max_length=16, choices=Category.choices, default=Category.SYSTEM
+    )
+    template = models.CharField(_("模板"), max_length=64, blank=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    data = models.JSONField(_("模板数据"), default=dict, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    # A claimed message whose lease ran out (its worker died) is claimed again, same key.
+    claimed_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    provider_id = models.CharField(_("服务商编号"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("打开时间"), null=True, blank=True)
+    campaign = models.ForeignKey(
+        "outreach.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["user", "channel", "-created_at"], name="outbox_user_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.idempotency_key}"
+
+
+class Preference(models.Model):
+    """Channels the user turned off and quiet hours (Asia/Shanghai local time)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_preference"
+    )
+    disabled_channels = models.JSONField(_("关闭的渠道"), default=list, blank=True)
+    quiet_start = models.TimeField(_("免打扰开始"), null=True, blank=True)
+    quiet_end = models.TimeField(_("免打扰结束"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+
+    def __str__(self) -> str:
+        return f"通知偏好 #{self.user_id}"
+
+
+class Unsubscription(models.Model):
+    """One-step unsubscribe, per channel and category ("" = every category on the channel)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unsubscriptions"
+    )
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    category = models.CharField(_("类别"), max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("退订")
+        verbose_name_plural = _("退订")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "channel", "category"], name="unsubscription_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.category or '*'} #{self.user_id}"
+
+
+class WechatBinding(models.Model):
+    """The user's openid under our official account (set when they follow and bind)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_binding"
+    )
+    openid = models.CharField(max_length=64, unique=True)
+    bound_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"微信绑定 #{self.user_id}"

@@ -1,0 +1,369 @@
+"""Writing messages to the outbox and the user's choices about them.
+
+``notify`` and ``notify_bulk`` only INSERT rows, inside whatever transaction the caller is in:
+if the caller's change rolls back, the messages vanish with it and nothing is ever sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from qinghe.core.errors import ApplicationError
+
+from .models import CONSENT_LIAISON_CATEGORIES, Channel, OutboxMessage, Preference, Unsubscription
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+UNSUBSCRIBE_SALT = "qinghe.notifications.unsubscribe"
+
+
+def make_key(*parts: Any) -> str:
+    """A stable idempotency key from what makes the message unique (event, user, channel)."""
+    raw = "|".join(str(p) for p in parts)
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def quiet_until(pref: Preference | None, now: dt.datetime) -> dt.datetime | None:
+    """The end of the user's quiet hours if ``now`` falls inside them, else None."""
+    if (
+        pref is None
+        or pref.quiet_start is None
+        or pref.quiet_end is None
+        or pref.quiet_start == pref.quiet_end
+    ):
+        return None
+    local = now.astimezone(LOCAL_TZ)
+    t = local.time()
+    start, end = pref.quiet_start, pref.quiet_end
+    inside = (start <= t < end) if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    end_day = local.date() if t < end else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(end_day, end, tzinfo=LOCAL_TZ)
+
+
+@dataclass
+class Audience:
+    """What decides who gets what, loaded for many users in a handful of queries."""
+
+    prefs: dict[int, Preference]
+    unsubscribed: set[tuple[int, str, str]]
+    no_liaison_consent: set[int]
+
+    @classmethod
+    def load(cls, user_ids: Sequence[int]) -> Audience:
+        from qinghe.talents.models import Consent, Talent
+
+        prefs: dict[int, Preference] = {}
+        unsub: set[tuple[int, str, str]] = set()
+        consent: dict[int, bool] = {}
+        talent_of: dict[int, int] = {}
+        for chunk_start in range(0, len(user_ids), 5000):
+            chunk = list(user_ids[chunk_start : chunk_start + 5000])
+            prefs.update({p.user_id: p for p in Preference.objects.filter(user_id__in=chunk)})
+            unsub.update(
+                Unsubscription.objects.filter(user_id__in=chunk).values_list(
+                    "user_id", "channel", "category"
+                )
+            )
+            pairs = Talent.objects.filter(user_id__in=chunk, merged_into__isnull=True).values_list(
+                "pk", "user_id"
+            )
+            talent_of.update({talent_id: user_id for talent_id, user_id in pairs})
+        talent_ids = list(talent_of)
+        for chunk_start in range(0, len(talent_ids), 5000):
+            chunk = talent_ids[chunk_start : chunk_start + 5000]
+            rows = (
+                Consent.objects.filter(
+                    talent_id__in=chunk, purpose=Consent.Purpose.LIAISON, enterprise__isnull=True
+                )
+                .order_by("recorded_at", "id")
+                .values_list("talent_id", "granted")
+            )
+            for talent_id, granted in rows:
+                consent[talent_of[talent_id]] = granted
+        # Users without a talent record (staff) are not students: consent does not apply.
+        students = set(talent_of.values())
+        return cls(
+            prefs=prefs,
+            unsubscribed=unsub,
+            no_liaison_consent={u for u in students if not consent.get(u, False)},
+        )
+
+    def allows(self, user_id: int, channel: str, category: str) -> bool:
+        if category in CONSENT_LIAISON_CATEGORIES and user_id in self.no_liaison_consent:
+            return False
+        pref = self.prefs.get(user_id)
+        if (
+            channel != Channel.INBOX
+            and pref is not None
+            and channel in (pref.disabled_channels or [])
+        ):
+            return False
+        if (user_id, channel, "") in self.unsubscribed or (
+            user_id,
+            channel,
+            category,
+        ) in self.unsubscribed:
+            return False
+        return True
+
+
+def notify(
+    *,
+    user: Any,
+    channels: Iterable[str],
+    category: str,
+    subject: str,
+    body: str,
+    key: str,
+    template: str = "",
+    data: dict[str, Any] | None = None,
+    campaign: Any = None,
+) -> list[OutboxMessage]:
+    """Queues one message per allowed channel, in the caller's transaction. Returns the rows
+    written (none when consent or the user's preferences forbid every channel)."""
+    return notify_bulk(
+        user_ids=[user.pk],
+        channels=channels,
+        category=category,
+        subject=subject,
+        body=body,
+        key=key,
+        template=template,
+        data=data,
+        campaign=campaign,
+    )
+
+
+def notify_bulk(
+    *,
+    user_ids: Sequence[int],
+    channels: Iterable[str],
+    category: str,
+    subject: str,
+    body: str,
+    key: str,
+    template: str = "",
+    data: dict[str, Any] | None = None,
+    campaign: Any = None,
+    batch_size: int = 5000,
+) -> list[OutboxMessage]:
+    """The same message to many users; ``key`` + user + channel is each row's idempotency key,
+    so queueing the same event twice adds nothing (a conflicting key is skipped).
+
+    Returns the rows (unsaved instances) for small audiences; for large ones (campaigns)
+    use ``notify_bulk_count``, which writes the same rows without building model instances."""
+    rows = _plan(user_ids=user_ids, channels=channels, category=category, key=key)
+    messages = [
+        OutboxMessage(
+            idempotency_key=k,
+            user_id=u,
+            channel=ch,
+            category=category,
+            template=template,
+            subject=subject[:200],
+            body=body,
+            data=data or {},
+            state=state,
+            sent_at=sent_at,
+            next_attempt_at=due,
+            created_at=created,
+            campaign=campaign,
+        )
+        for (k, u, ch, state, sent_at, due, created) in rows
+    ]
+    for start in range(0, len(messages), batch_size):
+        OutboxMessage.objects.bulk_create(
+            messages[start : start + batch_size], ignore_conflicts=True
+        )
+    return messages
+
+
+def _plan(
+    *, user_ids: Sequence[int], channels: Iterable[str], category: str, key: str
+) -> list[tuple[Any, ...]]:
+    channels = list(channels)
+    audience = Audience.load(user_ids)
+    now = timezone.now()
+    rows: list[tuple[Any, ...]] = []
+    for user_id in user_ids:
+        due = quiet_until(audience.prefs.get(user_id), now) or now
+        for channel in channels:
+            if not audience.allows(user_id, channel, category):
+                continue
+            if channel == Channel.INBOX:
+                # The inbox is the outbox row itself: delivered the moment it commits.
+                rows.append(
+                    (
+                        f"{key}:{user_id}:{channel}",
+                        user_id,
+                        channel,
+                        OutboxMessage.State.SENT.value,
+                        now,
+                        now,
+                        now,
+                    )
+                )
+            else:
+                rows.append(
+                    (
+                        f"{key}:{user_id}:{channel}",
+                        user_id,
+                        channel,
+                        OutboxMessage.State.QUEUED.value,
+                        None,
+                        due,
+                        now,
+                    )
+                )
+    return rows
+
+
+def notify_bulk_count(
+    *,
+    user_ids: Sequence[int],
+    channels: Iterable[str],
+    category: str,
+    subject: str,
+    body: str,
+    key: str,
+    template: str = "",
+    data: dict[str, Any] | None = None,
+    campaign_id: int | None = None,
+    batch_size: int = 5000,
+) -> tuple[int, int]:
+    """``notify_bulk`` for campaigns: one prepared INSERT ... ON CONFLICT DO NOTHING run for
+    every row (no model instances). Returns (rows planned, distinct recipients)."""
+    from django.db import connection
+
+    rows = _plan(user_ids=user_ids, channels=channels, category=category, key=key)
+    meta = OutboxMessage._meta
+    qn = connection.ops.quote_name
+    f = meta.get_field
+    fixed_names = (
+        "category",
+        "template",
+        "subject",
+        "body",
+        "data",
+        "attempts",
+        "last_error",
+        "provider_id",
+        "campaign",
+    )
+    fixed = [
+        f(name).get_db_prep_save(value, connection)
+        for name, value in zip(
+            fixed_names,
+            (category, template, subject[:200], body, data or {}, 0, "", "", campaign_id),
+            strict=True,
+        )
+    ]
+    varying = (
+        "idempotency_key",
+        "user",
+        "channel",
+        "state",
+        "sent_at",
+        "next_attempt_at",
+        "created_at",
+    )
+    columns = ", ".join(qn(f(n).column) for n in varying + fixed_names)
+    marks = ", ".join(["%s"] * (len(varying) + len(fixed_names)))
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({qn(f('idempotency_key').column)}) DO NOTHING"
+    )
+    dt_field = f("created_at")
+    stamp_cache: dict[Any, Any] = {}
+
+    def stamp(value: Any) -> Any:
+        if value is None:
+            return None
+        if value not in stamp_cache:
+            stamp_cache[value] = dt_field.get_db_prep_save(value, connection)
+        return stamp_cache[value]
+
+    params = [
+        [k, u, ch, state, stamp(sent), stamp(due), stamp(created), *fixed]
+        for (k, u, ch, state, sent, due, created) in rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), batch_size):
+            cursor.executemany(sql, params[start : start + batch_size])
+    return len(rows), len({r[1] for r in rows})
+
+
+# ---- preferences and unsubscribing -------------------------------------------------------
+
+
+@transaction.atomic
+def preference_set(
+    *,
+    user: Any,
+    disabled_channels: Iterable[str],
+    quiet_start: dt.time | None,
+    quiet_end: dt.time | None,
+) -> Preference:
+    disabled = sorted({c for c in disabled_channels if c in Channel.values and c != Channel.INBOX})
+    pref, _ = Preference.objects.select_for_update().get_or_create(user=user)
+    pref.disabled_channels = disabled
+    pref.quiet_start = quiet_start
+    pref.quiet_end = quiet_end
+    pref.save()
+    return pref
+
+
+def unsubscribe_token(*, user_id: int, channel: str, category: str = "") -> str:
+    return signing.dumps(
+        {"u": user_id, "c": channel, "k": category}, salt=UNSUBSCRIBE_SALT, compress=True
+    )
+
+
+def unsubscribe_by_token(*, token: str) -> Unsubscription:
+    """One step, no sign-in: the signed token says who and what. Also cancels what is queued."""
+    try:
+        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature as exc:
+        raise ApplicationError("退订链接无效") from exc
+    return unsubscribe(
+        user_id=int(payload["u"]), channel=str(payload["c"]), category=str(payload.get("k", ""))
+    )
+
+
+@transaction.atomic
+def unsubscribe(*, user_id: int, channel: str, category: str = "") -> Unsubscription:
+    if channel not in Channel.values:
+        raise ApplicationError("未知渠道")
+    try:
+        with transaction.atomic():
+            row, _ = Unsubscription.objects.get_or_create(
+                user_id=user_id, channel=channel, category=category
+            )
+    except IntegrityError:
+        row = Unsubscription.objects.get(user_id=user_id, channel=channel, category=category)
+    pending = OutboxMessage.objects.filter(
+        user_id=user_id, channel=channel, state=OutboxMessage.State.QUEUED
+    )
+    if category:
+        pending = pending.filter(category=category)
+    pending.update(state=OutboxMessage.State.CANCELLED, last_error="用户已退订")
+    return row
+
+
+def resubscribe(*, user: Any, channel: str) -> None:
+    Unsubscription.objects.filter(user=user, channel=channel).delete()
+
+
+def inbox_mark_opened(*, user: Any, ids: Sequence[int]) -> int:
+    return OutboxMessage.objects.filter(
+        user=user, channel=Channel.INBOX, pk__in=list(ids), opened_at__isnull=True
+    ).update(opened_at=timezone.now())

@@ -1,0 +1,85 @@
+"""The inbox, notification preferences and the one-step unsubscribe link."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from qinghe.core.errors import ApplicationError
+
+from . import selectors, services
+from .models import Category, Channel
+
+
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.inbox_list(user=request.user), 30).get_page(request.GET.get("page"))
+    services.inbox_mark_opened(
+        user=request.user, ids=[m.pk for m in page.object_list if m.opened_at is None]
+    )
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+def _parse_time(value: str) -> dt.time | None:
+    try:
+        return dt.time.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request.POST.get("resubscribe") in Channel.values:
+            services.resubscribe(user=request.user, channel=request.POST["resubscribe"])
+        else:
+            services.preference_set(
+                user=request.user,
+                disabled_channels=[
+                    c
+                    for c in Channel.values
+                    if c != Channel.INBOX and request.POST.get(f"on_{c}") != "1"
+                ],
+                quiet_start=_parse_time(request.POST.get("quiet_start", "")),
+                quiet_end=_parse_time(request.POST.get("quiet_end", "")),
+            )
+        messages.success(request, "通知设置已保存")
+        return redirect("notifications:preferences")
+    pref = selectors.preference_get(user=request.user)
+    channels = [
+        (c.value, c.label, c.value not in (pref.disabled_channels or []))
+        for c in Channel
+        if c != Channel.INBOX
+    ]
+    unsubs = [
+        (u.channel, Channel(u.channel).label, Category(u.category).label if u.category else "全部")
+        for u in selectors.unsubscriptions_for(user=request.user)
+    ]
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"pref": pref, "channels": channels, "unsubs": unsubs},
+    )
+
+
+# No sign-in and no CSRF token: the signed token in the link is the authority (and mail
+# clients' one-click unsubscribe POSTs without a session, RFC 8058).
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        row = services.unsubscribe_by_token(token=token)
+    except ApplicationError as exc:
+        return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=400)
+    label = Category(row.category).label if row.category else "全部"
+    return render(
+        request,
+        "notifications/unsubscribe.html",
+        {"channel": Channel(row.channel).label, "category": label},
+    )

@@ -1,0 +1,193 @@
+"""Reads for liaison work, scoped to who asks: a liaison sees only their own students."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from qinghe.core.errors import NotFound
+from qinghe.core.roles import Role
+from qinghe.talents.models import PhoneNumber, Talent
+
+from .models import Campaign, Consultation, ContactLog, LiaisonAssignment
+
+CONSULTATION_STAFF = frozenset({Role.HR_STAFF, Role.SYSADMIN})
+
+
+def my_students(*, liaison: Any) -> QuerySet[Talent]:
+    reached = ContactLog.objects.filter(talent=OuterRef("pk"), outcome=ContactLog.Outcome.REACHED)
+    return (
+        Talent.objects.filter(
+            merged_into__isnull=True,
+            liaison_assignments__liaison=liaison,
+            liaison_assignments__active=True,
+        )
+        .annotate(
+            last_reached=Max(
+                "contact_logs__contacted_at",
+                filter=Q(contact_logs__outcome=ContactLog.Outcome.REACHED),
+            ),
+            next_follow_up=Min(
+                "contact_logs__next_follow_up", filter=Q(contact_logs__follow_up_done=False)
+            ),
+            wrong_number=Exists(
+                PhoneNumber.objects.filter(talent=OuterRef("pk"), is_current=True, is_wrong=True)
+            ),
+            ever_reached=Exists(reached),
+        )
+        .order_by("name", "id")
+    )
+
+
+def liaison_talent_get(*, liaison: Any, talent_id: int) -> Talent:
+    talent = Talent.objects.filter(
+        pk=talent_id,
+        merged_into__isnull=True,
+        liaison_assignments__liaison=liaison,
+        liaison_assignments__active=True,
+    ).first()
+    if talent is None:
+        raise NotFound()
+    return talent
+
+
+@dataclass
+class Workspace:
+    students: list[Any]
+    due_today: list[Any]
+    overdue: list[Any]
+    lost: list[Any]
+
+
+def workspace(*, liaison: Any, today: dt.date | None = None) -> Workspace:
+    today = today or timezone.localdate()
+    now = timezone.now()
+    lost_after = dt.timedelta(days=settings.OUTREACH_LOST_CONTACT_DAYS)
+    students = list(my_students(liaison=liaison))
+    for s in students:
+        s.days_since = (now - s.last_reached).days if s.last_reached else None
+        s.is_lost = s.wrong_number or s.last_reached is None or now - s.last_reached > lost_after
+    return Workspace(
+        students=students,
+        due_today=[s for s in students if s.next_follow_up == today],
+        overdue=[s for s in students if s.next_follow_up and s.next_follow_up < today],
+        lost=[s for s in students if s.is_lost],
+    )
+
+
+def contact_rate(*, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Share of assigned students reached at least once in [start, end], per liaison and
+    overall, with overdue follow-ups. Three grouped queries whatever the number of liaisons."""
+    today = timezone.localdate()
+    assigned = dict(
+        LiaisonAssignment.objects.filter(active=True)
+        .values("liaison")
+        .annotate(n=Count("id"))
+        .values_list("liaison", "n")
+    )
+    in_period = ContactLog.objects.filter(
+        outcome=ContactLog.Outcome.REACHED,
+        contacted_at__date__gte=start,
+        contacted_at__date__lte=end,
+        talent=OuterRef("talent"),
+    )
+    reached = dict(
+        LiaisonAssignment.objects.filter(active=True)
+        .filter(Exists(in_period))
+        .values("liaison")
+        .annotate(n=Count("id"))
+        .values_list("liaison", "n")
+    )
+    overdue = dict(
+        ContactLog.objects.filter(follow_up_done=False, next_follow_up__lt=today)
+        .values("liaison")
+        .annotate(n=Count("talent", distinct=True))
+        .values_list("liaison", "n")
+    )
+    from qinghe.accounts.models import User
+
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=set(assigned) | set(overdue))}
+    rows = [
+        {
+            "liaison": names.get(pk, pk),
+            "assigned": assigned.get(pk, 0),
+            "reached": reached.get(pk, 0),
+            "rate": round(100 * reached.get(pk, 0) / assigned[pk], 1) if assigned.get(pk) else 0.0,
+            "overdue": overdue.get(pk, 0),
+        }
+        for pk in sorted(names, key=lambda k: names[k])
+    ]
+    total_assigned = sum(assigned.values())
+    total_reached = sum(reached.values())
+    return {
+        "rows": rows,
+        "assigned": total_assigned,
+        "reached": total_reached,
+        "rate": round(100 * total_reached / total_assigned, 1) if total_assigned else 0.0,
+        "overdue": sum(overdue.values()),
+        "chart": {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 90, "right": 30, "top": 10, "bottom": 20},
+            "xAxis": {"type": "value", "max": 100},
+            "yAxis": {
+                "type": "category",
+                "data": [str(r["liaison"]) for r in rows],
+                "inverse": True,
+            },
+            "series": [
+                {
+                    "type": "bar",
+                    "data": [r["rate"] for r in rows],
+                    "itemStyle": {"color": "#0f6b5c"},
+                    "label": {"show": True, "position": "right", "formatter": "{c}%"},
+                }
+            ],
+        },
+    }
+
+
+def consultations_for_staff(*, viewer: Any) -> QuerySet[Consultation]:
+    qs = Consultation.objects.select_related("talent", "liaison", "station")
+    role = getattr(viewer, "role", None)
+    if role in CONSULTATION_STAFF:
+        return qs
+    if role == Role.LIAISON:
+        return qs.filter(liaison=viewer)
+    if role == Role.STATION_STAFF and viewer.organisation_id:
+        return qs.filter(station_id=viewer.organisation_id)
+    return qs.none()
+
+
+def consultation_get_for_staff(*, viewer: Any, consultation_id: int) -> Consultation:
+    c = consultations_for_staff(viewer=viewer).filter(pk=consultation_id).first()
+    if c is None:
+        raise NotFound()
+    return c
+
+
+def consultation_get_for_student(*, student: Any, consultation_id: int) -> Consultation:
+    c = Consultation.objects.filter(pk=consultation_id, student=student).first()
+    if c is None:
+        raise NotFound()
+    return c
+
+
+CAMPAIGN_ROLES = frozenset({Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN})
+
+
+def campaign_list(*, viewer: Any) -> QuerySet[Campaign]:
+    if getattr(viewer, "role", None) not in CAMPAIGN_ROLES:
+        return Campaign.objects.none()
+    return Campaign.objects.select_related("segment")
+
+
+def campaign_get_for_viewer(*, viewer: Any, campaign_id: int) -> Campaign:
+    c = campaign_list(viewer=viewer).filter(pk=campaign_id).first()
+    if c is None:
+        raise NotFound()
+    return c

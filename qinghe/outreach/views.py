@@ -1,0 +1,316 @@
+"""Liaison, consultation and campaign pages. Thin: parse, select, call one service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinghe.accounts.models import User
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.roles import Role
+from qinghe.notifications.models import Channel
+from qinghe.notifications.selectors import delivery_figures
+from qinghe.talents.selectors import segment_get_for_viewer, segment_list, talent_for_student
+
+from . import selectors, services
+from .models import AssignmentRule, Campaign, Consultation, ContactLog, LiaisonAssignment
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(exc.messages)
+
+
+def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    try:
+        action()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return False
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_GET
+def workspace(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "outreach/workspace.html",
+        {"ws": selectors.workspace(liaison=request.user), "today": timezone.localdate()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
+    try:
+        talent = selectors.liaison_talent_get(liaison=request.user, talent_id=talent_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        p = request.POST
+        ok = _attempt(
+            request,
+            lambda: services.contact_log_record(
+                liaison=request.user,
+                talent_id=talent.pk,
+                channel=p.get("channel", ""),
+                outcome=p.get("outcome", ""),
+                notes=p.get("notes", ""),
+                next_follow_up=_date(p.get("next_follow_up", "")),
+                updates={"wechat": p.get("wechat", ""), "email": p.get("email", "")},
+            ),
+            "联络记录已保存",
+        )
+        if ok:
+            return redirect("outreach:workspace")
+    return render(
+        request,
+        "outreach/contact_log.html",
+        {
+            "talent": talent,
+            "logs": ContactLog.objects.filter(talent=talent).select_related("liaison")[:20],
+            "channels": ContactLog.Channel.choices,
+            "outcomes": ContactLog.Outcome.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def assignments(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        p = request.POST
+        action = p.get("action")
+        if action == "rule":
+            ids = [int(i) for i in p.getlist("liaisons") if i.isdigit()]
+            _attempt(
+                request,
+                lambda: services.assignment_rule_add(
+                    kind=p.get("kind", ""),
+                    value=p.get("value", ""),
+                    liaison_ids=ids,
+                    actor=request.user,
+                ),
+                "规则已添加",
+            )
+        elif action == "apply":
+            _attempt(
+                request,
+                lambda: services.assignments_apply_rules(actor=request.user),
+                "已按规则分配",
+            )
+        elif action == "reassign":
+            src, dst = p.get("from", ""), p.get("to", "")
+            _attempt(
+                request,
+                lambda: services.assignments_bulk_reassign(
+                    from_id=int(src) if src.isdigit() else 0,
+                    to_id=int(dst) if dst.isdigit() else 0,
+                    actor=request.user,
+                    reason=p.get("reason", ""),
+                ),
+                "已批量调整",
+            )
+        return redirect("outreach:assignments")
+    from django.db.models import Count, Q
+
+    liaisons = (
+        User.objects.filter(role=Role.LIAISON)
+        .annotate(load=Count("liaison_assignments", filter=Q(liaison_assignments__active=True)))
+        .order_by("username")
+    )
+    return render(
+        request,
+        "outreach/assignments.html",
+        {
+            "liaisons": liaisons,
+            "rules": AssignmentRule.objects.prefetch_related("liaisons"),
+            "kinds": AssignmentRule.Kind.choices,
+            "history": LiaisonAssignment.objects.select_related("talent", "liaison").order_by(
+                "-assigned_at", "-id"
+            )[:30],
+        },
+    )
+
+
+@require_GET
+def figures(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    end = _date(request.GET.get("end", "")) or today
+    start = _date(request.GET.get("start", "")) or end - dt.timedelta(days=90)
+    return render(
+        request,
+        "outreach/figures.html",
+        {"fig": selectors.contact_rate(start=start, end=end), "start": start, "end": end},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def my_consultations(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        p = request.POST
+        if _attempt(
+            request,
+            lambda: services.consultation_order(
+                student=request.user, topic=p.get("topic", ""), question=p.get("question", "")
+            ),
+            "咨询已提交",
+        ):
+            return redirect("outreach:my_consultations")
+    return render(
+        request,
+        "outreach/my_consultations.html",
+        {
+            "items": Consultation.objects.filter(student=request.user),
+            "topics": Consultation.Topic.choices,
+            "has_record": talent_for_student(user=request.user) is not None,
+        },
+    )
+
+
+@require_POST
+def consultation_rate(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    p = request.POST
+    rating = p.get("rating", "")
+    _attempt(
+        request,
+        lambda: services.consultation_rate(
+            student=request.user,
+            consultation_id=consultation_id,
+            rating=int(rating) if rating.isdigit() else 0,
+            comment=p.get("comment", ""),
+        ),
+        "感谢你的评价",
+    )
+    return redirect("outreach:my_consultations")
+
+
+@require_GET
+def consultations(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "outreach/consultations.html",
+        {"items": selectors.consultations_for_staff(viewer=request.user)[:200]},
+    )
+
+
+@require_POST
+def consultation_answer(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    _attempt(
+        request,
+        lambda: services.consultation_answer(
+            viewer=request.user,
+            consultation_id=consultation_id,
+            answer=request.POST.get("answer", ""),
+        ),
+        "答复已发送",
+    )
+    return redirect("outreach:consultations")
+
+
+@require_http_methods(["GET", "POST"])
+def campaigns(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        p = request.POST
+        holder: dict[str, Campaign] = {}
+
+        def create() -> None:
+            segment_id = p.get("segment", "")
+            segment = segment_get_for_viewer(
+                viewer=request.user, segment_id=int(segment_id) if segment_id.isdigit() else 0
+            )
+            holder["c"] = services.campaign_create(
+                actor=request.user,
+                segment=segment,
+                kind=p.get("kind", ""),
+                title=p.get("title", ""),
+                body=p.get("body", ""),
+                channels=p.getlist("channels"),
+            )
+
+        try:
+            ok = _attempt(request, create, "推送已创建，请预览后发送")
+        except Http404:
+            messages.error(request, "请选择自己的人群分组")
+            ok = False
+        if ok:
+            return redirect("outreach:campaign_detail", campaign_id=holder["c"].pk)
+        return redirect("outreach:campaigns")
+    items = list(selectors.campaign_list(viewer=request.user)[:100])
+    figs = delivery_figures(campaign_ids=[c.pk for c in items])
+    return render(
+        request,
+        "outreach/campaigns.html",
+        {
+            "items": [(c, figs[c.pk]) for c in items],
+            "segments": segment_list(viewer=request.user),
+            "kinds": Campaign.Kind.choices,
+            "channels": Channel.choices,
+        },
+    )
+
+
+def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    try:
+        return selectors.campaign_get_for_viewer(viewer=request.user, campaign_id=campaign_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    c = _campaign(request, campaign_id)
+    return render(
+        request,
+        "outreach/campaign_detail.html",
+        {
+            "c": c,
+            "preview": services.campaign_preview(campaign=c)
+            if c.state == Campaign.State.DRAFT
+            else None,
+            "fig": delivery_figures(campaign_ids=[c.pk])[c.pk],
+            "unsubscribed": c.messages.filter(user__unsubscriptions__isnull=False)
+            .values("user")
+            .distinct()
+            .count(),
+        },
+    )
+
+
+@require_POST
+def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    c = _campaign(request, campaign_id)
+    when = None
+    raw = request.POST.get("when", "")
+    if raw:
+        try:
+            when = timezone.make_aware(dt.datetime.fromisoformat(raw))
+        except ValueError:
+            messages.error(request, "发送时间格式有误")
+            return redirect("outreach:campaign_detail", campaign_id=c.pk)
+    _attempt(
+        request,
+        lambda: services.campaign_send(actor=request.user, campaign=c, when=when),
+        "已排期" if when else "已开始发送",
+    )
+    return redirect("outreach:campaign_detail", campaign_id=c.pk)
