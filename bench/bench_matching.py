@@ -91,8 +91,10 @@ def make_world(
             code = codes[min(max(int(rng.gauss(centres[c], 30)), 0), N_OCCUPATIONS - 1)]
             if code not in occ:
                 occ.append(code)
-        raw = sorted((rng.random() ** 2 for _ in occ), reverse=True)
-        total = sum(raw)
+        # Weights as fetch.posting_occupations gives them: 1 for the first, then by rank
+        # and by the classifier's relative score.
+        relative = sorted((rng.uniform(0.5, 1.0) for _ in occ[1:]), reverse=True)
+        raw = [1.0] + [0.7 ** (r + 1) * v for r, v in enumerate(relative)]
         majors: frozenset[int] = frozenset()
         cats: frozenset[int] = frozenset()
         roll = rng.random()
@@ -116,9 +118,7 @@ def make_world(
                 required_major_ids=majors,
                 required_category_ids=cats,
                 required_major_category_ids=frozenset(major_category[m] for m in majors),
-                occupations=tuple(
-                    (code, names[code], r / total) for code, r in zip(occ, raw, strict=True)
-                ),
+                occupations=tuple((code, names[code], r) for code, r in zip(occ, raw, strict=True)),
                 town_id=rng.randrange(N_TOWNS),
                 town_name="镇",
                 division_id=division,

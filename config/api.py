@@ -28,7 +28,9 @@ api = NinjaAPI(
 
 @api.exception_handler(ApplicationError)
 def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.message, **exc.extra}, status=exc.status_code)
+    return api.create_response(
+        request, {"detail": exc.message, **exc.extra}, status=exc.status_code
+    )
 
 
 @api.exception_handler(ValidationError)

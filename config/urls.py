@@ -28,4 +28,3 @@ urlpatterns = [
 handler403 = "qinghe.core.views.error_403"
 handler404 = "qinghe.core.views.error_404"
 handler500 = "qinghe.core.views.error_500"
-

@@ -24,15 +24,66 @@ class Persona:
 
 PERSONAS: list[Persona] = [
     Persona(Role.STUDENT, "xuezi", "李晓彤", "13800138001"),
-    Persona(Role.ENTERPRISE_HR, "qiye", "陈嘉豪", "13800138002", "enterprise", "鹤山市雅图仕印刷有限公司"),
-    Persona(Role.HR_STAFF, "renshe", "梁志强", "13800138003", "bureau", "鹤山市人力资源和社会保障局", "hrss"),
-    Persona(Role.EDU_STAFF, "jiaoyu", "吕慧敏", "13800138004", "bureau", "鹤山市教育局", "education"),
-    Persona(Role.LIAISON, "zhuanyuan", "冯家乐", "13800138005", "bureau", "鹤山市人力资源和社会保障局", "hrss"),
-    Persona(Role.LEAGUE_STAFF, "tuanwei", "区嘉欣", "13800138006", "bureau", "共青团鹤山市委员会", "league"),
+    Persona(
+        Role.ENTERPRISE_HR,
+        "qiye",
+        "陈嘉豪",
+        "13800138002",
+        "enterprise",
+        "鹤山市雅图仕印刷有限公司",
+    ),
+    Persona(
+        Role.HR_STAFF,
+        "renshe",
+        "梁志强",
+        "13800138003",
+        "bureau",
+        "鹤山市人力资源和社会保障局",
+        "hrss",
+    ),
+    Persona(
+        Role.EDU_STAFF, "jiaoyu", "吕慧敏", "13800138004", "bureau", "鹤山市教育局", "education"
+    ),
+    Persona(
+        Role.LIAISON,
+        "zhuanyuan",
+        "冯家乐",
+        "13800138005",
+        "bureau",
+        "鹤山市人力资源和社会保障局",
+        "hrss",
+    ),
+    Persona(
+        Role.LEAGUE_STAFF,
+        "tuanwei",
+        "区嘉欣",
+        "13800138006",
+        "bureau",
+        "共青团鹤山市委员会",
+        "league",
+    ),
     Persona(Role.STATION_STAFF, "yizhan", "何伟雄", "13800138007", "station", "沙坪街道人才驿站"),
-    Persona(Role.AMBASSADOR, "dashi", "黄子晴", "13800138008", "chapter", "青鹤联盟·华南理工大学分会"),
-    Persona(Role.AUDITOR, "shenji", "罗文静", "13800138009", "bureau", "鹤山市人力资源和社会保障局", "hrss"),
-    Persona(Role.SYSADMIN, "admin", "系统管理员", "13800138010", "bureau", "鹤山市人力资源和社会保障局", "hrss"),
+    Persona(
+        Role.AMBASSADOR, "dashi", "黄子晴", "13800138008", "chapter", "青鹤联盟·华南理工大学分会"
+    ),
+    Persona(
+        Role.AUDITOR,
+        "shenji",
+        "罗文静",
+        "13800138009",
+        "bureau",
+        "鹤山市人力资源和社会保障局",
+        "hrss",
+    ),
+    Persona(
+        Role.SYSADMIN,
+        "admin",
+        "系统管理员",
+        "13800138010",
+        "bureau",
+        "鹤山市人力资源和社会保障局",
+        "hrss",
+    ),
 ]
 
 

@@ -44,7 +44,9 @@ class Organisation(TimeStampedModel):
 
 
 class QingheUserManager(UserManager["User"]):
-    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra: object) -> User:
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
         extra.setdefault("role", Role.SYSADMIN)
         return super().create_superuser(username, email, password, **extra)
 
@@ -64,7 +66,9 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=64, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
-    phone_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    phone_index = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = QingheUserManager()
 

@@ -13,7 +13,9 @@ from .models import Organisation, User
 from .phones import InvalidPhone, normalize_phone, phone_index
 
 
-def organisation_get_or_create(*, kind: str, name: str, bureau: str = "", code: str = "") -> Organisation:
+def organisation_get_or_create(
+    *, kind: str, name: str, bureau: str = "", code: str = ""
+) -> Organisation:
     org, _ = Organisation.objects.get_or_create(
         kind=kind, name=name, defaults={"bureau": bureau, "code": code}
     )
@@ -60,5 +62,7 @@ def user_create(
         validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(action="create", actor=actor, target=user, summary=f"新建账号 {username}（{role}）")
+    audit_record(
+        action="create", actor=actor, target=user, summary=f"新建账号 {username}（{role}）"
+    )
     return user

@@ -69,7 +69,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            audit_record(action="otp_setup", request=request, target=user, summary="绑定 TOTP 验证器")
+            audit_record(
+                action="otp_setup", request=request, target=user, summary="绑定 TOTP 验证器"
+            )
             messages.success(request, "双因素认证已启用。")
             return redirect(_safe_next(request))
         form.add_error("token", "验证码不正确或已过期，请重试")
@@ -79,7 +81,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     image.save(buffer)
     qr_data = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return render(request, "accounts/otp_setup.html", {"form": form, "qr_data": qr_data, "secret": secret})
+    return render(
+        request, "accounts/otp_setup.html", {"form": form, "qr_data": qr_data, "secret": secret}
+    )
 
 
 def otp_verify(request: HttpRequest) -> HttpResponse:

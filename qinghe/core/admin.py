@@ -8,7 +8,15 @@ from .models import AuditLog
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor_label", "actor_role", "action", "target_type", "target_id", "count")
+    list_display = (
+        "created_at",
+        "actor_label",
+        "actor_role",
+        "action",
+        "target_type",
+        "target_id",
+        "count",
+    )
     list_filter = ("action", "actor_role")
     search_fields = ("actor_label", "target_id", "summary")
 

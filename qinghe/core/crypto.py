@@ -47,9 +47,7 @@ def decrypt(token: str, *, context: bytes = b"qinghe") -> str:
         raise ValueError("not an encrypted value")
     blob = base64.b64decode(token[len(_PREFIX) :])
     return (
-        _aead(settings.FIELD_ENCRYPTION_KEY)
-        .decrypt(blob[:12], blob[12:], context)
-        .decode("utf-8")
+        _aead(settings.FIELD_ENCRYPTION_KEY).decrypt(blob[:12], blob[12:], context).decode("utf-8")
     )
 
 

@@ -49,7 +49,9 @@ class AccessPolicyMiddleware:
         if access is None:
             if _is_api(request):
                 return JsonResponse({"detail": "不允许的请求方法"}, status=405)
-            return HttpResponse("不允许的请求方法", status=405, content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                "不允许的请求方法", status=405, content_type="text/plain; charset=utf-8"
+            )
         role = getattr(user, "role", None) if authenticated else None
         if access.allows(authenticated=authenticated, role=role):
             return None

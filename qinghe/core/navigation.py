@@ -16,39 +16,128 @@ class MenuItem:
     url_name: str
     label: Any
     hint: Any = ""
+    group: str = ""
+
+
+GROUP_LABELS: dict[str, Any] = {
+    "my": _("我的"),
+    "enterprise": _("企业"),
+    "talent": _("人才服务"),
+    "recruit": _("招聘与岗位"),
+    "analysis": _("分析"),
+    "system": _("系统"),
+}
 
 
 MENU: list[MenuItem] = [
     MenuItem("core:dashboard", _("工作台")),
-    MenuItem("me:home", _("我的档案"), _("查看、更正、导出你的个人信息，管理授权")),
-    MenuItem("talents:list", _("人才数据库"), _("鹤山籍学子从入学到就业的全程档案")),
-    MenuItem("talents:import_list", _("调查导入"), _("导入教育局毕业生就业调查表")),
-    MenuItem("jobs:search", _("找工作"), _("全职、实习、见习岗位，按专业、镇街、薪酬筛选")),
-    MenuItem("jobs:my_applications", _("我的投递"), _("投递进度、面试安排与企业消息")),
-    MenuItem("matching:for_me", _("为你推荐"), _("按专业、学历、毕业时间与意向推荐岗位与实习，附理由")),
-    MenuItem("enterprises:mine", _("我的企业"), _("企业信息、认证状态、同事账号、实习基地")),
-    MenuItem("matching:ent_postings", _("推荐人才"), _("为本企业岗位推荐同意匹配的学子，邀请投递")),
-    MenuItem("jobs:my_list", _("岗位管理"), _("发布全职、实习、见习岗位")),
-    MenuItem("jobs:applicants", _("应聘管理"), _("本企业的应聘者、招聘阶段、面试安排")),
-    MenuItem("enterprises:review_list", _("企业审核"), _("核验企业的统一社会信用代码与信息")),
-    MenuItem("jobs:staff_list", _("全部岗位"), _("每个岗位的企业与状态；审核、认定优质岗位")),
-    MenuItem("jobs:staff_applications", _("投递与录用"), _("全部求职申请、各阶段人数与录用情况")),
-    MenuItem("enterprises:base_list", _("实习基地"), _("审核与认定实习基地，按年统计")),
-    MenuItem("jobs:targets", _("年度目标"), _("优质岗位、实习基地、实习岗位、鹤山籍录用")),
-    MenuItem("matching:gap", _("紧缺人才分析"), _("在招岗位与未来三年毕业学子，按专业类与职业排行")),
-    MenuItem("matching:tags", _("岗位职业标注"), _("岗位对应的职业，人工校正")),
-    MenuItem("matching:majors", _("专业与职业"), _("各专业类对应的职业，查看与调整")),
-    MenuItem("matching:fairness", _("推荐公平性"), _("前列推荐中鹤山籍、双一流占比与符合条件人群对比")),
-    MenuItem("outreach:workspace", _("我的学子"), _("联络记录、今日跟进、逾期与失联名单")),
-    MenuItem("outreach:my_consultations", _("点单咨询"), _("向服务专员或人才驿站咨询政策、就业、安居等")),
-    MenuItem("outreach:consultations", _("咨询答复"), _("学子点单的咨询，超时提醒")),
-    MenuItem("outreach:assignments", _("专员分配"), _("按高校、镇街分配服务专员，批量调整")),
-    MenuItem("outreach:figures", _("联络率"), _("各专员与总体的联络率、逾期跟进")),
-    MenuItem("outreach:campaigns", _("消息推送"), _("向人群分组推送资讯、政策、岗位、活动")),
-    MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订")),
-    MenuItem("reference:index", _("参考数据"), _("专业目录、高校、双一流、区划、职业与行业分类")),
-    MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么")),
-    MenuItem("admin:index", _("后台管理"), _("Django 管理后台")),
+    MenuItem("me:home", _("我的档案"), _("查看、更正、导出你的个人信息，管理授权"), group="my"),
+    MenuItem(
+        "talents:list", _("人才数据库"), _("鹤山籍学子从入学到就业的全程档案"), group="talent"
+    ),
+    MenuItem("talents:import_list", _("调查导入"), _("导入教育局毕业生就业调查表"), group="talent"),
+    MenuItem(
+        "jobs:search", _("找工作"), _("全职、实习、见习岗位，按专业、镇街、薪酬筛选"), group="my"
+    ),
+    MenuItem("jobs:my_applications", _("我的投递"), _("投递进度、面试安排与企业消息"), group="my"),
+    MenuItem(
+        "matching:for_me",
+        _("为你推荐"),
+        _("按专业、学历、毕业时间与意向推荐岗位与实习，附理由"),
+        group="my",
+    ),
+    MenuItem(
+        "enterprises:mine",
+        _("我的企业"),
+        _("企业信息、认证状态、同事账号、实习基地"),
+        group="enterprise",
+    ),
+    MenuItem(
+        "matching:ent_postings",
+        _("推荐人才"),
+        _("为本企业岗位推荐同意匹配的学子，邀请投递"),
+        group="enterprise",
+    ),
+    MenuItem("jobs:my_list", _("岗位管理"), _("发布全职、实习、见习岗位"), group="enterprise"),
+    MenuItem(
+        "jobs:applicants",
+        _("应聘管理"),
+        _("本企业的应聘者、招聘阶段、面试安排"),
+        group="enterprise",
+    ),
+    MenuItem(
+        "enterprises:review_list",
+        _("企业审核"),
+        _("核验企业的统一社会信用代码与信息"),
+        group="recruit",
+    ),
+    MenuItem(
+        "jobs:staff_list",
+        _("全部岗位"),
+        _("每个岗位的企业与状态；审核、认定优质岗位"),
+        group="recruit",
+    ),
+    MenuItem(
+        "jobs:staff_applications",
+        _("投递与录用"),
+        _("全部求职申请、各阶段人数与录用情况"),
+        group="recruit",
+    ),
+    MenuItem(
+        "enterprises:base_list", _("实习基地"), _("审核与认定实习基地，按年统计"), group="recruit"
+    ),
+    MenuItem(
+        "jobs:targets",
+        _("年度目标"),
+        _("优质岗位、实习基地、实习岗位、鹤山籍录用"),
+        group="recruit",
+    ),
+    MenuItem(
+        "matching:gap",
+        _("紧缺人才分析"),
+        _("在招岗位与未来三年毕业学子，按专业类与职业排行"),
+        group="analysis",
+    ),
+    MenuItem(
+        "matching:tags",
+        _("匹配管理"),
+        _("岗位职业标注与校正、专业对应职业、推荐公平性"),
+        group="analysis",
+    ),
+    MenuItem(
+        "outreach:workspace", _("我的学子"), _("联络记录、今日跟进、逾期与失联名单"), group="talent"
+    ),
+    MenuItem(
+        "outreach:my_consultations",
+        _("点单咨询"),
+        _("向服务专员或人才驿站咨询政策、就业、安居等"),
+        group="my",
+    ),
+    MenuItem(
+        "outreach:consultations", _("咨询答复"), _("学子点单的咨询，超时提醒"), group="talent"
+    ),
+    MenuItem(
+        "outreach:assignments",
+        _("专员分配"),
+        _("按高校、镇街分配服务专员，批量调整"),
+        group="talent",
+    ),
+    MenuItem("outreach:figures", _("联络率"), _("各专员与总体的联络率、逾期跟进"), group="talent"),
+    MenuItem(
+        "outreach:campaigns",
+        _("消息推送"),
+        _("向人群分组推送资讯、政策、岗位、活动"),
+        group="talent",
+    ),
+    MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
+    MenuItem(
+        "reference:index",
+        _("参考数据"),
+        _("专业目录、高校、双一流、区划、职业与行业分类"),
+        group="system",
+    ),
+    MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么"), group="system"),
+    MenuItem("admin:index", _("后台管理"), _("Django 管理后台"), group="system"),
 ]
 
 
@@ -62,3 +151,31 @@ def menu_for(user: Any) -> list[MenuItem]:
         and not access.public
         and access.allows(authenticated=authenticated, role=role)
     ]
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    key: str
+    label: Any
+    items: list[MenuItem]
+
+
+FLAT_MENU_MAX = 7  # up to this many entries fit in one row: no dropdowns
+
+
+def menu_groups_for(user: Any) -> list[MenuGroup]:
+    """The viewer's menu in groups, in the order of MENU; ungrouped items stand alone."""
+    groups: list[MenuGroup] = []
+    by_key: dict[str, MenuGroup] = {}
+    items = menu_for(user)
+    for item in items:
+        if not item.group or len(items) <= FLAT_MENU_MAX:
+            groups.append(MenuGroup(key="", label=item.label, items=[item]))
+            continue
+        group = by_key.get(item.group)
+        if group is None:
+            group = MenuGroup(key=item.group, label=GROUP_LABELS[item.group], items=[])
+            by_key[item.group] = group
+            groups.append(group)
+        group.items.append(item)
+    return groups

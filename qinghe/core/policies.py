@@ -57,7 +57,12 @@ REF = only(REFERENCE_READERS)
 HR = only(Role.HR_STAFF, Role.SYSADMIN)
 AUDIT_READERS = only(Role.AUDITOR, Role.SYSADMIN)
 TALENT_READ = only(
-    Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN
+    Role.HR_STAFF,
+    Role.EDU_STAFF,
+    Role.LEAGUE_STAFF,
+    Role.LIAISON,
+    Role.STATION_STAFF,
+    Role.SYSADMIN,
 )
 IMPORTERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.SYSADMIN)
 # A student's own record; ambassadors are student volunteers with a record of their own.
@@ -97,7 +102,9 @@ POLICIES: dict[str, Rule] = {
     "talents:segment_list": TALENT_READ,
     "talents:segment_detail": TALENT_READ,
     "talents:segment_create": {"POST": TALENT_READ},
-    "talents:unmask": {"POST": only(Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN)},
+    "talents:unmask": {
+        "POST": only(Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN)
+    },
     "talents:resolve": {"POST": HR},
     "talents:merge": {"POST": HR},
     "talents:import_list": IMPORTERS,
@@ -185,9 +192,14 @@ POLICIES: dict[str, Rule] = {
     "outreach:my_consultations": {"GET": SELF, "POST": SELF},
     "outreach:consultation_rate": {"POST": SELF},
     "outreach:consultations": only(Role.LIAISON, Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN),
-    "outreach:consultation_answer": {"POST": only(Role.LIAISON, Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN)},
+    "outreach:consultation_answer": {
+        "POST": only(Role.LIAISON, Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN)
+    },
     # campaigns to saved segments
-    "outreach:campaigns": {"GET": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN), "POST": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)},
+    "outreach:campaigns": {
+        "GET": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN),
+        "POST": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN),
+    },
     "outreach:campaign_detail": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN),
     "outreach:campaign_send": {"POST": only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)},
     # matching (measures 4-5): recommendations both ways, occupation tags, majors' occupations,

@@ -13,7 +13,9 @@ from .policies import Access, Rule
 PARAM_RE = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>[^>]+)>[^)]*\)")
 
 
-def walk_routes(patterns: list[Any] | None = None, prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
+def walk_routes(
+    patterns: list[Any] | None = None, prefix: str = "", namespace: str = ""
+) -> list[tuple[str, str]]:
     """(view name, route pattern) for every URL pattern, named as resolve() names them."""
     if patterns is None:
         patterns = get_resolver().url_patterns
@@ -26,7 +28,9 @@ def walk_routes(patterns: list[Any] | None = None, prefix: str = "", namespace: 
             routes += walk_routes(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern):
             name = entry.name or f"{entry.callback.__module__}.{entry.callback.__qualname__}"
-            routes.append((f"{namespace}:{name}" if namespace else name, prefix + str(entry.pattern)))
+            routes.append(
+                (f"{namespace}:{name}" if namespace else name, prefix + str(entry.pattern))
+            )
     return routes
 
 

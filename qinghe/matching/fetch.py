@@ -111,11 +111,16 @@ def open_postings(*, today: dt.date | None = None) -> QuerySet[Posting]:
     )
 
 
+# A posting's occupations weigh 1 for the first, then less by rank and by how far the
+# classifier's score falls below the first's.
+POSTING_RANK_DECAY = 0.7
+
+
 def posting_occupations(
     posting_ids: Iterable[int],
 ) -> dict[int, tuple[tuple[str, str, float], ...]]:
-    """Each posting's occupations with shares adding up to 1: staff tags when a posting has
-    any (weighted by their order), else the classifier's."""
+    """Each posting's occupations with weights in (0, 1], the first 1: staff tags when a
+    posting has any (by their order), else the classifier's (by rank and relative score)."""
     staff: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     auto: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     rows = (
@@ -127,14 +132,15 @@ def posting_occupations(
         if source == TagSource.AUTO:
             auto[posting_id].append((code, name, max(score, 0.0)))
         else:
-            weight = scoring.rank_weight(len(staff[posting_id]) + 1)
-            staff[posting_id].append((code, name, weight))
+            staff[posting_id].append((code, name, 1.0))
     out: dict[int, tuple[tuple[str, str, float], ...]] = {}
     for posting_id in set(staff) | set(auto):
         chosen = staff.get(posting_id) or auto.get(posting_id) or []
-        total = sum(w for _, _, w in chosen)
-        if total > 0:
-            out[posting_id] = tuple((c, n, w / total) for c, n, w in chosen)
+        top = chosen[0][2] if chosen and chosen[0][2] > 0 else 1.0
+        out[posting_id] = tuple(
+            (code, name, POSTING_RANK_DECAY**rank * min(score / top, 1.0))
+            for rank, (code, name, score) in enumerate(chosen)
+        )
     return out
 
 

@@ -91,7 +91,8 @@ class PostingFacts:
     required_category_ids: frozenset[int] = EMPTY
     # Categories of the required majors (a major of the same category is a near fit).
     required_major_category_ids: frozenset[int] = EMPTY
-    # (occupation code, occupation name, share); the shares add up to 1.
+    # (occupation code, occupation name, weight in (0, 1]); the first weighs 1, the others
+    # less by rank and by the classifier's confidence (fetch.posting_occupations).
     occupations: tuple[tuple[str, str, float], ...] = ()
     town_id: int | None = None
     town_name: str = ""
@@ -135,9 +136,10 @@ class Weights:
     native_boost: float = 3.0
     # Added to the boost on postings whose enterprise declared 鹤山籍优先 (still capped).
     native_boost_flagged: float = 2.0
-    # Recommendations below this total are not shown: meeting the level and the timing alone
-    # (25 points) is not a reason to recommend a job.
-    min_total: float = 30.0
+    # Recommendations below this total are not shown: meeting the level and the timing (25
+    # points), with the home town and the native boost on top, is not a reason to recommend
+    # a job; something about the work itself (major, skills, industry) has to fit too.
+    min_total: float = 40.0
 
     def boost_for(self, *, natives_first: bool) -> float:
         raw = self.native_boost + (self.native_boost_flagged if natives_first else 0.0)
@@ -145,10 +147,11 @@ class Weights:
 
 
 def native_boost_points(raw: float) -> float:
-    """The boost actually applied: never negative, never above the cap."""
+    """The boost actually applied: never negative, never above the cap, in tenths of a point
+    (as it is shown)."""
     if raw != raw:  # NaN
         return 0.0
-    return min(max(raw, 0.0), NATIVE_BOOST_CAP)
+    return round(min(max(raw, 0.0), NATIVE_BOOST_CAP), 1)
 
 
 # --- component fits (shared with the vectorised engine) ---------------------------------------
@@ -244,7 +247,7 @@ def occupation_fit(
     talent_occupations: tuple[tuple[str, float], ...],
     posting_occupations: tuple[tuple[str, str, float], ...],
 ) -> tuple[float, str]:
-    """Sum over shared occupations of talent weight x posting share (in [0, 1]), and the
+    """Sum over shared occupations of talent weight x posting weight, at most 1, and the
     name of the occupation that contributes most."""
     if not talent_occupations or not posting_occupations:
         return 0.0, ""
@@ -468,4 +471,4 @@ def _timing_text(talent: TalentFacts, posting: PostingFacts) -> str:
         return f"{year} 届应届毕业生，到岗时间合适"
     if delta > 0:
         return f"{year} 届，可参加提前招聘"
-    return f"{year} 届往届毕业生"
+    return f"{year} 届毕业生（岗位 {posting.start_year} 年到岗）"

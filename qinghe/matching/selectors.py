@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -453,13 +454,13 @@ def gap_analysis(*, viewer: Any, today: dt.date | None = None, kind: str = "") -
     for category_id, occs in lists.items():
         for code, weight in occs:
             reverse[code].append((category_id, weight))
-    group_names = _group_names()
+    group_name = _group_namer()
     by_group: dict[str, GapRow] = {}
 
     def group_row(code: str) -> GapRow:
         minor = classify.minor_group(code)
         if minor not in by_group:
-            by_group[minor] = GapRow(code=minor, name=group_names.get(minor, minor))
+            by_group[minor] = GapRow(code=minor, name=group_name(minor))
         return by_group[minor]
 
     total_headcount = 0.0
@@ -533,16 +534,32 @@ def gap_analysis(*, viewer: Any, today: dt.date | None = None, kind: str = "") -
     )
 
 
-def _group_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for code, level, name in Occupation.objects.filter(level__in=(2, 3)).values_list(
+def _group_namer() -> Callable[[str], str]:
+    """Names of the 小类 (minor groups). The source lacks some 小类 rows: then the name of
+    the occupation that carries the 小类's own code (an undivided 小类, 2-06-03-00), else
+    the 中类's name with the code."""
+    level3: dict[str, str] = {}
+    same_code: dict[str, str] = {}
+    level2: dict[str, str] = {}
+    for code, level, name in Occupation.objects.filter(level__in=(2, 3, 4)).values_list(
         "code", "level", "name"
     ):
         if level == 3:
-            names[classify.minor_group(code)] = name
-        else:
-            names.setdefault(classify.minor_group(code), name)
-    return names
+            level3[classify.minor_group(code)] = name
+        elif level == 4 and code.endswith("-00"):
+            same_code.setdefault(classify.minor_group(code), name)
+        elif level == 2:
+            level2[classify.sub_major_group(code)] = name
+
+    def name_of(minor: str) -> str:
+        if minor in level3:
+            return level3[minor]
+        if minor in same_code:
+            return same_code[minor]
+        parent = level2.get(classify.sub_major_group(minor))
+        return f"{parent}（{minor}）" if parent else minor
+
+    return name_of
 
 
 # --- the fairness report ---------------------------------------------------------------------------

@@ -65,11 +65,15 @@ def talent_list(request: HttpRequest, filters: Query[TalentFilterIn]) -> list[Ta
     talent_filter = selectors.TalentFilter.from_query(data)
     limit = max(1, min(filters.limit, 200))
     offset = max(0, filters.offset)
-    qs = selectors.talent_list(viewer=request.user, filters=talent_filter).prefetch_related("phones", "educations")
+    qs = selectors.talent_list(viewer=request.user, filters=talent_filter).prefetch_related(
+        "phones", "educations"
+    )
     return [_out(t) for t in qs[offset : offset + limit]]
 
 
-@router.get("/{talent_id}", response=TalentOut, url_name="talent_detail", summary="人才详情（脱敏）")
+@router.get(
+    "/{talent_id}", response=TalentOut, url_name="talent_detail", summary="人才详情（脱敏）"
+)
 def talent_detail(request: HttpRequest, talent_id: int) -> TalentOut:
     try:
         talent = selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)

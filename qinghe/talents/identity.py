@@ -67,7 +67,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     if not text:
         raise InvalidValue("身份证号为空")
     if re.fullmatch(r"\d(\.\d+)?E\+?\d+", text):
-        raise InvalidValue("身份证号被 Excel 存成了科学计数法数字，后几位已丢失，请将该列设为文本后重新导出")
+        raise InvalidValue(
+            "身份证号被 Excel 存成了科学计数法数字，后几位已丢失，请将该列设为文本后重新导出"
+        )
     converted = False
     if len(text) == 15:
         if not text.isdigit():
@@ -103,7 +105,11 @@ def parse_phone(raw: object) -> str:
 
 
 def parse_name(raw: object) -> str:
-    text = clean_text(raw).replace(" ", "") if re.search(r"[\u4e00-\u9fff]", clean_text(raw)) else clean_text(raw)
+    text = (
+        clean_text(raw).replace(" ", "")
+        if re.search(r"[\u4e00-\u9fff]", clean_text(raw))
+        else clean_text(raw)
+    )
     if not text:
         raise InvalidValue("姓名为空")
     if len(text) > 40:

@@ -62,17 +62,27 @@ class Talent(TimeStampedModel):
     hukou_text = models.CharField(_("户籍地"), max_length=200, blank=True)
     hukou_county_code = models.CharField(_("户籍县区代码"), max_length=6, blank=True)
     town = models.ForeignKey(
-        "reference.Town", verbose_name=_("鹤山镇街"), null=True, blank=True, on_delete=models.SET_NULL
+        "reference.Town",
+        verbose_name=_("鹤山镇街"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     high_school = models.CharField(_("高中"), max_length=100, blank=True)
     native_evidence = models.CharField(
-        _("鹤山籍依据"), max_length=16, choices=Evidence.choices, default=Evidence.NONE, db_index=True
+        _("鹤山籍依据"),
+        max_length=16,
+        choices=Evidence.choices,
+        default=Evidence.NONE,
+        db_index=True,
     )
     status = models.CharField(
         _("当前状态"), max_length=24, choices=Status.choices, default=Status.UNKNOWN, db_index=True
     )
     returned_home = models.BooleanField(_("已返乡就业"), default=False, db_index=True)
-    graduation_year = models.PositiveSmallIntegerField(_("最近毕业年份"), null=True, blank=True, db_index=True)
+    graduation_year = models.PositiveSmallIntegerField(
+        _("最近毕业年份"), null=True, blank=True, db_index=True
+    )
     note = models.TextField(_("备注"), blank=True)
     # Where each scalar value came from: {"field": {"source": ..., "ref": ..., "at": iso}}.
     provenance = models.JSONField(_("来源"), default=dict, blank=True)
@@ -85,7 +95,12 @@ class Talent(TimeStampedModel):
         related_name="talent",
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("已合并到"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+        "self",
+        verbose_name=_("已合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
     )
     last_confirmed_at = models.DateTimeField(_("本人最近确认时间"), null=True, blank=True)
 
@@ -122,7 +137,9 @@ class PhoneNumber(models.Model):
         verbose_name = _("手机号")
         verbose_name_plural = _("手机号")
         constraints = [
-            models.UniqueConstraint(fields=["talent", "number_index"], name="phone_unique_per_talent"),
+            models.UniqueConstraint(
+                fields=["talent", "number_index"], name="phone_unique_per_talent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,7 +153,11 @@ class PhoneNumber(models.Model):
 class Education(models.Model):
     talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="educations")
     university = models.ForeignKey(
-        "reference.University", verbose_name=_("院校"), null=True, blank=True, on_delete=models.SET_NULL
+        "reference.University",
+        verbose_name=_("院校"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     university_name = models.CharField(_("院校名称"), max_length=120)
     major = models.ForeignKey(
@@ -188,10 +209,18 @@ class Destination(models.Model):
     region_text = models.CharField(_("地区"), max_length=120, blank=True)
     area = models.CharField(_("区域"), max_length=16, choices=Area.choices, blank=True)
     industry = models.ForeignKey(
-        "reference.Industry", verbose_name=_("行业"), null=True, blank=True, on_delete=models.SET_NULL
+        "reference.Industry",
+        verbose_name=_("行业"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     occupation = models.ForeignKey(
-        "reference.Occupation", verbose_name=_("职业"), null=True, blank=True, on_delete=models.SET_NULL
+        "reference.Occupation",
+        verbose_name=_("职业"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("年份"), null=True, blank=True)
@@ -301,7 +330,9 @@ class ImportRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
-    talent = models.ForeignKey(Talent, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_rows")
+    talent = models.ForeignKey(
+        Talent, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_rows"
+    )
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     raw = EncryptedTextField(_("原始数据"), blank=True, default="")
 
@@ -357,7 +388,9 @@ class Segment(TimeStampedModel):
 
     name = models.CharField(_("名称"), max_length=100)
     filters = models.JSONField(_("筛选条件"), default=dict)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments"
+    )
 
     class Meta:
         verbose_name = _("人群分组")

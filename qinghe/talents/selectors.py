@@ -17,7 +17,14 @@ from .models import Consent, Education, Segment, Talent, ValueChange
 # Who may read the talent database, and who may see full ID numbers / phone numbers when they
 # ask for them (each unmasking is audited with a reason).
 TALENT_READERS = frozenset(
-    {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN}
+    {
+        Role.HR_STAFF,
+        Role.EDU_STAFF,
+        Role.LEAGUE_STAFF,
+        Role.LIAISON,
+        Role.STATION_STAFF,
+        Role.SYSADMIN,
+    }
 )
 TALENT_EDITORS = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 UNMASK_ID_ROLES = frozenset({Role.HR_STAFF, Role.SYSADMIN})
@@ -58,7 +65,9 @@ class TalentFilter:
             major_category=get("major_category")[:16],
             graduation_year=int(year) if year.isdigit() and 1950 < int(year) < 2100 else None,
             status=get("status") if get("status") in Talent.Status.values else "",
-            native_evidence=get("native_evidence") if get("native_evidence") in Talent.Evidence.values else "",
+            native_evidence=get("native_evidence")
+            if get("native_evidence") in Talent.Evidence.values
+            else "",
             town=get("town")[:16],
             returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
         )
@@ -223,7 +232,9 @@ def duplicate_groups(*, viewer: Any, limit: int = 200) -> list[dict[str, Any]]:
     for entry in by_phone:
         ids = list(
             PhoneNumber.objects.filter(
-                number_index=entry["number_index"], talent__name=entry["talent__name"], talent__merged_into__isnull=True
+                number_index=entry["number_index"],
+                talent__name=entry["talent__name"],
+                talent__merged_into__isnull=True,
             )
             .values_list("talent_id", flat=True)
             .distinct()
@@ -270,6 +281,13 @@ def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
             "grid": {"left": 110, "right": 20, "top": 10, "bottom": 20},
             "xAxis": {"type": "value"},
             "yAxis": {"type": "category", "data": labels, "inverse": True},
-            "series": [{"type": "bar", "data": values, "itemStyle": {"color": "#0f6b5c"}, "label": {"show": True, "position": "right"}}],
+            "series": [
+                {
+                    "type": "bar",
+                    "data": values,
+                    "itemStyle": {"color": "#0f6b5c"},
+                    "label": {"show": True, "position": "right"},
+                }
+            ],
         },
     }

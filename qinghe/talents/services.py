@@ -25,7 +25,12 @@ NOTICE_VERSION = "2026-01"
 
 
 def source_stamp(source: str, ref: str | int = "", label: str = "") -> dict[str, Any]:
-    return {"source": str(source), "ref": str(ref), "label": label, "at": timezone.now().isoformat()}
+    return {
+        "source": str(source),
+        "ref": str(ref),
+        "label": label,
+        "at": timezone.now().isoformat(),
+    }
 
 
 def _current_source(talent: Talent, field: str) -> str:
@@ -75,7 +80,9 @@ def talent_apply_value(
 
 def talent_refresh_evidence(*, talent: Talent) -> None:
     talent.native_evidence = native_evidence(
-        id_prefix=talent.id_prefix, hukou_text=talent.hukou_text, hukou_county_code=talent.hukou_county_code
+        id_prefix=talent.id_prefix,
+        hukou_text=talent.hukou_text,
+        hukou_county_code=talent.hukou_county_code,
     )
 
 
@@ -85,24 +92,32 @@ def talent_update(
 ) -> list[str]:
     """An edit by the student, staff or a liaison. Returns the names of the changed fields."""
     talent = Talent.objects.select_for_update().get(pk=talent.pk)
-    label = {Source.STUDENT: "学生本人", Source.STAFF: "工作人员", Source.LIAISON: "服务专员"}.get(source, "")
+    label = {Source.STUDENT: "学生本人", Source.STAFF: "工作人员", Source.LIAISON: "服务专员"}.get(
+        source, ""
+    )
     stamp = source_stamp(source, ref or getattr(actor, "pk", ""), label)
     changed: list[str] = []
     for field, value in data.items():
         if field not in EDITABLE_FIELDS:
             raise ValidationError({field: "该字段不能在此修改"})
-        outcome = talent_apply_value(talent=talent, field=field, value=value, stamp=stamp, authoritative=True)
+        outcome = talent_apply_value(
+            talent=talent, field=field, value=value, stamp=stamp, authoritative=True
+        )
         if outcome != "same":
             changed.append(field)
     if changed:
         talent_refresh_evidence(talent=talent)
         talent.save()
-        audit_record(action="update", actor=actor, target=talent, summary=f"修改 {', '.join(changed)}")
+        audit_record(
+            action="update", actor=actor, target=talent, summary=f"修改 {', '.join(changed)}"
+        )
     return changed
 
 
 @transaction.atomic
-def talent_add_phone(*, talent: Talent, raw: str, source: str, ref: str = "", actor: Any = None) -> PhoneNumber:
+def talent_add_phone(
+    *, talent: Talent, raw: str, source: str, ref: str = "", actor: Any = None
+) -> PhoneNumber:
     try:
         number = parse_phone(raw)
     except InvalidValue as exc:
@@ -114,18 +129,30 @@ def talent_add_phone(*, talent: Talent, raw: str, source: str, ref: str = "", ac
     talent.phones.exclude(number_index=index).update(is_current=False)
     if phone is None:
         phone = PhoneNumber.objects.create(
-            talent=talent, number=number, number_index=index, is_current=True, source=source, source_ref=ref
+            talent=talent,
+            number=number,
+            number_index=index,
+            is_current=True,
+            source=source,
+            source_ref=ref,
         )
     elif not phone.is_current:
         phone.is_current = True
         phone.save(update_fields=["is_current"])
     if actor is not None:
-        audit_record(action="update", actor=actor, target=talent, summary=f"手机号更新为 {mask_phone(number)}")
+        audit_record(
+            action="update",
+            actor=actor,
+            target=talent,
+            summary=f"手机号更新为 {mask_phone(number)}",
+        )
     return phone
 
 
 @transaction.atomic
-def value_change_resolve(*, viewer: Any, change: ValueChange, choose: str, request: HttpRequest | None = None) -> Talent:
+def value_change_resolve(
+    *, viewer: Any, change: ValueChange, choose: str, request: HttpRequest | None = None
+) -> Talent:
     if getattr(viewer, "role", None) not in TALENT_EDITORS:
         raise PermissionDenied("无权核实该记录")
     if choose not in {"old", "new"}:
@@ -156,7 +183,9 @@ def value_change_resolve(*, viewer: Any, change: ValueChange, choose: str, reque
     return talent
 
 
-def talent_unmask(*, viewer: Any, talent: Talent, field: str, reason: str, request: HttpRequest | None = None) -> str:
+def talent_unmask(
+    *, viewer: Any, talent: Talent, field: str, reason: str, request: HttpRequest | None = None
+) -> str:
     """The full value of an ID number or the current phone, for a permitted viewer, audited."""
     reason = (reason or "").strip()
     if not can_unmask(viewer, field):
@@ -187,11 +216,28 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-EXPORT_COLUMNS = ["姓名", "性别", "身份证号", "手机号", "院校", "专业", "学历", "毕业年份", "状态", "鹤山籍依据", "镇街"]
+EXPORT_COLUMNS = [
+    "姓名",
+    "性别",
+    "身份证号",
+    "手机号",
+    "院校",
+    "专业",
+    "学历",
+    "毕业年份",
+    "状态",
+    "鹤山籍依据",
+    "镇街",
+]
 
 
 def talents_export(
-    *, viewer: Any, filters: TalentFilter, unmask: bool, reason: str = "", request: HttpRequest | None = None
+    *,
+    viewer: Any,
+    filters: TalentFilter,
+    unmask: bool,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> tuple[bytes, int]:
     """An .xlsx of the filtered list. Masked unless the viewer may unmask and asked to."""
     if unmask and not (can_unmask(viewer, "id_number") and can_unmask(viewer, "phone")):
@@ -209,7 +255,9 @@ def talents_export(
     for row, talent in enumerate(talents, start=1):
         phones = [p for p in talent.phones.all() if p.is_current]
         phone = phones[0].number if phones else ""
-        educations = sorted(talent.educations.all(), key=lambda e: (e.graduation_year or 0), reverse=True)
+        educations = sorted(
+            talent.educations.all(), key=lambda e: e.graduation_year or 0, reverse=True
+        )
         edu = educations[0] if educations else None
         values = [
             talent.name if unmask else mask_name(talent.name),
@@ -255,7 +303,9 @@ def segment_create(*, owner: Any, name: str, filters: TalentFilter) -> Segment:
 
 
 @transaction.atomic
-def talent_merge(*, viewer: Any, keep: Talent, others: list[Talent], request: HttpRequest | None = None) -> Talent:
+def talent_merge(
+    *, viewer: Any, keep: Talent, others: list[Talent], request: HttpRequest | None = None
+) -> Talent:
     """Merges duplicates into ``keep``: every record moves over with its source; the others
     stay as empty shells pointing at ``keep`` so their history can still be followed."""
     if getattr(viewer, "role", None) not in TALENT_EDITORS:
@@ -275,9 +325,19 @@ def talent_merge(*, viewer: Any, keep: Talent, others: list[Talent], request: Ht
         for field in ("name", "gender", "wechat", "email", "hukou_text", "high_school", "note"):
             value = getattr(other, field)
             if value:
-                talent_apply_value(talent=keep, field=field, value=value, stamp=other.provenance.get(field, stamp), authoritative=False)
+                talent_apply_value(
+                    talent=keep,
+                    field=field,
+                    value=value,
+                    stamp=other.provenance.get(field, stamp),
+                    authoritative=False,
+                )
         if other.id_number and not keep.id_number:
-            keep.id_number, keep.id_index, keep.id_prefix = other.id_number, other.id_index, other.id_prefix
+            keep.id_number, keep.id_index, keep.id_prefix = (
+                other.id_number,
+                other.id_index,
+                other.id_prefix,
+            )
             keep.birth_date = keep.birth_date or other.birth_date
             other.id_index = None
             keep.provenance["id_number"] = other.provenance.get("id_number", stamp)
@@ -299,7 +359,11 @@ def talent_merge(*, viewer: Any, keep: Talent, others: list[Talent], request: Ht
         other.merged_into = keep
         other.save()
         audit_record(
-            action="merge", actor=viewer, request=request, target=keep, summary=f"合并人才记录 #{other.pk} → #{keep.pk}"
+            action="merge",
+            actor=viewer,
+            request=request,
+            target=keep,
+            summary=f"合并人才记录 #{other.pk} → #{keep.pk}",
         )
     talent_refresh_evidence(talent=keep)
     keep.save()
@@ -312,7 +376,8 @@ def talent_recompute(*, talent: Talent) -> Talent:
     from .normalize import derive_status
 
     educations = list(talent.educations.all())
-    destinations = list(talent.destinations.all())
+    # derive_status takes the last destination given on a tie of year: oldest first here.
+    destinations = list(talent.destinations.order_by("year", "created_at", "id"))
     status, returned = derive_status(educations, destinations, timezone.localdate())
     years = [e.graduation_year for e in educations if e.graduation_year]
     Talent.objects.filter(pk=talent.pk).update(
@@ -325,7 +390,13 @@ def talent_recompute(*, talent: Talent) -> Talent:
 
 @transaction.atomic
 def consent_record(
-    *, talent: Talent, purpose: str, granted: bool, actor: Any, enterprise: Any = None, notice_version: str = NOTICE_VERSION
+    *,
+    talent: Talent,
+    purpose: str,
+    granted: bool,
+    actor: Any,
+    enterprise: Any = None,
+    notice_version: str = NOTICE_VERSION,
 ) -> Consent:
     if purpose not in Consent.Purpose.values:
         raise ValidationError({"purpose": "未知的授权用途"})

@@ -88,12 +88,20 @@ def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
         return HttpResponse("未知字段", status=400, content_type="text/plain; charset=utf-8")
     try:
         value = services.talent_unmask(
-            viewer=request.user, talent=talent, field=field, reason=request.POST.get("reason", ""), request=request
+            viewer=request.user,
+            talent=talent,
+            field=field,
+            reason=request.POST.get("reason", ""),
+            request=request,
         )
     except ValidationError as exc:
-        return render(request, "talents/_unmask_error.html", {"error": _error_text(exc)}, status=400)
+        return render(
+            request, "talents/_unmask_error.html", {"error": _error_text(exc)}, status=400
+        )
     except ApplicationError as exc:
-        return render(request, "talents/_unmask_error.html", {"error": exc.message}, status=exc.status_code)
+        return render(
+            request, "talents/_unmask_error.html", {"error": exc.message}, status=exc.status_code
+        )
     return render(request, "talents/_unmasked.html", {"value": value or "（无）"})
 
 
@@ -105,7 +113,10 @@ def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -
         raise Http404("未找到该记录")
     try:
         services.value_change_resolve(
-            viewer=request.user, change=change, choose=request.POST.get("choose", ""), request=request
+            viewer=request.user,
+            change=change,
+            choose=request.POST.get("choose", ""),
+            request=request,
         )
         messages.success(request, "已核实。")
     except ValidationError as exc:
@@ -121,7 +132,11 @@ def talent_export(request: HttpRequest) -> HttpResponse:
     unmask = request.GET.get("unmask") == "1"
     try:
         content, count = services.talents_export(
-            viewer=request.user, filters=filters, unmask=unmask, reason=request.GET.get("reason", ""), request=request
+            viewer=request.user,
+            filters=filters,
+            unmask=unmask,
+            reason=request.GET.get("reason", ""),
+            request=request,
         )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
@@ -142,7 +157,9 @@ def talent_export(request: HttpRequest) -> HttpResponse:
 def segment_create(request: HttpRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.POST)
     try:
-        segment = services.segment_create(owner=request.user, name=request.POST.get("name", ""), filters=filters)
+        segment = services.segment_create(
+            owner=request.user, name=request.POST.get("name", ""), filters=filters
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("talents:list")
@@ -175,7 +192,10 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "talents/duplicates.html",
-        {"groups": selectors.duplicate_groups(viewer=request.user), "can_edit": request.user.role in selectors.TALENT_EDITORS},
+        {
+            "groups": selectors.duplicate_groups(viewer=request.user),
+            "can_edit": request.user.role in selectors.TALENT_EDITORS,
+        },
     )
 
 

@@ -62,3 +62,15 @@ def sign_in(page: Any, username: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/workbench/")
+
+
+def go_to_menu(page: Any, label: str) -> None:
+    """Clicks a main-menu entry, opening its dropdown group first when it is in one."""
+    nav = page.locator("#mainnav")
+    if page.locator(".navbar-toggler").is_visible() and not nav.is_visible():
+        page.locator(".navbar-toggler").click()
+    item = nav.get_by_role("link", name=label, exact=True, include_hidden=True)
+    group = nav.locator("li.dropdown", has=page.locator("a.dropdown-item", has_text=label))
+    if group.count() and not item.first.is_visible():
+        group.first.locator(".dropdown-toggle").click()
+    item.first.click()

@@ -13,7 +13,7 @@ from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
 from qinghe.outreach.demo import seed_outreach
 from qinghe.outreach.models import Consultation, ContactLog
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import go_to_menu, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def test_liaison_logs_a_contact_and_a_student_orders_and_rates_a_consultation(pa
     follow_up = timezone.localdate() + dt.timedelta(days=3)
 
     sign_in(page, "zhuanyuan", DEMO_PASSWORD)
-    page.locator("#mainnav").get_by_role("link", name="我的学子").click()
+    go_to_menu(page, "我的学子")
     page.get_by_test_id("students").get_by_role("link", name="记录联络").click()
     page.get_by_label("联络方式").select_option("wechat")
     page.get_by_label("联络结果").select_option("reached")
@@ -48,7 +48,7 @@ def test_liaison_logs_a_contact_and_a_student_orders_and_rates_a_consultation(pa
     sign_out(page)
 
     sign_in(page, "xuezi", DEMO_PASSWORD)
-    page.locator("#mainnav").get_by_role("link", name="点单咨询").click()
+    go_to_menu(page, "点单咨询")
     page.get_by_label("咨询主题").select_option("schooling")
     page.get_by_label("问题").fill("孩子明年上小学，人才子女入学怎么办理？")
     page.get_by_role("button", name="提交咨询").click()

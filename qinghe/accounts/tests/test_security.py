@@ -49,7 +49,9 @@ def test_sign_in_by_username_or_by_phone_in_any_common_form(personas: Any) -> No
 def test_five_failures_lock_that_user_and_address_for_fifteen_minutes(personas: Any) -> None:
     client = Client()
     for _ in range(5):
-        response = client.post("/accounts/login/", {"username": "renshe", "password": "wrong-guess"})
+        response = client.post(
+            "/accounts/login/", {"username": "renshe", "password": "wrong-guess"}
+        )
     assert response.status_code == 429
     assert "已锁定 15 分钟" in response.content.decode()
     # even the right password is refused now, and no session is created
@@ -58,7 +60,12 @@ def test_five_failures_lock_that_user_and_address_for_fifteen_minutes(personas: 
     assert "_auth_user_id" not in client.session
     # the same user from another address is not locked
     other = Client(REMOTE_ADDR="10.20.30.40")
-    assert other.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        other.post(
+            "/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
     assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
 
 
@@ -66,10 +73,17 @@ def test_four_failures_do_not_lock(personas: Any) -> None:
     client = Client()
     for _ in range(4):
         client.post("/accounts/login/", {"username": "xuezi", "password": "wrong-guess"})
-    assert client.post("/accounts/login/", {"username": "xuezi", "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "xuezi", "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
 
 
-def test_staff_sessions_expire_after_thirty_idle_minutes_student_sessions_do_not(personas: Any) -> None:
+def test_staff_sessions_expire_after_thirty_idle_minutes_student_sessions_do_not(
+    personas: Any,
+) -> None:
     staff = Client()
     staff.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
     staff.get("/workbench/")
@@ -89,7 +103,9 @@ def test_staff_must_bind_and_pass_totp_when_required(personas: Any) -> None:
     assert client.get("/api/v1/accounts/me").status_code == 403
     client.get("/accounts/2fa/setup/")
     device = TOTPDevice.objects.get(user=personas[Role.HR_STAFF])
-    wrong = client.post("/accounts/2fa/setup/", {"token": "000000" if totp(device.bin_key) != 0 else "111111"})
+    wrong = client.post(
+        "/accounts/2fa/setup/", {"token": "000000" if totp(device.bin_key) != 0 else "111111"}
+    )
     assert "验证码不正确" in wrong.content.decode()
     device.refresh_from_db()
     assert device.confirmed is False
@@ -153,7 +169,9 @@ def test_no_cdn_anywhere_in_templates() -> None:
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by e2e tests
+        **{
+            k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        },  # set by e2e tests
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
         "FIELD_ENCRYPTION_KEY": "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
@@ -174,8 +192,24 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
 
 
 def test_production_settings_refuse_to_start_without_keys(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"}
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required in production" in result.stderr

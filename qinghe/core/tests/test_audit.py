@@ -39,7 +39,9 @@ def test_a_failed_login_is_audited_without_the_typed_phone(personas: Any) -> Non
 
 
 def test_an_audit_entry_cannot_be_changed_or_deleted_through_the_orm(personas: Any) -> None:
-    entry = audit_record(action="export", actor=personas[Role.HR_STAFF], summary="导出 12 条", count=12)
+    entry = audit_record(
+        action="export", actor=personas[Role.HR_STAFF], summary="导出 12 条", count=12
+    )
     entry.summary = "tampered"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -82,7 +84,9 @@ def test_purge_keeps_everything_younger_than_six_months() -> None:
     young = _insert_aged(182)
     old = _insert_aged(400)
     assert audit_purge_expired() == 1
-    assert list(AuditLog.objects.filter(pk__in=[young, old]).values_list("pk", flat=True)) == [young]
+    assert list(AuditLog.objects.filter(pk__in=[young, old]).values_list("pk", flat=True)) == [
+        young
+    ]
 
 
 def test_auditor_reads_the_trail_and_nobody_can_post_to_it(client_as: Any) -> None:

@@ -78,13 +78,19 @@ def test_each_role_reaches_exactly_the_routes_its_policy_declares(role: str, per
         assert path is not None
         for method in methods_of(rule):
             access = access_of(rule, method)
-            allowed = access.allows(authenticated=role != "anonymous", role=None if role == "anonymous" else role)
+            allowed = access.allows(
+                authenticated=role != "anonymous", role=None if role == "anonymous" else role
+            )
             response = client.generic(method, path)
             if role != "anonymous":
                 client.force_login(personas[role])  # the walk includes signing out
-            refused = _refused(response, anonymous=role == "anonymous", api=path.startswith("/api/"))
+            refused = _refused(
+                response, anonymous=role == "anonymous", api=path.startswith("/api/")
+            )
             if allowed == refused:
-                wrong.append(f"{method} {path} ({name}) -> {response.status_code}, expected {'allowed' if allowed else 'refused'}")
+                wrong.append(
+                    f"{method} {path} ({name}) -> {response.status_code}, expected {'allowed' if allowed else 'refused'}"
+                )
     assert wrong == []
 
 

@@ -35,7 +35,9 @@ def test_encryption_round_trips_and_never_contains_the_plaintext(value: str) -> 
 
 def test_the_same_value_encrypts_differently_but_indexes_the_same() -> None:
     assert encrypt("13812345678") != encrypt("13812345678")
-    assert blind_index("13812345678", purpose="phone") == blind_index("13812345678", purpose="phone")
+    assert blind_index("13812345678", purpose="phone") == blind_index(
+        "13812345678", purpose="phone"
+    )
     assert blind_index("13812345678", purpose="phone") != blind_index("13812345678", purpose="id")
 
 
@@ -47,6 +49,14 @@ def test_tampered_ciphertext_is_rejected() -> None:
 
 
 def test_log_records_are_scrubbed_before_they_are_written() -> None:
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "phone %s id %s", ("13812345678", "440784199901011234"), None)
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "phone %s id %s",
+        ("13812345678", "440784199901011234"),
+        None,
+    )
     assert MaskPIIFilter().filter(record) is True
     assert record.getMessage() == "phone 138****5678 id 440784********1234"

@@ -30,9 +30,7 @@ def test_a_route_added_without_a_policy_is_reported_by_name() -> None:
 
 def test_an_unnamed_route_is_reported_by_its_view_path() -> None:
     patterns = [path("nameless/", _orphan_view)]
-    assert undeclared_routes(patterns) == [
-        "qinghe.core.tests.test_route_policies._orphan_view"
-    ]
+    assert undeclared_routes(patterns) == ["qinghe.core.tests.test_route_policies._orphan_view"]
 
 
 @pytest.mark.django_db

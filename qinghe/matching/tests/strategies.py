@@ -83,8 +83,8 @@ def talents(draw: Any, talent_id: int | None = None) -> TalentFacts:
 @st.composite
 def postings(draw: Any, posting_id: int | None = None) -> PostingFacts:
     codes = draw(st.lists(st.sampled_from(CODES), unique=True, max_size=5))
-    raw = [draw(st.floats(0.01, 1.0)) for _ in codes]
-    total = sum(raw) or 1.0
+    raw = sorted((draw(st.floats(0.01, 1.0)) for _ in codes), reverse=True)
+    total = raw[0] if raw else 1.0
     majors = draw(st.frozensets(st.integers(1, 6), max_size=2))
     division = draw(st.one_of(st.none(), st.integers(1, 6)))
     salary_min = draw(st.one_of(st.none(), st.integers(2000, 15000)))

@@ -54,6 +54,15 @@ def test_postings_are_tagged_with_occupations_in_the_catalogs_dashed_form(
     )
     assert [t.rank for t in tags] == [1, 2, 3, 4, 5]
     assert sum(t.score for t in tags) == pytest.approx(1.0, abs=1e-3)
+    from qinghe.matching.fetch import posting_occupations
+
+    weights = [
+        x
+        for _, _, x in posting_occupations([matching.world.posting_a.pk])[
+            matching.world.posting_a.pk
+        ]
+    ]
+    assert weights[0] == 1.0 and weights == sorted(weights, reverse=True)
     assert any(t.occupation.code.startswith("2-02-10-") for t in tags[:3])
 
 
@@ -166,9 +175,12 @@ def test_a_staff_correction_is_kept_when_the_posting_is_classified_again(
     assert posting_occupations([w.posting_b.pk])[w.posting_b.pk] == (
         ("2-02-07-01", "机械设计工程技术人员", 1.0),
     )
+    services.posting_occupation_correct(actor=hr, posting=w.posting_b, code="2-02-07-02")
+    weights = [round(x, 3) for _, _, x in posting_occupations([w.posting_b.pk])[w.posting_b.pk]]
+    assert weights == [1.0, 0.7]
     with pytest.raises(ValidationError):
         services.posting_occupation_correct(actor=hr, posting=w.posting_b, code="9-99-99-99")
-    assert AuditLog.objects.filter(summary__startswith="校正岗位职业").count() == 1
+    assert AuditLog.objects.filter(summary__startswith="校正岗位职业").count() == 2
 
 
 def test_majors_occupations_keep_staff_edits_through_a_rebuild(matching: Matching) -> None:

@@ -212,5 +212,15 @@ def test_the_fairness_page_states_the_public_rule(matching: Matching, client_as:
 def test_the_menu_offers_matching_to_the_right_people(client_as: Any) -> None:
     assert "为你推荐" in client_as(Role.STUDENT).get("/workbench/").content.decode()
     assert "推荐人才" in client_as(Role.ENTERPRISE_HR).get("/workbench/").content.decode()
-    assert "紧缺人才分析" in client_as(Role.LEAGUE_STAFF).get("/workbench/").content.decode()
-    assert "推荐公平性" not in client_as(Role.LEAGUE_STAFF).get("/workbench/").content.decode()
+    league = client_as(Role.LEAGUE_STAFF).get("/workbench/").content.decode()
+    assert "紧缺人才分析" in league and "匹配管理" not in league
+    assert "匹配管理" in client_as(Role.HR_STAFF).get("/workbench/").content.decode()
+    # The staff sub-menu is for those who may open its pages.
+    assert (
+        'data-testid="matching-nav"'
+        in client_as(Role.HR_STAFF).get("/matching/gap/").content.decode()
+    )
+    assert (
+        'data-testid="matching-nav"'
+        not in client_as(Role.LEAGUE_STAFF).get("/matching/gap/").content.decode()
+    )

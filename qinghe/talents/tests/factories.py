@@ -40,13 +40,23 @@ def make_talent(
         talent.birth_date = parsed.birth_date
         talent.gender = parsed.gender
         talent.provenance["id_number"] = stamp
-    talent.native_evidence = native_evidence(id_prefix=talent.id_prefix, hukou_text=talent.hukou_text)
+    talent.native_evidence = native_evidence(
+        id_prefix=talent.id_prefix, hukou_text=talent.hukou_text
+    )
     talent.graduation_year = graduation_year
-    talent.status = Talent.Status.GRADUATING if graduation_year == dt.date.today().year else Talent.Status.STUDYING
+    talent.status = (
+        Talent.Status.GRADUATING
+        if graduation_year == dt.date.today().year
+        else Talent.Status.STUDYING
+    )
     talent.save()
     if phone:
         PhoneNumber.objects.create(
-            talent=talent, number=phone, number_index=phone_index(phone), is_current=True, source=source
+            talent=talent,
+            number=phone,
+            number_index=phone_index(phone),
+            is_current=True,
+            source=source,
         )
     Education.objects.create(
         talent=talent,

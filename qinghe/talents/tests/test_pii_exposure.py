@@ -42,7 +42,9 @@ def world(personas: Any) -> dict[str, Any]:
         new_source=source_stamp(Source.SURVEY),
         state=ValueChange.State.CONFLICT,
     )
-    batch = ImportBatch.objects.create(source_name="2026届调查", file_name="s.xlsx", file_sha256="0" * 64)
+    batch = ImportBatch.objects.create(
+        source_name="2026届调查", file_name="s.xlsx", file_sha256="0" * 64
+    )
     segment = Segment.objects.create(name="全部", filters={}, owner=personas[Role.HR_STAFF])
     return {
         "talent_id": str(talent.pk),

@@ -20,7 +20,9 @@ RAW_PHONE = "13912345678"
 
 @pytest.fixture
 def jiayi(personas: Any) -> Talent:
-    return make_talent(name="黄嘉怡", id_number=RAW_ID, phone=RAW_PHONE, hukou_text="广东省鹤山市沙坪街道")
+    return make_talent(
+        name="黄嘉怡", id_number=RAW_ID, phone=RAW_PHONE, hukou_text="广东省鹤山市沙坪街道"
+    )
 
 
 def test_staff_list_shows_masked_values_only(client_as: Any, jiayi: Talent) -> None:
@@ -31,7 +33,13 @@ def test_staff_list_shows_masked_values_only(client_as: Any, jiayi: Talent) -> N
 
 
 def test_filters_narrow_the_list(client_as: Any, jiayi: Talent) -> None:
-    make_talent(name="李志伟", id_number=make_id("440106", "20020101", "555"), phone="13700001111", university="中山大学", graduation_year=2025)
+    make_talent(
+        name="李志伟",
+        id_number=make_id("440106", "20020101", "555"),
+        phone="13700001111",
+        university="中山大学",
+        graduation_year=2025,
+    )
     client = client_as(Role.HR_STAFF)
     assert client.get("/talents/", {"university": "中山"}).context["page"].paginator.count == 1
     assert client.get("/talents/", {"native_evidence": "both"}).context["page"].paginator.count == 1
@@ -53,7 +61,9 @@ def test_unmasking_needs_a_reason_and_is_audited(client_as: Any, jiayi: Talent) 
     refused = client.post(f"/talents/{jiayi.pk}/unmask/", {"field": "id_number", "reason": ""})
     assert refused.status_code == 400 and RAW_ID not in refused.content.decode()
     assert AuditLog.objects.filter(action="unmask").count() == before
-    response = client.post(f"/talents/{jiayi.pk}/unmask/", {"field": "id_number", "reason": "核对补贴申请"})
+    response = client.post(
+        f"/talents/{jiayi.pk}/unmask/", {"field": "id_number", "reason": "核对补贴申请"}
+    )
     assert RAW_ID in response.content.decode()
     entry = AuditLog.objects.filter(action="unmask").latest("id")
     assert (entry.actor_label, entry.target_id, entry.reason, entry.data) == (
@@ -74,13 +84,19 @@ def test_a_liaison_may_unmask_the_phone_but_not_the_id(client_as: Any, jiayi: Ta
 
 
 def test_education_staff_cannot_unmask_at_all(client_as: Any, jiayi: Talent) -> None:
-    response = client_as(Role.EDU_STAFF).post(f"/talents/{jiayi.pk}/unmask/", {"field": "phone", "reason": "x x"})
+    response = client_as(Role.EDU_STAFF).post(
+        f"/talents/{jiayi.pk}/unmask/", {"field": "phone", "reason": "x x"}
+    )
     assert response.status_code == 403
     assert not AuditLog.objects.filter(action="unmask").exists()
 
 
-def test_masked_export_is_masked_escaped_and_logged_with_its_row_count(client_as: Any, jiayi: Talent) -> None:
-    talent_update(talent=jiayi, data={"high_school": "=cmd|' /C calc'!A0"}, source=Source.STAFF, actor=None)
+def test_masked_export_is_masked_escaped_and_logged_with_its_row_count(
+    client_as: Any, jiayi: Talent
+) -> None:
+    talent_update(
+        talent=jiayi, data={"high_school": "=cmd|' /C calc'!A0"}, source=Source.STAFF, actor=None
+    )
     make_talent(name="=李志伟", id_number=make_id("440784", "20020101", "555"), phone="13700001111")
     response = client_as(Role.EDU_STAFF).get("/talents/export/")
     assert response.status_code == 200 and response["X-Row-Count"] == "2"
@@ -104,33 +120,60 @@ def test_full_export_needs_permission_and_reason(client_as: Any, jiayi: Talent) 
     assert no_reason.status_code == 302 and not AuditLog.objects.filter(action="export").exists()
     full = hr.get("/talents/export/", {"unmask": "1", "reason": "补贴核对"})
     sheet = openpyxl.load_workbook(io.BytesIO(full.content)).active
-    assert [c.value for c in sheet[2]][:4] == ["黄嘉怡", "女" if int(RAW_ID[16]) % 2 == 0 else "男", RAW_ID, RAW_PHONE]
+    assert [c.value for c in sheet[2]][:4] == [
+        "黄嘉怡",
+        "女" if int(RAW_ID[16]) % 2 == 0 else "男",
+        RAW_ID,
+        RAW_PHONE,
+    ]
     assert AuditLog.objects.get(action="export").data["unmasked"] is True
 
 
 def test_a_saved_segment_is_live(client_as: Any, jiayi: Talent, personas: Any) -> None:
     client = client_as(Role.LEAGUE_STAFF)
-    response = client.post("/talents/segments/new/", {"name": "2026届鹤山籍", "graduation_year": "2026"})
+    response = client.post(
+        "/talents/segments/new/", {"name": "2026届鹤山籍", "graduation_year": "2026"}
+    )
     segment = Segment.objects.get(name="2026届鹤山籍")
     assert response["Location"] == f"/talents/segments/{segment.pk}/"
     assert client.get(f"/talents/segments/{segment.pk}/").context["page"].paginator.count == 1
-    make_talent(name="李志伟", id_number=make_id("440784", "20040101", "555"), phone="13700001111", graduation_year=2026)
+    make_talent(
+        name="李志伟",
+        id_number=make_id("440784", "20040101", "555"),
+        phone="13700001111",
+        graduation_year=2026,
+    )
     assert client.get(f"/talents/segments/{segment.pk}/").context["page"].paginator.count == 2
     # another user's segment is a 404, not a 403
     assert client_as(Role.HR_STAFF).get(f"/talents/segments/{segment.pk}/").status_code == 404
 
 
-def test_a_segment_without_a_name_is_refused_and_nothing_saved(client_as: Any, jiayi: Talent) -> None:
+def test_a_segment_without_a_name_is_refused_and_nothing_saved(
+    client_as: Any, jiayi: Talent
+) -> None:
     client_as(Role.HR_STAFF).post("/talents/segments/new/", {"name": " ", "status": "graduating"})
     assert Segment.objects.count() == 0
 
 
-def test_conflicting_sources_are_kept_side_by_side_and_resolved_by_staff(client_as: Any, jiayi: Talent, personas: Any) -> None:
+def test_conflicting_sources_are_kept_side_by_side_and_resolved_by_staff(
+    client_as: Any, jiayi: Talent, personas: Any
+) -> None:
     from qinghe.talents.services import source_stamp, talent_apply_value
 
-    talent_update(talent=jiayi, data={"wechat": "jiayi_wx"}, source=Source.STUDENT, actor=personas[Role.STUDENT])
+    talent_update(
+        talent=jiayi,
+        data={"wechat": "jiayi_wx"},
+        source=Source.STUDENT,
+        actor=personas[Role.STUDENT],
+    )
     jiayi.refresh_from_db()
-    outcome = talent_apply_value(talent=jiayi, field="wechat", value="other_wx", stamp=source_stamp(Source.SURVEY, 7, "调查"), authoritative=False)
+    outcome = talent_apply_value(
+        talent=jiayi,
+        field="wechat",
+        value="other_wx",
+        stamp=source_stamp(Source.SURVEY, 7, "调查"),
+        authoritative=False,
+    )
     jiayi.save()
     assert outcome == "conflict"
     jiayi.refresh_from_db()
@@ -139,17 +182,31 @@ def test_conflicting_sources_are_kept_side_by_side_and_resolved_by_staff(client_
     html = client_as(Role.HR_STAFF).get(f"/talents/{jiayi.pk}/").content.decode()
     assert "jiayi_wx" in html and "other_wx" in html and "微信号" in html
     # a liaison cannot resolve; nothing changes
-    assert client_as(Role.LIAISON).post(f"/talents/{jiayi.pk}/changes/{change.pk}/resolve/", {"choose": "new"}).status_code == 403
+    assert (
+        client_as(Role.LIAISON)
+        .post(f"/talents/{jiayi.pk}/changes/{change.pk}/resolve/", {"choose": "new"})
+        .status_code
+        == 403
+    )
     change.refresh_from_db()
     assert change.state == "conflict"
-    client_as(Role.HR_STAFF).post(f"/talents/{jiayi.pk}/changes/{change.pk}/resolve/", {"choose": "new"})
+    client_as(Role.HR_STAFF).post(
+        f"/talents/{jiayi.pk}/changes/{change.pk}/resolve/", {"choose": "new"}
+    )
     jiayi.refresh_from_db()
     change.refresh_from_db()
     assert (jiayi.wechat, change.state, change.resolved_value) == ("other_wx", "resolved", "new")
 
 
-def test_duplicates_are_listed_and_merged_keeping_every_record(client_as: Any, personas: Any) -> None:
-    a = make_talent(name="梁子晴", id_number=make_id("440784", "20030101", "222"), phone="13600002222", university="暨南大学")
+def test_duplicates_are_listed_and_merged_keeping_every_record(
+    client_as: Any, personas: Any
+) -> None:
+    a = make_talent(
+        name="梁子晴",
+        id_number=make_id("440784", "20030101", "222"),
+        phone="13600002222",
+        university="暨南大学",
+    )
     b = make_talent(name="梁子晴", id_number=None, phone="13600002222", university="广东工业大学")
     client = client_as(Role.HR_STAFF)
     groups = client.get("/talents/duplicates/").context["groups"]
@@ -158,7 +215,10 @@ def test_duplicates_are_listed_and_merged_keeping_every_record(client_as: Any, p
     assert response["Location"] == f"/talents/{a.pk}/"
     b.refresh_from_db()
     assert b.merged_into_id == a.pk
-    assert sorted(a.educations.values_list("university_name", flat=True)) == ["广东工业大学", "暨南大学"]
+    assert sorted(a.educations.values_list("university_name", flat=True)) == [
+        "广东工业大学",
+        "暨南大学",
+    ]
     assert a.phones.count() == 1
     assert AuditLog.objects.filter(action="merge", target_id=str(a.pk)).count() == 1
     assert client.get("/talents/").context["page"].paginator.count == 1
@@ -167,14 +227,40 @@ def test_duplicates_are_listed_and_merged_keeping_every_record(client_as: Any, p
 def test_merge_is_refused_to_a_liaison_and_changes_nothing(client_as: Any, personas: Any) -> None:
     a = make_talent(name="梁子晴", phone="13600002222")
     b = make_talent(name="梁子晴", phone="13600002222", university="广东工业大学")
-    assert client_as(Role.LIAISON).post("/talents/merge/", {"talent": [a.pk, b.pk], "keep": a.pk}).status_code == 403
+    assert (
+        client_as(Role.LIAISON)
+        .post("/talents/merge/", {"talent": [a.pk, b.pk], "keep": a.pk})
+        .status_code
+        == 403
+    )
     b.refresh_from_db()
     assert b.merged_into_id is None and a.educations.count() == 1
 
 
-def test_api_lists_masked_talents_for_staff_and_404s_for_others(client_as: Any, jiayi: Talent) -> None:
+def test_api_lists_masked_talents_for_staff_and_404s_for_others(
+    client_as: Any, jiayi: Talent
+) -> None:
     data = client_as(Role.HR_STAFF).get("/api/v1/talents/").json()
     assert data[0]["id_number"] == "440784********" + RAW_ID[-4:]
     assert data[0]["phone"] == "139****5678"
     assert client_as(Role.ENTERPRISE_HR).get(f"/api/v1/talents/{jiayi.pk}").status_code == 403
     assert client_as(Role.HR_STAFF).get("/api/v1/talents/999999").status_code == 404
+
+
+def test_a_newer_destination_of_the_same_year_decides_the_status(personas: Any) -> None:
+    from qinghe.talents.models import Destination
+    from qinghe.talents.services import talent_recompute
+
+    talent = make_talent(name="冯家乐", phone=None, graduation_year=2025)
+    Destination.objects.create(talent=talent, kind="seeking", year=2025, source=Source.SURVEY)
+    Destination.objects.create(
+        talent=talent,
+        kind="employed",
+        employer="鹤山市人民医院",
+        area="heshan",
+        year=2025,
+        source=Source.STAFF,
+    )
+    talent_recompute(talent=talent)
+    talent.refresh_from_db()
+    assert (talent.status, talent.returned_home) == ("employed_heshan", True)

@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Loads the demo data set (idempotent) and prints one line per demo account."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--scale", type=int, default=0, help="generate N talents for benchmarks")
+        parser.add_argument(
+            "--scale", type=int, default=0, help="generate N talents for benchmarks"
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
 
     def handle(self, *args: Any, **options: Any) -> None:
