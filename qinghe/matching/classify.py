@@ -438,10 +438,10 @@ def _top(scores: np.ndarray, codes: Sequence[str], k: int) -> list[list[tuple[st
         if k <= 0:
             out.append([])
             continue
-        idx = np.argpartition(-row, k - 1)[:k]
+        best = np.argpartition(-row, k - 1)[:k]
         # Ties broken by code, so that the output is deterministic.
-        idx = sorted(idx, key=lambda j: (-row[j], codes[j]))
-        out.append([(codes[j], float(row[j])) for j in idx if row[j] > 0])
+        order = sorted(best.tolist(), key=lambda j: (-row[j], codes[j]))
+        out.append([(codes[j], float(row[j])) for j in order if row[j] > 0])
     return out
 
 

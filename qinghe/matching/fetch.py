@@ -322,7 +322,7 @@ def talent_facts(
     free_occupations = _free_text_occupations(free_names - set(by_name))
     per_category = category_occupations()
 
-    profiles: dict[int, dict[str, Any]] = {
+    profiles: dict[int, Any] = {
         p["talent_id"]: p
         for p in MatchingProfile.objects.filter(talent_id__in=ids_qs).values(
             "id", "talent_id", "expected_salary", "skills"

@@ -671,8 +671,8 @@ class MatchIndex:
 
         groups = [g for g in (starts[i::workers] for i in range(max(workers, 1))) if g]
         if len(groups) > 1:
-            with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-                results = list(pool.map(work, groups))
+            with ThreadPoolExecutor(max_workers=len(groups)) as executor:
+                results = list(executor.map(work, groups))
         else:
             results = [work(g) for g in groups]
         merged = _ColumnTop(posting_k, p)

@@ -211,14 +211,14 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
     }
     out: list[CandidateRow] = []
     for row in rows:
-        edu = educations.get(row.talent_id)
+        education = educations.get(row.talent_id)
         shared = bool(row.shared)
         major = ""
-        if edu is not None:
+        if education is not None:
             major = (
-                (edu.major.name if edu.major else "")
-                or edu.major_name
-                or (edu.major_category.name if edu.major_category else "")
+                (education.major.name if education.major else "")
+                or education.major_name
+                or (education.major_category.name if education.major_category else "")
             )
         reasons = (
             row.reasons
@@ -231,10 +231,10 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
                 talent_id=row.talent_id,
                 display_name=row.talent.name if shared else mask_name(row.talent.name),
                 shared=shared,
-                level=edu.get_level_display() if edu and edu.level else "",
+                level=education.get_level_display() if education and education.level else "",
                 major=major,
                 graduation_year=row.talent.graduation_year,
-                university=(edu.university_name if edu else "") if shared else "",
+                university=(education.university_name if education else "") if shared else "",
                 score=row.score,
                 reasons=reasons,
                 invitation=str(invitation.get_state_display()) if invitation else "",
@@ -464,20 +464,20 @@ def gap_analysis(*, viewer: Any, today: dt.date | None = None, kind: str = "") -
         return by_group[minor]
 
     total_headcount = 0.0
-    for posting_id, headcount in rows:
-        headcount = float(headcount or 1)
+    for posting_id, count in rows:
+        headcount = float(count or 1)
         total_headcount += headcount
-        occs = occupations.get(posting_id, ())
-        if occs:
-            grow = group_row(occs[0][0])
+        tags = occupations.get(posting_id, ())
+        if tags:
+            grow = group_row(tags[0][0])
             grow.postings += 1
             grow.headcount += headcount
         targets: list[tuple[int, float]] = []
         if required.get(posting_id):
             cats = sorted(required[posting_id])
             targets = [(c, 1.0 / len(cats)) for c in cats]
-        elif occs:
-            linked = reverse.get(occs[0][0], [])
+        elif tags:
+            linked = reverse.get(tags[0][0], [])
             total = sum(w for _, w in linked)
             targets = [(c, w / total) for c, w in linked] if total else []
         if not targets:
@@ -493,16 +493,16 @@ def gap_analysis(*, viewer: Any, today: dt.date | None = None, kind: str = "") -
         native_evidence=Talent.Evidence.NONE
     )
     latest: dict[int, int | None] = {}
-    for talent_id, category_id, major_category_id in (
+    for talent_id, own_category_id, major_category_id in (
         Education.objects.filter(talent__in=students)
         .order_by("talent_id", "-graduation_year", "-id")
         .values_list("talent_id", "major_category_id", "major__category_id")
     ):
-        latest.setdefault(talent_id, category_id or major_category_id)
+        latest.setdefault(talent_id, own_category_id or major_category_id)
     counts: dict[int, int] = defaultdict(int)
-    for category_id in latest.values():
-        if category_id is not None:
-            counts[category_id] += 1
+    for found in latest.values():
+        if found is not None:
+            counts[found] += 1
     total_supply = float(sum(counts.values()))
     for category_id, n in counts.items():
         if category_id in by_cat:
@@ -611,7 +611,7 @@ def fairness_report(*, viewer: Any, q: str = "") -> QuerySet[PostingFairness]:
 
 
 def fairness_summary(qs: QuerySet[PostingFairness]) -> dict[str, Any]:
-    rows = list(
+    rows: list[Any] = list(
         qs.values(
             "pool",
             "pool_natives",

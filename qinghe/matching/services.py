@@ -572,21 +572,21 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
                 )
     candidates: list[Candidate] = []
     fairness: list[PostingFairness] = []
-    for slot, posting in enumerate(index.facts):
-        if posting is None:
+    for slot, facts in enumerate(index.facts):
+        if facts is None:
             continue
         ranked: list[tuple[TalentFacts, Score]] = []
         for row in result.posting_talents[:, slot]:
             if row < 0:
                 continue
-            scored = scoring.score(talents[row], posting, weights)
+            scored = scoring.score(talents[row], facts, weights)
             if scored is not None:
                 ranked.append((talents[row], scored))
         ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
         for talent, scored in ranked:
             candidates.append(
                 Candidate(
-                    posting_id=posting.posting_id,
+                    posting_id=facts.posting_id,
                     talent_id=talent.talent_id,
                     score=round(scored.total, 3),
                     reasons=reasons_json(scored),
@@ -600,9 +600,9 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         )
         fairness.append(
             _fairness_row(
-                posting.posting_id,
+                facts.posting_id,
                 ranked,
-                weights.boost_for(natives_first=posting.natives_first),
+                weights.boost_for(natives_first=facts.natives_first),
                 pool,
                 complete=False,
                 now=now,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -32,7 +33,7 @@ def pure_total(t: scoring.TalentFacts, p: scoring.PostingFacts) -> float:
 def test_vector_scores_equal_pure_scores_for_random_pairs(
     ts: list[scoring.TalentFacts], ps: list[scoring.PostingFacts]
 ) -> None:
-    ps = [scoring.PostingFacts(**{**_fields(p), "posting_id": i}) for i, p in enumerate(ps, 1)]
+    ps = [replace(p, posting_id=i) for i, p in enumerate(ps, 1)]
     index = MatchIndex(ps, W)
     batch = index.encode(ts)
     block = index.score_block(batch, 0, len(ts))
@@ -55,10 +56,6 @@ def test_vector_scores_equal_pure_scores_for_random_pairs(
                 assert column[row] == -math.inf
             else:
                 assert column[row] == pytest.approx(expected, abs=1e-3)
-
-
-def _fields(p: scoring.PostingFacts) -> dict[str, object]:
-    return {name: getattr(p, name) for name in scoring.PostingFacts.__slots__}
 
 
 def _world(

@@ -28,7 +28,7 @@ from qinghe.matching.models import (
     Recommendation,
     TagSource,
 )
-from qinghe.talents.models import Consent
+from qinghe.talents.models import Consent, Talent
 from qinghe.talents.services import consent_record
 
 from .conftest import Matching, add_talent
@@ -36,7 +36,7 @@ from .conftest import Matching, add_talent
 pytestmark = pytest.mark.django_db
 
 
-def rec_ids(talent: object) -> list[int]:
+def rec_ids(talent: Talent) -> list[int]:
     return list(
         Recommendation.objects.filter(talent=talent)
         .order_by("-score")

@@ -122,6 +122,7 @@ def test_an_accepted_invitation_unmasks_the_student_for_that_enterprise(matching
     student.post(f"/matching/invitations/{invitation.pk}/respond/", {"accept": "1"})
     invitation.refresh_from_db()
     assert invitation.state == Invitation.State.ACCEPTED
+    assert invitation.consent is not None
     assert invitation.consent.purpose == Consent.Purpose.SHARE_ENTERPRISE
     assert invitation.consent.enterprise_id == w.a.organisation_id
     assert "李晓彤" in hr_a.get(f"/matching/postings/{w.posting_a.pk}/talents/").content.decode()
