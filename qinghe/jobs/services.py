@@ -312,7 +312,18 @@ def posting_transition(
         reason=note,
         data={"action": action, "from": old, "to": posting.state},
     )
+    _queue_matching_update(posting.pk, old, posting.state)
     return posting
+
+
+def _queue_matching_update(posting_id: int, old: str, new: str) -> None:
+    """Recommendations follow postings as they open and close (after the commit)."""
+    from qinghe.matching import tasks as matching_tasks
+
+    if new == Posting.State.PUBLISHED and old != new:
+        transaction.on_commit(lambda: matching_tasks.posting_published.enqueue(posting_id))
+    elif old == Posting.State.PUBLISHED and new != old:
+        transaction.on_commit(lambda: matching_tasks.posting_closed.enqueue(posting_id))
 
 
 def posting_submit(*, actor: Any, posting: Posting, **kwargs: Any) -> Posting:

@@ -365,3 +365,27 @@ def test_only_hr_bureau_staff_certify_and_revoke(world: World, personas: Any) ->
     posting = Posting.objects.get(pk=world.posting_a.pk)
     assert posting.is_quality is False
     assert AuditLog.objects.filter(action="update", target_id=str(posting.pk)).count() == 2
+
+
+def test_recommendations_follow_postings_as_they_open_and_close(
+    world: World, personas: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from qinghe.matching import tasks as matching_tasks
+
+    calls: list[tuple[str, int]] = []
+
+    class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def enqueue(self, pk: int) -> None:
+            calls.append((self.name, pk))
+
+    monkeypatch.setattr(matching_tasks, "posting_published", Recorder("published"))
+    monkeypatch.setattr(matching_tasks, "posting_closed", Recorder("closed"))
+    staff = personas[Role.HR_STAFF]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.posting_approve(actor=staff, posting=world.review_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.posting_transition(actor=world.hr_a, posting=world.review_a, action="close")
+    assert calls == [("published", world.review_a.pk), ("closed", world.review_a.pk)]
