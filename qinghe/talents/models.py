@@ -103,6 +103,15 @@ class Talent(TimeStampedModel):
         related_name="merged",
     )
     last_confirmed_at = models.DateTimeField(_("本人最近确认时间"), null=True, blank=True)
+    chapter = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("青鹤联盟分会"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chapter_members",
+        limit_choices_to={"kind": "chapter"},
+    )
 
     class Meta:
         verbose_name = _("人才")

@@ -50,6 +50,7 @@ class TalentFilter:
     native_evidence: str = ""
     town: str = ""
     returned_home: str = ""
+    chapter: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -70,6 +71,7 @@ class TalentFilter:
             else "",
             town=get("town")[:16],
             returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
+            chapter=int(get("chapter")) if get("chapter").isdigit() else None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,6 +104,8 @@ def talent_list(*, viewer: Any, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(town__code=filters.town)
     if filters.returned_home:
         qs = qs.filter(returned_home=filters.returned_home == "1")
+    if filters.chapter:
+        qs = qs.filter(chapter_id=filters.chapter)
     return qs.order_by("-graduation_year", "name", "id")
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from qinghe.accounts.models import Organisation
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.reference.models import MajorCategory, Town
 
@@ -46,6 +47,9 @@ def talent_list(request: HttpRequest) -> HttpResponse:
             "evidences": Talent.Evidence.choices,
             "categories": MajorCategory.objects.order_by("kind", "code").only("code", "name"),
             "towns": Town.objects.order_by("code").only("code", "name"),
+            "chapters": Organisation.objects.filter(kind=Organisation.Kind.CHAPTER).order_by(
+                "name"
+            ),
             "years": list(range(year + 4, year - 12, -1)),
             "segments": selectors.segment_list(viewer=request.user),
             "overview": selectors.talent_overview(viewer=request.user, filters=filters),

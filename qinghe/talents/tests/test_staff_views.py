@@ -264,3 +264,15 @@ def test_a_newer_destination_of_the_same_year_decides_the_status(personas: Any) 
     talent_recompute(talent=talent)
     talent.refresh_from_db()
     assert (talent.status, talent.returned_home) == ("employed_heshan", True)
+
+
+def test_filter_by_alliance_chapter(client_as: Any, jiayi: Talent) -> None:
+    from qinghe.accounts.models import Organisation
+
+    chapter = Organisation.objects.get(name="青鹤联盟·华南理工大学分会")
+    other = make_talent(
+        name="李志伟", id_number=make_id("440784", "20020101", "555"), phone="13700001111"
+    )
+    Talent.objects.filter(pk=other.pk).update(chapter=chapter)
+    page = client_as(Role.HR_STAFF).get("/talents/", {"chapter": str(chapter.pk)}).context["page"]
+    assert [t.pk for t in page] == [other.pk]
