@@ -138,3 +138,25 @@ class SecurityHeadersMiddleware:
             # Pages with personal information must not linger in shared caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class ChineseFirstLocaleMiddleware:
+    """Simplified Chinese unless the visitor chose another language with the switcher (the
+    language cookie). Unlike Django's LocaleMiddleware, a browser's Accept-Language alone does
+    not switch an official Chinese service to English."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _ in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        translation.deactivate()
+        return response

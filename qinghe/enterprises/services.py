@@ -435,7 +435,11 @@ def internship_base_transition(
             raise ValidationError({"valid_to": "请填写认定有效期"})
         if valid_to <= valid_from:
             raise ValidationError({"valid_to": "有效期结束日期应晚于开始日期"})
-    base = InternshipBase.objects.select_for_update().select_related("enterprise").get(pk=base.pk)
+    base = (
+        InternshipBase.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=base.pk)
+    )
     if base.state not in move.sources:
         raise ApplicationError(f"该申请当前为“{base.get_state_display()}”，不能{move.label}")
     old = base.state

@@ -156,7 +156,7 @@ def application_apply(
         raise ApplicationError("投递前请先认领你的人才档案（我的档案 → 认领）")
     now = now or timezone.now()
     posting = (
-        Posting.objects.select_for_update()
+        Posting.objects.select_for_update(of=("self",))
         .select_related("enterprise", "enterprise__organisation", "town")
         .get(pk=posting.pk)
     )
@@ -297,7 +297,7 @@ def application_transition(
     interview invitation's details)."""
     now = now or timezone.now()
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related(
             "stage", "posting", "posting__town", "enterprise", "enterprise__industry", "talent"
         )
@@ -513,7 +513,11 @@ def stage_update(
 ) -> list[str]:
     """Renames, (de)activates or changes the message of one of the enterprise's own stages.
     Applications already in a deactivated stage stay there and may move on."""
-    stage = PipelineStage.objects.select_for_update().select_related("enterprise").get(pk=stage.pk)
+    stage = (
+        PipelineStage.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=stage.pk)
+    )
     if stage.enterprise is None:
         raise ApplicationError("平台默认阶段不能修改")
     _require_hr(actor, stage.enterprise)

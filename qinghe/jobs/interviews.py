@@ -242,7 +242,7 @@ def interview_invite(
     gets the invitation as a message either way."""
     now = now or timezone.now()
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("stage", "posting", "enterprise")
         .get(pk=application.pk)
     )
@@ -286,7 +286,7 @@ def interview_invite(
 
 def _student_interview(actor: Any, interview: Interview) -> Interview:
     interview = (
-        Interview.objects.select_for_update()
+        Interview.objects.select_for_update(of=("self",))
         .select_related("application", "application__posting", "application__enterprise")
         .get(pk=interview.pk)
     )
@@ -398,7 +398,7 @@ def interview_request_reschedule(
 
 def _enterprise_interview(actor: Any, interview: Interview) -> Interview:
     interview = (
-        Interview.objects.select_for_update()
+        Interview.objects.select_for_update(of=("self",))
         .select_related(
             "application", "application__posting", "application__enterprise", "application__stage"
         )

@@ -190,7 +190,11 @@ def posting_update(
 ) -> list[str]:
     """Edits a draft (a posting under review is withdrawn first; a published one is closed
     and posted again). Returns the changed field names."""
-    posting = Posting.objects.select_for_update().select_related("enterprise").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=posting.pk)
+    )
     _require_owner(actor, posting.enterprise)
     if posting.state != Posting.State.DRAFT:
         raise ApplicationError("只有草稿可以修改；待审核的岗位请先撤回")
@@ -259,7 +263,11 @@ def posting_transition(
         raise ApplicationError("未知的操作")
     now = now or timezone.now()
     today = timezone.localdate(now)
-    posting = Posting.objects.select_for_update().select_related("enterprise").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=posting.pk)
+    )
     party = _actor_party(actor, posting.enterprise)
     if party not in move.by:
         raise PermissionDenied("无权进行该操作")
@@ -391,7 +399,11 @@ def posting_certify_quality(
     criteria (``workflow.QUALITY_CRITERIA``). Audited."""
     if not is_enterprise_staff(actor):
         raise PermissionDenied("只有人社局工作人员可以认定优质岗位")
-    posting = Posting.objects.select_for_update().select_related("enterprise").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=posting.pk)
+    )
     if posting.state != Posting.State.PUBLISHED:
         raise ApplicationError("只有已发布的岗位可以认定为优质岗位")
     if posting.is_quality:
@@ -446,7 +458,11 @@ def posting_revoke_quality(
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": "请填写撤销原因"})
-    posting = Posting.objects.select_for_update().select_related("enterprise").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=posting.pk)
+    )
     if not posting.is_quality:
         raise ApplicationError("该岗位不是优质岗位")
     posting.is_quality = False

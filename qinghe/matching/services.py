@@ -915,7 +915,7 @@ def invitation_respond(
     """The student accepts (sharing their information with the enterprise, recorded as a
     consent for that enterprise) or declines an invitation of their own."""
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("enterprise", "posting")
         .filter(pk=invitation_id, talent=talent)
         .first()

@@ -368,7 +368,7 @@ def campaign_preview(*, campaign: Campaign) -> dict[str, Any]:
 def campaign_queue(*, campaign_id: int) -> int:
     """Writes the campaign's messages to the outbox (bulk, one transaction)."""
     campaign = (
-        Campaign.objects.select_for_update()
+        Campaign.objects.select_for_update(of=("self",))
         .select_related("segment__owner")
         .filter(pk=campaign_id)
         .first()

@@ -282,7 +282,7 @@ def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
         "total": sum(values),
         "chart": {
             "tooltip": {"trigger": "axis"},
-            "grid": {"left": 110, "right": 20, "top": 10, "bottom": 20},
+            "grid": {"left": 10, "right": 40, "top": 10, "bottom": 20, "containLabel": True},
             "xAxis": {"type": "value"},
             "yAxis": {"type": "category", "data": labels, "inverse": True},
             "series": [

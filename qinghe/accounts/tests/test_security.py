@@ -213,3 +213,11 @@ def test_production_settings_refuse_to_start_without_keys(tmp_path: Path) -> Non
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required in production" in result.stderr
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks(client: Client) -> None:
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    english = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in english and "Log in" in english
