@@ -165,6 +165,7 @@ def stages_for(
     *, enterprise: Enterprise | None, active_only: bool = True
 ) -> QuerySet[PipelineStage]:
     """The platform's default stages and the enterprise's own, in pipeline order."""
+    default_stages_ensure()
     qs = PipelineStage.objects.filter(Q(enterprise__isnull=True) | Q(enterprise=enterprise))
     if active_only:
         qs = qs.filter(is_active=True)
@@ -172,7 +173,34 @@ def stages_for(
 
 
 def default_stage(code: str) -> PipelineStage:
-    return PipelineStage.objects.get(enterprise__isnull=True, code=code)
+    stage = PipelineStage.objects.filter(enterprise__isnull=True, code=code).first()
+    if stage is None:
+        default_stages_ensure()
+        stage = PipelineStage.objects.get(enterprise__isnull=True, code=code)
+    return stage
+
+
+def default_stages_ensure() -> None:
+    """The platform's default stages are seeded by migration jobs/0002. Should they be missing
+    (a database flushed by tests, or rows removed by hand), they are put back, never changed."""
+    from .default_stages import DEFAULT_STAGES
+
+    if PipelineStage.objects.filter(enterprise__isnull=True).count() >= len(DEFAULT_STAGES):
+        return
+    for code, name, kind, position, terminal, hire, notify, message in DEFAULT_STAGES:
+        PipelineStage.objects.get_or_create(
+            enterprise=None,
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "position": position,
+                "is_terminal": terminal,
+                "counts_as_hire": hire,
+                "notify_student": notify,
+                "message_template": message,
+            },
+        )
 
 
 def own_stages(*, viewer: Any) -> QuerySet[PipelineStage]:
