@@ -1,0 +1,1 @@
+from qinghe.enterprises.tests.conftest import ref, world  # noqa: F401
