@@ -43,12 +43,14 @@ class LiaisonAssignment(models.Model):
 
 
 class AssignmentRule(models.Model):
-    """Talents matching ``value`` (a university name or a town code) go to these liaisons,
-    the least loaded first."""
+    """Talents matching ``value`` (a university name, a town code, a city where they study or
+    work, or an alliance chapter's name) go to these liaisons, the least loaded first."""
 
     class Kind(models.TextChoices):
         UNIVERSITY = "university", _("高校")
         TOWN = "town", _("镇街")
+        CITY = "city", _("所在城市")
+        CHAPTER = "chapter", _("联盟分会")
 
     kind = models.CharField(_("依据"), max_length=16, choices=Kind.choices)
     value = models.CharField(_("取值"), max_length=120)

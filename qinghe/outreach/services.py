@@ -19,7 +19,7 @@ from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.roles import Role
 from qinghe.notifications.models import Category, Channel
 from qinghe.notifications.services import Audience, make_key, notify, notify_bulk_count
-from qinghe.talents.models import Education, PhoneNumber, Source, Talent
+from qinghe.talents.models import Destination, Education, PhoneNumber, Source, Talent
 from qinghe.talents.selectors import segment_members
 from qinghe.talents.services import EDITABLE_FIELDS, talent_update
 
@@ -57,7 +57,8 @@ def _loads() -> Counter[int]:
 @transaction.atomic
 def assignments_apply_rules(*, actor: Any) -> int:
     """Gives every unassigned active talent a liaison: the first rule that matches its
-    university or town names the candidates, the least loaded of them gets it."""
+    university, town, city (of its university or its work) or alliance chapter names the
+    candidates, the least loaded of them gets it."""
     rules = list(AssignmentRule.objects.prefetch_related("liaisons"))
     if not rules:
         raise ApplicationError("还没有分配规则")
@@ -70,13 +71,34 @@ def assignments_apply_rules(*, actor: Any) -> int:
         "talent_id", "university_name"
     ):
         universities.setdefault(talent_id, set()).add(name)
+    places: dict[int, list[str]] = {}
+    for talent_id, city, province in Education.objects.filter(talent__in=unassigned).values_list(
+        "talent_id", "university__city", "university__province"
+    ):
+        places.setdefault(talent_id, []).extend(p for p in (city, province) if p)
+    for talent_id, region in Destination.objects.filter(talent__in=unassigned).values_list(
+        "talent_id", "region_text"
+    ):
+        if region:
+            places.setdefault(talent_id, []).append(region)
     now = timezone.now()
     rows: list[LiaisonAssignment] = []
-    for talent_id, town_code in unassigned.values_list("pk", "town__code"):
+    for talent_id, town_code, chapter in unassigned.values_list(
+        "pk", "town__code", "chapter__name"
+    ):
         for rule in rules:
-            hit = (rule.kind == AssignmentRule.Kind.TOWN and town_code == rule.value) or (
-                rule.kind == AssignmentRule.Kind.UNIVERSITY
-                and rule.value in universities.get(talent_id, set())
+            kind = rule.kind
+            hit = (
+                (kind == AssignmentRule.Kind.TOWN and town_code == rule.value)
+                or (
+                    kind == AssignmentRule.Kind.UNIVERSITY
+                    and rule.value in universities.get(talent_id, set())
+                )
+                or (kind == AssignmentRule.Kind.CHAPTER and bool(chapter) and chapter == rule.value)
+                or (
+                    kind == AssignmentRule.Kind.CITY
+                    and any(rule.value in p for p in places.get(talent_id, []))
+                )
             )
             candidates = [u for u in rule.liaisons.all() if u.is_active]
             if hit and candidates:

@@ -275,3 +275,34 @@ def test_campaign_pages_for_staff(world: dict[str, Any], client_as: Any) -> None
     assert client.post(f"/outreach/campaigns/{c.pk}/send/").status_code == 302
     assert deliver_pending().sent == 0  # inbox only: delivered on commit
     assert client_as(Role.LIAISON).get(f"/outreach/campaigns/{c.pk}/").status_code == 403
+
+
+def test_rules_by_chapter_and_by_city_of_work(world: dict[str, Any]) -> None:
+    from qinghe.accounts.services import organisation_get_or_create
+    from qinghe.talents.models import Destination, Talent
+
+    a, b = world["liaison"], world["other"]
+    before = {u: LiaisonAssignment.objects.filter(liaison=u, active=True).count() for u in (a, b)}
+    chapter = organisation_get_or_create(kind="chapter", name="青鹤联盟·深圳分会")
+    member = make_talent(name="深圳会员", phone=None, university="暨南大学")
+    Talent.objects.filter(pk=member.pk).update(chapter=chapter)
+    worker = make_talent(name="广州打工", phone=None, university="暨南大学")
+    Destination.objects.create(
+        talent=worker,
+        kind="employed",
+        region_text="广东省广州市天河区",
+        year=2025,
+        source=Source.SURVEY,
+    )
+    make_talent(name="无关", phone=None, university="暨南大学")
+    by_chapter = AssignmentRule.objects.create(
+        kind=AssignmentRule.Kind.CHAPTER, value="青鹤联盟·深圳分会", priority=1
+    )
+    by_chapter.liaisons.set([a])
+    by_city = AssignmentRule.objects.create(kind=AssignmentRule.Kind.CITY, value="广州", priority=2)
+    by_city.liaisons.set([b])
+    assert assignments_apply_rules(actor=world["hr"]) == 2
+    assert LiaisonAssignment.objects.get(talent=member, active=True).liaison == a
+    assert LiaisonAssignment.objects.get(talent=worker, active=True).liaison == b
+    after = {u: LiaisonAssignment.objects.filter(liaison=u, active=True).count() for u in (a, b)}
+    assert after == {a: before[a] + 1, b: before[b] + 1}
