@@ -95,8 +95,9 @@ check-deploy: install ## Django's deployment checklist under production settings
 	DATABASE_URL=sqlite:///var/deploy-check.sqlite3 ALLOWED_HOSTS=qinghe.example.gov.cn \
 	$(PYTHON) manage.py check --deploy --fail-level WARNING
 
-messages: install ## compile translations
-	cd qinghe && ../$(MANAGE) compilemessages
+messages: install ## refresh and compile the English translations (needs GNU gettext)
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench --ignore=tests -v0
+	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0
 
 bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and print the figures
 	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_bench}; \
