@@ -29,3 +29,10 @@ class NotFound(ApplicationError):
 
     def __init__(self, message: str = "未找到该记录", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
+
+
+def validation_message(exc: Any) -> str:
+    """A django ValidationError as one Chinese line for a page message."""
+    if hasattr(exc, "error_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(exc.messages)

@@ -312,19 +312,20 @@ def _callback_path(pattern: URLPattern) -> str:
 
 
 def iter_view_names(
-    patterns: Iterable[URLPattern | URLResolver], namespace: str = ""
+    patterns: Iterable[URLPattern | URLResolver], namespace: str = "", prefix: str = ""
 ) -> Iterator[tuple[str, str]]:
-    """Yields (view name, route) for every URL pattern, the way ``resolve()`` names them."""
+    """Yields (view name, full route pattern) for every URL pattern, the way ``resolve()``
+    names them."""
     for entry in patterns:
         if isinstance(entry, URLResolver):
             ns = namespace
             if entry.namespace:
                 ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
-            yield from iter_view_names(entry.url_patterns, ns)
+            yield from iter_view_names(entry.url_patterns, ns, prefix + str(entry.pattern))
         else:
             name = entry.name or _callback_path(entry)
             full = f"{namespace}:{name}" if namespace else name
-            yield full, str(entry.pattern)
+            yield full, prefix + str(entry.pattern)
 
 
 def undeclared_routes(patterns: Iterable[URLPattern | URLResolver]) -> list[str]:

@@ -6,32 +6,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
-from .policies import Access, Rule
+from .policies import Access, Rule, iter_view_names
 
 PARAM_RE = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>[^>]+)>[^)]*\)")
 
 
-def walk_routes(
-    patterns: list[Any] | None = None, prefix: str = "", namespace: str = ""
-) -> list[tuple[str, str]]:
-    """(view name, route pattern) for every URL pattern, named as resolve() names them."""
-    if patterns is None:
-        patterns = get_resolver().url_patterns
-    routes: list[tuple[str, str]] = []
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            ns = namespace
-            if entry.namespace:
-                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
-            routes += walk_routes(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern):
-            name = entry.name or f"{entry.callback.__module__}.{entry.callback.__qualname__}"
-            routes.append(
-                (f"{namespace}:{name}" if namespace else name, prefix + str(entry.pattern))
-            )
-    return routes
+def walk_routes(patterns: list[Any] | None = None) -> list[tuple[str, str]]:
+    """(view name, full route pattern) for every URL pattern of the project."""
+    return list(iter_view_names(get_resolver().url_patterns if patterns is None else patterns))
 
 
 def concrete_path(route: str, params: Mapping[str, str]) -> str | None:

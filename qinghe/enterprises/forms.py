@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 
+from qinghe.core.errors import validation_message
 from qinghe.reference.models import Industry, Town
 
 from .models import Enterprise
@@ -190,6 +191,4 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(exc.messages)
+    return validation_message(exc)

@@ -31,10 +31,11 @@ from django.utils import timezone
 
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.spreadsheets import escape_cell
 from qinghe.jobs.models import Posting
 from qinghe.reference.models import Industry, Major, MajorCategory, Occupation, Town
 from qinghe.talents.models import Consent, Talent
-from qinghe.talents.services import consent_record, escape_cell
+from qinghe.talents.services import consent_record
 
 from . import classify, fetch, scoring
 from .index import MatchIndex

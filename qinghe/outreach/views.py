@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.accounts.models import User
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errors import ApplicationError, NotFound, validation_message
 from qinghe.core.roles import Role
 from qinghe.notifications.models import Channel
 from qinghe.notifications.selectors import delivery_figures
@@ -24,19 +24,13 @@ from . import selectors, services
 from .models import AssignmentRule, Campaign, Consultation, ContactLog, LiaisonAssignment
 
 
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(exc.messages)
-
-
 def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
     try:
         action()
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
         return False
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -48,6 +48,7 @@ from qinghe.core.audit import audit_record
 from qinghe.core.crypto import EncryptedTextField
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.masking import scrub_text
+from qinghe.core.spreadsheets import escape_cell
 from qinghe.reference.models import Major, Town, University
 from qinghe.reference.text import name_key
 
@@ -1122,10 +1123,6 @@ def _process_chunk(
     return counters
 
 
-def _escape_cell(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def write_rejected_file(batch: ImportBatch) -> str:
     """The rejected rows with the file's own columns, plus 行号 and 拒绝原因, as .xlsx under
     ``imports/<batch id>/rejected.xlsx``. Returns the storage name ('' when none)."""
@@ -1154,9 +1151,9 @@ def write_rejected_file(batch: ImportBatch) -> str:
     for line, (row_number, reason, values) in enumerate(decoded, start=1):
         for col in range(width):
             value = values[col] if col < len(values) else ""
-            sheet.write_string(line, col, _escape_cell(str(value)))
+            sheet.write_string(line, col, escape_cell(str(value)))
         sheet.write_number(line, width, row_number)
-        sheet.write_string(line, width + 1, _escape_cell(reason))
+        sheet.write_string(line, width + 1, escape_cell(reason))
     sheet.freeze_panes(1, 0)
     workbook.close()
     name = f"imports/{batch.pk}/rejected.xlsx"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.masking import mask_id_number, mask_name, mask_phone
+from qinghe.core.spreadsheets import escape_cell
 
 from .identity import InvalidValue, native_evidence, parse_id_number, parse_phone
 from .models import Consent, PhoneNumber, Segment, Source, Talent, ValueChange
@@ -206,13 +207,6 @@ def talent_unmask(
         reason=reason[:300],
         data={"field": field},
     )
-    return value
-
-
-def escape_cell(value: Any) -> Any:
-    """Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
     return value
 
 

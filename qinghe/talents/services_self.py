@@ -25,6 +25,7 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
+from qinghe.core.spreadsheets import escape_cell
 
 from .identity import InvalidValue, parse_id_number, parse_name, parse_phone
 from .models import Consent, ImportBatch, Source, Talent, ValueChange
@@ -32,7 +33,6 @@ from .selectors import FIELD_LABELS, talent_for_student
 from .services import (
     NOTICE_VERSION,
     consent_record,
-    escape_cell,
     id_number_set,
     source_stamp,
     talent_add_phone,

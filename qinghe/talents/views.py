@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from qinghe.accounts.models import Organisation
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errors import ApplicationError, NotFound, validation_message
 from qinghe.reference.models import MajorCategory, Town
 
 from . import selectors, services
@@ -23,12 +23,6 @@ def _get_talent(request: HttpRequest, talent_id: int) -> Talent:
         return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(exc.messages)
 
 
 @require_GET
@@ -100,7 +94,7 @@ def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return render(
-            request, "talents/_unmask_error.html", {"error": _error_text(exc)}, status=400
+            request, "talents/_unmask_error.html", {"error": validation_message(exc)}, status=400
         )
     except ApplicationError as exc:
         return render(
@@ -124,7 +118,7 @@ def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -
         )
         messages.success(request, "已核实。")
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("talents:detail", talent_id=talent.pk)
@@ -143,7 +137,7 @@ def talent_export(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
         return redirect(f"{request.path.rsplit('export', 1)[0]}?{request.GET.urlencode()}")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -165,7 +159,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
             owner=request.user, name=request.POST.get("name", ""), filters=filters
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
         return redirect("talents:list")
     messages.success(request, f"已保存分组“{segment.name}”。")
     return redirect("talents:segment_detail", segment_id=segment.pk)
