@@ -104,6 +104,31 @@ def docs_from_csv(path: Path = CATALOG_CSV) -> list[OccupationDoc]:
         return docs_from_rows(csv.DictReader(handle))
 
 
+def with_titles(
+    docs: Sequence[OccupationDoc], titles: Iterable[tuple[str, str]]
+) -> list[OccupationDoc]:
+    """The documents with more listed job titles, (title, code) pairs (for example the titles
+    of postings that staff tagged by hand). Blank titles, unknown codes and titles an
+    occupation already lists are skipped."""
+    extra: dict[str, list[str]] = {}
+    for title, code in titles:
+        title = " ".join((title or "").split())
+        if title:
+            extra.setdefault(code, []).append(title)
+    if not extra:
+        return list(docs)
+    out: list[OccupationDoc] = []
+    for doc in docs:
+        more = extra.get(doc.code)
+        if more:
+            listed = {text.normalise(t) for t in (doc.name, *doc.aliases)}
+            new = [t for t in dict.fromkeys(more) if text.normalise(t) not in listed]
+            if new:
+                doc = replace(doc, aliases=(*doc.aliases, *new))
+        out.append(doc)
+    return out
+
+
 @dataclass(frozen=True)
 class BM25Params:
     k1: float = 1.2
@@ -391,9 +416,18 @@ class OccupationClassifier:
         self.heads = HeadPrior(self.docs)
         counts = np.log1p(np.asarray([len(d.aliases) for d in self.docs], dtype=np.float64))
         self.popularity = counts / max(float(counts.max()) if counts.size else 0.0, 1.0)
+        # A title that is exactly an occupation's name or listed title (包装工) is that
+        # occupation, whatever the similarity of the others says.
+        self.listed: dict[str, list[int]] = {}
+        for i, doc in enumerate(self.docs):
+            for title in (doc.name, *doc.aliases):
+                key = text.title_key(title)
+                if key and i not in self.listed.setdefault(key, []):
+                    self.listed[key].append(i)
 
     def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         p = self.params
+        queries = [(text.clean_title(t), d) for t, d in queries]
         titles_only = [(t, "") for t, _ in queries]
         blended = p.neighbours * _per_query_max(self.neighbours.scores(titles_only))
         blended += p.text * _per_query_max(self.text.scores(queries))
@@ -403,6 +437,10 @@ class OccupationClassifier:
         # Shift so that every score is positive (the priors can be negative); a query with
         # nothing in common with any occupation gives nothing.
         shifted = blended - blended.min(axis=1, keepdims=True) + 1e-6
+        for i, (title, _) in enumerate(queries):
+            exact = self.listed.get(text.title_key(title))
+            if exact:
+                shifted[i, exact] += shifted[i].max()
         shifted[~self._has_terms(queries)] = 0.0
         return shifted
 

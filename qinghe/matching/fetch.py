@@ -30,8 +30,12 @@ MAJOR_OCCUPATIONS = 20
 # --- occupations and the classifier ----------------------------------------------------------
 
 
-def occupation_docs() -> list[classify.OccupationDoc]:
-    """Detailed occupations (level 4) with their aliases and the names of their groups."""
+def occupation_docs(*, learned: bool = True) -> list[classify.OccupationDoc]:
+    """Detailed occupations (level 4) with their aliases and the names of their groups.
+
+    With ``learned``, the titles of postings that staff corrected count as listed job titles
+    of the occupation they put first: a correction teaches the classifier, and the next posting
+    with a similar title is classified the way the person said."""
     rows = Occupation.objects.values("code", "level", "name", "definition", "tasks", "aliases")
     catalog = [
         {
@@ -44,21 +48,51 @@ def occupation_docs() -> list[classify.OccupationDoc]:
         }
         for r in rows
     ]
-    return classify.docs_from_rows(catalog)
+    docs = classify.docs_from_rows(catalog)
+    if not learned:
+        return docs
+    return classify.with_titles(docs, corrected_titles())
+
+
+def corrected_titles() -> list[tuple[str, str]]:
+    """(posting title, occupation code) for every posting a person tagged: the occupation they
+    put first."""
+    rows = (
+        PostingOccupation.objects.filter(source=TagSource.STAFF)
+        .order_by("posting_id", "rank", "id")
+        .values_list("posting_id", "posting__title", "occupation__code")
+    )
+    first: dict[int, tuple[str, str]] = {}
+    for posting_id, title, code in rows:
+        first.setdefault(posting_id, (title, code))
+    return list(first.values())
 
 
 _classifier_lock = threading.Lock()
-_classifier: tuple[tuple[int, int], classify.OccupationClassifier] | None = None
+_classifier: tuple[tuple[Any, ...], classify.OccupationClassifier] | None = None
+
+
+def _classifier_stamp() -> tuple[Any, ...]:
+    catalog = Occupation.objects.filter(level=Occupation.Level.OCCUPATION).aggregate(
+        count=Count("id"), last=Max("id")
+    )
+    corrections = PostingOccupation.objects.filter(source=TagSource.STAFF).aggregate(
+        count=Count("id"), last=Max("id"), when=Max("corrected_at")
+    )
+    return (
+        catalog["count"] or 0,
+        catalog["last"] or 0,
+        corrections["count"] or 0,
+        corrections["last"] or 0,
+        corrections["when"],
+    )
 
 
 def classifier() -> classify.OccupationClassifier:
-    """The classifier over the catalog in the database, built once per process (about two
-    seconds) and again when the catalog changes."""
+    """The classifier over the catalog in the database and the staff's corrections, built once
+    per process (about two seconds) and again when either changes."""
     global _classifier
-    stamp = Occupation.objects.filter(level=Occupation.Level.OCCUPATION).aggregate(
-        count=Count("id"), last=Max("id")
-    )
-    key = (stamp["count"] or 0, stamp["last"] or 0)
+    key = _classifier_stamp()
     with _classifier_lock:
         if _classifier is None or _classifier[0] != key:
             _classifier = (key, classify.OccupationClassifier(occupation_docs()))

@@ -40,6 +40,30 @@ TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "老师": ("教师",),
     "护士": ("护理",),
     "客服": ("客户服务",),
+    # Job-board shorthand (keys lower case: they are looked up in normalised text).
+    "cnc": ("数控机床",),
+    "qc": ("质检", "质量检验"),
+    "品管": ("质量管理",),
+    "品质": ("质量",),
+    "hr": ("人力资源",),
+    "人事": ("人力资源",),
+    "仓管": ("仓储管理",),
+    "外贸": ("国际贸易", "国际商务"),
+    "幼师": ("幼儿园教师",),
+    "注塑": ("塑料制品成型",),
+    "电焊": ("焊工",),
+    "导购": ("营业员",),
+    "前端": ("软件",),
+    "后端": ("软件",),
+    "运维": ("运行维护",),
+    "厨": ("烹调",),
+    "水电": ("电工", "管道"),
+    "plc": ("自动控制",),
+    "店长": ("连锁经营",),
+    "吊车": ("起重",),
+    "家电": ("家用电器",),
+    "货车": ("货运汽车",),
+    "汽修": ("汽车维修",),
 }
 # The generic ends of job titles (the "head"): they say what kind of job, the rest of the
 # title says in what. Longest first.
@@ -120,6 +144,44 @@ def expand_title(title: str) -> str:
         if word in norm:
             extra.extend(synonyms)
     return norm if not extra else norm + " " + " ".join(extra)
+
+
+# What job boards wrap around a title: list numbering, quotes, and bracketed notes about pay,
+# urgency, hours or perks ("【急聘】会计（五险一金）", "销售代表 8k-15k"). Brackets that say
+# something about the job itself ("网络工程师(IT工程师)") are kept.
+_CIRCLED = re.compile(r"^\s*[\u2460-\u2473\u2776-\u277f]")
+_NUMBERING = re.compile(r"^\s*(?:\d{1,4}\s*[.、．)）:：]\s*|[(（]\s*\d{1,3}\s*[)）]\s*)")
+_QUOTES = "\"'“”‘’「」『』《》"
+_BRACKETED = re.compile(r"【[^】]*】|\[[^\]]*\]|[(（][^()（）]*[)）]")
+_NOTE = re.compile(
+    r"\d|急|聘|招|薪|[kw]\b|元|万|双休|五险|社保|包吃|包住|食宿|补贴|提成|底薪|周末|长白班|"
+    r"应届|校招|社招|兼职|全职|不限|经验|学历|可实习|多名|若干|名额|热招|直招|诚聘"
+)
+_PAY_TAIL = re.compile(
+    r"[\s,，;；|-]*\d+(?:\.\d+)?\s*[kw千万]?\s*[-~～至到]\s*\d+(?:\.\d+)?\s*[kw千万元]?.*$"
+)
+
+
+def clean_title(title: str) -> str:
+    """A job title without numbering, quotes and bracketed notes about pay or hiring (the
+    words that tell occupations apart are kept; an all-note title is returned as it was)."""
+    norm = normalise(_CIRCLED.sub("", title or ""))
+    cleaned = _NUMBERING.sub("", norm).strip().strip(_QUOTES).strip()
+
+    def drop_note(match: re.Match[str]) -> str:
+        return " " if _NOTE.search(match.group(0)) else match.group(0)
+
+    cleaned = _BRACKETED.sub(drop_note, cleaned)
+    cleaned = _PAY_TAIL.sub("", cleaned)
+    cleaned = _SPACES.sub(" ", cleaned).strip(" -_,，;；|")
+    return cleaned or norm
+
+
+def title_key(title: str) -> str:
+    """What two spellings of the same title share: normalised, without a seniority prefix
+    (高级, 实习 ...) and without spaces or the separators of variants."""
+    key = _SENIORITY.sub("", normalise(title))
+    return re.sub(r"[\s/、|·・\-_]+", "", key)
 
 
 def title_parts(title: str) -> list[tuple[str, str]]:

@@ -35,6 +35,7 @@ import phonenumbers
 import python_calamine
 
 from qinghe.core.masking import scrub_text
+from qinghe.core.textfiles import UndecodableText, decode_text
 from qinghe.reference.text import name_key
 
 from .identity import (
@@ -621,12 +622,10 @@ NO_HEADER = (
 
 
 def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile("无法识别 CSV 文件的编码（支持 UTF-8 与 GB18030/GBK）")
+    try:
+        return decode_text(data, what="CSV 文件")
+    except UndecodableText as exc:
+        raise UnreadableFile(str(exc)) from exc
 
 
 def _csv_table(data: bytes) -> SurveyTable:

@@ -115,3 +115,79 @@ def test_title_parts_split_modifier_and_head() -> None:
         "数据",
         "分析",
     }
+
+
+@pytest.mark.parametrize(
+    ("given", "cleaned"),
+    [
+        ("【急聘】会计（五险一金）", "会计"),
+        ("销售代表 8k-15k", "销售代表"),
+        ("品质工程师 6000-8000元/月", "品质工程师"),
+        ("1. 会计", "会计"),
+        ("2、Java开发工程师", "java开发工程师"),
+        ("(3)仓管员", "仓管员"),
+        ("①普工（长白班，包吃住）", "普工"),
+        ("“文员”", "文员"),
+        # Brackets about the job itself stay; a title that is all note stays as it was.
+        ("网络工程师(IT工程师)", "网络工程师(it工程师)"),
+        ("外贸业务员（英语）", "外贸业务员(英语)"),
+        ("【双休】", "【双休】"),
+        ("", ""),
+    ],
+)
+def test_clean_title_drops_what_job_boards_wrap_around_a_title(given: str, cleaned: str) -> None:
+    assert text.clean_title(given) == cleaned
+
+
+def test_a_decorated_title_is_classified_as_the_plain_one(
+    model: classify.OccupationClassifier,
+) -> None:
+    assert model.top("【急聘】会计（五险一金）8k-12k", k=5) == model.top("会计", k=5)
+    assert model.top("1、Java开发工程师（双休）", k=5) == model.top("Java开发工程师", k=5)
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("家电维修", "4-12-03-01"),  # 家电 = 家用电器
+        ("吊车司机", "6-30-05-02"),  # 吊车 = 起重机
+        ("注塑工", "6-14-02-00"),  # 注塑 = 塑料制品成型
+    ],
+)
+def test_job_board_shorthand_reaches_the_catalogs_words(
+    model: classify.OccupationClassifier, title: str, code: str
+) -> None:
+    assert code in codes(model.top(title, k=5)), (title, model.top(title, k=5))
+
+
+def test_listed_titles_teach_the_classifier(docs: list[classify.OccupationDoc]) -> None:
+    title = "鹤山市特色岗位样例甲"
+    before = classify.OccupationClassifier(docs).top(title, k=3)
+    taught = classify.with_titles(docs, [(title, "6-05-01-01"), ("  ", "2-02-10-03")])
+    assert [d for d in taught if d.code == "6-05-01-01"][0].aliases[-1] == title
+    assert sum(len(d.aliases) for d in taught) == sum(len(d.aliases) for d in docs) + 1
+    after = classify.OccupationClassifier(taught).top(title, k=3)
+    assert codes(after)[0] == "6-05-01-01"
+    assert codes(before)[:1] != ["6-05-01-01"]
+    # A title the occupation already lists is not added twice; unknown codes are ignored.
+    again = classify.with_titles(taught, [(title, "6-05-01-01"), ("某岗位", "9-99-99-99")])
+    assert again == taught
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("包装工", "6-31-05-00"),  # an occupation's own name beats 包装设计师
+        ("高级 包装工", "6-31-05-00"),
+        ("健身教练", "4-14-05-01"),  # a title the catalog lists under 社会体育指导员
+    ],
+)
+def test_a_listed_title_is_its_occupation(
+    model: classify.OccupationClassifier, title: str, code: str
+) -> None:
+    assert codes(model.top(title, k=3))[0] == code
+
+
+def test_title_key_ignores_seniority_spaces_and_separators() -> None:
+    assert text.title_key("资深 Java/开发工程师") == text.title_key("java开发工程师")
+    assert text.title_key("") == ""
