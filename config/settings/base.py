@@ -3,11 +3,13 @@ from environment variables (see docs/OPERATIONS.md for the full list)."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -25,6 +27,17 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_json(name: str) -> object:
+    """A JSON value from the environment (None when unset); malformed JSON stops start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from exc
 
 
 SECRET_KEY = env("SECRET_KEY", "dev-insecure-qinghe-key-change-me")
@@ -161,6 +174,10 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta t
 
 # Two-factor authentication for staff roles. Enforced in production; optional elsewhere.
 QINGHE_REQUIRE_STAFF_2FA = env_bool("QINGHE_REQUIRE_STAFF_2FA", False)
+
+# Matching: points per criterion, e.g. QINGHE_MATCHING_WEIGHTS='{"major": 40, "salary": 5}'
+# (names: qinghe.matching.scoring.Weights; checked at start-up by the matching.E001 check).
+MATCHING_WEIGHTS = env_json("QINGHE_MATCHING_WEIGHTS")
 OTP_TOTP_ISSUER = "青鹤 Qinghe"
 
 LANGUAGE_CODE = "zh-hans"

@@ -20,6 +20,13 @@ The ranking model blends four signals, each normalised per query:
    is on job boards), and which endings of occupation names follow which title heads (a
    "……工" title is mostly a "……工" occupation, a "……工程师" mostly "……工程技术人员").
 
+5. **Listed titles.** A title that is exactly an occupation's name or one of its listed titles
+   (after ``text.title_key``) is that occupation, whatever the other signals say.
+
+Queries are cleaned first (``text.clean_title``: numbering, quotes, notes about pay or hiring).
+Listed titles include, in production, the titles of postings staff tagged by hand
+(``with_titles``), so corrections teach the model.
+
 Every statistic comes from the documents given, so an evaluation that holds titles out of
 the documents holds them out of every signal."""
 

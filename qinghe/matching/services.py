@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import xlsxwriter
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.http import HttpRequest
@@ -59,12 +59,35 @@ MAJOR_TOP = 20
 BULK = 2000
 
 
+def weights_problems(overrides: Any) -> list[str]:
+    """What is wrong with a MATCHING_WEIGHTS value (empty when it can be used): it must be a
+    mapping of ``Weights`` field names to finite numbers, none negative."""
+    if overrides is None:
+        return []
+    if not isinstance(overrides, dict):
+        return ['MATCHING_WEIGHTS 应为 JSON 对象，例如 {"major": 40, "salary": 5}']
+    known = [f.name for f in fields(Weights)]
+    problems: list[str] = []
+    for key, value in overrides.items():
+        if key not in known:
+            problems.append(f"未知的评分项 {key!r}（可用：{'、'.join(known)}）")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"评分项 {key} 的值应为数字，而不是 {value!r}")
+        elif not math.isfinite(value) or value < 0:
+            problems.append(f"评分项 {key} 的值应为不小于 0 的有限数，而不是 {value!r}")
+    return problems
+
+
 def weights_from_settings() -> Weights:
-    """``Weights`` with any values given in settings.MATCHING_WEIGHTS (a dict of field name to
-    number). The native boost stays capped by ``scoring.NATIVE_BOOST_CAP`` whatever is set."""
-    overrides = getattr(settings, "MATCHING_WEIGHTS", None) or {}
-    known = {f.name for f in fields(Weights)}
-    return replace(Weights(), **{k: float(v) for k, v in overrides.items() if k in known})
+    """``Weights`` with the values given in settings.MATCHING_WEIGHTS (a dict of field name to
+    number; from the environment variable QINGHE_MATCHING_WEIGHTS, JSON). A bad value is an
+    ImproperlyConfigured error (and a failing system check at start-up), never silently
+    ignored. The native boost stays capped by ``scoring.NATIVE_BOOST_CAP`` whatever is set."""
+    overrides = getattr(settings, "MATCHING_WEIGHTS", None)
+    problems = weights_problems(overrides)
+    if problems:
+        raise ImproperlyConfigured("；".join(problems))
+    return replace(Weights(), **{k: float(v) for k, v in (overrides or {}).items()})
 
 
 def reasons_json(result: Score) -> list[dict[str, Any]]:

@@ -376,6 +376,7 @@ def fairness(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     qs = selectors.fairness_report(viewer=request.user, q=q)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    weights = services.weights_from_settings()
     return render(
         request,
         "matching/fairness.html",
@@ -383,7 +384,11 @@ def fairness(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [selectors.FairnessRow(f.posting, f) for f in page.object_list],
             "summary": selectors.fairness_summary(qs),
-            "weights": services.weights_from_settings(),
+            "weights": weights,
+            "criteria": [
+                (scoring.CRITERIA_LABELS[name], getattr(weights, name))
+                for name in ("major", "level", "timing", "town", "industry", "skills", "salary")
+            ],
             "cap": scoring.NATIVE_BOOST_CAP,
             "q": q,
             "invitation_states": Invitation.State.choices,
