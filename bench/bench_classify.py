@@ -9,7 +9,9 @@ they are ranked against, in two ways:
 
 - k-fold: the titles are split into k folds; each fold is ranked against an index built with
   the other folds' titles only (how the classifier meets a title nobody listed yet);
-- no titles: no alias at all in the index (names, definitions, tasks and groups only).
+- no titles: no alias at all in the index (names, definitions, tasks and groups only);
+- learning curve: k-fold again, with only 0 %, 25 %, 50 % or all of the other folds' titles
+  listed (what staff corrections buy: each correction becomes a listed title).
 
 A second, smaller set is closer to what the platform meets: 87 job-board titles as Heshan
 employers write them (some with the notes job boards add, "【急聘】", "（五险一金）", "8k-15k"),
@@ -50,12 +52,22 @@ from qinghe.matching.classify import (  # noqa: E402
 )
 
 
-def run(name: str, make: object, docs: list, parts: list[list]) -> dict[str, float]:
+def run(
+    name: str, make: object, docs: list, parts: list[list], keep: float = 1.0, quiet: bool = False
+) -> dict[str, float]:
+    """Each part ranked against an index without its titles; with ``keep`` < 1, the index also
+    keeps only that share of the other parts' titles (the same ones for every ranker)."""
     metrics = Metrics()
     build = 0.0
     query = 0.0
+    everything = [e for part in parts for e in part]
     for held in parts:
         held_titles = {e.title for e in held}
+        if keep < 1.0:
+            others = [e for e in everything if e.title not in held_titles]
+            order = sorted(others, key=lambda e: (_rank_key(e.title), e.title))
+            kept = {e.title for e in order[: round(len(order) * keep)]}
+            held_titles |= {e.title for e in others if e.title not in kept}
         started = time.perf_counter()
         ranker = make(without_aliases(docs, held_titles))  # type: ignore[operator]
         build += time.perf_counter() - started
@@ -65,12 +77,36 @@ def run(name: str, make: object, docs: list, parts: list[list]) -> dict[str, flo
     result = metrics.as_dict()
     result["build_s"] = build / len(parts)
     result["query_ms"] = query * 1000 / max(metrics.n, 1)
+    if quiet:
+        return result
     print(
         f"  {name:<44} top-1 {result['top1']:6.1%}   top-5 {result['top5']:6.1%}   "
         f"MRR@10 {result['mrr10']:.3f}   (n={metrics.n}; index {result['build_s']:.2f} s, "
         f"{result['query_ms']:.2f} ms/title)"
     )
     return result
+
+
+def _rank_key(title: str) -> int:
+    h = 7
+    for ch in title:
+        h = (h * 1_000_003 + ord(ch)) % 2_147_483_647
+    return h
+
+
+def learning_curve(docs: list, examples: list, k: int, params: ClassifierParams) -> None:
+    """Top-1 on held-out titles as more titles are listed: what staff corrections, which
+    become listed titles, buy."""
+    parts = folds(examples, k)
+    print(f"\n[learning curve: {k}-fold, share of the other titles listed in the index]")
+    print(f"  {'listed':>8}   {'model top-1':>11}   {'baseline top-1':>14}   {'model MRR@10':>12}")
+    for keep in (0.0, 0.25, 0.5, 1.0):
+        ours = run("", lambda d: OccupationClassifier(d, params), docs, parts, keep, quiet=True)
+        base = run("", CharTfidfBaseline, docs, parts, keep, quiet=True)
+        print(
+            f"  {keep:>8.0%}   {ours['top1']:>11.1%}   {base['top1']:>14.1%}   "
+            f"{ours['mrr10']:>12.3f}"
+        )
 
 
 def job_board_titles() -> list[tuple[str, set[str]]]:
@@ -133,6 +169,8 @@ def main() -> None:
             for name, variant in variants.items():
                 run(name, lambda d, v=variant: OccupationClassifier(d, v), docs, parts)
             run("BM25F alone", BM25Classifier, docs, parts)
+
+    learning_curve(docs, examples, args.folds, params)
 
     labelled = job_board_titles()
     label = f"{len(labelled)} job-board titles"
