@@ -67,8 +67,11 @@ def test_a_missing_file_a_directory_and_a_binary_file_are_refused_in_chinese(
     xlsx.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(64))
     with pytest.raises(CommandError, match="^输入文件不是纯文本"):
         run(xlsx)
-    with pytest.raises(CommandError, match="^--top 应在 1–50 之间$"):
-        run(tmp_path / "nope.txt", top=0)
+    for top in ("0", "51", "abc"):
+        with pytest.raises(CommandError, match=f"--top 应为 1–50 之间的整数，而不是 '{top}'"):
+            run(tmp_path / "nope.txt", top=top)  # type: ignore[arg-type]
+    with pytest.raises(CommandError, match="^--top 应为 1–50 之间的整数$"):
+        call_command("classify_job_titles", input="-", top=0)
 
 
 def test_standard_input(matching: Matching, monkeypatch: pytest.MonkeyPatch) -> None:

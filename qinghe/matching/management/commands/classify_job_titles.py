@@ -11,6 +11,7 @@ given (without the line end)."""
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from typing import Any
@@ -25,6 +26,16 @@ from qinghe.reference.models import Occupation
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 
 
+def _top(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError(f"--top 应为 1–50 之间的整数，而不是 {value!r}")
+    return k
+
+
 class Command(BaseCommand):
     help = "把岗位名称（每行一个）归入《职业分类大典》2022 的职业，输出前 K 个职业代码"
 
@@ -35,13 +46,13 @@ class Command(BaseCommand):
             help="文件路径（每行一个岗位名称；UTF-8、UTF-16 或 GBK 编码）；- 为标准输入",
         )
         parser.add_argument(
-            "--top", type=int, default=5, help="每个名称输出的职业代码个数（默认 5）"
+            "--top", type=_top, default=5, help="每个名称输出的职业代码个数，1–50（默认 5）"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         k = options["top"]
-        if k < 1 or k > 50:
-            raise CommandError("--top 应在 1–50 之间")
+        if not 1 <= k <= 50:  # call_command(top=...) does not go through the parser
+            raise CommandError("--top 应为 1–50 之间的整数")
         if not Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
             raise CommandError("职业分类大典尚未载入，请先运行 python manage.py load_reference")
         path = options["input"]
