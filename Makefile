@@ -89,10 +89,14 @@ format: install ## format the code with ruff
 typecheck: install ## mypy with django-stubs
 	$(BIN)/mypy qinghe config
 
-check-deploy: install ## Django's deployment checklist under production settings
+check-deploy: install ## Django's deployment checklist under production settings (SMS_* from the environment, else placeholders)
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	FIELD_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64) BLIND_INDEX_KEY=$$(head -c 32 /dev/urandom | base64) \
 	DATABASE_URL=sqlite:///var/deploy-check.sqlite3 ALLOWED_HOSTS=qinghe.example.gov.cn \
+	SMS_SENDER=$${SMS_SENDER:-qinghe.accounts.sms.AliyunSmsSender} \
+	NOTIFY_SMS_ACCESS_KEY_ID=$${NOTIFY_SMS_ACCESS_KEY_ID:-placeholder-key-id} \
+	NOTIFY_SMS_ACCESS_KEY_SECRET=$${NOTIFY_SMS_ACCESS_KEY_SECRET:-placeholder-secret} \
+	NOTIFY_SMS_CODE_TEMPLATE_CODE=$${NOTIFY_SMS_CODE_TEMPLATE_CODE:-SMS_PLACEHOLDER} \
 	$(PYTHON) manage.py check --deploy --fail-level WARNING
 
 messages: install ## refresh and compile the English translations (needs GNU gettext)

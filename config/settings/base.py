@@ -246,6 +246,8 @@ NOTIFY_SMS = {
     "ACCESS_KEY_SECRET": env("NOTIFY_SMS_ACCESS_KEY_SECRET", ""),
     "SIGN_NAME": env("NOTIFY_SMS_SIGN_NAME", "鹤山人社"),
     "TEMPLATE_CODE": env("NOTIFY_SMS_TEMPLATE_CODE", "SMS_000000"),
+    # Template of sign-up and sign-in codes (accounts.sms.AliyunSmsSender), one ${code} parameter.
+    "CODE_TEMPLATE_CODE": env("NOTIFY_SMS_CODE_TEMPLATE_CODE", ""),
 }
 NOTIFY_WECHAT = {
     "BASE_URL": env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com"),

@@ -1,7 +1,8 @@
 """Production: PostgreSQL, HTTPS behind a reverse proxy, 2FA for staff, real keys required.
 
 Required environment: SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY,
-BLIND_INDEX_KEY. See docs/OPERATIONS.md.
+BLIND_INDEX_KEY. Sign-up codes need a real SMS sender: SMS_SENDER and the NOTIFY_SMS_*
+variables, or ``check --deploy`` fails (accounts.E001/E004). See docs/OPERATIONS.md.
 """
 
 from django.core.exceptions import ImproperlyConfigured

@@ -167,19 +167,34 @@ def test_no_cdn_anywhere_in_templates() -> None:
     assert offenders == []
 
 
-def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production start with throw-away keys and the real SMS sender
+    (Aliyun; ``check --deploy`` refuses the console one). ``extra`` overrides; an empty value
+    removes the variable."""
     env = {
         **{
-            k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"
-        },  # set by e2e tests
+            k: v
+            for k, v in os.environ.items()
+            if k != "DJANGO_ALLOW_ASYNC_UNSAFE"  # set by e2e tests
+            and not k.startswith(("SMS_", "NOTIFY_SMS_"))
+        },
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
         "FIELD_ENCRYPTION_KEY": "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
         "BLIND_INDEX_KEY": "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY=",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "ALLOWED_HOSTS": "qinghe.example.gov.cn",
+        "SMS_SENDER": "qinghe.accounts.sms.AliyunSmsSender",
+        "NOTIFY_SMS_ACCESS_KEY_ID": "LTAI-deploy-check",
+        "NOTIFY_SMS_ACCESS_KEY_SECRET": "deploy-check-secret",
+        "NOTIFY_SMS_CODE_TEMPLATE_CODE": "SMS_123456789",
+        **extra,
     }
-    result = subprocess.run(
+    return {k: v for k, v in env.items() if v}
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -187,8 +202,29 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+    result = check_deploy(production_env(tmp_path))
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize("sender", ["qinghe.accounts.sms.ConsoleSmsSender", ""])
+def test_check_deploy_fails_with_the_console_sms_sender(tmp_path: Path, sender: str) -> None:
+    """Named or left to the default, the console sender would drop every sign-up code."""
+    result = check_deploy(production_env(tmp_path, SMS_SENDER=sender))
+    assert result.returncode != 0
+    output = result.stderr + result.stdout
+    assert "accounts.E001" in output and "SMS_SENDER" in output
+    assert "注册验证码不会真正发送到用户手机" in output
+
+
+def test_check_deploy_fails_without_the_aliyun_code_template(tmp_path: Path) -> None:
+    result = check_deploy(production_env(tmp_path, NOTIFY_SMS_CODE_TEMPLATE_CODE=""))
+    assert result.returncode != 0
+    output = result.stderr + result.stdout
+    assert "accounts.E004" in output and "NOTIFY_SMS_CODE_TEMPLATE_CODE" in output
 
 
 def test_production_settings_refuse_to_start_without_keys(tmp_path: Path) -> None:
