@@ -274,6 +274,16 @@ def posting_withdraw(request: HttpRequest, posting_id: int) -> OwnPostingOut:
 
 
 @router.post(
+    "/mine/{int:posting_id}/revise",
+    response=OwnPostingOut,
+    url_name="posting_revise",
+    summary="撤下修改（已发布的岗位回到草稿，投递保留，修改后重新审核）",
+)
+def posting_revise(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+    return _own_move(request, posting_id, "revise")
+
+
+@router.post(
     "/mine/{int:posting_id}/close",
     response=OwnPostingOut,
     url_name="posting_close",

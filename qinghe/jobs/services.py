@@ -188,8 +188,9 @@ def posting_create(
 def posting_update(
     *, actor: Any, posting: Posting, data: PostingData, request: HttpRequest | None = None
 ) -> list[str]:
-    """Edits a draft (a posting under review is withdrawn first; a published one is closed
-    and posted again). Returns the changed field names."""
+    """Edits a draft (a posting under review is withdrawn first; a published one is taken
+    down to a draft with the "revise" move, keeping its applications, and reviewed again).
+    Returns the changed field names."""
     posting = (
         Posting.objects.select_for_update(of=("self",))
         .select_related("enterprise")
@@ -197,7 +198,7 @@ def posting_update(
     )
     _require_owner(actor, posting.enterprise)
     if posting.state != Posting.State.DRAFT:
-        raise ApplicationError("只有草稿可以修改；待审核的岗位请先撤回")
+        raise ApplicationError("只有草稿可以修改：待审核的岗位请先撤回，已发布的岗位请先“撤下修改”")
     fields = data.clean()
     changed = [name for name, value in fields.items() if getattr(posting, name) != value]
     old_majors = set(posting.required_majors.values_list("pk", flat=True))

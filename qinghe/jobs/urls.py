@@ -15,6 +15,7 @@ urlpatterns = [
     path("mine/<int:posting_id>/edit/", views.edit, name="edit"),
     path("mine/<int:posting_id>/submit/", views.submit, name="submit"),
     path("mine/<int:posting_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("mine/<int:posting_id>/revise/", views.revise, name="revise"),
     path("mine/<int:posting_id>/close/", views.close, name="close"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<int:posting_id>/", views.staff_detail, name="staff_detail"),

@@ -213,7 +213,9 @@ def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
     posting = _own(request, posting_id)
     if posting.state != Posting.State.DRAFT:
-        messages.error(request, "只有草稿可以修改；待审核的岗位请先撤回。")
+        messages.error(
+            request, "只有草稿可以修改：待审核的岗位请先撤回，已发布的岗位请先“撤下修改”。"
+        )
         return redirect("jobs:my_detail", posting_id=posting.pk)
     form = PostingForm(request.POST or None, initial=PostingForm.initial_for(posting))
     if request.method == "POST" and form.is_valid():
@@ -265,6 +267,17 @@ def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(request, _own(request, posting_id), "withdraw", "已撤回为草稿。", "jobs:my_detail")
+
+
+@require_POST
+def revise(request: HttpRequest, posting_id: int) -> HttpResponse:
+    return _move(
+        request,
+        _own(request, posting_id),
+        "revise",
+        "岗位已撤下为草稿：学生暂时看不到它，已收到的投递保留；修改后请重新提交审核。",
+        "jobs:my_detail",
+    )
 
 
 @require_POST

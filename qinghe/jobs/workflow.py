@@ -54,6 +54,11 @@ POSTING_TRANSITIONS: dict[str, Transition] = {
             frozenset({STAFF}),
             needs_reason=True,
         ),
+        # A published posting is edited by taking it down to a draft: students stop seeing it,
+        # applications already made are kept, and the edited posting is reviewed again.
+        Transition(
+            "revise", "撤下修改", frozenset({S.PUBLISHED}), S.DRAFT, frozenset({ENTERPRISE})
+        ),
         Transition(
             "close", "关闭岗位", frozenset({S.PUBLISHED}), S.CLOSED, frozenset({ENTERPRISE, STAFF})
         ),

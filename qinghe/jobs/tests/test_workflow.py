@@ -50,6 +50,7 @@ def test_the_transition_table_reads_as_the_issue_says() -> None:
         "withdraw": (["review"], "draft", [ENTERPRISE], False),
         "approve": (["review"], "published", [STAFF], False),
         "reject": (["review"], "draft", [STAFF], True),
+        "revise": (["published"], "draft", [ENTERPRISE], False),
         "close": (["published"], "closed", [ENTERPRISE, STAFF], False),
         "expire": (["published"], "expired", [SYSTEM], False),
     }
@@ -64,6 +65,7 @@ ACTOR_FOR = {
     "approve": "staff",
     "reject": "staff",
     "close": "hr_a",
+    "revise": "hr_a",
 }
 
 
