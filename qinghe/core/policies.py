@@ -106,6 +106,9 @@ POLICIES: dict[str, Rule] = {
         "POST": only(Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN)
     },
     "talents:resolve": {"POST": HR},
+    # 核实无误 / 不属实 on a record a student created; a liaison only for their own students
+    # (talents.selectors.can_verify)
+    "talents:verify": {"POST": only(Role.HR_STAFF, Role.LIAISON, Role.SYSADMIN)},
     "talents:merge": {"POST": HR},
     "talents:import_list": IMPORTERS,
     "talents:import_detail": IMPORTERS,

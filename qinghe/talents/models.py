@@ -51,6 +51,16 @@ class Talent(TimeStampedModel):
         HUKOU = "hukou", _("户籍在鹤山")
         NONE = "none", _("暂无鹤山籍证据")
 
+    class Verification(models.TextChoices):
+        """Whether staff must check that a record is genuine. Only a record a student created
+        by claiming (no record held their ID number) starts as ``pending``; records from a
+        survey import or from staff need no verification and stay ``""``."""
+
+        NOT_NEEDED = "", _("无需核实")
+        PENDING = "pending", _("学生自建，待核实")
+        VERIFIED = "verified", _("学生自建，已核实")
+        REJECTED = "rejected", _("学生自建，核实不属实")
+
     name = models.CharField(_("姓名"), max_length=64, db_index=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True, default="")
@@ -112,11 +122,45 @@ class Talent(TimeStampedModel):
         related_name="chapter_members",
         limit_choices_to={"kind": "chapter"},
     )
+    # A record a student created by claiming: pending until staff decide (who, when, why).
+    verification = models.CharField(
+        _("核实状态"),
+        max_length=16,
+        choices=Verification.choices,
+        blank=True,
+        default=Verification.NOT_NEEDED,
+        db_index=True,
+    )
+    verification_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verification_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    verification_reason = models.CharField(_("核实说明"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("人才")
         verbose_name_plural = _("人才")
         indexes = [models.Index(fields=["name", "birth_date"])]
+        constraints = [
+            # A decision has a time; an undecided record has none.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        verification__in=["verified", "rejected"], verification_at__isnull=False
+                    )
+                    | (
+                        models.Q(verification__in=["", "pending"])
+                        & models.Q(verification_at__isnull=True)
+                    )
+                ),
+                name="talent_verification_decided_at",
+            ),
+        ]
 
     def __str__(self) -> str:
         return mask_name(self.name)

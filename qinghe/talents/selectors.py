@@ -29,6 +29,10 @@ TALENT_READERS = frozenset(
 TALENT_EDITORS = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 UNMASK_ID_ROLES = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 UNMASK_PHONE_ROLES = frozenset({Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN})
+# Who may decide whether a record a student created is genuine. The same rule as editing a
+# talent: HR bureau staff and system administrators any record, a liaison only the students
+# actively assigned to them (as with the edits a liaison's contact log applies).
+VERIFY_ANY_ROLES = TALENT_EDITORS
 
 
 def can_unmask(user: Any, field_name: str) -> bool:
@@ -38,6 +42,26 @@ def can_unmask(user: Any, field_name: str) -> bool:
     if field_name == "phone":
         return role in UNMASK_PHONE_ROLES
     return False
+
+
+def can_verify(viewer: Any, talent: Talent) -> bool:
+    role = getattr(viewer, "role", None)
+    if role in VERIFY_ANY_ROLES:
+        return True
+    if role == Role.LIAISON:
+        return talent.liaison_assignments.filter(liaison=viewer, active=True).exists()
+    return False
+
+
+# The verification filter of the staff list. Without it the list (and everything built on
+# it: the status overview, exports, segments, the API) leaves out records staff found not
+# genuine; the page says how many were left out. Pending records are counted, and the page
+# says how many of them there are.
+VERIFICATION_FILTERS: dict[str, str] = {
+    Talent.Verification.PENDING: "学生自建，待核实",
+    Talent.Verification.VERIFIED: "学生自建，已核实",
+    Talent.Verification.REJECTED: "学生自建，核实不属实",
+}
 
 
 @dataclass
@@ -51,6 +75,7 @@ class TalentFilter:
     town: str = ""
     returned_home: str = ""
     chapter: int | None = None
+    verification: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +97,7 @@ class TalentFilter:
             town=get("town")[:16],
             returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
             chapter=int(get("chapter")) if get("chapter").isdigit() else None,
+            verification=get("verification") if get("verification") in VERIFICATION_FILTERS else "",
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,6 +132,10 @@ def talent_list(*, viewer: Any, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(returned_home=filters.returned_home == "1")
     if filters.chapter:
         qs = qs.filter(chapter_id=filters.chapter)
+    if filters.verification:
+        qs = qs.filter(verification=filters.verification)
+    else:
+        qs = qs.exclude(verification=Talent.Verification.REJECTED)
     return qs.order_by("-graduation_year", "name", "id")
 
 
@@ -265,21 +295,41 @@ def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:
     return Talent.objects.filter(graduation_year__in=[year, year + 1, year + 2])
 
 
+def verification_counts(*, viewer: Any) -> dict[str, int]:
+    """How many active records the viewer can read are in each verification state (one
+    query): the count beside the staff list's filter and the note of what it leaves out."""
+    from django.db.models import Count
+
+    if getattr(viewer, "role", None) not in TALENT_READERS:
+        return dict.fromkeys(VERIFICATION_FILTERS, 0)
+    totals = Talent.objects.filter(merged_into__isnull=True).aggregate(
+        **{state: Count("id", filter=Q(verification=state)) for state in VERIFICATION_FILTERS}
+    )
+    return {state: int(totals[state] or 0) for state in VERIFICATION_FILTERS}
+
+
 def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
-    """Counts by status of the filtered list, as an ECharts option (one query)."""
+    """Counts by status of the filtered list, as an ECharts option, and how many of them are
+    records students created that still await verification (one query)."""
     from django.db.models import Count
 
     rows = (
         talent_list(viewer=viewer, filters=filters)
         .order_by()
-        .values("status")
+        .values("status", "verification")
         .annotate(n=Count("id"))
     )
-    counts = {row["status"]: row["n"] for row in rows}
+    counts: dict[str, int] = {}
+    pending = 0
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + row["n"]
+        if row["verification"] == Talent.Verification.PENDING:
+            pending += row["n"]
     labels = [str(label) for value, label in Talent.Status.choices if counts.get(value)]
     values = [counts[value] for value, _label in Talent.Status.choices if counts.get(value)]
     return {
         "total": sum(values),
+        "pending": pending,
         "chart": {
             "tooltip": {"trigger": "axis"},
             "grid": {"left": 10, "right": 40, "top": 10, "bottom": 20, "containLabel": True},

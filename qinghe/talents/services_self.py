@@ -1,5 +1,6 @@
 """The student's own record: claiming it, correcting it, seeing and exporting everything the
-city holds, consents, the yearly confirmation and deleting the account.
+city holds, consents, the yearly confirmation and deleting the account; and the staff side of
+claiming: deciding whether a record a student created is genuine.
 
 Reads and writes live together here because they share one idea: the student acts only on
 the talent linked to their own account (``own_talent``); nothing takes a talent id from the
@@ -22,14 +23,14 @@ from django.utils import timezone
 
 from qinghe.accounts.models import Organisation, PhoneVerification, User
 from qinghe.core.audit import audit_record
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.core.spreadsheets import escape_cell
 
 from .identity import InvalidValue, parse_id_number, parse_name, parse_phone
 from .models import Consent, ImportBatch, Source, Talent, ValueChange
-from .selectors import FIELD_LABELS, talent_for_student
+from .selectors import FIELD_LABELS, can_verify, talent_for_student
 from .services import (
     NOTICE_VERSION,
     consent_record,
@@ -42,8 +43,13 @@ from .services import (
 # --------------------------------------------------------------------------------------------
 # Claiming an imported record
 
-CLAIM_REFUSED = "未找到匹配的记录，请核对身份证号和姓名，或联系服务专员"
+# What the student reads. One answer whether the ID number matched an imported record or a
+# new record was created, and a refusal that names no cause (the audit entry keeps it).
+CLAIM_DONE = "认领完成：以下是城市人才库中关于你的信息。请逐项核对，并补充联系方式和教育经历。"
+CLAIM_REFUSED = "无法完成认领。请核对身份证号和姓名是否与身份证一致；如确认无误，请联系服务专员"
 CLAIM_DAILY_LIMIT = 5
+# How a claim appears in the student's own view of the audit trail, whatever its outcome.
+CLAIM_SEEN_BY_STUDENT = ("认领", "学生本人认领档案")
 
 
 def own_talent(*, user: Any) -> Talent | None:
@@ -82,9 +88,15 @@ def talent_claim(
     now: datetime | None = None,
 ) -> ClaimResult:
     """Links the unclaimed record with this ID number and name to the student, or creates one
-    when the city holds none. A name that does not match and a record someone else claimed
-    give the same answer, so nobody learns which ID numbers are on file; a refusal changes no
-    record and only adds the audit entry that counts it (5 a day)."""
+    when the city holds none; a created record awaits verification by staff. The student is
+    told the same in both cases (``CLAIM_DONE``; ``created`` is for the audit trail, staff and
+    tests). A name that does not match and a record someone else claimed give the same answer
+    (``CLAIM_REFUSED``); a refusal changes no record and only adds the audit entry that counts
+    it (5 a day).
+
+    A refusal still tells that the ID number is on file (an unknown one would have given a new
+    record); hiding that would mean linking on a wrong name or holding the ID twice, so it is
+    limited by the daily count instead."""
     if own_talent(user=user) is not None:
         raise ApplicationError("你已认领档案，无需重复认领")
     try:
@@ -106,7 +118,12 @@ def talent_claim(
         if talent is None:
             stamp = source_stamp(Source.STUDENT, user.pk, "学生本人")
             derived = source_stamp(Source.SYSTEM, user.pk, "由身份证号推导")
-            talent = Talent(name=clean_name, user=user, provenance={"name": stamp})
+            talent = Talent(
+                name=clean_name,
+                user=user,
+                provenance={"name": stamp},
+                verification=Talent.Verification.PENDING,
+            )
             id_number_set(talent=talent, raw=parsed.number, stamp=stamp)
             talent.provenance.update({"birth_date": derived, "gender": derived})
             talent.save()
@@ -115,7 +132,7 @@ def talent_claim(
                 actor=user,
                 request=request,
                 target=talent,
-                summary="学生本人认领：新建档案",
+                summary="学生本人认领：新建档案，待工作人员核实",
                 data={"claim": "created"},
             )
             return ClaimResult(talent=talent, created=True)
@@ -151,6 +168,75 @@ def _same_name(held: str, given: str) -> bool:
         return parse_name(held) == given
     except InvalidValue:
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# Staff: is a record a student created genuine?
+
+VERIFICATION_DECISIONS: dict[str, str] = {
+    Talent.Verification.VERIFIED: "核实无误",
+    Talent.Verification.REJECTED: "不属实",
+}
+
+
+@transaction.atomic
+def talent_verification_decide(
+    *,
+    viewer: Any,
+    talent: Talent,
+    decision: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Talent:
+    """Records that a record a student created is genuine (``verified``) or not
+    (``rejected``, with a reason): who, when, why, and an audit entry. Only a pending record
+    can be decided; a refusal changes nothing. A record found not genuine stays (its history
+    and the account link are kept for follow-up) but leaves the staff list's default view."""
+    if not can_verify(viewer, talent):
+        raise PermissionDenied(
+            "只能核实分配给你的学生的档案"
+            if getattr(viewer, "role", None) == Role.LIAISON
+            else "无权核实学生自建档案"
+        )
+    if decision not in VERIFICATION_DECISIONS:
+        raise ValidationError({"decision": "请选择“核实无误”或“不属实”"})
+    reason = (reason or "").strip()
+    if decision == Talent.Verification.REJECTED and len(reason) < 2:
+        raise ValidationError({"reason": "请填写不属实的原因"})
+    if len(reason) > 300:
+        raise ValidationError({"reason": "说明不能超过 300 个字"})
+    talent = Talent.objects.select_for_update().get(pk=talent.pk)
+    if talent.merged_into_id is not None:
+        raise ApplicationError("该记录已合并到另一条记录，请核实保留的记录")
+    if talent.verification == Talent.Verification.NOT_NEEDED:
+        raise ApplicationError("该档案不是学生自建的，无需核实")
+    if talent.verification != Talent.Verification.PENDING:
+        raise ApplicationError(f"该档案已核实过：{talent.get_verification_display()}")
+    now = now or timezone.now()
+    talent.verification = decision
+    talent.verification_by = viewer
+    talent.verification_at = now
+    talent.verification_reason = reason
+    talent.save(
+        update_fields=[
+            "verification",
+            "verification_by",
+            "verification_at",
+            "verification_reason",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        action="update",
+        actor=viewer,
+        request=request,
+        target=talent,
+        summary=f"核实档案真实性：{VERIFICATION_DECISIONS[decision]}",
+        reason=reason,
+        data={"verification": decision},
+    )
+    return talent
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,13 +610,14 @@ def self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
     access_log = [
         {
             "at": _iso(entry.created_at),
-            "action": str(entry.get_action_display()),
+            "action": action,
             "by": "本人" if entry.actor_id == user.pk else _role_label(entry.actor_role),
-            "summary": entry.summary,
+            "summary": summary,
         }
         for entry in AuditLog.objects.filter(
             target_type="talents.talent", target_id=str(talent.pk)
         )[:500]
+        for action, summary in [_as_seen_by_student(entry)]
     ]
     return {
         "generated_at": _iso(timezone.now()),
@@ -554,6 +641,14 @@ def self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
         "value_changes": value_changes,
         "access_log": access_log,
     }
+
+
+def _as_seen_by_student(entry: AuditLog) -> tuple[str, str]:
+    """(action, summary) of an audit entry on the student's page and exports. A claim reads the
+    same whether it linked an imported record or created one: the difference is for staff."""
+    if isinstance(entry.data, dict) and entry.data.get("claim") in {"created", "linked"}:
+        return CLAIM_SEEN_BY_STUDENT
+    return str(entry.get_action_display()), entry.summary
 
 
 def _role_label(role: str) -> str:

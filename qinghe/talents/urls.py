@@ -14,6 +14,7 @@ urlpatterns = [
     path("segments/<int:segment_id>/", views.segment_detail, name="segment_detail"),
     path("<int:talent_id>/", views.talent_detail, name="detail"),
     path("<int:talent_id>/unmask/", views.talent_unmask, name="unmask"),
+    path("<int:talent_id>/verify/", views.talent_verify, name="verify"),
     path(
         "<int:talent_id>/changes/<int:change_id>/resolve/",
         views.value_change_resolve,

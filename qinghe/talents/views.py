@@ -14,7 +14,7 @@ from qinghe.accounts.models import Organisation
 from qinghe.core.errors import ApplicationError, NotFound, validation_message
 from qinghe.reference.models import MajorCategory, Town
 
-from . import selectors, services
+from . import selectors, services, services_self
 from .models import Consent, Talent, ValueChange
 
 
@@ -47,6 +47,8 @@ def talent_list(request: HttpRequest) -> HttpResponse:
             "years": list(range(year + 4, year - 12, -1)),
             "segments": selectors.segment_list(viewer=request.user),
             "overview": selectors.talent_overview(viewer=request.user, filters=filters),
+            "verification_filters": selectors.VERIFICATION_FILTERS,
+            "verification_counts": selectors.verification_counts(viewer=request.user),
             "can_unmask": selectors.can_unmask(request.user, "id_number")
             and selectors.can_unmask(request.user, "phone"),
         },
@@ -74,8 +76,31 @@ def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
             "can_unmask_id": selectors.can_unmask(request.user, "id_number"),
             "can_unmask_phone": selectors.can_unmask(request.user, "phone"),
             "can_edit": request.user.role in selectors.TALENT_EDITORS,
+            "can_verify": talent.verification == Talent.Verification.PENDING
+            and selectors.can_verify(request.user, talent),
         },
     )
+
+
+@require_POST
+def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
+    """核实无误 / 不属实 on a record a student created; refusals come back as a message."""
+    talent = _get_talent(request, talent_id)
+    try:
+        decided = services_self.talent_verification_decide(
+            viewer=request.user,
+            talent=talent,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, validation_message(exc))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已记录：{decided.get_verification_display()}。")
+    return redirect("talents:detail", talent_id=talent.pk)
 
 
 @require_POST

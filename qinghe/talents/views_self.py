@@ -98,7 +98,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = services_self.talent_claim(
+            services_self.talent_claim(
                 user=request.user,
                 id_number=form.cleaned_data["id_number"],
                 name=form.cleaned_data["name"],
@@ -109,12 +109,9 @@ def claim(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            if result.created:
-                messages.success(
-                    request, "城市人才库中暂无你的记录，已为你新建档案。请补充联系方式和教育经历。"
-                )
-            else:
-                messages.success(request, "认领成功：以下是城市人才库中关于你的全部信息。")
+            # The same words whether a record was linked or created (result.created is for
+            # staff: the created record awaits their verification).
+            messages.success(request, services_self.CLAIM_DONE)
             return redirect("me:home")
     used = services_self.claim_attempts_today(user=request.user)
     return render(
