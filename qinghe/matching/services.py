@@ -7,16 +7,18 @@ only decides what to keep and writes it."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import math
 import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ import numpy as np
 import xlsxwriter
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Count, Max, Min
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,7 +40,7 @@ from qinghe.talents.models import Consent, Talent
 from qinghe.talents.services import consent_record
 
 from . import classify, fetch, scoring
-from .index import MatchIndex
+from .index import AllTop, MatchIndex
 from .models import (
     Candidate,
     Invitation,
@@ -49,7 +51,7 @@ from .models import (
     Recommendation,
     TagSource,
 )
-from .scoring import Score, TalentFacts, Weights
+from .scoring import PostingFacts, Score, TalentFacts, Weights
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TALENT_TOP = 20
@@ -491,7 +493,17 @@ class RecomputeResult:
     recommendations: int
     candidates: int
     seconds: float
+    # Seconds by phase of a full recompute: "classify" (untagged open postings), "fetch",
+    # "engine" (index and ``top_all``), "rows" (reasons, rows built) and "write" (deletes,
+    # inserts, profiles' stamps, commit).
+    phases: dict[str, float] = field(default_factory=dict)
 
+
+# A full recompute builds and writes its rows this many talents (postings) at a time, all in
+# the one transaction that replaces the stored lists: memory holds one chunk's rows with their
+# reasons, never the whole result (2M + 1M rows for 100,000 talents and 20,000 postings).
+RECOMPUTE_CHUNK_TALENTS = 5000  # x top 20: up to 100,000 recommendations
+RECOMPUTE_CHUNK_POSTINGS = 2000  # x top 50: up to 100,000 candidates
 
 _index_lock = threading.Lock()
 _index_cache: dict[str, Any] = {}
@@ -555,12 +567,37 @@ def _fairness_row(
     )
 
 
-def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
-    """Every consenting talent's top 20 open postings and every open posting's top 50
-    consenting talents, with reasons, and the fairness figures; replaces what was stored."""
-    started = time.perf_counter()
+class _Phases:
+    """Adds the time since the previous lap to the named phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
+
+
+@dataclass
+class RecomputeInput:
+    """What the engine found for a full recompute, before any reason is built or row written."""
+
+    talents: list[TalentFacts]
+    postings: list[PostingFacts]
+    index: MatchIndex
+    top: AllTop
+    weights: Weights
+
+
+def recompute_engine(
+    *, today: dt.date | None = None, phases: _Phases | None = None
+) -> RecomputeInput:
+    """Tags the open postings that have no tags yet, fetches every consenting talent and open
+    posting, and runs the engine both ways (``MatchIndex.top_all``)."""
+    phases = phases or _Phases()
     today = today or timezone.localdate()
-    now = timezone.now()
     weights = weights_from_settings()
     if Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
         # Postings published while the hooks were not running have no tags yet.
@@ -568,39 +605,131 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
             posting_ids=fetch.open_postings(today=today).values_list("id", flat=True),
             only_untagged=True,
         )
+    phases.lap("classify")
     postings = fetch.posting_facts(today=today)
     talents = fetch.talent_facts()
+    phases.lap("fetch")
     index = MatchIndex(postings, weights)
     batch = index.encode(talents)
     native = np.asarray([t.is_native for t in talents], dtype=bool)
     dfc = np.asarray([t.is_double_first_class for t in talents], dtype=bool)
-    result = index.top_all(
+    top = index.top_all(
         batch,
         k=TALENT_TOP,
         posting_k=POSTING_TOP,
         pool_groups={"native": native, "dfc": dfc},
     )
-    recommendations: list[Recommendation] = []
-    for row, talent in enumerate(talents):
-        for posting, _ in index.talent_top(result, row):
-            scored = scoring.score(talent, posting, weights)
+    phases.lap("engine")
+    return RecomputeInput(talents, postings, index, top, weights)
+
+
+def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
+    """Every consenting talent's top 20 open postings and every open posting's top 50
+    consenting talents, with reasons, and the fairness figures; replaces what was stored.
+
+    The rows are built and written ``RECOMPUTE_CHUNK_TALENTS`` talents (then
+    ``RECOMPUTE_CHUNK_POSTINGS`` postings) at a time inside one transaction: readers see the
+    previous lists until the new ones are complete, a failure part-way leaves them as they
+    were, and memory holds one chunk's rows rather than all of them."""
+    started = time.perf_counter()
+    phases = _Phases()
+    now = timezone.now()
+    computed = recompute_engine(today=today, phases=phases)
+    talents = computed.talents
+    slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
+    recommendations = candidates = 0
+    with transaction.atomic():
+        Recommendation.objects.all().delete()
+        Candidate.objects.all().delete()
+        PostingFairness.objects.all().delete()
+        phases.lap("write")
+        for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
+            rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
+            with _gc_paused():
+                chunk = _recommendation_rows(computed, rows, now)
+                phases.lap("rows")
+                _insert_rows(Recommendation, RECOMMENDATION_COLUMNS, chunk)
+                recommendations += len(chunk)
+                del chunk
+            talent_ids = [talents[row].talent_id for row in rows]
+            MatchingProfile.objects.filter(talent_id__in=talent_ids).update(recommended_at=now)
+            _ensure_profiles(talent_ids, now)
+            phases.lap("write")
+        for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
+            with _gc_paused():
+                chunk, fairness = _candidate_rows(
+                    computed, slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
+                )
+                phases.lap("rows")
+                _insert_rows(Candidate, CANDIDATE_COLUMNS, chunk)
+                PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
+                candidates += len(chunk)
+                del chunk, fairness
+            phases.lap("write")
+    phases.lap("write")  # the commit
+    return RecomputeResult(
+        talents=len(talents),
+        postings=len(computed.postings),
+        recommendations=recommendations,
+        candidates=candidates,
+        seconds=time.perf_counter() - started,
+        phases=phases.seconds,
+    )
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A chunk creates a few hundred thousand short-lived objects (rows, reasons) and no
+    reference cycles: the cyclic collector would only rescan them, and every talent's and
+    posting's facts, again and again (as in ``qinghe.talents.importing``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# Rows of a full recompute are plain tuples in these columns (attribute names).
+RECOMMENDATION_COLUMNS = ("talent_id", "posting_id", "score", "reasons", "computed_at")
+CANDIDATE_COLUMNS = ("posting_id", "talent_id", "score", "reasons", "computed_at")
+
+
+def _recommendation_rows(
+    computed: RecomputeInput, rows: Iterable[int], now: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """The talents' (batch rows') top 20 with reasons, each talent's best first."""
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        talent = computed.talents[row]
+        for posting, _ in computed.index.talent_top(computed.top, row):
+            scored = scoring.score(talent, posting, computed.weights)
             if scored is not None:
-                recommendations.append(
-                    Recommendation(
-                        talent_id=talent.talent_id,
-                        posting_id=posting.posting_id,
-                        score=round(scored.total, 3),
-                        reasons=reasons_json(scored),
-                        computed_at=now,
+                out.append(
+                    (
+                        talent.talent_id,
+                        posting.posting_id,
+                        round(scored.total, 3),
+                        reasons_json(scored),
+                        now,
                     )
                 )
-    candidates: list[Candidate] = []
+    return out
+
+
+def _candidate_rows(
+    computed: RecomputeInput, slots: Sequence[int], now: dt.datetime
+) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
+    """The postings' (index slots') top 50 with reasons, best first, and their fairness rows."""
+    talents, top, weights = computed.talents, computed.top, computed.weights
+    out: list[tuple[Any, ...]] = []
     fairness: list[PostingFairness] = []
-    for slot, facts in enumerate(index.facts):
-        if facts is None:
-            continue
+    for slot in slots:
+        facts = computed.index.facts[slot]
+        assert facts is not None
         ranked: list[tuple[TalentFacts, Score]] = []
-        for row in result.posting_talents[:, slot]:
+        for row in top.posting_talents[:, slot]:
             if row < 0:
                 continue
             scored = scoring.score(talents[row], facts, weights)
@@ -608,19 +737,19 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
                 ranked.append((talents[row], scored))
         ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
         for talent, scored in ranked:
-            candidates.append(
-                Candidate(
-                    posting_id=facts.posting_id,
-                    talent_id=talent.talent_id,
-                    score=round(scored.total, 3),
-                    reasons=reasons_json(scored),
-                    computed_at=now,
+            out.append(
+                (
+                    facts.posting_id,
+                    talent.talent_id,
+                    round(scored.total, 3),
+                    reasons_json(scored),
+                    now,
                 )
             )
         pool = (
-            int(result.pool["all"][slot]),
-            int(result.pool["native"][slot]),
-            int(result.pool["dfc"][slot]),
+            int(top.pool["all"][slot]),
+            int(top.pool["native"][slot]),
+            int(top.pool["dfc"][slot]),
         )
         fairness.append(
             _fairness_row(
@@ -632,24 +761,50 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
                 now=now,
             )
         )
-    with transaction.atomic():
-        Recommendation.objects.all().delete()
-        Candidate.objects.all().delete()
-        PostingFairness.objects.all().delete()
-        Recommendation.objects.bulk_create(recommendations, batch_size=BULK)
-        Candidate.objects.bulk_create(candidates, batch_size=BULK)
-        PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
-        MatchingProfile.objects.filter(talent_id__in=[t.talent_id for t in talents]).update(
-            recommended_at=now
-        )
-        _ensure_profiles([t.talent_id for t in talents], now)
-    return RecomputeResult(
-        talents=len(talents),
-        postings=len(postings),
-        recommendations=len(recommendations),
-        candidates=len(candidates),
-        seconds=time.perf_counter() - started,
-    )
+    return out, fairness
+
+
+def _insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT of plain tuples in ``columns`` order (attribute names), JSON and date-time values
+    prepared by their fields as the ORM prepares them: COPY on PostgreSQL, one
+    ``executemany`` elsewhere. Skips model instances and per-value SQL compiling, which
+    is most of what ``bulk_create`` spends here."""
+    conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
+    targets = [model._meta.get_field(column) for column in columns]
+    prepared = [
+        (i, f)
+        for i, f in enumerate(targets)
+        if isinstance(f, models.JSONField | models.DateTimeField)
+    ]
+    done: dict[int, Any] = {}  # by id: the run's one time stamp is prepared once
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            out = list(row)
+            for i, f in prepared:
+                value = out[i]
+                if isinstance(f, models.JSONField):
+                    out[i] = f.get_db_prep_save(value, conn)
+                else:
+                    key = id(value)
+                    if key not in done:
+                        done[key] = f.get_db_prep_save(value, conn)
+                    out[i] = done[key]
+            yield out
+
+    qn = conn.ops.quote_name
+    table = qn(model._meta.db_table)
+    names = ", ".join(qn(f.column) for f in targets)
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for out in values():
+                    copy.write_row(out)
+        else:
+            placeholders = ", ".join(["%s"] * len(targets))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values())
 
 
 def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
