@@ -796,7 +796,7 @@ def _insert_rows(
 
     qn = conn.ops.quote_name
     table = qn(model._meta.db_table)
-    names = ", ".join(qn(f.column) for f in targets)
+    names = ", ".join(qn(str(f.column)) for f in targets)  # type: ignore[union-attr]
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -804,7 +804,8 @@ def _insert_rows(
                     copy.write_row(out)
         else:
             placeholders = ", ".join(["%s"] * len(targets))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values())
+            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+            cursor.executemany(sql, values())  # type: ignore[arg-type]  # any iterable will do
 
 
 def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
