@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver test test-fast e2e browser lint format typecheck bench clean check-deploy messages
+.PHONY: help install assets migrate reference demo run worker deliver test test-fast e2e browser lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ messages: install ## refresh and compile the English translations (needs GNU get
 bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and print the figures
 	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_bench}; \
 	$(PYTHON) bench/run.py
+
+embeddings: install ## rebuild qinghe/matching/data/e5_catalog.npz (the catalog's sentence vectors, about 80 s)
+	$(PYTHON) -m qinghe.matching.embedding
 
 clean: ## remove the virtualenv, node_modules, copied assets and local data
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -3,7 +3,7 @@ and the character n-gram TF-IDF baseline it is measured against. Pure: documents
 plain dataclasses (from the database through ``fetch.occupation_docs`` or from the catalog
 file through ``docs_from_csv``), no ORM here.
 
-The ranking model blends four signals, each normalised per query:
+The ranking model blends five signals:
 
 1. **Title neighbours.** Every listed job title (the catalog's aliases and the occupation's own
    name) is a labelled example; a new title is compared with each (TF-IDF cosine over
@@ -20,7 +20,16 @@ The ranking model blends four signals, each normalised per query:
    is on job boards), and which endings of occupation names follow which title heads (a
    "……工" title is mostly a "……工" occupation, a "……工程师" mostly "……工程技术人员").
 
-5. **Listed titles.** A title that is exactly an occupation's name or one of its listed titles
+Signals 1-4 are summed, each normalised to the query's best (the *lexical* blend).
+
+5. **Sentence embeddings** (``EmbeddingSignals``, multilingual-e5-small through
+   ``embedding``): the title's cosine with each occupation's name and definition, with its
+   listed titles, and through a linear map fitted on the listed titles. They know what no
+   shared character shows (后厨 is a cook, 仓管 keeps a warehouse). The lexical blend and the
+   three views are each made a distribution over the occupations and multiplied, so every
+   score is a probability.
+
+6. **Listed titles.** A title that is exactly an occupation's name or one of its listed titles
    (after ``text.title_key``) is that occupation, whatever the other signals say.
 
 Queries are cleaned first (``text.clean_title``: numbering, quotes, notes about pay or hiring).
@@ -42,7 +51,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from . import text
+from . import embedding, text
 
 CATALOG_CSV = Path(__file__).resolve().parent.parent / "reference" / "data" / "occupations_2022.csv"
 _FLAGS = re.compile(r"(?<=[^A-Za-z/])(L/S|S/L|L|S)$")
@@ -169,6 +178,17 @@ class ClassifierParams:
     # The head of a title (工程师, 专员, 工) counts this much of its modifier.
     head_weight: float = 0.3
     bm25: BM25Params = field(default_factory=lambda: BM25Params(use_aliases=False))
+    # Sentence embeddings (``EmbeddingSignals``): 0 leaves the lexical model alone. The lexical
+    # blend and the three embedding views are each turned into a distribution over the
+    # occupations (softmax at these temperatures) and multiplied, the views weighted so.
+    embedding: float = 1.0
+    lexical_temperature: float = 0.4
+    embedding_temperature: float = 0.02
+    embedding_definition: float = 1.0
+    embedding_neighbours: float = 0.5
+    embedding_mapped: float = 1.0
+    # Ridge penalty of the title -> occupation linear map.
+    ridge: float = 0.03
 
 
 @dataclass
@@ -320,6 +340,71 @@ class TitleNeighbours:
         return best + self.sum_share * (total - best)
 
 
+class EmbeddingSignals:
+    """Three views from sentence embeddings (``embedding``), each (queries x occupations):
+
+    - *definition*: the title's cosine with the occupation's name and definition;
+    - *neighbours*: its best cosine with the occupation's name and listed titles;
+    - *mapped*: a linear map fitted (ridge) on the listed titles, from a title's vector to
+      its occupation's vector, applied to the title: listed titles teach how job-board words
+      relate to the catalog's. Only the documents given are used, so held-out titles are
+      held out of it too."""
+
+    # How much of a posting's description is embedded with its title.
+    DESCRIPTION_CHARS = 200
+
+    def __init__(
+        self, docs: Sequence[OccupationDoc], encoder: embedding.Encoder, *, ridge: float = 0.03
+    ) -> None:
+        self.encoder = encoder
+        self.n_docs = len(docs)
+        self.occupations = encoder.passages(
+            [embedding.passage_text(d.name, d.definition) for d in docs]
+        ).astype(np.float64)
+        titles: list[str] = []
+        owners: list[int] = []
+        for i, doc in enumerate(docs):
+            for title in (doc.name, *doc.aliases):
+                titles.append(title)
+                owners.append(i)
+        self.owner = np.asarray(owners, dtype=np.int64)
+        self.titles = encoder.queries(titles).astype(np.float64)
+        x = self.titles
+        y = self.occupations[self.owner]
+        self.mapping = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
+
+    def scores(
+        self, queries: Sequence[tuple[str, str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The three views of (title, description) queries. The neighbour view compares the
+        title alone with titles; the other two embed the title followed by the start of the
+        description when there is one."""
+        titles = [t for t, _ in queries]
+        q = self.encoder.queries(titles).astype(np.float64)
+        described = [i for i, (_, d) in enumerate(queries) if d and d.strip()]
+        full = q
+        if described:
+            full = q.copy()
+            full[described] = self.encoder.queries(
+                [
+                    f"{queries[i][0]}：{queries[i][1].strip()[: self.DESCRIPTION_CHARS]}"
+                    for i in described
+                ]
+            )
+        definition = full @ self.occupations.T
+        sims = q @ self.titles.T
+        neighbours = np.full((len(titles), self.n_docs), -1.0)
+        np.maximum.at(neighbours.T, self.owner, sims.T)
+        mapped = full @ self.mapping
+        mapped /= np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
+        return definition, neighbours, mapped @ self.occupations.T
+
+
+def _log_softmax(values: np.ndarray) -> np.ndarray:
+    shifted = values - values.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 class CharTfidfBaseline:
     """The baseline: character 1-3-gram TF-IDF (sublinear tf, smoothed idf, l2) of the whole
     occupation text against the title's, ranked by cosine. What scikit-learn's
@@ -406,10 +491,13 @@ class HeadPrior:
 class OccupationClassifier:
     """The blended model (module docstring). ``top`` for one title, ``rank`` for many."""
 
-    name = "混合模型（岗位名称近邻 + BM25F + 字 n-gram + 先验）"
+    name = "混合模型（岗位名称近邻 + BM25F + 字 n-gram + 先验 + 句向量）"
 
     def __init__(
-        self, docs: Sequence[OccupationDoc], params: ClassifierParams | None = None
+        self,
+        docs: Sequence[OccupationDoc],
+        params: ClassifierParams | None = None,
+        encoder: embedding.Encoder | None = None,
     ) -> None:
         self.params = p = params or ClassifierParams()
         self.docs = list(docs)
@@ -421,6 +509,11 @@ class OccupationClassifier:
         self.text = BM25Classifier(self.docs, p.bm25)
         self.chars = CharTfidfBaseline(self.docs)
         self.heads = HeadPrior(self.docs)
+        self.embedding: EmbeddingSignals | None = None
+        if p.embedding > 0:
+            self.embedding = EmbeddingSignals(
+                self.docs, encoder or embedding.default_encoder(), ridge=p.ridge
+            )
         counts = np.log1p(np.asarray([len(d.aliases) for d in self.docs], dtype=np.float64))
         self.popularity = counts / max(float(counts.max()) if counts.size else 0.0, 1.0)
         # A title that is exactly an occupation's name or listed title (包装工) is that
@@ -444,12 +537,29 @@ class OccupationClassifier:
         # Shift so that every score is positive (the priors can be negative); a query with
         # nothing in common with any occupation gives nothing.
         shifted = blended - blended.min(axis=1, keepdims=True) + 1e-6
+        if self.embedding is not None:
+            shifted = self._fuse(shifted, queries)
         for i, (title, _) in enumerate(queries):
             exact = self.listed.get(text.title_key(title))
             if exact:
                 shifted[i, exact] += shifted[i].max()
         shifted[~self._has_terms(queries)] = 0.0
         return shifted
+
+    def _fuse(self, lexical: np.ndarray, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        """The lexical blend and the embedding views as one distribution over occupations
+        (a product of their softmaxes): each score is a probability."""
+        p = self.params
+        assert self.embedding is not None
+        definition, neighbours, mapped = self.embedding.scores(queries)
+        t = p.embedding_temperature
+        fused = _log_softmax(_per_query_max(lexical) / p.lexical_temperature)
+        fused += p.embedding * (
+            p.embedding_definition * _log_softmax(definition / t)
+            + p.embedding_neighbours * _log_softmax(neighbours / t)
+            + p.embedding_mapped * _log_softmax(mapped / t)
+        )
+        return np.exp(_log_softmax(fused))
 
     def _has_terms(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         out = np.zeros(len(queries), dtype=bool)

@@ -1,0 +1,147 @@
+"""Sentence embeddings: the real model, the shipped catalog vectors, the cache, and what the
+signal adds to the classifier. No database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qinghe.matching import classify, embedding
+
+
+@pytest.fixture(scope="module")
+def model() -> embedding.E5Encoder:
+    return embedding.E5Encoder()
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[classify.OccupationDoc]:
+    return classify.docs_from_csv()
+
+
+class CountingEncoder:
+    """Records what it is asked to embed; vectors from the real model."""
+
+    def __init__(self, inner: embedding.E5Encoder) -> None:
+        self.inner = inner
+        self.asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.asked.append(("query", tuple(texts)))
+        return self.inner.queries(texts)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.asked.append(("passage", tuple(texts)))
+        return self.inner.passages(texts)
+
+
+def test_vectors_are_unit_length_and_an_empty_text_is_zero(model: embedding.E5Encoder) -> None:
+    vectors = model.queries(["数控车工", "", "  ", "会计"])
+    assert vectors.shape == (4, embedding.DIM)
+    assert vectors.dtype == np.float32
+    norms = np.linalg.norm(vectors, axis=1)
+    assert norms[0] == pytest.approx(1.0, abs=1e-3)
+    assert norms[3] == pytest.approx(1.0, abs=1e-3)
+    assert norms[1] == 0.0
+    assert norms[2] == 0.0
+    # Query and passage are embedded with different prefixes.
+    assert float(model.passages(["数控车工"])[0] @ vectors[0]) < 0.999
+
+
+def test_the_model_knows_what_no_shared_character_shows(model: embedding.E5Encoder) -> None:
+    occupations = model.passages(["中式烹调师", "仓储管理员", "营销员", "计算机程序设计员"])
+    for title, expected in (("后厨", 0), ("仓管", 1), ("销售代表", 2), ("写代码", 3)):
+        sims = occupations @ model.queries([title])[0]
+        assert int(np.argmax(sims)) == expected, (title, sims.round(3).tolist())
+
+
+def test_the_shipped_vectors_cover_the_catalog_and_are_the_models(
+    model: embedding.E5Encoder, docs: list[classify.OccupationDoc]
+) -> None:
+    queries, passages = embedding.catalog_texts(docs)
+    with np.load(embedding.CACHE_FILE, allow_pickle=False) as data:
+        shipped_queries = [str(t) for t in data["query_texts"]]
+        shipped_passages = [str(t) for t in data["passage_texts"]]
+        query_vectors = np.asarray(data["query_vectors"], dtype=np.float32)
+        passage_vectors = np.asarray(data["passage_vectors"], dtype=np.float32)
+    assert shipped_queries == queries
+    assert shipped_passages == passages
+    assert query_vectors.shape == (len(queries), embedding.DIM)
+    assert passage_vectors.shape == (len(passages), embedding.DIM)
+    # A spread sample re-embedded now: the same vectors (float16 in the file).
+    for texts, vectors, encode in (
+        (queries, query_vectors, model.queries),
+        (passages, passage_vectors, model.passages),
+    ):
+        sample = list(range(0, len(texts), max(1, len(texts) // 12)))
+        fresh = encode([texts[i] for i in sample])
+        cosines = np.sum(fresh * vectors[sample], axis=1)
+        assert cosines.min() > 0.999, cosines.round(4).tolist()
+
+
+def test_the_cache_embeds_each_new_text_once(model: embedding.E5Encoder, tmp_path) -> None:
+    counting = CountingEncoder(model)
+    cache = embedding.CachedEncoder(counting, path=None, max_kept=2)
+    first = cache.queries(["注塑工", "注塑工", " 注塑工 ", "包装工"])
+    assert counting.asked == [("query", ("注塑工", "包装工"))]
+    assert np.array_equal(first[0], first[1])
+    assert np.array_equal(first[0], first[2])
+    again = cache.queries(["包装工"])
+    assert counting.asked == [("query", ("注塑工", "包装工"))]
+    assert np.array_equal(again[0], first[3])
+    assert cache.misses == 2
+    # Queries and passages are kept apart; past max_kept the oldest text is forgotten.
+    cache.passages(["包装工"])
+    assert counting.asked[-1] == ("passage", ("包装工",))
+    cache.queries(["电工"])
+    cache.queries(["注塑工"])
+    assert counting.asked[-1] == ("query", ("注塑工",))
+    assert cache.misses == 5
+
+
+def test_the_cache_reads_the_shipped_vectors_without_the_model(
+    model: embedding.E5Encoder,
+) -> None:
+    counting = CountingEncoder(model)
+    cache = embedding.CachedEncoder(counting)
+    vectors = cache.passages([embedding.passage_text("电工", "")])
+    cache.queries(["计算机软件工程技术人员", "电工"])
+    assert counting.asked == [("passage", ("电工",))]
+    assert vectors.shape == (1, embedding.DIM)
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [("做账", "2-06-03-00"), ("养猪", "5-03-02-01")],  # 会计专业人员, 家畜饲养员
+)
+def test_embeddings_find_a_title_the_words_alone_miss(
+    docs: list[classify.OccupationDoc], title: str, code: str
+) -> None:
+    """做账 (keeping the books) and 养猪 (raising pigs) share no word with their occupations'
+    names; the lexical blend alone puts something else first, the embeddings the right one."""
+    with_embeddings = classify.OccupationClassifier(docs)
+    lexical = classify.OccupationClassifier(
+        docs, replace(classify.ClassifierParams(), embedding=0.0)
+    )
+    assert lexical.top(title, k=1)[0][0] != code
+    assert with_embeddings.top(title, k=1)[0][0] == code
+
+
+def test_classifier_scores_are_probabilities(docs: list[classify.OccupationDoc]) -> None:
+    model = classify.OccupationClassifier(docs)
+    scores = model.scores([("仓库管理", ""), ("测试", "软件测试，编写测试用例")])
+    assert scores.shape == (2, len(docs))
+    assert np.all(scores >= 0.0)
+    assert scores.sum(axis=1) == pytest.approx([1.0, 1.0], abs=1e-9)
+
+
+def test_held_out_titles_stay_out_of_the_mapping(docs: list[classify.OccupationDoc]) -> None:
+    """The linear map is fitted on the documents given: listing a title moves it."""
+    encoder = embedding.default_encoder()
+    held = classify.without_aliases(docs, {"外贸跟单"})
+    a = classify.EmbeddingSignals(held, encoder).mapping
+    b = classify.EmbeddingSignals(docs, encoder).mapping
+    assert not np.allclose(a, b)
