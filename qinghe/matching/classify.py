@@ -184,9 +184,9 @@ class ClassifierParams:
     embedding: float = 1.0
     lexical_temperature: float = 0.4
     embedding_temperature: float = 0.02
-    embedding_definition: float = 1.0
+    embedding_definition: float = 0.5
     embedding_neighbours: float = 0.5
-    embedding_mapped: float = 1.0
+    embedding_mapped: float = 1.5
     # Ridge penalty of the title -> occupation linear map.
     ridge: float = 0.03
 
@@ -350,8 +350,9 @@ class EmbeddingSignals:
       relate to the catalog's. Only the documents given are used, so held-out titles are
       held out of it too."""
 
-    # How much of a posting's description is embedded with its title.
-    DESCRIPTION_CHARS = 200
+    # How much of a posting's description is embedded with a short title.
+    DESCRIPTION_CHARS = 100
+    SHORT_TITLE = 4
 
     def __init__(
         self, docs: Sequence[OccupationDoc], encoder: embedding.Encoder, *, ridge: float = 0.03
@@ -377,11 +378,17 @@ class EmbeddingSignals:
         self, queries: Sequence[tuple[str, str]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The three views of (title, description) queries. The neighbour view compares the
-        title alone with titles; the other two embed the title followed by the start of the
-        description when there is one."""
+        title alone with titles; the other two embed a short title (专员, 普工, 技术员: at most
+        ``SHORT_TITLE`` characters, which say little by themselves) followed by the start of
+        the description, and a longer title alone (embedding a description costs about ten
+        times a title)."""
         titles = [t for t, _ in queries]
         q = self.encoder.queries(titles).astype(np.float64)
-        described = [i for i, (_, d) in enumerate(queries) if d and d.strip()]
+        described = [
+            i
+            for i, (t, d) in enumerate(queries)
+            if d and d.strip() and len("".join(t.split())) <= self.SHORT_TITLE
+        ]
         full = q
         if described:
             full = q.copy()
