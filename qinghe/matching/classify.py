@@ -550,6 +550,9 @@ class OccupationClassifier:
             exact = self.listed.get(text.title_key(title))
             if exact:
                 shifted[i, exact] += shifted[i].max()
+                if self.embedding is not None:
+                    # Still a distribution, now led by the listed occupation(s).
+                    shifted[i] /= shifted[i].sum()
         shifted[~self._has_terms(queries)] = 0.0
         return shifted
 

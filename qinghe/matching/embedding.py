@@ -40,7 +40,10 @@ class Encoder(Protocol):
 
 
 def _clip(value: str) -> str:
-    return " ".join((value or "").replace("\x00", " ").split())[:MAX_CHARS]
+    """Whitespace collapsed, NULs dropped, lone surrogates (possible in JSON input) replaced,
+    cut to ``MAX_CHARS``: what the C engine can take as UTF-8."""
+    value = (value or "").replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
+    return " ".join(value.split())[:MAX_CHARS]
 
 
 class E5Encoder:

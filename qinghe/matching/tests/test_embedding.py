@@ -51,6 +51,16 @@ def test_vectors_are_unit_length_and_an_empty_text_is_zero(model: embedding.E5En
     assert float(model.passages(["数控车工"])[0] @ vectors[0]) < 0.999
 
 
+def test_messy_text_is_embedded_not_refused(model: embedding.E5Encoder) -> None:
+    texts = ["焊工\x00", "\ud800焊工", "焊" * 5000, "😀😀", "焊工\t\n"]
+    vectors = model.queries(texts)
+    norms = np.linalg.norm(vectors, axis=1)
+    assert norms == pytest.approx([1.0] * 5, abs=1e-3)
+    clean = model.queries(["焊工"])[0]
+    assert float(vectors[4] @ clean) == pytest.approx(1.0, abs=1e-4)
+    assert float(vectors[0] @ clean) > 0.99
+
+
 def test_the_model_knows_what_no_shared_character_shows(model: embedding.E5Encoder) -> None:
     occupations = model.passages(["中式烹调师", "仓储管理员", "营销员", "计算机程序设计员"])
     for title, expected in (("后厨", 0), ("仓管", 1), ("销售代表", 2), ("写代码", 3)):
@@ -132,10 +142,20 @@ def test_embeddings_find_a_title_the_words_alone_miss(
 
 def test_classifier_scores_are_probabilities(docs: list[classify.OccupationDoc]) -> None:
     model = classify.OccupationClassifier(docs)
-    scores = model.scores([("仓库管理", ""), ("测试", "软件测试，编写测试用例")])
-    assert scores.shape == (2, len(docs))
+    # A free title, a short one with a description, a listed title (after cleaning), nothing.
+    queries = [
+        ("仓库管理", ""),
+        ("测试", "软件测试，编写测试用例"),
+        ("【急聘】包装工", ""),
+        ("😀", ""),
+    ]
+    scores = model.scores(queries)
+    assert scores.shape == (4, len(docs))
     assert np.all(scores >= 0.0)
-    assert scores.sum(axis=1) == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert scores.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0, 0.0], abs=1e-9)
+    packer = next(d.code for d in docs if d.name == "包装工")
+    assert int(np.argmax(scores[2])) == model.codes.index(packer)
+    assert scores[2].max() > 0.5
 
 
 def test_held_out_titles_stay_out_of_the_mapping(docs: list[classify.OccupationDoc]) -> None:
