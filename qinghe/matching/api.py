@@ -162,6 +162,8 @@ class ClassifyIn(Schema):
 class OccupationScoreOut(Schema):
     code: str
     name: str
+    # The model's probability that the title is this occupation (the scores of all the
+    # catalog's occupations add up to 1; only the first k are returned).
     score: float
 
 

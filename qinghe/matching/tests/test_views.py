@@ -150,6 +150,32 @@ def test_matching_pages_are_open_to_exactly_these_roles(
     assert let_in == allowed
 
 
+def test_the_classify_api_gives_probabilities_best_first(
+    matching: Matching, client_as: Any
+) -> None:
+    client = client_as(Role.HR_STAFF)
+    ranked = client.get("/api/v1/matching/classify", {"title": "做账会计", "k": 3}).json()
+    assert [r["code"] for r in ranked][:1] == ["2-06-03-00"]
+    assert ranked[0]["name"] == "会计专业人员"
+    assert len(ranked) == 3
+    scores = [r["score"] for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert 0.0 < sum(scores) <= 1.0 + 1e-3
+    assert client.get("/api/v1/matching/classify", {"title": "  "}).json() == []
+    assert client.get("/api/v1/matching/classify", {"title": "😀"}).json() == []
+    from qinghe.core.roles import ALL_ROLES
+
+    codes = {
+        role: client_as(role).get("/api/v1/matching/classify", {"title": "会计"}).status_code
+        for role in ALL_ROLES
+    }
+    assert {role for role, code in codes.items() if code == 200} == {
+        Role.HR_STAFF,
+        Role.SYSADMIN,
+    }
+    assert {code for role, code in codes.items() if code != 200} == {403}
+
+
 def test_the_gap_page_draws_its_chart_and_the_export_is_audited(
     matching: Matching, client_as: Any
 ) -> None:
