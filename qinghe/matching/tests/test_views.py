@@ -3,6 +3,7 @@ and masking as the people concerned see them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -198,6 +199,12 @@ def test_staff_correct_a_postings_occupation_and_edit_a_majors_list(
     client = client_as(Role.HR_STAFF)
     page = client.get(f"/matching/tags/{w.posting_b.pk}/?q=机械设计").content.decode()
     assert "2-02-07-01" in page
+    # The automatic tags show their shares as percentages that add up to about 100.
+    shares = [
+        int(x) for x in re.findall(r'title="模型给出的概率在前五项中的占比">(\d{1,3})%<', page)
+    ]
+    assert len(shares) == 5
+    assert 97 <= sum(shares) <= 103
     client.post(f"/matching/tags/{w.posting_b.pk}/edit/", {"action": "add", "code": "2-02-07-01"})
     assert (
         PostingOccupation.objects.filter(posting=w.posting_b, source=TagSource.STAFF).count() == 1
