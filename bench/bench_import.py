@@ -125,10 +125,11 @@ def worker_inspect(args: argparse.Namespace) -> dict[str, Any]:
     return {"hash": _tables_hash(), "batches": batches}
 
 
-def kill_and_resume(file: Path, tmp: str, *, kill_after: float, clean_hash: str) -> None:
-    """Starts an import, kills it (SIGKILL) part-way, runs it again, and compares the tables
-    with those of the clean run."""
-    url, media = f"sqlite:///{tmp}/killed.sqlite3", f"{tmp}/media-k"
+def kill_and_resume(
+    file: Path, url: str, media: str, *, kill_after: float, clean_hash: str, database: str
+) -> None:
+    """Starts an import into the empty database ``url``, kills it (SIGKILL) part-way, runs it
+    again, and compares the tables with those of the clean run on the same kind of database."""
     run_worker("prepare", file, url, media)
     command = _worker_command("import_once", file, url, media)
     process = subprocess.Popen(
@@ -144,7 +145,7 @@ def kill_and_resume(file: Path, tmp: str, *, kill_after: float, clean_hash: str)
         f"{state[0][1]:,} rows committed, state {state[0][0]}" if state else "nothing committed"
     )
     same = "identical" if after["hash"] == clean_hash else "DIFFERENT"
-    label = f"kill -9 after {kill_after:.0f} s, then run again"
+    label = f"kill -9 after {kill_after:.0f} s, then run again, {database}"
     print(f"{label:<50} {rerun['seconds']:7.2f} s   at the kill: {killed}")
     print(f"{'':<50}           rerun: {rerun['line']}; tables {same} to the clean run's")
 
@@ -289,19 +290,48 @@ def pg_admin(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def qinghe_on_postgres(file: Path, media_root: str) -> dict[str, Any] | str:
+def qinghe_on_postgres(file: Path, media_root: str, repeat: int) -> list[dict[str, Any]] | str:
+    """``repeat`` runs, each in a temporary database of its own."""
     server = pg_server_url()
     if server is None:
         return "postgresql: skipped (set BENCH_PG_URL)"
-    name = f"qinghe_bench_{os.getpid()}"
+    runs = []
+    for i in range(repeat):
+        name = f"qinghe_bench_{os.getpid()}_{i}"
+        try:
+            pg_admin(server, f'CREATE DATABASE "{name}"')
+        except Exception as exc:  # noqa: BLE001
+            return f"postgresql: skipped (cannot create a temporary database on BENCH_PG_URL: {exc.__class__.__name__})"
+        try:
+            runs.append(run_worker("qinghe", file, with_database(server, name), media_root))
+        finally:
+            pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+    return runs
+
+
+def pg_kill_and_resume(file: Path, media_root: str, *, kill_after: float, clean_hash: str) -> None:
+    """``kill_and_resume`` in a temporary database on the PostgreSQL server."""
+    server = pg_server_url()
+    assert server is not None
+    name = f"qinghe_bench_{os.getpid()}_killed"
+    pg_admin(server, f'CREATE DATABASE "{name}"')
     try:
-        pg_admin(server, f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        return f"postgresql: skipped (cannot create a temporary database on BENCH_PG_URL: {exc.__class__.__name__})"
-    try:
-        return run_worker("qinghe", file, with_database(server, name), media_root)
+        kill_and_resume(
+            file,
+            with_database(server, name),
+            media_root,
+            kill_after=kill_after,
+            clean_hash=clean_hash,
+            database="PostgreSQL",
+        )
     finally:
         pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def runs_label(seconds: list[float]) -> str:
+    if len(seconds) == 1:
+        return "1 run"
+    return f"median of {len(seconds)} ({', '.join(f'{s:.2f}' for s in seconds)})"
 
 
 WORKERS = {
@@ -319,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--slice", type=int, default=10_000, help="rows for django-import-export")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of our import per database")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of our import per database (medians)"
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--no-kill", action="store_true", help="skip the kill-and-resume run")
     parser.add_argument(
@@ -354,32 +386,48 @@ def main(argv: list[str] | None = None) -> int:
             run_worker("qinghe", file, f"sqlite:///{tmp}/bench-{i}.sqlite3", f"{tmp}/media-{i}")
             for i in range(args.repeat)
         ]
-        ours = statistics.median(run["first"]["seconds"] for run in sqlite_runs)
-        again = statistics.median(run["again"]["seconds"] for run in sqlite_runs)
-        label = f"median of {args.repeat}" if args.repeat > 1 else "1 run"
+        firsts = [run["first"]["seconds"] for run in sqlite_runs]
+        agains = [run["again"]["seconds"] for run in sqlite_runs]
+        ours, again = statistics.median(firsts), statistics.median(agains)
         print(
-            f"{'qinghe import, SQLite':<50} {ours:7.2f} s   {label}: {sqlite_runs[0]['first']['line']}"
+            f"{'qinghe import, SQLite':<50} {ours:7.2f} s   {runs_label(firsts)}: {sqlite_runs[0]['first']['line']}"
         )
         print(
-            f"{'qinghe same file again, SQLite':<50} {again:7.2f} s   {sqlite_runs[0]['again']['line']}"
+            f"{'qinghe same file again, SQLite':<50} {again:7.2f} s   {runs_label(agains)}: {sqlite_runs[0]['again']['line']}"
         )
         if not args.no_kill:
             kill_and_resume(
-                file, tmp, kill_after=max(ours * 0.5, 2.0), clean_hash=sqlite_runs[0]["hash"]
+                file,
+                f"sqlite:///{tmp}/killed.sqlite3",
+                f"{tmp}/media-k",
+                kill_after=max(ours * 0.5, 2.0),
+                clean_hash=sqlite_runs[0]["hash"],
+                database="SQLite",
             )
 
-        postgres = qinghe_on_postgres(file, f"{tmp}/media-pg")
+        postgres = qinghe_on_postgres(file, f"{tmp}/media-pg", args.repeat)
         if isinstance(postgres, str):
             print(postgres)
             pg_seconds = None
         else:
-            pg_seconds = postgres["first"]["seconds"]
+            firsts = [run["first"]["seconds"] for run in postgres]
+            agains = [run["again"]["seconds"] for run in postgres]
+            pg_seconds = statistics.median(firsts)
             print(
-                f"{'qinghe import, PostgreSQL':<50} {pg_seconds:7.2f} s   1 run: {postgres['first']['line']}"
+                f"{'qinghe import, PostgreSQL':<50} {pg_seconds:7.2f} s   {runs_label(firsts)}: {postgres[0]['first']['line']}"
             )
             print(
-                f"{'qinghe same file again, PostgreSQL':<50} {postgres['again']['seconds']:7.2f} s   {postgres['again']['line']}"
+                f"{'qinghe same file again, PostgreSQL':<50} {statistics.median(agains):7.2f} s   {runs_label(agains)}: {postgres[0]['again']['line']}"
             )
+            if any(run["hash"] != postgres[0]["hash"] for run in postgres):
+                print("PostgreSQL runs ended with DIFFERENT tables")
+            if not args.no_kill:
+                pg_kill_and_resume(
+                    file,
+                    f"{tmp}/media-pg-k",
+                    kill_after=max(pg_seconds * 0.5, 2.0),
+                    clean_hash=postgres[0]["hash"],
+                )
 
         slice_rows = min(args.slice, args.rows)
         sliced = make_slice(file, slice_rows, Path(tmp))
@@ -402,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{f'django-import-export, {args.rows:,} rows (extrapolated)':<50} {iex['seconds'] * scale:7.2f} s   x{scale:g} of the slice, not measured"
             )
 
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"machine: load average {load} at the end")
     print()
     print(f"ratio qinghe / calamine floor (SQLite, full file)         {ours / floor:6.1f}x")
     if pg_seconds:

@@ -24,6 +24,15 @@ class InvalidValue(ValueError):
     pass
 
 
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\ufeff]")
+_SPACES = re.compile(r"\s+")
+_FLOAT_ID = re.compile(r"\d{15,18}\.0")
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+?\d+")
+_FLOAT_PHONE = re.compile(r"\d{11}\.0")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
+
+
 def clean_text(value: object) -> str:
     """NFKC (full-width to half-width), no surrounding or doubled spaces, no zero-width marks."""
     if value is None:
@@ -31,8 +40,8 @@ def clean_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value))
-    text = re.sub(r"[\u200b-\u200f\ufeff]", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _ZERO_WIDTH.sub("", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,11 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     people registered under a code that changed later (鹤山县 440725 became 440784 in 1993); we
     keep its length, format, check digit and birth-date checks and judge origin ourselves."""
     text = clean_text(raw).replace(" ", "").replace("-", "").upper()
-    if re.fullmatch(r"\d{15,18}\.0", text):
+    if _FLOAT_ID.fullmatch(text):
         text = text[:-2]
     if not text:
         raise InvalidValue("身份证号为空")
-    if re.fullmatch(r"\d(\.\d+)?E\+?\d+", text):
+    if _SCIENTIFIC.fullmatch(text):
         raise InvalidValue(
             "身份证号被 Excel 存成了科学计数法数字，后几位已丢失，请将该列设为文本后重新导出"
         )
@@ -96,7 +105,7 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
 
 def parse_phone(raw: object) -> str:
     text = clean_text(raw)
-    if re.fullmatch(r"\d{11}\.0", text):
+    if _FLOAT_PHONE.fullmatch(text):
         text = text[:-2]
     try:
         return normalize_phone(text)
@@ -105,16 +114,13 @@ def parse_phone(raw: object) -> str:
 
 
 def parse_name(raw: object) -> str:
-    text = (
-        clean_text(raw).replace(" ", "")
-        if re.search(r"[\u4e00-\u9fff]", clean_text(raw))
-        else clean_text(raw)
-    )
+    cleaned = clean_text(raw)
+    text = cleaned.replace(" ", "") if _HAN.search(cleaned) else cleaned
     if not text:
         raise InvalidValue("姓名为空")
     if len(text) > 40:
         raise InvalidValue("姓名过长")
-    if re.search(r"\d", text):
+    if _DIGIT.search(text):
         raise InvalidValue("姓名含有数字")
     return text
 

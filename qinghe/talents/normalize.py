@@ -688,33 +688,6 @@ def open_table(kind: str, data: bytes) -> SurveyTable:
     return _xlsx_table(data) if kind == "xlsx" else _csv_table(data)
 
 
-def parse_chunks(
-    table: SurveyTable, *, skip: int, chunk_size: int, today: dt.date
-) -> Iterator[tuple[list[tuple[int, list[Any]]], list[ParsedRow | Rejection]]]:
-    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
-    columns = list(table.header.columns.items())
-    chunk: list[tuple[int, list[Any]]] = []
-
-    def parsed(rows: list[tuple[int, list[Any]]]) -> list[ParsedRow | Rejection]:
-        results = []
-        for _, cells in rows:
-            width = len(cells)
-            raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
-            results.append(parse_row(raw, today=today))
-        return results
-
-    for item in table.rows():
-        if skip:
-            skip -= 1
-            continue
-        chunk.append(item)
-        if len(chunk) >= chunk_size:
-            yield chunk, parsed(chunk)
-            chunk = []
-    if chunk:
-        yield chunk, parsed(chunk)
-
-
 # ---------------------------------------------------------------------------- reference
 
 

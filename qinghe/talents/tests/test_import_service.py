@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ import openpyxl
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 
 from qinghe.core.models import AuditLog
-from qinghe.talents import importing
+from qinghe.talents import importing, normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.models import (
     Destination,
@@ -719,6 +720,7 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
     batch = ImportBatch.objects.get()
     assert (batch.state, batch.rows_done, batch.error) == ("failed", 20, "导入中断：RuntimeError")
     assert ImportRow.objects.filter(batch=batch).count() == 20
+    assert not read_ahead_threads()  # stopped with the import
     assert (
         Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
     )  # chunk 3 left nothing
@@ -731,6 +733,147 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
     assert ImportRow.objects.filter(batch=batch).count() == 55
     assert snapshot() == clean
     assert run(path)[0] == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
+
+
+def read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "survey-read-ahead"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows are parsed in a background thread, a chunk ahead of the writes: a failure there
+    # reaches the import when it gets to that chunk, and the chunks before it stand.
+    path = resume_survey(tmp_path)
+    clean_line, _ = run(path, chunk_size=10)
+    clean = snapshot()
+    wipe()
+
+    real_parse = normalize.parse_row
+    parsed = {"n": 0}
+
+    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
+        parsed["n"] += 1
+        if parsed["n"] == 35:  # in chunk 4
+            raise RuntimeError("parser broke")
+        return real_parse(raw, **kwargs)
+
+    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+    with pytest.raises(RuntimeError, match="parser broke"):
+        run(path, chunk_size=10)
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done, batch.error) == ("failed", 30, "导入中断：RuntimeError")
+    assert ImportRow.objects.filter(batch=batch).count() == 30
+    # Chunk 4 wrote nothing: every talent and phone is one that chunks 1-3 recorded.
+    assert Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
+    assert not read_ahead_threads()
+
+    monkeypatch.setattr(normalize, "parse_row", real_parse)
+    assert run(path, chunk_size=10)[0] == clean_line
+    assert ImportBatch.objects.get().pk == batch.pk
+    assert snapshot() == clean
+
+
+def test_the_read_ahead_thread_never_opens_a_database_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Django's connections are per thread: one opened by the reader would be another session,
+    # outside the chunk's transaction, and left open. Parsing must not need the database.
+    path = resume_survey(tmp_path)
+    real_parse = normalize.parse_row
+    seen: set[tuple[str, bool]] = set()  # (thread, that thread has an open connection)
+
+    def watching_parse(raw: Any, **kwargs: Any) -> Any:
+        result = real_parse(raw, **kwargs)
+        open_ = any(c.connection is not None for c in connections.all(initialized_only=True))
+        seen.add((threading.current_thread().name, open_))
+        return result
+
+    monkeypatch.setattr(normalize, "parse_row", watching_parse)
+    assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+    assert seen == {("survey-read-ahead", False)}
+    assert not read_ahead_threads()
+
+
+def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The importing thread fails while the reader is a chunk ahead (and resumed, inside a
+    # COPY on PostgreSQL): the reader is stopped and the failing chunk leaves nothing.
+    path = resume_survey(tmp_path)
+    real_insert = importing._insert
+    calls = {"n": 0}
+
+    def failing_insert(model: Any, records: Any, **kwargs: Any) -> None:
+        real_insert(model, records, **kwargs)
+        if model is PhoneNumber:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing, "_insert", failing_insert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(path, chunk_size=10)
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done) == ("failed", 10)
+    assert ImportRow.objects.filter(batch=batch).count() == 10
+    assert Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
+    assert not read_ahead_threads()
+
+
+def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = resume_survey(tmp_path)
+    real_parse = normalize.parse_row
+    real_process = importing.process_chunk
+    parsed = {"n": 0}
+    seen: list[tuple[int, int, int]] = []  # (rows done before the chunk, its rows, rows parsed)
+
+    def counting_parse(raw: Any, **kwargs: Any) -> Any:
+        parsed["n"] += 1
+        return real_parse(raw, **kwargs)
+
+    def watching_process(batch_id: int, rows: Any, **kwargs: Any) -> Any:
+        seen.append((kwargs["rows_done_before"], len(rows), parsed["n"]))
+        return real_process(batch_id, rows, **kwargs)
+
+    monkeypatch.setattr(normalize, "parse_row", counting_parse)
+    monkeypatch.setattr(importing, "process_chunk", watching_process)
+    assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+
+    assert [(before, size) for before, size, _ in seen] == [
+        (0, 10), (10, 10), (20, 10), (30, 10), (40, 10), (50, 5)
+    ]  # fmt: skip
+    # This chunk, the next one waiting, and at most the one after that being parsed.
+    assert all(before + size <= n <= before + 3 * 10 for before, size, n in seen)
+    assert parsed["n"] == 55
+
+
+def test_blind_indexes_go_to_postgresql_as_an_array_literal_of_hex_digests() -> None:
+    assert importing._index_array({"0a1b"}) == "{0a1b}"
+    assert sorted(importing._index_array({"0a", "1b"})[1:-1].split(",")) == ["0a", "1b"]
+    for bad in ("0a,1b", "0a}", '"0a"', "0a 1b", "NULL", "é1", ""):
+        with pytest.raises(ValueError, match="hex digest"):
+            importing._index_array({bad})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_chunks_planner_setting_ends_with_their_transactions(tmp_path: Path) -> None:
+    # Each chunk turns sequential scans off for its own look-ups (SET LOCAL): the connection
+    # is left as it was, and the look-ups still find people already in the database.
+    path = resume_survey(tmp_path)
+    run(path, chunk_size=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
+    out, _ = run(path, source="另一来源", chunk_size=10)
+    assert out == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
 
 
 def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
