@@ -739,7 +739,6 @@ def read_ahead_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "survey-read-ahead"]
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -857,23 +856,6 @@ def test_blind_indexes_go_to_postgresql_as_an_array_literal_of_hex_digests() -> 
     for bad in ("0a,1b", "0a}", '"0a"', "0a 1b", "NULL", "é1", ""):
         with pytest.raises(ValueError, match="hex digest"):
             importing._index_array({bad})
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
-def test_the_chunks_planner_setting_ends_with_their_transactions(tmp_path: Path) -> None:
-    # Each chunk turns sequential scans off for its own look-ups (SET LOCAL): the connection
-    # is left as it was, and the look-ups still find people already in the database.
-    path = resume_survey(tmp_path)
-    run(path, chunk_size=10)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW enable_seqscan")
-        assert cursor.fetchone() == ("on",)
-    out, _ = run(path, source="另一来源", chunk_size=10)
-    assert out == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW enable_seqscan")
-        assert cursor.fetchone() == ("on",)
 
 
 def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
