@@ -28,11 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from _shared import django_setup, pg_admin, pg_server_url, with_database  # noqa: E402
 
 GOAL_SECONDS = 20.0
 SOURCE = "bench: 教育局毕业生就业调查"
@@ -42,13 +42,9 @@ SOURCE = "bench: 教育局毕业生就业调查"
 
 
 def _django(database_url: str, media_root: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
+    django_setup(database_url)
     from django.conf import settings
 
-    django.setup()
     settings.MEDIA_ROOT = media_root
 
 
@@ -271,23 +267,6 @@ def make_slice(source: Path, rows: int, directory: Path) -> Path:
                 out.write_string(line, col, str(value))
     workbook.close()
     return path
-
-
-def pg_server_url() -> str | None:
-    url = os.environ.get("BENCH_PG_URL") or os.environ.get("DATABASE_URL") or ""
-    return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def pg_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def qinghe_on_postgres(file: Path, media_root: str, repeat: int) -> list[dict[str, Any]] | str:

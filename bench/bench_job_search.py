@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _shared import django_setup, pg_admin, with_database  # noqa: E402
 
 GOAL_P99_MS = 50.0
 PAGE_SIZE = 20
@@ -161,15 +161,6 @@ KEYWORDS = [
 
 
 # ---------------------------------------------------------------------------- worker side
-
-
-def _django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
 
 
 def _load(postings: int, rng: random.Random) -> dict[str, Any]:
@@ -302,7 +293,7 @@ def _filters(rng: random.Random) -> dict[str, Any]:
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
-    _django(args.database_url)
+    django_setup(args.database_url)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -377,18 +368,6 @@ def run_worker(database_url: str, postings: int, queries: int, seed: int) -> dic
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def pg_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def line(label: str, r: dict[str, Any]) -> str:

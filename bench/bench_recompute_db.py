@@ -51,11 +51,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from _shared import django_setup, pg_admin, pg_drop, pg_server_url, with_database  # noqa: E402
 
 GOAL_SECONDS = 60.0  # the issue's goal for "all talents' recommendations recomputed"
 ENTERPRISES = 2000
@@ -96,15 +96,6 @@ SKILLS = [
 
 
 # ---------------------------------------------------------------------------- worker side
-
-
-def _django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
 
 
 def _peak_rss_mb() -> float:
@@ -422,7 +413,7 @@ def _seed_talents(rng: random.Random, n_consenting: int) -> dict[str, int]:
 
 
 def worker_seed(args: argparse.Namespace) -> dict[str, Any]:
-    _django(args.database_url)
+    django_setup(args.database_url)
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -467,7 +458,7 @@ def orm_insert_rows(model: Any, columns: Any, rows: Any) -> None:
 
 
 def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
-    _django(args.database_url)
+    django_setup(args.database_url)
     from django.db import connection
 
     from qinghe.matching import services
@@ -506,7 +497,7 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     """Fetch and engine only, as the service does them, nothing written: the memory floor."""
-    _django(args.database_url)
+    django_setup(args.database_url)
     from qinghe.matching import services
 
     started = time.perf_counter()
@@ -545,37 +536,6 @@ def run_worker(kind: str, args: argparse.Namespace, database_url: str) -> dict[s
     if completed.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def pg_server_url() -> str | None:
-    url = os.environ.get("BENCH_PG_URL") or os.environ.get("DATABASE_URL") or ""
-    return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def pg_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def pg_drop(url: str, name: str) -> None:
-    """Drops the temporary database, waiting for autovacuum to leave it (WITH (FORCE) would
-    need the right to end the autovacuum worker)."""
-    import psycopg
-
-    for _ in range(60):
-        try:
-            pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
-            return
-        except psycopg.errors.ObjectInUse:
-            time.sleep(1)
-    print(f"postgresql: could not drop the temporary database {name}; drop it by hand")
 
 
 def bench_database(label: str, url: str, args: argparse.Namespace) -> float | None:

@@ -7,10 +7,8 @@ only decides what to keep and writes it."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import gc
 import io
 import math
 import re
@@ -33,6 +31,7 @@ from django.utils import timezone
 
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.gcpause import gc_paused
 from qinghe.core.spreadsheets import escape_cell
 from qinghe.jobs.models import Posting
 from qinghe.reference.models import Industry, Major, MajorCategory, Occupation, Town
@@ -645,7 +644,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         phases.lap("write")
         for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
             rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
-            with _gc_paused():
+            with gc_paused():
                 chunk = _recommendation_rows(computed, rows, now)
                 phases.lap("rows")
                 _insert_rows(Recommendation, RECOMMENDATION_COLUMNS, chunk)
@@ -656,7 +655,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
             _ensure_profiles(talent_ids, now)
             phases.lap("write")
         for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
-            with _gc_paused():
+            with gc_paused():
                 chunk, fairness = _candidate_rows(
                     computed, slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
                 )
@@ -675,20 +674,6 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         seconds=time.perf_counter() - started,
         phases=phases.seconds,
     )
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A chunk creates a few hundred thousand short-lived objects (rows, reasons) and no
-    reference cycles: the cyclic collector would only rescan them, and every talent's and
-    posting's facts, again and again (as in ``qinghe.talents.importing``)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Rows of a full recompute are plain tuples in these columns (attribute names).

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import io
 import json
@@ -52,6 +51,7 @@ from qinghe.accounts.phones import phone_index
 from qinghe.core.audit import audit_record
 from qinghe.core.crypto import EncryptedTextField, encrypt
 from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.gcpause import gc_paused
 from qinghe.core.masking import scrub_text
 from qinghe.core.spreadsheets import escape_cell
 from qinghe.reference.models import Major, Town, University
@@ -1268,21 +1268,8 @@ def process_chunk(
     It starts by writing the batch row where ``rows_done`` is still what this run expects:
     that takes the write lock on SQLite and locks the row on PostgreSQL, so two processes
     resuming the same batch cannot both write a chunk; the loser gets ``ImportConflict``."""
-    with _gc_paused():
+    with gc_paused():
         return _process_chunk(batch_id, rows, ctx=ctx, rows_done_before=rows_done_before, work=work)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A chunk creates a few hundred thousand short-lived objects and no reference cycles:
-    the cyclic collector would only rescan them again and again (about a tenth of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _process_chunk(
@@ -1448,7 +1435,7 @@ def survey_import_run(
         chunks = ctx.read_ahead = _ReadAhead(
             table, skip=rows_done, chunk_size=chunk_size, today=today
         )
-        with _gc_paused(), contextlib.closing(chunks):
+        with gc_paused(), contextlib.closing(chunks):
             for rows, work in chunks:
                 process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
                 rows_done += len(rows)

@@ -1,0 +1,49 @@
+"""What several benchmarks share: setting Django up in a worker process, and temporary
+databases on the PostgreSQL server named by ``BENCH_PG_URL`` (or ``DATABASE_URL``).
+Not a benchmark itself (``bench/run.py`` runs ``bench_*.py`` only)."""
+
+from __future__ import annotations
+
+import os
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+
+def django_setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def pg_server_url() -> str | None:
+    url = os.environ.get("BENCH_PG_URL") or os.environ.get("DATABASE_URL") or ""
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def pg_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def pg_drop(url: str, name: str) -> None:
+    """Drops a temporary database, waiting for autovacuum to leave it (WITH (FORCE) would
+    need the right to end the autovacuum worker)."""
+    import psycopg
+
+    for _ in range(60):
+        try:
+            pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            time.sleep(1)
+    print(f"postgresql: could not drop the temporary database {name}; drop it by hand")
