@@ -1,0 +1,47 @@
+"""Query budget of 为你推荐: pinned exactly, and the same for 2 recommendations as for 12."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from qinghe.enterprises.tests.factories import make_posting
+from qinghe.matching.models import Recommendation
+from qinghe.matching.tasks import refresh_talent
+
+from .conftest import Matching
+
+pytestmark = pytest.mark.django_db
+
+FOR_ME_QUERIES = 7
+
+
+def for_me_queries(client: Client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/matching/for-me/")
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def test_for_me_costs_the_same_for_few_and_many_recommendations(matching: Matching) -> None:
+    w = matching.world
+    client = Client()
+    client.force_login(w.x)
+    client.get("/matching/for-me/")  # the first visit computes the list
+    few, _ = for_me_queries(client)
+    shown_before = Recommendation.objects.filter(talent=matching.x).count()
+    for n in range(10):
+        make_posting(
+            w.a,
+            title=f"软件开发工程师（{n}）",
+            majors=[w.ref.software_eng],
+        )
+    refresh_talent.enqueue(matching.x.pk)
+    many, page = for_me_queries(client)
+    assert Recommendation.objects.filter(talent=matching.x).count() == shown_before + 10
+    assert "软件开发工程师（9）" in page
+    assert (few, many) == (FOR_ME_QUERIES, FOR_ME_QUERIES)

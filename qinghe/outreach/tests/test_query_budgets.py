@@ -1,0 +1,48 @@
+"""Query budget of the liaison workspace: pinned exactly, and the same for 2 students as for 20."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from qinghe.core.roles import Role
+from qinghe.outreach.models import LiaisonAssignment
+from qinghe.outreach.services import assignment_set, contact_log_record
+from qinghe.talents.tests.factories import make_id, make_talent
+
+pytestmark = pytest.mark.django_db
+
+WORKSPACE_QUERIES = 6
+
+
+def assign_students(personas: Any, first: int, count: int) -> None:
+    liaison = personas[Role.LIAISON]
+    for n in range(first, first + count):
+        talent = make_talent(
+            name=f"李晓{n}", id_number=make_id("440784", "20030512", f"{n:03d}"), phone=None
+        )
+        assignment_set(talent=talent, liaison=liaison, actor=personas[Role.HR_STAFF])
+        if n % 2:
+            contact_log_record(
+                liaison=liaison, talent_id=talent.pk, channel="phone", outcome="reached"
+            )
+
+
+def test_the_liaison_workspace_costs_the_same_for_2_and_for_20_students(
+    personas: Any, client_as: Any
+) -> None:
+    client = client_as(Role.LIAISON)
+    assign_students(personas, 1, 2)
+    client.get("/outreach/")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/outreach/").status_code == 200
+    assign_students(personas, 3, 18)
+    assert LiaisonAssignment.objects.filter(liaison=personas[Role.LIAISON]).count() == 20
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/outreach/")
+    assert response.status_code == 200
+    assert "我的学子（20 人）" in response.content.decode()
+    assert (len(few), len(many)) == (WORKSPACE_QUERIES, WORKSPACE_QUERIES)

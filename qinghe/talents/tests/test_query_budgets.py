@@ -1,0 +1,70 @@
+"""Query budgets of the staff's hot talent pages: the number of queries is pinned exactly and
+does not grow with the rows shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from qinghe.core.roles import Role
+from qinghe.talents.models import Destination, Education, PhoneNumber, Source, Talent
+from qinghe.talents.tests.factories import make_id, make_talent
+
+pytestmark = pytest.mark.django_db
+
+LIST_QUERIES = 13
+DETAIL_QUERIES = 16
+
+
+def queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def add_talents(first: int, count: int) -> None:
+    for n in range(first, first + count):
+        make_talent(
+            name=f"黄嘉{n}",
+            id_number=make_id("440784", "20030512", f"{n:03d}"),
+            phone=f"139{n:08d}",
+        )
+
+
+def test_the_talent_list_costs_the_same_for_3_and_for_20_rows(client_as: Any) -> None:
+    client = client_as(Role.HR_STAFF)
+    add_talents(1, 3)
+    client.get("/talents/")  # warm the session and per-process caches
+    few = queries(client, "/talents/")
+    add_talents(4, 17)
+    assert Talent.objects.count() == 20
+    assert (few, queries(client, "/talents/")) == (LIST_QUERIES, LIST_QUERIES)
+
+
+def test_a_talents_page_costs_the_same_with_one_and_with_many_facts(client_as: Any) -> None:
+    client = client_as(Role.HR_STAFF)
+    talent = make_talent(name="黄嘉怡", id_number=make_id(), phone="13912345678")
+    url = f"/talents/{talent.pk}/"
+    client.get(url)
+    few = queries(client, url)
+    for n in range(5):
+        PhoneNumber.objects.create(
+            talent=talent, number=f"1370000000{n}", number_index=f"x{n}", source=Source.STAFF
+        )
+        Education.objects.create(
+            talent=talent,
+            university_name=f"大学{n}",
+            major_name="软件工程",
+            level="master",
+            graduation_year=2020 + n,
+            source=Source.STAFF,
+        )
+        Destination.objects.create(
+            talent=talent, kind=Destination.Kind.EMPLOYED, employer=f"单位{n}", source=Source.STAFF
+        )
+    assert (few, queries(client, url)) == (DETAIL_QUERIES, DETAIL_QUERIES)
