@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qinghe.core.middleware.AccessPolicyMiddleware",
     "qinghe.core.middleware.TwoFactorMiddleware",
+    # Turns a page's NotFound/PermissionDenied/ApplicationError/ValidationError into 404, 403,
+    # or a message and a redirect; needs the messages middleware above; not for /api/.
+    "qinghe.core.errorhandling.DomainErrorMiddleware",
     # axes must be last: it turns lockouts into responses.
     "axes.middleware.AxesMiddleware",
 ]
