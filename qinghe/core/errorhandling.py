@@ -5,11 +5,13 @@ Services raise ``qinghe.core.errors.ApplicationError`` (and its ``NotFound`` and
 views let them rise; ``DomainErrorMiddleware`` turns them into what a person sees:
 
 - ``NotFound`` → the Chinese 404 page (missing and forbidden look alike);
-- ``PermissionDenied`` → the Chinese 403 page;
-- ``ApplicationError`` / ``ValidationError`` during a POST (any method but GET/HEAD) → the
-  Chinese message as an error message and a redirect: to the target the view declared with
-  ``@redirect_on_error``, else to a same-host ``next``, else to a same-host Referer, else back
-  to the same URL;
+- ``PermissionDenied`` during a GET → the Chinese 403 page;
+- ``ApplicationError`` (``PermissionDenied`` included) / ``ValidationError`` during a POST (any
+  method but GET/HEAD/OPTIONS) → the Chinese message as an error message and a redirect: to the
+  target the view declared with ``@redirect_on_error``, else to a same-host ``next``, else to a
+  same-host Referer, else back to the same URL. A refused button press thus reads like every
+  other refusal ("只能核实分配给你的学生的档案") on the page it came from, as the pages always
+  did; the route-level 403 of ``AccessPolicyMiddleware`` is unaffected;
 - ``ApplicationError`` / ``ValidationError`` during a GET → a 400 page with the message.
 
 The JSON API under /api/ is left alone: django-ninja's handlers in ``config.api`` answer there.
@@ -99,10 +101,10 @@ class DomainErrorMiddleware:
             return None
         if isinstance(exception, NotFound):
             return render(request, "404.html", status=404)
-        if isinstance(exception, PermissionDenied):
-            return render(request, "403.html", status=403)
         text = _message(exception)
         if request.method in SAFE_METHODS:
+            if isinstance(exception, PermissionDenied):
+                return render(request, "403.html", status=403)
             return render(request, "400.html", {"message": text}, status=400)
         messages.error(request, text)
         return HttpResponseRedirect(back_url(request))

@@ -4,7 +4,6 @@ fairness report. Thin: parse, select, call one service, render."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -15,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinghe.core.errors import ApplicationError, NotFound
-from qinghe.enterprises.forms import add_service_errors, error_text
+from qinghe.core.errorhandling import redirect_on_error
+from qinghe.enterprises.forms import add_service_errors
 from qinghe.jobs.models import Posting
 from qinghe.talents.selectors import talent_for_student
 
@@ -26,26 +25,6 @@ from .models import Invitation, MatchingProfile
 from .tasks import refresh_talent
 
 PAGE_SIZE = 20
-
-
-def _not_found(exc: NotFound) -> Http404:
-    return Http404(exc.message)
-
-
-def _call(request: HttpRequest, action: Callable[[], Any], ok: str) -> bool:
-    """Runs a service; its broken rules and bad fields become messages."""
-    try:
-        action()
-    except NotFound as exc:
-        raise _not_found(exc) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return False
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        return False
-    messages.success(request, ok)
-    return True
 
 
 # --- the student -----------------------------------------------------------------------------
@@ -104,21 +83,21 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("matching:for_me")
 def invitation_respond(request: HttpRequest, invitation_id: int) -> HttpResponse:
     talent = talent_for_student(user=request.user)
     if talent is None:
         raise Http404()
     accept = request.POST.get("accept") == "1"
-    _call(
-        request,
-        lambda: services.invitation_respond(
-            user=request.user,
-            talent=talent,
-            invitation_id=invitation_id,
-            accept=accept,
-            request=request,
-        ),
-        "已接受邀请，企业现在可以看到你的姓名与教育经历。" if accept else "已婉拒邀请。",
+    services.invitation_respond(
+        user=request.user,
+        talent=talent,
+        invitation_id=invitation_id,
+        accept=accept,
+        request=request,
+    )
+    messages.success(
+        request, "已接受邀请，企业现在可以看到你的姓名与教育经历。" if accept else "已婉拒邀请。"
     )
     return redirect("matching:for_me")
 
@@ -135,12 +114,7 @@ def ent_postings(request: HttpRequest) -> HttpResponse:
 
 
 def _own_posting(request: HttpRequest, posting_id: int) -> Posting:
-    try:
-        return selectors.enterprise_posting_get_for_viewer(
-            viewer=request.user, posting_id=posting_id
-        )
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    return selectors.enterprise_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
@@ -160,19 +134,17 @@ def candidates(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("matching:candidates", "posting_id")
 def invite(request: HttpRequest, posting_id: int, talent_id: int) -> HttpResponse:
     posting = _own_posting(request, posting_id)
-    _call(
-        request,
-        lambda: services.invitation_send(
-            actor=request.user,
-            posting=posting,
-            talent_id=talent_id,
-            message=request.POST.get("message", ""),
-            request=request,
-        ),
-        "已发出邀请；对方接受后，你将看到其姓名与教育经历。",
+    services.invitation_send(
+        actor=request.user,
+        posting=posting,
+        talent_id=talent_id,
+        message=request.POST.get("message", ""),
+        request=request,
     )
+    messages.success(request, "已发出邀请；对方接受后，你将看到其姓名与教育经历。")
     return redirect("matching:candidates", posting_id=posting.pk)
 
 
@@ -200,10 +172,7 @@ def tags(request: HttpRequest) -> HttpResponse:
 
 
 def _tag_posting(request: HttpRequest, posting_id: int) -> Posting:
-    try:
-        return selectors.tag_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    return selectors.tag_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
@@ -223,37 +192,29 @@ def posting_tags(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("matching:posting_tags", "posting_id")
 def posting_tags_edit(request: HttpRequest, posting_id: int) -> HttpResponse:
     posting = _tag_posting(request, posting_id)
     action = request.POST.get("action", "")
     if action == "add":
-        _call(
-            request,
-            lambda: services.posting_occupation_correct(
-                actor=request.user,
-                posting=posting,
-                code=request.POST.get("code", ""),
-                request=request,
-            ),
-            "已校正岗位职业，推荐将按校正结果更新。",
+        services.posting_occupation_correct(
+            actor=request.user,
+            posting=posting,
+            code=request.POST.get("code", ""),
+            request=request,
         )
+        messages.success(request, "已校正岗位职业，推荐将按校正结果更新。")
     elif action == "remove":
         tag_id = request.POST.get("tag", "")
         if not tag_id.isdigit():
             raise Http404()
-        _call(
-            request,
-            lambda: services.posting_occupation_remove(
-                actor=request.user, posting=posting, tag_id=int(tag_id), request=request
-            ),
-            "已撤销该校正。",
+        services.posting_occupation_remove(
+            actor=request.user, posting=posting, tag_id=int(tag_id), request=request
         )
+        messages.success(request, "已撤销该校正。")
     elif action == "reclassify":
-        _call(
-            request,
-            lambda: services.postings_classify(posting_ids=[posting.pk]),
-            "已重新自动标注（人工校正保留）。",
-        )
+        services.postings_classify(posting_ids=[posting.pk])
+        messages.success(request, "已重新自动标注（人工校正保留）。")
     else:
         messages.error(request, "未知的操作")
     return redirect("matching:posting_tags", posting_id=posting.pk)
@@ -270,10 +231,7 @@ def majors(request: HttpRequest) -> HttpResponse:
 
 
 def _category(request: HttpRequest, category_id: int) -> Any:
-    try:
-        return selectors.major_category_get_for_viewer(viewer=request.user, category_id=category_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    return selectors.major_category_get_for_viewer(viewer=request.user, category_id=category_id)
 
 
 @require_GET
@@ -293,42 +251,34 @@ def major_detail(request: HttpRequest, category_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("matching:major_detail", "category_id")
 def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
     category = _category(request, category_id)
     action = request.POST.get("action", "")
     link = request.POST.get("link", "")
     if action == "add":
-        _call(
-            request,
-            lambda: services.major_occupation_add(
-                actor=request.user,
-                category=category,
-                code=request.POST.get("code", ""),
-                request=request,
-            ),
-            "已加入。",
+        services.major_occupation_add(
+            actor=request.user,
+            category=category,
+            code=request.POST.get("code", ""),
+            request=request,
         )
+        messages.success(request, "已加入。")
     elif action in {"remove", "up", "down"} and link.isdigit():
         if action == "remove":
-            _call(
-                request,
-                lambda: services.major_occupation_remove(
-                    actor=request.user, category=category, link_id=int(link), request=request
-                ),
-                "已移除（重新推导时不会再加入）。",
+            services.major_occupation_remove(
+                actor=request.user, category=category, link_id=int(link), request=request
             )
+            messages.success(request, "已移除（重新推导时不会再加入）。")
         else:
-            _call(
-                request,
-                lambda: services.major_occupation_move(
-                    actor=request.user,
-                    category=category,
-                    link_id=int(link),
-                    up=action == "up",
-                    request=request,
-                ),
-                "已调整顺序。",
+            services.major_occupation_move(
+                actor=request.user,
+                category=category,
+                link_id=int(link),
+                up=action == "up",
+                request=request,
             )
+            messages.success(request, "已调整顺序。")
     else:
         messages.error(request, "未知的操作")
     return redirect("matching:major_detail", category_id=category.pk)

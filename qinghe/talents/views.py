@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from qinghe.accounts.models import Organisation
-from qinghe.core.errors import ApplicationError, NotFound, validation_message
+from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.errors import ApplicationError, validation_message
 from qinghe.reference.models import MajorCategory, Town
 
 from . import selectors, services, services_self
@@ -19,10 +20,7 @@ from .models import Consent, Talent, ValueChange
 
 
 def _get_talent(request: HttpRequest, talent_id: int) -> Talent:
-    try:
-        return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
 
 
 @require_GET
@@ -83,23 +81,18 @@ def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("talents:detail", "talent_id")
 def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
     """核实无误 / 不属实 on a record a student created; refusals come back as a message."""
     talent = _get_talent(request, talent_id)
-    try:
-        decided = services_self.talent_verification_decide(
-            viewer=request.user,
-            talent=talent,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-            request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"已记录：{decided.get_verification_display()}。")
+    decided = services_self.talent_verification_decide(
+        viewer=request.user,
+        talent=talent,
+        decision=request.POST.get("decision", ""),
+        reason=request.POST.get("reason", ""),
+        request=request,
+    )
+    messages.success(request, f"已记录：{decided.get_verification_display()}。")
     return redirect("talents:detail", talent_id=talent.pk)
 
 
@@ -129,23 +122,19 @@ def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("talents:detail", "talent_id")
 def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -> HttpResponse:
     talent = _get_talent(request, talent_id)
     change = ValueChange.objects.filter(pk=change_id, talent=talent).first()
     if change is None:
         raise Http404("未找到该记录")
-    try:
-        services.value_change_resolve(
-            viewer=request.user,
-            change=change,
-            choose=request.POST.get("choose", ""),
-            request=request,
-        )
-        messages.success(request, "已核实。")
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.value_change_resolve(
+        viewer=request.user,
+        change=change,
+        choose=request.POST.get("choose", ""),
+        request=request,
+    )
+    messages.success(request, "已核实。")
     return redirect("talents:detail", talent_id=talent.pk)
 
 
@@ -177,15 +166,12 @@ def talent_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("talents:list")
 def segment_create(request: HttpRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.POST)
-    try:
-        segment = services.segment_create(
-            owner=request.user, name=request.POST.get("name", ""), filters=filters
-        )
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-        return redirect("talents:list")
+    segment = services.segment_create(
+        owner=request.user, name=request.POST.get("name", ""), filters=filters
+    )
     messages.success(request, f"已保存分组“{segment.name}”。")
     return redirect("talents:segment_detail", segment_id=segment.pk)
 
@@ -201,10 +187,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
-    try:
-        segment = selectors.segment_get_for_viewer(viewer=request.user, segment_id=segment_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    segment = selectors.segment_get_for_viewer(viewer=request.user, segment_id=segment_id)
     members = selectors.segment_members(viewer=request.user, segment=segment)
     page = Paginator(members.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
     return render(request, "talents/segment_detail.html", {"segment": segment, "page": page})
@@ -223,18 +206,15 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("talents:duplicates")
 def talent_merge(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("talent") if v.isdigit()]
     keep_id = request.POST.get("keep", "")
     if not keep_id.isdigit() or int(keep_id) not in ids or len(ids) < 2:
         messages.error(request, "请选择至少两条记录，并指定保留哪一条。")
         return redirect("talents:duplicates")
-    try:
-        keep = _get_talent(request, int(keep_id))
-        others = [_get_talent(request, i) for i in ids if i != keep.pk]
-        services.talent_merge(viewer=request.user, keep=keep, others=others, request=request)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("talents:duplicates")
+    keep = _get_talent(request, int(keep_id))
+    others = [_get_talent(request, i) for i in ids if i != keep.pk]
+    services.talent_merge(viewer=request.user, keep=keep, others=others, request=request)
     messages.success(request, f"已合并 {len(others)} 条记录。")
     return redirect("talents:detail", talent_id=keep.pk)

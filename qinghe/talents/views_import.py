@@ -7,11 +7,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
-
-from qinghe.core.errors import NotFound
 
 from . import importing
 from .models import ImportBatch
@@ -44,10 +42,7 @@ class SurveyUploadForm(forms.Form):
 
 
 def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
-    try:
-        return importing.import_batch_get_for_viewer(viewer=request.user, batch_id=batch_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return importing.import_batch_get_for_viewer(viewer=request.user, batch_id=batch_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,10 +92,7 @@ def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_GET
 def import_rejected(request: HttpRequest, batch_id: int) -> FileResponse:
     batch = _batch(request, batch_id)
-    try:
-        handle = importing.import_rejected_open(viewer=request.user, batch=batch, request=request)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    handle = importing.import_rejected_open(viewer=request.user, batch=batch, request=request)
     return FileResponse(
         handle,
         as_attachment=True,

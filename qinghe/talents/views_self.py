@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.accounts.models import User
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.errors import ApplicationError
 
 from . import services_self
 from .models import Talent
@@ -182,6 +183,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("me:home")
 def consent(request: HttpRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
@@ -189,29 +191,21 @@ def consent(request: HttpRequest) -> HttpResponse:
     enterprise = request.POST.get("enterprise", "")
     if enterprise and not enterprise.isdigit():
         raise Http404("未找到该记录")
-    try:
-        recorded = services_self.self_consent_set(
-            talent=talent,
-            user=request.user,
-            purpose=request.POST.get("purpose", ""),
-            granted=request.POST.get("granted") == "1",
-            enterprise_id=int(enterprise) if enterprise else None,
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    recorded = services_self.self_consent_set(
+        talent=talent,
+        user=request.user,
+        purpose=request.POST.get("purpose", ""),
+        granted=request.POST.get("granted") == "1",
+        enterprise_id=int(enterprise) if enterprise else None,
+    )
+    if recorded is None:
+        messages.info(request, "授权状态没有变化。")
     else:
-        if recorded is None:
-            messages.info(request, "授权状态没有变化。")
-        else:
-            verb = "同意" if recorded.granted else "撤回"
-            messages.success(
-                request,
-                f"已{verb}：{recorded.get_purpose_display()}（告知书版本 {recorded.notice_version}）。",
-            )
+        verb = "同意" if recorded.granted else "撤回"
+        messages.success(
+            request,
+            f"已{verb}：{recorded.get_purpose_display()}（告知书版本 {recorded.notice_version}）。",
+        )
     return redirect("me:home")
 
 

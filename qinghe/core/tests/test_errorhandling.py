@@ -52,13 +52,21 @@ def test_not_found_gives_the_chinese_404_page_on_get_and_post() -> None:
         assert _messages(request) == []
 
 
-def test_permission_denied_gives_the_chinese_403_page() -> None:
-    request = _request("POST", "/enterprises/5/verify/")
+def test_permission_denied_on_a_get_gives_the_chinese_403_page() -> None:
+    request = _request("GET", "/enterprises/5/")
     response = _handle(request, PermissionDenied("只有人社局工作人员可以审核企业"))
     assert response is not None
     assert response.status_code == 403
     assert "无权访问" in response.content.decode()
     assert _messages(request) == []
+
+
+def test_permission_denied_on_a_post_is_a_refusal_message_on_the_page_it_came_from() -> None:
+    request = _request("POST", "/talents/5/verify/", HTTP_REFERER="http://testserver/talents/5/")
+    response = _handle(request, PermissionDenied("只能核实分配给你的学生的档案"))
+    assert response is not None
+    assert (response.status_code, response["Location"]) == (302, "http://testserver/talents/5/")
+    assert _messages(request) == [("error", "只能核实分配给你的学生的档案")]
 
 
 def test_application_error_on_post_becomes_a_message_and_a_redirect_to_the_same_url() -> None:
