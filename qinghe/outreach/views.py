@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.accounts.models import User
+from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, NotFound, validation_message
 from qinghe.core.roles import Role
 from qinghe.notifications.models import Channel
@@ -24,19 +23,13 @@ from . import selectors, services
 from .models import AssignmentRule, Campaign, Consultation, ContactLog, LiaisonAssignment
 
 
-def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
-    try:
-        action()
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-        return False
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return False
-    messages.success(request, success)
-    return True
+def _refused(request: HttpRequest, exc: ValidationError | ApplicationError) -> None:
+    """For the pages that show a refusal on the re-rendered form, not by redirecting."""
+    if isinstance(exc, NotFound):
+        raise exc
+    messages.error(
+        request, exc.message if isinstance(exc, ApplicationError) else validation_message(exc)
+    )
 
 
 def _date(value: str) -> dt.date | None:
@@ -57,15 +50,12 @@ def workspace(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
-    try:
-        talent = selectors.liaison_talent_get(liaison=request.user, talent_id=talent_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    talent = selectors.liaison_talent_get(liaison=request.user, talent_id=talent_id)
     if request.method == "POST":
         p = request.POST
-        ok = _attempt(
-            request,
-            lambda: services.contact_log_record(
+        # A refused record re-renders this page (form handling), rather than redirecting.
+        try:
+            services.contact_log_record(
                 liaison=request.user,
                 talent_id=talent.pk,
                 channel=p.get("channel", ""),
@@ -73,10 +63,11 @@ def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
                 notes=p.get("notes", ""),
                 next_follow_up=_date(p.get("next_follow_up", "")),
                 updates={"wechat": p.get("wechat", ""), "email": p.get("email", "")},
-            ),
-            "联络记录已保存",
-        )
-        if ok:
+            )
+        except (ValidationError, ApplicationError) as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, "联络记录已保存")
             return redirect("outreach:workspace")
     return render(
         request,
@@ -91,40 +82,32 @@ def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("outreach:assignments")
 def assignments(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
         action = p.get("action")
         if action == "rule":
             ids = [int(i) for i in p.getlist("liaisons") if i.isdigit()]
-            _attempt(
-                request,
-                lambda: services.assignment_rule_add(
-                    kind=p.get("kind", ""),
-                    value=p.get("value", ""),
-                    liaison_ids=ids,
-                    actor=request.user,
-                ),
-                "规则已添加",
+            services.assignment_rule_add(
+                kind=p.get("kind", ""),
+                value=p.get("value", ""),
+                liaison_ids=ids,
+                actor=request.user,
             )
+            messages.success(request, "规则已添加")
         elif action == "apply":
-            _attempt(
-                request,
-                lambda: services.assignments_apply_rules(actor=request.user),
-                "已按规则分配",
-            )
+            services.assignments_apply_rules(actor=request.user)
+            messages.success(request, "已按规则分配")
         elif action == "reassign":
             src, dst = p.get("from", ""), p.get("to", "")
-            _attempt(
-                request,
-                lambda: services.assignments_bulk_reassign(
-                    from_id=int(src) if src.isdigit() else 0,
-                    to_id=int(dst) if dst.isdigit() else 0,
-                    actor=request.user,
-                    reason=p.get("reason", ""),
-                ),
-                "已批量调整",
+            services.assignments_bulk_reassign(
+                from_id=int(src) if src.isdigit() else 0,
+                to_id=int(dst) if dst.isdigit() else 0,
+                actor=request.user,
+                reason=p.get("reason", ""),
             )
+            messages.success(request, "已批量调整")
         return redirect("outreach:assignments")
     from django.db.models import Count, Q
 
@@ -163,13 +146,14 @@ def figures(request: HttpRequest) -> HttpResponse:
 def my_consultations(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
-        if _attempt(
-            request,
-            lambda: services.consultation_order(
+        try:
+            services.consultation_order(
                 student=request.user, topic=p.get("topic", ""), question=p.get("question", "")
-            ),
-            "咨询已提交",
-        ):
+            )
+        except (ValidationError, ApplicationError) as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, "咨询已提交")
             return redirect("outreach:my_consultations")
     return render(
         request,
@@ -183,19 +167,17 @@ def my_consultations(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("outreach:my_consultations")
 def consultation_rate(request: HttpRequest, consultation_id: int) -> HttpResponse:
     p = request.POST
     rating = p.get("rating", "")
-    _attempt(
-        request,
-        lambda: services.consultation_rate(
-            student=request.user,
-            consultation_id=consultation_id,
-            rating=int(rating) if rating.isdigit() else 0,
-            comment=p.get("comment", ""),
-        ),
-        "感谢你的评价",
+    services.consultation_rate(
+        student=request.user,
+        consultation_id=consultation_id,
+        rating=int(rating) if rating.isdigit() else 0,
+        comment=p.get("comment", ""),
     )
+    messages.success(request, "感谢你的评价")
     return redirect("outreach:my_consultations")
 
 
@@ -209,47 +191,39 @@ def consultations(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("outreach:consultations")
 def consultation_answer(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    _attempt(
-        request,
-        lambda: services.consultation_answer(
-            viewer=request.user,
-            consultation_id=consultation_id,
-            answer=request.POST.get("answer", ""),
-        ),
-        "答复已发送",
+    services.consultation_answer(
+        viewer=request.user,
+        consultation_id=consultation_id,
+        answer=request.POST.get("answer", ""),
     )
+    messages.success(request, "答复已发送")
     return redirect("outreach:consultations")
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("outreach:campaigns")
 def campaigns(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
-        holder: dict[str, Campaign] = {}
-
-        def create() -> None:
-            segment_id = p.get("segment", "")
+        segment_id = p.get("segment", "")
+        try:
             segment = segment_get_for_viewer(
                 viewer=request.user, segment_id=int(segment_id) if segment_id.isdigit() else 0
             )
-            holder["c"] = services.campaign_create(
-                actor=request.user,
-                segment=segment,
-                kind=p.get("kind", ""),
-                title=p.get("title", ""),
-                body=p.get("body", ""),
-                channels=p.getlist("channels"),
-            )
-
-        try:
-            ok = _attempt(request, create, "推送已创建，请预览后发送")
-        except Http404:
-            messages.error(request, "请选择自己的人群分组")
-            ok = False
-        if ok:
-            return redirect("outreach:campaign_detail", campaign_id=holder["c"].pk)
-        return redirect("outreach:campaigns")
+        except NotFound:
+            raise ApplicationError("请选择自己的人群分组") from None
+        campaign = services.campaign_create(
+            actor=request.user,
+            segment=segment,
+            kind=p.get("kind", ""),
+            title=p.get("title", ""),
+            body=p.get("body", ""),
+            channels=p.getlist("channels"),
+        )
+        messages.success(request, "推送已创建，请预览后发送")
+        return redirect("outreach:campaign_detail", campaign_id=campaign.pk)
     items = list(selectors.campaign_list(viewer=request.user)[:100])
     figs = delivery_figures(campaign_ids=[c.pk for c in items])
     return render(
@@ -265,10 +239,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 
 def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
-    try:
-        return selectors.campaign_get_for_viewer(viewer=request.user, campaign_id=campaign_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.campaign_get_for_viewer(viewer=request.user, campaign_id=campaign_id)
 
 
 @require_GET
@@ -292,6 +263,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("outreach:campaign_detail", "campaign_id")
 def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     c = _campaign(request, campaign_id)
     when = None
@@ -302,9 +274,6 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
         except ValueError:
             messages.error(request, "发送时间格式有误")
             return redirect("outreach:campaign_detail", campaign_id=c.pk)
-    _attempt(
-        request,
-        lambda: services.campaign_send(actor=request.user, campaign=c, when=when),
-        "已排期" if when else "已开始发送",
-    )
+    services.campaign_send(actor=request.user, campaign=c, when=when)
+    messages.success(request, "已排期" if when else "已开始发送")
     return redirect("outreach:campaign_detail", campaign_id=c.pk)
