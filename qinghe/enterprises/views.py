@@ -9,12 +9,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errorhandling import redirect_on_error
 
 from . import selectors, services
 from .forms import (
@@ -25,7 +25,6 @@ from .forms import (
     ReasonForm,
     RegistrationForm,
     add_service_errors,
-    error_text,
 )
 from .models import Enterprise, InternshipBase
 
@@ -33,17 +32,11 @@ BACKEND = "qinghe.accounts.backends.UsernameOrPhoneBackend"
 
 
 def _enterprise(request: HttpRequest, enterprise_id: int) -> Enterprise:
-    try:
-        return selectors.enterprise_get_for_viewer(viewer=request.user, enterprise_id=enterprise_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.enterprise_get_for_viewer(viewer=request.user, enterprise_id=enterprise_id)
 
 
 def _base(request: HttpRequest, base_id: int) -> InternshipBase:
-    try:
-        return selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
 
 
 def _own_or_redirect(request: HttpRequest) -> Enterprise | None:
@@ -114,6 +107,7 @@ def _profile_initial(enterprise: Enterprise) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("enterprises:mine")
 def edit(request: HttpRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
@@ -126,9 +120,6 @@ def edit(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("enterprises:mine")
         else:
             messages.success(request, "已保存。" if changed else "没有修改。")
             return redirect("enterprises:mine")
@@ -138,20 +129,19 @@ def edit(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("enterprises:mine")
 def resubmit(request: HttpRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is not None:
-        try:
-            services.enterprise_transition(
-                actor=request.user, enterprise=enterprise, action="resubmit", request=request
-            )
-            messages.success(request, "已重新提交审核。")
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        services.enterprise_transition(
+            actor=request.user, enterprise=enterprise, action="resubmit", request=request
+        )
+        messages.success(request, "已重新提交审核。")
     return redirect("enterprises:mine")
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("enterprises:mine")
 def colleague_add(request: HttpRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
@@ -171,9 +161,6 @@ def colleague_add(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("enterprises:mine")
         else:
             messages.success(
                 request, f"已添加同事账号 {user.username}，请把初始密码告知本人并提醒其修改。"
@@ -185,6 +172,7 @@ def colleague_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("enterprises:mine")
 def base_apply(request: HttpRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
@@ -204,9 +192,6 @@ def base_apply(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("enterprises:mine")
         else:
             messages.success(request, "已提交实习基地申请，等待人社局审核。")
             return redirect("enterprises:base_detail", base_id=base.pk)
@@ -256,45 +241,40 @@ def detail(request: HttpRequest, enterprise_id: int) -> HttpResponse:
 
 def _staff_move(request: HttpRequest, enterprise_id: int, action: str) -> HttpResponse:
     enterprise = _enterprise(request, enterprise_id)
-    try:
-        services.enterprise_transition(
-            actor=request.user,
-            enterprise=enterprise,
-            action=action,
-            reason=request.POST.get("reason", ""),
-            request=request,
-        )
-        messages.success(request, "已认证。" if action == "verify" else "已退回，企业将看到原因。")
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.enterprise_transition(
+        actor=request.user,
+        enterprise=enterprise,
+        action=action,
+        reason=request.POST.get("reason", ""),
+        request=request,
+    )
+    messages.success(request, "已认证。" if action == "verify" else "已退回，企业将看到原因。")
     return redirect("enterprises:detail", enterprise_id=enterprise.pk)
 
 
 @require_POST
+@redirect_on_error("enterprises:detail", "enterprise_id")
 def verify(request: HttpRequest, enterprise_id: int) -> HttpResponse:
     return _staff_move(request, enterprise_id, "verify")
 
 
 @require_POST
+@redirect_on_error("enterprises:detail", "enterprise_id")
 def reject(request: HttpRequest, enterprise_id: int) -> HttpResponse:
     return _staff_move(request, enterprise_id, "reject")
 
 
 @require_POST
+@redirect_on_error("enterprises:detail", "enterprise_id")
 def set_key(request: HttpRequest, enterprise_id: int) -> HttpResponse:
     enterprise = _enterprise(request, enterprise_id)
-    try:
-        services.enterprise_set_key(
-            actor=request.user,
-            enterprise=enterprise,
-            is_key=request.POST.get("is_key") == "1",
-            request=request,
-        )
-        messages.success(request, "已更新重点企业标记。")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.enterprise_set_key(
+        actor=request.user,
+        enterprise=enterprise,
+        is_key=request.POST.get("is_key") == "1",
+        request=request,
+    )
+    messages.success(request, "已更新重点企业标记。")
     return redirect("enterprises:detail", enterprise_id=enterprise.pk)
 
 
@@ -360,36 +340,34 @@ def _base_move(request: HttpRequest, base_id: int, action: str) -> HttpResponse:
         messages.error(request, "请填写有效期（日期）和意见。")
         return redirect("enterprises:base_detail", base_id=base.pk)
     data = form.cleaned_data
-    try:
-        services.internship_base_transition(
-            actor=request.user,
-            base=base,
-            action=action,
-            reason=data.get("reason", ""),
-            valid_from=data.get("valid_from"),
-            valid_to=data.get("valid_to"),
-            request=request,
-        )
-        messages.success(
-            request, {"certify": "已认定。", "reject": "已退回。", "revoke": "已撤销认定。"}[action]
-        )
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.internship_base_transition(
+        actor=request.user,
+        base=base,
+        action=action,
+        reason=data.get("reason", ""),
+        valid_from=data.get("valid_from"),
+        valid_to=data.get("valid_to"),
+        request=request,
+    )
+    messages.success(
+        request, {"certify": "已认定。", "reject": "已退回。", "revoke": "已撤销认定。"}[action]
+    )
     return redirect("enterprises:base_detail", base_id=base.pk)
 
 
 @require_POST
+@redirect_on_error("enterprises:base_detail", "base_id")
 def base_certify(request: HttpRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "certify")
 
 
 @require_POST
+@redirect_on_error("enterprises:base_detail", "base_id")
 def base_reject(request: HttpRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "reject")
 
 
 @require_POST
+@redirect_on_error("enterprises:base_detail", "base_id")
 def base_revoke(request: HttpRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "revoke")
