@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from qinghe.core.crypto import decrypt, encrypt
+from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.masking import mask_phone
 
@@ -113,6 +114,7 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+@redirect_on_error("accounts:register_verify")
 def register_verify(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:home")
@@ -121,14 +123,9 @@ def register_verify(request: HttpRequest) -> HttpResponse:
         messages.info(request, "请先填写手机号获取验证码。")
         return redirect("accounts:register")
     if request.method == "POST" and request.POST.get("resend"):
-        try:
-            verification_send(phone=phone, purpose=PhoneVerification.Purpose.REGISTER)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"新的验证码已发送至 {mask_phone(phone)}。")
+        # A refused resend (too soon, too many) comes back as a message (DomainErrorMiddleware).
+        verification_send(phone=phone, purpose=PhoneVerification.Purpose.REGISTER)
+        messages.success(request, f"新的验证码已发送至 {mask_phone(phone)}。")
         return redirect("accounts:register_verify")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
