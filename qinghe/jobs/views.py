@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinghe.core.errors import ApplicationError, NotFound
-from qinghe.enterprises.forms import add_service_errors, error_text, heshan_towns
+from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.errors import ApplicationError
+from qinghe.enterprises.forms import add_service_errors, heshan_towns
 from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
 from qinghe.reference.models import Industry
 
@@ -28,10 +29,6 @@ from .workflow import ENTERPRISE, QUALITY_CRITERIA, QUALITY_MIN_SALARY, STAFF, m
 
 PAGE_SIZE = 20
 SALARY_STEPS = (3000, 4000, 5000, 6000, 8000, 10000, 15000)
-
-
-def _not_found(exc: NotFound) -> Http404:
-    return Http404(exc.message)
 
 
 def _industry_options() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -85,10 +82,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
-    try:
-        posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     return render(
         request,
         "jobs/detail.html",
@@ -109,10 +103,7 @@ def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 def favourite_toggle(request: HttpRequest, posting_id: int) -> HttpResponse:
-    try:
-        posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     saved = services.favourite_toggle(user=request.user, posting=posting)
     messages.success(request, "已收藏。" if saved else "已取消收藏。")
     target = request.POST.get("next", "")
@@ -140,10 +131,7 @@ def favourites(request: HttpRequest) -> HttpResponse:
 
 
 def _own(request: HttpRequest, posting_id: int) -> Posting:
-    try:
-        return selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    return selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
@@ -210,6 +198,7 @@ def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("jobs:my_detail", "posting_id")
 def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
     posting = _own(request, posting_id)
     if posting.state != Posting.State.DRAFT:
@@ -225,9 +214,6 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("jobs:my_detail", posting_id=posting.pk)
         else:
             messages.success(request, "已保存。" if changed else "没有修改。")
             return redirect("jobs:my_detail", posting_id=posting.pk)
@@ -241,23 +227,19 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
 def _move(
     request: HttpRequest, posting: Posting, action: str, done: str, back: str
 ) -> HttpResponse:
-    try:
-        services.posting_transition(
-            actor=request.user,
-            posting=posting,
-            action=action,
-            note=request.POST.get("note", ""),
-            request=request,
-        )
-        messages.success(request, done)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.posting_transition(
+        actor=request.user,
+        posting=posting,
+        action=action,
+        note=request.POST.get("note", ""),
+        request=request,
+    )
+    messages.success(request, done)
     return redirect(back, posting_id=posting.pk)
 
 
 @require_POST
+@redirect_on_error("jobs:my_detail", "posting_id")
 def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(
         request, _own(request, posting_id), "submit", "已提交人社局审核。", "jobs:my_detail"
@@ -265,11 +247,13 @@ def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("jobs:my_detail", "posting_id")
 def withdraw(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(request, _own(request, posting_id), "withdraw", "已撤回为草稿。", "jobs:my_detail")
 
 
 @require_POST
+@redirect_on_error("jobs:my_detail", "posting_id")
 def revise(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(
         request,
@@ -281,6 +265,7 @@ def revise(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("jobs:my_detail", "posting_id")
 def close(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(request, _own(request, posting_id), "close", "岗位已关闭。", "jobs:my_detail")
 
@@ -289,10 +274,7 @@ def close(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 def _staff(request: HttpRequest, posting_id: int) -> Posting:
-    try:
-        return selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
-    except NotFound as exc:
-        raise _not_found(exc) from exc
+    return selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
@@ -339,11 +321,13 @@ def staff_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("jobs:staff_detail", "posting_id")
 def approve(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(request, _staff(request, posting_id), "approve", "已发布。", "jobs:staff_detail")
 
 
 @require_POST
+@redirect_on_error("jobs:staff_detail", "posting_id")
 def reject(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(
         request, _staff(request, posting_id), "reject", "已退回企业修改。", "jobs:staff_detail"
@@ -351,41 +335,36 @@ def reject(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
+@redirect_on_error("jobs:staff_detail", "posting_id")
 def staff_close(request: HttpRequest, posting_id: int) -> HttpResponse:
     return _move(request, _staff(request, posting_id), "close", "岗位已关闭。", "jobs:staff_detail")
 
 
 @require_POST
+@redirect_on_error("jobs:staff_detail", "posting_id")
 def certify(request: HttpRequest, posting_id: int) -> HttpResponse:
     posting = _staff(request, posting_id)
     form = QualityForm(request.POST)
     criteria = form.cleaned_data["criteria"] if form.is_valid() else []
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
-    try:
-        services.posting_certify_quality(
-            actor=request.user, posting=posting, criteria=criteria, note=note, request=request
-        )
-        messages.success(request, "已认定为优质岗位。")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.posting_certify_quality(
+        actor=request.user, posting=posting, criteria=criteria, note=note, request=request
+    )
+    messages.success(request, "已认定为优质岗位。")
     return redirect("jobs:staff_detail", posting_id=posting.pk)
 
 
 @require_POST
+@redirect_on_error("jobs:staff_detail", "posting_id")
 def revoke_quality(request: HttpRequest, posting_id: int) -> HttpResponse:
     posting = _staff(request, posting_id)
-    try:
-        services.posting_revoke_quality(
-            actor=request.user,
-            posting=posting,
-            reason=request.POST.get("reason", ""),
-            request=request,
-        )
-        messages.success(request, "已撤销优质岗位认定。")
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    services.posting_revoke_quality(
+        actor=request.user,
+        posting=posting,
+        reason=request.POST.get("reason", ""),
+        request=request,
+    )
+    messages.success(request, "已撤销优质岗位认定。")
     return redirect("jobs:staff_detail", posting_id=posting.pk)
 
 
