@@ -1,8 +1,9 @@
 """Writes for postings, favourites and the plan's targets.
 
-``posting_transition`` is the one function that moves a posting: it locks the row, checks the
-move against ``workflow.POSTING_TRANSITIONS`` and the rules of publishing, saves, writes a
-PostingEvent and an audit entry. Dates are taken from ``now`` when given (tests pass it rather
+``posting_transition`` is the one function that moves a posting: ``POSTING_WORKFLOW`` is the
+table ``workflow.POSTING_TRANSITIONS`` plus the posting's hooks (the rules of publishing, the
+changed fields, the PostingEvent, the matching update on commit), run by
+``qinghe.core.workflow.transition``, which locks, checks, saves and audits. Dates are taken from ``now`` when given (tests pass it rather
 than patching the clock)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.roles import Role
+from qinghe.core.workflow import Step, Workflow, transition
 from qinghe.enterprises.models import Enterprise
 from qinghe.enterprises.selectors import is_enterprise_staff
 from qinghe.reference.models import Major, MajorCategory, Town
@@ -249,7 +251,68 @@ def publishing_problems(posting: Posting, *, today: dt.date) -> dict[str, str]:
     return problems
 
 
-@transaction.atomic
+def _posting_party(actor: Any, posting: Posting) -> str:
+    return _actor_party(actor, posting.enterprise)
+
+
+def _posting_guard(step: Step[Posting]) -> None:
+    posting, today = step.row, timezone.localdate(step.now)
+    if "due" in step.move.checks and not posting.is_expired_on(today):
+        raise ApplicationError("岗位尚未到截止日期")
+    if "publishable" in step.move.checks:
+        if not posting.enterprise.is_verified:
+            raise ApplicationError("企业尚未通过人社局认证，不能提交或发布岗位")
+        problems = publishing_problems(posting, today=today)
+        if problems:
+            raise ValidationError(problems)
+
+
+def _posting_apply(step: Step[Posting]) -> list[str]:
+    posting, action, now = step.row, step.move.action, step.now
+    if action == "submit":
+        posting.submitted_at, posting.review_note = now, ""
+        return ["submitted_at", "review_note"]
+    if action == "approve":
+        posting.published_at, posting.review_note = now, step.reason[:300]
+        return ["published_at", "review_note"]
+    if action == "reject":
+        posting.review_note = step.reason[:300]
+        return ["review_note"]
+    if action in ("close", "expire"):
+        posting.closed_at = now
+        return ["closed_at"]
+    return []
+
+
+def _posting_event(step: Step[Posting]) -> PostingEvent:
+    return PostingEvent.objects.create(
+        posting=step.row,
+        action=step.move.action,
+        from_state=step.old,
+        to_state=step.new,
+        note=step.reason[:300],
+        actor=step.actor,
+        created_at=step.now,
+    )
+
+
+POSTING_WORKFLOW: Workflow[Posting] = Workflow(
+    name="posting",
+    model=Posting,
+    moves=POSTING_TRANSITIONS,
+    party=_posting_party,
+    select_related=("enterprise",),
+    reason_field="note",
+    reason_required="请填写原因，企业将看到这段说明",
+    refused="岗位当前为“{state}”，不能{label}",
+    guard=_posting_guard,
+    apply=_posting_apply,
+    event=_posting_event,
+    summary=lambda step: f"岗位 {step.row.title}：{step.label(step.old)} → {step.label(step.new)}",
+    effects=lambda step: _queue_matching_update(step.row.pk, step.old, step.new),
+)
+
+
 def posting_transition(
     *,
     actor: Any,
@@ -259,70 +322,16 @@ def posting_transition(
     now: dt.datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Posting:
-    move = POSTING_TRANSITIONS.get(action)
-    if move is None:
-        raise ApplicationError("未知的操作")
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    posting = (
-        Posting.objects.select_for_update(of=("self",))
-        .select_related("enterprise")
-        .get(pk=posting.pk)
-    )
-    party = _actor_party(actor, posting.enterprise)
-    if party not in move.by:
-        raise PermissionDenied("无权进行该操作")
-    note = (note or "").strip()
-    if move.needs_reason and len(note) < 2:
-        raise ValidationError({"note": "请填写原因，企业将看到这段说明"})
-    if posting.state not in move.sources:
-        raise ApplicationError(f"岗位当前为“{posting.get_state_display()}”，不能{move.label}")
-    if action == "expire" and not posting.is_expired_on(today):
-        raise ApplicationError("岗位尚未到截止日期")
-    if move.checks_publishable:
-        if not posting.enterprise.is_verified:
-            raise ApplicationError("企业尚未通过人社局认证，不能提交或发布岗位")
-        problems = publishing_problems(posting, today=today)
-        if problems:
-            raise ValidationError(problems)
-    old = posting.state
-    posting.state = move.target
-    update = ["state", "updated_at"]
-    if action == "submit":
-        posting.submitted_at = now
-        posting.review_note = ""
-        update += ["submitted_at", "review_note"]
-    elif action == "approve":
-        posting.published_at = now
-        posting.review_note = note[:300]
-        update += ["published_at", "review_note"]
-    elif action == "reject":
-        posting.review_note = note[:300]
-        update.append("review_note")
-    elif action in ("close", "expire"):
-        posting.closed_at = now
-        update.append("closed_at")
-    posting.save(update_fields=update)
-    PostingEvent.objects.create(
-        posting=posting,
+    """Moves a posting through ``POSTING_WORKFLOW`` (qinghe.core.workflow.transition)."""
+    return transition(
+        POSTING_WORKFLOW,
+        row=posting,
         action=action,
-        from_state=old,
-        to_state=posting.state,
-        note=note[:300],
         actor=actor,
-        created_at=now,
-    )
-    audit_record(
-        action="transition",
-        actor=actor,
-        request=request,
-        target=posting,
-        summary=f"岗位 {posting.title}：{Posting.State(old).label} → {posting.get_state_display()}",
         reason=note,
-        data={"action": action, "from": old, "to": posting.state},
+        now=now,
+        request=request,
     )
-    _queue_matching_update(posting.pk, old, posting.state)
-    return posting
 
 
 def _queue_matching_update(posting_id: int, old: str, new: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qinghe.core.workflow import Move, table
+
 from .models import Posting
 
 S = Posting.State
@@ -14,62 +16,49 @@ STAFF = "staff"
 SYSTEM = "system"
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[str]
-    target: str
-    by: frozenset[str]
-    needs_reason: bool = False
-    # Moves that put or keep a posting in front of students check the enterprise and facts.
-    checks_publishable: bool = False
+# The table is read by qinghe.core.workflow.transition through POSTING_WORKFLOW
+# (qinghe.jobs.services), which adds the hooks that touch the database. ``checks`` names the
+# posting's own rules: "publishable" (the enterprise is verified and the posting complete) for
+# moves that put a posting in front of students, "due" (past its closing date) for expiry.
+Transition = Move
+
+POSTING_TRANSITIONS: dict[str, Move] = table(
+    Move(
+        "submit",
+        "提交审核",
+        frozenset({S.DRAFT}),
+        S.REVIEW,
+        frozenset({ENTERPRISE}),
+        checks=frozenset({"publishable"}),
+    ),
+    Move("withdraw", "撤回审核", frozenset({S.REVIEW}), S.DRAFT, frozenset({ENTERPRISE})),
+    Move(
+        "approve",
+        "审核通过并发布",
+        frozenset({S.REVIEW}),
+        S.PUBLISHED,
+        frozenset({STAFF}),
+        checks=frozenset({"publishable"}),
+    ),
+    Move(
+        "reject", "退回修改", frozenset({S.REVIEW}), S.DRAFT, frozenset({STAFF}), needs_reason=True
+    ),
+    # A published posting is edited by taking it down to a draft: students stop seeing it,
+    # applications already made are kept, and the edited posting is reviewed again.
+    Move("revise", "撤下修改", frozenset({S.PUBLISHED}), S.DRAFT, frozenset({ENTERPRISE})),
+    Move("close", "关闭岗位", frozenset({S.PUBLISHED}), S.CLOSED, frozenset({ENTERPRISE, STAFF})),
+    Move(
+        "expire",
+        "到期自动下线",
+        frozenset({S.PUBLISHED}),
+        S.EXPIRED,
+        frozenset({SYSTEM}),
+        checks=frozenset({"due"}),
+    ),
+)
 
 
-POSTING_TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
-        Transition(
-            "submit",
-            "提交审核",
-            frozenset({S.DRAFT}),
-            S.REVIEW,
-            frozenset({ENTERPRISE}),
-            checks_publishable=True,
-        ),
-        Transition("withdraw", "撤回审核", frozenset({S.REVIEW}), S.DRAFT, frozenset({ENTERPRISE})),
-        Transition(
-            "approve",
-            "审核通过并发布",
-            frozenset({S.REVIEW}),
-            S.PUBLISHED,
-            frozenset({STAFF}),
-            checks_publishable=True,
-        ),
-        Transition(
-            "reject",
-            "退回修改",
-            frozenset({S.REVIEW}),
-            S.DRAFT,
-            frozenset({STAFF}),
-            needs_reason=True,
-        ),
-        # A published posting is edited by taking it down to a draft: students stop seeing it,
-        # applications already made are kept, and the edited posting is reviewed again.
-        Transition(
-            "revise", "撤下修改", frozenset({S.PUBLISHED}), S.DRAFT, frozenset({ENTERPRISE})
-        ),
-        Transition(
-            "close", "关闭岗位", frozenset({S.PUBLISHED}), S.CLOSED, frozenset({ENTERPRISE, STAFF})
-        ),
-        Transition(
-            "expire", "到期自动下线", frozenset({S.PUBLISHED}), S.EXPIRED, frozenset({SYSTEM})
-        ),
-    )
-}
-
-
-def moves_from(state: str, *, by: str) -> list[Transition]:
+def moves_from(state: str, *, by: str) -> list[Move]:
     """The moves a party may make from a state (for buttons on pages)."""
     return [t for t in POSTING_TRANSITIONS.values() if state in t.sources and by in t.by]
 
