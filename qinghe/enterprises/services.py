@@ -1,6 +1,7 @@
-"""Writes for enterprises and internship bases. Every state change goes through one
-transition function per workflow: lock the row, check the move against the table, save,
-write an event row and an audit entry."""
+"""Writes for enterprises and internship bases. The enterprise's verification and the
+internship base's certification are status tables (``ENTERPRISE_TRANSITIONS``,
+``BASE_TRANSITIONS``) run by the one engine, ``qinghe.core.workflow.transition``: lock the row,
+check the move against the table, save, write an EnterpriseEvent and an audit entry."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
 
 from qinghe.accounts.models import Organisation, User
 from qinghe.accounts.phones import InvalidPhone, normalize_phone
@@ -20,6 +20,7 @@ from qinghe.accounts.services import user_create
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.roles import Role
+from qinghe.core.workflow import Move, Step, Workflow, table, transition
 from qinghe.reference.models import Industry, Town
 
 from .models import Enterprise, EnterpriseEvent, InternshipBase
@@ -212,31 +213,86 @@ def enterprise_update_profile(
     return changed
 
 
-# The enterprise workflow as data: action -> (from states, to state, who, reason required).
-@dataclass(frozen=True)
-class Move:
-    sources: frozenset[str]
-    target: str
-    by_staff: bool
-    needs_reason: bool = False
-    label: str = ""
+# --- The enterprise's verification, on qinghe.core.workflow ------------------------------------
 
-
+STAFF = "staff"
+ENTERPRISE = "enterprise"
 E = Enterprise.State
-ENTERPRISE_TRANSITIONS: dict[str, Move] = {
-    "verify": Move(frozenset({E.PENDING}), E.VERIFIED, by_staff=True, label="认证通过"),
-    "reject": Move(
+STAFF_ONLY = "只有人社局工作人员可以审核企业"
+OWN_ONLY = "只能管理本企业的信息"
+
+ENTERPRISE_TRANSITIONS: dict[str, Move] = table(
+    Move(
+        "verify",
+        "认证通过",
+        frozenset({E.PENDING}),
+        E.VERIFIED,
+        frozenset({STAFF}),
+        denied=STAFF_ONLY,
+    ),
+    Move(
+        "reject",
+        "不予认证/撤销认证",
         frozenset({E.PENDING, E.VERIFIED}),
         E.REJECTED,
-        by_staff=True,
+        frozenset({STAFF}),
         needs_reason=True,
-        label="不予认证/撤销认证",
+        denied=STAFF_ONLY,
     ),
-    "resubmit": Move(frozenset({E.REJECTED}), E.PENDING, by_staff=False, label="修改后重新提交"),
-}
+    Move(
+        "resubmit",
+        "修改后重新提交",
+        frozenset({E.REJECTED}),
+        E.PENDING,
+        frozenset({ENTERPRISE}),
+        denied=OWN_ONLY,
+    ),
+)
 
 
-@transaction.atomic
+def _enterprise_party(actor: Any, enterprise: Enterprise) -> str | None:
+    if is_enterprise_staff(actor):
+        return STAFF
+    if (
+        getattr(actor, "role", None) == Role.ENTERPRISE_HR
+        and actor.organisation_id == enterprise.organisation_id
+    ):
+        return ENTERPRISE
+    return None
+
+
+def _enterprise_apply(step: Step[Enterprise]) -> list[str]:
+    enterprise = step.row
+    if step.move.action == "verify":
+        enterprise.verified_by, enterprise.verified_at = step.actor, step.now
+        enterprise.reject_reason = ""
+        return ["verified_by", "verified_at", "reject_reason"]
+    if step.move.action == "reject":
+        enterprise.reject_reason = step.reason[:300]
+        return ["reject_reason"]
+    return []
+
+
+ENTERPRISE_WORKFLOW: Workflow[Enterprise] = Workflow(
+    name="enterprise",
+    model=Enterprise,
+    moves=ENTERPRISE_TRANSITIONS,
+    party=_enterprise_party,
+    reason_required="请填写原因，企业将看到这段说明",
+    refused="企业当前状态为“{state}”，不能{label}",
+    apply=_enterprise_apply,
+    event=lambda step: _event(
+        step.row,
+        action=step.move.action,
+        from_state=step.old,
+        to_state=step.new,
+        actor=step.actor,
+        note=step.reason,
+    ),
+    summary=lambda step: f"企业 {step.row.name}：{step.label(step.old)} → {step.label(step.new)}",
+)
+
+
 def enterprise_transition(
     *,
     actor: Any,
@@ -245,52 +301,14 @@ def enterprise_transition(
     reason: str = "",
     request: HttpRequest | None = None,
 ) -> Enterprise:
-    move = ENTERPRISE_TRANSITIONS.get(action)
-    if move is None:
-        raise ApplicationError("未知的操作")
-    if move.by_staff:
-        if not is_enterprise_staff(actor):
-            raise PermissionDenied("只有人社局工作人员可以审核企业")
-    else:
-        _require_own(actor, enterprise)
-    reason = (reason or "").strip()
-    if move.needs_reason and len(reason) < 2:
-        raise ValidationError({"reason": "请填写原因，企业将看到这段说明"})
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    if enterprise.state not in move.sources:
-        raise ApplicationError(
-            f"企业当前状态为“{enterprise.get_state_display()}”，不能{move.label or action}"
-        )
-    old = enterprise.state
-    enterprise.state = move.target
-    update = ["state", "updated_at"]
-    if action == "verify":
-        enterprise.verified_by = actor
-        enterprise.verified_at = timezone.now()
-        enterprise.reject_reason = ""
-        update += ["verified_by", "verified_at", "reject_reason"]
-    elif action == "reject":
-        enterprise.reject_reason = reason[:300]
-        update.append("reject_reason")
-    enterprise.save(update_fields=update)
-    _event(
-        enterprise,
+    return transition(
+        ENTERPRISE_WORKFLOW,
+        row=enterprise,
         action=action,
-        from_state=old,
-        to_state=enterprise.state,
         actor=actor,
-        note=reason,
-    )
-    audit_record(
-        action="transition",
-        actor=actor,
-        request=request,
-        target=enterprise,
-        summary=f"企业 {enterprise.name}：{Enterprise.State(old).label} → {enterprise.get_state_display()}",
         reason=reason,
-        data={"action": action, "from": old, "to": enterprise.state},
+        request=request,
     )
-    return enterprise
 
 
 @transaction.atomic
@@ -353,15 +371,84 @@ def colleague_add(
 # --- Internship bases --------------------------------------------------------------------------
 
 B = InternshipBase.State
-BASE_TRANSITIONS: dict[str, Move] = {
-    "certify": Move(frozenset({B.APPLIED}), B.CERTIFIED, by_staff=True, label="认定"),
-    "reject": Move(
-        frozenset({B.APPLIED}), B.REJECTED, by_staff=True, needs_reason=True, label="不予认定"
+BASE_STAFF_ONLY = "只有人社局工作人员可以审核实习基地"
+BASE_TRANSITIONS: dict[str, Move] = table(
+    Move("certify", "认定", frozenset({B.APPLIED}), B.CERTIFIED, frozenset({STAFF})),
+    Move(
+        "reject",
+        "不予认定",
+        frozenset({B.APPLIED}),
+        B.REJECTED,
+        frozenset({STAFF}),
+        needs_reason=True,
     ),
-    "revoke": Move(
-        frozenset({B.CERTIFIED}), B.REVOKED, by_staff=True, needs_reason=True, label="撤销认定"
+    Move(
+        "revoke",
+        "撤销认定",
+        frozenset({B.CERTIFIED}),
+        B.REVOKED,
+        frozenset({STAFF}),
+        needs_reason=True,
     ),
-}
+)
+
+
+def _base_validate(step: Step[InternshipBase]) -> None:
+    if step.move.action != "certify":
+        return
+    valid_from, valid_to = step.params.get("valid_from"), step.params.get("valid_to")
+    if valid_from is None or valid_to is None:
+        raise ValidationError({"valid_to": "请填写认定有效期"})
+    if valid_to <= valid_from:
+        raise ValidationError({"valid_to": "有效期结束日期应晚于开始日期"})
+
+
+def _base_apply(step: Step[InternshipBase]) -> list[str]:
+    base = step.row
+    base.decision_note = step.reason[:300]
+    if step.move.action != "certify":
+        return ["decision_note"]
+    base.valid_from, base.valid_to = step.params["valid_from"], step.params["valid_to"]
+    base.certified_by, base.certified_at = step.actor, step.now
+    return ["decision_note", "valid_from", "valid_to", "certified_by", "certified_at"]
+
+
+def _base_event(step: Step[InternshipBase]) -> EnterpriseEvent:
+    certify = step.move.action == "certify"
+    validity = f"有效期 {step.params.get('valid_from')}–{step.params.get('valid_to')}"
+    return _event(
+        step.row.enterprise,
+        action=f"base_{step.move.action}",
+        from_state=step.old,
+        to_state=step.new,
+        actor=step.actor,
+        note=step.reason or (validity if certify else ""),
+        base=step.row,
+    )
+
+
+INTERNSHIP_BASE_WORKFLOW: Workflow[InternshipBase] = Workflow(
+    name="internship_base",
+    model=InternshipBase,
+    moves=BASE_TRANSITIONS,
+    party=lambda actor, base: STAFF if is_enterprise_staff(actor) else None,
+    denied=BASE_STAFF_ONLY,
+    select_related=("enterprise",),
+    refused="该申请当前为“{state}”，不能{label}",
+    validate=_base_validate,
+    apply=_base_apply,
+    event=_base_event,
+    summary=lambda step: (
+        f"实习基地 {step.row.enterprise.name}：{step.label(step.old)} → {step.label(step.new)}"
+    ),
+    audit_data=lambda step: {
+        "action": step.move.action,
+        "from": step.old,
+        "to": step.new,
+        "valid_from": str(step.params.get("valid_from") or ""),
+        "valid_to": str(step.params.get("valid_to") or ""),
+    },
+)
 
 
 @transaction.atomic
@@ -411,7 +498,6 @@ def internship_base_apply(
     return base
 
 
-@transaction.atomic
 def internship_base_transition(
     *,
     actor: Any,
@@ -422,58 +508,13 @@ def internship_base_transition(
     valid_to: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> InternshipBase:
-    move = BASE_TRANSITIONS.get(action)
-    if move is None:
-        raise ApplicationError("未知的操作")
-    if not is_enterprise_staff(actor):
-        raise PermissionDenied("只有人社局工作人员可以审核实习基地")
-    reason = (reason or "").strip()
-    if move.needs_reason and len(reason) < 2:
-        raise ValidationError({"reason": "请填写原因"})
-    if action == "certify":
-        if valid_from is None or valid_to is None:
-            raise ValidationError({"valid_to": "请填写认定有效期"})
-        if valid_to <= valid_from:
-            raise ValidationError({"valid_to": "有效期结束日期应晚于开始日期"})
-    base = (
-        InternshipBase.objects.select_for_update(of=("self",))
-        .select_related("enterprise")
-        .get(pk=base.pk)
-    )
-    if base.state not in move.sources:
-        raise ApplicationError(f"该申请当前为“{base.get_state_display()}”，不能{move.label}")
-    old = base.state
-    base.state = move.target
-    update = ["state", "decision_note", "updated_at"]
-    base.decision_note = reason[:300]
-    if action == "certify":
-        base.valid_from, base.valid_to = valid_from, valid_to
-        base.certified_by, base.certified_at = actor, timezone.now()
-        update += ["valid_from", "valid_to", "certified_by", "certified_at"]
-    base.save(update_fields=update)
-    note = reason or (f"有效期 {valid_from}–{valid_to}" if action == "certify" else "")
-    _event(
-        base.enterprise,
-        action=f"base_{action}",
-        from_state=old,
-        to_state=base.state,
+    return transition(
+        INTERNSHIP_BASE_WORKFLOW,
+        row=base,
+        action=action,
         actor=actor,
-        note=note,
-        base=base,
-    )
-    audit_record(
-        action="transition",
-        actor=actor,
-        request=request,
-        target=base,
-        summary=f"实习基地 {base.enterprise.name}：{InternshipBase.State(old).label} → {base.get_state_display()}",
         reason=reason,
-        data={
-            "action": action,
-            "from": old,
-            "to": base.state,
-            "valid_from": str(valid_from or ""),
-            "valid_to": str(valid_to or ""),
-        },
+        request=request,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
-    return base
