@@ -1,6 +1,6 @@
 """One error vocabulary. Services raise django.core.exceptions.ValidationError for bad fields
-and ApplicationError (or a subclass) for broken rules; views and the API map them to
-400/403/404 in one place each (qinghe.core.views and config.api)."""
+and ApplicationError (or a subclass) for broken rules; pages and the API map them to
+400/403/404 in one place each (qinghe.core.errorhandling.DomainErrorMiddleware and config.api)."""
 
 from __future__ import annotations
 

@@ -163,3 +163,35 @@ def test_through_the_stack_the_api_keeps_its_json_404(client_as: Any) -> None:
     response = client.post("/api/v1/jobs/999999/favourite")
     assert response.status_code == 404
     assert response.json() == {"detail": "未找到该记录"}
+
+
+def _page_messages(response: HttpResponse) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_through_the_stack_a_refused_page_post_is_a_message_on_the_declared_page(
+    client_as: Any,
+) -> None:
+    from qinghe.enterprises.models import EnterpriseEvent
+    from qinghe.enterprises.tests.factories import make_enterprise, make_reference
+
+    verified = make_enterprise(make_reference(), name="鹤山市华翔卫浴实业有限公司", n=2)
+    client = client_as("hr_staff")
+    events = EnterpriseEvent.objects.count()
+    response = client.post(
+        f"/enterprises/{verified.pk}/verify/", HTTP_REFERER="https://evil.example.com/"
+    )
+    assert (response.status_code, response["Location"]) == (302, f"/enterprises/{verified.pk}/")
+    page = client.get(response["Location"])
+    assert "企业当前状态为“已认证”，不能认证通过" in _page_messages(page)
+    assert EnterpriseEvent.objects.count() == events
+
+
+def test_through_the_stack_a_missing_record_is_the_chinese_404(client_as: Any) -> None:
+    client = client_as("hr_staff")
+    for response in (
+        client.get("/enterprises/999999/"),
+        client.post("/enterprises/999999/verify/"),
+    ):
+        assert response.status_code == 404
+        assert "页面不存在，或您无权查看该记录。" in response.content.decode()
