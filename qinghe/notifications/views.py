@@ -73,6 +73,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    # Not left to DomainErrorMiddleware: a mail client's one-click POST has no page to be
+    # redirected back to, so a bad link answers 400 with its own page on GET and POST alike.
     try:
         row = services.unsubscribe_by_token(token=token)
     except ApplicationError as exc:
