@@ -165,7 +165,7 @@ def test_through_the_stack_the_api_keeps_its_json_404(client_as: Any) -> None:
     assert response.json() == {"detail": "未找到该记录"}
 
 
-def _page_messages(response: HttpResponse) -> list[str]:
+def _page_messages(response: Any) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
