@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -131,7 +131,6 @@ class Workflow(Generic[M]):
     audit_data: Callable[[Step[M]], dict[str, Any]] = _default_audit_data
     effects: Callable[[Step[M]], None] = _nothing
     audit_action: str = "transition"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def moves_from(self, state: str, *, by: str) -> list[Move]:
         """The moves a party may make from a state (for buttons on pages)."""

@@ -4,6 +4,7 @@ a move that stays in its state and arguments that reach the hooks."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from unittest import mock
@@ -279,7 +280,7 @@ def test_a_failure_after_the_save_rolls_everything_back(base: InternshipBase, st
     def boom(step: Step[InternshipBase]) -> None:
         raise RuntimeError("outbox down")
 
-    failing = Workflow(**{**WORKFLOW.__dict__, "effects": boom})
+    failing = dataclasses.replace(WORKFLOW, effects=boom)
     with pytest.raises(RuntimeError), transaction.atomic():
         transition(failing, row=base, action="complete", actor=staff, result="通过")
     assert snapshot(base) == before
