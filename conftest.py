@@ -11,6 +11,9 @@ from django.test import Client
 from qinghe.accounts.demo import personas_ensure
 from qinghe.accounts.models import User
 
+# Cross-app fixtures (ref, world): one plugin instead of apps importing each other's conftest.
+pytest_plugins = ["qinghe.testing.fixtures"]
+
 
 def make_persona_users() -> dict[str, User]:
     return personas_ensure()

@@ -12,8 +12,9 @@ from qinghe.accounts.api import router as accounts_router
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.api import router as enterprises_router
 from qinghe.jobs.api import router as jobs_router
-from qinghe.jobs.api_applications import router as applications_router
 from qinghe.matching.api import router as matching_router
+from qinghe.plan.api import router as plan_router
+from qinghe.recruitment.api import router as recruitment_router
 from qinghe.reference.api import router as reference_router
 from qinghe.talents.api import router as talents_router
 
@@ -44,5 +45,6 @@ api.add_router("/reference", reference_router, tags=["参考数据"])
 api.add_router("/talents", talents_router, tags=["人才数据库"])
 api.add_router("/enterprises", enterprises_router, tags=["企业"])
 api.add_router("/jobs", jobs_router, tags=["岗位"])
-api.add_router("/jobs", applications_router, tags=["投递与面试"])
+api.add_router("/jobs", recruitment_router, tags=["投递与面试"])
+api.add_router("/jobs", plan_router, tags=["年度目标"])
 api.add_router("/matching", matching_router, tags=["岗位匹配"])

@@ -16,6 +16,8 @@ urlpatterns = [
     path("talents/", include("qinghe.talents.urls")),
     path("enterprises/", include("qinghe.enterprises.urls")),
     path("jobs/", include("qinghe.jobs.urls")),
+    path("jobs/", include("qinghe.recruitment.urls")),
+    path("jobs/", include("qinghe.plan.urls")),
     path("matching/", include("qinghe.matching.urls")),
     path("outreach/", include("qinghe.outreach.urls")),
     path("messages/", include("qinghe.notifications.urls")),

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "qinghe.talents",
     "qinghe.enterprises",
     "qinghe.jobs",
+    "qinghe.recruitment",
+    "qinghe.plan",
     "qinghe.outreach",
     "qinghe.notifications",
     "qinghe.matching",

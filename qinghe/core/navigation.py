@@ -39,7 +39,9 @@ MENU: list[MenuItem] = [
     MenuItem(
         "jobs:search", _("找工作"), _("全职、实习、见习岗位，按专业、镇街、薪酬筛选"), group="my"
     ),
-    MenuItem("jobs:my_applications", _("我的投递"), _("投递进度、面试安排与企业消息"), group="my"),
+    MenuItem(
+        "recruitment:my_applications", _("我的投递"), _("投递进度、面试安排与企业消息"), group="my"
+    ),
     MenuItem(
         "matching:for_me",
         _("为你推荐"),
@@ -60,7 +62,7 @@ MENU: list[MenuItem] = [
     ),
     MenuItem("jobs:my_list", _("岗位管理"), _("发布全职、实习、见习岗位"), group="enterprise"),
     MenuItem(
-        "jobs:applicants",
+        "recruitment:applicants",
         _("应聘管理"),
         _("本企业的应聘者、招聘阶段、面试安排"),
         group="enterprise",
@@ -78,7 +80,7 @@ MENU: list[MenuItem] = [
         group="recruit",
     ),
     MenuItem(
-        "jobs:staff_applications",
+        "recruitment:staff_applications",
         _("投递与录用"),
         _("全部求职申请、各阶段人数与录用情况"),
         group="recruit",
@@ -87,7 +89,7 @@ MENU: list[MenuItem] = [
         "enterprises:base_list", _("实习基地"), _("审核与认定实习基地，按年统计"), group="recruit"
     ),
     MenuItem(
-        "jobs:targets",
+        "plan:targets",
         _("年度目标"),
         _("优质岗位、实习基地、实习岗位、鹤山籍录用"),
         group="recruit",

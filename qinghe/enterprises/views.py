@@ -289,7 +289,7 @@ def _year(request: HttpRequest) -> int:
 
 @require_GET
 def base_list(request: HttpRequest) -> HttpResponse:
-    from qinghe.jobs.selectors import internship_base_counts
+    from qinghe.plan.selectors import internship_base_counts
 
     state = request.GET.get("state", "")
     year = _year(request)
@@ -312,7 +312,7 @@ def base_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def base_detail(request: HttpRequest, base_id: int) -> HttpResponse:
-    from qinghe.jobs.selectors import internship_base_counts
+    from qinghe.plan.selectors import internship_base_counts
 
     base = _base(request, base_id)
     year = _year(request)

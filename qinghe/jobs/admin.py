@@ -1,18 +1,6 @@
 from django.contrib import admin
-from django.db import models
 
-from .models import (
-    Application,
-    ApplicationEvent,
-    Favourite,
-    Interview,
-    InterviewEvent,
-    InterviewSlot,
-    PipelineStage,
-    Posting,
-    PostingEvent,
-    YearTarget,
-)
+from .models import Favourite, Posting, PostingEvent
 
 
 @admin.register(Posting)
@@ -32,32 +20,4 @@ class PostingEventAdmin(admin.ModelAdmin):
     raw_id_fields = ("posting", "actor")
 
 
-@admin.register(YearTarget)
-class YearTargetAdmin(admin.ModelAdmin):
-    list_display = ("year", "quality_jobs", "internship_bases", "internship_posts", "native_hires")
-
-
-@admin.register(PipelineStage)
-class PipelineStageAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "code",
-        "enterprise",
-        "kind",
-        "position",
-        "is_terminal",
-        "counts_as_hire",
-    )
-    list_filter = ("kind",)
-
-
-class HttpsLinksAdmin(admin.ModelAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-
 admin.site.register(Favourite)
-admin.site.register(Application)
-admin.site.register(ApplicationEvent)
-admin.site.register(Interview, HttpsLinksAdmin)
-admin.site.register(InterviewSlot, HttpsLinksAdmin)
-admin.site.register(InterviewEvent)

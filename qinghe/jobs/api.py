@@ -18,7 +18,7 @@ from qinghe.reference.models import Major, MajorCategory, Town
 
 from . import selectors, services
 from .models import FACT_FIELDS, Posting
-from .services import TARGET_FIELDS, PostingData
+from .services import PostingData
 
 router = Router()
 
@@ -383,67 +383,6 @@ def posting_certify(request: HttpRequest, posting_id: int, body: CertifyIn) -> S
         actor=request.user, posting=posting, criteria=body.criteria, note=body.note, request=request
     )
     return _staff_out(selectors.staff_posting_get(viewer=request.user, posting_id=posting_id))
-
-
-class TargetLineOut(Schema):
-    code: str
-    label: str
-    goal: int
-    count: int
-    source: str
-
-
-class TargetsOut(Schema):
-    year: int
-    lines: list[TargetLineOut]
-
-
-class TargetsIn(Schema):
-    quality_jobs: int
-    internship_bases: int
-    internship_posts: int
-    native_hires: int
-
-
-def _targets_out(year: int) -> TargetsOut:
-    lines = selectors.year_progress(year=year)
-    return TargetsOut(
-        year=year,
-        lines=[
-            TargetLineOut(code=x.code, label=x.label, goal=x.goal, count=x.count, source=x.source)
-            for x in lines
-        ],
-    )
-
-
-@router.get(
-    "/targets/{int:year}",
-    response=TargetsOut,
-    url_name="year_targets",
-    summary="年度目标与完成情况",
-)
-def year_targets(request: HttpRequest, year: int) -> TargetsOut:
-    if not 2000 <= year <= 2100:
-        raise NotFound("年度不正确")
-    return _targets_out(year)
-
-
-@router.put(
-    "/targets/{int:year}",
-    response=TargetsOut,
-    url_name="year_targets",
-    summary="设置年度目标（人社局）",
-)
-def year_targets_set(request: HttpRequest, year: int, body: TargetsIn) -> TargetsOut:
-    if not 2000 <= year <= 2100:
-        raise NotFound("年度不正确")
-    services.year_target_set(
-        actor=request.user,
-        year=year,
-        values={name: getattr(body, name) for name in TARGET_FIELDS},
-        request=request,
-    )
-    return _targets_out(year)
 
 
 @router.get("/{int:posting_id}", response=PostingOut, url_name="posting_detail", summary="岗位详情")

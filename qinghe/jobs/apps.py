@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "qinghe.jobs"
     label = "jobs"
-    verbose_name = "岗位与招聘"
+    verbose_name = "岗位"

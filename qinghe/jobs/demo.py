@@ -23,10 +23,12 @@ from qinghe.core.roles import Role
 from qinghe.enterprises import services as enterprise_services
 from qinghe.enterprises.models import Enterprise, InternshipBase
 from qinghe.enterprises.uscc import make_uscc
+from qinghe.plan import services as plan_services
+from qinghe.plan.models import YearTarget
 from qinghe.reference.models import Industry, MajorCategory, Town
 
 from . import services
-from .models import Posting, YearTarget
+from .models import Posting
 from .services import PostingData
 
 
@@ -885,7 +887,7 @@ def seed_recruitment(*, stdout: Any = None, scale: int = 0, seed: int = 2026) ->
                 reason="现场核查通过",
             )
     if not YearTarget.objects.filter(year=today.year).exists():
-        services.year_target_set(
+        plan_services.year_target_set(
             actor=staff,
             year=today.year,
             values={

@@ -12,7 +12,7 @@ from qinghe.enterprises.forms import heshan_towns
 from qinghe.reference.models import Major, MajorCategory, Town
 
 from .models import MinLevel, Posting
-from .services import TARGET_FIELDS, PostingData
+from .services import PostingData
 from .workflow import QUALITY_CRITERIA
 
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -208,13 +208,3 @@ class QualityForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(label="认定说明", max_length=300, required=False)
-
-
-class YearTargetForm(forms.Form):
-    quality_jobs = forms.IntegerField(label="优质岗位（个）", min_value=0, max_value=100000)
-    internship_bases = forms.IntegerField(label="认定实习基地（家）", min_value=0, max_value=100000)
-    internship_posts = forms.IntegerField(label="实习岗位（个）", min_value=0, max_value=100000)
-    native_hires = forms.IntegerField(label="鹤山籍学子录用（人）", min_value=0, max_value=100000)
-
-    def values(self) -> dict[str, int]:
-        return {name: self.cleaned_data[name] for name in TARGET_FIELDS}

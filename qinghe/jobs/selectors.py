@@ -1,4 +1,4 @@
-"""Reads of postings, scoped by who asks, the job search, favourites and the plan's targets.
+"""Reads of postings, scoped by who asks, the job search and favourites.
 
 Missing and forbidden postings alike raise NotFound: an enterprise's HR never learns that
 another enterprise's draft exists."""
@@ -10,18 +10,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connections, models
-from django.db.models import Count, F, Func, Q, QuerySet, Sum
+from django.db.models import F, Func, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import REFERENCE_READERS, Role
-from qinghe.enterprises.models import Enterprise, InternshipBase
-from qinghe.enterprises.selectors import certified_bases_in_year
+from qinghe.enterprises.models import Enterprise
 from qinghe.reference.models import Industry, Major, MajorCategory, Town
 
 from . import search
-from .models import LEVEL_RANK, Application, Favourite, MinLevel, Posting, YearTarget
+from .models import LEVEL_RANK, Favourite, MinLevel, Posting
 
 # Staff who may see every posting (reading); HR bureau staff also review and certify.
 POSTING_STAFF_READERS = REFERENCE_READERS
@@ -301,188 +300,3 @@ def viewer_major_code(*, viewer: Any) -> str:
         .first()
     )
     return education.major.code if education and education.major else ""
-
-
-# --- The plan's targets (measures 5 and 6) ------------------------------------------------------
-
-
-def year_target(*, year: int) -> YearTarget:
-    """The saved targets of a year, or the defaults (unsaved) when none were set."""
-    return YearTarget.objects.filter(year=year).first() or YearTarget(year=year)
-
-
-def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_current_timezone()
-    return (
-        dt.datetime(year, 1, 1, tzinfo=tz),
-        dt.datetime(year + 1, 1, 1, tzinfo=tz),
-    )
-
-
-def quality_jobs_in_year(*, year: int) -> QuerySet[Posting]:
-    start, end = _year_bounds(year)
-    return Posting.objects.filter(
-        is_quality=True, quality_certified_at__gte=start, quality_certified_at__lt=end
-    )
-
-
-def internship_postings_in_year(*, year: int) -> QuerySet[Posting]:
-    start, end = _year_bounds(year)
-    return Posting.objects.filter(
-        kind__in=INTERNSHIP_KINDS,
-        published_at__gte=start,
-        published_at__lt=end,
-        enterprise__state=Enterprise.State.VERIFIED,
-    )
-
-
-def internship_posts_in_year(*, year: int) -> int:
-    """Internship posts = the headcount of internship and traineeship postings published in
-    the year (a posting for 5 interns is 5 posts)."""
-    total = internship_postings_in_year(year=year).aggregate(n=Sum("headcount"))["n"]
-    return int(total or 0)
-
-
-def native_hires_in_year(*, year: int) -> QuerySet[Any]:
-    """Destination records written by hires on the platform (part B: Application.destination)
-    in the year, for talents with evidence of being Heshan natives."""
-    from qinghe.talents.models import Destination, Talent
-
-    start, end = _year_bounds(year)
-    return Destination.objects.filter(
-        hire_application__isnull=False,
-        hire_application__hired_at__gte=start,
-        hire_application__hired_at__lt=end,
-    ).exclude(talent__native_evidence=Talent.Evidence.NONE)
-
-
-def placed_interns(*, enterprise_id: int, year: int) -> int:
-    """Hires on an enterprise's internship and traineeship postings in the year."""
-    start, end = _year_bounds(year)
-    return Application.objects.filter(
-        enterprise_id=enterprise_id,
-        posting__kind__in=INTERNSHIP_KINDS,
-        hired_at__gte=start,
-        hired_at__lt=end,
-    ).count()
-
-
-@dataclass(frozen=True)
-class BaseYearCount:
-    base: InternshipBase
-    postings: int
-    posts: int
-    placed: int
-
-
-def internship_base_counts(*, bases: list[InternshipBase], year: int) -> list[BaseYearCount]:
-    """Per base: internship postings and posts published in the year, and interns placed."""
-    enterprise_ids = {b.enterprise_id for b in bases}
-    posted: dict[int, dict[str, Any]] = {
-        row["enterprise_id"]: dict(row)
-        for row in internship_postings_in_year(year=year)
-        .filter(enterprise_id__in=enterprise_ids)
-        .values("enterprise_id")
-        .annotate(n=Count("id"), posts=Sum("headcount"))
-    }
-    start, end = _year_bounds(year)
-    placed = {
-        row["enterprise_id"]: row["n"]
-        for row in Application.objects.filter(
-            enterprise_id__in=enterprise_ids,
-            posting__kind__in=INTERNSHIP_KINDS,
-            hired_at__gte=start,
-            hired_at__lt=end,
-        )
-        .values("enterprise_id")
-        .annotate(n=Count("id"))
-    }
-    return [
-        BaseYearCount(
-            base=b,
-            postings=posted.get(b.enterprise_id, {}).get("n", 0),
-            posts=int(posted.get(b.enterprise_id, {}).get("posts") or 0),
-            placed=placed.get(b.enterprise_id, 0),
-        )
-        for b in bases
-    ]
-
-
-@dataclass(frozen=True)
-class TargetLine:
-    code: str
-    label: str
-    goal: int
-    count: int
-    source: str
-
-    @property
-    def percent(self) -> int:
-        return min(100, round(self.count * 100 / self.goal)) if self.goal else 100
-
-    @property
-    def met(self) -> bool:
-        return self.count >= self.goal
-
-
-def year_progress(*, year: int) -> list[TargetLine]:
-    target = year_target(year=year)
-    bases = certified_bases_in_year(year=year).values("enterprise_id").distinct().count()
-    return [
-        TargetLine(
-            "quality_jobs",
-            "优质岗位",
-            target.quality_jobs,
-            quality_jobs_in_year(year=year).count(),
-            "本年认定且未撤销的优质岗位数（jobs.Posting：is_quality 为真，quality_certified_at 在本年）",
-        ),
-        TargetLine(
-            "internship_bases",
-            "认定实习基地",
-            target.internship_bases,
-            bases,
-            "认定有效期与本年有交集、未撤销的实习基地所属企业数（enterprises.InternshipBase：state=已认定，valid_from–valid_to 覆盖本年任一天）",
-        ),
-        TargetLine(
-            "internship_posts",
-            "实习岗位",
-            target.internship_posts,
-            internship_posts_in_year(year=year),
-            "本年发布的实习、见习岗位招收人数之和（jobs.Posting：kind∈实习/见习，published_at 在本年，企业已认证，合计 headcount）",
-        ),
-        TargetLine(
-            "native_hires",
-            "鹤山籍学子录用",
-            target.native_hires,
-            native_hires_in_year(year=year).count(),
-            "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（talents.Destination：来自 jobs.Application 录用，hired_at 在本年，native_evidence≠暂无）",
-        ),
-    ]
-
-
-def year_progress_chart(lines: list[TargetLine]) -> dict[str, Any]:
-    """An ECharts bar chart: count against goal for each target."""
-    labels = [line.label for line in lines]
-    return {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": ["目标", "完成"]},
-        "grid": {"left": 110, "right": 30, "top": 30, "bottom": 20},
-        "xAxis": {"type": "value"},
-        "yAxis": {"type": "category", "data": labels, "inverse": True},
-        "series": [
-            {
-                "name": "目标",
-                "type": "bar",
-                "data": [line.goal for line in lines],
-                "itemStyle": {"color": "#c8d6d3"},
-                "label": {"show": True, "position": "right"},
-            },
-            {
-                "name": "完成",
-                "type": "bar",
-                "data": [line.count for line in lines],
-                "itemStyle": {"color": "#0f6b5c"},
-                "label": {"show": True, "position": "right"},
-            },
-        ],
-    }

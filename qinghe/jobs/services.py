@@ -1,4 +1,4 @@
-"""Writes for postings, favourites and the plan's targets.
+"""Writes for postings and favourites.
 
 ``posting_transition`` is the one function that moves a posting: ``POSTING_WORKFLOW`` is the
 table ``workflow.POSTING_TRANSITIONS`` plus the posting's hooks (the rules of publishing, the
@@ -26,7 +26,7 @@ from qinghe.enterprises.selectors import is_enterprise_staff
 from qinghe.reference.models import Major, MajorCategory, Town
 
 from . import search
-from .models import FACT_FIELDS, Favourite, MinLevel, Posting, PostingEvent, YearTarget
+from .models import FACT_FIELDS, Favourite, MinLevel, Posting, PostingEvent
 from .workflow import (
     ATTESTED_CRITERIA,
     CRITERIA_BY_CODE,
@@ -505,38 +505,3 @@ def favourite_toggle(*, user: Any, posting: Posting) -> bool:
         return False
     Favourite.objects.get_or_create(user=user, posting=posting)
     return True
-
-
-TARGET_FIELDS = ("quality_jobs", "internship_bases", "internship_posts", "native_hires")
-
-
-@transaction.atomic
-def year_target_set(
-    *, actor: Any, year: int, values: dict[str, int], request: HttpRequest | None = None
-) -> YearTarget:
-    if getattr(actor, "role", None) not in (Role.HR_STAFF, Role.SYSADMIN):
-        raise PermissionDenied("只有人社局工作人员可以设置年度目标")
-    if not 2000 <= int(year) <= 2100:
-        raise ValidationError({"year": "年度不正确"})
-    errors = {
-        name: "请填写 0 到 100000 之间的整数"
-        for name in TARGET_FIELDS
-        if not isinstance(values.get(name), int) or not 0 <= values[name] <= 100000
-    }
-    if errors:
-        raise ValidationError(errors)
-    target, _ = YearTarget.objects.select_for_update().get_or_create(year=year)
-    before = {name: getattr(target, name) for name in TARGET_FIELDS}
-    for name in TARGET_FIELDS:
-        setattr(target, name, values[name])
-    target.updated_by = actor
-    target.save()
-    audit_record(
-        action="update",
-        actor=actor,
-        request=request,
-        target=target,
-        summary=f"设置 {year} 年度目标",
-        data={"before": before, "after": {name: values[name] for name in TARGET_FIELDS}},
-    )
-    return target

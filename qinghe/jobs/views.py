@@ -1,9 +1,7 @@
 """Posting pages: the students' search, an enterprise's own postings, staff review and
-certification, and the plan's targets. Thin: parse, select, call one service, render."""
+certification. Thin: parse, select, call one service, render."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,14 +15,14 @@ from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.forms import add_service_errors, heshan_towns
 from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
+from qinghe.recruitment.selectors import posting_applicant_counts
+from qinghe.recruitment.views import apply_context
 from qinghe.reference.models import Industry
 
 from . import selectors, services
-from .forms import PostingForm, QualityForm, YearTargetForm, category_choices
+from .forms import PostingForm, QualityForm, category_choices
 from .models import MinLevel, Posting
-from .selectors_applications import posting_applicant_counts
 from .services import FACT_LABELS
-from .views_applications import apply_context
 from .workflow import ENTERPRISE, QUALITY_CRITERIA, QUALITY_MIN_SALARY, STAFF, moves_from
 
 PAGE_SIZE = 20
@@ -366,61 +364,3 @@ def revoke_quality(request: HttpRequest, posting_id: int) -> HttpResponse:
     )
     messages.success(request, "已撤销优质岗位认定。")
     return redirect("jobs:staff_detail", posting_id=posting.pk)
-
-
-# --- the plan's targets ------------------------------------------------------------------------
-
-
-def _year(request: HttpRequest) -> int:
-    raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
-    if not raw:
-        return timezone.localdate().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise Http404("年度不正确")
-    return int(raw)
-
-
-@require_GET
-def targets(request: HttpRequest) -> HttpResponse:
-    year = _year(request)
-    lines = selectors.year_progress(year=year)
-    this_year = timezone.localdate().year
-    return render(
-        request,
-        "jobs/targets.html",
-        {
-            "year": year,
-            "lines": lines,
-            "chart": selectors.year_progress_chart(lines),
-            "years": list(range(this_year + 1, this_year - 6, -1)),
-            "target": selectors.year_target(year=year),
-            "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def targets_edit(request: HttpRequest) -> HttpResponse:
-    year = _year(request)
-    target = selectors.year_target(year=year)
-    initial: dict[str, Any] = {name: getattr(target, name) for name in services.TARGET_FIELDS}
-    form = YearTargetForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.year_target_set(
-                actor=request.user, year=year, values=form.values(), request=request
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"已保存 {year} 年度目标。")
-            return redirect(f"{_targets_url()}?year={year}")
-    return render(request, "jobs/targets_edit.html", {"form": form, "year": year})
-
-
-def _targets_url() -> str:
-    from django.urls import reverse
-
-    return reverse("jobs:targets")

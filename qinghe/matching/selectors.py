@@ -185,7 +185,7 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
         .order_by("-recorded_at", "-id")
         .values("granted")[:1]
     )
-    from qinghe.jobs.models import Application
+    from qinghe.recruitment.models import Application
 
     rows = list(
         _matching_consent_filter(Candidate.objects.filter(posting=posting), "talent_id")

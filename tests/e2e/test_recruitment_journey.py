@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from importlib import import_module
 from typing import Any
 
 import pytest
@@ -19,7 +18,9 @@ from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
 from qinghe.enterprises.tests.factories import make_reference
 from qinghe.enterprises.uscc import make_uscc
-from qinghe.jobs.models import Application, Interview, PipelineStage, Posting
+from qinghe.jobs.models import Posting
+from qinghe.recruitment.models import Application, Interview, PipelineStage
+from qinghe.recruitment.services.stages import default_stages_ensure
 from qinghe.talents.models import Destination, Talent
 from qinghe.talents.tests.factories import make_id, make_talent
 from tests.e2e.conftest import sign_in
@@ -52,7 +53,7 @@ def test_an_enterprise_registers_publishes_and_hires_a_student_who_applied(page:
     make_persona_users()
     ref = make_reference()
     # A transactional test database is flushed between tests: put the default stages back.
-    import_module("qinghe.jobs.migrations.0002_default_pipeline_stages").create_stages(apps, None)
+    default_stages_ensure()
     talent = make_talent(
         name="李晓彤",
         id_number=make_id("440784", "20030512", "102"),

@@ -13,7 +13,7 @@ from django.test import Client
 
 from qinghe.core.policies import policy_for
 from qinghe.core.roles import ALL_ROLES, Role
-from qinghe.core.testing import access_of, concrete_path, methods_of, walk_routes
+from qinghe.testing.routes import access_of, concrete_path, methods_of, walk_routes
 
 # Sample values for URL parameters, by parameter name. A new route with a parameter that is
 # not listed here fails test_every_route_is_walked, so the walker never skips a route silently.

@@ -13,9 +13,9 @@ from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.enterprises import services
 from qinghe.enterprises.models import Enterprise, EnterpriseEvent, InternshipBase
-from qinghe.enterprises.tests.conftest import World
 from qinghe.enterprises.tests.factories import Ref, make_base, uscc_for
 from qinghe.enterprises.uscc import make_uscc, normalise_uscc, validate_uscc
+from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from qinghe.accounts.models import User
 from qinghe.enterprises.models import Enterprise, InternshipBase
 from qinghe.enterprises.uscc import validate_uscc
 from qinghe.jobs.demo import seed_recruitment
-from qinghe.jobs.models import Posting, YearTarget
+from qinghe.jobs.models import Posting
+from qinghe.plan.models import YearTarget
 from qinghe.reference.services import reference_load
 
 pytestmark = pytest.mark.django_db

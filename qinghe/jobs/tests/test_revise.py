@@ -10,12 +10,13 @@ from django.test import Client
 
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
-from qinghe.enterprises.tests.conftest import World
 from qinghe.jobs import services
-from qinghe.jobs.models import Application, Posting, PostingEvent
+from qinghe.jobs.models import Posting, PostingEvent
 from qinghe.jobs.selectors import open_postings
 from qinghe.jobs.services import PostingData
-from qinghe.jobs.tests.recruiting import X_PHONE, apply_to, claim_talent
+from qinghe.recruitment.models import Application
+from qinghe.testing.recruiting import X_PHONE, apply_to, claim_talent
+from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
 

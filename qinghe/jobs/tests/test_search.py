@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
-from qinghe.enterprises.tests.conftest import World
 from qinghe.enterprises.tests.factories import make_enterprise, make_posting
 from qinghe.jobs import search
 from qinghe.jobs.models import Posting
 from qinghe.jobs.selectors import PostingFilter, posting_search
+from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ from django.utils import timezone
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
-from qinghe.enterprises.tests.conftest import World
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs import services
 from qinghe.jobs.models import Posting, PostingEvent
 from qinghe.jobs.selectors import PostingFilter, open_postings, posting_search
 from qinghe.jobs.services import PostingData
 from qinghe.jobs.workflow import ENTERPRISE, POSTING_TRANSITIONS, STAFF, SYSTEM, moves_from
+from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
 

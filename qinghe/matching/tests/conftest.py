@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from qinghe.enterprises.tests.conftest import World, ref, world  # noqa: F401
 from qinghe.matching import services
 from qinghe.reference.models import Occupation
 from qinghe.reference.services import DATA_DIR, load_occupations
 from qinghe.talents.models import Consent, Education, Talent
 from qinghe.talents.services import consent_record
 from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.world import World
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from qinghe.core.roles import Role
-from qinghe.enterprises.tests.conftest import World
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
 from qinghe.matching.models import Recommendation
@@ -18,6 +17,7 @@ from qinghe.outreach.digest import digest_key, job_digest_queue
 from qinghe.talents.models import Consent
 from qinghe.talents.services import consent_record
 from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 23)  # a Monday

@@ -15,10 +15,10 @@ from django.test import Client
 
 from qinghe.core.policies import policy_for
 from qinghe.core.roles import ALL_ROLES, Role
-from qinghe.core.testing import access_of, concrete_path, methods_of, walk_routes
 from qinghe.talents.models import ImportBatch, Segment, Source, ValueChange
 from qinghe.talents.services import source_stamp, talent_add_phone
 from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.routes import access_of, concrete_path, methods_of, walk_routes
 
 pytestmark = pytest.mark.django_db
 

@@ -1,1 +1,0 @@
-from qinghe.enterprises.tests.conftest import World, ref, world  # noqa: F401

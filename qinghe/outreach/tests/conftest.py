@@ -1,1 +1,0 @@
-from qinghe.enterprises.tests.conftest import ref, world  # noqa: F401

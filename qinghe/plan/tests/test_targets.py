@@ -1,0 +1,218 @@
+"""The plan's yearly targets: each count, where it comes from, and who may set the goals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from qinghe.core.models import AuditLog
+from qinghe.core.roles import Role
+from qinghe.enterprises.models import InternshipBase
+from qinghe.enterprises.tests.factories import make_base, make_posting
+from qinghe.jobs.models import Posting
+from qinghe.plan.models import YearTarget
+from qinghe.plan.selectors import (
+    internship_base_counts,
+    native_hires_in_year,
+    placed_interns,
+    year_progress,
+)
+from qinghe.recruitment.models import Application, PipelineStage
+from qinghe.talents.models import Destination, Source
+from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.world import World
+
+pytestmark = pytest.mark.django_db
+
+TZ = timezone.get_current_timezone()
+
+
+def at(year: int, month: int = 6, day: int = 1) -> dt.datetime:
+    return dt.datetime(year, month, day, 10, 0, tzinfo=TZ)
+
+
+def progress(year: int) -> dict[str, tuple[int, int]]:
+    return {line.code: (line.count, line.goal) for line in year_progress(year=year)}
+
+
+def test_defaults_when_no_target_was_set(world: World) -> None:
+    assert progress(2026) == {
+        "quality_jobs": (0, 500),
+        "internship_bases": (0, 10),
+        "internship_posts": (0, 500),
+        "native_hires": (0, 300),
+    }
+
+
+def test_quality_jobs_count_certifications_of_the_year_not_revoked(world: World) -> None:
+    make_posting(world.a, title="A", is_quality=True, quality_certified_at=at(2026, 3))
+    make_posting(world.a, title="B", is_quality=True, quality_certified_at=at(2026, 12, 31))
+    make_posting(world.a, title="C", is_quality=True, quality_certified_at=at(2025, 12, 31))
+    make_posting(world.a, title="D", is_quality=False, quality_certified_at=at(2026, 4))  # revoked
+    assert progress(2026)["quality_jobs"] == (2, 500)
+    assert progress(2025)["quality_jobs"] == (1, 500)
+
+
+def test_internship_posts_sum_the_headcount_of_internships_and_traineeships_published_in_the_year(
+    world: World,
+) -> None:
+    make_posting(world.a, title="实习 1", kind="internship", headcount=10, published_at=at(2026, 2))
+    make_posting(world.b, title="见习 1", kind="traineeship", headcount=4, published_at=at(2026, 9))
+    make_posting(world.a, title="实习 2", kind="internship", headcount=7, published_at=at(2025, 9))
+    make_posting(
+        world.c, title="实习 3", kind="internship", headcount=50, published_at=at(2026, 5)
+    )  # C unverified
+    Posting.objects.filter(kind="job").update(published_at=at(2026, 1))  # jobs never count
+    assert progress(2026)["internship_posts"] == (14, 500)
+
+
+def test_certified_bases_count_enterprises_whose_period_overlaps_the_year(world: World) -> None:
+    make_base(
+        world.a,
+        state=InternshipBase.State.CERTIFIED,
+        valid_from=dt.date(2025, 7, 1),
+        valid_to=dt.date(2026, 1, 31),
+    )
+    make_base(
+        world.a,
+        state=InternshipBase.State.CERTIFIED,
+        valid_from=dt.date(2026, 2, 1),
+        valid_to=dt.date(2027, 1, 31),
+    )
+    make_base(
+        world.b,
+        state=InternshipBase.State.REVOKED,
+        valid_from=dt.date(2026, 1, 1),
+        valid_to=dt.date(2026, 12, 31),
+    )
+    make_base(world.b, state=InternshipBase.State.APPLIED)
+    assert progress(2026)["internship_bases"] == (1, 10)  # A counted once
+    assert progress(2027)["internship_bases"] == (1, 10)
+    assert progress(2028)["internship_bases"] == (0, 10)
+
+
+def hire(
+    world: World, posting: Posting, *, native: bool, hired: dt.datetime, n: int
+) -> Application:
+    talent = make_talent(
+        name=f"学子{n}",
+        id_number=make_id("440784" if native else "440106", "20030512", f"{n:03d}"),
+        phone=f"1391234{n:04d}",
+    )
+    destination = Destination.objects.create(
+        talent=talent,
+        kind="employed",
+        employer=posting.enterprise.name,
+        year=hired.year,
+        source=Source.SYSTEM,
+    )
+    return Application.objects.create(
+        posting=posting,
+        enterprise=posting.enterprise,
+        talent=talent,
+        stage=PipelineStage.objects.get(enterprise=None, code="offer"),
+        hired_at=hired,
+        destination=destination,
+    )
+
+
+def test_native_hires_count_destinations_written_by_hires_for_heshan_natives(world: World) -> None:
+    hire(world, world.posting_a, native=True, hired=at(2026, 7), n=1)
+    hire(world, world.posting_b, native=True, hired=at(2026, 8), n=2)
+    hire(world, world.posting_a, native=False, hired=at(2026, 7), n=3)
+    hire(world, world.posting_b, native=True, hired=at(2025, 8), n=4)
+    # a destination from a survey import is not a hire on the platform
+    survey = make_talent(
+        name="调查", id_number=make_id("440784", "20020101", "555"), phone="13700001111"
+    )
+    Destination.objects.create(talent=survey, kind="employed", year=2026, source=Source.SURVEY)
+    assert native_hires_in_year(year=2026).count() == 2
+    assert progress(2026)["native_hires"] == (2, 300)
+
+
+def test_each_base_counts_its_internship_posts_and_placed_interns_per_year(world: World) -> None:
+    base = make_base(
+        world.a,
+        state=InternshipBase.State.CERTIFIED,
+        valid_from=dt.date(2026, 1, 1),
+        valid_to=dt.date(2027, 12, 31),
+    )
+    intern = make_posting(
+        world.a, title="印刷实习生", kind="internship", headcount=6, published_at=at(2026, 3)
+    )
+    make_posting(
+        world.a, title="见习文员", kind="traineeship", headcount=2, published_at=at(2026, 4)
+    )
+    hire(world, intern, native=True, hired=at(2026, 7), n=7)
+    (count,) = internship_base_counts(bases=[base], year=2026)
+    assert (count.postings, count.posts, count.placed) == (2, 8, 1)
+    (count,) = internship_base_counts(bases=[base], year=2027)
+    assert (count.postings, count.posts, count.placed) == (0, 0, 0)
+    assert placed_interns(enterprise_id=world.a.pk, year=2026) == 1
+
+
+def test_the_targets_page_shows_counts_sources_and_a_chart(client_as: Any, world: World) -> None:
+    make_posting(world.a, title="A", is_quality=True, quality_certified_at=at(2026, 3))
+    response = client_as(Role.LEAGUE_STAFF).get("/jobs/targets/", {"year": "2026"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "本年认定且未撤销的优质岗位数（jobs.Posting：is_quality 为真，quality_certified_at 在本年）"
+        in html
+    )
+    assert 'data-chart="targets-chart-data"' in html and "<script" in html
+    chart = response.context["chart"]
+    assert chart["series"][1]["data"] == [1, 0, 0, 0]
+    assert chart["series"][0]["data"] == [500, 10, 500, 300]
+    assert json.loads(json.dumps(chart))  # serialisable for json_script
+    assert "/jobs/targets/edit/" not in html  # the league cannot edit
+    assert client_as(Role.HR_STAFF).get("/jobs/targets/", {"year": "1999"}).status_code == 404
+
+
+def test_hr_staff_set_a_years_targets_and_it_is_audited(client_as: Any, world: World) -> None:
+    response = client_as(Role.HR_STAFF).post(
+        "/jobs/targets/edit/?year=2027",
+        {
+            "quality_jobs": "600",
+            "internship_bases": "12",
+            "internship_posts": "550",
+            "native_hires": "320",
+        },
+    )
+    assert response["Location"] == "/jobs/targets/?year=2027"
+    target = YearTarget.objects.get(year=2027)
+    assert (
+        target.quality_jobs,
+        target.internship_bases,
+        target.internship_posts,
+        target.native_hires,
+    ) == (600, 12, 550, 320)
+    entry = AuditLog.objects.get(action="update", target_type="plan.yeartarget")
+    assert entry.data["after"] == {
+        "quality_jobs": 600,
+        "internship_bases": 12,
+        "internship_posts": 550,
+        "native_hires": 320,
+    }
+    assert progress(2027)["quality_jobs"] == (0, 600)
+
+
+def test_other_staff_cannot_set_targets_and_nothing_changes(client_as: Any, world: World) -> None:
+    response = client_as(Role.LEAGUE_STAFF).post(
+        "/jobs/targets/edit/?year=2027",
+        {
+            "quality_jobs": "1",
+            "internship_bases": "1",
+            "internship_posts": "1",
+            "native_hires": "1",
+        },
+    )
+    assert response.status_code == 403
+    assert (
+        not YearTarget.objects.exists()
+        and not AuditLog.objects.filter(target_type="plan.yeartarget").exists()
+    )

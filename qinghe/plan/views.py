@@ -1,0 +1,72 @@
+"""The plan's targets page (every staff role reads it) and their editing (HR bureau)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from qinghe.core.errors import ApplicationError
+from qinghe.enterprises.forms import add_service_errors
+
+from . import selectors, services
+from .forms import YearTargetForm
+
+
+def _year(request: HttpRequest) -> int:
+    raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
+    if not raw:
+        return timezone.localdate().year
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise Http404("年度不正确")
+    return int(raw)
+
+
+@require_GET
+def targets(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    lines = selectors.year_progress(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/targets.html",
+        {
+            "year": year,
+            "lines": lines,
+            "chart": selectors.year_progress_chart(lines),
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "target": selectors.year_target(year=year),
+            "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def targets_edit(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    target = selectors.year_target(year=year)
+    initial: dict[str, Any] = {name: getattr(target, name) for name in services.TARGET_FIELDS}
+    form = YearTargetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.year_target_set(
+                actor=request.user, year=year, values=form.values(), request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已保存 {year} 年度目标。")
+            return redirect(f"{_targets_url()}?year={year}")
+    return render(request, "plan/targets_edit.html", {"form": form, "year": year})
+
+
+def _targets_url() -> str:
+    return reverse("plan:targets")

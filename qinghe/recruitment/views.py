@@ -1,0 +1,520 @@
+"""Pages of the recruitment pipeline: the student's application (on the posting's page), their
+applications and interviews; an enterprise's applicants, stages, slots and interviews; staff's
+overview. Thin: parse, select (scoped: missing and forbidden alike 404), call one service,
+render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinghe.core.audit import audit_record
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.enterprises.forms import add_service_errors, error_text
+from qinghe.enterprises.selectors import enterprise_for_user
+from qinghe.jobs import selectors as posting_selectors
+from qinghe.jobs.models import Posting
+from qinghe.talents.selectors import talent_for_student
+
+from . import selectors as sel
+from .forms import (
+    ApplyForm,
+    ConfirmForm,
+    InviteForm,
+    MoveForm,
+    ReasonForm,
+    ResultForm,
+    SlotForm,
+    StageEditForm,
+    StageForm,
+)
+from .models import Application, InterviewSlot, PipelineStage
+from .pipeline import ENTERPRISE, move_refusal
+from .services import applications, interviews
+from .services import stages as stage_services
+
+PAGE_SIZE = 30
+SELF_ROLES = ("student", "ambassador")
+
+
+def _get(fetch: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return fetch(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _act(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
+    """Calls a service; puts its outcome in a message. True when it succeeded."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+        return True
+    return False
+
+
+# --- the student: applying (on the posting's page) --------------------------------------------
+
+
+def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
+    """What the posting's page needs for the one-step application form."""
+    if getattr(request.user, "role", None) not in SELF_ROLES:
+        return {"can_apply": False}
+    application = sel.application_for_posting(viewer=request.user, posting=posting)
+    talent = None if application else talent_for_student(user=request.user)
+    return {
+        "can_apply": True,
+        "application": application,
+        "has_talent": application is not None or talent is not None,
+        "shared": applications.share_preview(talent=talent) if talent is not None else None,
+        "consent_label": applications.consent_text(posting.enterprise),
+        "not_shared": applications.NOT_SHARED,
+        "apply_form": ApplyForm(),
+    }
+
+
+@require_POST
+def apply(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _get(
+        posting_selectors.posting_get_for_viewer, viewer=request.user, posting_id=posting_id
+    )
+    if talent_for_student(user=request.user) is None:
+        messages.warning(request, "投递前请先认领你的人才档案。")
+        return redirect("me:claim")
+    form = ApplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "求职说明不能超过 2000 字。")
+        return redirect("jobs:detail", posting_id=posting.pk)
+    data = form.cleaned_data
+    result: dict[str, Application] = {}
+
+    def run() -> None:
+        result["application"] = applications.application_apply(
+            actor=request.user,
+            posting=posting,
+            consent=bool(data.get("consent")),
+            cover_letter=data.get("cover_letter") or "",
+            request=request,
+        )
+
+    if _act(request, run, f"已投递“{posting.title}”。企业将看到你同意提供的信息。"):
+        return redirect("recruitment:my_application", application_id=result["application"].pk)
+    return redirect("jobs:detail", posting_id=posting.pk)
+
+
+# --- the student: my applications -----------------------------------------------------------------
+
+
+@require_GET
+def my_applications(request: HttpRequest) -> HttpResponse:
+    page = Paginator(sel.student_applications(viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "recruitment/my_applications.html", {"page": page})
+
+
+@require_GET
+def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.student_application_get, viewer=request.user, application_id=application_id
+    )
+    items = list(sel.application_interviews(application=application))
+    return render(
+        request,
+        "recruitment/my_application.html",
+        {
+            "application": application,
+            "snapshot": application.shared_snapshot,
+            "timeline": sel.application_timeline(application=application, audience="student"),
+            "interviews": items,
+            "free_slots": sel.free_slots(posting=application.posting),
+            "can_withdraw": not application.stage.is_terminal,
+            "shared_in_force": applications.share_in_force(application),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+def application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.student_application_get, viewer=request.user, application_id=application_id
+    )
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    _act(
+        request,
+        lambda: applications.application_withdraw(
+            actor=request.user, application=application, reason=reason, request=request
+        ),
+        "已撤回投递。",
+    )
+    return redirect("recruitment:my_application", application_id=application.pk)
+
+
+@require_POST
+def interview_confirm(request: HttpRequest, interview_id: int) -> HttpResponse:
+    interview = _get(sel.student_interview_get, viewer=request.user, interview_id=interview_id)
+    form = ConfirmForm(request.POST)
+    slot_id = form.cleaned_data.get("slot") if form.is_valid() else None
+    slot = None
+    if slot_id:
+        slot = InterviewSlot.objects.filter(
+            pk=slot_id, posting_id=interview.application.posting_id
+        ).first()
+        if slot is None:
+            raise Http404("未找到该面试时段")
+    _act(
+        request,
+        lambda: interviews.interview_confirm(
+            actor=request.user, interview=interview, slot=slot, request=request
+        ),
+        "已确认面试。",
+    )
+    return redirect("recruitment:my_application", application_id=interview.application_id)
+
+
+@require_POST
+def interview_reschedule_request(request: HttpRequest, interview_id: int) -> HttpResponse:
+    interview = _get(sel.student_interview_get, viewer=request.user, interview_id=interview_id)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    _act(
+        request,
+        lambda: interviews.interview_request_reschedule(
+            actor=request.user, interview=interview, reason=reason, request=request
+        ),
+        "已提交改期申请，企业将重新安排时间。",
+    )
+    return redirect("recruitment:my_application", application_id=interview.application_id)
+
+
+# --- the enterprise: applicants -------------------------------------------------------------------
+
+
+@require_GET
+def applicants(request: HttpRequest) -> HttpResponse:
+    filters = sel.ApplicantFilter.from_query(request.GET)
+    enterprise = enterprise_for_user(user=request.user)
+    page = Paginator(
+        sel.enterprise_applications(viewer=request.user, filters=filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "recruitment/applicants.html",
+        {
+            "page": page,
+            "filters": filters,
+            "enterprise": enterprise,
+            "postings": posting_selectors.own_postings(viewer=request.user).exclude(
+                state=Posting.State.DRAFT
+            ),
+            "stages": sel.stages_for(enterprise=enterprise, active_only=False)
+            if enterprise
+            else [],
+        },
+    )
+
+
+def _applicant_context(request: HttpRequest, application: Application) -> dict[str, Any]:
+    stages = list(sel.stages_for(enterprise=application.enterprise))
+    hired = application.hired_at is not None
+    moves = [
+        s
+        for s in stages
+        if move_refusal(current=application.stage, target=s, by=ENTERPRISE, hired=hired) is None
+    ]
+    free = sel.free_slots(posting=application.posting)
+    items = list(sel.application_interviews(application=application))
+    return {
+        "application": application,
+        "snapshot": application.shared_snapshot,
+        "timeline": sel.application_timeline(application=application, audience="enterprise"),
+        "interviews": items,
+        "open_interview": next((i for i in items if i.state in sel.OPEN_INTERVIEW_STATES), None),
+        "moves": moves,
+        "invite_form": InviteForm(slots=free),
+        "free_slots": free,
+        "result_form": ResultForm(),
+        "now": timezone.now(),
+    }
+
+
+@require_GET
+def applicant(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.enterprise_application_get, viewer=request.user, application_id=application_id
+    )
+    audit_record(
+        action="view",
+        request=request,
+        target=application,
+        summary=f"查看应聘者信息（学生授权提供）：申请 #{application.pk}",
+    )
+    return render(request, "recruitment/applicant.html", _applicant_context(request, application))
+
+
+@require_POST
+def applicant_move(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.enterprise_application_get, viewer=request.user, application_id=application_id
+    )
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择阶段。")
+        return redirect("recruitment:applicant", application_id=application.pk)
+    stage = _get(
+        applications.stage_for_move, application=application, stage_id=form.cleaned_data["stage"]
+    )
+    _act(
+        request,
+        lambda: applications.application_transition(
+            actor=request.user,
+            application=application,
+            stage=stage,
+            note=form.cleaned_data.get("note") or "",
+            request=request,
+        ),
+        f"已移至“{stage.name}”。",
+    )
+    return redirect("recruitment:applicant", application_id=application.pk)
+
+
+def _slot_of(posting_id: int, raw: Any) -> InterviewSlot | None:
+    if not raw:
+        return None
+    slot = InterviewSlot.objects.filter(pk=raw, posting_id=posting_id).first()
+    if slot is None:
+        raise Http404("未找到该面试时段")
+    return slot
+
+
+@require_POST
+def interview_invite(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.enterprise_application_get, viewer=request.user, application_id=application_id
+    )
+    form = InviteForm(request.POST, slots=sel.free_slots(posting=application.posting))
+    if not form.is_valid():
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+        return redirect("recruitment:applicant", application_id=application.pk)
+    slot = form.cleaned_data.get("slot")
+    _act(
+        request,
+        lambda: interviews.interview_invite(
+            actor=request.user,
+            application=application,
+            slot=slot,
+            when=form.when(),
+            request=request,
+        ),
+        "已发出面试邀请。",
+    )
+    return redirect("recruitment:applicant", application_id=application.pk)
+
+
+@require_POST
+def interview_reschedule(request: HttpRequest, interview_id: int) -> HttpResponse:
+    interview = _get(sel.enterprise_interview_get, viewer=request.user, interview_id=interview_id)
+    form = InviteForm(request.POST, slots=sel.free_slots(posting=interview.application.posting))
+    if not form.is_valid():
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+        return redirect("recruitment:applicant", application_id=interview.application_id)
+    _act(
+        request,
+        lambda: interviews.interview_reschedule(
+            actor=request.user,
+            interview=interview,
+            slot=form.cleaned_data.get("slot"),
+            when=form.when(),
+            reason=form.cleaned_data.get("reason") or "",
+            request=request,
+        ),
+        "已调整面试时间，等待学生确认。",
+    )
+    return redirect("recruitment:applicant", application_id=interview.application_id)
+
+
+@require_POST
+def interview_result(request: HttpRequest, interview_id: int) -> HttpResponse:
+    interview = _get(sel.enterprise_interview_get, viewer=request.user, interview_id=interview_id)
+    form = ResultForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择面试结果。")
+        return redirect("recruitment:applicant", application_id=interview.application_id)
+    stage = None
+    if form.cleaned_data.get("stage"):
+        stage = _get(
+            applications.stage_for_move,
+            application=interview.application,
+            stage_id=form.cleaned_data["stage"],
+        )
+    _act(
+        request,
+        lambda: interviews.interview_record_result(
+            actor=request.user,
+            interview=interview,
+            result=form.cleaned_data["result"],
+            notes=form.cleaned_data.get("notes") or "",
+            stage=stage,
+            request=request,
+        ),
+        "已记录面试结果。",
+    )
+    return redirect("recruitment:applicant", application_id=interview.application_id)
+
+
+# --- the enterprise: slots and stages -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _get(posting_selectors.own_posting_get, viewer=request.user, posting_id=posting_id)
+    form = SlotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        when = form.when() or interviews.When(starts_at=None, ends_at=None)
+        try:
+            interviews.slot_create(
+                actor=request.user,
+                posting=posting,
+                when=when,
+                capacity=form.cleaned_data["capacity"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已新增面试时段。")
+            return redirect("recruitment:slots", posting_id=posting.pk)
+    return render(
+        request,
+        "recruitment/slots.html",
+        {
+            "posting": posting,
+            "slots": sel.posting_slots(posting=posting),
+            "form": form,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def stages(request: HttpRequest) -> HttpResponse:
+    enterprise = enterprise_for_user(user=request.user)
+    if enterprise is None:
+        messages.warning(request, "您的账号尚未关联已登记的企业信息。")
+        return redirect("enterprises:mine")
+    all_stages = sel.stages_for(enterprise=enterprise, active_only=False)
+    after_choices = all_stages.filter(is_terminal=False).exclude(kind__in=["rejected", "withdrawn"])
+    form = StageForm(request.POST or None, after_choices=after_choices)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            stage_services.stage_create(
+                actor=request.user,
+                enterprise=enterprise,
+                name=data["name"],
+                after=data["after"],
+                notify_student=data.get("notify_student") or False,
+                message_template=data.get("message_template") or "",
+                request=request,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已新增阶段“{data['name']}”。")
+            return redirect("recruitment:stages")
+    return render(
+        request,
+        "recruitment/stages.html",
+        {"enterprise": enterprise, "stages": all_stages, "form": form},
+    )
+
+
+@require_POST
+def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
+    stage: PipelineStage = _get(sel.own_stage_get, viewer=request.user, stage_id=stage_id)
+    form = StageEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+        return redirect("recruitment:stages")
+    data = form.cleaned_data
+    _act(
+        request,
+        lambda: stage_services.stage_update(
+            actor=request.user,
+            stage=stage,
+            name=data["name"],
+            notify_student=data.get("notify_student") or False,
+            message_template=data.get("message_template") or "",
+            is_active=data.get("is_active") or False,
+            request=request,
+        ),
+        "已保存阶段设置。",
+    )
+    return redirect("recruitment:stages")
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+@require_GET
+def staff_applications(request: HttpRequest) -> HttpResponse:
+    filters = sel.StaffApplicationFilter.from_query(request.GET)
+    page = Paginator(
+        sel.staff_applications(viewer=request.user, filters=filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "recruitment/staff_applications.html",
+        {
+            "page": page,
+            "filters": filters,
+            "counts": sel.staff_counts(viewer=request.user, filters=filters),
+            "stage_kinds": PipelineStage.Kind.choices,
+            "kinds": Posting.Kind.choices,
+            "years": list(range(this_year, this_year - 6, -1)),
+        },
+    )
+
+
+@require_GET
+def staff_application(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _get(
+        sel.staff_application_get, viewer=request.user, application_id=application_id
+    )
+    return render(
+        request,
+        "recruitment/staff_application.html",
+        {
+            "application": application,
+            "timeline": sel.application_timeline(application=application, audience="staff"),
+            "interviews": list(sel.application_interviews(application=application)),
+        },
+    )
