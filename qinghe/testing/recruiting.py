@@ -84,3 +84,20 @@ def interview_in_the_past(application: Application, *, hours: float = 2) -> Inte
         location="鹤山市沙坪街道",
         state=Interview.State.CONFIRMED,
     )
+
+
+def outbox_rows(*, after: int = 0) -> list[tuple[str, str, str, str]]:
+    """The outbox rows queued after row id ``after``, in order: (recipient's username,
+    channel, kind, link)."""
+    from qinghe.notifications.models import OutboxMessage
+
+    return [
+        (m.user.username, m.channel, m.template, m.data.get("url", ""))
+        for m in OutboxMessage.objects.filter(pk__gt=after).select_related("user").order_by("pk")
+    ]
+
+
+def last_outbox_id() -> int:
+    from qinghe.notifications.models import OutboxMessage
+
+    return OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -21,6 +20,7 @@ from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
+from qinghe.notifications.models import OutboxMessage
 from qinghe.plan.selectors import native_hires_in_year, placed_interns, year_progress
 from qinghe.recruitment import pipeline
 from qinghe.recruitment import selectors as sel
@@ -29,7 +29,14 @@ from qinghe.recruitment.services import applications
 from qinghe.recruitment.services.applications import application_transition
 from qinghe.recruitment.services.stages import default_stage, stage_create, stage_update
 from qinghe.talents.models import Consent, Destination, Talent
-from qinghe.testing.recruiting import X_PHONE, YEAR, apply_to, claim_talent
+from qinghe.testing.recruiting import (
+    X_PHONE,
+    YEAR,
+    apply_to,
+    claim_talent,
+    last_outbox_id,
+    outbox_rows,
+)
 from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +145,16 @@ def test_applying_records_the_consent_the_application_the_event_and_the_audit_en
         True,
     )
     assert event.message == "你已成功投递“软件开发工程师”，企业将尽快查看。"
-    assert [m.to for m in mail.outbox] == [["xuezi@example.cn"]]
+    mine, theirs = (
+        f"/jobs/applications/{application.pk}/",
+        f"/jobs/mine/applicants/{application.pk}/",
+    )
+    assert outbox_rows() == [
+        ("xuezi", "inbox", "recruitment.applied", mine),
+        ("xuezi", "email", "recruitment.applied", mine),
+        ("qiye", "inbox", "recruitment.new_application", theirs),
+        ("qiye", "email", "recruitment.new_application", theirs),
+    ]
     assert (
         AuditLog.objects.filter(action="create", target_type="recruitment.application").count() == 1
     )
@@ -365,24 +381,25 @@ def test_the_default_pipeline_is_data() -> None:
     }
 
 
-def test_entering_a_stage_that_notifies_messages_the_student_once_on_commit(
-    world: World, x_talent: Talent, django_capture_on_commit_callbacks: Any
+def test_entering_a_stage_that_notifies_queues_the_student_s_message_in_the_outbox(
+    world: World, x_talent: Talent
 ) -> None:
     application = apply_to(world.x, world.posting_a)
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        application_transition(
-            actor=world.hr_a, application=application, stage=default_stage("screening")
-        )
-    assert (len(callbacks), len(mail.outbox)) == (0, 0)  # 筛选 does not notify
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        application_transition(
-            actor=world.hr_a, application=application, stage=default_stage("rejected")
-        )
-    assert len(callbacks) == 1
-    assert [m.body.splitlines()[0] for m in mail.outbox] == [
-        "感谢你投递“软件开发工程师”，很遗憾这次未能通过。"
+    start = last_outbox_id()
+    application_transition(
+        actor=world.hr_a, application=application, stage=default_stage("screening")
+    )
+    assert outbox_rows(after=start) == []  # 筛选 does not notify
+    application_transition(
+        actor=world.hr_a, application=application, stage=default_stage("rejected")
+    )
+    mine = f"/jobs/applications/{application.pk}/"
+    assert outbox_rows(after=start) == [
+        ("xuezi", "inbox", "recruitment.stage_changed", mine),
+        ("xuezi", "email", "recruitment.stage_changed", mine),
     ]
+    message = OutboxMessage.objects.filter(pk__gt=start, channel="email").get()
+    assert message.body.splitlines()[0] == "感谢你投递“软件开发工程师”，很遗憾这次未能通过。"
     event = ApplicationEvent.objects.filter(application=application).last()
     assert event is not None and (event.action, event.message_sent) == ("move", True)
 

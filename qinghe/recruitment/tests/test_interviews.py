@@ -10,13 +10,13 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
+from qinghe.notifications.models import OutboxMessage
 from qinghe.recruitment.models import (
     Application,
     ApplicationEvent,
@@ -37,7 +37,9 @@ from qinghe.testing.recruiting import (
     claim_talent,
     interview_in_the_past,
     invite,
+    last_outbox_id,
     make_slot,
+    outbox_rows,
 )
 from qinghe.testing.world import World
 
@@ -166,15 +168,14 @@ def test_the_slots_page_creates_a_slot_in_local_time(world: World) -> None:
 
 
 def test_an_invitation_moves_the_application_to_interview_and_messages_the_student(
-    world: World, application: Application, django_capture_on_commit_callbacks: Any
+    world: World, application: Application
 ) -> None:
     slot = make_slot(world.posting_a, capacity=1)
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(world.hr_a).post(
-            f"/jobs/mine/applicants/{application.pk}/invite/",
-            {"slot": str(slot.pk), "mode": "onsite"},
-        )
+    start = last_outbox_id()
+    response = client_for(world.hr_a).post(
+        f"/jobs/mine/applicants/{application.pk}/invite/",
+        {"slot": str(slot.pk), "mode": "onsite"},
+    )
     assert response.status_code == 302
     interview = Interview.objects.get()
     assert (interview.state, interview.slot_id, interview.starts_at, interview.location) == (
@@ -189,7 +190,15 @@ def test_an_invitation_moves_the_application_to_interview_and_messages_the_stude
     assert event is not None and event.action == "move"
     assert event.message.splitlines()[0] == "“软件开发工程师”邀请你参加面试，请留意面试安排。"
     assert "现场面试，地点：鹤山市沙坪街道雅图仕大厦 3 楼" in event.message
-    assert len(mail.outbox) == 1 and "邀请你参加“软件开发工程师”面试" in mail.outbox[0].body
+    mine = f"/jobs/applications/{application.pk}/"
+    assert outbox_rows(after=start) == [
+        ("xuezi", "inbox", "recruitment.interview_invited", mine),
+        ("xuezi", "email", "recruitment.interview_invited", mine),
+    ]
+    assert (
+        "邀请你参加“软件开发工程师”面试"
+        in OutboxMessage.objects.get(pk__gt=start, channel="email").body
+    )
     # The slot is now full: another applicant cannot take it.
     other = Application.objects.create(
         posting=world.posting_a,
@@ -395,30 +404,38 @@ def test_ending_an_application_cancels_its_open_interviews(
 
 
 def test_reminders_go_out_once_for_interviews_within_24_hours(
-    world: World, application: Application, django_capture_on_commit_callbacks: Any
+    world: World, application: Application
 ) -> None:
     soon = invite(world.hr_a, application, hours=20)
     claim_talent(world.y, name="区嘉敏", seq="202", phone="13512340002")
     later = invite(world.hr_a, apply_to(world.y, world.posting_a), hours=30)
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert interviews.interview_reminders_send() == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        assert interviews.interview_reminders_send() == 0
-        out = StringIO()
-        call_command("send_interview_reminders", stdout=out)
+    start = last_outbox_id()
+    assert interviews.interview_reminders_send() == 1
+    assert interviews.interview_reminders_send() == 0
+    out = StringIO()
+    call_command("send_interview_reminders", stdout=out)
     assert out.getvalue() == "interview reminders sent: 0\n"
     soon.refresh_from_db()
     later.refresh_from_db()
     assert soon.reminder_sent_at is not None and later.reminder_sent_at is None
     assert InterviewEvent.objects.filter(action="reminder").count() == 1
-    assert [m.to for m in mail.outbox] == [["xuezi@example.cn"]]
-    assert mail.outbox[0].body.startswith("提醒：你在“软件开发工程师”的面试将于 ")
+    first = f"/jobs/applications/{application.pk}/"
+    assert outbox_rows(after=start) == [
+        ("xuezi", "inbox", "recruitment.interview_reminder", first),
+        ("xuezi", "email", "recruitment.interview_reminder", first),
+    ]
+    assert OutboxMessage.objects.get(pk__gt=start, channel="email").body.startswith(
+        "提醒：你在“软件开发工程师”的面试将于 "
+    )
     # Six hours later the second interview is within 24 hours; the first is not reminded again.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert interviews.interview_reminders_send(now=timezone.now() + dt.timedelta(hours=7)) == 1
+    start = last_outbox_id()
+    assert interviews.interview_reminders_send(now=timezone.now() + dt.timedelta(hours=7)) == 1
     assert InterviewEvent.objects.filter(action="reminder").count() == 2
-    assert len(mail.outbox) == 2
+    second = f"/jobs/applications/{later.application_id}/"
+    assert outbox_rows(after=start) == [
+        ("xuezi_y", "inbox", "recruitment.interview_reminder", second),
+        ("xuezi_y", "email", "recruitment.interview_reminder", second),
+    ]
 
 
 def test_a_new_time_is_reminded_again(world: World, application: Application) -> None:
