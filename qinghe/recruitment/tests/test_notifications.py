@@ -112,7 +112,9 @@ def test_a_reschedule_tells_the_student_the_new_time(
     interviews.interview_reschedule(
         actor=world.hr_a,
         interview=interview,
-        when=interviews.When(at(72), at(72.5), Mode.ONLINE, meeting_url="https://meet.example.cn/1"),
+        when=interviews.When(
+            at(72), at(72.5), Mode.ONLINE, meeting_url="https://meet.example.cn/1"
+        ),
         reason="面试官出差",
     )
     mine = f"/jobs/applications/{application.pk}/"
