@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from qinghe.core.models import AuditLog
@@ -215,4 +216,48 @@ def test_other_staff_cannot_set_targets_and_nothing_changes(client_as: Any, worl
     assert (
         not YearTarget.objects.exists()
         and not AuditLog.objects.filter(target_type="plan.yeartarget").exists()
+    )
+
+
+# --- query budget ---------------------------------------------------------------------------------
+
+# Session, user, the year's saved target (read by the progress lines and again for the page),
+# then a fixed number per measure (quality jobs, certified bases, internship posts, natives
+# hired): aggregates, never one query per row.
+TARGETS_PAGE_QUERIES = 11
+YEAR = 2026
+
+
+def add_measured_rows(world: World, year: int, start: int, count: int) -> None:
+    for i in range(start, start + count):
+        make_posting(world.a, title=f"优质{i}", is_quality=True, quality_certified_at=at(year, 3))
+        make_posting(
+            world.b, title=f"实习{i}", kind="internship", headcount=2, published_at=at(year, 4)
+        )
+        make_base(
+            world.b if i % 2 else world.a,
+            state=InternshipBase.State.CERTIFIED,
+            valid_from=dt.date(year, 1, 1),
+            valid_to=dt.date(year, 12, 31),
+        )
+        hire(world, world.posting_a, native=True, hired=at(year, 5), n=i)
+
+
+def test_the_targets_page_costs_the_same_queries_however_much_it_counts(
+    world: World, personas: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(personas["hr_staff"])
+    add_measured_rows(world, YEAR, 100, 1)
+    with django_assert_num_queries(TARGETS_PAGE_QUERIES):
+        response = client.get(f"/jobs/targets/?year={YEAR}")
+    assert response.status_code == 200
+    first = {line.code: line.count for line in response.context["lines"]}
+    add_measured_rows(world, YEAR, 200, 5)
+    with django_assert_num_queries(TARGETS_PAGE_QUERIES):
+        response = client.get(f"/jobs/targets/?year={YEAR}")
+    counts = {line.code: line.count for line in response.context["lines"]}
+    assert (first, counts) == (
+        {"quality_jobs": 1, "internship_bases": 1, "internship_posts": 2, "native_hires": 1},
+        {"quality_jobs": 6, "internship_bases": 2, "internship_posts": 12, "native_hires": 6},
     )
