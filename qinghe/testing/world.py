@@ -37,7 +37,10 @@ class World:
 
 
 def make_world(personas: dict[str, User], ref: Ref) -> World:
+    """Enterprise A of the HR persona, B and a pending C; students X (the student persona)
+    and Y; postings of A and B in several states."""
     hr_a = personas[Role.ENTERPRISE_HR]
+    assert hr_a.organisation is not None  # the HR persona belongs to enterprise A
     a = make_enterprise(ref, name=hr_a.organisation.name, n=1, organisation=hr_a.organisation)
     b = make_enterprise(
         ref, name="鹤山市华翔卫浴实业有限公司", n=2, hr_username="qiye_b", town=ref.gonghe
