@@ -22,7 +22,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
-from qinghe.talents.models import Consent
+from qinghe.talents.models import Consent, Talent
 
 from .models import (
     Application,
@@ -333,8 +333,6 @@ def staff_counts(*, viewer: Any, filters: StaffApplicationFilter) -> StaffCounts
     per_kind = {
         row["stage__kind"]: row["n"] for row in qs.values("stage__kind").annotate(n=Count("id"))
     }
-    from qinghe.talents.models import Talent
-
     hired = qs.filter(hired_at__isnull=False)
     return StaffCounts(
         total=sum(per_kind.values()),
