@@ -49,7 +49,9 @@ def insert_prepared(
     qn = conn.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(str(f.column)) for f in fields)
-    with conn.cursor() as cursor:
+    # wrap_database_errors: the COPY runs on psycopg's own cursor, whose errors Django's
+    # cursor wrapper would otherwise not turn into django.db errors (IntegrityError...).
+    with conn.cursor() as cursor, conn.wrap_database_errors:
         if conn.vendor == "postgresql" and not ignore_conflicts_on:
             with ExitStack() as overlap:
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
