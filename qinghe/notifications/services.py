@@ -60,11 +60,11 @@ class Audience:
 
     @classmethod
     def load(cls, user_ids: Sequence[int]) -> Audience:
+        from qinghe.talents.consent import consent_granted_by_talent
         from qinghe.talents.models import Consent, Talent
 
         prefs: dict[int, Preference] = {}
         unsub: set[tuple[int, str, str]] = set()
-        consent: dict[int, bool] = {}
         talent_of: dict[int, int] = {}
         for chunk_start in range(0, len(user_ids), 5000):
             chunk = list(user_ids[chunk_start : chunk_start + 5000])
@@ -78,24 +78,16 @@ class Audience:
                 "pk", "user_id"
             )
             talent_of.update({talent_id: user_id for talent_id, user_id in pairs})
-        talent_ids = list(talent_of)
-        for chunk_start in range(0, len(talent_ids), 5000):
-            chunk = talent_ids[chunk_start : chunk_start + 5000]
-            rows = (
-                Consent.objects.filter(
-                    talent_id__in=chunk, purpose=Consent.Purpose.LIAISON, enterprise__isnull=True
-                )
-                .order_by("recorded_at", "id")
-                .values_list("talent_id", "granted")
-            )
-            for talent_id, granted in rows:
-                consent[talent_of[talent_id]] = granted
+        granted = consent_granted_by_talent(talent_of, Consent.Purpose.LIAISON)
         # Users without a talent record (staff) are not students: consent does not apply.
-        students = set(talent_of.values())
         return cls(
             prefs=prefs,
             unsubscribed=unsub,
-            no_liaison_consent={u for u in students if not consent.get(u, False)},
+            no_liaison_consent={
+                user_id
+                for talent_id, user_id in talent_of.items()
+                if not granted.get(talent_id, False)
+            },
         )
 
     def allows(self, user_id: int, channel: str, category: str) -> bool:

@@ -14,7 +14,9 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 
-from .models import Consent, Education, ImportBatch, Segment, Talent, ValueChange
+# consent_state lives in .consent; views.py still reads it from here.
+from .consent import consent_state as consent_state
+from .models import Education, ImportBatch, Segment, Talent, ValueChange
 
 # Who may read the talent database, and who may see full ID numbers / phone numbers when they
 # ask for them (each unmasking is audited with a reason).
@@ -222,14 +224,6 @@ FIELD_LABELS: dict[str, str] = {
 
 def conflicts_for(*, talent: Talent) -> QuerySet[ValueChange]:
     return talent.value_changes.filter(state=ValueChange.State.CONFLICT)
-
-
-def consent_state(*, talent: Talent) -> dict[str, bool]:
-    """The consent in force per general purpose (enterprise sharing is per enterprise)."""
-    state: dict[str, bool] = {}
-    for consent in talent.consents.filter(enterprise__isnull=True).order_by("recorded_at", "id"):
-        state[consent.purpose] = consent.granted
-    return {purpose: state.get(purpose, False) for purpose in Consent.Purpose.values}
 
 
 def segment_list(*, viewer: Any) -> QuerySet[Segment]:
