@@ -11,8 +11,6 @@ from django.http import HttpRequest
 from qinghe.core.audit import audit_record
 from qinghe.core.spreadsheets import escape_cell
 
-# --- the skills-gap export -----------------------------------------------------------------------
-
 GAP_COLUMNS = [
     "排名",
     "代码",

@@ -20,8 +20,6 @@ from ..models import (
     Invitation,
 )
 
-# --- invitations -------------------------------------------------------------------------------
-
 
 @transaction.atomic
 def invitation_send(

@@ -33,9 +33,6 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAJOR_TOP = 20
 
 
-# --- majors to occupations --------------------------------------------------------------------
-
-
 def _strip_category(name: str) -> str:
     return re.sub(r"(大类|类)$", "", name)
 

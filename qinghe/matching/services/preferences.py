@@ -16,8 +16,6 @@ from ..models import (
     MatchingProfile,
 )
 
-# --- students' preferences --------------------------------------------------------------------
-
 
 @transaction.atomic
 def matching_profile_update(

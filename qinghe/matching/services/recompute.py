@@ -42,9 +42,6 @@ def reasons_json(result: Score) -> list[dict[str, Any]]:
     return [reason.as_dict() for reason in result.reasons]
 
 
-# --- recommendations ---------------------------------------------------------------------------
-
-
 @dataclass
 class RecomputeResult:
     talents: int

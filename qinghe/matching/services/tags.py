@@ -26,9 +26,6 @@ from ..models import (
 BULK = 2000
 
 
-# --- occupation tags of postings --------------------------------------------------------------
-
-
 def classify_titles(titles: Sequence[str], *, k: int) -> list[list[str]]:
     """The k most likely occupation codes of each title, best first."""
     model = fetch.classifier()

@@ -44,9 +44,6 @@ class ImportConflict(ApplicationError):
     """Another process moved the batch on while this one worked on a chunk."""
 
 
-# ---------------------------------------------------------------------------- reference
-
-
 def reference_index() -> ReferenceIndex:
     """Universities, majors and Heshan towns in memory, three queries."""
     return ReferenceIndex.build(

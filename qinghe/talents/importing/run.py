@@ -46,9 +46,6 @@ DEFAULT_CHUNK_SIZE = 5000
 ProgressCallback = Callable[[ImportBatch], None]
 
 
-# ---------------------------------------------------------------------------- batches
-
-
 def survey_batch_start(
     *,
     file_name: str,
