@@ -108,7 +108,7 @@ bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and p
 	$(PYTHON) bench/run.py
 
 embeddings: install ## rebuild qinghe/matching/data/e5_catalog.npz (the catalog's sentence vectors, about 80 s)
-	$(PYTHON) -m qinghe.matching.embedding
+	$(MANAGE) build_embeddings
 
 clean: ## remove the virtualenv, node_modules, copied assets and local data
 	rm -rf $(VENV) node_modules $(VENDOR) var

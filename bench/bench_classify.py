@@ -50,15 +50,17 @@ from qinghe.matching.classify import (  # noqa: E402
     CharTfidfBaseline,
     ClassifierParams,
     EmbeddingSignals,
-    Metrics,
     OccupationClassifier,
     docs_from_csv,
+)
+from qinghe.matching.embedding import default_encoder  # noqa: E402
+from qinghe.matching.evaluation import (  # noqa: E402
+    Metrics,
     evaluate,
     folds,
     labelled_set,
     without_aliases,
 )
-from qinghe.matching.embedding import default_encoder  # noqa: E402
 
 
 class EmbeddingAlone:

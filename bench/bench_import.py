@@ -58,7 +58,7 @@ def _prepare_database() -> None:
 def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
     _django(args.database_url, args.media_root)
     _prepare_database()
-    from qinghe.talents.importing import survey_import_path
+    from qinghe.talents.importing.run import survey_import_path
 
     results: dict[str, Any] = {}
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def worker_prepare(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_import_once(args: argparse.Namespace) -> dict[str, Any]:
     _django(args.database_url, args.media_root)
-    from qinghe.talents.importing import survey_import_path
+    from qinghe.talents.importing.run import survey_import_path
 
     started = time.perf_counter()
     result = survey_import_path(args.file, source_name=SOURCE)

@@ -21,7 +21,8 @@ import pipeline):
   preferences: towns, industries, salary, skills), plus a tenth more who never consented and
   a fiftieth who consented and withdrew.
 
-Then each run, in a fresh process, times ``qinghe.matching.services.recommendations_recompute_all``
+Then each run, in a fresh process, times
+``qinghe.matching.services.recompute.recommendations_recompute_all``
 end to end: fetching the facts, the engine (``MatchIndex.top_all``), the reasons and the database
 write (delete of the stored rows and insert of every talent's top 20, every posting's top 50 and
 the fairness rows, in one transaction, in chunks). Printed: rows written per table, seconds for
@@ -417,14 +418,14 @@ def worker_seed(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from qinghe.matching import services
     from qinghe.matching.models import PostingOccupation
+    from qinghe.matching.services import majors, tags
 
     out: dict[str, Any] = {}
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("load_reference", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    services.major_occupations_build()
+    majors.major_occupations_build()
     out["reference_seconds"] = time.perf_counter() - started
     rng = random.Random(args.seed)
     started = time.perf_counter()
@@ -434,7 +435,7 @@ def worker_seed(args: argparse.Namespace) -> dict[str, Any]:
         out.update(_seed_talents(rng, args.talents))
     out["rows_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
-    services.postings_classify(posting_ids=open_ids)
+    tags.postings_classify(posting_ids=open_ids)
     out["classify_seconds"] = time.perf_counter() - started
     out["postings"] = len(open_ids)
     out["untagged"] = len(open_ids) - (
@@ -461,11 +462,11 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     django_setup(args.database_url)
     from django.db import connection
 
-    from qinghe.matching import services
     from qinghe.matching.models import Candidate, PostingFairness, Recommendation
+    from qinghe.matching.services import recompute
 
     if args.orm_writer:
-        services._insert_rows = orm_insert_rows
+        recompute.insert_tuples = orm_insert_rows  # type: ignore[assignment]
     before = {
         "recommendations": Recommendation.objects.count(),
         "candidates": Candidate.objects.count(),
@@ -473,7 +474,7 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     connection.close()  # the call opens its own connection, as the nightly command does
     rss_before = _rss_mb()
     started = time.perf_counter()
-    result = services.recommendations_recompute_all()
+    result = recompute.recommendations_recompute_all()
     seconds = time.perf_counter() - started
     peak = _peak_rss_mb()
     return {
@@ -498,10 +499,10 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
 def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     """Fetch and engine only, as the service does them, nothing written: the memory floor."""
     django_setup(args.database_url)
-    from qinghe.matching import services
+    from qinghe.matching.services import recompute
 
     started = time.perf_counter()
-    computed = services.recompute_engine()  # type: ignore[attr-defined]
+    computed = recompute.recompute_engine()
     return {
         "seconds": time.perf_counter() - started,
         "talents": len(computed.talents),

@@ -17,7 +17,7 @@ def check_weights(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
     """MATCHING_WEIGHTS (QINGHE_MATCHING_WEIGHTS) names known criteria with usable numbers."""
     from django.conf import settings
 
-    from .services import weights_problems
+    from .services.weights import weights_problems
 
     return [
         checks.Error(problem, hint="见 qinghe/matching/README.md 的“评分”一节", id="matching.E001")

@@ -11,8 +11,8 @@ from qinghe.reference.models import Major, University
 from qinghe.talents.models import Consent, Education, Source, Talent
 from qinghe.talents.services import NOTICE_VERSION
 
-from . import services
 from .models import MajorOccupation
+from .services import majors, recompute, tags
 
 
 def seed_matching(*, stdout: Any = None, scale: int = 0, seed: int = 2026) -> None:
@@ -37,9 +37,9 @@ def seed_matching(*, stdout: Any = None, scale: int = 0, seed: int = 2026) -> No
         ]
         Consent.objects.bulk_create(new, batch_size=2000)
     if not MajorOccupation.objects.exists():
-        services.major_occupations_build()
-    services.postings_classify()
-    result = services.recommendations_recompute_all()
+        majors.major_occupations_build()
+    tags.postings_classify()
+    result = recompute.recommendations_recompute_all()
     if stdout is not None:
         stdout.write(
             f"matching demo: consents +{len(new)}, {result.recommendations} recommendations"

@@ -10,9 +10,12 @@ Embedding the whole catalog takes over a minute on two cores, so the vectors of 
 shipped (every name and listed title as a query, every "name：definition" as a passage) are
 kept in ``data/e5_catalog.npz`` and looked up by exact text. Anything else (a posting's title,
 a title staff added by a correction, a catalog text that changed) is embedded when first met
-and kept for the life of the process. ``python -m qinghe.matching.embedding`` rebuilds the
+and kept for the life of the process. ``python manage.py build_embeddings`` rebuilds the
 file from the catalog (``make embeddings``); ``test_embedding.py`` checks that it matches
-the model and covers the catalog."""
+the model and covers the catalog.
+
+This module knows nothing of the classifier: it embeds texts and reads catalog documents only
+through their ``name``, ``aliases`` and ``definition``."""
 
 from __future__ import annotations
 
@@ -172,13 +175,14 @@ def catalog_texts(docs: Iterable[object]) -> tuple[list[str], list[str]]:
     return list(queries), list(passages)
 
 
-def build_cache(path: Path = CACHE_FILE, encoder: Encoder | None = None) -> tuple[int, int]:
-    """Embeds the catalog file's texts and writes them to ``path`` (float16; cosines move by
-    under 0.001). Returns (queries, passages)."""
-    from .classify import docs_from_csv
-
+def build_cache(
+    docs: Iterable[object], path: Path = CACHE_FILE, encoder: Encoder | None = None
+) -> tuple[int, int]:
+    """Embeds the texts of the catalog documents ``docs`` (``catalog_texts``) and writes them
+    to ``path`` (float16; cosines move by under 0.001). Returns (queries, passages). The
+    ``build_embeddings`` command runs it over the catalog file."""
     encoder = encoder or E5Encoder()
-    queries, passages = catalog_texts(docs_from_csv())
+    queries, passages = catalog_texts(docs)
     q = encoder.queries(queries).astype(np.float16)
     p = encoder.passages(passages).astype(np.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,14 +195,3 @@ def build_cache(path: Path = CACHE_FILE, encoder: Encoder | None = None) -> tupl
             passage_vectors=p,
         )
     return len(queries), len(passages)
-
-
-if __name__ == "__main__":  # pragma: no cover - a build step, run by `make embeddings`
-    import time
-
-    started = time.perf_counter()
-    n_queries, n_passages = build_cache()
-    print(
-        f"{CACHE_FILE.name}: {n_queries} titles, {n_passages} occupations "
-        f"in {time.perf_counter() - started:.1f} s"
-    )

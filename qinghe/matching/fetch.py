@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 from qinghe.reference.models import Industry, Major, Occupation
+from qinghe.talents.consent import consent_in_force
 from qinghe.talents.models import Consent, Education, Talent
 
 from . import classify, scoring, text
@@ -108,18 +109,6 @@ def occupations_by_code(codes: Iterable[str]) -> dict[str, Occupation]:
 
 
 # --- consent ---------------------------------------------------------------------------------
-
-
-def consent_in_force(purpose: str, talent_ref: str = "pk") -> Subquery:
-    """The newest decision (granted or not) for a general purpose, as a subquery on the
-    talent's id (``talent_ref``)."""
-    return Subquery(
-        Consent.objects.filter(
-            talent=OuterRef(talent_ref), purpose=purpose, enterprise__isnull=True
-        )
-        .order_by("-recorded_at", "-id")
-        .values("granted")[:1]
-    )
 
 
 def consenting_talents() -> QuerySet[Talent]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from qinghe.core.errors import NotFound
@@ -20,8 +20,9 @@ from qinghe.core.masking import mask_name
 from qinghe.core.roles import Role
 from qinghe.jobs.models import Posting
 from qinghe.reference.models import MajorCategory, Occupation
+from qinghe.talents.consent import consent_in_force, consent_state
 from qinghe.talents.models import Consent, Education, Talent
-from qinghe.talents.selectors import consent_state, talent_for_student
+from qinghe.talents.selectors import talent_for_student
 
 from . import classify, fetch, scoring
 from .models import (
@@ -122,7 +123,7 @@ def enterprise_posting_get_for_viewer(*, viewer: Any, posting_id: int) -> Postin
 
 def _matching_consent_filter(qs: QuerySet[Any], talent_ref: str) -> QuerySet[Any]:
     return qs.annotate(
-        matching_ok=fetch.consent_in_force(Consent.Purpose.MATCHING, talent_ref=talent_ref)
+        matching_ok=consent_in_force(Consent.Purpose.MATCHING, talent_ref=talent_ref)
     ).filter(matching_ok=True, **{f"{talent_ref.replace('_id', '')}__merged_into__isnull": True})
 
 
@@ -176,14 +177,8 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
     or accepting its invitation); until then masked, without school, and with reasons in
     general words."""
     organisation_id = posting.enterprise.organisation_id
-    shared_in_force = Subquery(
-        Consent.objects.filter(
-            talent=OuterRef("talent_id"),
-            purpose=Consent.Purpose.SHARE_ENTERPRISE,
-            enterprise_id=organisation_id,
-        )
-        .order_by("-recorded_at", "-id")
-        .values("granted")[:1]
+    shared_in_force = consent_in_force(
+        Consent.Purpose.SHARE_ENTERPRISE, talent_ref="talent_id", enterprise=organisation_id
     )
     from qinghe.recruitment.models import Application
 

@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import services
+from .services import recompute
 
 
 @task()
 def recompute_recommendations() -> int:
     """Every recommendation and candidate list from scratch (nightly, or after a change of
     weights or of the majors' occupations). Returns how many recommendations were stored."""
-    return services.recommendations_recompute_all().recommendations
+    return recompute.recommendations_recompute_all().recommendations
 
 
 @task()
 def posting_published(posting_id: int) -> int:
-    return services.recommendations_on_posting_published(posting_id)
+    return recompute.recommendations_on_posting_published(posting_id)
 
 
 @task()
 def posting_closed(posting_id: int) -> int:
-    return services.recommendations_on_posting_closed(posting_id)
+    return recompute.recommendations_on_posting_closed(posting_id)
 
 
 @task()
 def refresh_posting(posting_id: int) -> int:
-    return services.posting_refresh(posting_id)
+    return recompute.posting_refresh(posting_id)
 
 
 @task()
 def refresh_talent(talent_id: int) -> int:
-    return services.recommendations_refresh_talent(talent_id=talent_id)
+    return recompute.recommendations_refresh_talent(talent_id=talent_id)

@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from qinghe.core.bulk import insert_prepared, prepared_datetime
 from qinghe.core.errors import ApplicationError
 
 from .models import CONSENT_LIAISON_CATEGORIES, Channel, OutboxMessage, Preference, Unsubscription
@@ -59,11 +60,11 @@ class Audience:
 
     @classmethod
     def load(cls, user_ids: Sequence[int]) -> Audience:
+        from qinghe.talents.consent import consent_granted_by_talent
         from qinghe.talents.models import Consent, Talent
 
         prefs: dict[int, Preference] = {}
         unsub: set[tuple[int, str, str]] = set()
-        consent: dict[int, bool] = {}
         talent_of: dict[int, int] = {}
         for chunk_start in range(0, len(user_ids), 5000):
             chunk = list(user_ids[chunk_start : chunk_start + 5000])
@@ -77,24 +78,16 @@ class Audience:
                 "pk", "user_id"
             )
             talent_of.update({talent_id: user_id for talent_id, user_id in pairs})
-        talent_ids = list(talent_of)
-        for chunk_start in range(0, len(talent_ids), 5000):
-            chunk = talent_ids[chunk_start : chunk_start + 5000]
-            rows = (
-                Consent.objects.filter(
-                    talent_id__in=chunk, purpose=Consent.Purpose.LIAISON, enterprise__isnull=True
-                )
-                .order_by("recorded_at", "id")
-                .values_list("talent_id", "granted")
-            )
-            for talent_id, granted in rows:
-                consent[talent_of[talent_id]] = granted
+        granted = consent_granted_by_talent(talent_of, Consent.Purpose.LIAISON)
         # Users without a talent record (staff) are not students: consent does not apply.
-        students = set(talent_of.values())
         return cls(
             prefs=prefs,
             unsubscribed=unsub,
-            no_liaison_consent={u for u in students if not consent.get(u, False)},
+            no_liaison_consent={
+                user_id
+                for talent_id, user_id in talent_of.items()
+                if not granted.get(talent_id, False)
+            },
         )
 
     def allows(self, user_id: int, channel: str, category: str) -> bool:
@@ -241,13 +234,17 @@ def notify_bulk_count(
     batch_size: int = 5000,
 ) -> tuple[int, int]:
     """``notify_bulk`` for campaigns: one prepared INSERT ... ON CONFLICT DO NOTHING run for
-    every row (no model instances). Returns (rows planned, distinct recipients)."""
+    every row (no model instances; ``qinghe.core.bulk.insert_prepared``). Returns (rows
+    planned, distinct recipients)."""
     from django.db import connection
 
     rows = _plan(user_ids=user_ids, channels=channels, category=category, key=key)
-    meta = OutboxMessage._meta
-    qn = connection.ops.quote_name
-    f = meta.get_field
+
+    def f(name: str) -> models.Field[Any, Any]:
+        found = OutboxMessage._meta.get_field(name)
+        assert isinstance(found, models.Field)
+        return found
+
     fixed_names = (
         "category",
         "template",
@@ -276,29 +273,17 @@ def notify_bulk_count(
         "next_attempt_at",
         "created_at",
     )
-    columns = ", ".join(qn(f(n).column) for n in varying + fixed_names)
-    marks = ", ".join(["%s"] * (len(varying) + len(fixed_names)))
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({qn(f('idempotency_key').column)}) DO NOTHING"
+    stamp = prepared_datetime(f("created_at"))
+    insert_prepared(
+        OutboxMessage,
+        [f(name) for name in varying + fixed_names],
+        [
+            [k, u, ch, state, stamp(sent), stamp(due), stamp(created), *fixed]
+            for (k, u, ch, state, sent, due, created) in rows
+        ],
+        ignore_conflicts_on=[str(f("idempotency_key").column)],
+        batch_size=batch_size,
     )
-    dt_field = f("created_at")
-    stamp_cache: dict[Any, Any] = {}
-
-    def stamp(value: Any) -> Any:
-        if value is None:
-            return None
-        if value not in stamp_cache:
-            stamp_cache[value] = dt_field.get_db_prep_save(value, connection)
-        return stamp_cache[value]
-
-    params = [
-        [k, u, ch, state, stamp(sent), stamp(due), stamp(created), *fixed]
-        for (k, u, ch, state, sent, due, created) in rows
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), batch_size):
-            cursor.executemany(sql, params[start : start + batch_size])
     return len(rows), len({r[1] for r in rows})
 
 

@@ -14,7 +14,8 @@ from qinghe.jobs.selectors import open_postings
 from qinghe.matching.models import Recommendation
 from qinghe.notifications.models import Category, Channel
 from qinghe.notifications.services import notify
-from qinghe.talents.selectors import consent_state
+from qinghe.talents.consent import consent_granted_by_talent
+from qinghe.talents.models import Consent
 
 DIGEST_SIZE = 5
 
@@ -51,9 +52,10 @@ def job_digest_queue(*, today: dt.date | None = None) -> int:
             by_talent[rec.talent_id].append(rec)
     key = digest_key(today)
     queued = 0
-    for recs in by_talent.values():
+    matching = consent_granted_by_talent(by_talent, Consent.Purpose.MATCHING)
+    for talent_id, recs in by_talent.items():
         talent = recs[0].talent
-        if not consent_state(talent=talent).get("matching"):
+        if not matching.get(talent_id, False):
             continue
         items: list[tuple[str, str, str]] = []
         for rec in recs:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .importing import survey_import_path
+from .importing.run import survey_import_path
 from .models import ImportBatch
 from .surveygen import generate
 

@@ -6,13 +6,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
+from qinghe.core.audit import audit_record
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 
-from .models import Consent, Education, Segment, Talent, ValueChange
+# consent_state lives in .consent; views.py still reads it from here.
+from .consent import consent_state as consent_state
+from .models import Education, ImportBatch, Segment, Talent, ValueChange
 
 # Who may read the talent database, and who may see full ID numbers / phone numbers when they
 # ask for them (each unmasking is audited with a reason).
@@ -222,14 +226,6 @@ def conflicts_for(*, talent: Talent) -> QuerySet[ValueChange]:
     return talent.value_changes.filter(state=ValueChange.State.CONFLICT)
 
 
-def consent_state(*, talent: Talent) -> dict[str, bool]:
-    """The consent in force per general purpose (enterprise sharing is per enterprise)."""
-    state: dict[str, bool] = {}
-    for consent in talent.consents.filter(enterprise__isnull=True).order_by("recorded_at", "id"):
-        state[consent.purpose] = consent.granted
-    return {purpose: state.get(purpose, False) for purpose in Consent.Purpose.values}
-
-
 def segment_list(*, viewer: Any) -> QuerySet[Segment]:
     return Segment.objects.filter(owner=viewer)
 
@@ -345,3 +341,42 @@ def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
             ],
         },
     }
+
+
+# --- survey import batches ------------------------------------------------------------------
+
+# Who sees which batches: HR and system administrators see every batch; education bureau staff
+# see the batches they uploaded (and nothing else exists for them: 404 alike).
+IMPORT_ALL_BATCHES_ROLES = frozenset({"hr_staff", "sysadmin"})
+
+
+def import_batch_list(*, viewer: Any) -> QuerySet[ImportBatch]:
+    batches = ImportBatch.objects.select_related("created_by").order_by("-created_at", "-id")
+    if getattr(viewer, "role", None) in IMPORT_ALL_BATCHES_ROLES:
+        return batches
+    if getattr(viewer, "pk", None) is None:
+        return batches.none()
+    return batches.filter(created_by=viewer)
+
+
+def import_batch_get_for_viewer(*, viewer: Any, batch_id: int) -> ImportBatch:
+    batch = import_batch_list(viewer=viewer).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None) -> Any:
+    """Opens the rejected rows file of a batch for download. It holds the rows as they were
+    written, unmasked ID numbers and phones included, so every download is audited."""
+    if not batch.rejected_file or not default_storage.exists(batch.rejected_file):
+        raise NotFound("该批次没有拒绝的行")
+    audit_record(
+        action="export",
+        actor=viewer,
+        request=request,
+        target=batch,
+        summary=f"下载导入批次 {batch.pk} 的拒绝行",
+        count=batch.rejected,
+    )
+    return default_storage.open(batch.rejected_file, "rb")

@@ -28,6 +28,7 @@ from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.core.spreadsheets import escape_cell
 
+from .consent import consent_decisions
 from .identity import InvalidValue, parse_id_number, parse_name, parse_phone
 from .models import Consent, ImportBatch, Source, Talent, ValueChange
 from .selectors import FIELD_LABELS, can_verify, talent_for_student
@@ -316,16 +317,8 @@ CONSENT_NOTICES: dict[str, str] = {
 GENERAL_PURPOSES = (Consent.Purpose.LIAISON, Consent.Purpose.MATCHING)
 
 
-def consents_in_force(*, talent: Talent) -> dict[tuple[str, int | None], Consent]:
-    """The newest decision per (purpose, enterprise)."""
-    latest: dict[tuple[str, int | None], Consent] = {}
-    for consent in talent.consents.select_related("enterprise").order_by("recorded_at", "id"):
-        latest[(consent.purpose, consent.enterprise_id)] = consent
-    return latest
-
-
 def consent_overview(*, talent: Talent) -> dict[str, Any]:
-    latest = consents_in_force(talent=talent)
+    latest = consent_decisions(talent=talent)
     general = []
     for purpose in GENERAL_PURPOSES:
         consent = latest.get((purpose, None))
@@ -362,7 +355,7 @@ def self_consent_set(
     if purpose in GENERAL_PURPOSES:
         if enterprise_id is not None:
             raise ValidationError({"enterprise": "该授权不针对具体企业"})
-        current = consents_in_force(talent=talent).get((purpose, None))
+        current = consent_decisions(talent=talent).get((purpose, None))
         if (
             current is not None
             and current.granted == granted
@@ -376,7 +369,7 @@ def self_consent_set(
         if granted:
             raise ApplicationError("向企业提供信息的授权须在投递该企业岗位时单独给出")
         current = (
-            consents_in_force(talent=talent).get((purpose, enterprise_id))
+            consent_decisions(talent=talent).get((purpose, enterprise_id))
             if enterprise_id
             else None
         )
@@ -851,7 +844,7 @@ def account_delete(
         if talent is not None:
             # Every decision in force ends as a withdrawal; a general purpose never decided
             # gets one too, so the record states plainly that nothing is consented.
-            latest = consents_in_force(talent=talent)
+            latest = consent_decisions(talent=talent)
             for (purpose, enterprise_id), consent in latest.items():
                 if consent.granted:
                     _withdraw(talent, user, purpose, consent.enterprise if enterprise_id else None)

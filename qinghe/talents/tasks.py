@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from .importing import ImportConflict, survey_import_run
+from .importing.chunks import ImportConflict
+from .importing.run import survey_import_run
 
 
 @task()

@@ -32,8 +32,11 @@ from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.enterprises.tests.factories import Ref, make_enterprise, make_posting, make_reference
 from qinghe.jobs.models import Posting
-from qinghe.matching import services
 from qinghe.matching.models import Candidate, Invitation, MatchingProfile
+from qinghe.matching.services.majors import major_occupations_build
+from qinghe.matching.services.preferences import matching_profile_update
+from qinghe.matching.services.recompute import recommendations_recompute_all
+from qinghe.matching.services.tags import postings_classify
 from qinghe.matching.tests.conftest import add_talent
 from qinghe.reference.services import DATA_DIR, load_occupations
 from qinghe.talents.models import Consent, Talent
@@ -101,9 +104,9 @@ def seed() -> World:
         withdrew=add_talent(name="周子墨", major=ref.software_eng, seq="104"),
         chemist=add_talent(name="赵雨桐", major=ref.chem_eng, seq="105"),
     )
-    services.major_occupations_build(category_ids=[ref.computing.pk, ref.chemistry.pk])
-    services.postings_classify()
-    services.recommendations_recompute_all()
+    major_occupations_build(category_ids=[ref.computing.pk, ref.chemistry.pk])
+    postings_classify()
+    recommendations_recompute_all()
     return world
 
 
@@ -209,7 +212,7 @@ def test_an_enterprise_invites_a_masked_candidate_who_accepts_and_is_then_named(
     w = seed()
     # The student prefers A's town and expects 8000: private facts the enterprise may only
     # read in general words until she shares (saving refreshes her lists through the task).
-    services.matching_profile_update(
+    matching_profile_update(
         talent=w.student,
         user=w.student.user,
         towns=[w.ref.shaping],

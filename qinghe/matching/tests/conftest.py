@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from qinghe.matching import services
+from qinghe.matching.services.majors import major_occupations_build
+from qinghe.matching.services.tags import postings_classify
 from qinghe.reference.models import Occupation
 from qinghe.reference.services import DATA_DIR, load_occupations
 from qinghe.talents.models import Consent, Education, Talent
@@ -81,8 +82,8 @@ def matching(world: World, occupations: None) -> Matching:  # noqa: F811
     x = add_talent(name="李晓彤", major=stub.software_eng, user=world.x, seq="101")
     y = add_talent(name="王子健", major=stub.chem_eng, native=False, user=world.y, seq="102")
     z = add_talent(name="陈思远", major=stub.software_eng, consent=False, seq="103")
-    services.major_occupations_build(category_ids=[stub.computing.pk, stub.chemistry.pk])
-    services.postings_classify()
+    major_occupations_build(category_ids=[stub.computing.pk, stub.chemistry.pk])
+    postings_classify()
     return Matching(world=world, x=x, y=y, z=z)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qinghe.matching import classify, text
+from qinghe.matching import classify, evaluation, text
 
 
 @pytest.fixture(scope="module")
@@ -83,20 +83,20 @@ def test_shares_add_up_to_one() -> None:
 def test_the_labelled_set_comes_from_aliases_and_is_held_out(
     docs: list[classify.OccupationDoc],
 ) -> None:
-    examples = classify.labelled_set(docs)
+    examples = evaluation.labelled_set(docs)
     assert len(examples) == 1643
     by_title = {e.title: e.code for e in examples}
     assert by_title["Python"] == "2-02-10-03"
     held = {e.title for e in examples[:100]}
-    reduced = classify.without_aliases(docs, held)
+    reduced = evaluation.without_aliases(docs, held)
     remaining = {a for d in reduced for a in d.aliases}
     assert not remaining & held
-    parts = classify.folds(examples, 5)
+    parts = evaluation.folds(examples, 5)
     assert sorted(e.title for part in parts for e in part) == sorted(e.title for e in examples)
 
 
 def test_metrics_count_top1_top5_and_reciprocal_rank() -> None:
-    metrics = classify.Metrics()
+    metrics = evaluation.Metrics()
     metrics.add(["a", "b"], "a")
     metrics.add(["x", "y", "b"], "b")
     metrics.add(["x"], "z")

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from qinghe.accounts.models import User
 from qinghe.enterprises.tests.factories import make_posting
-from qinghe.matching import services
+from qinghe.matching.services.tags import classify_titles, posting_occupation_correct
 
 from .conftest import Matching
 
@@ -84,10 +84,10 @@ def test_a_staff_correction_teaches_the_classifier(matching: Matching) -> None:
     hr = User.objects.get(username="renshe")
     # The catalog lists 跟单 under 秘书 and the model reads 面料 as fabric design; at a
     # garment exporter 面料跟单 is trade work (国际商务专业人员).
-    before = services.classify_titles(["面料跟单员", "面料跟单"], k=3)
+    before = classify_titles(["面料跟单员", "面料跟单"], k=3)
     assert [codes[0] for codes in before if codes[0] == "2-06-07-01"] == []
     posting = make_posting(matching.world.a, title="面料跟单员")
-    services.posting_occupation_correct(actor=hr, posting=posting, code="2-06-07-01")
-    after = services.classify_titles(["面料跟单员", "面料跟单"], k=3)
+    posting_occupation_correct(actor=hr, posting=posting, code="2-06-07-01")
+    after = classify_titles(["面料跟单员", "面料跟单"], k=3)
     # The corrected title, and a similar one nobody corrected, follow the correction.
     assert [codes[0] for codes in after] == ["2-06-07-01", "2-06-07-01"]

@@ -3,13 +3,16 @@ signal adds to the classifier. No database."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
-from qinghe.matching import classify, embedding
+from qinghe.matching import classify, embedding, evaluation
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +164,31 @@ def test_classifier_scores_are_probabilities(docs: list[classify.OccupationDoc])
 def test_held_out_titles_stay_out_of_the_mapping(docs: list[classify.OccupationDoc]) -> None:
     """The linear map is fitted on the documents given: listing a title moves it."""
     encoder = embedding.default_encoder()
-    held = classify.without_aliases(docs, {"外贸跟单"})
+    held = evaluation.without_aliases(docs, {"外贸跟单"})
     a = classify.EmbeddingSignals(held, encoder).mapping
     b = classify.EmbeddingSignals(docs, encoder).mapping
     assert not np.allclose(a, b)
+
+
+def test_build_embeddings_writes_the_shipped_vectors_of_the_texts_it_is_given(
+    docs: list[classify.OccupationDoc], tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    target = tmp_path / "catalog.npz"
+    call_command("build_embeddings", output=target, limit=3, stdout=out)
+
+    queries, passages = embedding.catalog_texts(docs[:3])
+    assert out.getvalue().startswith(f"catalog.npz: {len(queries)} titles, 3 occupations in ")
+    assert len(passages) == 3
+    built = embedding.CachedEncoder(embedding.E5Encoder(), path=target)
+    shipped = embedding.CachedEncoder(embedding.E5Encoder(), path=embedding.CACHE_FILE)
+    for encode in ("queries", "passages"):
+        texts = queries if encode == "queries" else passages
+        mine = getattr(built, encode)(texts)
+        theirs = getattr(shipped, encode)(texts)
+        assert built.misses == 0 and shipped.misses == 0  # all read from the files
+        assert np.sum(mine * theirs, axis=1).min() > 0.999
+    with np.load(target, allow_pickle=False) as data:
+        assert [str(t) for t in data["query_texts"]] == queries
+        assert [str(t) for t in data["passage_texts"]] == passages
+        assert data["query_vectors"].dtype == np.float16

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
-from qinghe.matching import services
 from qinghe.matching.models import Candidate, MatchingProfile, PostingFairness, Recommendation
+from qinghe.matching.services import recompute
+from qinghe.matching.services.tags import postings_classify
 
 from .conftest import Matching, add_talent
 
@@ -58,7 +59,7 @@ def crowd(matching: Matching) -> Matching:
             natives_first=i == 0,
             salary_max=8000 + 500 * i,
         )
-    services.postings_classify()
+    postings_classify()
     return matching
 
 
@@ -96,8 +97,8 @@ def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
 ) -> None:
     # As before streaming: the whole result in one chunk, model instances through bulk_create.
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_insert_rows", orm_insert_rows)
-        whole = services.recommendations_recompute_all()
+        patch.setattr(recompute, "insert_tuples", orm_insert_rows)
+        whole = recompute.recommendations_recompute_all()
     expected = stored()
     assert (whole.talents, whole.postings) == (9, 8)
     assert (len(expected["recommendations"]), len(expected["candidates"])) == (
@@ -109,17 +110,17 @@ def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
 
     # Chunks of 2 talents and 3 postings, with the backend's own writer (COPY on PostgreSQL,
     # executemany elsewhere).
-    monkeypatch.setattr(services, "RECOMPUTE_CHUNK_TALENTS", 2)
-    monkeypatch.setattr(services, "RECOMPUTE_CHUNK_POSTINGS", 3)
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_TALENTS", 2)
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_POSTINGS", 3)
     calls: list[tuple[type, int]] = []
-    writer = services._insert_rows
+    writer = recompute.insert_tuples
 
     def counting(model: Any, columns: Any, rows: Any) -> None:
         calls.append((model, len(rows)))
         writer(model, columns, rows)
 
-    monkeypatch.setattr(services, "_insert_rows", counting)
-    chunked = services.recommendations_recompute_all()
+    monkeypatch.setattr(recompute, "insert_tuples", counting)
+    chunked = recompute.recommendations_recompute_all()
 
     assert [model for model, _ in calls] == [Recommendation] * 5 + [Candidate] * 3
     assert sum(n for model, n in calls if model is Recommendation) == whole.recommendations
@@ -150,15 +151,15 @@ def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
 def test_a_failure_part_way_leaves_the_previous_lists_untouched(
     crowd: Matching, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
-    services.recommendations_recompute_all()
+    recompute.recommendations_recompute_all()
     before = stored(with_ids=True)
     # Something changed since, so a complete second run would store different lists.
     Posting.objects.filter(pk=crowd.world.posting_a.pk).update(state=Posting.State.CLOSED)
 
-    monkeypatch.setattr(services, "RECOMPUTE_CHUNK_TALENTS", 2)
-    monkeypatch.setattr(services, "RECOMPUTE_CHUNK_POSTINGS", 3)
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_TALENTS", 2)
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_POSTINGS", 3)
     calls: list[type] = []
-    writer = services._insert_rows
+    writer = recompute.insert_tuples
 
     def failing(model: Any, columns: Any, rows: Any) -> None:
         calls.append(model)
@@ -166,16 +167,16 @@ def test_a_failure_part_way_leaves_the_previous_lists_untouched(
             raise RuntimeError("disk full")
         writer(model, columns, rows)
 
-    monkeypatch.setattr(services, "_insert_rows", failing)
+    monkeypatch.setattr(recompute, "insert_tuples", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        services.recommendations_recompute_all()
+        recompute.recommendations_recompute_all()
 
     assert calls[-1] is (Recommendation if fail_at == 2 else Candidate)
     assert stored(with_ids=True) == before
     assert Recommendation.objects.filter(posting=crowd.world.posting_a).exists()
 
     # Once the failure is gone, the next run replaces everything.
-    monkeypatch.setattr(services, "_insert_rows", writer)
-    services.recommendations_recompute_all()
+    monkeypatch.setattr(recompute, "insert_tuples", writer)
+    recompute.recommendations_recompute_all()
     assert not Recommendation.objects.filter(posting=crowd.world.posting_a).exists()
     assert not Candidate.objects.filter(posting=crowd.world.posting_a).exists()

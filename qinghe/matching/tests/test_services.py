@@ -17,7 +17,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.models import AuditLog
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
-from qinghe.matching import selectors, services
+from qinghe.matching import selectors
 from qinghe.matching.models import (
     Candidate,
     Invitation,
@@ -28,6 +28,22 @@ from qinghe.matching.models import (
     Recommendation,
     TagSource,
 )
+from qinghe.matching.services.gaps import gap_export
+from qinghe.matching.services.invitations import invitation_respond, invitation_send
+from qinghe.matching.services.majors import (
+    major_occupation_add,
+    major_occupation_move,
+    major_occupation_remove,
+    major_occupations_build,
+)
+from qinghe.matching.services.preferences import matching_profile_update
+from qinghe.matching.services.recompute import (
+    recommendations_on_posting_closed,
+    recommendations_on_posting_published,
+    recommendations_recompute_all,
+    recommendations_refresh_talent,
+)
+from qinghe.matching.services.tags import posting_occupation_correct, postings_classify
 from qinghe.talents.models import Consent, Talent
 from qinghe.talents.services import consent_record
 
@@ -68,7 +84,7 @@ def test_postings_are_tagged_with_occupations_in_the_catalogs_dashed_form(
 
 def test_full_recompute_recommends_with_reasons_both_ways(matching: Matching) -> None:
     w = matching.world
-    result = services.recommendations_recompute_all()
+    result = recommendations_recompute_all()
     # Three published, open postings (A's software job, B's mechanical design job and
     # nothing else); two consenting talents.
     assert (result.talents, result.postings) == (2, 2)
@@ -88,7 +104,7 @@ def test_a_student_without_matching_consent_never_appears_in_recommended_talents
     matching: Matching,
 ) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     assert not Candidate.objects.filter(talent=matching.z).exists()
     assert not Recommendation.objects.filter(talent=matching.z).exists()
     shown = {c.talent_id for c in selectors.posting_candidates(posting=w.posting_a)}
@@ -99,20 +115,20 @@ def test_a_student_without_matching_consent_never_appears_in_recommended_talents
     shown = {c.talent_id for c in selectors.posting_candidates(posting=w.posting_a)}
     assert matching.x.pk not in shown  # ...never shown
     with pytest.raises(NotFound):
-        services.invitation_send(actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk)
+        invitation_send(actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk)
     assert Invitation.objects.count() == 0
     # And recomputing drops them for good.
-    services.recommendations_refresh_talent(talent_id=matching.x.pk)
+    recommendations_refresh_talent(talent_id=matching.x.pk)
     assert not Candidate.objects.filter(talent=matching.x).exists()
     assert not Recommendation.objects.filter(talent=matching.x).exists()
 
 
 def test_a_published_posting_joins_the_lists_without_a_full_rebuild(matching: Matching) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     before = dict(Recommendation.objects.values_list("id", "computed_at"))
     new = make_posting(w.a, title="Python后端开发工程师", description="开发企业管理系统后端接口。")
-    changed = services.recommendations_on_posting_published(new.pk)
+    changed = recommendations_on_posting_published(new.pk)
     assert changed >= 1
     assert new.pk in rec_ids(matching.x)
     assert PostingOccupation.objects.filter(posting=new, source=TagSource.AUTO).exists()
@@ -127,13 +143,13 @@ def test_a_published_posting_joins_the_lists_without_a_full_rebuild(matching: Ma
 def test_a_closed_posting_leaves_every_list_and_lists_are_refilled(matching: Matching) -> None:
     w = matching.world
     extra = make_posting(w.a, title="软件测试工程师", description="软件功能测试与自动化测试。")
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     assert w.posting_a.pk in rec_ids(matching.x)
     had_it = set(
         Recommendation.objects.filter(posting=w.posting_a).values_list("talent_id", flat=True)
     )
     Posting.objects.filter(pk=w.posting_a.pk).update(state=Posting.State.CLOSED)
-    refilled = services.recommendations_on_posting_closed(w.posting_a.pk)
+    refilled = recommendations_on_posting_closed(w.posting_a.pk)
     assert refilled == len(had_it)
     assert w.posting_a.pk not in rec_ids(matching.x)
     assert extra.pk in rec_ids(matching.x)
@@ -141,7 +157,7 @@ def test_a_closed_posting_leaves_every_list_and_lists_are_refilled(matching: Mat
     assert not PostingFairness.objects.filter(posting=w.posting_a).exists()
     # Published again: back.
     Posting.objects.filter(pk=w.posting_a.pk).update(state=Posting.State.PUBLISHED)
-    services.recommendations_on_posting_published(w.posting_a.pk)
+    recommendations_on_posting_published(w.posting_a.pk)
     assert w.posting_a.pk in rec_ids(matching.x)
 
 
@@ -149,11 +165,11 @@ def test_a_talents_list_keeps_only_the_top_twenty(matching: Matching) -> None:
     w = matching.world
     for i in range(22):
         make_posting(w.a, title=f"软件开发工程师{i}", salary_max=9000 + i * 100)
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     assert Recommendation.objects.filter(talent=matching.x).count() == 20
     new = make_posting(w.a, title="软件开发工程师（高薪）", salary_max=30000)
     MatchingProfile.objects.filter(talent=matching.x).update(expected_salary=None)
-    services.recommendations_on_posting_published(new.pk)
+    recommendations_on_posting_published(new.pk)
     assert Recommendation.objects.filter(talent=matching.x).count() == 20
 
 
@@ -162,11 +178,11 @@ def test_a_staff_correction_is_kept_when_the_posting_is_classified_again(
 ) -> None:
     w = matching.world
     hr = User.objects.get(username="renshe")
-    tag = services.posting_occupation_correct(actor=hr, posting=w.posting_b, code="2020701")
+    tag = posting_occupation_correct(actor=hr, posting=w.posting_b, code="2020701")
     assert tag.source == TagSource.STAFF and tag.corrected_by == hr and tag.corrected_at
     assert tag.occupation.code == "2-02-07-01"
-    services.postings_classify(posting_ids=[w.posting_b.pk])
-    services.postings_classify()
+    postings_classify(posting_ids=[w.posting_b.pk])
+    postings_classify()
     staff = PostingOccupation.objects.filter(posting=w.posting_b, source=TagSource.STAFF)
     assert [t.occupation.code for t in staff] == ["2-02-07-01"]
     # Matching uses the staff tag alone while there is one.
@@ -175,11 +191,11 @@ def test_a_staff_correction_is_kept_when_the_posting_is_classified_again(
     assert posting_occupations([w.posting_b.pk])[w.posting_b.pk] == (
         ("2-02-07-01", "机械设计工程技术人员", 1.0),
     )
-    services.posting_occupation_correct(actor=hr, posting=w.posting_b, code="2-02-07-02")
+    posting_occupation_correct(actor=hr, posting=w.posting_b, code="2-02-07-02")
     weights = [round(x, 3) for _, _, x in posting_occupations([w.posting_b.pk])[w.posting_b.pk]]
     assert weights == [1.0, 0.7]
     with pytest.raises(ValidationError):
-        services.posting_occupation_correct(actor=hr, posting=w.posting_b, code="9-99-99-99")
+        posting_occupation_correct(actor=hr, posting=w.posting_b, code="9-99-99-99")
     assert AuditLog.objects.filter(summary__startswith="校正岗位职业").count() == 2
 
 
@@ -193,11 +209,11 @@ def test_majors_occupations_keep_staff_edits_through_a_rebuild(matching: Matchin
     assert {link.rank for link in links} == set(range(1, 21))
     assert any(link.occupation.code.startswith("2-02-10-") for link in links[:3])
     dropped = links[0]
-    services.major_occupation_remove(actor=hr, category=ref.computing, link_id=dropped.pk)
+    major_occupation_remove(actor=hr, category=ref.computing, link_id=dropped.pk)
     assert "2-06-03-00" not in {link.occupation.code for link in links}
-    added = services.major_occupation_add(actor=hr, category=ref.computing, code="2-06-03-00")
-    services.major_occupation_move(actor=hr, category=ref.computing, link_id=added.pk, up=True)
-    services.major_occupations_build(category_ids=[ref.computing.pk])
+    added = major_occupation_add(actor=hr, category=ref.computing, code="2-06-03-00")
+    major_occupation_move(actor=hr, category=ref.computing, link_id=added.pk, up=True)
+    major_occupations_build(category_ids=[ref.computing.pk])
     active = list(
         MajorOccupation.objects.filter(category=ref.computing, removed=False).order_by("rank")
     )
@@ -211,44 +227,38 @@ def test_majors_occupations_keep_staff_edits_through_a_rebuild(matching: Matchin
 
 def test_invitation_unmasks_for_that_enterprise_only_after_acceptance(matching: Matching) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     row = next(
         c for c in selectors.posting_candidates(posting=w.posting_a) if c.talent_id == matching.x.pk
     )
     assert row.display_name == "李**" and not row.shared and row.university == ""
     assert all("期望" not in r["text"] for r in row.reasons)
-    invitation = services.invitation_send(
-        actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk
-    )
+    invitation = invitation_send(actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk)
     with pytest.raises(Exception, match="已向该人才发出过邀请"):
-        services.invitation_send(actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk)
-    services.invitation_respond(
-        user=w.x, talent=matching.x, invitation_id=invitation.pk, accept=True
-    )
+        invitation_send(actor=w.hr_a, posting=w.posting_a, talent_id=matching.x.pk)
+    invitation_respond(user=w.x, talent=matching.x, invitation_id=invitation.pk, accept=True)
     row = next(
         c for c in selectors.posting_candidates(posting=w.posting_a) if c.talent_id == matching.x.pk
     )
     assert row.display_name == "李晓彤" and row.shared and row.invitation == "已接受"
     # Enterprise B still sees a masked name.
-    services.recommendations_on_posting_published(w.posting_b.pk)
+    recommendations_on_posting_published(w.posting_b.pk)
     others = [
         c for c in selectors.posting_candidates(posting=w.posting_b) if c.talent_id == matching.x.pk
     ]
     assert all(not c.shared and c.display_name == "李**" for c in others)
     # Another student cannot answer X's invitation.
     with pytest.raises(NotFound):
-        services.invitation_respond(
-            user=w.y, talent=matching.y, invitation_id=invitation.pk, accept=True
-        )
+        invitation_respond(user=w.y, talent=matching.y, invitation_id=invitation.pk, accept=True)
 
 
 def test_preferences_change_the_recommendations(
     matching: Matching, django_capture_on_commit_callbacks: Any
 ) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     with django_capture_on_commit_callbacks(execute=True):
-        services.matching_profile_update(
+        matching_profile_update(
             talent=matching.x,
             user=w.x,
             towns=[w.ref.gonghe],
@@ -261,7 +271,7 @@ def test_preferences_change_the_recommendations(
     assert "技能关键词：python" in texts
     assert "薪酬符合期望：6000–9000 元/月（期望 7000 元）" in texts
     with pytest.raises(ValidationError):
-        services.matching_profile_update(
+        matching_profile_update(
             talent=matching.x, user=w.x, towns=[], industries=[], expected_salary=0, skills=""
         )
 
@@ -269,7 +279,7 @@ def test_preferences_change_the_recommendations(
 def test_fairness_counts_natives_and_the_effect_of_the_boost(matching: Matching) -> None:
     w = matching.world
     add_talent(name="赵一鸣", major=w.ref.cs, native=False, seq="104", dfc=True)
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     stats = PostingFairness.objects.get(posting=w.posting_a)
     # X (native), Y (chemistry, not native) and 赵 (computer science, 双一流, not native)
     # all qualify for the software job; top list has all three.
@@ -311,7 +321,7 @@ def test_gap_analysis_ranks_categories_and_exports_escaped_and_audited(matching:
     assert rows["0813"].supply == 1  # 孙可; Y is not native; X counts for 0809
     assert rows["0809"].supply == 2  # X and Z (consent does not matter for planning)
     assert report.categories[0].shortage >= report.categories[-1].shortage
-    content = services.gap_export(viewer=hr, report=report)
+    content = gap_export(viewer=hr, report=report)
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert book.sheetnames == ["按专业类", "按职业小类", "说明"]
     values = [c.value for row in book["按专业类"].iter_rows() for c in row]

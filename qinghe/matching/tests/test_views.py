@@ -11,7 +11,6 @@ from django.test import Client
 
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
-from qinghe.matching import services
 from qinghe.matching.models import (
     Invitation,
     MajorOccupation,
@@ -20,6 +19,7 @@ from qinghe.matching.models import (
     Recommendation,
     TagSource,
 )
+from qinghe.matching.services.recompute import recommendations_recompute_all
 from qinghe.talents.models import Consent
 
 from .conftest import Matching, add_talent
@@ -81,7 +81,7 @@ def test_preferences_are_saved_by_the_student(matching: Matching) -> None:
 
 def test_enterprise_a_sees_masked_candidates_of_its_own_posting_only(matching: Matching) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     hr_a, hr_b = login(w.hr_a), login(w.hr_b)
     page = hr_a.get(f"/matching/postings/{w.posting_a.pk}/talents/")
     assert page.status_code == 200
@@ -103,7 +103,7 @@ def test_enterprise_a_sees_masked_candidates_of_its_own_posting_only(matching: M
 
 def test_an_accepted_invitation_unmasks_the_student_for_that_enterprise(matching: Matching) -> None:
     w = matching.world
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     hr_a = login(w.hr_a)
     response = hr_a.post(
         f"/matching/postings/{w.posting_a.pk}/talents/{matching.x.pk}/invite/",
@@ -180,7 +180,7 @@ def test_the_classify_api_gives_probabilities_best_first(
 def test_the_gap_page_draws_its_chart_and_the_export_is_audited(
     matching: Matching, client_as: Any
 ) -> None:
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     client = client_as(Role.HR_STAFF)
     page = client.get("/matching/gap/").content.decode()
     assert 'data-chart="gap-chart-categories"' in page
@@ -237,7 +237,7 @@ def test_staff_correct_a_postings_occupation_and_edit_a_majors_list(
 
 
 def test_the_fairness_page_states_the_public_rule(matching: Matching, client_as: Any) -> None:
-    services.recommendations_recompute_all()
+    recommendations_recompute_all()
     page = client_as(Role.HR_STAFF).get("/matching/fairness/").content.decode()
     assert "合计不超过 5 分" in page
     assert "软件开发工程师" in page

@@ -10,21 +10,22 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from qinghe.core.roles import Role
-from qinghe.matching import scoring, services
+from qinghe.matching import scoring
 from qinghe.matching.apps import check_weights
+from qinghe.matching.services.weights import weights_from_settings
 
 
 def test_weights_come_from_settings(settings: Any) -> None:
     settings.MATCHING_WEIGHTS = {"major": 40, "salary": 5.5}
-    weights = services.weights_from_settings()
+    weights = weights_from_settings()
     assert (weights.major, weights.salary, weights.level) == (40.0, 5.5, 10.0)
     settings.MATCHING_WEIGHTS = None
-    assert services.weights_from_settings() == scoring.Weights()
+    assert weights_from_settings() == scoring.Weights()
 
 
 def test_configuration_cannot_raise_the_native_boost_above_its_cap(settings: Any) -> None:
     settings.MATCHING_WEIGHTS = {"native_boost": 50, "native_boost_flagged": 50}
-    weights = services.weights_from_settings()
+    weights = weights_from_settings()
     assert weights.boost_for(natives_first=True) == scoring.NATIVE_BOOST_CAP == 5.0
 
 
@@ -48,7 +49,7 @@ def test_bad_weights_fail_the_system_check_and_are_never_used(
     assert errors[0].id == "matching.E001" and errors[0].level == checks.ERROR
     assert errors[0].msg.startswith(problem)
     with pytest.raises(ImproperlyConfigured, match="^" + re.escape(problem)):
-        services.weights_from_settings()
+        weights_from_settings()
 
 
 def test_good_weights_pass_the_system_check(settings: Any) -> None:

@@ -19,8 +19,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
 from qinghe.core.models import AuditLog
-from qinghe.talents import importing, normalize
+from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
+from qinghe.talents.importing import chunks, files
+from qinghe.talents.importing import run as run_module
 from qinghe.talents.models import (
     Destination,
     Education,
@@ -351,7 +353,7 @@ def test_other_extensions_are_refused(tmp_path: Path) -> None:
 def test_files_over_the_size_limit_are_refused(
     messy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importing, "MAX_UPLOAD_BYTES", 1024)
+    monkeypatch.setattr(files, "MAX_UPLOAD_BYTES", 1024)
     with pytest.raises(CommandError, match="^文件过大"):
         run(messy)
     assert ImportBatch.objects.count() == 0
@@ -402,7 +404,7 @@ def test_an_xlsx_lying_about_its_sizes_is_refused(tmp_path: Path) -> None:
 def test_an_xlsx_that_unpacks_too_large_is_refused(
     messy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importing, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    monkeypatch.setattr(files, "MAX_UNCOMPRESSED_BYTES", 10_000)
     with pytest.raises(CommandError, match="^文件解压后过大"):
         run(messy)
 
@@ -705,7 +707,7 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
 
     # Chunk 3 dies in the middle of its writes: after the talents, before the import rows.
     calls = {"n": 0}
-    real_insert = importing._insert
+    real_insert = chunks.insert_records
 
     def dying_insert(model: Any, records: Any, **kwargs: Any) -> None:
         if model is ImportRow:
@@ -714,7 +716,7 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
                 raise RuntimeError("killed")
         real_insert(model, records, **kwargs)
 
-    monkeypatch.setattr(importing, "_insert", dying_insert)
+    monkeypatch.setattr(chunks, "insert_records", dying_insert)
     with pytest.raises(RuntimeError, match="killed"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()
@@ -725,7 +727,7 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
         Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
     )  # chunk 3 left nothing
 
-    monkeypatch.setattr(importing, "_insert", real_insert)
+    monkeypatch.setattr(chunks, "insert_records", real_insert)
     out, _ = run(path, chunk_size=7)  # another chunk size on the rerun is fine
 
     assert out == clean_line
@@ -801,7 +803,7 @@ def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
     # The importing thread fails while the reader is a chunk ahead (and resumed, inside a
     # COPY on PostgreSQL): the reader is stopped and the failing chunk leaves nothing.
     path = resume_survey(tmp_path)
-    real_insert = importing._insert
+    real_insert = chunks.insert_records
     calls = {"n": 0}
 
     def failing_insert(model: Any, records: Any, **kwargs: Any) -> None:
@@ -811,7 +813,7 @@ def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
             if calls["n"] == 2:
                 raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing, "_insert", failing_insert)
+    monkeypatch.setattr(chunks, "insert_records", failing_insert)
     with pytest.raises(RuntimeError, match="disk full"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()
@@ -826,7 +828,7 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
 ) -> None:
     path = resume_survey(tmp_path)
     real_parse = normalize.parse_row
-    real_process = importing.process_chunk
+    real_process = run_module.process_chunk
     parsed = {"n": 0}
     seen: list[tuple[int, int, int]] = []  # (rows done before the chunk, its rows, rows parsed)
 
@@ -839,7 +841,7 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
         return real_process(batch_id, rows, **kwargs)
 
     monkeypatch.setattr(normalize, "parse_row", counting_parse)
-    monkeypatch.setattr(importing, "process_chunk", watching_process)
+    monkeypatch.setattr(run_module, "process_chunk", watching_process)
     assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
 
     assert [(before, size) for before, size, _ in seen] == [
@@ -851,30 +853,30 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
 
 
 def test_blind_indexes_go_to_postgresql_as_an_array_literal_of_hex_digests() -> None:
-    assert importing._index_array({"0a1b"}) == "{0a1b}"
-    assert sorted(importing._index_array({"0a", "1b"})[1:-1].split(",")) == ["0a", "1b"]
+    assert chunks._index_array({"0a1b"}) == "{0a1b}"
+    assert sorted(chunks._index_array({"0a", "1b"})[1:-1].split(",")) == ["0a", "1b"]
     for bad in ("0a,1b", "0a}", '"0a"', "0a 1b", "NULL", "é1", ""):
         with pytest.raises(ValueError, match="hex digest"):
-            importing._index_array({bad})
+            chunks._index_array({bad})
 
 
 def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
-    batch, _ = importing.survey_batch_start(
+    batch, _ = run_module.survey_batch_start(
         file_name=messy.name,
-        file_sha256=importing.sha256_of(messy.read_bytes()),
+        file_sha256=files.sha256_of(messy.read_bytes()),
         source_name=SOURCE,
     )
     ImportBatch.objects.filter(pk=batch.pk).update(rows_done=3, header_map={"names": []})
-    ctx = importing.ImportContext(
+    ctx = chunks.ImportContext(
         batch_id=batch.pk,
         file_sha256=batch.file_sha256,
-        header=importing.open_table("xlsx", messy.read_bytes()).header,
-        reference=importing.reference_index(),
+        header=files.open_table("xlsx", messy.read_bytes()).header,
+        reference=chunks.reference_index(),
         today=dt.date(2025, 9, 1),
         now=dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
     )
-    with pytest.raises(importing.ImportConflict):
-        importing.process_chunk(batch.pk, [(3, ["1", "陈嘉欣"])], ctx=ctx, rows_done_before=0)
+    with pytest.raises(chunks.ImportConflict):
+        chunks.process_chunk(batch.pk, [(3, ["1", "陈嘉欣"])], ctx=ctx, rows_done_before=0)
     assert ImportRow.objects.count() == 0 and Talent.objects.count() == 0
 
 

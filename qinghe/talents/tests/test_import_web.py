@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from qinghe.core.models import AuditLog
-from qinghe.talents import importing
+from qinghe.talents.importing import files
 from qinghe.talents.models import ImportBatch, Talent
 
 from .fixtures import surveys
@@ -182,7 +182,7 @@ def test_bad_files_are_refused_with_a_reason(
 def test_an_upload_over_the_size_limit_is_refused(
     client_as: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importing, "MAX_UPLOAD_BYTES", 1024)
+    monkeypatch.setattr(files, "MAX_UPLOAD_BYTES", 1024)
     response = upload(client_as("hr_staff"), surveys.messy_xlsx())
     assert response.status_code == 200
     assert "文件过大" in response.content.decode()

@@ -19,6 +19,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.talents import services_self
+from qinghe.talents.consent import consent_decisions
 from qinghe.talents.models import (
     Consent,
     Destination,
@@ -542,7 +543,7 @@ def test_deleting_the_account_keeps_the_record_and_removes_the_login(
     )
     assert history == [("email", "survey@example.cn", "")]
     # Every consent in force is now a withdrawal.
-    in_force = services_self.consents_in_force(talent=own)
+    in_force = consent_decisions(talent=own)
     assert {key: c.granted for key, c in in_force.items()} == {
         ("liaison", None): False,
         ("matching", None): False,

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qinghe.core.errors import ApplicationError
-from qinghe.matching.services import MAJOR_TOP, major_occupations_build
+from qinghe.matching.services.majors import MAJOR_TOP, major_occupations_build
 from qinghe.reference.models import MajorCategory
 
 

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qinghe.core.errors import ApplicationError
 from qinghe.core.textfiles import UndecodableText, decode_text
-from qinghe.matching.services import classify_titles
+from qinghe.matching.services.tags import classify_titles
 from qinghe.reference.models import Occupation
 
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qinghe.core.errors import ApplicationError
-from qinghe.matching.services import postings_classify
+from qinghe.matching.services.tags import postings_classify
 
 
 class Command(BaseCommand):

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from qinghe.matching.services import postings_classify, recommendations_recompute_all
+from qinghe.matching.services.recompute import recommendations_recompute_all
+from qinghe.matching.services.tags import postings_classify
 
 
 class Command(BaseCommand):

@@ -11,13 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from qinghe.talents.importing import (
-    DEFAULT_CHUNK_SIZE,
-    ImportConflict,
-    ImportFileError,
-    rejected_file_path,
-    survey_import_path,
-)
+from qinghe.talents.importing.chunks import ImportConflict
+from qinghe.talents.importing.files import ImportFileError
+from qinghe.talents.importing.rejected import rejected_file_path
+from qinghe.talents.importing.run import DEFAULT_CHUNK_SIZE, survey_import_path
 from qinghe.talents.models import ImportBatch
 
 

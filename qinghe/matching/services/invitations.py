@@ -1,0 +1,103 @@
+"""Invitations: an enterprise invites a recommended talent to apply; the student answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from qinghe.core.audit import audit_record
+from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.jobs.models import Posting
+from qinghe.talents.models import Consent, Talent
+from qinghe.talents.services import consent_record
+
+from .. import fetch
+from ..models import (
+    Invitation,
+)
+
+
+@transaction.atomic
+def invitation_send(
+    *,
+    actor: Any,
+    posting: Posting,
+    talent_id: int,
+    message: str = "",
+    request: HttpRequest | None = None,
+) -> Invitation:
+    """An enterprise invites one of its posting's recommended talents to apply. Only a talent
+    recommended for this posting, still consenting to matching, can be invited (anyone else
+    is NotFound, like a missing one)."""
+    from ..selectors import candidate_talent_ids
+
+    if talent_id not in candidate_talent_ids(posting=posting):
+        raise NotFound()
+    if not fetch.open_postings().filter(pk=posting.pk).exists():
+        raise ApplicationError("岗位已关闭，不能再邀请")
+    message = (message or "").strip()
+    if len(message) > 300:
+        raise ValidationError({"message": "邀请留言不能超过 300 个字"})
+    invitation, created = Invitation.objects.get_or_create(
+        posting=posting,
+        talent_id=talent_id,
+        defaults={"enterprise": posting.enterprise, "invited_by": actor, "message": message},
+    )
+    if not created:
+        raise ApplicationError("已向该人才发出过邀请")
+    audit_record(
+        action="create",
+        actor=actor,
+        request=request,
+        target=invitation,
+        summary=f"邀请推荐人才投递：{posting.title}",
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_respond(
+    *,
+    user: Any,
+    talent: Talent,
+    invitation_id: int,
+    accept: bool,
+    request: HttpRequest | None = None,
+) -> Invitation:
+    """The student accepts (sharing their information with the enterprise, recorded as a
+    consent for that enterprise) or declines an invitation of their own."""
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "posting")
+        .filter(pk=invitation_id, talent=talent)
+        .first()
+    )
+    if invitation is None:
+        raise NotFound()
+    if invitation.state != Invitation.State.PENDING:
+        raise ApplicationError("该邀请已回复")
+    if accept:
+        invitation.consent = consent_record(
+            talent=talent,
+            purpose=Consent.Purpose.SHARE_ENTERPRISE,
+            granted=True,
+            actor=user,
+            enterprise=invitation.enterprise.organisation,
+        )
+        invitation.state = Invitation.State.ACCEPTED
+    else:
+        invitation.state = Invitation.State.DECLINED
+    invitation.decided_at = timezone.now()
+    invitation.save()
+    audit_record(
+        action="update",
+        actor=user,
+        request=request,
+        target=invitation,
+        summary=f"{'接受' if accept else '婉拒'}企业投递邀请：{invitation.posting.title}",
+    )
+    return invitation

@@ -1,0 +1,540 @@
+"""Recommendations both ways: the full recompute (chunked, one transaction), and the
+incremental hooks for one talent and for a published or closed posting; the fairness
+figures of each posting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from qinghe.core.bulk import insert_tuples
+from qinghe.core.gcpause import gc_paused
+from qinghe.reference.models import Occupation
+
+from .. import fetch, scoring
+from ..index import AllTop, MatchIndex
+from ..models import (
+    Candidate,
+    MatchingProfile,
+    PostingFairness,
+    PostingOccupation,
+    Recommendation,
+)
+from ..scoring import PostingFacts, Score, TalentFacts, Weights
+from .tags import BULK, postings_classify
+from .weights import weights_from_settings
+
+TALENT_TOP = 20
+POSTING_TOP = 50
+FAIRNESS_TOP = 20
+
+
+def reasons_json(result: Score) -> list[dict[str, Any]]:
+    return [reason.as_dict() for reason in result.reasons]
+
+
+@dataclass
+class RecomputeResult:
+    talents: int
+    postings: int
+    recommendations: int
+    candidates: int
+    seconds: float
+    # Seconds by phase of a full recompute: "classify" (untagged open postings), "fetch",
+    # "engine" (index and ``top_all``), "rows" (reasons, rows built) and "write" (deletes,
+    # inserts, profiles' stamps, commit).
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+# A full recompute builds and writes its rows this many talents (postings) at a time, all in
+# the one transaction that replaces the stored lists: memory holds one chunk's rows with their
+# reasons, never the whole result (2M + 1M rows for 100,000 talents and 20,000 postings).
+RECOMPUTE_CHUNK_TALENTS = 5000  # x top 20: up to 100,000 recommendations
+RECOMPUTE_CHUNK_POSTINGS = 2000  # x top 50: up to 100,000 candidates
+
+_index_lock = threading.Lock()
+_index_cache: dict[str, Any] = {}
+
+
+def _postings_stamp(today: dt.date) -> tuple[Any, ...]:
+    postings = fetch.open_postings(today=today).aggregate(n=Count("id"), last=Max("updated_at"))
+    tags = PostingOccupation.objects.aggregate(n=Count("id"), last=Max("id"))
+    return (today, postings["n"], postings["last"], tags["n"], tags["last"])
+
+
+def posting_index(*, today: dt.date | None = None) -> MatchIndex:
+    """Every open posting in a ``MatchIndex``, kept in the process and rebuilt only when the
+    open postings or their tags change (two aggregate queries tell)."""
+    today = today or timezone.localdate()
+    stamp = _postings_stamp(today)
+    with _index_lock:
+        cached = _index_cache.get("postings")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    index = MatchIndex(fetch.posting_facts(today=today), weights_from_settings())
+    with _index_lock:
+        _index_cache["postings"] = (stamp, index)
+    return index
+
+
+def _fairness_row(
+    posting_id: int,
+    ranked: list[tuple[TalentFacts, Score]],
+    boost: float,
+    pool: tuple[int, int, int],
+    complete: bool,
+    now: dt.datetime,
+) -> PostingFairness:
+    """``ranked``: the posting's stored candidates, best first (pure totals)."""
+    top = ranked[:FAIRNESS_TOP]
+    without = sorted(
+        ranked,
+        key=lambda pair: (
+            -(pair[1].total - (boost if pair[0].is_native else 0.0)),
+            pair[0].talent_id,
+        ),
+    )[:FAIRNESS_TOP]
+    # The no-boost list is certain when every talent who could reach it is among the stored
+    # candidates: all were stored, or the last stored is more than the cap below the n-th.
+    exact = complete or len(ranked) < POSTING_TOP
+    if not exact and len(ranked) >= FAIRNESS_TOP:
+        exact = ranked[-1][1].total < ranked[FAIRNESS_TOP - 1][1].total - scoring.NATIVE_BOOST_CAP
+    return PostingFairness(
+        posting_id=posting_id,
+        pool=pool[0],
+        pool_natives=pool[1],
+        pool_double_first_class=pool[2],
+        top=len(top),
+        top_natives=sum(1 for t, _ in top if t.is_native),
+        top_double_first_class=sum(1 for t, _ in top if t.is_double_first_class),
+        top_natives_without_boost=sum(1 for t, _ in without if t.is_native),
+        top_double_first_class_without_boost=sum(1 for t, _ in without if t.is_double_first_class),
+        exact=exact,
+        computed_at=now,
+    )
+
+
+class _Phases:
+    """Adds the time since the previous lap to the named phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
+
+
+@dataclass
+class RecomputeInput:
+    """What the engine found for a full recompute, before any reason is built or row written."""
+
+    talents: list[TalentFacts]
+    postings: list[PostingFacts]
+    index: MatchIndex
+    top: AllTop
+    weights: Weights
+
+
+def recompute_engine(
+    *, today: dt.date | None = None, phases: _Phases | None = None
+) -> RecomputeInput:
+    """Tags the open postings that have no tags yet, fetches every consenting talent and open
+    posting, and runs the engine both ways (``MatchIndex.top_all``)."""
+    phases = phases or _Phases()
+    today = today or timezone.localdate()
+    weights = weights_from_settings()
+    if Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
+        # Postings published while the hooks were not running have no tags yet.
+        postings_classify(
+            posting_ids=fetch.open_postings(today=today).values_list("id", flat=True),
+            only_untagged=True,
+        )
+    phases.lap("classify")
+    postings = fetch.posting_facts(today=today)
+    talents = fetch.talent_facts()
+    phases.lap("fetch")
+    index = MatchIndex(postings, weights)
+    batch = index.encode(talents)
+    native = np.asarray([t.is_native for t in talents], dtype=bool)
+    dfc = np.asarray([t.is_double_first_class for t in talents], dtype=bool)
+    top = index.top_all(
+        batch,
+        k=TALENT_TOP,
+        posting_k=POSTING_TOP,
+        pool_groups={"native": native, "dfc": dfc},
+    )
+    phases.lap("engine")
+    return RecomputeInput(talents, postings, index, top, weights)
+
+
+def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
+    """Every consenting talent's top 20 open postings and every open posting's top 50
+    consenting talents, with reasons, and the fairness figures; replaces what was stored.
+
+    The rows are built and written ``RECOMPUTE_CHUNK_TALENTS`` talents (then
+    ``RECOMPUTE_CHUNK_POSTINGS`` postings) at a time inside one transaction: readers see the
+    previous lists until the new ones are complete, a failure part-way leaves them as they
+    were, and memory holds one chunk's rows rather than all of them."""
+    started = time.perf_counter()
+    phases = _Phases()
+    now = timezone.now()
+    computed = recompute_engine(today=today, phases=phases)
+    talents = computed.talents
+    slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
+    recommendations = candidates = 0
+    with transaction.atomic():
+        Recommendation.objects.all().delete()
+        Candidate.objects.all().delete()
+        PostingFairness.objects.all().delete()
+        phases.lap("write")
+        for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
+            rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
+            with gc_paused():
+                chunk = _recommendation_rows(computed, rows, now)
+                phases.lap("rows")
+                insert_tuples(Recommendation, RECOMMENDATION_COLUMNS, chunk)
+                recommendations += len(chunk)
+                del chunk
+            talent_ids = [talents[row].talent_id for row in rows]
+            MatchingProfile.objects.filter(talent_id__in=talent_ids).update(recommended_at=now)
+            _ensure_profiles(talent_ids, now)
+            phases.lap("write")
+        for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
+            with gc_paused():
+                chunk, fairness = _candidate_rows(
+                    computed, slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
+                )
+                phases.lap("rows")
+                insert_tuples(Candidate, CANDIDATE_COLUMNS, chunk)
+                PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
+                candidates += len(chunk)
+                del chunk, fairness
+            phases.lap("write")
+    phases.lap("write")  # the commit
+    return RecomputeResult(
+        talents=len(talents),
+        postings=len(computed.postings),
+        recommendations=recommendations,
+        candidates=candidates,
+        seconds=time.perf_counter() - started,
+        phases=phases.seconds,
+    )
+
+
+# Rows of a full recompute are plain tuples in these columns (attribute names).
+RECOMMENDATION_COLUMNS = ("talent_id", "posting_id", "score", "reasons", "computed_at")
+CANDIDATE_COLUMNS = ("posting_id", "talent_id", "score", "reasons", "computed_at")
+
+
+def _recommendation_rows(
+    computed: RecomputeInput, rows: Iterable[int], now: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """The talents' (batch rows') top 20 with reasons, each talent's best first."""
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        talent = computed.talents[row]
+        for posting, _ in computed.index.talent_top(computed.top, row):
+            scored = scoring.score(talent, posting, computed.weights)
+            if scored is not None:
+                out.append(
+                    (
+                        talent.talent_id,
+                        posting.posting_id,
+                        round(scored.total, 3),
+                        reasons_json(scored),
+                        now,
+                    )
+                )
+    return out
+
+
+def _candidate_rows(
+    computed: RecomputeInput, slots: Sequence[int], now: dt.datetime
+) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
+    """The postings' (index slots') top 50 with reasons, best first, and their fairness rows."""
+    talents, top, weights = computed.talents, computed.top, computed.weights
+    out: list[tuple[Any, ...]] = []
+    fairness: list[PostingFairness] = []
+    for slot in slots:
+        facts = computed.index.facts[slot]
+        assert facts is not None
+        ranked: list[tuple[TalentFacts, Score]] = []
+        for row in top.posting_talents[:, slot]:
+            if row < 0:
+                continue
+            scored = scoring.score(talents[row], facts, weights)
+            if scored is not None:
+                ranked.append((talents[row], scored))
+        ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
+        for talent, scored in ranked:
+            out.append(
+                (
+                    facts.posting_id,
+                    talent.talent_id,
+                    round(scored.total, 3),
+                    reasons_json(scored),
+                    now,
+                )
+            )
+        pool = (
+            int(top.pool["all"][slot]),
+            int(top.pool["native"][slot]),
+            int(top.pool["dfc"][slot]),
+        )
+        fairness.append(
+            _fairness_row(
+                facts.posting_id,
+                ranked,
+                weights.boost_for(natives_first=facts.natives_first),
+                pool,
+                complete=False,
+                now=now,
+            )
+        )
+    return out, fairness
+
+
+def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
+    have = set(
+        MatchingProfile.objects.filter(talent_id__in=talent_ids).values_list("talent_id", flat=True)
+    )
+    MatchingProfile.objects.bulk_create(
+        [MatchingProfile(talent_id=t, recommended_at=now) for t in talent_ids if t not in have],
+        batch_size=BULK,
+    )
+
+
+def recommendations_refresh_talent(*, talent_id: int, today: dt.date | None = None) -> int:
+    """One talent's recommendations, from the postings open now (after a change of
+    preferences or consent, or a first visit). A talent without consent to matching has
+    none, and is taken off every posting's candidates. Returns how many are stored."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    facts = fetch.talent_facts(talent_ids=[talent_id])
+    if not facts:
+        with transaction.atomic():
+            Recommendation.objects.filter(talent_id=talent_id).delete()
+            Candidate.objects.filter(talent_id=talent_id).delete()
+        return 0
+    talent = facts[0]
+    index = posting_index(today=today)
+    ranked = index.recommend(talent, TALENT_TOP)
+    scores = index.scores_for_talent(talent)
+    with transaction.atomic():
+        Recommendation.objects.filter(talent_id=talent_id).delete()
+        Recommendation.objects.bulk_create(
+            [
+                Recommendation(
+                    talent_id=talent_id,
+                    posting_id=posting.posting_id,
+                    score=round(result.total, 3),
+                    reasons=reasons_json(result),
+                    computed_at=now,
+                )
+                for posting, result in ranked
+            ]
+        )
+        _offer_as_candidate(index, talent, scores, now)
+        profile, _ = MatchingProfile.objects.get_or_create(talent_id=talent_id)
+        profile.recommended_at = now
+        profile.save(update_fields=["recommended_at"])
+    return len(ranked)
+
+
+def _offer_as_candidate(
+    index: MatchIndex, talent: TalentFacts, scores: np.ndarray, now: dt.datetime
+) -> None:
+    """Puts the talent among the candidates of every posting where they now rank in the top
+    50 (and drops whoever falls out); removes them where they no longer qualify."""
+    Candidate.objects.filter(talent_id=talent.talent_id).delete()
+    floor = index.weights.min_total
+    slots = np.flatnonzero(scores >= floor)
+    if not slots.size:
+        return
+    posting_ids = [index.facts[s].posting_id for s in slots]  # type: ignore[union-attr]
+    stats = {
+        row["posting_id"]: (row["n"], row["low"])
+        for row in Candidate.objects.filter(posting_id__in=posting_ids)
+        .values("posting_id")
+        .annotate(n=Count("id"), low=Min("score"))
+    }
+    added: list[int] = []
+    for slot, posting_id in zip(slots, posting_ids, strict=True):
+        n, low = stats.get(posting_id, (0, None))
+        if n >= POSTING_TOP and low is not None and scores[slot] <= low:
+            continue
+        posting = index.facts[slot]
+        scored = scoring.score(talent, posting, index.weights)  # type: ignore[arg-type]
+        if scored is None:
+            continue
+        Candidate.objects.create(
+            posting_id=posting_id,
+            talent_id=talent.talent_id,
+            score=round(scored.total, 3),
+            reasons=reasons_json(scored),
+            computed_at=now,
+        )
+        if n >= POSTING_TOP:
+            added.append(posting_id)
+    for posting_id in added:
+        _trim(Candidate.objects.filter(posting_id=posting_id), POSTING_TOP)
+
+
+def _trim(qs: Any, keep: int) -> None:
+    extra = list(qs.order_by("-score", "id").values_list("id", flat=True)[keep:])
+    if extra:
+        qs.model.objects.filter(pk__in=extra).delete()
+
+
+def recommendations_on_posting_published(posting_id: int) -> int:
+    """A posting was published (or changed while published): tag it, score it against every
+    consenting talent, store its top 50 candidates and fairness figures, and put it into
+    the lists of talents it now makes the top 20 of (dropping their 21st). No full rebuild.
+    Returns how many talents' lists changed. A posting that is not open is treated as
+    closed."""
+    today = timezone.localdate()
+    postings = fetch.posting_facts(posting_ids=[posting_id], today=today)
+    if not postings:
+        return recommendations_on_posting_closed(posting_id)
+    if Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
+        postings_classify(posting_ids=[posting_id])
+        postings = fetch.posting_facts(posting_ids=[posting_id], today=today)
+    posting = postings[0]
+    now = timezone.now()
+    weights = weights_from_settings()
+    talents = fetch.talent_facts()
+    index = MatchIndex([posting], weights)
+    batch = index.encode(talents)
+    scores = index.scores_for_posting(batch, posting_id)
+    qualified = np.isfinite(scores)
+    order = np.argsort(-scores, kind="stable")
+    ranked: list[tuple[TalentFacts, Score]] = []
+    for row in order[: POSTING_TOP * 2]:
+        if scores[row] < weights.min_total:
+            break
+        scored = scoring.score(talents[row], posting, weights)
+        if scored is not None:
+            ranked.append((talents[row], scored))
+    ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
+    ranked = ranked[:POSTING_TOP]
+    pool = (
+        int(qualified.sum()),
+        int(sum(1 for i in np.flatnonzero(qualified) if talents[i].is_native)),
+        int(sum(1 for i in np.flatnonzero(qualified) if talents[i].is_double_first_class)),
+    )
+    fairness = _fairness_row(
+        posting_id,
+        ranked,
+        weights.boost_for(natives_first=posting.natives_first),
+        pool,
+        complete=int((scores >= weights.min_total).sum()) <= POSTING_TOP,
+        now=now,
+    )
+    # The talent side: whoever this posting now makes the top 20 of.
+    eligible = np.flatnonzero(scores >= weights.min_total)
+    ids = [talents[i].talent_id for i in eligible]
+    stats = {
+        row["talent_id"]: (row["n"], row["low"])
+        for row in Recommendation.objects.filter(talent_id__in=ids)
+        .exclude(posting_id=posting_id)
+        .values("talent_id")
+        .annotate(n=Count("id"), low=Min("score"))
+    }
+    new_recs: list[Recommendation] = []
+    full: list[int] = []
+    for i in eligible:
+        talent = talents[i]
+        n, low = stats.get(talent.talent_id, (0, None))
+        if n >= TALENT_TOP and low is not None and scores[i] <= low:
+            continue
+        scored = scoring.score(talent, posting, weights)
+        if scored is None:
+            continue
+        new_recs.append(
+            Recommendation(
+                talent_id=talent.talent_id,
+                posting_id=posting_id,
+                score=round(scored.total, 3),
+                reasons=reasons_json(scored),
+                computed_at=now,
+            )
+        )
+        if n >= TALENT_TOP:
+            full.append(talent.talent_id)
+    with transaction.atomic():
+        Recommendation.objects.filter(posting_id=posting_id).delete()
+        Candidate.objects.filter(posting_id=posting_id).delete()
+        PostingFairness.objects.filter(posting_id=posting_id).delete()
+        Recommendation.objects.bulk_create(new_recs, batch_size=BULK)
+        Candidate.objects.bulk_create(
+            [
+                Candidate(
+                    posting_id=posting_id,
+                    talent_id=talent.talent_id,
+                    score=round(scored.total, 3),
+                    reasons=reasons_json(scored),
+                    computed_at=now,
+                )
+                for talent, scored in ranked
+            ]
+        )
+        fairness.save()
+        for talent_id in full:
+            _trim(Recommendation.objects.filter(talent_id=talent_id), TALENT_TOP)
+    return len(new_recs)
+
+
+def recommendations_on_posting_closed(posting_id: int) -> int:
+    """A posting closed (or expired, or was withdrawn): it leaves every list, and the talents
+    who had it get their lists refilled from the postings still open. No full rebuild.
+    Returns how many talents' lists were refilled."""
+    affected = list(
+        Recommendation.objects.filter(posting_id=posting_id)
+        .values_list("talent_id", flat=True)
+        .distinct()
+    )
+    with transaction.atomic():
+        Recommendation.objects.filter(posting_id=posting_id).delete()
+        Candidate.objects.filter(posting_id=posting_id).delete()
+        PostingFairness.objects.filter(posting_id=posting_id).delete()
+    if not affected:
+        return 0
+    index = posting_index()
+    index.remove_posting(posting_id)
+    now = timezone.now()
+    facts = fetch.talent_facts(talent_ids=affected)
+    rows: list[Recommendation] = []
+    for talent in facts:
+        for posting, result in index.recommend(talent, TALENT_TOP):
+            rows.append(
+                Recommendation(
+                    talent_id=talent.talent_id,
+                    posting_id=posting.posting_id,
+                    score=round(result.total, 3),
+                    reasons=reasons_json(result),
+                    computed_at=now,
+                )
+            )
+    with transaction.atomic():
+        Recommendation.objects.filter(talent_id__in=affected).delete()
+        Recommendation.objects.bulk_create(rows, batch_size=BULK)
+    return len(facts)
+
+
+def posting_refresh(posting_id: int) -> int:
+    """The right hook for a posting's current state."""
+    if fetch.open_postings().filter(pk=posting_id).exists():
+        return recommendations_on_posting_published(posting_id)
+    return recommendations_on_posting_closed(posting_id)

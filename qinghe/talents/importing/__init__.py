@@ -1,0 +1,43 @@
+"""The survey import: the education bureau's .xlsx / .csv files into the talent database.
+
+Flow: ``files.check_file`` (extension, size, zip-bomb limits) -> ``run.survey_batch_start``
+(find the unfinished batch of the same file and source, or create one) ->
+``run.survey_import_run`` (read the rows, process them in chunks, write the rejected rows
+file, audit once).
+
+Each chunk (``run.DEFAULT_CHUNK_SIZE`` rows) is one transaction (``chunks.process_chunk``):
+its talents, phones, educations, destinations, value changes and ``ImportRow`` outcomes are
+written together with the batch's counters and ``rows_done``. A crash or kill loses at most
+the chunk in flight, and running the same file with the same source again resumes after
+``rows_done``. ``rows_done`` counts data rows (non-blank rows below the header), so a resume
+may use another chunk size.
+
+Look-ups are done per chunk in a handful of queries (talents by ID blind index, then by name
+and phone blind index; their phones, educations, destinations and open conflicts) and writes
+are bulk operations (``writer``, through ``qinghe.core.bulk``). Reference data is matched in
+memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
+while the database works on this one's writes (``reader.ReadAhead``); everything that touches
+the database stays in the calling thread.
+
+Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the read-ahead
+thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
+``rejected`` (the rejected rows file), ``run`` (batches, the run with resume). The batch
+list and the rejected-file download are reads: ``qinghe.talents.selectors``.
+
+Nothing here logs an ID number or a phone: only batch ids and counts. Import from the topic
+module; the names below are re-exported only for the import pages (``views_import``)."""
+
+from ..selectors import import_batch_get_for_viewer, import_batch_list, import_rejected_open
+from .files import MAX_UPLOAD_BYTES, ImportFileError, check_size, file_kind
+from .run import survey_upload
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "ImportFileError",
+    "check_size",
+    "file_kind",
+    "import_batch_get_for_viewer",
+    "import_batch_list",
+    "import_rejected_open",
+    "survey_upload",
+]

@@ -1,0 +1,252 @@
+"""The import as a whole: start (or resume) a batch, run it chunk by chunk from where it
+stopped, write the rejected rows file and audit once."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from qinghe.core.audit import audit_record
+from qinghe.core.errors import ApplicationError
+from qinghe.core.gcpause import gc_paused
+from qinghe.core.masking import scrub_text
+
+from .. import normalize
+from ..models import (
+    ImportBatch,
+)
+from .chunks import ImportConflict, ImportContext, process_chunk, reference_index
+from .files import (
+    ImportFileError,
+    check_file,
+    check_size,
+    file_kind,
+    load_stored,
+    open_table,
+    sha256_of,
+)
+from .reader import ReadAhead
+from .rejected import write_rejected_file
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 5000
+
+ProgressCallback = Callable[[ImportBatch], None]
+
+
+def survey_batch_start(
+    *,
+    file_name: str,
+    file_sha256: str,
+    source_name: str,
+    created_by: Any = None,
+    stored_path: str = "",
+) -> tuple[ImportBatch, bool]:
+    """The unfinished batch of this file from this source (resumed), or a new one.
+    Returns (batch, resumed). A finished file imported again gets a new batch."""
+    source_name = normalize.clean_text(source_name)[:120]
+    if not source_name:
+        raise ImportFileError("请填写数据来源")
+    existing = (
+        ImportBatch.objects.filter(file_sha256=file_sha256, source_name=source_name)
+        .exclude(state=ImportBatch.State.DONE)
+        .order_by("-id")
+        .first()
+    )
+    if existing is not None:
+        if stored_path and stored_path != existing.stored_path:
+            existing.stored_path = stored_path
+            existing.save(update_fields=["stored_path", "updated_at"])
+        return existing, True
+    batch = ImportBatch.objects.create(
+        source_name=source_name,
+        file_name=Path(file_name).name[:255],
+        file_sha256=file_sha256,
+        stored_path=stored_path,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
+    return batch, False
+
+
+def survey_upload(
+    *, upload: Any, source_name: str, created_by: Any = None
+) -> tuple[ImportBatch, bool]:
+    """Checks an uploaded file, stores it under ``imports/`` in the default storage and
+    starts (or resumes) its batch. The caller enqueues ``tasks.run_import``."""
+    check_size(upload.size)
+    data = upload.read()
+    kind = check_file(upload.name, data)
+    digest = sha256_of(data)
+    stored = f"imports/uploads/{digest}.{kind}"
+    if not default_storage.exists(stored):  # named by content: the same file is kept once
+        stored = default_storage.save(stored, ContentFile(data))
+    return survey_batch_start(
+        file_name=upload.name,
+        file_sha256=digest,
+        source_name=source_name,
+        created_by=created_by,
+        stored_path=stored,
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: ImportBatch
+    seconds: float
+
+    @property
+    def summary_line(self) -> str:
+        return self.batch.summary_line
+
+
+def survey_import_run(
+    *,
+    batch_id: int,
+    data: bytes | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Imports (or resumes) a batch. ``data`` is the file's content; without it the stored
+    upload is read. A finished batch is returned as it is."""
+    started = time.perf_counter()
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.state == ImportBatch.State.DONE:
+        return ImportResult(batch, 0.0)
+    try:
+        if data is None:
+            data = load_stored(batch)
+        if sha256_of(data) != batch.file_sha256:
+            raise ImportFileError("文件内容与该批次登记的不一致")
+        kind = file_kind(batch.file_name)
+        today = today or timezone.localdate()
+        table = open_table(kind, data)
+        if not batch.header_map:
+            batch.total_rows = table.estimated_rows()
+            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
+            batch.extra_columns = list(table.header.extra)
+        batch.state = ImportBatch.State.RUNNING
+        batch.error = ""
+        batch.save(
+            update_fields=[
+                "total_rows",
+                "header_map",
+                "extra_columns",
+                "state",
+                "error",
+                "updated_at",
+            ]
+        )
+        if progress:
+            progress(batch)
+        logger.info(
+            "import batch %s: %s rows, resuming after %s",
+            batch.pk,
+            batch.total_rows,
+            batch.rows_done,
+        )
+        ctx = ImportContext(
+            batch_id=batch.pk,
+            file_sha256=batch.file_sha256,
+            header=table.header,
+            reference=reference_index(),
+            today=today,
+            now=timezone.now(),
+        )
+        rows_done = batch.rows_done
+        chunks = ctx.read_ahead = ReadAhead(
+            table, skip=rows_done, chunk_size=chunk_size, today=today
+        )
+        with gc_paused(), contextlib.closing(chunks):
+            for rows, work in chunks:
+                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                rows_done += len(rows)
+                if progress:
+                    batch.refresh_from_db()
+                    progress(batch)
+        batch.refresh_from_db()
+        _finish(batch)
+    except ImportConflict:
+        raise
+    except Exception as exc:
+        message = (
+            exc.message if isinstance(exc, ApplicationError) else f"导入中断：{type(exc).__name__}"
+        )
+        ImportBatch.objects.filter(pk=batch_id).exclude(state=ImportBatch.State.DONE).update(
+            state=ImportBatch.State.FAILED,
+            error=scrub_text(message)[:1000],
+            updated_at=timezone.now(),
+        )
+        logger.warning("import batch %s failed: %s", batch_id, type(exc).__name__)
+        raise
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(batch)
+    return ImportResult(batch, seconds)
+
+
+def _finish(batch: ImportBatch) -> None:
+    with transaction.atomic():
+        batch.total_rows = batch.rows_done
+        batch.rejected_file = write_rejected_file(batch)
+        batch.state = ImportBatch.State.DONE
+        batch.finished_at = timezone.now()
+        batch.save(
+            update_fields=["total_rows", "rejected_file", "state", "finished_at", "updated_at"]
+        )
+        audit_record(
+            action="import",
+            actor=batch.created_by,
+            target=batch,
+            summary=f"{batch.source_name} {batch.file_name}: {batch.summary_line}",
+            count=batch.total_rows,
+            data={
+                "rows": batch.total_rows,
+                "created": batch.created,
+                "updated": batch.updated,
+                "unchanged": batch.unchanged,
+                "rejected": batch.rejected,
+                "extra_columns": batch.extra_columns,
+            },
+        )
+    logger.info("import batch %s done: %s", batch.pk, batch.summary_line)
+
+
+def survey_import_path(
+    path: str | Path,
+    *,
+    source_name: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+    created_by: Any = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Imports a file from disk (the management command and the benchmark)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"找不到文件：{path}")
+    file_kind(path.name)
+    check_size(path.stat().st_size)
+    data = path.read_bytes()
+    check_file(path.name, data)
+    batch, _ = survey_batch_start(
+        file_name=path.name,
+        file_sha256=sha256_of(data),
+        source_name=source_name,
+        created_by=created_by,
+    )
+    return survey_import_run(
+        batch_id=batch.pk, data=data, chunk_size=chunk_size, progress=progress, today=today
+    )
