@@ -22,6 +22,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
+from qinghe.talents.consent import consent_in_force
 from qinghe.talents.models import Consent, Talent
 
 from .models import (
@@ -50,18 +51,13 @@ def _org_id(viewer: Any) -> int | None:
 
 
 def share_consent_in_force() -> Subquery:
-    """For an Application queryset: the newest share-with-this-enterprise decision of the
-    applicant (True, False, or NULL when there is none)."""
-    latest = (
-        Consent.objects.filter(
-            talent_id=OuterRef("talent_id"),
-            purpose=Consent.Purpose.SHARE_ENTERPRISE,
-            enterprise_id=OuterRef("enterprise__organisation_id"),
-        )
-        .order_by("-recorded_at", "-id")
-        .values("granted")[:1]
+    """For an Application queryset: the applicant's share-with-this-enterprise decision in
+    force (True, False, or NULL when there is none)."""
+    return consent_in_force(
+        Consent.Purpose.SHARE_ENTERPRISE,
+        talent_ref="talent_id",
+        enterprise=OuterRef("enterprise__organisation_id"),
     )
-    return Subquery(latest)
 
 
 def with_open_interview(qs: QuerySet[Application]) -> QuerySet[Application]:
