@@ -132,7 +132,7 @@ class AliyunSmsAdapter:
 
     def __init__(self) -> None:
         self.client = AliyunSmsClient.from_settings(settings.NOTIFY_SMS)
-        self.template_code = settings.NOTIFY_SMS["TEMPLATE_CODE"]
+        self.template_code = str(settings.NOTIFY_SMS["TEMPLATE_CODE"] or "")
 
     def send(self, message: OutboxMessage) -> str:
         phone = (message.user.phone or "").strip()
