@@ -294,6 +294,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # runserver's access log (Django's default handler for it is not scrubbed): query
+        # strings carry phones and ID numbers
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
     },
