@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver test test-fast e2e browser lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help install assets migrate reference demo run worker deliver test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -71,8 +71,11 @@ test: install browser ## run the whole test suite (unit, integration, browser)
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile
 
-test-fast: install ## run the suite without browser tests
-	$(BIN)/pytest -p no:cacheprovider -n 2 -m "not e2e"
+test-fast: install ## run the suite without browser tests or the API fuzzer
+	$(BIN)/pytest -p no:cacheprovider -n 2 -m "not e2e and not fuzz"
+
+fuzz: install ## schemathesis against the OpenAPI schema as three roles (a few minutes)
+	$(BIN)/pytest -p no:cacheprovider -m fuzz
 
 e2e: install browser ## run only the browser tests in Chromium
 	$(BIN)/pytest -p no:cacheprovider -m e2e

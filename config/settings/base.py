@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qinghe.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # before the CSRF check, whose read of request.POST would turn a broken body into a 500
+    "qinghe.core.request_body.MalformedBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -167,6 +169,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# one count per account whatever spelling of the phone was typed (qinghe/accounts/lockout.py)
+AXES_USERNAME_CALLABLE = "qinghe.accounts.lockout.axes_username"
+# the real client behind a trusted reverse proxy, else the peer (qinghe/core/network.py)
+AXES_CLIENT_IP_CALLABLE = "qinghe.core.network.axes_client_ip"
+# Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR networks, comma-separated.
+# Empty (the default) ignores the header: the peer address is the client.
+QINGHE_TRUSTED_PROXIES = env_list("QINGHE_TRUSTED_PROXIES")
 AXES_VERBOSE = False
 
 # Sessions: students keep two weeks; staff roles expire after 30 idle minutes
@@ -287,6 +296,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # runserver's access log (Django's default handler for it is not scrubbed): query
+        # strings carry phones and ID numbers
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
     },

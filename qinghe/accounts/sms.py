@@ -9,20 +9,17 @@ masking function (138****5678)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from qinghe.core.masking import mask_phone, scrub_text
-from qinghe.notifications.aliyun import aliyun_signature
+from qinghe.notifications.aliyun import AliyunSmsClient
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +97,9 @@ class AliyunSmsSender:
     """Production: Aliyun Dysmsapi ``SendSms`` (2017-05-25) with the verification-code
     template ``NOTIFY_SMS["CODE_TEMPLATE_CODE"]``. Aliyun sends approved templates only, so
     the code is taken from the text and passed as the template parameter ``code`` (the
-    template reads e.g. "您的验证码为${code}，10分钟内有效"). Signing and the HTTP connection are
-    the notifications app's (``aliyun_signature``, ``channels.HTTP``); the endpoint, key,
-    secret and sign name are its ``NOTIFY_SMS`` settings.
+    template reads e.g. "您的验证码为${code}，10分钟内有效"). The request goes through the one
+    Aliyun client, the notifications app's ``AliyunSmsClient``; the endpoint, key, secret and
+    sign name are its ``NOTIFY_SMS`` settings.
 
     Every failure raises ``SmsSendError`` with a Chinese reason that holds neither the phone
     nor the code; the log gets the masked phone only."""
@@ -130,7 +127,7 @@ class AliyunSmsSender:
 
     def send(self, phone: str, text: str) -> None:
         # Imported here: the channels module loads the notifications models.
-        from qinghe.notifications.channels import HTTP, TransientError
+        from qinghe.notifications.channels import TransientError
 
         problems = self.configuration_problems()
         if problems:
@@ -139,52 +136,32 @@ class AliyunSmsSender:
         if match is None:
             raise SmsSendError("短信内容中没有验证码：阿里云短信只按模板发送验证码")
         out_id = uuid.uuid4().hex
-        params = {
-            "AccessKeyId": self.key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "OutId": out_id,
-            "PhoneNumbers": phone.strip().lstrip("+"),
-            "RegionId": "cn-hangzhou",
-            "SignName": self.sign_name,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "TemplateCode": self.template_code,
-            "TemplateParam": json.dumps({self.TEMPLATE_PARAM: match.group(1)}),
-            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "Version": "2017-05-25",
-        }
-        params["Signature"] = aliyun_signature(params, self.secret)
+        client = AliyunSmsClient.from_settings()
         try:
-            status, raw = HTTP.request(
-                "POST",
-                self.base_url + "/",
-                body=urlencode(params).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            result = client.send(
+                phone.strip().lstrip("+"),
+                self.template_code,
+                {self.TEMPLATE_PARAM: match.group(1)},
+                out_id,
             )
         except TransientError as exc:
             raise self._failed(phone, out_id, "无法连接短信网关") from exc
-        if status >= 500 or status == 429:
-            raise self._failed(phone, out_id, f"短信网关暂时不可用（HTTP {status}）")
-        try:
-            answer = json.loads(raw)
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise self._failed(phone, out_id, f"短信网关的回复无法解析（HTTP {status}）")
-        code = str(answer.get("Code") or "")
-        if code == "OK":
+        if result.unavailable:
+            raise self._failed(phone, out_id, f"短信网关暂时不可用（HTTP {result.status}）")
+        if not result.parsed:
+            raise self._failed(phone, out_id, f"短信网关的回复无法解析（HTTP {result.status}）")
+        if result.ok:
             logger.info(
                 "验证码短信已发送 → %s（OutId %s，BizId %s）",
                 mask_phone(phone),
                 out_id,
-                scrub_text(str(answer.get("BizId") or "")),
+                scrub_text(result.biz_id),
             )
             return
-        reason = ALIYUN_REFUSALS.get(code) or scrub_text(str(answer.get("Message") or ""))[:100]
+        code = result.code
+        reason = ALIYUN_REFUSALS.get(code) or scrub_text(result.message)[:100]
         detail = f"{reason}（{scrub_text(code)[:60]}）" if reason else scrub_text(code)[:60]
-        raise self._failed(phone, out_id, f"短信网关拒绝发送：{detail or f'HTTP {status}'}")
+        raise self._failed(phone, out_id, f"短信网关拒绝发送：{detail or f'HTTP {result.status}'}")
 
     @staticmethod
     def _failed(phone: str, out_id: str, reason: str) -> SmsSendError:

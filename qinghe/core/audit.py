@@ -12,12 +12,7 @@ from django.utils import timezone
 
 from .masking import scrub_text
 from .models import AuditLog
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from .network import client_ip
 
 
 def audit_record(

@@ -37,14 +37,26 @@ def mask_name(value: str | None) -> str:
     return value[0] + "*" * (len(value) - 1)
 
 
-# Patterns for scrubbing free text (log lines, error messages) of anything that looks like a
-# mainland ID number or mobile phone.
-ID_NUMBER_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8})([0-9]{3}[0-9Xx])(?![0-9])")
-ID15_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{5})([0-9]{4})(?![0-9])")
-PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+# Patterns for scrubbing free text (log lines, error messages, access logs) of anything that
+# looks like a mainland ID number or mobile phone. ``\d`` also matches full-width digits.
+ID_NUMBER_RE = re.compile(r"(?<!\d)([1-9１-９]\d{5})(\d{8})(\d{3}[\dXxＸｘ])(?![\dXxＸｘ])")
+# The first-generation 15-digit card: region (6), birth date YYMMDD (6), sequence (3).
+ID15_RE = re.compile(r"(?<!\d)([1-9１-９]\d{5})(\d{6})(\d{3})(?!\d)")
+# A separator inside a phone as people and URLs write it: space, dash, "+" or %20 in a query.
+_SEP = r"(?:[\s\-+]|%20)?"
+# A mobile phone in any common spelling: +86 / 0086 / 86 / %2B86 in front or not, 3-4-4 digits
+# with or without separators. Not preceded by a digit, except the "0" of a URL-encoded space.
+PHONE_RE = re.compile(
+    r"(?:(?<!\d)|(?<=%20))"
+    r"(?P<cc>(?:\+|＋|%2[Bb]|00)?86" + _SEP + r")?"
+    r"(?P<head>[1１][3-9３-９]\d)" + _SEP + r"(?P<mid>\d{4})" + _SEP + r"(?P<tail>\d{4})(?!\d)"
+)
 
 
 def scrub_text(text: str) -> str:
     text = ID_NUMBER_RE.sub(lambda m: m.group(1) + "********" + m.group(3), text)
-    text = PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = ID15_RE.sub(lambda m: m.group(1) + "******" + m.group(3), text)
+    text = PHONE_RE.sub(
+        lambda m: (m.group("cc") or "") + m.group("head") + "****" + m.group("tail"), text
+    )
     return text

@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
-from .policies import access_for, policy_for
+from .policies import access_for, operation_view_name, policy_for
 from .roles import STAFF_ROLES
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class AccessPolicyMiddleware:
 
     def _check(self, request: HttpRequest) -> HttpResponse | None:
         match = request.resolver_match
-        view_name = match.view_name if match else None
+        # per operation: two django-ninja operations on one path may have different policies
+        view_name = operation_view_name(match, request.method or "GET") if match else None
         access = access_for(view_name, request.method or "GET")
         user = request.user
         authenticated = bool(user.is_authenticated)

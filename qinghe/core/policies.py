@@ -12,10 +12,12 @@ Object-level scoping (an enterprise sees only its own applicants) is not decided
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from django.urls import URLPattern, URLResolver
+from django.urls import ResolverMatch, URLPattern, URLResolver
+from ninja.operation import PathView
 
 from .roles import ALL_ROLES, REFERENCE_READERS, STAFF_ROLES, Role
 
@@ -307,6 +309,41 @@ def access_for(view_name: str | None, method: str) -> Access | None:
     return rule.get(method)
 
 
+def ninja_path_view(view: Callable[..., Any]) -> PathView | None:
+    """The django-ninja PathView behind a URL pattern's view, or None for any other view.
+
+    ninja registers one URL pattern per operation of a path, all with the same route and each
+    named after its operation, but ``resolve()`` always answers with the first of them: the
+    name of the match says nothing about which operation serves the request's method. The
+    per-operation view functions are closures over the path's PathView, which holds them all.
+    """
+    for cell in getattr(view, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(contents, PathView):
+            return contents
+    return None
+
+
+def operation_view_name(match: ResolverMatch, method: str) -> str | None:
+    """The view name whose policy governs ``method`` on the matched route: for a django-ninja
+    path, the namespaced ``url_name`` of the operation that serves the method (None, hence
+    refused, when that operation has no name); otherwise the match's own view name."""
+    path_view = ninja_path_view(match.func)
+    if path_view is None:
+        return match.view_name
+    wanted = "GET" if method == "HEAD" else method
+    for operation in path_view.operations:
+        if wanted in operation.methods:
+            if not operation.url_name:
+                return None
+            return ":".join([*match.namespaces, operation.url_name])
+    # No operation serves the method: ninja answers 405; the policy of the path decides first.
+    return match.view_name
+
+
 def _callback_path(pattern: URLPattern) -> str:
     callback = pattern.callback
     if hasattr(callback, "view_class"):
@@ -331,6 +368,38 @@ def iter_view_names(
             name = entry.name or _callback_path(entry)
             full = f"{namespace}:{name}" if namespace else name
             yield full, prefix + str(entry.pattern)
+
+
+def iter_operations(
+    patterns: Iterable[URLPattern | URLResolver], namespaces: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str, str | None]]:
+    """Yields (the URL pattern's view name, method, the view name the middleware enforces for
+    that method) for every method of every django-ninja operation, walking each path view."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from iter_operations(entry.url_patterns, inner)
+            continue
+        path_view = ninja_path_view(entry.callback)
+        if path_view is None:
+            continue
+        match = ResolverMatch(
+            entry.callback, (), {}, url_name=entry.name, namespaces=list(namespaces)
+        )
+        for operation in path_view.operations:
+            for method in operation.methods:
+                yield match.view_name, method, operation_view_name(match, method)
+
+
+def misgoverned_operations(patterns: Iterable[URLPattern | URLResolver]) -> list[str]:
+    """Every ninja operation and method whose enforced policy is not its own declared one."""
+    problems: set[str] = set()
+    for _, method, enforced in iter_operations(patterns):
+        if enforced is None:
+            problems.add(f"{method} <operation without url_name>")
+        elif access_for(enforced, method) is None:
+            problems.add(f"{method} {enforced}")
+    return sorted(problems)
 
 
 def undeclared_routes(patterns: Iterable[URLPattern | URLResolver]) -> list[str]:

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.pagination import PageIn
 
 from . import selectors, services
 from .models import Enterprise, InternshipBase
@@ -63,11 +64,9 @@ class ReasonIn(Schema):
     reason: str = ""
 
 
-class EnterpriseFilterIn(Schema):
+class EnterpriseFilterIn(PageIn):
     state: str = ""
     q: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 @router.get(
@@ -87,7 +86,7 @@ def enterprise_list(
     request: HttpRequest, filters: Query[EnterpriseFilterIn]
 ) -> list[EnterpriseOut]:
     qs = selectors.enterprise_list(viewer=request.user, state=filters.state, q=filters.q)
-    limit, offset = max(1, min(filters.limit, 200)), max(0, filters.offset)
+    limit, offset = filters.limit, filters.offset
     return [_enterprise_out(e) for e in qs[offset : offset + limit]]
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.pagination import PageIn, SmallPageIn
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.reference.models import Major, MajorCategory, Town
 
@@ -107,7 +108,7 @@ def _own_out(p: Posting) -> OwnPostingOut:
     return OwnPostingOut(**_full(p), review_note=p.review_note, missing_to_publish=problems)
 
 
-class SearchIn(Schema):
+class SearchIn(SmallPageIn):
     q: str = ""
     kind: str = ""
     industry: str = ""
@@ -115,8 +116,6 @@ class SearchIn(Schema):
     major: str = ""
     level: str = ""
     salary: int | None = None
-    limit: int = 20
-    offset: int = 0
 
 
 @router.get(
@@ -131,7 +130,7 @@ def posting_search(request: HttpRequest, params: Query[SearchIn]) -> SearchOut:
         {k: ("" if v is None else v) for k, v in data.items()}
     )
     qs = selectors.posting_search(viewer=request.user, filters=filters)
-    limit, offset = max(1, min(params.limit, 100)), max(0, params.offset)
+    limit, offset = params.limit, params.offset
     return SearchOut(
         count=qs.count(), items=[PostingBrief(**_brief(p)) for p in qs[offset : offset + limit]]
     )
@@ -313,14 +312,12 @@ def _staff_out(p: Posting) -> StaffPostingOut:
     )
 
 
-class StaffFilterIn(Schema):
+class StaffFilterIn(PageIn):
     q: str = ""
     state: str = ""
     kind: str = ""
     quality: str = ""
     town: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 @router.get(
@@ -332,7 +329,7 @@ class StaffFilterIn(Schema):
 def staff_postings(request: HttpRequest, params: Query[StaffFilterIn]) -> list[StaffPostingOut]:
     filters = selectors.StaffPostingFilter.from_query(params.dict())
     qs = selectors.staff_postings(viewer=request.user, filters=filters)
-    limit, offset = max(1, min(params.limit, 200)), max(0, params.offset)
+    limit, offset = params.limit, params.offset
     return [_staff_out(p) for p in qs[offset : offset + limit]]
 
 

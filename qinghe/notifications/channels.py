@@ -15,7 +15,6 @@ import http.client
 import json
 import threading
 import time
-import uuid
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
@@ -24,7 +23,7 @@ from django.core.mail import EmailMessage
 
 from qinghe.core.masking import scrub_text
 
-from .aliyun import aliyun_signature
+from .aliyun import AliyunSmsClient
 from .models import Channel, OutboxMessage
 
 
@@ -132,54 +131,28 @@ class AliyunSmsAdapter:
     )
 
     def __init__(self) -> None:
-        conf = settings.NOTIFY_SMS
-        self.base_url = conf["BASE_URL"].rstrip("/")
-        self.key_id = conf["ACCESS_KEY_ID"]
-        self.secret = conf["ACCESS_KEY_SECRET"]
-        self.sign_name = conf["SIGN_NAME"]
-        self.template_code = conf["TEMPLATE_CODE"]
+        self.client = AliyunSmsClient.from_settings(settings.NOTIFY_SMS)
+        self.template_code = str(settings.NOTIFY_SMS["TEMPLATE_CODE"] or "")
 
     def send(self, message: OutboxMessage) -> str:
         phone = (message.user.phone or "").strip()
         if not phone:
             raise PermanentError("没有手机号")
-        params = {
-            "AccessKeyId": self.key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "OutId": message.idempotency_key,
-            "PhoneNumbers": phone,
-            "RegionId": "cn-hangzhou",
-            "SignName": self.sign_name,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "TemplateCode": message.template or self.template_code,
-            "TemplateParam": json.dumps(
-                {"title": message.subject[:20], "content": message.body[:60]}, ensure_ascii=False
-            ),
-            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "Version": "2017-05-25",
-        }
-        params["Signature"] = aliyun_signature(params, self.secret)
-        status, raw = HTTP.request(
-            "POST",
-            self.base_url + "/",
-            body=urlencode(params).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        result = self.client.send(
+            phone,
+            message.template or self.template_code,
+            {"title": message.subject[:20], "content": message.body[:60]},
+            message.idempotency_key,
         )
-        if status >= 500 or status == 429:
-            raise TransientError(f"短信网关 HTTP {status}")
-        try:
-            answer = json.loads(raw)
-        except ValueError as exc:
-            raise TransientError("短信网关返回无法解析") from exc
-        code = answer.get("Code", "")
-        if code == "OK":
-            return str(answer.get("BizId", ""))
-        if code in self.TRANSIENT_CODES:
-            raise TransientError(f"短信网关：{code}")
-        raise PermanentError(scrub_text(f"短信网关：{code} {answer.get('Message', '')}")[:300])
+        if result.unavailable:
+            raise TransientError(f"短信网关 HTTP {result.status}")
+        if not result.parsed:
+            raise TransientError("短信网关返回无法解析")
+        if result.ok:
+            return result.biz_id
+        if result.code in self.TRANSIENT_CODES:
+            raise TransientError(f"短信网关：{result.code}")
+        raise PermanentError(scrub_text(f"短信网关：{result.code} {result.message}")[:300])
 
 
 class WechatTemplateAdapter:

@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import NotFound
 from qinghe.core.masking import mask_name
+from qinghe.core.pagination import PageIn
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
 from qinghe.talents.selectors import talent_for_student
@@ -390,12 +391,10 @@ def _applicant_out(request: HttpRequest, application_id: int) -> ApplicantOut:
     )
 
 
-class ApplicantFilterIn(Schema):
+class ApplicantFilterIn(PageIn):
     posting: int | None = None
     stage: int | None = None
     q: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 @router.get(
@@ -409,7 +408,7 @@ def applicants(request: HttpRequest, params: Query[ApplicantFilterIn]) -> list[A
         {k: ("" if v is None else v) for k, v in params.dict().items()}
     )
     qs = sel.enterprise_applications(viewer=request.user, filters=filters)
-    limit, offset = max(1, min(params.limit, 200)), max(0, params.offset)
+    limit, offset = params.limit, params.offset
     return [ApplicantBrief(**_applicant_brief(a)) for a in qs[offset : offset + limit]]
 
 
@@ -728,14 +727,12 @@ class StaffApplicationDetailOut(StaffApplicationOut):
     interviews: list[InterviewOut]
 
 
-class StaffFilterIn(Schema):
+class StaffFilterIn(PageIn):
     q: str = ""
     stage: str = ""
     kind: str = ""
     year: int | None = None
     hired: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 def _staff_brief(a: Application) -> dict[str, Any]:
@@ -769,7 +766,7 @@ def staff_applications(request: HttpRequest, params: Query[StaffFilterIn]) -> St
     )
     counts = sel.staff_counts(viewer=request.user, filters=filters)
     qs = sel.staff_applications(viewer=request.user, filters=filters)
-    limit, offset = max(1, min(params.limit, 200)), max(0, params.offset)
+    limit, offset = params.limit, params.offset
     return StaffListOut(
         counts=StaffCountsOut(
             total=counts.total,

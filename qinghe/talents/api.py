@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
 from qinghe.core.masking import mask_phone
+from qinghe.core.pagination import PageIn
 
 from . import selectors
 
@@ -28,7 +29,7 @@ class TalentOut(Schema):
     major: str
 
 
-class TalentFilterIn(Schema):
+class TalentFilterIn(PageIn):
     q: str = ""
     university: str = ""
     major_category: str = ""
@@ -36,8 +37,6 @@ class TalentFilterIn(Schema):
     status: str = ""
     native_evidence: str = ""
     town: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 def _out(talent) -> TalentOut:  # type: ignore[no-untyped-def]
@@ -63,8 +62,7 @@ def _out(talent) -> TalentOut:  # type: ignore[no-untyped-def]
 def talent_list(request: HttpRequest, filters: Query[TalentFilterIn]) -> list[TalentOut]:
     data = {k: ("" if v is None else v) for k, v in filters.dict().items()}
     talent_filter = selectors.TalentFilter.from_query(data)
-    limit = max(1, min(filters.limit, 200))
-    offset = max(0, filters.offset)
+    limit, offset = filters.limit, filters.offset
     qs = selectors.talent_list(viewer=request.user, filters=talent_filter).prefetch_related(
         "phones", "educations"
     )

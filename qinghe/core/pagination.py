@@ -1,0 +1,23 @@
+"""The paging parameters every JSON list operation takes. Bounds are declared here once so an
+out-of-range value is a 422 with a Chinese message (config/api.py) instead of reaching the
+database: a 36-digit offset overflowed PostgreSQL's bigint and answered 500."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+# Far beyond any list the platform holds, far below bigint and SQLite's 64-bit integers.
+MAX_OFFSET = 10**9
+
+
+class PageIn(Schema):
+    """limit 1..200 (50 by default), offset 0..10^9."""
+
+    limit: int = Field(50, ge=1, le=200, description="每页条数（1–200）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过的条数（0–1000000000）")
+
+
+class SmallPageIn(PageIn):
+    """For searches people page through by hand: limit 1..100 (20 by default)."""
+
+    limit: int = Field(20, ge=1, le=100, description="每页条数（1–100）")
