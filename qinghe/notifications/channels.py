@@ -246,8 +246,8 @@ class AliyunSmsAdapter:
         return StatusAnswer("not_received")
 
     def _call(self, action_params: dict[str, str]) -> dict[str, Any]:
-        params = {
-            "AccessKeyId": self.key_id,
+        params: dict[str, str] = {
+            "AccessKeyId": str(self.key_id),
             "Format": "JSON",
             "RegionId": "cn-hangzhou",
             "SignatureMethod": "HMAC-SHA1",
@@ -257,7 +257,7 @@ class AliyunSmsAdapter:
             "Version": "2017-05-25",
             **action_params,
         }
-        params["Signature"] = aliyun_signature(params, self.secret)
+        params["Signature"] = aliyun_signature(params, str(self.secret))
         status, raw = HTTP.request(
             "POST",
             self.base_url + "/",

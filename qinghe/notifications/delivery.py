@@ -32,11 +32,11 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -167,6 +167,7 @@ def deliver_batch(claim: Claim, *, pool: ThreadPoolExecutor | None = None) -> Pa
             "user", "user__wechat_binding"
         )
     )
+    result.lost = len(claim.ids) - len(messages)  # taken by another worker meanwhile
     now = timezone.now()
     audience = Audience.load(sorted({m.user_id for m in messages}))
     sendable: list[OutboxMessage] = []
@@ -229,12 +230,13 @@ def _save_unsent(messages: list[OutboxMessage], *, token: str) -> None:
         message.claimed_until = None
     meta = OutboxMessage._meta
     qn = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in UNSENT_FIELDS]
-    columns = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    token_column = qn(meta.get_field("lease_token").column)
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in UNSENT_FIELDS]
+    columns = ", ".join(f"{qn(str(f.column))} = %s" for f in fields)
+    token_column = qn("lease_token")
+    table, pk_column = qn(meta.db_table), qn("id")
     sql = (
-        f"UPDATE {qn(meta.db_table)} SET {columns}, {token_column} = '' "  # noqa: S608
-        f"WHERE {qn(meta.pk.column)} = %s AND {token_column} = %s"
+        f"UPDATE {table} SET {columns}, {token_column} = '' "  # noqa: S608
+        f"WHERE {pk_column} = %s AND {token_column} = %s"
     )
     params = [
         [f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields] + [m.pk, token]

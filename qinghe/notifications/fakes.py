@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from .aliyun import aliyun_signature
@@ -58,7 +58,7 @@ class FakeProvider:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> FakeProvider:
+    def start(self) -> Self:
         self.thread.start()
         return self
 
@@ -66,7 +66,7 @@ class FakeProvider:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> FakeProvider:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
