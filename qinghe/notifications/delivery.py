@@ -23,6 +23,7 @@ safe; exactly-once rests on four rules:
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import logging
 import os
 import secrets
@@ -296,6 +297,15 @@ def _begin(batch: _Batch, message: OutboxMessage) -> tuple[str, DeliveryAttempt]
     return "send", attempt
 
 
+# Channels whose provider can be asked what became of a send (``Adapter.query``).
+QUERYABLE_CHANNELS = frozenset({Channel.SMS})
+
+
+def _no_answer(exc: TransientError) -> bool:
+    """A network failure (timeout, reset) may come after the provider took the request."""
+    return isinstance(exc.__cause__, (OSError, http.client.HTTPException))
+
+
 def _hand_over(
     batch: _Batch, message: OutboxMessage, attempt: DeliveryAttempt, adapter: Adapter | None
 ) -> str:
@@ -306,6 +316,8 @@ def _hand_over(
         provider_id = adapter.send(message)
         outcome, detail = Outcome.SENT, ""
     except TransientError as exc:
+        if message.channel in QUERYABLE_CHANNELS and _no_answer(exc):
+            return _no_answer_received(batch, message, attempt, scrub_text(str(exc))[:500])
         outcome, detail = Outcome.RETRY, str(exc)
     except PermanentError as exc:
         outcome, detail = Outcome.FAILED, str(exc)
@@ -339,6 +351,23 @@ def _hand_over(
         )
         saved = batch.mine(message).update(**fields, claimed_until=None, lease_token="")
     return label if saved else "lost"
+
+
+def _no_answer_received(
+    batch: _Batch, message: OutboxMessage, attempt: DeliveryAttempt, detail: str
+) -> str:
+    """The attempt stays open (handing over): once it is past the in-flight horizon the
+    provider is asked, instead of sending the message again on a guess."""
+    with transaction.atomic():
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(detail=f"未收到应答：{detail}"[:500])
+        saved = batch.mine(message).update(
+            state=State.QUEUED,
+            next_attempt_at=timezone.now() + max(backoff(message.attempts), inflight_horizon()),
+            last_error=detail,
+            claimed_until=None,
+            lease_token="",
+        )
+    return "retried" if saved else "lost"
 
 
 def _settle_from_ledger(batch: _Batch, message: OutboxMessage, attempt: DeliveryAttempt) -> str:

@@ -14,7 +14,7 @@ from qinghe.accounts.models import User
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.notifications import delivery
-from qinghe.notifications.channels import AliyunSmsAdapter
+from qinghe.notifications.channels import AliyunSmsAdapter, TransientError
 from qinghe.notifications.delivery import claim_batch, deliver_batch, deliver_pending
 from qinghe.notifications.models import (
     Category,
@@ -186,6 +186,32 @@ def test_an_attempt_the_provider_never_received_is_sent_once_after_the_status_qu
         Outcome.NOT_RECEIVED,
         Outcome.SENT,
     ]
+
+
+def test_a_timeout_after_the_gateway_took_the_sms_is_settled_by_a_query_not_a_resend(
+    student: Any, sms_gateway: Any, settings: Any, monkeypatch: Any
+) -> None:
+    system_message(student)
+    real_send = AliyunSmsAdapter.send
+
+    def times_out(self: AliyunSmsAdapter, message: OutboxMessage) -> str:
+        real_send(self, message)  # the gateway took it; the answer never came back
+        raise TransientError("网络错误：TimeoutError") from TimeoutError()
+
+    monkeypatch.setattr(AliyunSmsAdapter, "send", times_out)
+    assert deliver_pending().retried == 1
+    monkeypatch.undo()
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.outcome == Outcome.HANDING_OVER
+    assert attempt.detail == "未收到应答：网络错误：TimeoutError"
+    message = OutboxMessage.objects.get()
+    assert message.state == State.QUEUED
+    assert message.next_attempt_at > timezone.now() + dt.timedelta(seconds=100)
+    settings.NOTIFY_INFLIGHT_SECONDS = 0
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    assert deliver_pending().sent == 1
+    assert sms_gateway.posts == 1 and sms_gateway.queries == 1
+    assert OutboxMessage.objects.get().state == State.SENT
 
 
 def test_a_status_query_that_fails_sends_nothing_and_tries_later(
