@@ -272,6 +272,9 @@ NOTIFY_WECHAT = {
 NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "8") or 8)
 NOTIFY_RETRY_BASE_SECONDS = int(env("NOTIFY_RETRY_BASE_SECONDS", "30") or 30)
 NOTIFY_RETRY_CAP_SECONDS = int(env("NOTIFY_RETRY_CAP_SECONDS", "3600") or 3600)
+# An attempt without a recorded outcome is asked about (status query) only once it is older
+# than any provider call can last (HTTP timeout 10 s, one reconnect) plus Aliyun's reporting lag.
+NOTIFY_INFLIGHT_SECONDS = float(env("NOTIFY_INFLIGHT_SECONDS", "120") or 120)
 # Liaison work: no successful contact for this many days puts a student on the lost list;
 # consultations are answered within this many hours.
 OUTREACH_LOST_CONTACT_DAYS = int(env("OUTREACH_LOST_CONTACT_DAYS", "90") or 90)

@@ -138,6 +138,12 @@ MENU: list[MenuItem] = [
         _("专业目录、高校、双一流、区划、职业与行业分类"),
         group="system",
     ),
+    MenuItem(
+        "notifications:undelivered",
+        _("待确认消息"),
+        _("发送结果未知的短信、邮件、微信消息：确认已送达或重新发送"),
+        group="system",
+    ),
     MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么"), group="system"),
     MenuItem("admin:index", _("后台管理"), _("Django 管理后台"), group="system"),
 ]

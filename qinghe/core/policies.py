@@ -189,6 +189,9 @@ POLICIES: dict[str, Rule] = {
     "notifications:inbox": SIGNED_IN,
     "notifications:preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "notifications:unsubscribe": {"GET": PUBLIC, "POST": PUBLIC},
+    # messages whose delivery outcome is unknown: a system administrator decides, audited
+    "notifications:undelivered": only(Role.SYSADMIN),
+    "notifications:undelivered_resolve": {"POST": only(Role.SYSADMIN)},
     # one-to-one liaison (measure 2): a liaison's own students; staff assign and read figures
     "outreach:workspace": only(Role.LIAISON),
     "outreach:contact_log": {"GET": only(Role.LIAISON), "POST": only(Role.LIAISON)},

@@ -114,24 +114,17 @@ class AliyunSmsClient:
 
         return HTTP.request("POST", url, body=body, headers=headers)
 
-    def send(
-        self, phone: str, template_code: str, params: Mapping[str, str], out_id: str
-    ) -> SmsResult:
+    def _rpc(self, action: Mapping[str, str]) -> SmsResult:
         request = {
             "AccessKeyId": self.key_id,
-            "Action": "SendSms",
             "Format": "JSON",
-            "OutId": out_id,
-            "PhoneNumbers": phone,
             "RegionId": self.REGION,
-            "SignName": self.sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": template_code,
-            "TemplateParam": json.dumps(dict(params), ensure_ascii=False),
             "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "Version": self.VERSION,
+            **action,
         }
         request["Signature"] = aliyun_signature(request, self.secret)
         status, raw = self._post(
@@ -144,3 +137,30 @@ class AliyunSmsClient:
         except ValueError:
             answer = None
         return SmsResult(status=status, answer=answer if isinstance(answer, dict) else None)
+
+    def send(
+        self, phone: str, template_code: str, params: Mapping[str, str], out_id: str
+    ) -> SmsResult:
+        return self._rpc(
+            {
+                "Action": "SendSms",
+                "OutId": out_id,
+                "PhoneNumbers": phone,
+                "SignName": self.sign_name,
+                "TemplateCode": template_code,
+                "TemplateParam": json.dumps(dict(params), ensure_ascii=False),
+            }
+        )
+
+    def query_send_details(self, phone: str, send_date: str, page: int) -> SmsResult:
+        """``QuerySendDetails``: one page (50 records) of what was sent to ``phone`` on
+        ``send_date`` (YYYYMMDD, China time)."""
+        return self._rpc(
+            {
+                "Action": "QuerySendDetails",
+                "PhoneNumber": phone,
+                "SendDate": send_date,
+                "PageSize": "50",
+                "CurrentPage": str(page),
+            }
+        )

@@ -7,16 +7,23 @@ worker died is still delivered once.
 - wechat: official-account template messages (``/cgi-bin/token`` then
   ``/cgi-bin/message/template/send``; ``client_msg_id`` carries the key).
 
-Base URLs come from settings, so tests and the benchmark point them at local fake servers."""
+Base URLs come from settings, so tests and the benchmark point them at local fake servers.
+
+``query`` asks the provider what became of a message whose hand-over was started but whose
+answer was never recorded (the worker died): only Aliyun's SMS API can answer
+(QuerySendDetails); e-mail and WeChat template messages say "unknown" and a person decides."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import threading
 import time
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -35,8 +42,27 @@ class PermanentError(Exception):
     """Will never succeed (no address, rejected number, unsubscribed at the provider)."""
 
 
+@dataclass(frozen=True)
+class StatusAnswer:
+    """What a provider says about a message we may have handed over: ``delivered`` (it has
+    it), ``failed`` (it has it and could not deliver), ``not_received`` (it never got it),
+    ``unknown`` (it cannot tell us)."""
+
+    state: Literal["delivered", "failed", "not_received", "unknown"]
+    provider_id: str = ""
+    detail: str = ""
+
+
+UNKNOWN_ANSWER = StatusAnswer("unknown", detail="该渠道不支持状态查询")
+
+
 class Adapter(Protocol):
     def send(self, message: OutboxMessage) -> str: ...
+
+    def query(self, message: OutboxMessage, *, since: dt.datetime) -> StatusAnswer:
+        """The provider's record of ``message`` sent at or after ``since``; raises
+        TransientError when the provider cannot be asked right now."""
+        ...
 
 
 class _Http:
@@ -58,6 +84,7 @@ class _Http:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in range(2):
             conn = conns.get(key)
+            reused = conn is not None
             if conn is None:
                 cls = (
                     http.client.HTTPSConnection
@@ -73,7 +100,11 @@ class _Http:
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 conns.pop(key, None)
-                if attempt:
+                # Sent again only when an idle keep-alive connection had been closed by the
+                # server before it answered anything (RemoteDisconnected): a timeout or a reset
+                # may come after the provider took the request, so it is never repeated here;
+                # the delivery worker settles it by a status query instead.
+                if attempt or not reused or not isinstance(exc, http.client.RemoteDisconnected):
                     raise TransientError(f"网络错误：{exc.__class__.__name__}") from exc
         raise TransientError("网络错误")
 
@@ -121,6 +152,9 @@ class EmailAdapter:
             raise TransientError(f"邮件发送失败：{exc.__class__.__name__}") from exc
         return msg_id
 
+    def query(self, message: OutboxMessage, *, since: dt.datetime) -> StatusAnswer:
+        return UNKNOWN_ANSWER  # SMTP has no status query
+
 
 class AliyunSmsAdapter:
     """Aliyun Dysmsapi ``SendSms`` (2017-05-25). Throttling codes are transient; a rejected
@@ -153,6 +187,36 @@ class AliyunSmsAdapter:
         if result.code in self.TRANSIENT_CODES:
             raise TransientError(f"短信网关：{result.code}")
         raise PermanentError(scrub_text(f"短信网关：{result.code} {result.message}")[:300])
+
+    def query(self, message: OutboxMessage, *, since: dt.datetime) -> StatusAnswer:
+        """QuerySendDetails by phone number and send date (China time), looking for the
+        record that carries our ``OutId``. Aliyun lists a send within seconds; the worker
+        asks only once an attempt is older than NOTIFY_INFLIGHT_SECONDS."""
+        phone = (message.user.phone or "").strip()
+        if not phone:
+            return StatusAnswer("not_received", detail="没有手机号")
+        china = ZoneInfo("Asia/Shanghai")
+        days = sorted({since.astimezone(china).date(), dt.datetime.now(tz=china).date()})
+        for day in days:
+            page = 1
+            while True:
+                result = self.client.query_send_details(phone, day.strftime("%Y%m%d"), page)
+                if not result.ok:
+                    raise TransientError(f"短信网关：{result.code or result.status}")
+                answer = result.answer or {}
+                found = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+                for record in found:
+                    if record.get("OutId") != message.idempotency_key:
+                        continue
+                    if int(record.get("SendStatus", 0)) == 2:
+                        return StatusAnswer(
+                            "failed", detail=f"短信网关：{record.get('ErrCode', '')}"[:300]
+                        )
+                    return StatusAnswer("delivered", provider_id=str(record.get("BizId", "")))
+                if not found or page * 50 >= int(answer.get("TotalCount", 0)):
+                    break
+                page += 1
+        return StatusAnswer("not_received")
 
 
 class WechatTemplateAdapter:
@@ -225,6 +289,9 @@ class WechatTemplateAdapter:
                 raise PermanentError("用户未关注公众号")
             raise PermanentError(f"微信：{code} {answer.get('errmsg', '')}"[:300])
         raise TransientError("微信令牌无效")
+
+    def query(self, message: OutboxMessage, *, since: dt.datetime) -> StatusAnswer:
+        return UNKNOWN_ANSWER  # template messages have no status query by client_msg_id
 
 
 def adapter_for(channel: str) -> Adapter:

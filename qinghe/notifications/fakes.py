@@ -1,18 +1,28 @@
 """Local fake providers that speak the real APIs, for tests and the benchmark.
 
-``FakeAliyunSms`` answers Aliyun's SendSms (checks the v1 signature, dedupes on ``OutId``);
-``FakeWechat`` answers ``/cgi-bin/token`` and ``/cgi-bin/message/template/send`` (dedupes on
-``client_msg_id``). Each records what it accepted: ``deliveries`` maps a key to how many
-times it was delivered (always 1) and ``posts`` counts raw requests (re-sends included)."""
+``FakeAliyunSms`` answers Aliyun's SendSms (checks the v1 signature) and QuerySendDetails;
+``FakeWechat`` answers ``/cgi-bin/token`` and ``/cgi-bin/message/template/send``.
+
+Like Aliyun's real gateway, neither de-duplicates: every accepted request is a delivery, so
+tests can prove the worker hands each message over exactly once. ``deliveries`` maps a key
+(``OutId`` / ``client_msg_id``) to how many times it was delivered, ``posts`` counts accepted
+send requests and ``duplicates`` those whose key had been delivered before.
+
+``latency`` delays every send (after it is recorded, before the answer) and ``hold_after``
+records the N-th send and then withholds its answer until ``release`` is set (``held`` is set
+when that happens): the window in which a killed worker has handed a message over but never
+learnt the outcome."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import threading
+import time
+import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from .aliyun import aliyun_signature
@@ -36,6 +46,11 @@ class FakeProvider:
         self.fail_next = 0  # answer this many requests with a throttling error
         self.bodies: list[dict[str, Any]] = []
         self.keep_bodies = True
+        self.latency = 0.0
+        self.hold_after: int | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.queries = 0
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -43,7 +58,7 @@ class FakeProvider:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> FakeProvider:
+    def start(self) -> Self:
         self.thread.start()
         return self
 
@@ -51,22 +66,29 @@ class FakeProvider:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> FakeProvider:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def _record(self, key: str, body: dict[str, Any]) -> bool:
+    def _record(self, key: str, body: dict[str, Any]) -> int:
+        """Counts one delivery (never de-duplicated); returns how many sends came before it."""
         with self.lock:
             self.posts += 1
-            if key in self.deliveries:
+            number = self.posts
+            before = self.deliveries[key]
+            if before:
                 self.duplicates += 1
-                return False
             self.deliveries[key] += 1
             if self.keep_bodies:
                 self.bodies.append(body)
-            return True
+        if self.hold_after is not None and number == self.hold_after:
+            self.held.set()
+            self.release.wait()
+        if self.latency:
+            time.sleep(self.latency)
+        return before
 
     def _take_failure(self) -> bool:
         with self.lock:
@@ -118,13 +140,18 @@ class FakeAliyunSms(FakeProvider):
         super().__init__()
         self.key_id = key_id
         self.secret = secret
+        self.sent_records: list[dict[str, str]] = []
 
     def handle(
         self, method: str, path: str, query: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
         params = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         signature = params.pop("Signature", "")
-        if params.get("Action") != "SendSms" or params.get("AccessKeyId") != self.key_id:
+        action = params.get("Action")
+        if (
+            action not in ("SendSms", "QuerySendDetails")
+            or params.get("AccessKeyId") != self.key_id
+        ):
             return 400, {
                 "Code": "InvalidAccessKeyId.NotFound",
                 "Message": "Specified access key is not found.",
@@ -134,19 +161,61 @@ class FakeAliyunSms(FakeProvider):
                 "Code": "SignatureDoesNotMatch",
                 "Message": "Specified signature is not matched.",
             }
+        if action == "QuerySendDetails":
+            return 200, self._query(params)
         if self._take_failure():
             return 200, {
                 "Code": "isv.BUSINESS_LIMIT_CONTROL",
                 "Message": "触发流控",
                 "RequestId": secrets.token_hex(8),
             }
-        fresh = self._record(params.get("OutId", ""), params)
+        biz_id = f"{uuid.uuid4().int % 10**12:012d}^0"
+        with self.lock:
+            self.sent_records.append(
+                {
+                    "OutId": params.get("OutId", ""),
+                    "PhoneNum": params.get("PhoneNumbers", ""),
+                    "SendDate": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "BizId": biz_id,
+                }
+            )
+        self._record(params.get("OutId", ""), params)
         return 200, {
             "Code": "OK",
             "Message": "OK",
-            "BizId": params.get("OutId", "")[:20],
+            "BizId": biz_id,
             "RequestId": secrets.token_hex(8),
-            "Duplicate": not fresh,
+        }
+
+    def _query(self, params: dict[str, str]) -> dict[str, Any]:
+        """QuerySendDetails (2017-05-25): the sends to ``PhoneNumber`` (optionally one
+        ``BizId``); each record carries the ``OutId`` it was sent with. SendStatus 3 means
+        delivered. The date filter is not modelled: the fake lives for one test."""
+        with self.lock:
+            self.queries += 1
+            found = [
+                {
+                    "OutId": r["OutId"],
+                    "PhoneNum": r["PhoneNum"],
+                    "SendDate": r["SendDate"],
+                    "ReceiveDate": r["SendDate"],
+                    "SendStatus": 3,
+                    "ErrCode": "DELIVERED",
+                    "TemplateCode": "SMS_000000",
+                    "Content": "",
+                }
+                for r in self.sent_records
+                if r["PhoneNum"] == params.get("PhoneNumber")
+                and (not params.get("BizId") or r["BizId"] == params["BizId"])
+            ]
+        size = int(params.get("PageSize") or 10)
+        page = int(params.get("CurrentPage") or 1)
+        return {
+            "Code": "OK",
+            "Message": "OK",
+            "RequestId": secrets.token_hex(8),
+            "TotalCount": len(found),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": found[(page - 1) * size : page * size]},
         }
 
 

@@ -47,6 +47,9 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("失败")
         CANCELLED = "cancelled", _("已取消")
+        # Handed to a provider that cannot be asked what became of it, and the worker died
+        # before it learnt: a system administrator decides (mark sent / resend).
+        UNKNOWN = "unknown", _("需人工确认")
 
     idempotency_key = models.CharField(_("幂等键"), max_length=80, unique=True)
     user = models.ForeignKey(
@@ -63,8 +66,12 @@ class OutboxMessage(models.Model):
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
-    # A claimed message whose lease ran out (its worker died) is claimed again, same key.
+    # A claimed message whose lease ran out (its worker died) is claimed again, same key;
+    # the claim writes a fresh lease_token, and a worker saves only while the token is its own.
     claimed_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
+    lease_token = models.CharField(
+        _("租约令牌"), max_length=32, blank=True, default="", db_default=""
+    )
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
     provider_id = models.CharField(_("服务商编号"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -88,6 +95,44 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.idempotency_key}"
+
+
+class DeliveryAttempt(models.Model):
+    """Our own ledger of hand-overs. The row is committed (``handing_over``) BEFORE the
+    provider is called and gets the outcome as soon as the provider answers, so a message
+    whose attempt has no outcome was perhaps delivered: it is settled by a status query or a
+    person, never by sending it again blindly."""
+
+    class Outcome(models.TextChoices):
+        HANDING_OVER = "handing_over", _("交付中")
+        SENT = "sent", _("已送达服务商")
+        RETRY = "retry", _("暂时失败")
+        FAILED = "failed", _("失败")
+        NOT_RECEIVED = "not_received", _("服务商未收到")
+        UNKNOWN = "unknown", _("结果未知")
+
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=80)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    worker = models.CharField(_("投递进程"), max_length=100)
+    lease_token = models.CharField(_("租约令牌"), max_length=32)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
+    outcome = models.CharField(
+        _("结果"), max_length=16, choices=Outcome.choices, default=Outcome.HANDING_OVER
+    )
+    provider_id = models.CharField(_("服务商编号"), max_length=100, blank=True)
+    detail = models.CharField(_("说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("投递记录")
+        verbose_name_plural = _("投递记录")
+        indexes = [models.Index(fields=["message", "outcome"], name="delivery_attempt_open")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.idempotency_key} {self.outcome}"
 
 
 class Preference(models.Model):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Channel, OutboxMessage, Preference, Unsubscription
+from .models import Channel, DeliveryAttempt, OutboxMessage, Preference, Unsubscription
 
 
 def inbox_list(*, user: Any) -> QuerySet[OutboxMessage]:
@@ -24,14 +24,14 @@ def unsubscriptions_for(*, user: Any) -> QuerySet[Unsubscription]:
 
 
 def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per campaign: queued (incl. sending), sent, failed, cancelled, opened, unsubscribed."""
+    """Per campaign: queued (incl. sending and awaiting a person's decision), sent, failed, cancelled, opened, unsubscribed."""
     S = OutboxMessage.State
     rows = (
         OutboxMessage.objects.filter(campaign_id__in=campaign_ids)
         .values("campaign_id")
         .annotate(
             total=Count("id"),
-            queued=Count("id", filter=Q(state__in=[S.QUEUED, S.SENDING])),
+            queued=Count("id", filter=Q(state__in=[S.QUEUED, S.SENDING, S.UNKNOWN])),
             sent=Count("id", filter=Q(state=S.SENT)),
             failed=Count("id", filter=Q(state=S.FAILED)),
             cancelled=Count("id", filter=Q(state=S.CANCELLED)),
@@ -47,3 +47,16 @@ def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
             {"total": 0, "queued": 0, "sent": 0, "failed": 0, "cancelled": 0, "opened": 0},
         )
     return figures
+
+
+def undelivered_list() -> QuerySet[OutboxMessage]:
+    """Messages whose hand-over outcome nobody knows (system administrators only, by policy),
+    each with its attempts from the delivery ledger."""
+    return (
+        OutboxMessage.objects.filter(state=OutboxMessage.State.UNKNOWN)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("delivery_attempts", queryset=DeliveryAttempt.objects.order_by("id"))
+        )
+        .order_by("created_at", "id")
+    )

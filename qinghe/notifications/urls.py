@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("undelivered/", views.undelivered, name="undelivered"),
+    path("undelivered/<int:pk>/", views.undelivered_resolve, name="undelivered_resolve"),
 ]

@@ -1,4 +1,5 @@
-"""The inbox, notification preferences and the one-step unsubscribe link."""
+"""The inbox, notification preferences, the one-step unsubscribe link, and the system
+administrator's page for messages whose delivery outcome is unknown."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errors import ApplicationError
 
-from . import selectors, services
+from . import delivery, selectors, services
 from .models import Category, Channel
 
 
@@ -85,3 +86,28 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "notifications/unsubscribe.html",
         {"channel": Channel(row.channel).label, "category": label},
     )
+
+
+@require_GET
+def undelivered(request: HttpRequest) -> HttpResponse:
+    """Messages handed to a provider that cannot be asked what became of them (system
+    administrators only, see qinghe.core.policies)."""
+    page = Paginator(selectors.undelivered_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/undelivered.html", {"page": page})
+
+
+@require_POST
+def undelivered_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        delivery.outbox_resolve_unknown(
+            actor=request.user,
+            message_id=pk,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已处理")
+    return redirect("notifications:undelivered")

@@ -13,10 +13,12 @@ from django.test import Client
 from django.utils import timezone
 
 from qinghe.core.roles import Role
+from qinghe.notifications import delivery
 from qinghe.notifications.delivery import backoff, claim_batch, deliver_batch, deliver_pending
 from qinghe.notifications.models import (
     Category,
     Channel,
+    DeliveryAttempt,
     OutboxMessage,
     Preference,
     Unsubscription,
@@ -182,23 +184,38 @@ def test_throttling_is_retried_with_back_off_and_the_same_key(
     assert list(sms_gateway.deliveries) == [message.idempotency_key]
 
 
-def test_a_message_claimed_by_a_dead_worker_is_reclaimed_after_its_lease_and_delivered_once(
-    student: Any, sms_gateway: Any
+def test_a_message_claimed_by_a_dead_worker_is_reclaimed_after_its_lease_and_settled_by_a_status_query(
+    student: Any, sms_gateway: Any, settings: Any
 ) -> None:
     liaison_news(student)
-    ids = claim_batch(size=10, lease_seconds=60)
-    deliver_batch(ids=ids)  # the provider took it ...
-    OutboxMessage.objects.update(
-        state=OutboxMessage.State.SENDING, claimed_until=timezone.now() + dt.timedelta(seconds=60)
-    )  # ... but the worker died before recording it
-    assert claim_batch(size=10, lease_seconds=60) == []  # the lease still holds
+    claim = claim_batch(size=10, lease_seconds=60)
+
+    def die_after_the_call(batch: Any, message: Any, attempt: Any, adapter: Any) -> str:
+        adapter.send(message)  # the provider took it ...
+        raise KeyboardInterrupt  # ... but the worker died before recording it
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(delivery, "_hand_over", die_after_the_call)
+        with pytest.raises(KeyboardInterrupt):
+            deliver_batch(claim)
+    message = OutboxMessage.objects.get()
+    assert message.state == OutboxMessage.State.SENDING
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.outcome == DeliveryAttempt.Outcome.HANDING_OVER
+    assert claim_batch(size=10, lease_seconds=60).ids == []  # the lease still holds
     later = timezone.now() + dt.timedelta(seconds=61)
     again = claim_batch(size=10, lease_seconds=60, now=later)
-    assert again == ids
-    deliver_batch(ids=again)
-    assert sms_gateway.posts == 2 and sms_gateway.duplicates == 1
+    assert again.ids == claim.ids and again.token != claim.token
+    settings.NOTIFY_INFLIGHT_SECONDS = 0  # the dead worker's call is long over
+    result = deliver_batch(again)
+    assert (result.sent, result.unknown) == (1, 0)
+    assert sms_gateway.posts == 1 and sms_gateway.queries == 1
     assert list(sms_gateway.deliveries.values()) == [1]
-    assert OutboxMessage.objects.get().attempts == 2
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.SENT and message.attempts == 2
+    assert message.sent_at is not None and message.lease_token == ""
+    attempt.refresh_from_db()
+    assert (attempt.outcome, attempt.detail) == ("sent", "服务商状态查询：已送达")
 
 
 def test_wechat_template_message_fetches_a_token_and_refreshes_an_expired_one(

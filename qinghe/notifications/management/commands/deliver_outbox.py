@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from qinghe.notifications.delivery import claim_batch, deliver_batch
+from qinghe.notifications.delivery import claim_batch, deliver_batch, worker_name
 from qinghe.notifications.models import Channel, OutboxMessage
 
 
@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=200)
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument(
-            "--lease", type=int, default=60, help="seconds before a dead worker's claim is retaken"
+            "--lease",
+            type=int,
+            default=60,
+            help="seconds before a dead worker's claim is retaken (extended before every send)",
         )
         parser.add_argument("--idle-sleep", type=float, default=1.0)
         parser.add_argument(
@@ -38,11 +41,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         sent = 0
+        worker = worker_name()
         with ThreadPoolExecutor(max(opts["threads"], 1)) as pool:
             while not stopping:
-                ids = claim_batch(size=opts["batch"], lease_seconds=opts["lease"])
-                if ids:
-                    sent += deliver_batch(ids=ids, pool=pool).sent
+                claim = claim_batch(size=opts["batch"], lease_seconds=opts["lease"], worker=worker)
+                if claim.ids:
+                    sent += deliver_batch(claim, pool=pool).sent
                     continue
                 if opts["until_empty"]:
                     open_rows = OutboxMessage.objects.exclude(channel=Channel.INBOX).filter(
