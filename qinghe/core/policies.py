@@ -117,6 +117,7 @@ POLICIES: dict[str, Rule] = {
     # the student's own record (self-service)
     "me:home": SELF,
     "me:claim": {"GET": SELF, "POST": SELF},
+    "me:claim_verify": {"GET": SELF, "POST": SELF},
     "me:edit": {"GET": SELF, "POST": SELF},
     "me:export_json": SELF,
     "me:export_xlsx": SELF,
