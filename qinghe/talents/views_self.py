@@ -119,7 +119,11 @@ def claim(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "talents/self_claim.html",
-        {"form": form, "attempts_left": max(services_self.CLAIM_DAILY_LIMIT - used, 0)},
+        {
+            "form": form,
+            "attempts_left": max(services_self.CLAIM_DAILY_LIMIT - used, 0),
+            "open_claim": claims.claim_open(user=request.user),
+        },
     )
 
 
