@@ -401,3 +401,24 @@ def snapshot() -> list[tuple[Any, ...]]:
             "pk", "user_id", "name", "id_index", "verification", "updated_at"
         )
     )
+
+
+def test_a_student_who_cannot_receive_the_code_asks_staff_and_sees_nothing_meanwhile(
+    on_file: Talent, sms: type[MemorySmsSender]
+) -> None:
+    claimant = student_account("huanhao", "13800138562", REAL_NAME)
+    client = Client()
+    client.force_login(claimant)
+    client.post("/me/claim/", {"id_number": REAL_ID, "name": REAL_NAME})
+    response = client.post("/me/claim/verify/", {"action": "staff"})
+    assert response["Location"] == "/me/claim/verify/"
+    claim = TalentClaim.objects.get()
+    assert claim.state == "awaiting_staff"
+    page = client.get("/me/claim/verify/").content.decode()
+    assert claims.CLAIM_SENT_TO_STAFF in page and "137****3344" not in page
+    # No code can be asked for any more, and nothing is linked.
+    client.post("/me/claim/verify/", {"action": "send", "phone": "0"})
+    assert sms.outbox == []
+    on_file.refresh_from_db()
+    assert on_file.user_id is None
+    assert AuditLog.objects.filter(data__claim="to_staff").count() == 1
