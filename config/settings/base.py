@@ -279,6 +279,8 @@ NOTIFY_INFLIGHT_SECONDS = float(env("NOTIFY_INFLIGHT_SECONDS", "120") or 120)
 # consultations are answered within this many hours.
 OUTREACH_LOST_CONTACT_DAYS = int(env("OUTREACH_LOST_CONTACT_DAYS", "90") or 90)
 OUTREACH_CONSULTATION_SLA_HOURS = int(env("OUTREACH_CONSULTATION_SLA_HOURS", "72") or 72)
+# Full phones / ID numbers a liaison or station staff member may see a day (talents.unmasking).
+QINGHE_UNMASK_LIMIT_PER_DAY = int(env("QINGHE_UNMASK_LIMIT_PER_DAY", "50") or 50)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -94,6 +94,7 @@ class PhoneVerification(models.Model):
 
     class Purpose(models.TextChoices):
         REGISTER = "register", _("注册")
+        CLAIM = "claim", _("认领档案")
 
     phone_index = models.CharField(max_length=64, db_index=True, editable=False)
     code_hash = models.CharField(max_length=64, editable=False)

@@ -145,6 +145,12 @@ MENU: list[MenuItem] = [
         group="system",
     ),
     MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么"), group="system"),
+    MenuItem(
+        "talents:unmasking",
+        _("完整信息查看统计"),
+        _("谁每天查看了多少学生的完整手机号、身份证号"),
+        group="system",
+    ),
     MenuItem("admin:index", _("后台管理"), _("Django 管理后台"), group="system"),
 ]
 

@@ -107,6 +107,8 @@ POLICIES: dict[str, Rule] = {
     "talents:unmask": {
         "POST": only(Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF, Role.SYSADMIN)
     },
+    # who unmasked how many (talents.unmasking): HR bureau staff and auditors
+    "talents:unmasking": only(Role.HR_STAFF, Role.AUDITOR, Role.SYSADMIN),
     "talents:resolve": {"POST": HR},
     # 核实无误 / 不属实 on a record a student created; a liaison only for their own students
     # (talents.selectors.can_verify)
@@ -119,6 +121,7 @@ POLICIES: dict[str, Rule] = {
     # the student's own record (self-service)
     "me:home": SELF,
     "me:claim": {"GET": SELF, "POST": SELF},
+    "me:claim_verify": {"GET": SELF, "POST": SELF},
     "me:edit": {"GET": SELF, "POST": SELF},
     "me:export_json": SELF,
     "me:export_xlsx": SELF,

@@ -342,6 +342,7 @@ class ImportBatch(TimeStampedModel):
     updated = models.PositiveIntegerField(_("更新"), default=0)
     unchanged = models.PositiveIntegerField(_("未变"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
+    held = models.PositiveIntegerField(_("暂缓"), default=0)
     extra_columns = models.JSONField(_("未识别的列"), default=list, blank=True)
     header_map = models.JSONField(_("列映射"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)
@@ -361,6 +362,7 @@ class ImportBatch(TimeStampedModel):
         return (
             f"rows={self.total_rows} created={self.created} updated={self.updated} "
             f"unchanged={self.unchanged} rejected={self.rejected}"
+            + (f" held={self.held}" if self.held else "")
         )
 
     @property
@@ -379,6 +381,10 @@ class ImportRow(models.Model):
         UPDATED = "updated", _("更新")
         UNCHANGED = "unchanged", _("未变")
         REJECTED = "rejected", _("拒绝")
+        # The row's ID matched a record a student created that staff have not verified: the
+        # survey is not merged into it (its data would reach whoever claimed the ID); the row
+        # waits for staff, or for the real owner's claim (qinghe/talents/claims.py).
+        HELD = "held", _("暂缓：档案待核实，未合并")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
     row_number = models.PositiveIntegerField(_("行号"))
@@ -388,6 +394,16 @@ class ImportRow(models.Model):
     )
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     raw = EncryptedTextField(_("原始数据"), blank=True, default="")
+    # A held row: the unverified record it matched. Not ``talent``, so nothing that lists a
+    # talent's import rows (the student's own data) sees it.
+    held_for = models.ForeignKey(
+        Talent,
+        verbose_name=_("暂缓合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held_import_rows",
+    )
 
     class Meta:
         verbose_name = _("导入行")
@@ -398,6 +414,44 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.batch_id}:{self.row_number} {self.outcome}"
+
+
+class TalentClaim(TimeStampedModel):
+    """A student's claim of a record the city already holds. Knowing an ID number and a name
+    proves nothing (both are on survey sheets): the claim links the account only when the
+    student enters a code sent to a phone on file for the record (``sms``), or when staff
+    verify it (``staff``). Until then it shows the student nothing from the record."""
+
+    class State(models.TextChoices):
+        AWAITING_CODE = "awaiting_code", _("待短信验证")
+        AWAITING_STAFF = "awaiting_staff", _("待工作人员核实")
+        APPROVED = "approved", _("已确认为本人")
+        REJECTED = "rejected", _("不予认领")
+        CANCELLED = "cancelled", _("已取消")
+
+    OPEN_STATES = (State.AWAITING_CODE, State.AWAITING_STAFF)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="talent_claims"
+    )
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="claims")
+    name = models.CharField(_("填写的姓名"), max_length=64)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, db_index=True)
+    # The blind index of the phone on file the code was sent to.
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("档案认领申请")
+        verbose_name_plural = _("档案认领申请")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"认领 #{self.pk} {self.state}"
 
 
 class Consent(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 import xlsxwriter
@@ -184,13 +185,30 @@ def value_change_resolve(
     return talent
 
 
+@transaction.atomic
 def talent_unmask(
-    *, viewer: Any, talent: Talent, field: str, reason: str, request: HttpRequest | None = None
+    *,
+    viewer: Any,
+    talent: Talent,
+    field: str,
+    reason: str,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """The full value of an ID number or the current phone, for a permitted viewer, audited."""
+    """The full value of an ID number or the current phone, for a permitted viewer, audited.
+    Liaisons and station staff need a relationship, the student's liaison consent and stay
+    under a daily limit (``qinghe.talents.unmasking``); a refusal reads and writes nothing."""
+    from django.contrib.auth import get_user_model
+
+    from .unmasking import UNMASK_LIMITED_ROLES, unmask_refusal
+
     reason = (reason or "").strip()
-    if not can_unmask(viewer, field):
-        raise PermissionDenied("无权查看完整信息")
+    if getattr(viewer, "role", None) in UNMASK_LIMITED_ROLES:
+        # One unmasking at a time per user, so two requests cannot both pass the daily limit.
+        get_user_model().objects.select_for_update().filter(pk=viewer.pk).first()
+    refusal = unmask_refusal(viewer=viewer, talent=talent, field=field, now=now)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     if len(reason) < 2:
         raise ValidationError({"reason": "请填写查看事由"})
     if field == "id_number":

@@ -28,9 +28,10 @@ from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.core.spreadsheets import escape_cell
 
+from . import claims
 from .consent import consent_decisions
 from .identity import InvalidValue, parse_id_number, parse_name, parse_phone
-from .models import Consent, ImportBatch, Source, Talent, ValueChange
+from .models import Consent, ImportBatch, Source, Talent, TalentClaim, ValueChange
 from .selectors import FIELD_LABELS, can_verify, talent_for_student
 from .services import (
     NOTICE_VERSION,
@@ -76,8 +77,13 @@ def claim_attempts_today(*, user: Any, now: datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class ClaimResult:
+    """``talent`` is the record the claim concerns (for staff, the audit trail and tests:
+    when ``claim`` is set nothing of it may be shown to the student, who must first prove
+    they are its owner)."""
+
     talent: Talent
     created: bool
+    claim: TalentClaim | None = None
 
 
 def talent_claim(
@@ -88,16 +94,15 @@ def talent_claim(
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ClaimResult:
-    """Links the unclaimed record with this ID number and name to the student, or creates one
-    when the city holds none; a created record awaits verification by staff. The student is
-    told the same in both cases (``CLAIM_DONE``; ``created`` is for the audit trail, staff and
-    tests). A name that does not match and a record someone else claimed give the same answer
-    (``CLAIM_REFUSED``); a refusal changes no record and only adds the audit entry that counts
-    it (5 a day).
-
-    A refusal still tells that the ID number is on file (an unknown one would have given a new
-    record); hiding that would mean linking on a wrong name or holding the ID twice, so it is
-    limited by the daily count instead."""
+    """Creates a record when the city holds none with this ID number (it awaits verification
+    by staff, and shows the student only what they typed until then). For a record the city
+    holds, an ID number and a name (both printed on survey sheets) prove nothing: with a
+    matching name this opens a ``TalentClaim`` that links nothing until the student enters a
+    code sent to a phone on file or staff verify them (``qinghe.talents.claims``). That also
+    holds for a record another student created and staff have not verified: the real owner
+    can always take their ID back. A name that does not match and a record someone else
+    properly holds give the same answer (``CLAIM_REFUSED``); a refusal changes no record and
+    only adds the audit entry that counts it (5 a day)."""
     if own_talent(user=user) is not None:
         raise ApplicationError("你已认领档案，无需重复认领")
     try:
@@ -137,20 +142,13 @@ def talent_claim(
                 data={"claim": "created"},
             )
             return ClaimResult(talent=talent, created=True)
-        if talent.merged_into_id is not None or talent.user_id is not None:
+        if talent.merged_into_id is not None or (
+            talent.user_id is not None and not claims.unverified(talent)
+        ):
             why = "claimed"
-        elif _same_name(talent.name, clean_name):
-            talent.user = user
-            talent.save(update_fields=["user", "updated_at"])
-            audit_record(
-                action="update",
-                actor=user,
-                request=request,
-                target=talent,
-                summary="学生本人认领档案",
-                data={"claim": "linked"},
-            )
-            return ClaimResult(talent=talent, created=False)
+        elif claims.name_on_file(talent, clean_name):
+            claim = claims.claim_start(user=user, talent=talent, name=clean_name, request=request)
+            return ClaimResult(talent=talent, created=False, claim=claim)
         else:
             why = "name_mismatch"
     audit_record(
@@ -162,13 +160,6 @@ def talent_claim(
         data={"claim": "refused", "why": why},
     )
     raise ApplicationError(CLAIM_REFUSED)
-
-
-def _same_name(held: str, given: str) -> bool:
-    try:
-        return parse_name(held) == given
-    except InvalidValue:
-        return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,8 +469,61 @@ def _batches_for(stamps: list[dict[str, Any]]) -> dict[str, ImportBatch]:
 def self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
     """Everything the city holds about the student, each value with where it came from.
 
-    The student's own full ID number and phones are shown: they are theirs."""
+    The student's own full ID number and phones are shown: they are theirs. Of an unverified
+    record (``unverified``) the student sees only what they typed themselves (and what the
+    platform worked out from their ID number): knowing an ID number and a name must not show
+    anything a survey or staff recorded about whoever really holds that ID."""
     talent = Talent.objects.select_related("town").get(pk=talent.pk)
+    # A record a student created that staff have not (or not favourably) decided: nothing in
+    # it is known to be the student's own except what the student typed.
+    if claims.unverified(talent):
+        return _own_input_only(_self_data(talent=talent, user=user), talent=talent, user=user)
+    return _self_data(talent=talent, user=user)
+
+
+def _own_input_only(data: dict[str, Any], *, talent: Talent, user: Any) -> dict[str, Any]:
+    own = {Source.STUDENT.value}
+    profile = []
+    for item in data["profile"]:
+        typed = item["source"] in own or (
+            item["source"] == Source.SYSTEM.value and item["field"] in ("gender", "birth_date")
+        )
+        if not typed or item["field"] in DERIVED_FIELDS or item["field"] == "note":
+            item = {**item, "value": "", "source": "", "source_label": "", "ref": "", "at": ""}
+        profile.append(item)
+    return {
+        **data,
+        "profile": profile,
+        "provenance": {
+            field: stamp
+            for field, stamp in data["provenance"].items()
+            if isinstance(stamp, dict)
+            and (
+                stamp.get("source") in own
+                or (stamp.get("source") == Source.SYSTEM and field in ("gender", "birth_date"))
+            )
+        },
+        "phones": [p for p in data["phones"] if p["source"] in own],
+        "educations": [e for e in data["educations"] if e["source"] in own],
+        "destinations": [d for d in data["destinations"] if d["source"] in own],
+        "imports": [],
+        "value_changes": [],
+        "consents": [
+            c
+            for c, by in zip(
+                data["consents"],
+                talent.consents.order_by("-recorded_at", "-id").values_list(
+                    "recorded_by_id", flat=True
+                ),
+                strict=True,
+            )
+            if by == user.pk
+        ],
+        "access_log": [a for a in data["access_log"] if a["by"] == "本人"],
+    }
+
+
+def _self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
     provenance = talent.provenance or {}
     changes = list(talent.value_changes.all())
     stamps = (

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import urls_import, views
+from . import urls_import, views, views_unmasking
 
 app_name = "talents"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("export/", views.talent_export, name="export"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
     path("merge/", views.talent_merge, name="merge"),
+    path("unmasking/", views_unmasking.unmask_report, name="unmasking"),
     path("segments/", views.segment_list, name="segment_list"),
     path("segments/new/", views.segment_create, name="segment_create"),
     path("segments/<int:segment_id>/", views.segment_detail, name="segment_detail"),

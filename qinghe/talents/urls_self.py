@@ -10,6 +10,7 @@ app_name = "me"
 urlpatterns = [
     path("", views_self.home, name="home"),
     path("claim/", views_self.claim, name="claim"),
+    path("claim/verify/", views_self.claim_verify, name="claim_verify"),
     path("edit/", views_self.edit, name="edit"),
     path("export.json", views_self.export_json, name="export_json"),
     path("export.xlsx", views_self.export_xlsx, name="export_xlsx"),

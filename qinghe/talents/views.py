@@ -15,7 +15,7 @@ from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, validation_message
 from qinghe.reference.models import MajorCategory, Town
 
-from . import selectors, services, services_self
+from . import claims, selectors, services, services_self
 from .models import Consent, Talent, ValueChange
 
 
@@ -76,6 +76,9 @@ def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
             "can_edit": request.user.role in selectors.TALENT_EDITORS,
             "can_verify": talent.verification == Talent.Verification.PENDING
             and selectors.can_verify(request.user, talent),
+            "held_rows": claims.held_rows_for_staff(talent=talent),
+            "claims_awaiting": claims.claims_awaiting_staff(talent=talent),
+            "can_decide_claims": selectors.can_verify(request.user, talent),
         },
     )
 
@@ -85,6 +88,24 @@ def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
 def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
     """核实无误 / 不属实 on a record a student created; refusals come back as a message."""
     talent = _get_talent(request, talent_id)
+    claim_id = request.POST.get("claim", "")
+    if claim_id:
+        # A claim of this record awaiting staff: the same decision flow.
+        if not claim_id.isdigit():
+            raise Http404("未找到该记录")
+        claim = claims.claim_decide(
+            viewer=request.user,
+            claim_id=int(claim_id),
+            talent=talent,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+        messages.success(request, f"已记录：{claim.get_state_display()}。")
+        owned = Talent.objects.filter(user_id=claim.user_id).first()
+        if claim.state == claim.State.APPROVED and owned is not None:
+            return redirect("talents:detail", talent_id=owned.pk)
+        return redirect("talents:detail", talent_id=talent.pk)
     decided = services_self.talent_verification_decide(
         viewer=request.user,
         talent=talent,

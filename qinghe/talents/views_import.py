@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import importing
-from .models import ImportBatch
+from .models import ImportBatch, ImportRow
 from .tasks import run_import
 
 
@@ -78,8 +78,11 @@ def import_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     header_rows = [
         (name, columns.get(str(i), "")) for i, name in enumerate(header.get("names") or []) if name
     ]
+    held = batch.rows.filter(outcome=ImportRow.Outcome.HELD).only("row_number", "held_for_id")
     return render(
-        request, "talents/import_detail.html", {"batch": batch, "header_rows": header_rows}
+        request,
+        "talents/import_detail.html",
+        {"batch": batch, "header_rows": header_rows, "held": list(held.order_by("row_number"))},
     )
 
 

@@ -18,7 +18,7 @@ from qinghe.accounts.models import User
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 
-from . import services_self
+from . import claims, services_self
 from .models import Talent
 from .services_self import SELF_EDITABLE
 
@@ -99,7 +99,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services_self.talent_claim(
+            result = services_self.talent_claim(
                 user=request.user,
                 id_number=form.cleaned_data["id_number"],
                 name=form.cleaned_data["name"],
@@ -110,15 +110,78 @@ def claim(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            # The same words whether a record was linked or created (result.created is for
-            # staff: the created record awaits their verification).
+            if result.claim is not None:
+                # A record the city holds: nothing of it is shown before the second factor.
+                return redirect("me:claim_verify")
             messages.success(request, services_self.CLAIM_DONE)
             return redirect("me:home")
     used = services_self.claim_attempts_today(user=request.user)
     return render(
         request,
         "talents/self_claim.html",
-        {"form": form, "attempts_left": max(services_self.CLAIM_DAILY_LIMIT - used, 0)},
+        {
+            "form": form,
+            "attempts_left": max(services_self.CLAIM_DAILY_LIMIT - used, 0),
+            "open_claim": claims.claim_open(user=request.user),
+        },
+    )
+
+
+class ClaimCodeForm(forms.Form):
+    code = forms.CharField(
+        label="验证码",
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def claim_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of claiming a record the city holds: a code to a phone on file, or
+    staff. Shows the masked phones only, never anything else from the record."""
+    if _own(request) is not None:
+        return redirect("me:home")
+    claim = claims.claim_open(user=request.user)
+    if claim is None:
+        return redirect("me:claim")
+    form = ClaimCodeForm(request.POST if request.POST.get("action") == "confirm" else None)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    try:
+        if action == "send":
+            choice = request.POST.get("phone", "")
+            masked = claims.claim_code_send(
+                user=request.user, choice=int(choice) if choice.isdigit() else -1, request=request
+            )
+            messages.success(request, f"验证码已发送至 {masked}，10 分钟内有效。")
+            return redirect("me:claim_verify")
+        if action == "staff":
+            claims.claim_ask_staff(user=request.user, request=request)
+            return redirect("me:claim_verify")
+        if action == "confirm" and form.is_valid():
+            claims.claim_code_confirm(
+                user=request.user, code=form.cleaned_data["code"], request=request
+            )
+            messages.success(request, claims.CLAIM_APPROVED)
+            return redirect("me:home")
+    except ValidationError as exc:
+        if action == "confirm":
+            _add_errors(form, exc)
+        else:
+            messages.error(request, "；".join(exc.messages))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return render(
+        request,
+        "talents/self_claim_verify.html",
+        {
+            "claim": claim,
+            "phones": claims.claim_phone_choices(claim=claim)
+            if claim.state == claim.State.AWAITING_CODE
+            else [],
+            "form": form,
+            "choose_text": claims.CLAIM_CHOOSE_PHONE,
+            "staff_text": claims.CLAIM_SENT_TO_STAFF,
+        },
     )
 
 

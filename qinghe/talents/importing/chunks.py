@@ -100,6 +100,7 @@ class Counters:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    held: int = 0
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -208,6 +209,19 @@ def _talent_ids_by_phone_index(keys: set[str]) -> set[int]:
             [_index_array(keys)],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+HELD_REASON = "身份证号对应的档案由学生自建、尚未核实：本行未合并，待工作人员处理"
+
+UNVERIFIED = frozenset({Talent.Verification.PENDING, Talent.Verification.REJECTED})
+
+
+def held_for_verification(talent: Any) -> bool:
+    """A survey row is never merged into a record a student created and staff have not
+    verified: whoever claimed the ID would read the survey's data (phone, school, employer).
+    The row is kept as ``held`` for staff, and for the real owner's claim. A record staff
+    found not genuine is no better."""
+    return getattr(talent, "verification", "") in UNVERIFIED
 
 
 class ChunkProcessor:
@@ -560,6 +574,8 @@ class ChunkProcessor:
         state = self.match(row, item)
         if state is None:
             return ImportRow.Outcome.CREATED, self._create(row, item)
+        if held_for_verification(state.talent):
+            return ImportRow.Outcome.HELD, state
         changed = self._apply_identity(state, row, item)
         for name, value in self._scalar_values(row):
             if name == "town" and state.talent.hukou_text != row.hukou:
@@ -598,6 +614,19 @@ class ChunkProcessor:
                 continue
             outcome, state = self.apply(result, item)
             self.counters.add(outcome)
+            if outcome == ImportRow.Outcome.HELD:
+                self.import_rows.append(
+                    Record(
+                        batch_id=self.ctx.batch_id,
+                        row_number=item.row_number,
+                        outcome=str(outcome),
+                        talent_id=None,
+                        held_for=state.talent,
+                        reason=HELD_REASON,
+                        raw=raw,
+                    )
+                )
+                continue
             self.import_rows.append(
                 Record(
                     batch_id=self.ctx.batch_id,
@@ -750,6 +779,7 @@ def _process_chunk(
             updated=F("updated") + counters.updated,
             unchanged=F("unchanged") + counters.unchanged,
             rejected=F("rejected") + counters.rejected,
+            held=F("held") + counters.held,
             updated_at=timezone.now(),
         )
         if ctx.read_ahead is not None:

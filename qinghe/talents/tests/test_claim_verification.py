@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from qinghe.accounts.models import User
 from qinghe.accounts.services import user_create
+from qinghe.accounts.sms import CODE_RE, MemorySmsSender
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import ALL_ROLES, Role
 from qinghe.outreach.models import LiaisonAssignment
+from qinghe.talents import claims as services_claims
 from qinghe.talents import services_self
 from qinghe.talents.models import Source, Talent
 from qinghe.talents.services import source_stamp, talent_merge
@@ -128,15 +130,14 @@ def test_a_record_created_by_claiming_awaits_verification(newcomer: User) -> Non
     )
 
 
-def test_claiming_an_imported_record_sets_no_flag(newcomer: User, imported: Talent) -> None:
+def test_claiming_an_imported_record_sets_no_flag_and_links_nothing_yet(
+    newcomer: User, imported: Talent
+) -> None:
     result = talent_claim(user=newcomer, id_number=IMPORTED_ID, name="黄嘉怡")
     imported.refresh_from_db()
     assert result.created is False and result.talent.pk == imported.pk
-    assert (imported.user_id, imported.verification, imported.verification_at) == (
-        newcomer.pk,
-        "",
-        None,
-    )
+    assert result.claim is not None and result.claim.state == "awaiting_code"
+    assert (imported.user_id, imported.verification, imported.verification_at) == (None, "", None)
     assert Talent.objects.filter(verification="pending").count() == 0
 
 
@@ -152,30 +153,36 @@ def test_a_decided_state_needs_a_time_in_the_database(pending: Talent) -> None:
 # --- what the student reads ----------------------------------------------------------------
 
 
-def test_the_student_reads_the_same_whether_the_claim_linked_or_created_a_record(
-    imported: Talent,
+def test_the_student_reads_the_same_in_the_access_log_whether_the_claim_linked_or_created(
+    imported: Talent, settings: Any
 ) -> None:
+    """Claiming a record the city holds takes a code now, so the two claims no longer read
+    the same on the way; the student's own view of the audit trail still does."""
+    settings.SMS_SENDER = "qinghe.accounts.sms.MemorySmsSender"
+    MemorySmsSender.clear()
     linking = student_account("xuezi-a", "13800138301", "黄嘉怡")
     creating = student_account("xuezi-b", "13800138302", "李晓彤")
 
-    linked = signed_in(linking).post(
+    opened = signed_in(linking).post(
         "/me/claim/", {"id_number": IMPORTED_ID, "name": "黄嘉怡"}, follow=True
     )
     created = signed_in(creating).post(
         "/me/claim/", {"id_number": NEW_ID, "name": "李晓彤"}, follow=True
     )
+    assert opened.redirect_chain == [("/me/claim/verify/", 302)]
+    assert created.redirect_chain == [("/me/", 302)]
+    assert flash_messages(created) == [CLAIM_DONE]
+    for page in (opened.content.decode(), created.content.decode()):
+        assert "新建" not in page and "自建" not in page
+    services_claims.claim_code_send(user=linking, choice=0)
+    code = CODE_RE.search(MemorySmsSender.outbox[-1].text)
+    assert code is not None
+    services_claims.claim_code_confirm(user=linking, code=code.group(1))
+    MemorySmsSender.clear()
 
     assert Talent.objects.get(user=linking).verification == ""
     assert Talent.objects.get(user=creating).verification == "pending"
-    assert linked.redirect_chain == created.redirect_chain == [("/me/", 302)]
-    assert flash_messages(linked) == flash_messages(created) == [CLAIM_DONE]
-    linked_alerts = [t for t in alert_texts(linked.content.decode()) if t == CLAIM_DONE]
-    created_alerts = [t for t in alert_texts(created.content.decode()) if t == CLAIM_DONE]
-    assert linked_alerts == created_alerts == [CLAIM_DONE]
-    for page in (linked.content.decode(), created.content.decode()):
-        assert "新建" not in page and "核实" not in page and "自建" not in page
 
-    # The student's own view of the audit trail reads the same for both claims.
     def claim_entries(user: User) -> list[tuple[str, str, str]]:
         data = services_self.self_data(talent=Talent.objects.get(user=user), user=user)
         return [(a["action"], a["by"], a["summary"]) for a in data["access_log"]]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from qinghe.accounts.models import User
 from qinghe.accounts.services import organisation_get_or_create, user_create
+from qinghe.accounts.sms import CODE_RE, MemorySmsSender
 from qinghe.core.errors import NotFound
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
@@ -87,11 +88,21 @@ def snapshot() -> list[tuple[Any, ...]]:
 # --- claim ------------------------------------------------------------------------------------
 
 
-def test_a_student_claims_the_imported_record_with_id_and_name(
-    student: User, imported: Talent
+def test_a_student_claims_the_imported_record_with_id_name_and_a_code(
+    student: User, imported: Talent, settings: Any
 ) -> None:
-    response = signed_in(student).post("/me/claim/", {"id_number": OWN_ID, "name": "黄嘉怡"})
+    settings.SMS_SENDER = "qinghe.accounts.sms.MemorySmsSender"
+    MemorySmsSender.clear()
+    client = signed_in(student)
+    response = client.post("/me/claim/", {"id_number": OWN_ID, "name": "黄嘉怡"})
     assert response.status_code == 302
+    assert response["Location"] == "/me/claim/verify/"
+    imported.refresh_from_db()
+    assert imported.user_id is None  # an ID and a name prove nothing yet
+    client.post("/me/claim/verify/", {"action": "send", "phone": "0"})
+    match = CODE_RE.search(MemorySmsSender.outbox[-1].text)
+    assert match is not None and MemorySmsSender.outbox[-1].phone == "13912345678"
+    response = client.post("/me/claim/verify/", {"action": "confirm", "code": match.group(1)})
     assert response["Location"] == "/me/"
     imported.refresh_from_db()
     assert imported.user_id == student.pk
@@ -100,8 +111,9 @@ def test_a_student_claims_the_imported_record_with_id_and_name(
         action="update", target_type="talents.talent", target_id=str(imported.pk)
     )
     assert entry.actor_id == student.pk
-    assert entry.summary == "学生本人认领档案"
-    assert entry.data == {"claim": "linked"}
+    assert entry.summary == "学生本人认领档案（本人短信验证档案登记的手机号）"
+    assert entry.data == {"claim": "linked", "method": "sms", "claim_id": entry.data["claim_id"]}
+    MemorySmsSender.clear()
 
 
 def test_a_student_whose_id_is_not_on_file_gets_a_new_record(student: User) -> None:

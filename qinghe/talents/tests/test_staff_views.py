@@ -8,8 +8,9 @@ import pytest
 
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
-from qinghe.talents.models import Segment, Source, Talent, ValueChange
-from qinghe.talents.services import talent_update
+from qinghe.outreach.models import LiaisonAssignment
+from qinghe.talents.models import Consent, Segment, Source, Talent, ValueChange
+from qinghe.talents.services import consent_record, talent_update
 from qinghe.talents.tests.factories import make_id, make_talent
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,12 @@ def test_unmasking_needs_a_reason_and_is_audited(client_as: Any, jiayi: Talent) 
     )
 
 
-def test_a_liaison_may_unmask_the_phone_but_not_the_id(client_as: Any, jiayi: Talent) -> None:
+def test_a_liaison_may_unmask_the_phone_but_not_the_id(
+    client_as: Any, jiayi: Talent, personas: Any
+) -> None:
+    # Their own consenting student (see test_unmasking for the conditions).
+    LiaisonAssignment.objects.create(talent=jiayi, liaison=personas[Role.LIAISON])
+    consent_record(talent=jiayi, purpose=Consent.Purpose.LIAISON, granted=True, actor=None)
     client = client_as(Role.LIAISON)
     refused = client.post(f"/talents/{jiayi.pk}/unmask/", {"field": "id_number", "reason": "联系"})
     assert refused.status_code == 403 and RAW_ID not in refused.content.decode()
