@@ -11,6 +11,7 @@ from ninja.security import django_auth
 from qinghe.accounts.api import router as accounts_router
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.api import router as enterprises_router
+from qinghe.events.api import router as events_router
 from qinghe.jobs.api import router as jobs_router
 from qinghe.jobs.api_applications import router as applications_router
 from qinghe.matching.api import router as matching_router
@@ -46,3 +47,4 @@ api.add_router("/enterprises", enterprises_router, tags=["企业"])
 api.add_router("/jobs", jobs_router, tags=["岗位"])
 api.add_router("/jobs", applications_router, tags=["投递与面试"])
 api.add_router("/matching", matching_router, tags=["岗位匹配"])
+api.add_router("/events", events_router, tags=["活动"])

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "qinghe.outreach",
     "qinghe.notifications",
     "qinghe.matching",
+    "qinghe.events",
 ]
 
 MIDDLEWARE = [
