@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from . import selectors, services
 from .models import Event, Registration
@@ -128,10 +129,10 @@ def event_detail(request: HttpRequest, event_id: int) -> dict[str, object]:
     url_name="event_register",
     summary="报名（名额已满则进入候补）",
 )
-def event_register(request: HttpRequest, event_id: int) -> tuple[int, RegistrationOut]:
+def event_register(request: HttpRequest, event_id: int) -> Status[RegistrationOut]:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     result = services.registration_create(user=request.user, event=event)
-    return 201, _registration_out(result.registration, result.position)
+    return Status(201, _registration_out(result.registration, result.position))
 
 
 @router.delete(
