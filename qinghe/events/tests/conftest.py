@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -34,6 +33,7 @@ class World:
 def world(personas: dict[str, User]) -> World:
     ref = make_reference()
     hr_a = personas[Role.ENTERPRISE_HR]
+    assert hr_a.organisation is not None
     a = make_enterprise(ref, name=hr_a.organisation.name, n=1, organisation=hr_a.organisation)
     b = make_enterprise(ref, name="鹤山市华翔卫浴实业有限公司", n=2, hr_username="qiye_b")
     return World(

@@ -19,9 +19,9 @@ from .factories import make_event, make_student
 
 pytestmark = pytest.mark.django_db
 
-STAFF = {Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN}
-ORGANISERS = STAFF | {Role.ENTERPRISE_HR}
-SELF = {Role.STUDENT, Role.AMBASSADOR}
+STAFF: set[str] = {Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN}
+ORGANISERS: set[str] = STAFF | {Role.ENTERPRISE_HR}
+SELF: set[str] = {Role.STUDENT, Role.AMBASSADOR}
 
 # (method, path with {id}, roles let through). Every page and API operation of the app.
 EXPECTED: list[tuple[str, str, set[str]]] = [
@@ -36,7 +36,7 @@ EXPECTED: list[tuple[str, str, set[str]]] = [
     ("GET", "/events/manage/{id}/", ORGANISERS),
     ("GET", "/events/manage/{id}/edit/", ORGANISERS),
     ("POST", "/events/manage/{id}/edit/", ORGANISERS),
-    ("POST", "/events/manage/{id}/submit/", {Role.ENTERPRISE_HR}),
+    ("POST", "/events/manage/{id}/submit/", {str(Role.ENTERPRISE_HR)}),
     ("POST", "/events/manage/{id}/publish/", STAFF),
     ("POST", "/events/manage/{id}/return/", STAFF),
     ("POST", "/events/manage/{id}/cancel/", STAFF),
