@@ -393,8 +393,10 @@ def registration_create(
     """One step: confirmed if a place is free, else waitlisted with a position. Refused
     (nothing written) outside the window, for an event not published, for a student outside
     the audience, and when the user already holds a registration."""
-    now = now or timezone.now()
     event = _lock(event)
+    # The time is read under the lock, so the waiting list's order (registered_at, id) is the
+    # order in which registrations got the lock.
+    now = now or timezone.now()
     refusal = registration_refusal(event=event, user=user, now=now)
     if refusal:
         raise ApplicationError(refusal)
@@ -429,8 +431,8 @@ def registration_create(
 def registration_cancel(*, user: Any, event: Event, now: dt.datetime | None = None) -> Registration:
     """The student cancels until the cancellation deadline. A freed place goes to the first
     on the waiting list at once, who is told so."""
-    now = now or timezone.now()
     event = _lock(event)
+    now = now or timezone.now()
     reg = (
         Registration.objects.select_for_update()
         .filter(
