@@ -217,6 +217,8 @@ def test_the_check_in_page_checks_in_once_and_refuses_other_codes(
         event=live, user=student, status="confirmed", registered_at=timezone.now()
     )
     staff = client_as(Role.HR_STAFF)
+    page = staff.get(f"/events/{live.pk}/checkin/").content.decode()
+    assert "js/events-checkin.js" in page
     code = make_code(registration_id=reg.pk, event_id=live.pk)
     first = staff.post(f"/events/{live.pk}/checkin/", {"code": code})
     assert first.status_code == 200
@@ -285,3 +287,41 @@ def test_api_hides_drafts_with_a_404(world: World, client_as: Any) -> None:
     assert client.get(f"/api/v1/events/{draft.pk}").status_code == 404
     assert client.post(f"/api/v1/events/{draft.pk}/registrations").status_code == 404
     assert Registration.objects.count() == 0
+
+
+def test_every_page_renders_with_real_rows_for_the_people_it_serves(
+    world: World, live: Event, client_as: Any, personas: dict[str, User]
+) -> None:
+    from qinghe.events import services
+
+    services.registration_create(user=personas[Role.STUDENT], event=live)
+    services.registration_create(user=personas[Role.AMBASSADOR], event=live)
+    services.registration_create(user=make_student("third"), event=live)
+    pages = {
+        Role.LEAGUE_STAFF: [
+            "/events/",
+            f"/events/{live.pk}/",
+            "/events/manage/",
+            "/events/manage/new/",
+            f"/events/manage/{live.pk}/",
+            f"/events/manage/{live.pk}/edit/",
+            f"/events/{live.pk}/registrations/",
+            f"/events/{live.pk}/registrations/?status=waitlisted",
+            f"/events/{live.pk}/checkin/",
+        ],
+        Role.ENTERPRISE_HR: [
+            "/events/manage/",
+            "/events/manage/new/",
+            f"/events/manage/{live.pk}/",
+        ],
+        Role.STUDENT: ["/events/", f"/events/{live.pk}/", "/events/mine/"],
+        Role.AMBASSADOR: [f"/events/{live.pk}/", "/events/mine/"],
+    }
+    for role, paths in pages.items():
+        client = client_as(role)
+        for path in paths:
+            assert client.get(path).status_code == 200, (role, path)
+    waiting = client_as(Role.LEAGUE_STAFF).get(
+        f"/events/{live.pk}/registrations/?status=waitlisted"
+    )
+    assert [r.user.username for r in waiting.context["page"]] == ["third"]
