@@ -15,7 +15,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.talents.models import Level
 
-from .models import Event, EventChange, Registration
+from .models import EDITABLE_STATES, Event, EventChange, Registration
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -110,6 +110,13 @@ def event_get_for_staff(*, viewer: Any, event_id: int) -> Event:
     if not is_event_staff(viewer):
         raise NotFound("未找到该活动")
     return event_get_for_manager(viewer=viewer, event_id=event_id)
+
+
+def can_edit(*, viewer: Any, event: Event) -> bool:
+    """Staff edit until the event is cancelled or over; an enterprise only its own draft."""
+    if event.state not in EDITABLE_STATES:
+        return False
+    return is_event_staff(viewer) or event.state == Event.State.DRAFT
 
 
 def event_changes(*, event: Event) -> QuerySet[EventChange]:

@@ -198,6 +198,14 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _get(selectors.event_get_for_manager, viewer=request.user, event_id=event_id)
+    if not selectors.can_edit(viewer=request.user, event=event):
+        messages.error(
+            request,
+            "活动已提交审核或已发布，如需修改请联系工作人员"
+            if event.state in (Event.State.REVIEW, Event.State.PUBLISHED)
+            else f"活动{event.get_state_display()}，不能再修改",
+        )
+        return redirect("events:manage_detail", event_id=event.pk)
     form = EventForm(request.POST or None, viewer=request.user, initial=initial_for(event))
     if request.method == "POST" and form.is_valid():
         try:
@@ -225,6 +233,7 @@ def manage_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         {
             "event": event,
             "staff": staff,
+            "can_edit": selectors.can_edit(viewer=request.user, event=event),
             "counts": selectors.registration_counts(event=event),
             "changes": selectors.event_changes(event=event)[:30],
             "enterprises": event.enterprises.all(),

@@ -325,3 +325,48 @@ def test_every_page_renders_with_real_rows_for_the_people_it_serves(
         f"/events/{live.pk}/registrations/?status=waitlisted"
     )
     assert [r.user.username for r in waiting.context["page"]] == ["third"]
+
+
+def test_an_enterprise_cannot_open_the_edit_form_once_submitted(
+    world: World, live: Event, client_as: Any
+) -> None:
+    hr = client_as(Role.ENTERPRISE_HR)
+    response = hr.get(f"/events/manage/{live.pk}/edit/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/manage/{live.pk}/"
+    before = (live.title, live.capacity)
+    hr.post(f"/events/manage/{live.pk}/edit/", {"title": "改名", "type": "campus_talk"})
+    live.refresh_from_db()
+    assert (live.title, live.capacity) == before
+    assert "修改</a>" not in hr.get(f"/events/manage/{live.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/events/", "/events/mine/", "/api/v1/events"])
+def test_list_pages_use_the_same_number_of_queries_however_many_rows(
+    path: str, world: World, client_as: Any, personas: dict[str, User]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qinghe.events import services
+
+    student = personas[Role.STUDENT]
+
+    made: list[int] = []
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            i = len(made)
+            made.append(i)
+            e = make_event(world.a.organisation, now=timezone.now(), title=f"活动{i}", capacity=1)
+            services.registration_create(user=make_student(f"p{i}"), event=e)
+            services.registration_create(user=student, event=e)  # waitlisted: a position each
+
+    client = client_as(Role.STUDENT)
+    grow(2)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(path).status_code == 200
+    grow(5)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(path).status_code == 200
+    assert len(large) == len(small)

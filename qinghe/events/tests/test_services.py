@@ -525,3 +525,26 @@ def test_only_event_staff_check_people_in(world: World, personas: dict) -> None:
             services.registration_check_in(actor=personas[role], event=world.talk, code=code)
     reg.refresh_from_db()
     assert reg.attended_at is None
+
+
+def test_the_reminder_command_reports_what_it_queued(world: World) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    soon = make_event(
+        world.a.organisation,
+        now=timezone.now(),
+        starts_at=timezone.now() + dt.timedelta(hours=5),
+        registration_closes_at=timezone.now() + dt.timedelta(hours=4),
+        cancel_deadline=timezone.now() + dt.timedelta(hours=3),
+    )
+    services.registration_create(user=make_student("x"), event=soon)
+    out = io.StringIO()
+    call_command("send_event_reminders", stdout=out)
+    assert out.getvalue() == "event reminders sent: 1\n"
+    out = io.StringIO()
+    call_command("send_event_reminders", "--enqueue", stdout=out)
+    assert out.getvalue().startswith("queued send_event_reminders task ")
+    assert OutboxMessage.objects.filter(subject__startswith="活动提醒").count() == 2
