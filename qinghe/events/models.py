@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qinghe.core.models import TimeStampedModel
+from qinghe.core.workflow import Move, table
 from qinghe.talents.models import Level
 
 
@@ -123,25 +124,60 @@ RECRUITMENT_TYPES = frozenset(
 # Types held online: a link instead of a place.
 ONLINE_TYPES = frozenset({Event.Type.CLOUD_FAIR, Event.Type.LIVE_STREAM})
 
-# The workflow as data: action -> (states it may start from, state it leads to).
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({Event.State.DRAFT}), Event.State.REVIEW),
-    "publish": (frozenset({Event.State.DRAFT, Event.State.REVIEW}), Event.State.PUBLISHED),
-    "return": (frozenset({Event.State.REVIEW}), Event.State.DRAFT),
-    "cancel": (
-        frozenset({Event.State.DRAFT, Event.State.REVIEW, Event.State.PUBLISHED}),
-        Event.State.CANCELLED,
+# The workflow as data, run by qinghe.core.workflow (services.EVENT_WORKFLOW). Parties: event
+# staff (HR bureau, Youth League) and the organising enterprise's HR.
+STAFF_PARTY = "staff"
+ENTERPRISE_PARTY = "enterprise"
+_S = Event.State
+_STAFF_ONLY = "只有活动管理人员可以执行此操作"
+TRANSITIONS: dict[str, Move] = table(
+    Move(
+        "submit",
+        "提交审核",
+        frozenset({_S.DRAFT}),
+        _S.REVIEW,
+        frozenset({ENTERPRISE_PARTY}),
+        denied="工作人员创建的活动可直接发布",
     ),
-    "finish": (frozenset({Event.State.PUBLISHED}), Event.State.FINISHED),
-}
+    Move(
+        "publish",
+        "发布",
+        frozenset({_S.DRAFT, _S.REVIEW}),
+        _S.PUBLISHED,
+        frozenset({STAFF_PARTY}),
+        denied=_STAFF_ONLY,
+    ),
+    Move(
+        "return",
+        "退回修改",
+        frozenset({_S.REVIEW}),
+        _S.DRAFT,
+        frozenset({STAFF_PARTY}),
+        needs_reason=True,
+        denied=_STAFF_ONLY,
+    ),
+    Move(
+        "cancel",
+        "取消活动",
+        frozenset({_S.DRAFT, _S.REVIEW, _S.PUBLISHED}),
+        _S.CANCELLED,
+        frozenset({STAFF_PARTY}),
+        needs_reason=True,
+        denied=_STAFF_ONLY,
+    ),
+    Move(
+        "finish",
+        "结束活动",
+        frozenset({_S.PUBLISHED}),
+        _S.FINISHED,
+        frozenset({STAFF_PARTY}),
+        denied=_STAFF_ONLY,
+    ),
+)
 ACTION_LABELS: dict[str, str] = {
     "create": "新建",
     "edit": "修改",
-    "submit": "提交审核",
-    "publish": "发布",
-    "return": "退回修改",
-    "cancel": "取消活动",
-    "finish": "结束活动",
+    **{action: move.label for action, move in TRANSITIONS.items()},
 }
 # States in which the organiser may still change the event's details.
 EDITABLE_STATES = frozenset({Event.State.DRAFT, Event.State.REVIEW, Event.State.PUBLISHED})

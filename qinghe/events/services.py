@@ -21,6 +21,7 @@ from qinghe.accounts.models import Organisation, User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.roles import Role
+from qinghe.core.workflow import Step, Workflow, transition
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 from qinghe.notifications.models import Category, Channel
@@ -32,8 +33,10 @@ from qinghe.talents.selectors import talent_for_student
 from .checkin import InvalidCode, read_code
 from .models import (
     EDITABLE_STATES,
+    ENTERPRISE_PARTY,
     ONLINE_TYPES,
     RECRUITMENT_TYPES,
+    STAFF_PARTY,
     TRANSITIONS,
     Event,
     EventChange,
@@ -262,11 +265,52 @@ def event_update(
     return changed
 
 
-# Who may take each action: submit is the enterprise's (or staff's), the rest staff's.
-_STAFF_ACTIONS = frozenset({"publish", "return", "cancel", "finish"})
+def _party(actor: Any, event: Event) -> str | None:
+    if is_event_staff(actor):
+        return STAFF_PARTY
+    if _may_manage(actor, event):
+        return ENTERPRISE_PARTY
+    # Someone else's event: the same answer as a missing one.
+    raise NotFound("未找到该活动")
 
 
-@transaction.atomic
+def _apply(step: Step[Event]) -> list[str]:
+    event, action = step.row, step.move.action
+    if action == "publish":
+        event.published_at, event.review_note = step.now, ""
+        return ["published_at", "review_note"]
+    if action == "return":
+        event.review_note = step.reason[:300]
+        return ["review_note"]
+    if action == "cancel":
+        event.cancel_reason = step.reason[:300]
+        return ["cancel_reason"]
+    return []
+
+
+EVENT_WORKFLOW: Workflow[Event] = Workflow(
+    name="event",
+    model=Event,
+    moves=TRANSITIONS,
+    party=_party,
+    reason_field="note",
+    reason_required="请填写原因",
+    refused="活动当前为“{state}”，不能{label}",
+    select_related=("organiser",),
+    apply=_apply,
+    event=lambda step: _change(
+        step.row,
+        action=step.move.action,
+        actor=step.actor,
+        frm=step.old,
+        to=step.new,
+        note=step.reason,
+    ),
+    summary=lambda step: f"活动“{step.row.title}”：{step.move.label}",
+    effects=lambda step: _transition_messages(step.row, action=step.move.action, note=step.reason),
+)
+
+
 def event_transition(
     *,
     actor: Any,
@@ -275,54 +319,11 @@ def event_transition(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> Event:
-    """Moves an event along ``TRANSITIONS``: locks the row, checks the move and the actor,
-    saves, writes the change row and the audit entry, and queues the messages."""
-    if action not in TRANSITIONS:
-        raise ApplicationError("未知的操作")
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    if not _may_manage(actor, event):
-        raise NotFound("未找到该活动")
-    if action in _STAFF_ACTIONS and not is_event_staff(actor):
-        raise PermissionDenied("只有活动管理人员可以执行此操作")
-    sources, target = TRANSITIONS[action]
-    if event.state not in sources:
-        raise ApplicationError(f"活动当前为“{event.get_state_display()}”，不能{_label(action)}")
-    note = (note or "").strip()
-    if action in ("return", "cancel") and not note:
-        raise ValidationError({"note": "请填写原因"})
-    now = timezone.now()
-    frm = event.state
-    event.state = target
-    update = ["state", "updated_at"]
-    if action == "publish":
-        event.published_at = now
-        event.review_note = ""
-        update += ["published_at", "review_note"]
-    elif action == "return":
-        event.review_note = note[:300]
-        update.append("review_note")
-    elif action == "cancel":
-        event.cancel_reason = note[:300]
-        update.append("cancel_reason")
-    event.save(update_fields=update)
-    _change(event, action=action, actor=actor, frm=frm, to=target, note=note)
-    audit_record(
-        action="transition",
-        actor=actor,
-        request=request,
-        target=event,
-        summary=f"活动“{event.title}”：{_label(action)}",
-        reason=note,
-        data={"from": frm, "to": target},
+    """Moves an event along ``TRANSITIONS`` on the one workflow engine: lock, check the actor
+    and the move, save, change row, audit entry, and the messages in the same transaction."""
+    return transition(
+        EVENT_WORKFLOW, row=event, action=action, actor=actor, reason=note, request=request
     )
-    _transition_messages(event, action=action, note=note)
-    return event
-
-
-def _label(action: str) -> str:
-    from .models import ACTION_LABELS
-
-    return ACTION_LABELS.get(action, action)
 
 
 def _transition_messages(event: Event, *, action: str, note: str) -> None:

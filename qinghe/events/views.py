@@ -9,24 +9,18 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinghe.core.errors import ApplicationError, NotFound, validation_message
+from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.errors import ApplicationError, NotFound
 
 from . import selectors, services
 from .checkin import make_code, qr_data_uri
 from .forms import CheckInForm, EventForm, NoteForm, add_service_errors, initial_for
 from .models import Event, Registration
-
-
-def _get(fn: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _months(now: Any) -> list[str]:
@@ -63,7 +57,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_viewer, viewer=request.user, event_id=event_id)
+    event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     registration = selectors.registration_latest(user=request.user, event=event)
     participant = selectors.is_participant(request.user)
     now = timezone.now()
@@ -105,32 +99,26 @@ def _manages(user: Any, event: Event) -> bool:
 
 
 @require_POST
+@redirect_on_error("events:detail", "event_id")
 def register(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_viewer, viewer=request.user, event_id=event_id)
-    try:
-        result = services.registration_create(user=request.user, event=event)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
+    result = services.registration_create(user=request.user, event=event)
+    if result.position is None:
+        messages.success(request, "报名成功，名额已确认。签到二维码见“我的活动”。")
     else:
-        if result.position is None:
-            messages.success(request, "报名成功，名额已确认。签到二维码见“我的活动”。")
-        else:
-            messages.info(
-                request,
-                f"名额已满，你已进入候补，当前排第 {result.position} 位。有人取消时将按顺序递补并通知你。",
-            )
+        messages.info(
+            request,
+            f"名额已满，你已进入候补，当前排第 {result.position} 位。有人取消时将按顺序递补并通知你。",
+        )
     return redirect("events:detail", event_id=event.pk)
 
 
 @require_POST
+@redirect_on_error("events:detail", "event_id")
 def cancel_registration(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_viewer, viewer=request.user, event_id=event_id)
-    try:
-        services.registration_cancel(user=request.user, event=event)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已取消报名。")
+    event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
+    services.registration_cancel(user=request.user, event=event)
+    messages.success(request, "已取消报名。")
     return redirect("events:detail", event_id=event.pk)
 
 
@@ -178,6 +166,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("events:manage")
 def create(request: HttpRequest) -> HttpResponse:
     form = EventForm(request.POST or None, viewer=request.user)
     if request.method == "POST" and form.is_valid():
@@ -187,8 +176,6 @@ def create(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         else:
             messages.success(request, "活动已保存为草稿。")
             return redirect("events:manage_detail", event_id=event.pk)
@@ -196,8 +183,9 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@redirect_on_error("events:manage_detail", "event_id")
 def edit(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_manager, viewer=request.user, event_id=event_id)
+    event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
     if not selectors.can_edit(viewer=request.user, event=event):
         messages.error(
             request,
@@ -214,9 +202,6 @@ def edit(request: HttpRequest, event_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("events:manage_detail", event_id=event.pk)
         else:
             messages.success(request, "已保存。" if changed else "没有修改。")
             return redirect("events:manage_detail", event_id=event.pk)
@@ -225,7 +210,7 @@ def edit(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_GET
 def manage_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_manager, viewer=request.user, event_id=event_id)
+    event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
     staff = selectors.is_event_staff(request.user)
     return render(
         request,
@@ -244,52 +229,51 @@ def manage_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 def _transition(request: HttpRequest, event_id: int, action: str, done: str) -> HttpResponse:
-    event = _get(selectors.event_get_for_manager, viewer=request.user, event_id=event_id)
-    try:
-        services.event_transition(
-            actor=request.user,
-            event=event,
-            action=action,
-            note=request.POST.get("note", ""),
-            request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
+    services.event_transition(
+        actor=request.user,
+        event=event,
+        action=action,
+        note=request.POST.get("note", ""),
+        request=request,
+    )
+    messages.success(request, done)
     return redirect("events:manage_detail", event_id=event.pk)
 
 
 @require_POST
+@redirect_on_error("events:manage_detail", "event_id")
 def submit(request: HttpRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "submit", "已提交审核，工作人员审核通过后发布。")
 
 
 @require_POST
+@redirect_on_error("events:manage_detail", "event_id")
 def publish(request: HttpRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "publish", "活动已发布，学子现在可以看到并报名。")
 
 
 @require_POST
+@redirect_on_error("events:manage_detail", "event_id")
 def return_(request: HttpRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "return", "已退回主办单位修改。")
 
 
 @require_POST
+@redirect_on_error("events:manage_detail", "event_id")
 def cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "cancel", "活动已取消，已通知报名的学子。")
 
 
 @require_POST
+@redirect_on_error("events:manage_detail", "event_id")
 def finish(request: HttpRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "finish", "活动已结束。")
 
 
 @require_GET
 def registrations(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_staff, viewer=request.user, event_id=event_id)
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
     status = request.GET.get("status", "")
     regs = selectors.event_registrations(viewer=request.user, event=event, status=status)
     page = Paginator(regs, 50).get_page(request.GET.get("page"))
@@ -308,7 +292,7 @@ def registrations(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def checkin(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = _get(selectors.event_get_for_staff, viewer=request.user, event_id=event_id)
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
     form = CheckInForm(request.POST or None)
     result = None
     error = ""

@@ -370,3 +370,20 @@ def test_list_pages_use_the_same_number_of_queries_however_many_rows(
     with CaptureQueriesContext(connection) as large:
         assert client.get(path).status_code == 200
     assert len(large) == len(small)
+
+
+def test_a_refused_button_press_comes_back_to_the_page_with_the_reason(
+    world: World, live: Event, client_as: Any
+) -> None:
+    student = client_as(Role.STUDENT)
+    student.post(f"/events/{live.pk}/register/", follow=True)
+    again = student.post(f"/events/{live.pk}/register/", follow=True)
+    assert again.redirect_chain == [(f"/events/{live.pk}/", 302)]
+    assert [str(m) for m in again.context["messages"]] == ["你已报名该活动"]
+    assert Registration.objects.filter(event=live).count() == 1
+    staff = client_as(Role.HR_STAFF)
+    refused = staff.post(f"/events/manage/{live.pk}/cancel/", {"note": ""}, follow=True)
+    assert refused.redirect_chain == [(f"/events/manage/{live.pk}/", 302)]
+    assert [str(m) for m in refused.context["messages"]] == ["请填写原因"]
+    live.refresh_from_db()
+    assert live.state == "published"

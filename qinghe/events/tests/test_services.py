@@ -162,6 +162,10 @@ def test_a_proposal_is_submitted_then_published_by_staff_who_are_told(world: Wor
 def test_a_move_not_in_the_table_is_refused_and_changes_nothing(world: World) -> None:
     before = snapshot(world.talk)
     with pytest.raises(ApplicationError, match="活动当前为“已发布”，不能提交审核"):
+        services.event_transition(actor=world.hr_a, event=world.talk, action="submit")
+    with pytest.raises(ApplicationError, match="活动当前为“已发布”，不能发布"):
+        services.event_transition(actor=world.staff, event=world.talk, action="publish")
+    with pytest.raises(PermissionDenied, match="工作人员创建的活动可直接发布"):
         services.event_transition(actor=world.staff, event=world.talk, action="submit")
     with pytest.raises(ValidationError):
         services.event_transition(actor=world.staff, event=world.talk, action="cancel", note=" ")
