@@ -135,7 +135,10 @@ MENU: list[MenuItem] = [
     ),
     MenuItem("events:mine", _("我的活动"), _("报名状态、候补排位与签到二维码"), group="events"),
     MenuItem(
-        "events:manage", _("活动管理"), _("新建、审核、发布活动，报名名单与现场签到"), group="events"
+        "events:manage",
+        _("活动管理"),
+        _("新建、审核、发布活动，报名名单与现场签到"),
+        group="events",
     ),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(
