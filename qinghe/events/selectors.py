@@ -105,6 +105,13 @@ def event_get_for_manager(*, viewer: Any, event_id: int) -> Event:
     return event
 
 
+def is_manager(*, viewer: Any, event: Event) -> bool:
+    """Whether the viewer manages this event (staff any, an enterprise its own)."""
+    return is_event_staff(viewer) or bool(
+        _enterprise_org(viewer) and event.organiser_id == _enterprise_org(viewer)
+    )
+
+
 def event_get_for_staff(*, viewer: Any, event_id: int) -> Event:
     """Registrations and check-in: event staff only."""
     if not is_event_staff(viewer):

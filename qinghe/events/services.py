@@ -260,9 +260,37 @@ def event_update(
             summary=f"修改活动：{event.title}",
             data={"fields": changed},
         )
-    if "capacity" in changed and event.state == Event.State.PUBLISHED:
-        _promote(event, now=timezone.now())
+    if event.state == Event.State.PUBLISHED:
+        if "capacity" in changed:
+            _promote(event, now=timezone.now())
+        moved: list[str] = [
+            f for f in ("starts_at", "ends_at", "place", "online_url") if f in changed
+        ]
+        if moved:
+            _tell_of_change(event, moved=moved)
     return changed
+
+
+def _tell_of_change(event: Event, *, moved: list[str]) -> None:
+    """A published event's time or place changed: everyone registered is told, and a reminder
+    already sent for the old time goes again before the new one."""
+    active = Registration.objects.filter(
+        event=event, status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
+    )
+    if "starts_at" in moved:
+        active.update(reminder_sent_at=None)
+    where = f"线上链接：{event.online_url}" if event.is_online else f"地点：{event.place}"
+    notify_bulk(
+        user_ids=list(active.values_list("user_id", flat=True)),
+        channels=MESSAGE_CHANNELS,
+        category=Category.SYSTEM,
+        subject=f"活动变更：{event.title}",
+        body=(
+            f"你报名的“{event.title}”有变更：时间 {when_text(event.starts_at)}，{where}。"
+            "如不能参加，请在“我的活动”中取消报名。"
+        ),
+        key=make_key("event-changed", event.pk, event.updated_at.isoformat()),
+    )
 
 
 def _party(actor: Any, event: Event) -> str | None:
@@ -503,8 +531,8 @@ def _promote(event: Event, *, now: dt.datetime) -> list[Registration]:
 def event_reminders_send(*, now: dt.datetime | None = None) -> int:
     """Reminds each confirmed registrant of a published event that starts within 24 hours,
     once: ``reminder_sent_at`` is claimed by a conditional UPDATE before the message is
-    queued, and the message's idempotency key names the registration, so two runs at once
-    (or a retried run) remind once. Returns the number of reminders queued."""
+    queued, and the message's idempotency key names the registration and the start time, so
+    two runs at once (or a retried run) remind once; a new start time reminds again. Returns the number of reminders queued."""
     now = now or timezone.now()
     due = list(
         Registration.objects.filter(
@@ -537,7 +565,7 @@ def event_reminders_send(*, now: dt.datetime | None = None) -> int:
                     f"你报名的“{event.title}”将于 {when_text(event.starts_at)} 开始，{where}。"
                     "请带上“我的活动”中的签到二维码。"
                 ),
-                key=make_key("event-reminder", reg.pk),
+                key=make_key("event-reminder", reg.pk, event.starts_at.isoformat()),
             )
             sent += 1
     return sent

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error
-from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.errors import ApplicationError
 
 from . import selectors, services
 from .checkin import make_code, qr_data_uri
@@ -85,17 +85,9 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "places_left": selectors.places_left(event=event),
             "enterprises": event.enterprises.all(),
             "postings": event.postings.select_related("enterprise"),
-            "manager": _manages(request.user, event),
+            "manager": selectors.is_manager(viewer=request.user, event=event),
         },
     )
-
-
-def _manages(user: Any, event: Event) -> bool:
-    try:
-        selectors.event_get_for_manager(viewer=user, event_id=event.pk)
-    except NotFound:
-        return False
-    return True
 
 
 @require_POST

@@ -552,3 +552,40 @@ def test_the_reminder_command_reports_what_it_queued(world: World) -> None:
     call_command("send_event_reminders", "--enqueue", stdout=out)
     assert out.getvalue().startswith("queued send_event_reminders task ")
     assert OutboxMessage.objects.filter(subject__startswith="活动提醒").count() == 2
+
+
+def test_moving_a_published_event_tells_the_registered_and_reminds_again(world: World) -> None:
+    soon = make_event(
+        world.a.organisation,
+        title="明天的分享会",
+        starts_at=at(hours=20),
+        registration_closes_at=at(hours=19),
+        cancel_deadline=at(hours=18),
+    )
+    x = make_student("x")
+    services.registration_create(user=x, event=soon, now=NOW)
+    assert services.event_reminders_send(now=NOW) == 1
+    moved = at(hours=23)
+    services.event_update(
+        actor=world.staff,
+        event=soon,
+        data=EventData(
+            type=soon.type,
+            title=soon.title,
+            place="鹤山市青少年宫",
+            starts_at=moved,
+            ends_at=moved + dt.timedelta(hours=2),
+            registration_opens_at=soon.registration_opens_at,
+            registration_closes_at=soon.registration_closes_at,
+            cancel_deadline=soon.cancel_deadline,
+            capacity=soon.capacity,
+            organiser=soon.organiser,
+        ),
+    )
+    told = OutboxMessage.objects.get(user=x, subject="活动变更：明天的分享会", channel="inbox")
+    assert told.body == (
+        f"你报名的“明天的分享会”有变更：时间 {local(moved)}，地点：鹤山市青少年宫。"
+        "如不能参加，请在“我的活动”中取消报名。"
+    )
+    assert services.event_reminders_send(now=at(hours=1)) == 1
+    assert OutboxMessage.objects.filter(user=x, subject="活动提醒：明天的分享会").count() == 4
