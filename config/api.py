@@ -14,6 +14,7 @@ from ninja.security import django_auth
 from qinghe.accounts.api import router as accounts_router
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.api import router as enterprises_router
+from qinghe.events.api import router as events_router
 from qinghe.jobs.api import router as jobs_router
 from qinghe.matching.api import router as matching_router
 from qinghe.plan.api import router as plan_router
@@ -105,3 +106,4 @@ api.add_router("/jobs", jobs_router, tags=["岗位"])
 api.add_router("/jobs", recruitment_router, tags=["投递与面试"])
 api.add_router("/jobs", plan_router, tags=["年度目标"])
 api.add_router("/matching", matching_router, tags=["岗位匹配"])
+api.add_router("/events", events_router, tags=["活动"])

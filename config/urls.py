@@ -21,6 +21,7 @@ urlpatterns = [
     path("matching/", include("qinghe.matching.urls")),
     path("outreach/", include("qinghe.outreach.urls")),
     path("messages/", include("qinghe.notifications.urls")),
+    path("events/", include("qinghe.events.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "qinghe.outreach",
     "qinghe.notifications",
     "qinghe.matching",
+    "qinghe.events",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ GROUP_LABELS: dict[str, Any] = {
     "talent": _("人才服务"),
     "recruit": _("招聘与岗位"),
     "analysis": _("分析"),
+    "events": _("活动"),
     "system": _("系统"),
 }
 
@@ -130,6 +131,16 @@ MENU: list[MenuItem] = [
         _("消息推送"),
         _("向人群分组推送资讯、政策、岗位、活动"),
         group="talent",
+    ),
+    MenuItem(
+        "events:list", _("活动报名"), _("招聘会、宣讲会、直播带岗、研学与联盟活动"), group="events"
+    ),
+    MenuItem("events:mine", _("我的活动"), _("报名状态、候补排位与签到二维码"), group="events"),
+    MenuItem(
+        "events:manage",
+        _("活动管理"),
+        _("新建、审核、发布活动，报名名单与现场签到"),
+        group="events",
     ),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(

@@ -73,6 +73,10 @@ SELF = only(Role.STUDENT, Role.AMBASSADOR)
 ENT = only(Role.ENTERPRISE_HR)
 # Internship bases: HR bureau staff see all, an enterprise its own.
 HR_OR_ENT = only(Role.HR_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
+# Events (measures 7-8): HR bureau and Youth League staff run them; an enterprise's HR
+# proposes its own (object scoping: qinghe.events.selectors).
+EVENT_STAFF = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
+EVENT_ORGANISERS = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -231,6 +235,23 @@ POLICIES: dict[str, Rule] = {
     "matching:gap": only(Role.HR_STAFF, Role.SYSADMIN, Role.LEAGUE_STAFF),
     "matching:gap_export": only(Role.HR_STAFF, Role.SYSADMIN, Role.LEAGUE_STAFF),
     "matching:fairness": HR,
+    # events (measures 7-8): everyone signed in browses; students register; staff run them
+    "events:list": SIGNED_IN,
+    "events:detail": SIGNED_IN,
+    "events:register": {"POST": SELF},
+    "events:unregister": {"POST": SELF},
+    "events:mine": SELF,
+    "events:manage": EVENT_ORGANISERS,
+    "events:create": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
+    "events:manage_detail": EVENT_ORGANISERS,
+    "events:edit": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
+    "events:submit": {"POST": ENT},
+    "events:publish": {"POST": EVENT_STAFF},
+    "events:return": {"POST": EVENT_STAFF},
+    "events:cancel": {"POST": EVENT_STAFF},
+    "events:finish": {"POST": EVENT_STAFF},
+    "events:registrations": EVENT_STAFF,
+    "events:checkin": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API
@@ -286,6 +307,11 @@ POLICIES: dict[str, Rule] = {
     "api:matching_candidates": ENT,
     "api:matching_gap": only(Role.HR_STAFF, Role.SYSADMIN, Role.LEAGUE_STAFF),
     "api:matching_classify": HR,
+    "api:event_list": SIGNED_IN,
+    "api:event_detail": SIGNED_IN,
+    "api:event_register": {"POST": SELF},
+    "api:event_unregister": {"DELETE": SELF},
+    "api:event_checkin": {"POST": EVENT_STAFF},
 }
 
 

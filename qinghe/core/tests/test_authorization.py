@@ -43,6 +43,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "stage_id": "999999",
     "consultation_id": "999999",
     "campaign_id": "999999",
+    "event_id": "999999",
 }
 
 ROUTES = walk_routes()

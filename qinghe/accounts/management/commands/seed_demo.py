@@ -30,9 +30,10 @@ class Command(BaseCommand):
 
 def _extensions() -> list[Any]:
     """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
+    from qinghe.events.demo import seed_events
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
     from qinghe.talents.demo import seed_talents
 
-    return [seed_talents, seed_recruitment, seed_outreach, seed_matching]
+    return [seed_talents, seed_recruitment, seed_outreach, seed_matching, seed_events]

@@ -1,0 +1,301 @@
+"""Reads of events and registrations, scoped by who asks. Missing and forbidden objects alike
+raise NotFound: a student never learns of a draft, an enterprise never of another's proposal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from qinghe.core.errors import NotFound
+from qinghe.core.roles import Role
+from qinghe.talents.models import Level
+
+from .models import EDITABLE_STATES, Event, EventChange, Registration
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# Staff who create, publish, review and run events (and check people in at the door).
+EVENT_STAFF = frozenset({Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN})
+# Who registers for events: students, and ambassadors (student volunteers).
+PARTICIPANTS = frozenset({Role.STUDENT, Role.AMBASSADOR})
+# States a participant may see.
+VISIBLE_STATES = (Event.State.PUBLISHED, Event.State.FINISHED, Event.State.CANCELLED)
+
+
+def is_event_staff(user: Any) -> bool:
+    return getattr(user, "role", None) in EVENT_STAFF
+
+
+def is_participant(user: Any) -> bool:
+    return getattr(user, "role", None) in PARTICIPANTS
+
+
+def _enterprise_org(user: Any) -> int | None:
+    if getattr(user, "role", None) != Role.ENTERPRISE_HR:
+        return None
+    return getattr(user, "organisation_id", None)
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """'2026-05' -> the first instants of that month and the next, in Asia/Shanghai."""
+    try:
+        year, mon = (int(p) for p in (month or "").split("-", 1))
+        start = dt.datetime(year, mon, 1, tzinfo=LOCAL_TZ)
+    except ValueError:
+        return None
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=LOCAL_TZ)
+    return start, end
+
+
+def event_list_published(*, viewer: Any, type: str = "", month: str = "") -> QuerySet[Event]:
+    """Published events for anyone signed in; with a month, that month's (past ones too),
+    otherwise those not yet over, soonest first."""
+    qs = Event.objects.filter(state=Event.State.PUBLISHED).select_related("organiser")
+    if type in Event.Type.values:
+        qs = qs.filter(type=type)
+    bounds = month_bounds(month)
+    if bounds is not None:
+        qs = qs.filter(starts_at__gte=bounds[0], starts_at__lt=bounds[1])
+    else:
+        qs = qs.filter(ends_at__gte=timezone.now())
+    return qs.order_by("starts_at", "id")
+
+
+def event_get_for_viewer(*, viewer: Any, event_id: int) -> Event:
+    """An event's public page: staff see any; an enterprise its own proposals too; everyone
+    else a published, finished or cancelled event."""
+    qs = Event.objects.select_related("organiser")
+    if is_event_staff(viewer):
+        event = qs.filter(pk=event_id).first()
+    else:
+        visible = Q(state__in=VISIBLE_STATES)
+        org = _enterprise_org(viewer)
+        if org:
+            visible |= Q(organiser_id=org)
+        event = qs.filter(visible, pk=event_id).first()
+    if event is None:
+        raise NotFound("未找到该活动")
+    return event
+
+
+def event_manage_list(*, viewer: Any, state: str = "", type: str = "") -> QuerySet[Event]:
+    """The events a viewer manages: staff all, an enterprise's HR those of its enterprise."""
+    qs = Event.objects.select_related("organiser")
+    if not is_event_staff(viewer):
+        org = _enterprise_org(viewer)
+        if not org:
+            return Event.objects.none()
+        qs = qs.filter(organiser_id=org)
+    if state in Event.State.values:
+        qs = qs.filter(state=state)
+    if type in Event.Type.values:
+        qs = qs.filter(type=type)
+    return qs.order_by("-starts_at", "-id")
+
+
+def event_get_for_manager(*, viewer: Any, event_id: int) -> Event:
+    event = event_manage_list(viewer=viewer).filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("未找到该活动")
+    return event
+
+
+def is_manager(*, viewer: Any, event: Event) -> bool:
+    """Whether the viewer manages this event (staff any, an enterprise its own)."""
+    return is_event_staff(viewer) or bool(
+        _enterprise_org(viewer) and event.organiser_id == _enterprise_org(viewer)
+    )
+
+
+def event_get_for_staff(*, viewer: Any, event_id: int) -> Event:
+    """Registrations and check-in: event staff only."""
+    if not is_event_staff(viewer):
+        raise NotFound("未找到该活动")
+    return event_get_for_manager(viewer=viewer, event_id=event_id)
+
+
+def can_edit(*, viewer: Any, event: Event) -> bool:
+    """Staff edit until the event is cancelled or over; an enterprise only its own draft."""
+    if event.state not in EDITABLE_STATES:
+        return False
+    return is_event_staff(viewer) or event.state == Event.State.DRAFT
+
+
+def event_changes(*, event: Event) -> QuerySet[EventChange]:
+    return event.changes.select_related("actor")
+
+
+def registration_active(*, user: Any, event: Event) -> Registration | None:
+    if not getattr(user, "pk", None):
+        return None
+    return Registration.objects.filter(
+        event=event,
+        user=user,
+        status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED),
+    ).first()
+
+
+def registration_latest(*, user: Any, event: Event) -> Registration | None:
+    """The user's current registration, or their last cancelled one."""
+    if not getattr(user, "pk", None):
+        return None
+    return registration_active(user=user, event=event) or (
+        Registration.objects.filter(event=event, user=user)
+        .order_by("-registered_at", "-id")
+        .first()
+    )
+
+
+def waitlist_queue(*, event: Event) -> QuerySet[Registration]:
+    """The waiting list in order: first registered, first promoted."""
+    return Registration.objects.filter(event=event, status=Registration.Status.WAITLISTED).order_by(
+        "registered_at", "id"
+    )
+
+
+def waitlist_position(*, registration: Registration) -> int | None:
+    """1 for the first in line; None when the registration is not waiting."""
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    ahead = (
+        waitlist_queue(event=registration.event)
+        .filter(
+            Q(registered_at__lt=registration.registered_at)
+            | Q(registered_at=registration.registered_at, id__lt=registration.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def confirmed_count(*, event: Event) -> int:
+    return Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED).count()
+
+
+@dataclass(frozen=True)
+class Counts:
+    registered: int  # confirmed + waitlisted
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+    attended: int
+
+
+def registration_counts(*, event: Event) -> Counts:
+    row = Registration.objects.filter(event=event).aggregate(
+        confirmed=Count("id", filter=Q(status=Registration.Status.CONFIRMED)),
+        waitlisted=Count("id", filter=Q(status=Registration.Status.WAITLISTED)),
+        cancelled=Count("id", filter=Q(status=Registration.Status.CANCELLED)),
+        attended=Count("id", filter=Q(attended_at__isnull=False)),
+    )
+    return Counts(
+        registered=row["confirmed"] + row["waitlisted"],
+        confirmed=row["confirmed"],
+        waitlisted=row["waitlisted"],
+        cancelled=row["cancelled"],
+        attended=row["attended"],
+    )
+
+
+def places_left(*, event: Event) -> int | None:
+    """Free places, or None when the event has no limit."""
+    if event.capacity is None:
+        return None
+    return max(0, event.capacity - confirmed_count(event=event))
+
+
+def event_registrations(*, viewer: Any, event: Event, status: str = "") -> QuerySet[Registration]:
+    if not is_event_staff(viewer):
+        return Registration.objects.none()
+    qs = Registration.objects.filter(event=event).select_related("user", "checked_in_by")
+    if status in Registration.Status.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("registered_at", "id")
+
+
+@dataclass(frozen=True)
+class MyRegistration:
+    registration: Registration
+    position: int | None
+
+
+def my_registrations(*, user: Any) -> list[MyRegistration]:
+    """The user's registrations, upcoming first, each with its waiting-list position. Positions
+    come from one grouped pass over the waiting lists of the user's events."""
+    regs = list(
+        Registration.objects.filter(user=user)
+        .select_related("event", "event__organiser")
+        .order_by("-event__starts_at", "-id")
+    )
+    waiting = [r for r in regs if r.status == Registration.Status.WAITLISTED]
+    positions: dict[int, int] = {}
+    if waiting:
+        queue = (
+            Registration.objects.filter(
+                event_id__in={r.event_id for r in waiting}, status=Registration.Status.WAITLISTED
+            )
+            .order_by("event_id", "registered_at", "id")
+            .values_list("event_id", "id")
+        )
+        current, n = None, 0
+        for event_id, reg_id in queue:
+            n = n + 1 if event_id == current else 1
+            current = event_id
+            positions[reg_id] = n
+    return [MyRegistration(registration=r, position=positions.get(r.pk)) for r in regs]
+
+
+def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+    reg = (
+        Registration.objects.select_related("event")
+        .filter(pk=registration_id, user_id=getattr(user, "pk", 0) or 0)
+        .first()
+    )
+    if reg is None:
+        raise NotFound("未找到该报名")
+    return reg
+
+
+def audience_refusal(*, event: Event, user: Any) -> str:
+    """Why this user is outside the event's audience, in Chinese; '' when inside."""
+    if event.audience == Event.Audience.OPEN:
+        return ""
+    from qinghe.talents.selectors import talent_for_student
+
+    talent = talent_for_student(user=user)
+    if event.audience == Event.Audience.LEVEL:
+        label = dict(Level.choices).get(event.audience_level, event.audience_level)
+        if talent is None or not talent.educations.filter(level=event.audience_level).exists():
+            return f"该活动仅限{label}学历的学子报名；如你的学历信息有误，请先在“我的档案”中更正"
+        return ""
+    year = event.audience_year
+    if talent is None or not (
+        talent.graduation_year == year or talent.educations.filter(graduation_year=year).exists()
+    ):
+        return f"该活动仅限 {year} 届毕业生报名；如你的毕业年份有误，请先在“我的档案”中更正"
+    return ""
+
+
+def registration_refusal(*, event: Event, user: Any, now: dt.datetime) -> str:
+    """Why this user cannot register now, in Chinese; '' when they can."""
+    if not is_participant(user):
+        return "只有学子可以报名活动"
+    if event.state == Event.State.CANCELLED:
+        return "活动已取消，不能报名"
+    if event.state == Event.State.FINISHED or now >= event.ends_at:
+        return "活动已结束"
+    if event.state != Event.State.PUBLISHED:
+        return "活动尚未发布，不能报名"
+    if now < event.registration_opens_at:
+        opens = timezone.localtime(event.registration_opens_at).strftime("%Y-%m-%d %H:%M")
+        return f"报名尚未开始，将于 {opens} 开始"
+    if now >= event.registration_closes_at:
+        return "报名已截止"
+    if registration_active(user=user, event=event) is not None:
+        return "你已报名该活动"
+    return audience_refusal(event=event, user=user)
