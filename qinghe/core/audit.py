@@ -10,6 +10,7 @@ from django.db import connection, models
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .context import current
 from .masking import scrub_text
 from .models import AuditLog
 from .network import client_ip
@@ -28,8 +29,13 @@ def audit_record(
     count: int = 1,
     data: dict[str, Any] | None = None,
 ) -> AuditLog:
+    """One audit row. The actor defaults to the signed-in user of the request being served,
+    and the address is always that request's client (``qinghe.core.context``)."""
+    context = current()
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    if actor is None and context is not None:
+        actor = context.user
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
@@ -43,7 +49,7 @@ def audit_record(
         summary=scrub_text(summary)[:500],
         reason=scrub_text(reason)[:300],
         count=count,
-        ip_address=client_ip(request),
+        ip_address=client_ip(request) if request is not None else (context.ip if context else None),
         data=data or {},
     )
 
