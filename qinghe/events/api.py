@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from qinghe.core.pagination import SmallPageIn
+
 from . import selectors, services
 from .models import Event, Registration
 
@@ -66,11 +68,9 @@ def _event_out(e: Event) -> dict[str, object]:
     }
 
 
-class EventFilterIn(Schema):
+class EventFilterIn(SmallPageIn):
     type: str = ""
     month: str = Field("", description="YYYY-MM；不填则为尚未结束的活动")
-    limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
 
 
 class RegistrationOut(Schema):

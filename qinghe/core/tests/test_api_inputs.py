@@ -21,6 +21,7 @@ PAGED_LISTS = [
     ("hr_staff", "/api/v1/jobs/staff/applications"),
     ("student", "/api/v1/jobs/search"),
     ("enterprise_hr", "/api/v1/jobs/mine/applicants"),
+    ("student", "/api/v1/events"),
 ]
 
 
