@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 
 from config.api import api
@@ -8,7 +8,7 @@ admin.site.site_header = "青鹤 Qinghe 后台管理"
 admin.site.site_title = "青鹤后台"
 admin.site.index_title = "后台管理"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("qinghe.core.urls")),
     path("accounts/", include("qinghe.accounts.urls")),
     path("me/", include("qinghe.talents.urls_self")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models
@@ -15,11 +15,14 @@ from .masking import scrub_text
 from .models import AuditLog
 from .network import client_ip
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 
 def audit_record(
     *,
     action: str,
-    actor: Any = None,
+    actor: User | None = None,
     request: HttpRequest | None = None,
     target: models.Model | None = None,
     target_type: str = "",

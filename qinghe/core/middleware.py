@@ -112,7 +112,8 @@ class TwoFactorMiddleware:
         user = request.user
         if not user.is_authenticated or user.role not in STAFF_ROLES:
             return None
-        if user.is_verified():
+        # OTPMiddleware (django_otp) runs earlier and gives the user is_verified().
+        if getattr(user, "is_verified", lambda: False)():
             return None
         match = request.resolver_match
         if match and match.view_name in TWO_FACTOR_EXEMPT:

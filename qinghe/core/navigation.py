@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
 from .policies import access_for
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ MENU: list[MenuItem] = [
 ]
 
 
-def menu_for(user: Any) -> list[MenuItem]:
+def menu_for(user: User) -> list[MenuItem]:
     authenticated = bool(getattr(user, "is_authenticated", False))
     role = getattr(user, "role", None) if authenticated else None
     return [
@@ -188,7 +191,7 @@ class MenuGroup:
 FLAT_MENU_MAX = 7  # up to this many entries fit in one row: no dropdowns
 
 
-def menu_groups_for(user: Any) -> list[MenuGroup]:
+def menu_groups_for(user: User) -> list[MenuGroup]:
     """The viewer's menu in groups, in the order of MENU; ungrouped items stand alone."""
     groups: list[MenuGroup] = []
     by_key: dict[str, MenuGroup] = {}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -8,9 +8,12 @@ from django.urls import reverse
 from .models import AuditLog
 from .navigation import menu_for
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 
 def audit_list(
-    *, viewer: Any, action: str = "", actor: str = "", target_type: str = ""
+    *, viewer: User, action: str = "", actor: str = "", target_type: str = ""
 ) -> QuerySet[AuditLog]:
     qs = AuditLog.objects.all()
     if action:
@@ -22,7 +25,7 @@ def audit_list(
     return qs.order_by("-created_at", "-id")
 
 
-def dashboard_cards(*, viewer: Any) -> list[dict[str, str]]:
+def dashboard_cards(*, viewer: User) -> list[dict[str, str]]:
     """The entries of the viewer's menu, as cards on the dashboard."""
     cards = []
     for item in menu_for(viewer):

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from .http import AuthedRequest
 from .models import AuditLog
 from .selectors import audit_list, dashboard_cards
 
@@ -17,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"cards": dashboard_cards(viewer=request.user)})
 
 
@@ -31,7 +32,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     entries = audit_list(
         viewer=request.user,
         action=request.GET.get("action", ""),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -39,6 +39,9 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .errors import ApplicationError, PermissionDenied
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 M = TypeVar("M", bound=models.Model)
 
@@ -76,7 +79,7 @@ class Step(Generic[M]):
     workflow: Workflow[M]
     row: M
     move: Move
-    actor: Any
+    actor: User | None
     party: str | None
     old: str
     reason: str
@@ -113,7 +116,7 @@ class Workflow(Generic[M]):
     name: str
     model: type[M]
     moves: Mapping[str, Move]
-    party: Callable[[Any, M], str | None]
+    party: Callable[[User | None, M], str | None]
     event: Callable[[Step[M]], Any]
     summary: Callable[[Step[M]], str]
     # "岗位当前为“{state}”，不能{label}": the refusal of a move from a state it does not leave.
@@ -143,7 +146,7 @@ def transition(
     *,
     row: M,
     action: str,
-    actor: Any,
+    actor: User | None,
     reason: str = "",
     now: dt.datetime | None = None,
     request: HttpRequest | None = None,

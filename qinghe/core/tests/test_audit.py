@@ -23,6 +23,7 @@ def test_a_login_is_audited_with_actor_role_and_ip(personas: Any) -> None:
     assert response.status_code == 302
     entry = AuditLog.objects.order_by("-id").first()
     assert AuditLog.objects.count() == before + 1
+    assert entry is not None
     assert (entry.action, entry.actor_label, entry.actor_role, entry.ip_address) == (
         "login",
         "renshe",
@@ -34,6 +35,7 @@ def test_a_login_is_audited_with_actor_role_and_ip(personas: Any) -> None:
 def test_a_failed_login_is_audited_without_the_typed_phone(personas: Any) -> None:
     Client().post("/accounts/login/", {"username": "13800138003", "password": "wrong-password"})
     entry = AuditLog.objects.order_by("-id").first()
+    assert entry is not None
     assert entry.action == "login_failed"
     assert entry.summary == "登录失败：138****8003"
 

@@ -54,7 +54,7 @@ def test_scrub_text_leaves_other_numbers_alone(text: str) -> None:
 def _handler_output(logger_name: str, emit: Any) -> str:
     """Runs the project's LOGGING with the console handler writing into a buffer."""
     stream = io.StringIO()
-    config = {**settings.LOGGING}
+    config: dict[str, Any] = {**settings.LOGGING}
     config["handlers"] = {
         name: {**handler, "stream": stream} for name, handler in config["handlers"].items()
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
-from django.urls import get_resolver, include, path
+from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -27,7 +27,7 @@ def _orphan_view(request):  # pragma: no cover - must never run
     return HttpResponse("should not be reachable")
 
 
-orphan_urlpatterns = [
+orphan_urlpatterns: list[URLPattern | URLResolver] = [
     *project_urls.urlpatterns,
     path("orphan/", _orphan_view, name="orphan"),
     path("ns/", include(([path("x/", _orphan_view, name="x")], "newapp"))),
