@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
+
+from qinghe.core.http import AuthedRequest
 
 router = Router()
 
@@ -16,13 +17,13 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, url_name="me", summary="当前用户")
-def me(request: HttpRequest) -> MeOut:
+def me(request: AuthedRequest) -> MeOut:
     user = request.user
     return MeOut(
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         role_label=str(user.get_role_display()),
-        organisation=user.organisation.name if user.organisation_id else None,
+        organisation=user.organisation.name if user.organisation else None,
         phone_masked=user.phone_masked,
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -70,7 +72,7 @@ class User(AbstractUser):
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
 
-    objects = QingheUserManager()
+    objects: ClassVar[QingheUserManager] = QingheUserManager()  # type: ignore[assignment]  # django-stubs declares AbstractUser.objects as UserManager[Self]; ours is its subclass
 
     class Meta:
         verbose_name = _("用户")

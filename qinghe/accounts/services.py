@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,7 +30,7 @@ def user_create(
     phone: str = "",
     organisation: Organisation | None = None,
     email: str = "",
-    actor: Any = None,
+    actor: User | None = None,
     validate: bool = True,
 ) -> User:
     if role not in Role.values:

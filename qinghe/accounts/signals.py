@@ -7,18 +7,23 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from qinghe.core.audit import audit_record
 from qinghe.core.masking import scrub_text
 
+from .models import User
+
 
 @receiver(user_logged_in)
-def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def _on_login(sender: type[User], request: HttpRequest, user: User, **kwargs: Any) -> None:
     audit_record(action="login", actor=user, request=request, target=user, summary="登录成功")
 
 
 @receiver(user_logged_out)
-def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def _on_logout(
+    sender: type[User] | None, request: HttpRequest, user: User | None, **kwargs: Any
+) -> None:
     if user is not None:
         audit_record(action="logout", actor=user, request=request, target=user, summary="退出登录")
 

@@ -8,7 +8,8 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +17,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinghe.core.audit import audit_record
+from qinghe.core.http import AuthedRequest
 
 from .forms import LoginForm, OTPTokenForm
 
@@ -34,9 +36,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(action="password_change", request=self.request, target=self.request.user)
+        # The form's user is the signed-in user whose password just changed.
+        audit_record(action="password_change", request=self.request, target=form.user)
         return response
 
 
@@ -44,18 +47,18 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/profile.html")
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: AuthedRequest) -> str:
     target = request.GET.get("next") or request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return target
     return str(settings.LOGIN_REDIRECT_URL)
 
 
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthedRequest) -> HttpResponse:
     """Binds a TOTP authenticator: shows the secret and a QR code, then checks one code."""
     user = request.user
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -86,7 +89,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthedRequest) -> HttpResponse:
     user = request.user
     devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     if not devices:
