@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 from qinghe.core.pagination import PageIn
 
 from . import selectors, services
@@ -72,7 +72,7 @@ class EnterpriseFilterIn(PageIn):
 @router.get(
     "/me", response=EnterpriseOut, url_name="enterprise_me", summary="本企业的登记与认证状态"
 )
-def enterprise_me(request: HttpRequest) -> EnterpriseOut:
+def enterprise_me(request: AuthedRequest) -> EnterpriseOut:
     enterprise = selectors.enterprise_for_user(user=request.user)
     if enterprise is None:
         raise NotFound("账号尚未关联已登记的企业")
@@ -83,7 +83,7 @@ def enterprise_me(request: HttpRequest) -> EnterpriseOut:
     "/", response=list[EnterpriseOut], url_name="enterprise_list", summary="企业列表（人社局）"
 )
 def enterprise_list(
-    request: HttpRequest, filters: Query[EnterpriseFilterIn]
+    request: AuthedRequest, filters: Query[EnterpriseFilterIn]
 ) -> list[EnterpriseOut]:
     qs = selectors.enterprise_list(viewer=request.user, state=filters.state, q=filters.q)
     limit, offset = filters.limit, filters.offset
@@ -93,7 +93,7 @@ def enterprise_list(
 @router.get(
     "/{int:enterprise_id}", response=EnterpriseOut, url_name="enterprise_detail", summary="企业详情"
 )
-def enterprise_detail(request: HttpRequest, enterprise_id: int) -> EnterpriseOut:
+def enterprise_detail(request: AuthedRequest, enterprise_id: int) -> EnterpriseOut:
     return _enterprise_out(
         selectors.enterprise_get_for_viewer(viewer=request.user, enterprise_id=enterprise_id)
     )
@@ -105,14 +105,12 @@ def enterprise_detail(request: HttpRequest, enterprise_id: int) -> EnterpriseOut
     url_name="enterprise_verify",
     summary="认证通过（人社局）",
 )
-def enterprise_verify(request: HttpRequest, enterprise_id: int) -> EnterpriseOut:
+def enterprise_verify(request: AuthedRequest, enterprise_id: int) -> EnterpriseOut:
     enterprise = selectors.enterprise_get_for_viewer(
         viewer=request.user, enterprise_id=enterprise_id
     )
     return _enterprise_out(
-        services.enterprise_transition(
-            actor=request.user, enterprise=enterprise, action="verify", request=request
-        )
+        services.enterprise_transition(actor=request.user, enterprise=enterprise, action="verify")
     )
 
 
@@ -122,7 +120,7 @@ def enterprise_verify(request: HttpRequest, enterprise_id: int) -> EnterpriseOut
     url_name="enterprise_reject",
     summary="不予认证或撤销认证，须写明原因（人社局）",
 )
-def enterprise_reject(request: HttpRequest, enterprise_id: int, body: ReasonIn) -> EnterpriseOut:
+def enterprise_reject(request: AuthedRequest, enterprise_id: int, body: ReasonIn) -> EnterpriseOut:
     enterprise = selectors.enterprise_get_for_viewer(
         viewer=request.user, enterprise_id=enterprise_id
     )
@@ -132,7 +130,6 @@ def enterprise_reject(request: HttpRequest, enterprise_id: int, body: ReasonIn) 
             enterprise=enterprise,
             action="reject",
             reason=body.reason,
-            request=request,
         )
     )
 
@@ -186,7 +183,7 @@ class BaseCertifyIn(Schema):
     url_name="internship_bases",
     summary="实习基地（人社局看全部，企业看本企业）",
 )
-def internship_base_list(request: HttpRequest, state: str = "") -> list[BaseOut]:
+def internship_base_list(request: AuthedRequest, state: str = "") -> list[BaseOut]:
     return [
         _base_out(b) for b in selectors.internship_base_list(viewer=request.user, state=state)[:200]
     ]
@@ -195,7 +192,7 @@ def internship_base_list(request: HttpRequest, state: str = "") -> list[BaseOut]
 @router.post(
     "/bases", response=BaseOut, url_name="internship_bases", summary="申请实习基地（企业）"
 )
-def internship_base_apply(request: HttpRequest, body: BaseApplyIn) -> BaseOut:
+def internship_base_apply(request: AuthedRequest, body: BaseApplyIn) -> BaseOut:
     enterprise = selectors.enterprise_for_user(user=request.user)
     if enterprise is None:
         raise NotFound("账号尚未关联已登记的企业")
@@ -206,7 +203,6 @@ def internship_base_apply(request: HttpRequest, body: BaseApplyIn) -> BaseOut:
         capacity=body.capacity,
         requested_from=body.requested_from,
         requested_to=body.requested_to,
-        request=request,
     )
     return _base_out(base)
 
@@ -217,7 +213,7 @@ def internship_base_apply(request: HttpRequest, body: BaseApplyIn) -> BaseOut:
     url_name="internship_base_certify",
     summary="认定实习基地（人社局）",
 )
-def internship_base_certify(request: HttpRequest, base_id: int, body: BaseCertifyIn) -> BaseOut:
+def internship_base_certify(request: AuthedRequest, base_id: int, body: BaseCertifyIn) -> BaseOut:
     base = selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
     return _base_out(
         services.internship_base_transition(
@@ -227,7 +223,6 @@ def internship_base_certify(request: HttpRequest, base_id: int, body: BaseCertif
             reason=body.reason,
             valid_from=body.valid_from,
             valid_to=body.valid_to,
-            request=request,
         )
     )
 
@@ -238,11 +233,11 @@ def internship_base_certify(request: HttpRequest, base_id: int, body: BaseCertif
     url_name="internship_base_reject",
     summary="不予认定（人社局）",
 )
-def internship_base_reject(request: HttpRequest, base_id: int, body: ReasonIn) -> BaseOut:
+def internship_base_reject(request: AuthedRequest, base_id: int, body: ReasonIn) -> BaseOut:
     base = selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
     return _base_out(
         services.internship_base_transition(
-            actor=request.user, base=base, action="reject", reason=body.reason, request=request
+            actor=request.user, base=base, action="reject", reason=body.reason
         )
     )
 
@@ -253,10 +248,10 @@ def internship_base_reject(request: HttpRequest, base_id: int, body: ReasonIn) -
     url_name="internship_base_revoke",
     summary="撤销认定（人社局）",
 )
-def internship_base_revoke(request: HttpRequest, base_id: int, body: ReasonIn) -> BaseOut:
+def internship_base_revoke(request: AuthedRequest, base_id: int, body: ReasonIn) -> BaseOut:
     base = selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
     return _base_out(
         services.internship_base_transition(
-            actor=request.user, base=base, action="revoke", reason=body.reason, request=request
+            actor=request.user, base=base, action="revoke", reason=body.reason
         )
     )

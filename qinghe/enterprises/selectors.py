@@ -4,7 +4,7 @@ objects alike raise NotFound: an enterprise never learns that another's record e
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -13,19 +13,20 @@ from qinghe.core.roles import Role
 
 from .models import Enterprise, EnterpriseEvent, InternshipBase
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 # HR bureau staff (and the system administrator) verify enterprises and certify bases.
 ENTERPRISE_STAFF = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 
 
-def is_enterprise_staff(user: Any) -> bool:
+def is_enterprise_staff(user: User | None) -> bool:
     return getattr(user, "role", None) in ENTERPRISE_STAFF
 
 
-def enterprise_for_user(*, user: Any) -> Enterprise | None:
+def enterprise_for_user(*, user: User) -> Enterprise | None:
     """The enterprise an enterprise HR user works for (None for everyone else)."""
-    if getattr(user, "role", None) != Role.ENTERPRISE_HR or not getattr(
-        user, "organisation_id", None
-    ):
+    if getattr(user, "role", None) != Role.ENTERPRISE_HR or not user.organisation_id:
         return None
     return (
         Enterprise.objects.select_related("industry", "town", "organisation")
@@ -34,7 +35,7 @@ def enterprise_for_user(*, user: Any) -> Enterprise | None:
     )
 
 
-def enterprise_list(*, viewer: Any, state: str = "", q: str = "") -> QuerySet[Enterprise]:
+def enterprise_list(*, viewer: User, state: str = "", q: str = "") -> QuerySet[Enterprise]:
     if not is_enterprise_staff(viewer):
         return Enterprise.objects.none()
     qs = Enterprise.objects.select_related("industry", "town")
@@ -51,7 +52,7 @@ def enterprise_list(*, viewer: Any, state: str = "", q: str = "") -> QuerySet[En
     )
 
 
-def enterprise_get_for_viewer(*, viewer: Any, enterprise_id: int) -> Enterprise:
+def enterprise_get_for_viewer(*, viewer: User, enterprise_id: int) -> Enterprise:
     qs = Enterprise.objects.select_related("industry", "industry__parent", "town", "organisation")
     if is_enterprise_staff(viewer):
         enterprise = qs.filter(pk=enterprise_id).first()
@@ -76,7 +77,7 @@ def enterprise_events(*, enterprise: Enterprise) -> QuerySet[EnterpriseEvent]:
     return enterprise.events.select_related("actor", "internship_base")
 
 
-def internship_base_list(*, viewer: Any, state: str = "") -> QuerySet[InternshipBase]:
+def internship_base_list(*, viewer: User, state: str = "") -> QuerySet[InternshipBase]:
     qs = InternshipBase.objects.select_related("enterprise", "enterprise__town")
     if is_enterprise_staff(viewer):
         pass
@@ -89,7 +90,7 @@ def internship_base_list(*, viewer: Any, state: str = "") -> QuerySet[Internship
     return qs.order_by("-created_at", "-id")
 
 
-def internship_base_get_for_viewer(*, viewer: Any, base_id: int) -> InternshipBase:
+def internship_base_get_for_viewer(*, viewer: User, base_id: int) -> InternshipBase:
     base = internship_base_list(viewer=viewer).filter(pk=base_id).first()
     if base is None:
         raise NotFound()

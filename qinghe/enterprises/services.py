@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 
 from qinghe.accounts.models import Organisation, User
 from qinghe.accounts.phones import InvalidPhone, normalize_phone
@@ -100,7 +99,7 @@ def _event(
     action: str,
     from_state: str,
     to_state: str,
-    actor: Any,
+    actor: User | None,
     note: str = "",
     base: InternshipBase | None = None,
 ) -> EnterpriseEvent:
@@ -125,7 +124,6 @@ def enterprise_register(
     display_name: str,
     password: str,
     phone: str = "",
-    request: HttpRequest | None = None,
 ) -> Enterprise:
     """Registers an enterprise (pending verification) and its first HR account. On any error
     nothing is created."""
@@ -174,24 +172,22 @@ def enterprise_register(
     audit_record(
         action="create",
         actor=user,
-        request=request,
         target=enterprise,
         summary=f"企业注册：{name}（{code}），待人社局审核",
     )
     return enterprise
 
 
-def _require_own(actor: Any, enterprise: Enterprise) -> None:
+def _require_own(actor: User, enterprise: Enterprise) -> None:
     if not (
-        getattr(actor, "role", None) == Role.ENTERPRISE_HR
-        and actor.organisation_id == enterprise.organisation_id
+        actor.role == Role.ENTERPRISE_HR and actor.organisation_id == enterprise.organisation_id
     ):
         raise PermissionDenied("只能管理本企业的信息")
 
 
 @transaction.atomic
 def enterprise_update_profile(
-    *, actor: Any, enterprise: Enterprise, profile: ProfileData, request: HttpRequest | None = None
+    *, actor: User, enterprise: Enterprise, profile: ProfileData
 ) -> list[str]:
     """The enterprise's HR edits its profile. Returns the changed field names."""
     _require_own(actor, enterprise)
@@ -206,7 +202,6 @@ def enterprise_update_profile(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=enterprise,
         summary=f"修改企业信息：{', '.join(changed)}",
     )
@@ -250,11 +245,12 @@ ENTERPRISE_TRANSITIONS: dict[str, Move] = table(
 )
 
 
-def _enterprise_party(actor: Any, enterprise: Enterprise) -> str | None:
+def _enterprise_party(actor: User | None, enterprise: Enterprise) -> str | None:
     if is_enterprise_staff(actor):
         return STAFF
     if (
-        getattr(actor, "role", None) == Role.ENTERPRISE_HR
+        actor is not None
+        and actor.role == Role.ENTERPRISE_HR
         and actor.organisation_id == enterprise.organisation_id
     ):
         return ENTERPRISE
@@ -295,11 +291,10 @@ ENTERPRISE_WORKFLOW: Workflow[Enterprise] = Workflow(
 
 def enterprise_transition(
     *,
-    actor: Any,
+    actor: User,
     enterprise: Enterprise,
     action: str,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Enterprise:
     return transition(
         ENTERPRISE_WORKFLOW,
@@ -307,14 +302,11 @@ def enterprise_transition(
         action=action,
         actor=actor,
         reason=reason,
-        request=request,
     )
 
 
 @transaction.atomic
-def enterprise_set_key(
-    *, actor: Any, enterprise: Enterprise, is_key: bool, request: HttpRequest | None = None
-) -> Enterprise:
+def enterprise_set_key(*, actor: User, enterprise: Enterprise, is_key: bool) -> Enterprise:
     if not is_enterprise_staff(actor):
         raise PermissionDenied("只有人社局工作人员可以设置重点企业")
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
@@ -325,7 +317,6 @@ def enterprise_set_key(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=enterprise,
         summary=f"{'设为' if is_key else '取消'}重点企业：{enterprise.name}",
     )
@@ -335,13 +326,12 @@ def enterprise_set_key(
 @transaction.atomic
 def colleague_add(
     *,
-    actor: Any,
+    actor: User,
     enterprise: Enterprise,
     username: str,
     display_name: str,
     password: str,
     phone: str = "",
-    request: HttpRequest | None = None,
 ) -> User:
     """An enterprise's HR adds a colleague: another HR account of the same enterprise."""
     _require_own(actor, enterprise)
@@ -361,7 +351,6 @@ def colleague_add(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=enterprise,
         summary=f"添加企业人事账号 {user.username}",
     )
@@ -454,13 +443,12 @@ INTERNSHIP_BASE_WORKFLOW: Workflow[InternshipBase] = Workflow(
 @transaction.atomic
 def internship_base_apply(
     *,
-    actor: Any,
+    actor: User,
     enterprise: Enterprise,
     description: str,
     capacity: int,
     requested_from: dt.date,
     requested_to: dt.date,
-    request: HttpRequest | None = None,
 ) -> InternshipBase:
     _require_own(actor, enterprise)
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
@@ -491,7 +479,6 @@ def internship_base_apply(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=base,
         summary=f"申请实习基地：{enterprise.name}（{requested_from}–{requested_to}）",
     )
@@ -500,13 +487,12 @@ def internship_base_apply(
 
 def internship_base_transition(
     *,
-    actor: Any,
+    actor: User,
     base: InternshipBase,
     action: str,
     reason: str = "",
     valid_from: dt.date | None = None,
     valid_to: dt.date | None = None,
-    request: HttpRequest | None = None,
 ) -> InternshipBase:
     return transition(
         INTERNSHIP_BASE_WORKFLOW,
@@ -514,7 +500,6 @@ def internship_base_transition(
         action=action,
         actor=actor,
         reason=reason,
-        request=request,
         valid_from=valid_from,
         valid_to=valid_to,
     )

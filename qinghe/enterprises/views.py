@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.http import AuthedRequest
 
 from . import selectors, services
 from .forms import (
@@ -31,15 +32,15 @@ from .models import Enterprise, InternshipBase
 BACKEND = "qinghe.accounts.backends.UsernameOrPhoneBackend"
 
 
-def _enterprise(request: HttpRequest, enterprise_id: int) -> Enterprise:
+def _enterprise(request: AuthedRequest, enterprise_id: int) -> Enterprise:
     return selectors.enterprise_get_for_viewer(viewer=request.user, enterprise_id=enterprise_id)
 
 
-def _base(request: HttpRequest, base_id: int) -> InternshipBase:
+def _base(request: AuthedRequest, base_id: int) -> InternshipBase:
     return selectors.internship_base_get_for_viewer(viewer=request.user, base_id=base_id)
 
 
-def _own_or_redirect(request: HttpRequest) -> Enterprise | None:
+def _own_or_redirect(request: AuthedRequest) -> Enterprise | None:
     enterprise = selectors.enterprise_for_user(user=request.user)
     if enterprise is None:
         messages.warning(request, "您的账号尚未关联已登记的企业信息，请联系鹤山市人社局。")
@@ -65,7 +66,6 @@ def register(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 password=data["password"],
                 phone=data.get("phone") or "",
-                request=request,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -81,7 +81,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     enterprise = selectors.enterprise_for_user(user=request.user)
     context: dict[str, Any] = {"enterprise": enterprise}
     if enterprise is not None:
@@ -108,7 +108,7 @@ def _profile_initial(enterprise: Enterprise) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("enterprises:mine")
-def edit(request: HttpRequest) -> HttpResponse:
+def edit(request: AuthedRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
         return redirect("enterprises:mine")
@@ -116,7 +116,7 @@ def edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.enterprise_update_profile(
-                actor=request.user, enterprise=enterprise, profile=form.profile(), request=request
+                actor=request.user, enterprise=enterprise, profile=form.profile()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -130,19 +130,17 @@ def edit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("enterprises:mine")
-def resubmit(request: HttpRequest) -> HttpResponse:
+def resubmit(request: AuthedRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is not None:
-        services.enterprise_transition(
-            actor=request.user, enterprise=enterprise, action="resubmit", request=request
-        )
+        services.enterprise_transition(actor=request.user, enterprise=enterprise, action="resubmit")
         messages.success(request, "已重新提交审核。")
     return redirect("enterprises:mine")
 
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("enterprises:mine")
-def colleague_add(request: HttpRequest) -> HttpResponse:
+def colleague_add(request: AuthedRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
         return redirect("enterprises:mine")
@@ -157,7 +155,6 @@ def colleague_add(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 password=data["password"],
                 phone=data.get("phone") or "",
-                request=request,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -173,7 +170,7 @@ def colleague_add(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("enterprises:mine")
-def base_apply(request: HttpRequest) -> HttpResponse:
+def base_apply(request: AuthedRequest) -> HttpResponse:
     enterprise = _own_or_redirect(request)
     if enterprise is None:
         return redirect("enterprises:mine")
@@ -188,7 +185,6 @@ def base_apply(request: HttpRequest) -> HttpResponse:
                 capacity=data["capacity"],
                 requested_from=data["requested_from"],
                 requested_to=data["requested_to"],
-                request=request,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -202,7 +198,7 @@ def base_apply(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", Enterprise.State.PENDING)
     if state not in Enterprise.State.values and state != "all":
         state = Enterprise.State.PENDING
@@ -223,7 +219,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def detail(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, enterprise_id: int) -> HttpResponse:
     enterprise = _enterprise(request, enterprise_id)
     return render(
         request,
@@ -239,14 +235,13 @@ def detail(request: HttpRequest, enterprise_id: int) -> HttpResponse:
     )
 
 
-def _staff_move(request: HttpRequest, enterprise_id: int, action: str) -> HttpResponse:
+def _staff_move(request: AuthedRequest, enterprise_id: int, action: str) -> HttpResponse:
     enterprise = _enterprise(request, enterprise_id)
     services.enterprise_transition(
         actor=request.user,
         enterprise=enterprise,
         action=action,
         reason=request.POST.get("reason", ""),
-        request=request,
     )
     messages.success(request, "已认证。" if action == "verify" else "已退回，企业将看到原因。")
     return redirect("enterprises:detail", enterprise_id=enterprise.pk)
@@ -254,25 +249,24 @@ def _staff_move(request: HttpRequest, enterprise_id: int, action: str) -> HttpRe
 
 @require_POST
 @redirect_on_error("enterprises:detail", "enterprise_id")
-def verify(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+def verify(request: AuthedRequest, enterprise_id: int) -> HttpResponse:
     return _staff_move(request, enterprise_id, "verify")
 
 
 @require_POST
 @redirect_on_error("enterprises:detail", "enterprise_id")
-def reject(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+def reject(request: AuthedRequest, enterprise_id: int) -> HttpResponse:
     return _staff_move(request, enterprise_id, "reject")
 
 
 @require_POST
 @redirect_on_error("enterprises:detail", "enterprise_id")
-def set_key(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+def set_key(request: AuthedRequest, enterprise_id: int) -> HttpResponse:
     enterprise = _enterprise(request, enterprise_id)
     services.enterprise_set_key(
         actor=request.user,
         enterprise=enterprise,
         is_key=request.POST.get("is_key") == "1",
-        request=request,
     )
     messages.success(request, "已更新重点企业标记。")
     return redirect("enterprises:detail", enterprise_id=enterprise.pk)
@@ -281,14 +275,14 @@ def set_key(request: HttpRequest, enterprise_id: int) -> HttpResponse:
 # --- HR bureau: internship bases ---------------------------------------------------------------
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: AuthedRequest) -> int:
     raw = request.GET.get("year", "")
     year = int(raw) if raw.isdigit() else timezone.localdate().year
     return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 @require_GET
-def base_list(request: HttpRequest) -> HttpResponse:
+def base_list(request: AuthedRequest) -> HttpResponse:
     from qinghe.plan.selectors import internship_base_counts
 
     state = request.GET.get("state", "")
@@ -311,7 +305,7 @@ def base_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def base_detail(request: HttpRequest, base_id: int) -> HttpResponse:
+def base_detail(request: AuthedRequest, base_id: int) -> HttpResponse:
     from qinghe.plan.selectors import internship_base_counts
 
     base = _base(request, base_id)
@@ -333,7 +327,7 @@ def base_detail(request: HttpRequest, base_id: int) -> HttpResponse:
     )
 
 
-def _base_move(request: HttpRequest, base_id: int, action: str) -> HttpResponse:
+def _base_move(request: AuthedRequest, base_id: int, action: str) -> HttpResponse:
     base = _base(request, base_id)
     form = CertifyBaseForm(request.POST) if action == "certify" else ReasonForm(request.POST)
     if not form.is_valid():
@@ -347,7 +341,6 @@ def _base_move(request: HttpRequest, base_id: int, action: str) -> HttpResponse:
         reason=data.get("reason", ""),
         valid_from=data.get("valid_from"),
         valid_to=data.get("valid_to"),
-        request=request,
     )
     messages.success(
         request, {"certify": "已认定。", "reject": "已退回。", "revoke": "已撤销认定。"}[action]
@@ -357,17 +350,17 @@ def _base_move(request: HttpRequest, base_id: int, action: str) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("enterprises:base_detail", "base_id")
-def base_certify(request: HttpRequest, base_id: int) -> HttpResponse:
+def base_certify(request: AuthedRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "certify")
 
 
 @require_POST
 @redirect_on_error("enterprises:base_detail", "base_id")
-def base_reject(request: HttpRequest, base_id: int) -> HttpResponse:
+def base_reject(request: AuthedRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "reject")
 
 
 @require_POST
 @redirect_on_error("enterprises:base_detail", "base_id")
-def base_revoke(request: HttpRequest, base_id: int) -> HttpResponse:
+def base_revoke(request: AuthedRequest, base_id: int) -> HttpResponse:
     return _base_move(request, base_id, "revoke")

@@ -148,8 +148,10 @@ def test_staff_verify_a_pending_enterprise_with_an_event_and_an_audit_entry(
     response = client_as(Role.HR_STAFF).post(f"/enterprises/{world.c.pk}/verify/")
     assert response.status_code == 302
     world.c.refresh_from_db()
+    assert world.c.verified_by is not None
     assert (world.c.state, world.c.verified_by.username) == ("verified", "renshe")
     event = EnterpriseEvent.objects.get(enterprise=world.c, action="verify")
+    assert event.actor is not None
     assert (event.from_state, event.to_state, event.actor.username) == (
         "pending",
         "verified",
@@ -306,6 +308,7 @@ def test_an_enterprise_applies_and_staff_certify_the_base_for_a_period(
         {"valid_from": f"{year}-03-01", "valid_to": f"{year + 2}-02-28", "reason": "现场核查通过"},
     )
     base.refresh_from_db()
+    assert base.certified_by is not None
     assert (base.state, base.valid_from, base.valid_to, base.certified_by.username) == (
         "certified",
         dt.date(year, 3, 1),
