@@ -8,11 +8,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 from qinghe.core.pagination import PageIn, SmallPageIn
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.reference.models import Major, MajorCategory, Town
@@ -124,7 +124,7 @@ class SearchIn(SmallPageIn):
     url_name="posting_search",
     summary="搜索岗位（中文关键词，jieba 分词）",
 )
-def posting_search(request: HttpRequest, params: Query[SearchIn]) -> SearchOut:
+def posting_search(request: AuthedRequest, params: Query[SearchIn]) -> SearchOut:
     data = params.dict()
     filters = selectors.PostingFilter.from_query(
         {k: ("" if v is None else v) for k, v in data.items()}
@@ -139,7 +139,7 @@ def posting_search(request: HttpRequest, params: Query[SearchIn]) -> SearchOut:
 @router.get(
     "/favourites", response=list[PostingBrief], url_name="favourite_list", summary="我收藏的岗位"
 )
-def favourite_list(request: HttpRequest) -> list[PostingBrief]:
+def favourite_list(request: AuthedRequest) -> list[PostingBrief]:
     return [
         PostingBrief(**_brief(p)) for p in selectors.favourite_postings(viewer=request.user)[:200]
     ]
@@ -155,7 +155,7 @@ class FavouriteOut(Schema):
     url_name="favourite_toggle",
     summary="收藏或取消收藏",
 )
-def favourite_toggle(request: HttpRequest, posting_id: int) -> FavouriteOut:
+def favourite_toggle(request: AuthedRequest, posting_id: int) -> FavouriteOut:
     posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     return FavouriteOut(saved=services.favourite_toggle(user=request.user, posting=posting))
 
@@ -208,17 +208,17 @@ class NoteIn(Schema):
 
 
 @router.get("/mine", response=list[OwnPostingOut], url_name="my_postings", summary="本企业的岗位")
-def my_postings(request: HttpRequest, state: str = "") -> list[OwnPostingOut]:
+def my_postings(request: AuthedRequest, state: str = "") -> list[OwnPostingOut]:
     return [_own_out(p) for p in selectors.own_postings(viewer=request.user, state=state)[:200]]
 
 
 @router.post("/mine", response=OwnPostingOut, url_name="my_postings", summary="新建岗位草稿")
-def posting_create(request: HttpRequest, body: PostingIn) -> OwnPostingOut:
+def posting_create(request: AuthedRequest, body: PostingIn) -> OwnPostingOut:
     enterprise = enterprise_for_user(user=request.user)
     if enterprise is None:
         raise NotFound("账号尚未关联已登记的企业")
     posting = services.posting_create(
-        actor=request.user, enterprise=enterprise, data=body.to_data(), request=request
+        actor=request.user, enterprise=enterprise, data=body.to_data()
     )
     return _own_out(posting)
 
@@ -229,26 +229,24 @@ def posting_create(request: HttpRequest, body: PostingIn) -> OwnPostingOut:
     url_name="my_posting",
     summary="本企业的一个岗位",
 )
-def my_posting(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+def my_posting(request: AuthedRequest, posting_id: int) -> OwnPostingOut:
     return _own_out(selectors.own_posting_get(viewer=request.user, posting_id=posting_id))
 
 
 @router.put(
     "/mine/{int:posting_id}", response=OwnPostingOut, url_name="my_posting", summary="修改岗位草稿"
 )
-def posting_update(request: HttpRequest, posting_id: int, body: PostingIn) -> OwnPostingOut:
+def posting_update(request: AuthedRequest, posting_id: int, body: PostingIn) -> OwnPostingOut:
     posting = selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
-    services.posting_update(
-        actor=request.user, posting=posting, data=body.to_data(), request=request
-    )
+    services.posting_update(actor=request.user, posting=posting, data=body.to_data())
     return _own_out(selectors.own_posting_get(viewer=request.user, posting_id=posting_id))
 
 
-def _own_move(request: HttpRequest, posting_id: int, action: str, note: str = "") -> OwnPostingOut:
+def _own_move(
+    request: AuthedRequest, posting_id: int, action: str, note: str = ""
+) -> OwnPostingOut:
     posting = selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
-    services.posting_transition(
-        actor=request.user, posting=posting, action=action, note=note, request=request
-    )
+    services.posting_transition(actor=request.user, posting=posting, action=action, note=note)
     return _own_out(selectors.own_posting_get(viewer=request.user, posting_id=posting_id))
 
 
@@ -258,7 +256,7 @@ def _own_move(request: HttpRequest, posting_id: int, action: str, note: str = ""
     url_name="posting_submit",
     summary="提交审核",
 )
-def posting_submit(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+def posting_submit(request: AuthedRequest, posting_id: int) -> OwnPostingOut:
     return _own_move(request, posting_id, "submit")
 
 
@@ -268,7 +266,7 @@ def posting_submit(request: HttpRequest, posting_id: int) -> OwnPostingOut:
     url_name="posting_withdraw",
     summary="撤回审核",
 )
-def posting_withdraw(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+def posting_withdraw(request: AuthedRequest, posting_id: int) -> OwnPostingOut:
     return _own_move(request, posting_id, "withdraw")
 
 
@@ -278,7 +276,7 @@ def posting_withdraw(request: HttpRequest, posting_id: int) -> OwnPostingOut:
     url_name="posting_revise",
     summary="撤下修改（已发布的岗位回到草稿，投递保留，修改后重新审核）",
 )
-def posting_revise(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+def posting_revise(request: AuthedRequest, posting_id: int) -> OwnPostingOut:
     return _own_move(request, posting_id, "revise")
 
 
@@ -288,7 +286,7 @@ def posting_revise(request: HttpRequest, posting_id: int) -> OwnPostingOut:
     url_name="posting_close",
     summary="关闭岗位",
 )
-def posting_close(request: HttpRequest, posting_id: int) -> OwnPostingOut:
+def posting_close(request: AuthedRequest, posting_id: int) -> OwnPostingOut:
     return _own_move(request, posting_id, "close")
 
 
@@ -326,7 +324,7 @@ class StaffFilterIn(PageIn):
     url_name="staff_postings",
     summary="全部岗位（工作人员）",
 )
-def staff_postings(request: HttpRequest, params: Query[StaffFilterIn]) -> list[StaffPostingOut]:
+def staff_postings(request: AuthedRequest, params: Query[StaffFilterIn]) -> list[StaffPostingOut]:
     filters = selectors.StaffPostingFilter.from_query(params.dict())
     qs = selectors.staff_postings(viewer=request.user, filters=filters)
     limit, offset = params.limit, params.offset
@@ -334,12 +332,10 @@ def staff_postings(request: HttpRequest, params: Query[StaffFilterIn]) -> list[S
 
 
 def _staff_move(
-    request: HttpRequest, posting_id: int, action: str, note: str = ""
+    request: AuthedRequest, posting_id: int, action: str, note: str = ""
 ) -> StaffPostingOut:
     posting = selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
-    services.posting_transition(
-        actor=request.user, posting=posting, action=action, note=note, request=request
-    )
+    services.posting_transition(actor=request.user, posting=posting, action=action, note=note)
     return _staff_out(selectors.staff_posting_get(viewer=request.user, posting_id=posting_id))
 
 
@@ -349,7 +345,7 @@ def _staff_move(
     url_name="posting_approve",
     summary="审核通过并发布（人社局）",
 )
-def posting_approve(request: HttpRequest, posting_id: int) -> StaffPostingOut:
+def posting_approve(request: AuthedRequest, posting_id: int) -> StaffPostingOut:
     return _staff_move(request, posting_id, "approve")
 
 
@@ -359,7 +355,7 @@ def posting_approve(request: HttpRequest, posting_id: int) -> StaffPostingOut:
     url_name="posting_reject",
     summary="退回修改，须写明原因（人社局）",
 )
-def posting_reject(request: HttpRequest, posting_id: int, body: NoteIn) -> StaffPostingOut:
+def posting_reject(request: AuthedRequest, posting_id: int, body: NoteIn) -> StaffPostingOut:
     return _staff_move(request, posting_id, "reject", body.note)
 
 
@@ -374,16 +370,16 @@ class CertifyIn(Schema):
     url_name="posting_certify",
     summary="认定优质岗位（人社局）",
 )
-def posting_certify(request: HttpRequest, posting_id: int, body: CertifyIn) -> StaffPostingOut:
+def posting_certify(request: AuthedRequest, posting_id: int, body: CertifyIn) -> StaffPostingOut:
     posting = selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
     services.posting_certify_quality(
-        actor=request.user, posting=posting, criteria=body.criteria, note=body.note, request=request
+        actor=request.user, posting=posting, criteria=body.criteria, note=body.note
     )
     return _staff_out(selectors.staff_posting_get(viewer=request.user, posting_id=posting_id))
 
 
 @router.get("/{int:posting_id}", response=PostingOut, url_name="posting_detail", summary="岗位详情")
-def posting_detail(request: HttpRequest, posting_id: int) -> PostingOut:
+def posting_detail(request: AuthedRequest, posting_id: int) -> PostingOut:
     return PostingOut(
         **_full(selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id))
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections, models
 from django.db.models import F, Func, Q, QuerySet
@@ -21,6 +21,9 @@ from qinghe.reference.models import Industry, Major, MajorCategory, Town
 
 from . import search
 from .models import LEVEL_RANK, Favourite, MinLevel, Posting
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 # Staff who may see every posting (reading); HR bureau staff also review and certify.
 POSTING_STAFF_READERS = REFERENCE_READERS
@@ -168,7 +171,7 @@ def apply_filters(qs: QuerySet[Posting], filters: PostingFilter) -> QuerySet[Pos
 
 
 def posting_search(
-    *, viewer: Any, filters: PostingFilter, today: dt.date | None = None
+    *, viewer: User, filters: PostingFilter, today: dt.date | None = None
 ) -> QuerySet[Posting]:
     """The students' job search (any signed-in user): open postings only."""
     if not getattr(viewer, "is_authenticated", False):
@@ -178,7 +181,7 @@ def posting_search(
 
 
 def posting_get_for_viewer(
-    *, viewer: Any, posting_id: int, today: dt.date | None = None
+    *, viewer: User, posting_id: int, today: dt.date | None = None
 ) -> Posting:
     """A posting's public page: published, closed or expired postings of verified
     enterprises (a closed or expired one shows that it takes no applications)."""
@@ -196,7 +199,7 @@ def posting_get_for_viewer(
     return posting
 
 
-def own_postings(*, viewer: Any, state: str = "") -> QuerySet[Posting]:
+def own_postings(*, viewer: User, state: str = "") -> QuerySet[Posting]:
     """An enterprise HR user's postings: those of their own organisation only."""
     if getattr(viewer, "role", None) != Role.ENTERPRISE_HR or not viewer.organisation_id:
         return Posting.objects.none()
@@ -206,7 +209,7 @@ def own_postings(*, viewer: Any, state: str = "") -> QuerySet[Posting]:
     return qs.select_related("enterprise", "town").order_by("-updated_at", "-id")
 
 
-def own_posting_get(*, viewer: Any, posting_id: int) -> Posting:
+def own_posting_get(*, viewer: User, posting_id: int) -> Posting:
     posting = own_postings(viewer=viewer).filter(pk=posting_id).first()
     if posting is None:
         raise NotFound()
@@ -236,7 +239,7 @@ class StaffPostingFilter:
         )
 
 
-def staff_postings(*, viewer: Any, filters: StaffPostingFilter) -> QuerySet[Posting]:
+def staff_postings(*, viewer: User, filters: StaffPostingFilter) -> QuerySet[Posting]:
     if getattr(viewer, "role", None) not in POSTING_STAFF_READERS:
         return Posting.objects.none()
     qs = Posting.objects.select_related("enterprise", "town")
@@ -255,7 +258,7 @@ def staff_postings(*, viewer: Any, filters: StaffPostingFilter) -> QuerySet[Post
     return qs.order_by("-updated_at", "-id")
 
 
-def staff_posting_get(*, viewer: Any, posting_id: int) -> Posting:
+def staff_posting_get(*, viewer: User, posting_id: int) -> Posting:
     posting = (
         staff_postings(viewer=viewer, filters=StaffPostingFilter()).filter(pk=posting_id).first()
     )
@@ -268,7 +271,7 @@ def posting_events(*, posting: Posting) -> QuerySet[Any]:
     return posting.events.select_related("actor").order_by("-created_at", "-id")
 
 
-def favourite_postings(*, viewer: Any) -> QuerySet[Posting]:
+def favourite_postings(*, viewer: User) -> QuerySet[Posting]:
     return (
         Posting.objects.filter(favourites__user=viewer)
         .select_related("enterprise", "town")
@@ -276,7 +279,7 @@ def favourite_postings(*, viewer: Any) -> QuerySet[Posting]:
     )
 
 
-def favourite_ids(*, viewer: Any, posting_ids: list[int]) -> set[int]:
+def favourite_ids(*, viewer: User, posting_ids: list[int]) -> set[int]:
     if not getattr(viewer, "is_authenticated", False):
         return set()
     return set(
@@ -286,7 +289,7 @@ def favourite_ids(*, viewer: Any, posting_ids: list[int]) -> set[int]:
     )
 
 
-def viewer_major_code(*, viewer: Any) -> str:
+def viewer_major_code(*, viewer: User) -> str:
     """The student's latest major (for the 'fits my major' shortcut), or ''."""
     if getattr(viewer, "role", None) not in (Role.STUDENT, Role.AMBASSADOR):
         return ""

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -36,6 +35,9 @@ from .workflow import (
     STAFF,
     SYSTEM,
 )
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 FACT_LABELS: dict[str, str] = {
     "working_hours": "工作时间",
@@ -124,7 +126,7 @@ class PostingData:
         return data
 
 
-def _actor_party(actor: Any, enterprise: Enterprise) -> str:
+def _actor_party(actor: User | None, enterprise: Enterprise) -> str:
     """Which party of the workflow the actor is, for this posting's enterprise."""
     if actor is None:
         return SYSTEM
@@ -136,7 +138,7 @@ def _actor_party(actor: Any, enterprise: Enterprise) -> str:
     raise PermissionDenied("无权操作该岗位")
 
 
-def _require_owner(actor: Any, enterprise: Enterprise) -> None:
+def _require_owner(actor: User, enterprise: Enterprise) -> None:
     if not (
         getattr(actor, "role", None) == Role.ENTERPRISE_HR
         and actor.organisation_id == enterprise.organisation_id
@@ -161,9 +163,7 @@ def _set_majors(posting: Posting, majors: list[Major], categories: list[MajorCat
 
 
 @transaction.atomic
-def posting_create(
-    *, actor: Any, enterprise: Enterprise, data: PostingData, request: HttpRequest | None = None
-) -> Posting:
+def posting_create(*, actor: User, enterprise: Enterprise, data: PostingData) -> Posting:
     """A new draft. Any registered enterprise may draft; only a verified one may submit."""
     _require_owner(actor, enterprise)
     if enterprise.state == Enterprise.State.REJECTED:
@@ -179,7 +179,6 @@ def posting_create(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"新建岗位草稿：{posting.title}",
     )
@@ -187,9 +186,7 @@ def posting_create(
 
 
 @transaction.atomic
-def posting_update(
-    *, actor: Any, posting: Posting, data: PostingData, request: HttpRequest | None = None
-) -> list[str]:
+def posting_update(*, actor: User, posting: Posting, data: PostingData) -> list[str]:
     """Edits a draft (a posting under review is withdrawn first; a published one is taken
     down to a draft with the "revise" move, keeping its applications, and reviewed again).
     Returns the changed field names."""
@@ -227,7 +224,6 @@ def posting_update(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"修改岗位：{posting.title}（{', '.join(changed)}）",
     )
@@ -251,7 +247,7 @@ def publishing_problems(posting: Posting, *, today: dt.date) -> dict[str, str]:
     return problems
 
 
-def _posting_party(actor: Any, posting: Posting) -> str:
+def _posting_party(actor: User | None, posting: Posting) -> str:
     return _actor_party(actor, posting.enterprise)
 
 
@@ -315,12 +311,11 @@ POSTING_WORKFLOW: Workflow[Posting] = Workflow(
 
 def posting_transition(
     *,
-    actor: Any,
+    actor: User | None,
     posting: Posting,
     action: str,
     note: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Posting:
     """Moves a posting through ``POSTING_WORKFLOW`` (qinghe.core.workflow.transition)."""
     return transition(
@@ -330,7 +325,6 @@ def posting_transition(
         actor=actor,
         reason=note,
         now=now,
-        request=request,
     )
 
 
@@ -344,19 +338,19 @@ def _queue_matching_update(posting_id: int, old: str, new: str) -> None:
         transaction.on_commit(lambda: matching_tasks.posting_closed.enqueue(posting_id))
 
 
-def posting_submit(*, actor: Any, posting: Posting, **kwargs: Any) -> Posting:
+def posting_submit(*, actor: User, posting: Posting, **kwargs: Any) -> Posting:
     return posting_transition(actor=actor, posting=posting, action="submit", **kwargs)
 
 
-def posting_approve(*, actor: Any, posting: Posting, **kwargs: Any) -> Posting:
+def posting_approve(*, actor: User, posting: Posting, **kwargs: Any) -> Posting:
     return posting_transition(actor=actor, posting=posting, action="approve", **kwargs)
 
 
-def posting_reject(*, actor: Any, posting: Posting, note: str, **kwargs: Any) -> Posting:
+def posting_reject(*, actor: User, posting: Posting, note: str, **kwargs: Any) -> Posting:
     return posting_transition(actor=actor, posting=posting, action="reject", note=note, **kwargs)
 
 
-def posting_close(*, actor: Any, posting: Posting, **kwargs: Any) -> Posting:
+def posting_close(*, actor: User, posting: Posting, **kwargs: Any) -> Posting:
     return posting_transition(actor=actor, posting=posting, action="close", **kwargs)
 
 
@@ -398,12 +392,11 @@ def quality_problems(posting: Posting, criteria: list[str]) -> list[str]:
 @transaction.atomic
 def posting_certify_quality(
     *,
-    actor: Any,
+    actor: User,
     posting: Posting,
     criteria: list[str],
     note: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Posting:
     """HR bureau staff certify a published full-time job as a 优质岗位 against the written
     criteria (``workflow.QUALITY_CRITERIA``). Audited."""
@@ -450,7 +443,6 @@ def posting_certify_quality(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"认定优质岗位：{posting.enterprise.name} {posting.title}",
         reason=posting.quality_note,
@@ -460,9 +452,7 @@ def posting_certify_quality(
 
 
 @transaction.atomic
-def posting_revoke_quality(
-    *, actor: Any, posting: Posting, reason: str, request: HttpRequest | None = None
-) -> Posting:
+def posting_revoke_quality(*, actor: User, posting: Posting, reason: str) -> Posting:
     if not is_enterprise_staff(actor):
         raise PermissionDenied("只有人社局工作人员可以撤销优质岗位")
     reason = (reason or "").strip()
@@ -488,7 +478,6 @@ def posting_revoke_quality(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"撤销优质岗位：{posting.enterprise.name} {posting.title}",
         reason=reason,
@@ -498,7 +487,7 @@ def posting_revoke_quality(
 
 
 @transaction.atomic
-def favourite_toggle(*, user: Any, posting: Posting) -> bool:
+def favourite_toggle(*, user: User, posting: Posting) -> bool:
     """Saves or un-saves a posting; returns whether it is now saved."""
     deleted, _ = Favourite.objects.filter(user=user, posting=posting).delete()
     if deleted:

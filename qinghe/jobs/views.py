@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
+from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors, heshan_towns
 from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
 from qinghe.recruitment.selectors import posting_applicant_counts
@@ -54,7 +55,7 @@ def _facts(posting: Posting) -> list[tuple[str, str]]:
 
 
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedRequest) -> HttpResponse:
     filters = selectors.PostingFilter.from_query(request.GET)
     postings = selectors.posting_search(viewer=request.user, filters=filters)
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -79,7 +80,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     return render(
         request,
@@ -100,7 +101,7 @@ def detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_POST
-def favourite_toggle(request: HttpRequest, posting_id: int) -> HttpResponse:
+def favourite_toggle(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     saved = services.favourite_toggle(user=request.user, posting=posting)
     messages.success(request, "已收藏。" if saved else "已取消收藏。")
@@ -111,7 +112,7 @@ def favourite_toggle(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_GET
-def favourites(request: HttpRequest) -> HttpResponse:
+def favourites(request: AuthedRequest) -> HttpResponse:
     postings = selectors.favourite_postings(viewer=request.user)
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -128,12 +129,12 @@ def favourites(request: HttpRequest) -> HttpResponse:
 # --- an enterprise's own postings --------------------------------------------------------------
 
 
-def _own(request: HttpRequest, posting_id: int) -> Posting:
+def _own(request: AuthedRequest, posting_id: int) -> Posting:
     return selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
-def my_list(request: HttpRequest) -> HttpResponse:
+def my_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     postings = selectors.own_postings(viewer=request.user, state=state)
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -151,7 +152,7 @@ def my_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedRequest) -> HttpResponse:
     enterprise = enterprise_for_user(user=request.user)
     if enterprise is None:
         messages.warning(request, "您的账号尚未关联已登记的企业信息。")
@@ -160,7 +161,7 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             posting = services.posting_create(
-                actor=request.user, enterprise=enterprise, data=form.posting_data(), request=request
+                actor=request.user, enterprise=enterprise, data=form.posting_data()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -173,7 +174,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+def my_detail(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _own(request, posting_id)
     today = timezone.localdate()
     return render(
@@ -197,7 +198,7 @@ def my_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("jobs:my_detail", "posting_id")
-def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
+def edit(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _own(request, posting_id)
     if posting.state != Posting.State.DRAFT:
         messages.error(
@@ -208,7 +209,7 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.posting_update(
-                actor=request.user, posting=posting, data=form.posting_data(), request=request
+                actor=request.user, posting=posting, data=form.posting_data()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -223,14 +224,13 @@ def edit(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 def _move(
-    request: HttpRequest, posting: Posting, action: str, done: str, back: str
+    request: AuthedRequest, posting: Posting, action: str, done: str, back: str
 ) -> HttpResponse:
     services.posting_transition(
         actor=request.user,
         posting=posting,
         action=action,
         note=request.POST.get("note", ""),
-        request=request,
     )
     messages.success(request, done)
     return redirect(back, posting_id=posting.pk)
@@ -238,7 +238,7 @@ def _move(
 
 @require_POST
 @redirect_on_error("jobs:my_detail", "posting_id")
-def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
+def submit(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(
         request, _own(request, posting_id), "submit", "已提交人社局审核。", "jobs:my_detail"
     )
@@ -246,13 +246,13 @@ def submit(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("jobs:my_detail", "posting_id")
-def withdraw(request: HttpRequest, posting_id: int) -> HttpResponse:
+def withdraw(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(request, _own(request, posting_id), "withdraw", "已撤回为草稿。", "jobs:my_detail")
 
 
 @require_POST
 @redirect_on_error("jobs:my_detail", "posting_id")
-def revise(request: HttpRequest, posting_id: int) -> HttpResponse:
+def revise(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(
         request,
         _own(request, posting_id),
@@ -264,19 +264,19 @@ def revise(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("jobs:my_detail", "posting_id")
-def close(request: HttpRequest, posting_id: int) -> HttpResponse:
+def close(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(request, _own(request, posting_id), "close", "岗位已关闭。", "jobs:my_detail")
 
 
 # --- staff --------------------------------------------------------------------------------------
 
 
-def _staff(request: HttpRequest, posting_id: int) -> Posting:
+def _staff(request: AuthedRequest, posting_id: int) -> Posting:
     return selectors.staff_posting_get(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthedRequest) -> HttpResponse:
     filters = selectors.StaffPostingFilter.from_query(request.GET)
     postings = selectors.staff_postings(viewer=request.user, filters=filters)
     page = Paginator(postings, 30).get_page(request.GET.get("page"))
@@ -295,7 +295,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def staff_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
+def staff_detail(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _staff(request, posting_id)
     can_act = is_enterprise_staff(request.user)
     return render(
@@ -320,13 +320,13 @@ def staff_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("jobs:staff_detail", "posting_id")
-def approve(request: HttpRequest, posting_id: int) -> HttpResponse:
+def approve(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(request, _staff(request, posting_id), "approve", "已发布。", "jobs:staff_detail")
 
 
 @require_POST
 @redirect_on_error("jobs:staff_detail", "posting_id")
-def reject(request: HttpRequest, posting_id: int) -> HttpResponse:
+def reject(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(
         request, _staff(request, posting_id), "reject", "已退回企业修改。", "jobs:staff_detail"
     )
@@ -334,19 +334,19 @@ def reject(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("jobs:staff_detail", "posting_id")
-def staff_close(request: HttpRequest, posting_id: int) -> HttpResponse:
+def staff_close(request: AuthedRequest, posting_id: int) -> HttpResponse:
     return _move(request, _staff(request, posting_id), "close", "岗位已关闭。", "jobs:staff_detail")
 
 
 @require_POST
 @redirect_on_error("jobs:staff_detail", "posting_id")
-def certify(request: HttpRequest, posting_id: int) -> HttpResponse:
+def certify(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _staff(request, posting_id)
     form = QualityForm(request.POST)
     criteria = form.cleaned_data["criteria"] if form.is_valid() else []
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
     services.posting_certify_quality(
-        actor=request.user, posting=posting, criteria=criteria, note=note, request=request
+        actor=request.user, posting=posting, criteria=criteria, note=note
     )
     messages.success(request, "已认定为优质岗位。")
     return redirect("jobs:staff_detail", posting_id=posting.pk)
@@ -354,13 +354,12 @@ def certify(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("jobs:staff_detail", "posting_id")
-def revoke_quality(request: HttpRequest, posting_id: int) -> HttpResponse:
+def revoke_quality(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _staff(request, posting_id)
     services.posting_revoke_quality(
         actor=request.user,
         posting=posting,
         reason=request.POST.get("reason", ""),
-        request=request,
     )
     messages.success(request, "已撤销优质岗位认定。")
     return redirect("jobs:staff_detail", posting_id=posting.pk)

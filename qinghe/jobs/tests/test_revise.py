@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from qinghe.accounts.models import User
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
 from qinghe.jobs import services
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 S = Posting.State
 
 
-def client_for(user: Any) -> Client:
+def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client

@@ -302,6 +302,7 @@ def test_staff_certify_a_quality_job_against_the_criteria_and_it_is_audited(
     )
     assert response.status_code == 302
     posting = Posting.objects.get(pk=world.posting_a.pk)
+    assert posting.quality_certified_by is not None
     assert (posting.is_quality, posting.quality_certified_by.username, posting.quality_note) == (
         True,
         "renshe",
