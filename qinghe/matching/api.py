@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 
 from . import fetch, selectors
 
@@ -44,7 +44,7 @@ class ForMeOut(Schema):
     url_name="matching_for_me",
     summary="为你推荐（岗位与实习，附理由）",
 )
-def for_me(request: HttpRequest) -> ForMeOut:
+def for_me(request: AuthedRequest) -> ForMeOut:
     view = selectors.student_recommendations(user=request.user)
     items = [
         RecommendationOut(
@@ -92,7 +92,7 @@ class CandidateOut(Schema):
     url_name="matching_candidates",
     summary="本企业岗位的推荐人才（同意匹配的学子；未授权前脱敏）",
 )
-def candidates(request: HttpRequest, posting_id: int) -> list[CandidateOut]:
+def candidates(request: AuthedRequest, posting_id: int) -> list[CandidateOut]:
     posting = selectors.enterprise_posting_get_for_viewer(
         viewer=request.user, posting_id=posting_id
     )
@@ -144,7 +144,7 @@ class GapIn(Schema):
 
 
 @router.get("/gap", response=GapOut, url_name="matching_gap", summary="急需紧缺人才需求分析")
-def gap(request: HttpRequest, params: Query[GapIn]) -> GapOut:
+def gap(request: AuthedRequest, params: Query[GapIn]) -> GapOut:
     report = selectors.gap_analysis(viewer=request.user, kind=params.kind)
     return GapOut(
         years=list(report.years),
@@ -173,7 +173,7 @@ class OccupationScoreOut(Schema):
     url_name="matching_classify",
     summary="岗位名称归入职业（职业分类大典 2022）",
 )
-def classify(request: HttpRequest, params: Query[ClassifyIn]) -> list[OccupationScoreOut]:
+def classify(request: AuthedRequest, params: Query[ClassifyIn]) -> list[OccupationScoreOut]:
     title = params.title.strip()[:120]
     if not title:
         return []

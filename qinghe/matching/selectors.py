@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -36,12 +36,15 @@ from .models import (
     TagSource,
 )
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 STAFF_EDITORS = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 GAP_READERS = frozenset({Role.HR_STAFF, Role.SYSADMIN, Role.LEAGUE_STAFF})
 INTERNSHIP_KINDS = (Posting.Kind.INTERNSHIP, Posting.Kind.TRAINEESHIP)
 
 
-def _role(viewer: Any) -> str | None:
+def _role(viewer: User) -> str | None:
     return getattr(viewer, "role", None)
 
 
@@ -60,7 +63,7 @@ class StudentRecommendations:
     computed_at: dt.datetime | None = None
 
 
-def student_recommendations(*, user: Any) -> StudentRecommendations:
+def student_recommendations(*, user: User) -> StudentRecommendations:
     talent = talent_for_student(user=user)
     if talent is None:
         return StudentRecommendations(state="no_talent")
@@ -92,10 +95,10 @@ def student_recommendations(*, user: Any) -> StudentRecommendations:
 # --- the enterprise: 推荐人才 ------------------------------------------------------------------
 
 
-def enterprise_postings(*, viewer: Any) -> QuerySet[Posting]:
+def enterprise_postings(*, viewer: User) -> QuerySet[Posting]:
     """An enterprise HR user's postings that can have recommended talents (published, or
     closed with their list kept for reference), with how many candidates each has."""
-    if _role(viewer) != Role.ENTERPRISE_HR or not getattr(viewer, "organisation_id", None):
+    if _role(viewer) != Role.ENTERPRISE_HR or not viewer.organisation_id:
         return Posting.objects.none()
     return (
         Posting.objects.filter(
@@ -108,7 +111,7 @@ def enterprise_postings(*, viewer: Any) -> QuerySet[Posting]:
     )
 
 
-def enterprise_posting_get_for_viewer(*, viewer: Any, posting_id: int) -> Posting:
+def enterprise_posting_get_for_viewer(*, viewer: User, posting_id: int) -> Posting:
     """One of the viewer's own postings; another enterprise's (or none) is NotFound."""
     posting = (
         enterprise_postings(viewer=viewer)
@@ -242,7 +245,7 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
 # --- staff: tags of postings ----------------------------------------------------------------------
 
 
-def tag_postings(*, viewer: Any, q: str = "", corrected: str = "") -> QuerySet[Posting]:
+def tag_postings(*, viewer: User, q: str = "", corrected: str = "") -> QuerySet[Posting]:
     if _role(viewer) not in STAFF_EDITORS:
         return Posting.objects.none()
     qs = Posting.objects.filter(
@@ -272,7 +275,7 @@ def tags_for(posting_ids: list[int]) -> dict[int, list[PostingOccupation]]:
     return {pid: staff.get(pid) or auto.get(pid, []) for pid in posting_ids}
 
 
-def tag_posting_get_for_viewer(*, viewer: Any, posting_id: int) -> Posting:
+def tag_posting_get_for_viewer(*, viewer: User, posting_id: int) -> Posting:
     posting = tag_postings(viewer=viewer).filter(pk=posting_id).first()
     if posting is None:
         raise NotFound()
@@ -305,7 +308,7 @@ def occupation_search(*, q: str, limit: int = 15) -> list[Occupation]:
 # --- staff: majors to occupations ------------------------------------------------------------------
 
 
-def major_categories(*, viewer: Any) -> list[dict[str, Any]]:
+def major_categories(*, viewer: User) -> list[dict[str, Any]]:
     if _role(viewer) not in STAFF_EDITORS:
         return []
     links: dict[int, list[MajorOccupation]] = defaultdict(list)
@@ -326,7 +329,7 @@ def major_categories(*, viewer: Any) -> list[dict[str, Any]]:
     ]
 
 
-def major_category_get_for_viewer(*, viewer: Any, category_id: int) -> MajorCategory:
+def major_category_get_for_viewer(*, viewer: User, category_id: int) -> MajorCategory:
     category = MajorCategory.objects.filter(pk=category_id).first()
     if category is None or _role(viewer) not in STAFF_EDITORS:
         raise NotFound()
@@ -410,7 +413,7 @@ def _shortage(rows: list[GapRow], total_headcount: float, total_supply: float) -
     )
 
 
-def gap_analysis(*, viewer: Any, today: dt.date | None = None, kind: str = "") -> GapReport:
+def gap_analysis(*, viewer: User, today: dt.date | None = None, kind: str = "") -> GapReport:
     """Open posts (招聘人数) against Heshan students graduating this year and the next two, per
     major category and per occupation group (小类).
 
@@ -595,7 +598,7 @@ class FairnessRow:
         return self.stats.top_natives - self.stats.top_natives_without_boost
 
 
-def fairness_report(*, viewer: Any, q: str = "") -> QuerySet[PostingFairness]:
+def fairness_report(*, viewer: User, q: str = "") -> QuerySet[PostingFairness]:
     if _role(viewer) not in STAFF_EDITORS:
         return PostingFairness.objects.none()
     qs = PostingFairness.objects.select_related("posting", "posting__enterprise")

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
 from qinghe.jobs.models import Posting
 from qinghe.talents.selectors import talent_for_student
@@ -31,7 +32,7 @@ PAGE_SIZE = 20
 
 
 @require_GET
-def for_me(request: HttpRequest) -> HttpResponse:
+def for_me(request: AuthedRequest) -> HttpResponse:
     view = selectors.student_recommendations(user=request.user)
     if view.state == "ok" and not view.computed and view.talent is not None:
         # First visit after consenting: compute in the background (immediately in tests).
@@ -49,7 +50,7 @@ def for_me(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedRequest) -> HttpResponse:
     talent = talent_for_student(user=request.user)
     if talent is None:
         messages.info(request, "请先认领你的人才档案，再设置匹配偏好。")
@@ -84,7 +85,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("matching:for_me")
-def invitation_respond(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_respond(request: AuthedRequest, invitation_id: int) -> HttpResponse:
     talent = talent_for_student(user=request.user)
     if talent is None:
         raise Http404()
@@ -94,7 +95,6 @@ def invitation_respond(request: HttpRequest, invitation_id: int) -> HttpResponse
         talent=talent,
         invitation_id=invitation_id,
         accept=accept,
-        request=request,
     )
     messages.success(
         request, "已接受邀请，企业现在可以看到你的姓名与教育经历。" if accept else "已婉拒邀请。"
@@ -106,19 +106,19 @@ def invitation_respond(request: HttpRequest, invitation_id: int) -> HttpResponse
 
 
 @require_GET
-def ent_postings(request: HttpRequest) -> HttpResponse:
+def ent_postings(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.enterprise_postings(viewer=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "matching/ent_postings.html", {"page": page})
 
 
-def _own_posting(request: HttpRequest, posting_id: int) -> Posting:
+def _own_posting(request: AuthedRequest, posting_id: int) -> Posting:
     return selectors.enterprise_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
-def candidates(request: HttpRequest, posting_id: int) -> HttpResponse:
+def candidates(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _own_posting(request, posting_id)
     rows = selectors.posting_candidates(posting=posting)
     return render(
@@ -135,14 +135,13 @@ def candidates(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("matching:candidates", "posting_id")
-def invite(request: HttpRequest, posting_id: int, talent_id: int) -> HttpResponse:
+def invite(request: AuthedRequest, posting_id: int, talent_id: int) -> HttpResponse:
     posting = _own_posting(request, posting_id)
     services.invitation_send(
         actor=request.user,
         posting=posting,
         talent_id=talent_id,
         message=request.POST.get("message", ""),
-        request=request,
     )
     messages.success(request, "已发出邀请；对方接受后，你将看到其姓名与教育经历。")
     return redirect("matching:candidates", posting_id=posting.pk)
@@ -152,7 +151,7 @@ def invite(request: HttpRequest, posting_id: int, talent_id: int) -> HttpRespons
 
 
 @require_GET
-def tags(request: HttpRequest) -> HttpResponse:
+def tags(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     corrected = request.GET.get("corrected", "")
     page = Paginator(
@@ -171,12 +170,12 @@ def tags(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _tag_posting(request: HttpRequest, posting_id: int) -> Posting:
+def _tag_posting(request: AuthedRequest, posting_id: int) -> Posting:
     return selectors.tag_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
 
 
 @require_GET
-def posting_tags(request: HttpRequest, posting_id: int) -> HttpResponse:
+def posting_tags(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _tag_posting(request, posting_id)
     q = request.GET.get("q", "")
     return render(
@@ -193,7 +192,7 @@ def posting_tags(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("matching:posting_tags", "posting_id")
-def posting_tags_edit(request: HttpRequest, posting_id: int) -> HttpResponse:
+def posting_tags_edit(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = _tag_posting(request, posting_id)
     action = request.POST.get("action", "")
     if action == "add":
@@ -201,16 +200,13 @@ def posting_tags_edit(request: HttpRequest, posting_id: int) -> HttpResponse:
             actor=request.user,
             posting=posting,
             code=request.POST.get("code", ""),
-            request=request,
         )
         messages.success(request, "已校正岗位职业，推荐将按校正结果更新。")
     elif action == "remove":
         tag_id = request.POST.get("tag", "")
         if not tag_id.isdigit():
             raise Http404()
-        services.posting_occupation_remove(
-            actor=request.user, posting=posting, tag_id=int(tag_id), request=request
-        )
+        services.posting_occupation_remove(actor=request.user, posting=posting, tag_id=int(tag_id))
         messages.success(request, "已撤销该校正。")
     elif action == "reclassify":
         services.postings_classify(posting_ids=[posting.pk])
@@ -224,18 +220,18 @@ def posting_tags_edit(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_GET
-def majors(request: HttpRequest) -> HttpResponse:
+def majors(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "matching/majors.html", {"rows": selectors.major_categories(viewer=request.user)}
     )
 
 
-def _category(request: HttpRequest, category_id: int) -> Any:
+def _category(request: AuthedRequest, category_id: int) -> Any:
     return selectors.major_category_get_for_viewer(viewer=request.user, category_id=category_id)
 
 
 @require_GET
-def major_detail(request: HttpRequest, category_id: int) -> HttpResponse:
+def major_detail(request: AuthedRequest, category_id: int) -> HttpResponse:
     category = _category(request, category_id)
     q = request.GET.get("q", "")
     return render(
@@ -252,7 +248,7 @@ def major_detail(request: HttpRequest, category_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("matching:major_detail", "category_id")
-def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
+def major_edit(request: AuthedRequest, category_id: int) -> HttpResponse:
     category = _category(request, category_id)
     action = request.POST.get("action", "")
     link = request.POST.get("link", "")
@@ -261,13 +257,12 @@ def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
             actor=request.user,
             category=category,
             code=request.POST.get("code", ""),
-            request=request,
         )
         messages.success(request, "已加入。")
     elif action in {"remove", "up", "down"} and link.isdigit():
         if action == "remove":
             services.major_occupation_remove(
-                actor=request.user, category=category, link_id=int(link), request=request
+                actor=request.user, category=category, link_id=int(link)
             )
             messages.success(request, "已移除（重新推导时不会再加入）。")
         else:
@@ -276,7 +271,6 @@ def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
                 category=category,
                 link_id=int(link),
                 up=action == "up",
-                request=request,
             )
             messages.success(request, "已调整顺序。")
     else:
@@ -287,13 +281,13 @@ def major_edit(request: HttpRequest, category_id: int) -> HttpResponse:
 # --- staff: the skills-gap analysis and the fairness report --------------------------------------
 
 
-def _kind(request: HttpRequest) -> str:
+def _kind(request: AuthedRequest) -> str:
     kind = request.GET.get("kind", "")
     return kind if kind in Posting.Kind.values else ""
 
 
 @require_GET
-def gap(request: HttpRequest) -> HttpResponse:
+def gap(request: AuthedRequest) -> HttpResponse:
     report = selectors.gap_analysis(viewer=request.user, kind=_kind(request))
     return render(
         request,
@@ -309,9 +303,9 @@ def gap(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def gap_export(request: HttpRequest) -> HttpResponse:
+def gap_export(request: AuthedRequest) -> HttpResponse:
     report = selectors.gap_analysis(viewer=request.user, kind=_kind(request))
-    content = services.gap_export(viewer=request.user, report=report, request=request)
+    content = services.gap_export(viewer=request.user, report=report)
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -322,7 +316,7 @@ def gap_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def fairness(request: HttpRequest) -> HttpResponse:
+def fairness(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     qs = selectors.fairness_report(viewer=request.user, q=q)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

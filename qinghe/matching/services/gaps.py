@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
-from django.http import HttpRequest
 
 from qinghe.core.audit import audit_record
 from qinghe.core.spreadsheets import escape_cell
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 GAP_COLUMNS = [
     "排名",
@@ -23,7 +25,7 @@ GAP_COLUMNS = [
 ]
 
 
-def gap_export(*, viewer: Any, report: Any, request: HttpRequest | None = None) -> bytes:
+def gap_export(*, viewer: User, report: Any) -> bytes:
     """The shortage lists (by major category and by occupation group) as .xlsx, cells that
     start like a formula escaped; the export is audited."""
     buffer = io.BytesIO()
@@ -57,7 +59,6 @@ def gap_export(*, viewer: Any, report: Any, request: HttpRequest | None = None) 
     audit_record(
         action="export",
         actor=viewer,
-        request=request,
         target_type="matching.gap",
         summary=f"导出急需紧缺人才需求分析 {count} 行",
         count=count,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -20,15 +19,17 @@ from ..models import (
     Invitation,
 )
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 
 @transaction.atomic
 def invitation_send(
     *,
-    actor: Any,
+    actor: User,
     posting: Posting,
     talent_id: int,
     message: str = "",
-    request: HttpRequest | None = None,
 ) -> Invitation:
     """An enterprise invites one of its posting's recommended talents to apply. Only a talent
     recommended for this posting, still consenting to matching, can be invited (anyone else
@@ -52,7 +53,6 @@ def invitation_send(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=invitation,
         summary=f"邀请推荐人才投递：{posting.title}",
     )
@@ -62,11 +62,10 @@ def invitation_send(
 @transaction.atomic
 def invitation_respond(
     *,
-    user: Any,
+    user: User,
     talent: Talent,
     invitation_id: int,
     accept: bool,
-    request: HttpRequest | None = None,
 ) -> Invitation:
     """The student accepts (sharing their information with the enterprise, recorded as a
     consent for that enterprise) or declines an invitation of their own."""
@@ -96,7 +95,6 @@ def invitation_respond(
     audit_record(
         action="update",
         actor=user,
-        request=request,
         target=invitation,
         summary=f"{'接受' if accept else '婉拒'}企业投递邀请：{invitation.posting.title}",
     )

@@ -9,13 +9,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -28,6 +27,9 @@ from ..models import (
     TagSource,
 )
 from .tags import _occupation_for_code
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAJOR_TOP = 20
@@ -143,9 +145,7 @@ def _renumber(category: MajorCategory) -> None:
 
 
 @transaction.atomic
-def major_occupation_add(
-    *, actor: Any, category: MajorCategory, code: str, request: HttpRequest | None = None
-) -> MajorOccupation:
+def major_occupation_add(*, actor: User, category: MajorCategory, code: str) -> MajorOccupation:
     occupation = _occupation_for_code(code)
     row = MajorOccupation.objects.filter(category=category, occupation=occupation).first()
     last = (
@@ -167,7 +167,6 @@ def major_occupation_add(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=category,
         summary=f"专业类对应职业：加入 {occupation.code} {occupation.name}",
     )
@@ -175,9 +174,7 @@ def major_occupation_add(
 
 
 @transaction.atomic
-def major_occupation_remove(
-    *, actor: Any, category: MajorCategory, link_id: int, request: HttpRequest | None = None
-) -> None:
+def major_occupation_remove(*, actor: User, category: MajorCategory, link_id: int) -> None:
     row = (
         MajorOccupation.objects.select_related("occupation")
         .filter(pk=link_id, category=category, removed=False)
@@ -194,7 +191,6 @@ def major_occupation_remove(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=category,
         summary=f"专业类对应职业：移除 {row.occupation.code} {row.occupation.name}",
     )
@@ -203,11 +199,10 @@ def major_occupation_remove(
 @transaction.atomic
 def major_occupation_move(
     *,
-    actor: Any,
+    actor: User,
     category: MajorCategory,
     link_id: int,
     up: bool,
-    request: HttpRequest | None = None,
 ) -> None:
     """Swaps a row with its neighbour; both become staff rows (a person placed them)."""
     _renumber(category)
@@ -233,7 +228,6 @@ def major_occupation_move(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=category,
         summary=f"专业类对应职业：{a.occupation.name} {'上移' if up else '下移'}",
     )

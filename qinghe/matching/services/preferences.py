@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,12 +16,15 @@ from ..models import (
     MatchingProfile,
 )
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 
 @transaction.atomic
 def matching_profile_update(
     *,
     talent: Talent,
-    user: Any,
+    user: User,
     towns: Sequence[Town],
     industries: Sequence[Industry],
     expected_salary: int | None,

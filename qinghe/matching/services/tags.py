@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -22,6 +21,9 @@ from ..models import (
     PostingOccupation,
     TagSource,
 )
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 BULK = 2000
 
@@ -101,9 +103,7 @@ def _occupation_for_code(code: str) -> Occupation:
 
 
 @transaction.atomic
-def posting_occupation_correct(
-    *, actor: Any, posting: Posting, code: str, request: HttpRequest | None = None
-) -> PostingOccupation:
+def posting_occupation_correct(*, actor: User, posting: Posting, code: str) -> PostingOccupation:
     """A staff member says the posting is this occupation. Kept through re-classification;
     while a posting has staff tags, matching uses them instead of the automatic ones."""
     occupation = _occupation_for_code(code)
@@ -130,7 +130,6 @@ def posting_occupation_correct(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"校正岗位职业：{occupation.code} {occupation.name}",
     )
@@ -139,9 +138,7 @@ def posting_occupation_correct(
 
 
 @transaction.atomic
-def posting_occupation_remove(
-    *, actor: Any, posting: Posting, tag_id: int, request: HttpRequest | None = None
-) -> None:
+def posting_occupation_remove(*, actor: User, posting: Posting, tag_id: int) -> None:
     tag = (
         PostingOccupation.objects.select_related("occupation")
         .filter(pk=tag_id, posting=posting, source=TagSource.STAFF)
@@ -153,7 +150,6 @@ def posting_occupation_remove(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=posting,
         summary=f"撤销岗位职业校正：{tag.occupation.code} {tag.occupation.name}",
     )

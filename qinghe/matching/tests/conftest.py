@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.matching.services.majors import major_occupations_build
 from qinghe.matching.services.tags import postings_classify
 from qinghe.reference.models import Occupation
@@ -43,7 +44,7 @@ def add_talent(
     native: bool = True,
     graduation_year: int | None = None,
     level: str = "bachelor",
-    user: Any = None,
+    user: User | None = None,
     consent: bool = True,
     seq: str = "123",
     dfc: bool = False,

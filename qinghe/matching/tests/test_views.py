@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from qinghe.accounts.models import User
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.matching.models import (
@@ -27,7 +28,7 @@ from .conftest import Matching, add_talent
 pytestmark = pytest.mark.django_db
 
 
-def login(user: Any) -> Client:
+def login(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
