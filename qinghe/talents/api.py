@@ -3,10 +3,11 @@ a reason, audited (see views.talent_unmask)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Query, Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 from qinghe.core.masking import mask_phone
 from qinghe.core.pagination import PageIn
 
@@ -59,7 +60,7 @@ def _out(talent) -> TalentOut:  # type: ignore[no-untyped-def]
 
 
 @router.get("/", response=list[TalentOut], url_name="talent_list", summary="人才列表（脱敏）")
-def talent_list(request: HttpRequest, filters: Query[TalentFilterIn]) -> list[TalentOut]:
+def talent_list(request: AuthedRequest, filters: Query[TalentFilterIn]) -> list[TalentOut]:
     data = {k: ("" if v is None else v) for k, v in filters.dict().items()}
     talent_filter = selectors.TalentFilter.from_query(data)
     limit, offset = filters.limit, filters.offset
@@ -72,7 +73,7 @@ def talent_list(request: HttpRequest, filters: Query[TalentFilterIn]) -> list[Ta
 @router.get(
     "/{talent_id}", response=TalentOut, url_name="talent_detail", summary="人才详情（脱敏）"
 )
-def talent_detail(request: HttpRequest, talent_id: int) -> TalentOut:
+def talent_detail(request: AuthedRequest, talent_id: int) -> TalentOut:
     try:
         talent = selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
     except NotFound as exc:

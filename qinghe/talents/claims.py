@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.accounts.models import PhoneVerification
@@ -46,6 +45,9 @@ from . import normalize
 from .identity import InvalidValue, parse_name
 from .models import ImportBatch, ImportRow, Source, Talent, TalentClaim
 from .selectors import can_verify
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 CLAIM_CODE_DAILY_LIMIT = 5
 CLAIM_SENT_TO_STAFF = (
@@ -141,7 +143,7 @@ def name_on_file(talent: Talent, name: str) -> bool:
 # The student's side
 
 
-def claim_open(*, user: Any) -> TalentClaim | None:
+def claim_open(*, user: User) -> TalentClaim | None:
     return (
         TalentClaim.objects.filter(user=user, state__in=TalentClaim.OPEN_STATES)
         .select_related("talent")
@@ -149,9 +151,7 @@ def claim_open(*, user: Any) -> TalentClaim | None:
     )
 
 
-def claim_start(
-    *, user: Any, talent: Talent, name: str, request: HttpRequest | None = None
-) -> TalentClaim:
+def claim_start(*, user: User, talent: Talent, name: str) -> TalentClaim:
     """Opens a claim of an existing record (the caller holds its row lock and checked the
     name with ``name_on_file``). Links nothing. A phone on file: awaiting the code; none:
     awaiting staff. An earlier open claim of the same account is cancelled."""
@@ -169,7 +169,6 @@ def claim_start(
     audit_record(
         action="create",
         actor=user,
-        request=request,
         target=claim,
         summary="学生认领已有档案：待短信验证"
         if phones
@@ -184,7 +183,7 @@ def claim_phone_choices(*, claim: TalentClaim) -> list[str]:
     return [mask_phone(number) for _, number in phones_on_file(claim.talent, claim.name)]
 
 
-def _code_sends_today(user: Any, now: datetime) -> int:
+def _code_sends_today(user: User, now: datetime) -> int:
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return AuditLog.objects.filter(
         actor=user,
@@ -194,7 +193,7 @@ def _code_sends_today(user: Any, now: datetime) -> int:
     ).count()
 
 
-def _own_open_claim(user: Any, state: str) -> TalentClaim:
+def _own_open_claim(user: User, state: str) -> TalentClaim:
     claim = claim_open(user=user)
     if claim is None or claim.state != state:
         raise NotFound("没有待验证的认领申请")
@@ -203,9 +202,8 @@ def _own_open_claim(user: Any, state: str) -> TalentClaim:
 
 def claim_code_send(
     *,
-    user: Any,
+    user: User,
     choice: int,
-    request: HttpRequest | None = None,
     now: datetime | None = None,
     sender: SmsSender | None = None,
 ) -> str:
@@ -226,7 +224,6 @@ def claim_code_send(
         audit_record(
             action="update",
             actor=user,
-            request=request,
             target=claim,
             summary=f"认领验证码已发送至档案登记的手机号 {mask_phone(number)}",
             data={"claim": "code_sent", "talent_id": claim.talent_id},
@@ -234,9 +231,7 @@ def claim_code_send(
     return mask_phone(number)
 
 
-def claim_code_confirm(
-    *, user: Any, code: str, request: HttpRequest | None = None, now: datetime | None = None
-) -> Talent:
+def claim_code_confirm(*, user: User, code: str, now: datetime | None = None) -> Talent:
     """Checks the code; right: the claim is approved and the record linked (a squatter's
     claim on the ID resolved in the owner's favour). Wrong: one try counted on the code and
     one refused claim counted against the account's daily limit; nothing else changes."""
@@ -259,7 +254,6 @@ def claim_code_confirm(
         audit_record(
             action="view",
             actor=user,
-            request=request,
             target=user,
             summary="认领档案未成功",
             data={"claim": "refused", "why": "wrong_code"},
@@ -271,10 +265,10 @@ def claim_code_confirm(
             raise ValidationError({"code": CODE_USED})
         verification.used_at = now
         verification.save(update_fields=["used_at"])
-        return _grant(claim=claim, actor=user, method="sms", request=request, now=now)
+        return _grant(claim=claim, actor=user, method="sms", now=now)
 
 
-def claim_ask_staff(*, user: Any, request: HttpRequest | None = None) -> TalentClaim:
+def claim_ask_staff(*, user: User) -> TalentClaim:
     """The student cannot receive a code: staff decide instead."""
     claim = _own_open_claim(user, TalentClaim.State.AWAITING_CODE)
     with transaction.atomic():
@@ -284,7 +278,6 @@ def claim_ask_staff(*, user: Any, request: HttpRequest | None = None) -> TalentC
         audit_record(
             action="update",
             actor=user,
-            request=request,
             target=claim,
             summary="学生无法接收验证码，申请工作人员核实",
             data={"claim": "to_staff", "talent_id": claim.talent_id},
@@ -327,12 +320,11 @@ def claims_awaiting_staff(*, talent: Talent) -> list[TalentClaim]:
 
 def claim_decide(
     *,
-    viewer: Any,
+    viewer: User,
     claim_id: int,
     talent: Talent,
     decision: str,
     reason: str = "",
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> TalentClaim:
     """Staff decide a claim awaiting them (the roles that verify records, see ``can_verify``).
@@ -368,14 +360,13 @@ def claim_decide(
             audit_record(
                 action="update",
                 actor=viewer,
-                request=request,
                 target=claim,
                 summary="核实档案认领：不予认领",
                 reason=reason,
                 data={"claim": "rejected", "talent_id": talent.pk},
             )
             return claim
-        _grant(claim=claim, actor=viewer, method="staff", request=request, now=now, reason=reason)
+        _grant(claim=claim, actor=viewer, method="staff", now=now, reason=reason)
         claim.refresh_from_db()
         return claim
 
@@ -387,9 +378,8 @@ def claim_decide(
 def _grant(
     *,
     claim: TalentClaim,
-    actor: Any,
+    actor: User,
     method: str,
-    request: HttpRequest | None,
     now: datetime,
     reason: str = "",
 ) -> Talent:
@@ -401,7 +391,7 @@ def _grant(
     if talent.merged_into_id is not None or (talent.user_id is not None and not unverified(talent)):
         raise ApplicationError("该档案已由他人认领，请联系服务专员")
     if talent.user_id is not None or unverified(talent):
-        owned = _evict(talent=talent, claim=claim, actor=actor, how=how, request=request, now=now)
+        owned = _evict(talent=talent, claim=claim, actor=actor, how=how, now=now)
     else:
         talent.user = claim.user
         talent.save(update_fields=["user", "updated_at"])
@@ -416,7 +406,6 @@ def _grant(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=owned,
         summary=f"学生本人认领档案（{how}）",
         reason=reason,
@@ -429,9 +418,8 @@ def _evict(
     *,
     talent: Talent,
     claim: TalentClaim,
-    actor: Any,
+    actor: User,
     how: str,
-    request: HttpRequest | None,
     now: datetime,
 ) -> Talent:
     """The ID of an unverified record belongs to the claimant: the squatter's record keeps
@@ -459,7 +447,6 @@ def _evict(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=talent,
         summary=f"冒认档案：身份证号经{how}属于他人，解除学生账号关联",
         data={
@@ -490,7 +477,6 @@ def _evict(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=owned,
         summary=f"身份证号本人认领（{how}）：新建档案，并入暂缓合并的调查数据 {len(held)} 行",
         data={"claim": "owner_record", "from_talent": talent.pk, "held_rows": len(held)},

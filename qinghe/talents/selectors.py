@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -17,6 +17,9 @@ from qinghe.core.roles import Role
 # consent_state lives in .consent; views.py still reads it from here.
 from .consent import consent_state as consent_state
 from .models import Education, ImportBatch, Segment, Talent, ValueChange
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 # Who may read the talent database, and who may see full ID numbers / phone numbers when they
 # ask for them (each unmasking is audited with a reason).
@@ -39,7 +42,7 @@ UNMASK_PHONE_ROLES = frozenset({Role.HR_STAFF, Role.LIAISON, Role.STATION_STAFF,
 VERIFY_ANY_ROLES = TALENT_EDITORS
 
 
-def can_unmask(user: Any, field_name: str) -> bool:
+def can_unmask(user: User, field_name: str) -> bool:
     role = getattr(user, "role", None)
     if field_name == "id_number":
         return role in UNMASK_ID_ROLES
@@ -48,7 +51,7 @@ def can_unmask(user: Any, field_name: str) -> bool:
     return False
 
 
-def can_verify(viewer: Any, talent: Talent) -> bool:
+def can_verify(viewer: User, talent: Talent) -> bool:
     role = getattr(viewer, "role", None)
     if role in VERIFY_ANY_ROLES:
         return True
@@ -108,7 +111,7 @@ class TalentFilter:
         return {k: v for k, v in asdict(self).items() if v not in ("", None, {}) and k != "extra"}
 
 
-def talent_list(*, viewer: Any, filters: TalentFilter) -> QuerySet[Talent]:
+def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
     if getattr(viewer, "role", None) not in TALENT_READERS:
         return Talent.objects.none()
     qs = Talent.objects.filter(merged_into__isnull=True).select_related("town")
@@ -143,7 +146,7 @@ def talent_list(*, viewer: Any, filters: TalentFilter) -> QuerySet[Talent]:
     return qs.order_by("-graduation_year", "name", "id")
 
 
-def talent_get_for_viewer(*, viewer: Any, talent_id: int) -> Talent:
+def talent_get_for_viewer(*, viewer: User, talent_id: int) -> Talent:
     """The talent if the viewer may see it; NotFound alike for missing and forbidden."""
     role = getattr(viewer, "role", None)
     qs = Talent.objects.select_related("town", "user")
@@ -158,7 +161,7 @@ def talent_get_for_viewer(*, viewer: Any, talent_id: int) -> Talent:
     return talent
 
 
-def talent_for_student(*, user: Any) -> Talent | None:
+def talent_for_student(*, user: User) -> Talent | None:
     return Talent.objects.filter(user=user, merged_into__isnull=True).first()
 
 
@@ -226,22 +229,22 @@ def conflicts_for(*, talent: Talent) -> QuerySet[ValueChange]:
     return talent.value_changes.filter(state=ValueChange.State.CONFLICT)
 
 
-def segment_list(*, viewer: Any) -> QuerySet[Segment]:
+def segment_list(*, viewer: User) -> QuerySet[Segment]:
     return Segment.objects.filter(owner=viewer)
 
 
-def segment_get_for_viewer(*, viewer: Any, segment_id: int) -> Segment:
+def segment_get_for_viewer(*, viewer: User, segment_id: int) -> Segment:
     segment = Segment.objects.filter(pk=segment_id, owner=viewer).first()
     if segment is None:
         raise NotFound()
     return segment
 
 
-def segment_members(*, viewer: Any, segment: Segment) -> QuerySet[Talent]:
+def segment_members(*, viewer: User, segment: Segment) -> QuerySet[Talent]:
     return talent_list(viewer=viewer, filters=TalentFilter.from_query(segment.filters))
 
 
-def duplicate_groups(*, viewer: Any, limit: int = 200) -> list[dict[str, Any]]:
+def duplicate_groups(*, viewer: User, limit: int = 200) -> list[dict[str, Any]]:
     """Likely duplicates: same name and phone, or same name, birth date and university.
 
     (The same ID number cannot occur twice: the blind index is unique.)"""
@@ -276,11 +279,11 @@ def duplicate_groups(*, viewer: Any, limit: int = 200) -> list[dict[str, Any]]:
         .annotate(n=Count("talent", distinct=True))
         .filter(n__gt=1)[:limit]
     )
-    for entry in by_birth:
+    for same in by_birth:
         talents = active.filter(
-            name=entry["talent__name"],
-            birth_date=entry["talent__birth_date"],
-            educations__university_name=entry["university_name"],
+            name=same["talent__name"],
+            birth_date=same["talent__birth_date"],
+            educations__university_name=same["university_name"],
         ).distinct()
         groups.append({"reason": "姓名、出生日期与院校相同", "talents": list(talents)})
     return groups
@@ -291,7 +294,7 @@ def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:
     return Talent.objects.filter(graduation_year__in=[year, year + 1, year + 2])
 
 
-def verification_counts(*, viewer: Any) -> dict[str, int]:
+def verification_counts(*, viewer: User) -> dict[str, int]:
     """How many active records the viewer can read are in each verification state (one
     query): the count beside the staff list's filter and the note of what it leaves out."""
     from django.db.models import Count
@@ -304,7 +307,7 @@ def verification_counts(*, viewer: Any) -> dict[str, int]:
     return {state: int(totals[state] or 0) for state in VERIFICATION_FILTERS}
 
 
-def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
+def talent_overview(*, viewer: User, filters: TalentFilter) -> dict[str, Any]:
     """Counts by status of the filtered list, as an ECharts option, and how many of them are
     records students created that still await verification (one query)."""
     from django.db.models import Count
@@ -350,7 +353,7 @@ def talent_overview(*, viewer: Any, filters: TalentFilter) -> dict[str, Any]:
 IMPORT_ALL_BATCHES_ROLES = frozenset({"hr_staff", "sysadmin"})
 
 
-def import_batch_list(*, viewer: Any) -> QuerySet[ImportBatch]:
+def import_batch_list(*, viewer: User) -> QuerySet[ImportBatch]:
     batches = ImportBatch.objects.select_related("created_by").order_by("-created_at", "-id")
     if getattr(viewer, "role", None) in IMPORT_ALL_BATCHES_ROLES:
         return batches
@@ -359,14 +362,14 @@ def import_batch_list(*, viewer: Any) -> QuerySet[ImportBatch]:
     return batches.filter(created_by=viewer)
 
 
-def import_batch_get_for_viewer(*, viewer: Any, batch_id: int) -> ImportBatch:
+def import_batch_get_for_viewer(*, viewer: User, batch_id: int) -> ImportBatch:
     batch = import_batch_list(viewer=viewer).filter(pk=batch_id).first()
     if batch is None:
         raise NotFound()
     return batch
 
 
-def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None) -> Any:
+def import_rejected_open(*, viewer: User, batch: ImportBatch) -> Any:
     """Opens the rejected rows file of a batch for download. It holds the rows as they were
     written, unmasked ID numbers and phones included, so every download is audited."""
     if not batch.rejected_file or not default_storage.exists(batch.rejected_file):
@@ -374,7 +377,6 @@ def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None
     audit_record(
         action="export",
         actor=viewer,
-        request=request,
         target=batch,
         summary=f"下载导入批次 {batch.pk} 的拒绝行",
         count=batch.rejected,

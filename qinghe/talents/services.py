@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -20,6 +19,9 @@ from qinghe.core.spreadsheets import escape_cell
 from .identity import InvalidValue, native_evidence, parse_id_number, parse_phone
 from .models import Consent, PhoneNumber, Segment, Source, Talent, ValueChange
 from .selectors import TALENT_EDITORS, TalentFilter, can_unmask, talent_list
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 EDITABLE_FIELDS = ("name", "gender", "wechat", "email", "hukou_text", "high_school", "note")
@@ -90,13 +92,16 @@ def talent_refresh_evidence(*, talent: Talent) -> None:
 
 @transaction.atomic
 def talent_update(
-    *, talent: Talent, data: dict[str, str], source: str, actor: Any, ref: str | int = ""
+    *, talent: Talent, data: dict[str, str], source: str, actor: User | None, ref: str | int = ""
 ) -> list[str]:
     """An edit by the student, staff or a liaison. Returns the names of the changed fields."""
     talent = Talent.objects.select_for_update().get(pk=talent.pk)
-    label = {Source.STUDENT: "学生本人", Source.STAFF: "工作人员", Source.LIAISON: "服务专员"}.get(
-        source, ""
-    )
+    labels: dict[str, str] = {
+        Source.STUDENT: "学生本人",
+        Source.STAFF: "工作人员",
+        Source.LIAISON: "服务专员",
+    }
+    label = labels.get(source, "")
     stamp = source_stamp(source, ref or getattr(actor, "pk", ""), label)
     changed: list[str] = []
     for field, value in data.items():
@@ -118,7 +123,7 @@ def talent_update(
 
 @transaction.atomic
 def talent_add_phone(
-    *, talent: Talent, raw: str, source: str, ref: str = "", actor: Any = None
+    *, talent: Talent, raw: str, source: str, ref: str = "", actor: User | None = None
 ) -> PhoneNumber:
     try:
         number = parse_phone(raw)
@@ -152,9 +157,7 @@ def talent_add_phone(
 
 
 @transaction.atomic
-def value_change_resolve(
-    *, viewer: Any, change: ValueChange, choose: str, request: HttpRequest | None = None
-) -> Talent:
+def value_change_resolve(*, viewer: User, change: ValueChange, choose: str) -> Talent:
     if getattr(viewer, "role", None) not in TALENT_EDITORS:
         raise PermissionDenied("无权核实该记录")
     if choose not in {"old", "new"}:
@@ -178,7 +181,6 @@ def value_change_resolve(
     audit_record(
         action="update",
         actor=viewer,
-        request=request,
         target=talent,
         summary=f"核实 {change.field}：采用{'新值' if choose == 'new' else '原值'}",
     )
@@ -188,11 +190,10 @@ def value_change_resolve(
 @transaction.atomic
 def talent_unmask(
     *,
-    viewer: Any,
+    viewer: User,
     talent: Talent,
     field: str,
     reason: str,
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> str:
     """The full value of an ID number or the current phone, for a permitted viewer, audited.
@@ -219,7 +220,6 @@ def talent_unmask(
     audit_record(
         action="unmask",
         actor=viewer,
-        request=request,
         target=talent,
         summary=f"查看完整{'身份证号' if field == 'id_number' else '手机号'}",
         reason=reason[:300],
@@ -245,11 +245,10 @@ EXPORT_COLUMNS = [
 
 def talents_export(
     *,
-    viewer: Any,
+    viewer: User,
     filters: TalentFilter,
     unmask: bool,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> tuple[bytes, int]:
     """An .xlsx of the filtered list. Masked unless the viewer may unmask and asked to."""
     if unmask and not (can_unmask(viewer, "id_number") and can_unmask(viewer, "phone")):
@@ -282,7 +281,7 @@ def talents_export(
             str(edu.graduation_year) if edu and edu.graduation_year else "",
             talent.get_status_display(),
             talent.get_native_evidence_display(),
-            talent.town.name if talent.town_id else "",
+            talent.town.name if talent.town else "",
         ]
         for col, value in enumerate(values):
             sheet.write_string(row, col, str(escape_cell(value)))
@@ -290,7 +289,6 @@ def talents_export(
     audit_record(
         action="export",
         actor=viewer,
-        request=request,
         target_type="talents.talent",
         summary=f"导出人才名单 {len(talents)} 条（{'完整信息' if unmask else '脱敏'}）",
         reason=reason,
@@ -301,7 +299,7 @@ def talents_export(
 
 
 @transaction.atomic
-def segment_create(*, owner: Any, name: str, filters: TalentFilter) -> Segment:
+def segment_create(*, owner: User, name: str, filters: TalentFilter) -> Segment:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "请填写分组名称"})
@@ -315,9 +313,7 @@ def segment_create(*, owner: Any, name: str, filters: TalentFilter) -> Segment:
 
 
 @transaction.atomic
-def talent_merge(
-    *, viewer: Any, keep: Talent, others: list[Talent], request: HttpRequest | None = None
-) -> Talent:
+def talent_merge(*, viewer: User, keep: Talent, others: list[Talent]) -> Talent:
     """Merges duplicates into ``keep``: every record moves over with its source; the others
     stay as empty shells pointing at ``keep`` so their history can still be followed."""
     if getattr(viewer, "role", None) not in TALENT_EDITORS:
@@ -373,7 +369,6 @@ def talent_merge(
         audit_record(
             action="merge",
             actor=viewer,
-            request=request,
             target=keep,
             summary=f"合并人才记录 #{other.pk} → #{keep.pk}",
         )
@@ -406,7 +401,7 @@ def consent_record(
     talent: Talent,
     purpose: str,
     granted: bool,
-    actor: Any,
+    actor: User | None,
     enterprise: Any = None,
     notice_version: str = NOTICE_VERSION,
 ) -> Consent:

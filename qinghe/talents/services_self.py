@@ -18,7 +18,6 @@ import xlsxwriter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.accounts.models import Organisation, PhoneVerification, User
@@ -54,7 +53,7 @@ CLAIM_DAILY_LIMIT = 5
 CLAIM_SEEN_BY_STUDENT = ("认领", "学生本人认领档案")
 
 
-def own_talent(*, user: Any) -> Talent | None:
+def own_talent(*, user: User) -> Talent | None:
     return talent_for_student(user=user)
 
 
@@ -63,7 +62,7 @@ def _day_start(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def claim_attempts_today(*, user: Any, now: datetime | None = None) -> int:
+def claim_attempts_today(*, user: User, now: datetime | None = None) -> int:
     """Refused claims are counted from the audit trail, the one place they are written."""
     now = now or timezone.now()
     return AuditLog.objects.filter(
@@ -88,10 +87,9 @@ class ClaimResult:
 
 def talent_claim(
     *,
-    user: Any,
+    user: User,
     id_number: str,
     name: str,
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ClaimResult:
     """Creates a record when the city holds none with this ID number (it awaits verification
@@ -136,7 +134,6 @@ def talent_claim(
             audit_record(
                 action="create",
                 actor=user,
-                request=request,
                 target=talent,
                 summary="学生本人认领：新建档案，待工作人员核实",
                 data={"claim": "created"},
@@ -147,14 +144,13 @@ def talent_claim(
         ):
             why = "claimed"
         elif claims.name_on_file(talent, clean_name):
-            claim = claims.claim_start(user=user, talent=talent, name=clean_name, request=request)
+            claim = claims.claim_start(user=user, talent=talent, name=clean_name)
             return ClaimResult(talent=talent, created=False, claim=claim)
         else:
             why = "name_mismatch"
     audit_record(
         action="view",
         actor=user,
-        request=request,
         target=user,
         summary="认领档案未成功",
         data={"claim": "refused", "why": why},
@@ -174,11 +170,10 @@ VERIFICATION_DECISIONS: dict[str, str] = {
 @transaction.atomic
 def talent_verification_decide(
     *,
-    viewer: Any,
+    viewer: User,
     talent: Talent,
     decision: str,
     reason: str = "",
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Talent:
     """Records that a record a student created is genuine (``verified``) or not
@@ -222,7 +217,6 @@ def talent_verification_decide(
     audit_record(
         action="update",
         actor=viewer,
-        request=request,
         target=talent,
         summary=f"核实档案真实性：{VERIFICATION_DECISIONS[decision]}",
         reason=reason,
@@ -242,11 +236,10 @@ CONFIRM_EVERY = timedelta(days=365)
 def self_profile_update(
     *,
     talent: Talent,
-    user: Any,
+    user: User,
     data: dict[str, str],
     phone: str = "",
     confirm: bool = False,
-    request: HttpRequest | None = None,
 ) -> list[str]:
     """The student's own corrections, stamped with source 'student'. Returns changed fields."""
     unknown = set(data) - set(SELF_EDITABLE)
@@ -266,7 +259,7 @@ def self_profile_update(
             )
             changed.append("phone")
     if confirm:
-        self_confirm(talent=talent, user=user, request=request)
+        self_confirm(talent=talent, user=user)
     return changed
 
 
@@ -276,15 +269,11 @@ def confirmation_due(talent: Talent, *, now: datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def self_confirm(
-    *, talent: Talent, user: Any, request: HttpRequest | None = None, now: datetime | None = None
-) -> Talent:
+def self_confirm(*, talent: Talent, user: User, now: datetime | None = None) -> Talent:
     now = now or timezone.now()
     Talent.objects.filter(pk=talent.pk).update(last_confirmed_at=now, updated_at=now)
     talent.last_confirmed_at = now
-    audit_record(
-        action="update", actor=user, request=request, target=talent, summary="本人确认信息仍然准确"
-    )
+    audit_record(action="update", actor=user, target=talent, summary="本人确认信息仍然准确")
     return talent
 
 
@@ -337,7 +326,7 @@ def consent_overview(*, talent: Talent) -> dict[str, Any]:
 
 
 def self_consent_set(
-    *, talent: Talent, user: Any, purpose: str, granted: bool, enterprise_id: int | None = None
+    *, talent: Talent, user: User, purpose: str, granted: bool, enterprise_id: int | None = None
 ) -> Consent | None:
     """Grants or withdraws a general purpose; withdraws sharing with one enterprise (granting
     that happens when applying to its job). None when the decision is already in force.
@@ -466,7 +455,7 @@ def _batches_for(stamps: list[dict[str, Any]]) -> dict[str, ImportBatch]:
     return {str(b.pk): b for b in ImportBatch.objects.filter(pk__in=[int(i) for i in ids])}
 
 
-def self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
+def self_data(*, talent: Talent, user: User) -> dict[str, Any]:
     """Everything the city holds about the student, each value with where it came from.
 
     The student's own full ID number and phones are shown: they are theirs. Of an unverified
@@ -481,7 +470,7 @@ def self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
     return _self_data(talent=talent, user=user)
 
 
-def _own_input_only(data: dict[str, Any], *, talent: Talent, user: Any) -> dict[str, Any]:
+def _own_input_only(data: dict[str, Any], *, talent: Talent, user: User) -> dict[str, Any]:
     own = {Source.STUDENT.value}
     profile = []
     for item in data["profile"]:
@@ -523,7 +512,7 @@ def _own_input_only(data: dict[str, Any], *, talent: Talent, user: Any) -> dict[
     }
 
 
-def _self_data(*, talent: Talent, user: Any) -> dict[str, Any]:
+def _self_data(*, talent: Talent, user: User) -> dict[str, Any]:
     provenance = talent.provenance or {}
     changes = list(talent.value_changes.all())
     stamps = (
@@ -692,12 +681,11 @@ def _role_label(role: str) -> str:
     return str(Role(role).label) if role in Role.values else (role or "系统")
 
 
-def self_export_json(*, talent: Talent, user: Any, request: HttpRequest | None = None) -> bytes:
+def self_export_json(*, talent: Talent, user: User) -> bytes:
     data = self_data(talent=talent, user=user)
     audit_record(
         action="export",
         actor=user,
-        request=request,
         target=talent,
         count=1,
         summary="本人导出个人数据（JSON）",
@@ -805,7 +793,7 @@ def _cell(value: Any) -> str:
     return str(escape_cell(str(value)))
 
 
-def self_export_xlsx(*, talent: Talent, user: Any, request: HttpRequest | None = None) -> bytes:
+def self_export_xlsx(*, talent: Talent, user: User) -> bytes:
     """The same data as the JSON export, one sheet per kind; formula-like text is escaped."""
     data = self_data(talent=talent, user=user)
     buffer = io.BytesIO()
@@ -838,7 +826,6 @@ def self_export_xlsx(*, talent: Talent, user: Any, request: HttpRequest | None =
     audit_record(
         action="export",
         actor=user,
-        request=request,
         target=talent,
         count=1,
         summary="本人导出个人数据（Excel）",
@@ -867,9 +854,7 @@ class DeletionReport:
     consents_withdrawn: int
 
 
-def account_delete(
-    *, user: User, password: str, confirmation: str, request: HttpRequest | None = None
-) -> DeletionReport:
+def account_delete(*, user: User, password: str, confirmation: str) -> DeletionReport:
     """Closes the student's account. Kept: the talent record (the city's administrative record
     from the education bureau's surveys: education, destinations, import rows) and the audit
     trail. Removed: the login (username, phone, e-mail, name, password), the link to the
@@ -925,7 +910,6 @@ def account_delete(
             audit_record(
                 action="update",
                 actor=user,
-                request=request,
                 target=talent,
                 summary="本人注销账号：解除账号关联，撤回全部授权，删除本人填写的联系方式",
                 data={
@@ -937,7 +921,6 @@ def account_delete(
         audit_record(
             action="delete",
             actor=user,
-            request=request,
             target=user,
             summary="学子注销账号",
             data={"talent_id": talent.pk if talent else None},
@@ -978,5 +961,5 @@ def _latest_official_value(talent: Talent, field: str) -> tuple[str, dict[str, A
     return best[1], best[2]
 
 
-def _withdraw(talent: Talent, user: Any, purpose: str, enterprise: Organisation | None) -> None:
+def _withdraw(talent: Talent, user: User, purpose: str, enterprise: Organisation | None) -> None:
     consent_record(talent=talent, purpose=purpose, granted=False, actor=user, enterprise=enterprise)

@@ -14,7 +14,7 @@ A refusal raises before anything is read or written: no value, no "unmask" entry
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -28,6 +28,9 @@ from qinghe.core.roles import Role
 from .consent import consent_decisions
 from .models import Consent, Talent
 from .selectors import can_unmask
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 UNMASK_LIMITED_ROLES = frozenset({Role.LIAISON, Role.STATION_STAFF})
 DEFAULT_UNMASK_LIMIT_PER_DAY = 50
@@ -45,14 +48,14 @@ def _day_start(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def unmasks_today(*, viewer: Any, now: datetime | None = None) -> int:
+def unmasks_today(*, viewer: User, now: datetime | None = None) -> int:
     start = _day_start(now or timezone.now())
     return AuditLog.objects.filter(
         actor=viewer, action=AuditLog.Action.UNMASK, created_at__gte=start
     ).count()
 
 
-def _related(viewer: Any, talent: Talent) -> bool:
+def _related(viewer: User, talent: Talent) -> bool:
     from qinghe.outreach.models import Consultation, LiaisonAssignment
 
     open_consultations = Consultation.objects.filter(talent=talent).exclude(
@@ -79,7 +82,7 @@ def _liaison_consent(talent: Talent) -> bool:
 
 
 def unmask_refusal(
-    *, viewer: Any, talent: Talent, field: str, now: datetime | None = None
+    *, viewer: User, talent: Talent, field: str, now: datetime | None = None
 ) -> str | None:
     """Why the viewer may not unmask ``field`` of this talent now; None when they may."""
     if not can_unmask(viewer, field):

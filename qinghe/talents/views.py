@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -13,18 +13,19 @@ from django.views.decorators.http import require_GET, require_POST
 from qinghe.accounts.models import Organisation
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, validation_message
+from qinghe.core.http import AuthedRequest
 from qinghe.reference.models import MajorCategory, Town
 
 from . import claims, selectors, services, services_self
 from .models import Consent, Talent, ValueChange
 
 
-def _get_talent(request: HttpRequest, talent_id: int) -> Talent:
+def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
     return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
 
 
 @require_GET
-def talent_list(request: HttpRequest) -> HttpResponse:
+def talent_list(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.GET)
     talents = selectors.talent_list(viewer=request.user, filters=filters)
     page = Paginator(talents.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
@@ -54,7 +55,7 @@ def talent_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
+def talent_detail(request: AuthedRequest, talent_id: int) -> HttpResponse:
     talent = _get_talent(request, talent_id)
     return render(
         request,
@@ -85,7 +86,7 @@ def talent_detail(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("talents:detail", "talent_id")
-def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
+def talent_verify(request: AuthedRequest, talent_id: int) -> HttpResponse:
     """核实无误 / 不属实 on a record a student created; refusals come back as a message."""
     talent = _get_talent(request, talent_id)
     claim_id = request.POST.get("claim", "")
@@ -99,7 +100,6 @@ def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
             talent=talent,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
-            request=request,
         )
         messages.success(request, f"已记录：{claim.get_state_display()}。")
         owned = Talent.objects.filter(user_id=claim.user_id).first()
@@ -111,14 +111,13 @@ def talent_verify(request: HttpRequest, talent_id: int) -> HttpResponse:
         talent=talent,
         decision=request.POST.get("decision", ""),
         reason=request.POST.get("reason", ""),
-        request=request,
     )
     messages.success(request, f"已记录：{decided.get_verification_display()}。")
     return redirect("talents:detail", talent_id=talent.pk)
 
 
 @require_POST
-def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
+def talent_unmask(request: AuthedRequest, talent_id: int) -> HttpResponse:
     talent = _get_talent(request, talent_id)
     field = request.POST.get("field", "")
     if field not in {"id_number", "phone"}:
@@ -129,7 +128,6 @@ def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
             talent=talent,
             field=field,
             reason=request.POST.get("reason", ""),
-            request=request,
         )
     except ValidationError as exc:
         return render(
@@ -144,7 +142,7 @@ def talent_unmask(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("talents:detail", "talent_id")
-def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -> HttpResponse:
+def value_change_resolve(request: AuthedRequest, talent_id: int, change_id: int) -> HttpResponse:
     talent = _get_talent(request, talent_id)
     change = ValueChange.objects.filter(pk=change_id, talent=talent).first()
     if change is None:
@@ -153,14 +151,13 @@ def value_change_resolve(request: HttpRequest, talent_id: int, change_id: int) -
         viewer=request.user,
         change=change,
         choose=request.POST.get("choose", ""),
-        request=request,
     )
     messages.success(request, "已核实。")
     return redirect("talents:detail", talent_id=talent.pk)
 
 
 @require_GET
-def talent_export(request: HttpRequest) -> HttpResponse:
+def talent_export(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.GET)
     unmask = request.GET.get("unmask") == "1"
     try:
@@ -169,7 +166,6 @@ def talent_export(request: HttpRequest) -> HttpResponse:
             filters=filters,
             unmask=unmask,
             reason=request.GET.get("reason", ""),
-            request=request,
         )
     except ValidationError as exc:
         messages.error(request, validation_message(exc))
@@ -188,7 +184,7 @@ def talent_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("talents:list")
-def segment_create(request: HttpRequest) -> HttpResponse:
+def segment_create(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.POST)
     segment = services.segment_create(
         owner=request.user, name=request.POST.get("name", ""), filters=filters
@@ -198,7 +194,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def segment_list(request: HttpRequest) -> HttpResponse:
+def segment_list(request: AuthedRequest) -> HttpResponse:
     segments = [
         (segment, selectors.segment_members(viewer=request.user, segment=segment).count())
         for segment in selectors.segment_list(viewer=request.user)
@@ -207,7 +203,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_detail(request: AuthedRequest, segment_id: int) -> HttpResponse:
     segment = selectors.segment_get_for_viewer(viewer=request.user, segment_id=segment_id)
     members = selectors.segment_members(viewer=request.user, segment=segment)
     page = Paginator(members.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
@@ -215,7 +211,7 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 
 @require_GET
-def duplicate_list(request: HttpRequest) -> HttpResponse:
+def duplicate_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "talents/duplicates.html",
@@ -228,7 +224,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("talents:duplicates")
-def talent_merge(request: HttpRequest) -> HttpResponse:
+def talent_merge(request: AuthedRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("talent") if v.isdigit()]
     keep_id = request.POST.get("keep", "")
     if not keep_id.isdigit() or int(keep_id) not in ids or len(ids) < 2:
@@ -236,6 +232,6 @@ def talent_merge(request: HttpRequest) -> HttpResponse:
         return redirect("talents:duplicates")
     keep = _get_talent(request, int(keep_id))
     others = [_get_talent(request, i) for i in ids if i != keep.pk]
-    services.talent_merge(viewer=request.user, keep=keep, others=others, request=request)
+    services.talent_merge(viewer=request.user, keep=keep, others=others)
     messages.success(request, f"已合并 {len(others)} 条记录。")
     return redirect("talents:detail", talent_id=keep.pk)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+
+from qinghe.core.http import AuthedRequest
 
 from . import importing
 from .models import ImportBatch, ImportRow
@@ -41,12 +43,12 @@ class SurveyUploadForm(forms.Form):
         return upload
 
 
-def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
+def _batch(request: AuthedRequest, batch_id: int) -> ImportBatch:
     return importing.import_batch_get_for_viewer(viewer=request.user, batch_id=batch_id)
 
 
 @require_http_methods(["GET", "POST"])
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthedRequest) -> HttpResponse:
     form = SurveyUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,7 +73,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def import_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+def import_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     header = batch.header_map or {}
     columns = header.get("columns") or {}
@@ -87,15 +89,15 @@ def import_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @require_GET
-def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
+def import_progress(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     return render(request, "talents/import_progress.html", {"batch": batch})
 
 
 @require_GET
-def import_rejected(request: HttpRequest, batch_id: int) -> FileResponse:
+def import_rejected(request: AuthedRequest, batch_id: int) -> FileResponse:
     batch = _batch(request, batch_id)
-    handle = importing.import_rejected_open(viewer=request.user, batch=batch, request=request)
+    handle = importing.import_rejected_open(viewer=request.user, batch=batch)
     return FileResponse(
         handle,
         as_attachment=True,

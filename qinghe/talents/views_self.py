@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qinghe.accounts.models import User
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
+from qinghe.core.http import AuthedRequest
 
 from . import claims, services_self
 from .models import Talent
@@ -70,12 +71,12 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _own(request: HttpRequest) -> Talent | None:
+def _own(request: AuthedRequest) -> Talent | None:
     return services_self.own_talent(user=request.user)
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
@@ -92,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def claim(request: HttpRequest) -> HttpResponse:
+def claim(request: AuthedRequest) -> HttpResponse:
     if _own(request) is not None:
         messages.info(request, "你已认领档案。")
         return redirect("me:home")
@@ -103,7 +104,6 @@ def claim(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 id_number=form.cleaned_data["id_number"],
                 name=form.cleaned_data["name"],
-                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -136,7 +136,7 @@ class ClaimCodeForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def claim_verify(request: HttpRequest) -> HttpResponse:
+def claim_verify(request: AuthedRequest) -> HttpResponse:
     """The second step of claiming a record the city holds: a code to a phone on file, or
     staff. Shows the masked phones only, never anything else from the record."""
     if _own(request) is not None:
@@ -150,17 +150,15 @@ def claim_verify(request: HttpRequest) -> HttpResponse:
         if action == "send":
             choice = request.POST.get("phone", "")
             masked = claims.claim_code_send(
-                user=request.user, choice=int(choice) if choice.isdigit() else -1, request=request
+                user=request.user, choice=int(choice) if choice.isdigit() else -1
             )
             messages.success(request, f"验证码已发送至 {masked}，10 分钟内有效。")
             return redirect("me:claim_verify")
         if action == "staff":
-            claims.claim_ask_staff(user=request.user, request=request)
+            claims.claim_ask_staff(user=request.user)
             return redirect("me:claim_verify")
         if action == "confirm" and form.is_valid():
-            claims.claim_code_confirm(
-                user=request.user, code=form.cleaned_data["code"], request=request
-            )
+            claims.claim_code_confirm(user=request.user, code=form.cleaned_data["code"])
             messages.success(request, claims.CLAIM_APPROVED)
             return redirect("me:home")
     except ValidationError as exc:
@@ -186,7 +184,7 @@ def claim_verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest) -> HttpResponse:
+def edit(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
@@ -203,7 +201,6 @@ def edit(request: HttpRequest) -> HttpResponse:
                 data={field: data[field].strip() for field in SELF_EDITABLE},
                 phone=data["phone"],
                 confirm=data["confirm"],
-                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -226,20 +223,20 @@ def _download(content: bytes, content_type: str, extension: str) -> HttpResponse
 
 
 @require_GET
-def export_json(request: HttpRequest) -> HttpResponse:
+def export_json(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
-    content = services_self.self_export_json(talent=talent, user=request.user, request=request)
+    content = services_self.self_export_json(talent=talent, user=request.user)
     return _download(content, "application/json; charset=utf-8", "json")
 
 
 @require_GET
-def export_xlsx(request: HttpRequest) -> HttpResponse:
+def export_xlsx(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
-    content = services_self.self_export_xlsx(talent=talent, user=request.user, request=request)
+    content = services_self.self_export_xlsx(talent=talent, user=request.user)
     return _download(
         content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
     )
@@ -247,7 +244,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("me:home")
-def consent(request: HttpRequest) -> HttpResponse:
+def consent(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
@@ -273,17 +270,17 @@ def consent(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def confirm(request: HttpRequest) -> HttpResponse:
+def confirm(request: AuthedRequest) -> HttpResponse:
     talent = _own(request)
     if talent is None:
         return redirect("me:claim")
-    services_self.self_confirm(talent=talent, user=request.user, request=request)
+    services_self.self_confirm(talent=talent, user=request.user)
     messages.success(request, "已记录：你确认信息仍然准确。谢谢！")
     return redirect("me:home")
 
 
 @require_http_methods(["GET", "POST"])
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthedRequest) -> HttpResponse:
     form = DeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -291,7 +288,6 @@ def delete_account(request: HttpRequest) -> HttpResponse:
                 user=cast(User, request.user),
                 password=form.cleaned_data["password"],
                 confirmation=form.cleaned_data["confirmation"],
-                request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -3,15 +3,17 @@ render."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from qinghe.core.http import AuthedRequest
 
 from . import unmasking
 
 
 @require_GET
-def unmask_report(request: HttpRequest) -> HttpResponse:
+def unmask_report(request: AuthedRequest) -> HttpResponse:
     """Per user and day for the last 30 days; ``?actor=<id>&day=YYYY-MM-DD`` lists the audit
     entries behind one line."""
     actor = request.GET.get("actor", "")

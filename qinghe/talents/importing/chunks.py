@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from qinghe.core.errors import ApplicationError
@@ -178,6 +178,13 @@ _EDUCATION_UPDATE_FIELDS = (
 _HEX_DIGEST = re.compile(r"[0-9a-f]+")
 
 
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:  # a reverse or column-less relation
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return field.column
+
+
 def _index_array(keys: set[str]) -> str:
     if not all(_HEX_DIGEST.fullmatch(key) for key in keys):
         raise ValueError("a blind index is a hex digest")
@@ -190,7 +197,7 @@ def _talents_by_id_index(keys: set[str]) -> Iterable[Talent]:
     qn = connection.ops.quote_name
     return Talent.objects.raw(
         f"SELECT * FROM {qn(Talent._meta.db_table)}"
-        f" WHERE {qn(Talent._meta.get_field('id_index').column)} = ANY(%s::text[])",
+        f" WHERE {qn(_column(Talent, 'id_index'))} = ANY(%s::text[])",
         [_index_array(keys)],
     )
 
@@ -203,9 +210,9 @@ def _talent_ids_by_phone_index(keys: set[str]) -> set[int]:
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {qn(PhoneNumber._meta.get_field('talent').column)}"
+            f"SELECT {qn(_column(PhoneNumber, 'talent'))}"
             f" FROM {qn(PhoneNumber._meta.db_table)}"
-            f" WHERE {qn(PhoneNumber._meta.get_field('number_index').column)} = ANY(%s::text[])",
+            f" WHERE {qn(_column(PhoneNumber, 'number_index'))} = ANY(%s::text[])",
             [_index_array(keys)],
         )
         return {row[0] for row in cursor.fetchall()}

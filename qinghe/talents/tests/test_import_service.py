@@ -157,6 +157,8 @@ def test_values_land_where_they_belong(messy: Path) -> None:
     phones = list(chen.phones.order_by("id").values_list("number", "is_current", "source"))
     assert phones == [(PHONE_CHEN, False, "survey"), (PHONE_CHEN_NEW, True, "survey")]
     education = chen.educations.get()
+    assert education.university is not None and education.major is not None
+    assert education.major_category is not None
     assert (education.university.name, education.is_double_first_class, education.major.code) == (
         "中山大学",
         True,
@@ -189,7 +191,8 @@ def test_values_land_where_they_belong(messy: Path) -> None:
         "further_study",
         "13922223333",
     )
-    assert li.educations.get().university.name == "华南理工大学"
+    li_university = li.educations.get().university
+    assert li_university is not None and li_university.name == "华南理工大学"
 
     converted = talent_by_id(ID_15[:6] + "19" + ID_15[6:] + talent_by_id_suffix())
     assert converted.birth_date == dt.date(1998, 2, 3)
@@ -295,7 +298,7 @@ def test_a_gb18030_csv_imports(tmp_path: Path) -> None:
         "毕业去向",
         "户籍所在地",
     ]
-    rows = [
+    rows: list[list[object]] = [
         [
             "陈嘉欣",
             "女",
@@ -317,7 +320,8 @@ def test_a_gb18030_csv_imports(tmp_path: Path) -> None:
 
     assert out == "rows=3 created=2 updated=0 unchanged=0 rejected=1\n"
     assert ImportRow.objects.get(row_number=4).reason == "缺少姓名；身份证号校验位错误"
-    assert talent_by_id(ID_CHEN).educations.get().university.name == "中山大学"
+    chen_university = talent_by_id(ID_CHEN).educations.get().university
+    assert chen_university is not None and chen_university.name == "中山大学"
     assert run(path)[0] == "rows=3 created=0 updated=0 unchanged=2 rejected=1\n"
 
 
@@ -506,6 +510,7 @@ def test_a_newer_survey_replaces_an_older_survey_value_and_keeps_the_old_one(
     assert run(second)[0] == "rows=1 created=0 updated=1 unchanged=0 rejected=0\n"
 
     chen = talent_by_id(ID_CHEN)
+    assert chen.town is not None
     assert (chen.hukou_text, chen.town.name, chen.status, chen.returned_home) == (
         "鹤山市龙口镇",
         "龙口镇",

@@ -89,7 +89,7 @@ def test_no_page_or_api_answer_shows_a_raw_id_or_phone_to_a_role_that_may_not_se
     assert walked > 0
     logged = caplog.text
     assert RAW_ID not in logged and RAW_PHONE not in logged and OLD_PHONE not in logged
-    sent = " ".join(m.body + m.subject for m in mail.outbox)
+    sent = " ".join(str(m.body) + str(m.subject) for m in mail.outbox)
     assert RAW_ID not in sent and RAW_PHONE not in sent
 
 
