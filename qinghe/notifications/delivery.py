@@ -33,12 +33,11 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Field, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -48,6 +47,9 @@ from qinghe.core.masking import scrub_text
 from .channels import Adapter, PermanentError, StatusAnswer, TransientError, adapter_for
 from .models import Channel, DeliveryAttempt, OutboxMessage
 from .services import Audience, quiet_until
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -475,11 +477,10 @@ def deliver_pending(
 
 def outbox_resolve_unknown(
     *,
-    actor: Any,
+    actor: User,
     message_id: int,
     decision: str,
     reason: str,
-    request: HttpRequest | None = None,
 ) -> OutboxMessage:
     """``decision`` is "sent" (the recipient got it: close it) or "resend" (they did not:
     queue it again; the open attempt is closed as not received). Audited with the reason."""
@@ -532,7 +533,6 @@ def outbox_resolve_unknown(
         audit_record(
             action="transition",
             actor=actor,
-            request=request,
             target=message,
             summary=f"{summary}：{message.channel} {message.idempotency_key}",
             reason=reason,

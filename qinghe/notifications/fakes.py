@@ -123,7 +123,7 @@ class FakeProvider:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 # Headers and body in one write: no Nagle / delayed-ACK stall per request.
-                self._headers_buffer.append(b"\r\n" + raw)
+                self._headers_buffer.append(b"\r\n" + raw)  # type: ignore[attr-defined]  # BaseHTTPRequestHandler sets it in send_header; typeshed omits the private attribute
                 self.flush_headers()
 
             def do_GET(self) -> None:  # noqa: N802

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import Channel, DeliveryAttempt, OutboxMessage, Preference, Unsubscription
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
-def inbox_list(*, user: Any) -> QuerySet[OutboxMessage]:
+
+def inbox_list(*, user: User) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).order_by(
         "-created_at", "-id"
     )
 
 
-def preference_get(*, user: Any) -> Preference:
+def preference_get(*, user: User) -> Preference:
     return Preference.objects.filter(user=user).first() or Preference(user=user)
 
 
-def unsubscriptions_for(*, user: Any) -> QuerySet[Unsubscription]:
+def unsubscriptions_for(*, user: User) -> QuerySet[Unsubscription]:
     return Unsubscription.objects.filter(user=user).order_by("channel", "category")
 
 
@@ -38,8 +41,16 @@ def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
             opened=Count("id", filter=Q(opened_at__isnull=False)),
         )
     )
-    figures = {
-        row["campaign_id"]: {k: v for k, v in row.items() if k != "campaign_id"} for row in rows
+    figures: dict[int, dict[str, int]] = {
+        row["campaign_id"]: {
+            "total": row["total"],
+            "queued": row["queued"],
+            "sent": row["sent"],
+            "failed": row["failed"],
+            "cancelled": row["cancelled"],
+            "opened": row["opened"],
+        }
+        for row in rows
     }
     for campaign_id in campaign_ids:
         figures.setdefault(

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.core import signing
@@ -20,6 +20,9 @@ from qinghe.core.bulk import insert_prepared, prepared_datetime
 from qinghe.core.errors import ApplicationError
 
 from .models import CONSENT_LIAISON_CATEGORIES, Channel, OutboxMessage, Preference, Unsubscription
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 UNSUBSCRIBE_SALT = "qinghe.notifications.unsubscribe"
@@ -111,7 +114,7 @@ class Audience:
 
 def notify(
     *,
-    user: Any,
+    user: User,
     channels: Iterable[str],
     category: str,
     subject: str,
@@ -293,7 +296,7 @@ def notify_bulk_count(
 @transaction.atomic
 def preference_set(
     *,
-    user: Any,
+    user: User,
     disabled_channels: Iterable[str],
     quiet_start: dt.time | None,
     quiet_end: dt.time | None,
@@ -344,11 +347,11 @@ def unsubscribe(*, user_id: int, channel: str, category: str = "") -> Unsubscrip
     return row
 
 
-def resubscribe(*, user: Any, channel: str) -> None:
+def resubscribe(*, user: User, channel: str) -> None:
     Unsubscription.objects.filter(user=user, channel=channel).delete()
 
 
-def inbox_mark_opened(*, user: Any, ids: Sequence[int]) -> int:
+def inbox_mark_opened(*, user: User, ids: Sequence[int]) -> int:
     return OutboxMessage.objects.filter(
         user=user, channel=Channel.INBOX, pk__in=list(ids), opened_at__isnull=True
     ).update(opened_at=timezone.now())

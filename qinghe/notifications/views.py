@@ -13,13 +13,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errors import ApplicationError
+from qinghe.core.http import AuthedRequest
 
 from . import delivery, selectors, services
 from .models import Category, Channel
 
 
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.inbox_list(user=request.user), 30).get_page(request.GET.get("page"))
     services.inbox_mark_opened(
         user=request.user, ids=[m.pk for m in page.object_list if m.opened_at is None]
@@ -35,7 +36,7 @@ def _parse_time(value: str) -> dt.time | None:
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("resubscribe") in Channel.values:
             services.resubscribe(user=request.user, channel=request.POST["resubscribe"])
@@ -89,7 +90,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def undelivered(request: HttpRequest) -> HttpResponse:
+def undelivered(request: AuthedRequest) -> HttpResponse:
     """Messages handed to a provider that cannot be asked what became of them (system
     administrators only, see qinghe.core.policies)."""
     page = Paginator(selectors.undelivered_list(), 50).get_page(request.GET.get("page"))
@@ -97,14 +98,13 @@ def undelivered(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def undelivered_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+def undelivered_resolve(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         delivery.outbox_resolve_unknown(
             actor=request.user,
             message_id=pk,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
-            request=request,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -55,6 +55,9 @@ def job_digest_queue(*, today: dt.date | None = None) -> int:
     matching = consent_granted_by_talent(by_talent, Consent.Purpose.MATCHING)
     for talent_id, recs in by_talent.items():
         talent = recs[0].talent
+        user = talent.user
+        if user is None:  # excluded by the query (talent__user__isnull=False)
+            continue
         if not matching.get(talent_id, False):
             continue
         items: list[tuple[str, str, str]] = []
@@ -64,7 +67,7 @@ def job_digest_queue(*, today: dt.date | None = None) -> int:
             reason = first.get("text", "") if isinstance(first, dict) else str(first)
             items.append((rec.posting.title, rec.posting.enterprise.name, reason))
         rows = notify(
-            user=talent.user,
+            user=user,
             channels=[Channel.INBOX, Channel.EMAIL],
             category=Category.JOBS,
             subject="本周为你推荐的岗位",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
@@ -16,10 +16,13 @@ from qinghe.talents.models import PhoneNumber, Talent
 
 from .models import Campaign, Consultation, ContactLog, LiaisonAssignment
 
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
+
 CONSULTATION_STAFF = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 
 
-def my_students(*, liaison: Any) -> QuerySet[Talent]:
+def my_students(*, liaison: User) -> QuerySet[Talent]:
     reached = ContactLog.objects.filter(talent=OuterRef("pk"), outcome=ContactLog.Outcome.REACHED)
     return (
         Talent.objects.filter(
@@ -44,7 +47,7 @@ def my_students(*, liaison: Any) -> QuerySet[Talent]:
     )
 
 
-def liaison_talent_get(*, liaison: Any, talent_id: int) -> Talent:
+def liaison_talent_get(*, liaison: User, talent_id: int) -> Talent:
     talent = Talent.objects.filter(
         pk=talent_id,
         merged_into__isnull=True,
@@ -64,11 +67,13 @@ class Workspace:
     lost: list[Any]
 
 
-def workspace(*, liaison: Any, today: dt.date | None = None) -> Workspace:
+def workspace(*, liaison: User, today: dt.date | None = None) -> Workspace:
     today = today or timezone.localdate()
     now = timezone.now()
     lost_after = dt.timedelta(days=settings.OUTREACH_LOST_CONTACT_DAYS)
-    students = list(my_students(liaison=liaison))
+    # Talent rows carrying my_students()'s annotations (last_reached, wrong_number,
+    # next_follow_up) and the two set below, which the workspace template reads.
+    students: list[Any] = list(my_students(liaison=liaison))
     for s in students:
         s.days_since = (now - s.last_reached).days if s.last_reached else None
         s.is_lost = s.wrong_number or s.last_reached is None or now - s.last_reached > lost_after
@@ -151,7 +156,7 @@ def contact_rate(*, start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def consultations_for_staff(*, viewer: Any) -> QuerySet[Consultation]:
+def consultations_for_staff(*, viewer: User) -> QuerySet[Consultation]:
     qs = Consultation.objects.select_related("talent", "liaison", "station")
     role = getattr(viewer, "role", None)
     if role in CONSULTATION_STAFF:
@@ -163,14 +168,14 @@ def consultations_for_staff(*, viewer: Any) -> QuerySet[Consultation]:
     return qs.none()
 
 
-def consultation_get_for_staff(*, viewer: Any, consultation_id: int) -> Consultation:
+def consultation_get_for_staff(*, viewer: User, consultation_id: int) -> Consultation:
     c = consultations_for_staff(viewer=viewer).filter(pk=consultation_id).first()
     if c is None:
         raise NotFound()
     return c
 
 
-def consultation_get_for_student(*, student: Any, consultation_id: int) -> Consultation:
+def consultation_get_for_student(*, student: User, consultation_id: int) -> Consultation:
     c = Consultation.objects.filter(pk=consultation_id, student=student).first()
     if c is None:
         raise NotFound()
@@ -180,13 +185,13 @@ def consultation_get_for_student(*, student: Any, consultation_id: int) -> Consu
 CAMPAIGN_ROLES = frozenset({Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN})
 
 
-def campaign_list(*, viewer: Any) -> QuerySet[Campaign]:
+def campaign_list(*, viewer: User) -> QuerySet[Campaign]:
     if getattr(viewer, "role", None) not in CAMPAIGN_ROLES:
         return Campaign.objects.none()
     return Campaign.objects.select_related("segment")
 
 
-def campaign_get_for_viewer(*, viewer: Any, campaign_id: int) -> Campaign:
+def campaign_get_for_viewer(*, viewer: User, campaign_id: int) -> Campaign:
     c = campaign_list(viewer=viewer).filter(pk=campaign_id).first()
     if c is None:
         raise NotFound()

@@ -38,7 +38,7 @@ def _liaison(user_id: int) -> User:
 
 @transaction.atomic
 def assignment_set(
-    *, talent: Talent, liaison: User, actor: Any, reason: str = ""
+    *, talent: Talent, liaison: User, actor: User | None, reason: str = ""
 ) -> LiaisonAssignment:
     now = timezone.now()
     LiaisonAssignment.objects.select_for_update().filter(talent=talent, active=True).update(
@@ -55,7 +55,7 @@ def _loads() -> Counter[int]:
 
 
 @transaction.atomic
-def assignments_apply_rules(*, actor: Any) -> int:
+def assignments_apply_rules(*, actor: User) -> int:
     """Gives every unassigned active talent a liaison: the first rule that matches its
     university, town, city (of its university or its work) or alliance chapter names the
     candidates, the least loaded of them gets it."""
@@ -126,7 +126,7 @@ def assignments_apply_rules(*, actor: Any) -> int:
 
 
 @transaction.atomic
-def assignments_bulk_reassign(*, from_id: int, to_id: int, actor: Any, reason: str) -> int:
+def assignments_bulk_reassign(*, from_id: int, to_id: int, actor: User, reason: str) -> int:
     """Moves every active student of one liaison to another; the old rows are ended, not
     changed, so the history shows who followed whom and when."""
     if not reason.strip():
@@ -165,7 +165,7 @@ def assignments_bulk_reassign(*, from_id: int, to_id: int, actor: Any, reason: s
 
 @transaction.atomic
 def assignment_rule_add(
-    *, kind: str, value: str, liaison_ids: list[int], actor: Any
+    *, kind: str, value: str, liaison_ids: list[int], actor: User
 ) -> AssignmentRule:
     if kind not in AssignmentRule.Kind.values or not value.strip():
         raise ValidationError({"value": "请选择依据并填写高校名称或镇街代码"})
@@ -184,7 +184,7 @@ def assignment_rule_add(
 @transaction.atomic
 def contact_log_record(
     *,
-    liaison: Any,
+    liaison: User,
     talent_id: int,
     channel: str,
     outcome: str,
@@ -234,7 +234,7 @@ def _staff_channels() -> list[str]:
 
 
 @transaction.atomic
-def consultation_order(*, student: Any, topic: str, question: str) -> Consultation:
+def consultation_order(*, student: User, topic: str, question: str) -> Consultation:
     talent = Talent.objects.filter(user=student, merged_into__isnull=True).first()
     if talent is None:
         raise ApplicationError("请先认领你的档案，再提交咨询")
@@ -283,7 +283,7 @@ def consultation_order(*, student: Any, topic: str, question: str) -> Consultati
 
 
 @transaction.atomic
-def consultation_answer(*, viewer: Any, consultation_id: int, answer: str) -> Consultation:
+def consultation_answer(*, viewer: User, consultation_id: int, answer: str) -> Consultation:
     from .selectors import consultation_get_for_staff
 
     c = consultation_get_for_staff(viewer=viewer, consultation_id=consultation_id)
@@ -310,7 +310,7 @@ def consultation_answer(*, viewer: Any, consultation_id: int, answer: str) -> Co
 
 @transaction.atomic
 def consultation_rate(
-    *, student: Any, consultation_id: int, rating: int, comment: str = ""
+    *, student: User, consultation_id: int, rating: int, comment: str = ""
 ) -> Consultation:
     from .selectors import consultation_get_for_student
 
@@ -330,7 +330,7 @@ def consultation_rate(
 
 # ---- campaigns ----------------------------------------------------------------------------
 
-CAMPAIGN_CATEGORY = {
+CAMPAIGN_CATEGORY: dict[str, str] = {
     Campaign.Kind.NEWS: Category.NEWS,
     Campaign.Kind.POLICY: Category.POLICY,
     Campaign.Kind.JOBS: Category.JOBS,
@@ -341,7 +341,7 @@ CAMPAIGN_CATEGORY = {
 
 @transaction.atomic
 def campaign_create(
-    *, actor: Any, segment: Any, kind: str, title: str, body: str, channels: list[str]
+    *, actor: User, segment: Any, kind: str, title: str, body: str, channels: list[str]
 ) -> Campaign:
     channels = [c for c in Channel.values if c in channels]
     if kind not in Campaign.Kind.values:
@@ -417,7 +417,7 @@ def campaign_queue(*, campaign_id: int) -> int:
 
 
 @transaction.atomic
-def campaign_send(*, actor: Any, campaign: Campaign, when: dt.datetime | None = None) -> Campaign:
+def campaign_send(*, actor: User, campaign: Campaign, when: dt.datetime | None = None) -> Campaign:
     """Now, or at ``when`` (a task scheduled to run then)."""
     from .tasks import campaign_queue_task
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qinghe.accounts.models import User
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, NotFound, validation_message
+from qinghe.core.http import AuthedRequest
 from qinghe.core.roles import Role
 from qinghe.notifications.models import Channel
 from qinghe.notifications.selectors import delivery_figures
@@ -23,7 +24,7 @@ from . import selectors, services
 from .models import AssignmentRule, Campaign, Consultation, ContactLog, LiaisonAssignment
 
 
-def _refused(request: HttpRequest, exc: ValidationError | ApplicationError) -> None:
+def _refused(request: AuthedRequest, exc: ValidationError | ApplicationError) -> None:
     """For the pages that show a refusal on the re-rendered form, not by redirecting."""
     if isinstance(exc, NotFound):
         raise exc
@@ -40,7 +41,7 @@ def _date(value: str) -> dt.date | None:
 
 
 @require_GET
-def workspace(request: HttpRequest) -> HttpResponse:
+def workspace(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "outreach/workspace.html",
@@ -49,7 +50,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
+def contact_log(request: AuthedRequest, talent_id: int) -> HttpResponse:
     talent = selectors.liaison_talent_get(liaison=request.user, talent_id=talent_id)
     if request.method == "POST":
         p = request.POST
@@ -83,7 +84,7 @@ def contact_log(request: HttpRequest, talent_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("outreach:assignments")
-def assignments(request: HttpRequest) -> HttpResponse:
+def assignments(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
         action = p.get("action")
@@ -131,7 +132,7 @@ def assignments(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def figures(request: HttpRequest) -> HttpResponse:
+def figures(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     end = _date(request.GET.get("end", "")) or today
     start = _date(request.GET.get("start", "")) or end - dt.timedelta(days=90)
@@ -143,7 +144,7 @@ def figures(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def my_consultations(request: HttpRequest) -> HttpResponse:
+def my_consultations(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
         try:
@@ -168,7 +169,7 @@ def my_consultations(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("outreach:my_consultations")
-def consultation_rate(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_rate(request: AuthedRequest, consultation_id: int) -> HttpResponse:
     p = request.POST
     rating = p.get("rating", "")
     services.consultation_rate(
@@ -182,7 +183,7 @@ def consultation_rate(request: HttpRequest, consultation_id: int) -> HttpRespons
 
 
 @require_GET
-def consultations(request: HttpRequest) -> HttpResponse:
+def consultations(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "outreach/consultations.html",
@@ -192,7 +193,7 @@ def consultations(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("outreach:consultations")
-def consultation_answer(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_answer(request: AuthedRequest, consultation_id: int) -> HttpResponse:
     services.consultation_answer(
         viewer=request.user,
         consultation_id=consultation_id,
@@ -204,7 +205,7 @@ def consultation_answer(request: HttpRequest, consultation_id: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("outreach:campaigns")
-def campaigns(request: HttpRequest) -> HttpResponse:
+def campaigns(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         p = request.POST
         segment_id = p.get("segment", "")
@@ -238,12 +239,12 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+def _campaign(request: AuthedRequest, campaign_id: int) -> Campaign:
     return selectors.campaign_get_for_viewer(viewer=request.user, campaign_id=campaign_id)
 
 
 @require_GET
-def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     c = _campaign(request, campaign_id)
     return render(
         request,
@@ -264,7 +265,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("outreach:campaign_detail", "campaign_id")
-def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_send(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     c = _campaign(request, campaign_id)
     when = None
     raw = request.POST.get("when", "")

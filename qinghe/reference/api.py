@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
+
+from qinghe.core.http import AuthedRequest
 
 from .selectors import dataset_get, reference_search
 
@@ -33,7 +34,7 @@ class ReferenceItemOut(Schema):
     url_name="reference_search",
     summary="检索参考数据",
 )
-def search(request: HttpRequest, filters: Query[SearchIn]) -> list[ReferenceItemOut]:
+def search(request: AuthedRequest, filters: Query[SearchIn]) -> list[ReferenceItemOut]:
     dataset = dataset_get(filters.dataset)
     assert dataset is not None  # the Literal type admits only known datasets
     hits = reference_search(dataset=dataset, q=filters.q, limit=filters.limit)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from qinghe.core.http import AuthedRequest
 
 from .selectors import dataset_counts, dataset_get, reference_list
 
@@ -11,12 +13,12 @@ PAGE_SIZE = 50
 
 
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     return render(request, "reference/index.html", {"datasets": dataset_counts()})
 
 
 @require_GET
-def dataset_list(request: HttpRequest, dataset: str) -> HttpResponse:
+def dataset_list(request: AuthedRequest, dataset: str) -> HttpResponse:
     found = dataset_get(dataset)
     if found is None:
         raise Http404("没有这个数据集")

@@ -30,7 +30,7 @@ Outcome = DeliveryAttempt.Outcome
 State = OutboxMessage.State
 
 
-def system_message(user: Any, key: str = "m1", channel: str = Channel.SMS) -> OutboxMessage:
+def system_message(user: User, key: str = "m1", channel: str = Channel.SMS) -> OutboxMessage:
     [row] = notify(
         user=user,
         channels=(channel,),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.roles import Role
 from qinghe.notifications import delivery
 from qinghe.notifications.delivery import backoff, claim_batch, deliver_batch, deliver_pending
@@ -50,7 +51,7 @@ def student(personas: Any) -> Any:
 
 
 def liaison_news(
-    user: Any, key: str = "news-1", channels: tuple[str, ...] = (Channel.SMS,)
+    user: User, key: str = "news-1", channels: tuple[str, ...] = (Channel.SMS,)
 ) -> list[OutboxMessage]:
     return notify(
         user=user,
