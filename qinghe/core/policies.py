@@ -132,6 +132,11 @@ POLICIES: dict[str, Rule] = {
     "me:consent": {"POST": SELF},
     "me:confirm": {"POST": SELF},
     "me:delete": {"GET": SELF, "POST": SELF},
+    # the student's own education (experience issue item 1) and the staff's 核实 of it
+    "me:education": {"GET": SELF, "POST": SELF},
+    "me:suggest_universities": SELF,
+    "me:suggest_majors": SELF,
+    "talents:education_verify": {"POST": only(Role.HR_STAFF, Role.LIAISON, Role.SYSADMIN)},
     # enterprises (measure 4): registration, the enterprise's own pages, HR bureau review
     "enterprises:register": {"GET": PUBLIC, "POST": PUBLIC},
     "enterprises:mine": ENT,

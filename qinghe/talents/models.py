@@ -231,6 +231,16 @@ class Education(models.Model):
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     source_ref = models.CharField(_("来源编号"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # A row the student entered (source ``student``) stands until staff check it: who and when.
+    verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("教育经历")

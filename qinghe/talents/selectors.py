@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import QueryDict
 
 from qinghe.core.audit import audit_record
@@ -16,7 +17,7 @@ from qinghe.core.roles import Role
 
 # consent_state lives in .consent; views.py still reads it from here.
 from .consent import consent_state as consent_state
-from .models import Education, ImportBatch, Segment, Talent, ValueChange
+from .models import Education, ImportBatch, PhoneNumber, Segment, Talent, ValueChange
 
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
@@ -110,19 +111,82 @@ class TalentFilter:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None, {}) and k != "extra"}
 
+    @property
+    def query(self) -> TalentQuery | None:
+        """The search box's text read as an ID number, a phone or a name (``talent_query``)."""
+        return talent_query(self.q)
+
+
+@dataclass(frozen=True)
+class TalentQuery:
+    """What the staff list's search box was given: an ID number or a phone (looked up by
+    its blind index, shown only masked) or a name."""
+
+    kind: str  # "id_number" | "phone" | "name"
+    value: str  # the blind index, or the name as typed
+    shown: str  # what the page may show of it
+
+    @property
+    def sensitive(self) -> bool:
+        return self.kind != "name"
+
+
+_QUERY_DIGITS = re.compile(r"[\d\s+()\-.xX]+")
+
+
+def talent_query(text: str) -> TalentQuery | None:
+    """An ID number when it parses as one (check digit and birth date), else a phone when it
+    parses as a mobile number, else a name. Only text made of digits and separators is tried
+    as a number, so a name never reaches the parsers."""
+    from qinghe.accounts.phones import phone_index
+    from qinghe.core.masking import mask_id_number, mask_phone
+
+    from .identity import InvalidValue, parse_id_number, parse_phone
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    if _QUERY_DIGITS.fullmatch(text) and sum(c.isdigit() for c in text) >= 11:
+        try:
+            parsed = parse_id_number(text)
+        except InvalidValue:
+            pass
+        else:
+            return TalentQuery("id_number", parsed.index, mask_id_number(parsed.number))
+        try:
+            number = parse_phone(text)
+        except InvalidValue:
+            pass
+        else:
+            return TalentQuery("phone", phone_index(number), mask_phone(number))
+    return TalentQuery("name", text, text)
+
 
 def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
     if getattr(viewer, "role", None) not in TALENT_READERS:
         return Talent.objects.none()
     qs = Talent.objects.filter(merged_into__isnull=True).select_related("town")
-    if filters.q:
-        qs = qs.filter(name__contains=filters.q)
+    query = talent_query(filters.q)
+    exact_first = False
+    if query is not None and query.kind == "id_number":
+        qs = qs.filter(id_index=query.value)
+    elif query is not None and query.kind == "phone":
+        qs = qs.filter(
+            Exists(PhoneNumber.objects.filter(talent=OuterRef("pk"), number_index=query.value))
+        )
+    elif query is not None:
+        # A full name matches exactly (listed first), and a part of one as before.
+        qs = qs.filter(name__contains=query.value)
+        exact_first = True
     if filters.university or filters.major_category or filters.graduation_year:
         educations = Education.objects.filter(talent=OuterRef("pk"))
-        if filters.university:
+        if filters.university.isdigit():
+            educations = educations.filter(university_id=int(filters.university))
+        elif filters.university:
+            # The school chosen, not every school whose name contains the text (中山 is not
+            # 中山职业技术学院).
             educations = educations.filter(
-                Q(university_name__contains=filters.university)
-                | Q(university__name__contains=filters.university)
+                Q(university_name=filters.university) | Q(university__name=filters.university)
             )
         if filters.major_category:
             educations = educations.filter(major_category__code=filters.major_category)
@@ -143,6 +207,9 @@ def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(verification=filters.verification)
     else:
         qs = qs.exclude(verification=Talent.Verification.REJECTED)
+    if exact_first and query is not None:
+        exact = Case(When(name=query.value, then=Value(0)), default=Value(1))
+        return qs.order_by(exact, "-graduation_year", "name", "id")
     return qs.order_by("-graduation_year", "name", "id")
 
 

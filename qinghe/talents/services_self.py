@@ -963,3 +963,183 @@ def _latest_official_value(talent: Talent, field: str) -> tuple[str, dict[str, A
 
 def _withdraw(talent: Talent, user: User, purpose: str, enterprise: Organisation | None) -> None:
     consent_record(talent=talent, purpose=purpose, granted=False, actor=user, enterprise=enterprise)
+
+
+# --------------------------------------------------------------------------------------------
+# The student's own education, entered by the student (source ``student``); staff verify it.
+
+# The earliest enrolment a student of the platform can have, and how far ahead a graduation
+# may lie (a doctorate begun this year).
+EDUCATION_FIRST_YEAR = 1960
+EDUCATION_YEARS_AHEAD = 8
+EDUCATION_LONGEST = 10
+
+
+@dataclass(frozen=True)
+class EducationSaved:
+    education: Any  # Education
+    matching_consent: bool
+
+
+def _year(value: Any, field: str, label: str, errors: dict[str, str]) -> int | None:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        errors[field] = f"请填写{label}"
+        return None
+    # An <input type="month"> sends 2021-09; a year alone is accepted too.
+    head = text.split("-", 1)[0]
+    if not head.isdigit() or len(head) != 4:
+        errors[field] = f"{label}格式不正确，例如 2021 或 2021-09"
+        return None
+    year = int(head)
+    last = timezone.localdate().year + EDUCATION_YEARS_AHEAD
+    if not EDUCATION_FIRST_YEAR <= year <= last:
+        errors[field] = f"{label}应在 {EDUCATION_FIRST_YEAR}–{last} 年之间"
+        return None
+    return year
+
+
+def self_education_save(
+    *,
+    user: Any,
+    university: str,
+    level: str,
+    major: str,
+    enrolment: str,
+    graduation: str,
+) -> EducationSaved:
+    """Saves the education the student enters on their own record: a university and a major
+    from the reference catalog (undergraduate majors, or a vocational 专业大类), the level,
+    and the enrolment and graduation years. The row's source is the student
+    (``Source.STUDENT``, with the account as its reference) and it stands unverified until
+    staff check it. Saving again replaces the student's own unverified row; rows from
+    surveys or staff are never touched. Every refusal is a ``ValidationError`` in Chinese and
+    saves nothing. Recommendations are recomputed after the commit."""
+    from qinghe.reference.models import MajorCategory
+    from qinghe.reference.selectors import major_match, university_match
+
+    from .consent import consent_state
+    from .models import Education, Level
+
+    talent = own_talent(user=user)
+    if talent is None:
+        raise ApplicationError("请先认领你的人才档案，再填写教育经历")
+    errors: dict[str, str] = {}
+    university_text = (university or "").strip()
+    school = university_match(university_text) if university_text else None
+    if not university_text:
+        errors["university"] = "请填写就读院校"
+    elif len(university_text) > 120:
+        errors["university"] = "院校名称不能超过 120 个字"
+    elif school is None:
+        errors["university"] = "未找到该院校，请从列表中选择院校的全称"
+    if level not in Level.values:
+        errors["level"] = "请选择学历层次：专科、本科、硕士或博士"
+    major_text = (major or "").strip()
+    major_row = major_match(major_text) if major_text else None
+    category = None
+    if major_row is None and major_text:
+        category = (
+            MajorCategory.objects.filter(name=major_text, kind=MajorCategory.Kind.VOCATIONAL)
+            .order_by("code")
+            .first()
+        )
+    if not major_text:
+        errors["major"] = "请填写所学专业"
+    elif len(major_text) > 120:
+        errors["major"] = "专业名称不能超过 120 个字"
+    elif major_row is None and category is None:
+        errors["major"] = "未找到该专业，请从列表中选择本科专业或高职专科专业大类"
+    enrolment_year = _year(enrolment, "enrolment", "入学时间", errors)
+    graduation_year = _year(graduation, "graduation", "毕业时间", errors)
+    if enrolment_year is not None and graduation_year is not None:
+        if graduation_year < enrolment_year:
+            errors["graduation"] = "毕业时间不能早于入学时间"
+        elif graduation_year - enrolment_year > EDUCATION_LONGEST:
+            errors["graduation"] = f"入学到毕业不能超过 {EDUCATION_LONGEST} 年"
+    if errors:
+        raise ValidationError(errors)
+    assert school is not None
+    with transaction.atomic():
+        talent = Talent.objects.select_for_update().get(pk=talent.pk)
+        row = (
+            talent.educations.filter(source=Source.STUDENT, verified_at__isnull=True)
+            .order_by("-id")
+            .first()
+        )
+        created = row is None
+        if row is None:
+            row = Education(talent=talent)
+        row.university = school
+        row.university_name = school.name
+        row.is_double_first_class = school.is_double_first_class
+        row.major = major_row
+        row.major_category = major_row.category if major_row is not None else category
+        row.major_name = major_row.name if major_row is not None else major_text
+        row.level = level
+        row.enrolment_year = enrolment_year
+        row.graduation_year = graduation_year
+        row.source = Source.STUDENT
+        row.source_ref = str(user.pk)
+        row.save()
+        audit_record(
+            action="create" if created else "update",
+            actor=user,
+            target=talent,
+            summary=(
+                f"学生填报教育经历：{row.university_name} {row.major_name} "
+                f"{row.get_level_display()} {enrolment_year}–{graduation_year}"
+            ),
+            data={"education": row.pk, "source": Source.STUDENT},
+        )
+        from qinghe.matching.tasks import refresh_talent
+
+        talent_pk = talent.pk
+        transaction.on_commit(lambda: refresh_talent.enqueue(talent_pk))
+    consenting = bool(consent_state(talent=talent).get(Consent.Purpose.MATCHING))
+    return EducationSaved(education=row, matching_consent=consenting)
+
+
+def self_education_current(*, user: Any) -> Any:
+    """The student's own unverified education row (what the form edits), or None."""
+    talent = own_talent(user=user)
+    if talent is None:
+        return None
+    return (
+        talent.educations.filter(source=Source.STUDENT, verified_at__isnull=True)
+        .select_related("major_category")
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def education_verify(*, viewer: Any, talent: Talent, education_id: int) -> Any:
+    """Staff confirm an education row a student entered (核实): who and when, audited. Only
+    rows from the student and not yet verified; a refusal changes nothing."""
+    from .models import Education
+
+    if not can_verify(viewer, talent):
+        raise PermissionDenied(
+            "只能核实分配给你的学生的档案"
+            if getattr(viewer, "role", None) == Role.LIAISON
+            else "无权核实学生填报的教育经历"
+        )
+    row = Education.objects.select_for_update().filter(talent=talent, pk=education_id).first()
+    if row is None:
+        raise NotFound("未找到该记录")
+    if row.source != Source.STUDENT:
+        raise ApplicationError("该教育经历不是学生填报的，无需核实")
+    if row.verified_at is not None:
+        raise ApplicationError("该教育经历已核实过")
+    row.verified_at = timezone.now()
+    row.verified_by = viewer
+    row.save(update_fields=["verified_at", "verified_by"])
+    audit_record(
+        action="update",
+        actor=viewer,
+        target=talent,
+        summary=f"核实学生填报的教育经历：{row.university_name} {row.major_name}",
+        data={"education": row.pk},
+    )
+    return row

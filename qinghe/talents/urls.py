@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import urls_import, views, views_unmasking
+from . import urls_import, views, views_education, views_unmasking
 
 app_name = "talents"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         "<int:talent_id>/changes/<int:change_id>/resolve/",
         views.value_change_resolve,
         name="resolve",
+    ),
+    path(
+        "<int:talent_id>/educations/<int:education_id>/verify/",
+        views_education.education_verify,
+        name="education_verify",
     ),
     path("imports/", include(urls_import.urlpatterns)),
 ]

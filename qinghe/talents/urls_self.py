@@ -3,7 +3,7 @@ linked to the signed-in account; none takes a talent id."""
 
 from django.urls import path
 
-from . import views_self
+from . import views_education, views_self
 
 app_name = "me"
 
@@ -17,4 +17,11 @@ urlpatterns = [
     path("consent/", views_self.consent, name="consent"),
     path("confirm/", views_self.confirm, name="confirm"),
     path("delete/", views_self.delete_account, name="delete"),
+    path("education/", views_education.education, name="education"),
+    path(
+        "education/universities.json",
+        views_education.suggest_universities,
+        name="suggest_universities",
+    ),
+    path("education/majors.json", views_education.suggest_majors, name="suggest_majors"),
 ]

@@ -44,6 +44,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "consultation_id": "999999",
     "campaign_id": "999999",
     "event_id": "999999",
+    "education_id": "999999",
 }
 
 ROUTES = walk_routes()

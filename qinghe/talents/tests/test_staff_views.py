@@ -42,7 +42,7 @@ def test_filters_narrow_the_list(client_as: Any, jiayi: Talent) -> None:
         graduation_year=2025,
     )
     client = client_as(Role.HR_STAFF)
-    assert client.get("/talents/", {"university": "中山"}).context["page"].paginator.count == 1
+    assert client.get("/talents/", {"university": "中山大学"}).context["page"].paginator.count == 1
     assert client.get("/talents/", {"native_evidence": "both"}).context["page"].paginator.count == 1
     assert client.get("/talents/", {"graduation_year": "2025"}).context["page"].paginator.count == 1
     assert client.get("/talents/", {"q": "黄"}).context["page"].paginator.count == 1
