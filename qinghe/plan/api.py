@@ -69,6 +69,5 @@ def year_targets_set(request: HttpRequest, year: int, body: TargetsIn) -> Target
         actor=request.user,
         year=year,
         values={name: getattr(body, name) for name in TARGET_FIELDS},
-        request=request,
     )
     return _targets_out(year)

@@ -243,7 +243,6 @@ def application_apply(request: HttpRequest, posting_id: int, body: ApplyIn) -> M
         posting=posting,
         consent=body.consent,
         cover_letter=body.cover_letter,
-        request=request,
     )
     return _my_out(request, application.pk)
 
@@ -286,7 +285,7 @@ def application_withdraw(
 ) -> MyApplicationOut:
     application = sel.student_application_get(viewer=request.user, application_id=application_id)
     applications.application_withdraw(
-        actor=request.user, application=application, reason=body.reason, request=request
+        actor=request.user, application=application, reason=body.reason
     )
     return _my_out(request, application_id)
 
@@ -313,9 +312,7 @@ def _slot_for(posting_id: int, slot_id: int | None) -> InterviewSlot | None:
 def interview_confirm(request: HttpRequest, interview_id: int, body: ConfirmIn) -> InterviewOut:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     slot = _slot_for(interview.application.posting_id, body.slot_id)
-    done = interviews.interview_confirm(
-        actor=request.user, interview=interview, slot=slot, request=request
-    )
+    done = interviews.interview_confirm(actor=request.user, interview=interview, slot=slot)
     return InterviewOut(**_interview(done))
 
 
@@ -330,7 +327,7 @@ def interview_reschedule_request(
 ) -> InterviewOut:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     done = interviews.interview_request_reschedule(
-        actor=request.user, interview=interview, reason=body.reason, request=request
+        actor=request.user, interview=interview, reason=body.reason
     )
     return InterviewOut(**_interview(done))
 
@@ -445,7 +442,7 @@ def applicant_move(request: HttpRequest, application_id: int, body: MoveIn) -> A
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     stage = applications.stage_for_move(application=application, stage_id=body.stage)
     applications.application_transition(
-        actor=request.user, application=application, stage=stage, note=body.note, request=request
+        actor=request.user, application=application, stage=stage, note=body.note
     )
     return _applicant_out(request, application_id)
 
@@ -492,7 +489,6 @@ def interview_invite(
         application=application,
         slot=_slot_for(application.posting_id, body.slot_id),
         when=body.when(),
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(interview, enterprise=True))
 
@@ -513,7 +509,6 @@ def interview_reschedule(
         slot=_slot_for(interview.application.posting_id, body.slot_id),
         when=body.when(),
         reason=body.reason,
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(done, enterprise=True))
 
@@ -545,7 +540,6 @@ def interview_result(
         result=body.result,
         notes=body.notes,
         stage=stage,
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(done, enterprise=True))
 
@@ -604,7 +598,6 @@ def interview_slot_create(request: HttpRequest, posting_id: int, body: SlotIn) -
         posting=posting,
         when=body.when() or interviews.When(starts_at=None, ends_at=None),
         capacity=body.capacity,
-        request=request,
     )
     return _slots(posting)
 
@@ -665,7 +658,6 @@ def pipeline_stage_create(request: HttpRequest, body: StageIn) -> list[StageOut]
         after=after,
         notify_student=body.notify_student,
         message_template=body.message_template,
-        request=request,
     )
     return [_stage(s) for s in sel.stages_for(enterprise=enterprise, active_only=False)]
 
@@ -685,7 +677,6 @@ def pipeline_stage_update(request: HttpRequest, stage_id: int, body: StageUpdate
         notify_student=body.notify_student,
         message_template=body.message_template,
         is_active=body.is_active,
-        request=request,
     )
     return _stage(sel.own_stage_get(viewer=request.user, stage_id=stage_id))
 
