@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthenticatedHttpRequest
 from qinghe.enterprises.forms import add_service_errors
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
@@ -51,10 +53,12 @@ SELF_ROLES = ("student", "ambassador")
 
 def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
     """What the posting's page needs for the one-step application form."""
-    if getattr(request.user, "role", None) not in SELF_ROLES:
+    # The posting's page may be reached by anyone signed in; only a student applies.
+    user = request.user
+    if not isinstance(user, User) or user.role not in SELF_ROLES:
         return {"can_apply": False}
-    application = sel.application_for_posting(viewer=request.user, posting=posting)
-    talent = None if application else talent_for_student(user=request.user)
+    application = sel.application_for_posting(viewer=user, posting=posting)
+    talent = None if application else talent_for_student(user=user)
     return {
         "can_apply": True,
         "application": application,
@@ -68,7 +72,7 @@ def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
 
 @require_POST
 @redirect_on_error("jobs:detail", "posting_id")
-def apply(request: HttpRequest, posting_id: int) -> HttpResponse:
+def apply(request: AuthenticatedHttpRequest, posting_id: int) -> HttpResponse:
     posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     if talent_for_student(user=request.user) is None:
         messages.warning(request, "投递前请先认领你的人才档案。")
@@ -92,7 +96,7 @@ def apply(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_GET
-def my_applications(request: HttpRequest) -> HttpResponse:
+def my_applications(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(sel.student_applications(viewer=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -100,7 +104,7 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
+def my_application(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.student_application_get(viewer=request.user, application_id=application_id)
     items = list(sel.application_interviews(application=application))
     return render(
@@ -121,7 +125,7 @@ def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("recruitment:my_application", "application_id")
-def application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_withdraw(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.student_application_get(viewer=request.user, application_id=application_id)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
@@ -131,7 +135,7 @@ def application_withdraw(request: HttpRequest, application_id: int) -> HttpRespo
 
 
 @require_POST
-def interview_confirm(request: HttpRequest, interview_id: int) -> HttpResponse:
+def interview_confirm(request: AuthenticatedHttpRequest, interview_id: int) -> HttpResponse:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     redirect_on_error_to(
         request, reverse("recruitment:my_application", args=[interview.application_id])
@@ -151,7 +155,9 @@ def interview_confirm(request: HttpRequest, interview_id: int) -> HttpResponse:
 
 
 @require_POST
-def interview_reschedule_request(request: HttpRequest, interview_id: int) -> HttpResponse:
+def interview_reschedule_request(
+    request: AuthenticatedHttpRequest, interview_id: int
+) -> HttpResponse:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     redirect_on_error_to(
         request, reverse("recruitment:my_application", args=[interview.application_id])
@@ -167,7 +173,7 @@ def interview_reschedule_request(request: HttpRequest, interview_id: int) -> Htt
 
 
 @require_GET
-def applicants(request: HttpRequest) -> HttpResponse:
+def applicants(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = sel.ApplicantFilter.from_query(request.GET)
     enterprise = enterprise_for_user(user=request.user)
     page = Paginator(
@@ -190,7 +196,9 @@ def applicants(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _applicant_context(request: HttpRequest, application: Application) -> dict[str, Any]:
+def _applicant_context(
+    request: AuthenticatedHttpRequest, application: Application
+) -> dict[str, Any]:
     stages = list(sel.stages_for(enterprise=application.enterprise))
     hired = application.hired_at is not None
     moves = [
@@ -215,7 +223,7 @@ def _applicant_context(request: HttpRequest, application: Application) -> dict[s
 
 
 @require_GET
-def applicant(request: HttpRequest, application_id: int) -> HttpResponse:
+def applicant(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     audit_record(
         action="view",
@@ -228,7 +236,7 @@ def applicant(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("recruitment:applicant", "application_id")
-def applicant_move(request: HttpRequest, application_id: int) -> HttpResponse:
+def applicant_move(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -249,7 +257,7 @@ def applicant_move(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("recruitment:applicant", "application_id")
-def interview_invite(request: HttpRequest, application_id: int) -> HttpResponse:
+def interview_invite(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     form = InviteForm(request.POST, slots=sel.free_slots(posting=application.posting))
     if not form.is_valid():
@@ -269,7 +277,7 @@ def interview_invite(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_POST
-def interview_reschedule(request: HttpRequest, interview_id: int) -> HttpResponse:
+def interview_reschedule(request: AuthenticatedHttpRequest, interview_id: int) -> HttpResponse:
     interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
     redirect_on_error_to(request, reverse("recruitment:applicant", args=[interview.application_id]))
     form = InviteForm(request.POST, slots=sel.free_slots(posting=interview.application.posting))
@@ -290,7 +298,7 @@ def interview_reschedule(request: HttpRequest, interview_id: int) -> HttpRespons
 
 
 @require_POST
-def interview_result(request: HttpRequest, interview_id: int) -> HttpResponse:
+def interview_result(request: AuthenticatedHttpRequest, interview_id: int) -> HttpResponse:
     interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
     redirect_on_error_to(request, reverse("recruitment:applicant", args=[interview.application_id]))
     form = ResultForm(request.POST)
@@ -319,7 +327,7 @@ def interview_result(request: HttpRequest, interview_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("recruitment:slots", "posting_id")
-def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
+def slots(request: AuthenticatedHttpRequest, posting_id: int) -> HttpResponse:
     posting = posting_selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
     form = SlotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -350,7 +358,7 @@ def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("recruitment:stages")
-def stages(request: HttpRequest) -> HttpResponse:
+def stages(request: AuthenticatedHttpRequest) -> HttpResponse:
     enterprise = enterprise_for_user(user=request.user)
     if enterprise is None:
         messages.warning(request, "您的账号尚未关联已登记的企业信息。")
@@ -383,7 +391,7 @@ def stages(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("recruitment:stages")
-def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
+def stage_edit(request: AuthenticatedHttpRequest, stage_id: int) -> HttpResponse:
     stage: PipelineStage = sel.own_stage_get(viewer=request.user, stage_id=stage_id)
     form = StageEditForm(request.POST)
     if not form.is_valid():
@@ -408,7 +416,7 @@ def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 
 @require_GET
-def staff_applications(request: HttpRequest) -> HttpResponse:
+def staff_applications(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = sel.StaffApplicationFilter.from_query(request.GET)
     page = Paginator(
         sel.staff_applications(viewer=request.user, filters=filters), PAGE_SIZE
@@ -429,7 +437,7 @@ def staff_applications(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def staff_application(request: HttpRequest, application_id: int) -> HttpResponse:
+def staff_application(request: AuthenticatedHttpRequest, application_id: int) -> HttpResponse:
     application = sel.staff_application_get(viewer=request.user, application_id=application_id)
     return render(
         request,

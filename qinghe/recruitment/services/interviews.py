@@ -2,6 +2,10 @@
 to reschedule (every reason kept as an InterviewEvent), the enterprise's new time, reminders,
 and the notes and result.
 
+Every change of an interview's state after the invitation is a move of ``INTERVIEW_WORKFLOW``
+on the one engine (``qinghe.core.workflow``); the public functions below keep their names and
+arguments and call ``interview_transition``.
+
 Online interviews link to an outside video service (https only); the platform does not carry
 video itself."""
 
@@ -283,6 +287,10 @@ STUDENT = pipeline.STUDENT
 ENTERPRISE = pipeline.ENTERPRISE
 S = Interview.State
 OPEN = frozenset(OPEN_INTERVIEW_STATES)
+# A party making the other party's move (only by calling the service directly: the pages and
+# the API fetch the interview through the party's own selector first).
+STUDENT_ONLY = "只有应聘学生本人可以确认面试或申请改期"
+ENTERPRISE_ONLY = "只有招聘企业可以调整面试时间或记录结果"
 
 INTERVIEW_TRANSITIONS: dict[str, Move] = table(
     # The student confirms the proposed time, or picks another free slot of the posting.
@@ -292,6 +300,7 @@ INTERVIEW_TRANSITIONS: dict[str, Move] = table(
         frozenset({S.PROPOSED, S.RESCHEDULE_REQUESTED}),
         S.CONFIRMED,
         frozenset({STUDENT}),
+        denied=STUDENT_ONLY,
         checks=frozenset({"ahead_or_new_slot"}),
     ),
     # The student asks for another time; the reason is kept for good.
@@ -301,11 +310,22 @@ INTERVIEW_TRANSITIONS: dict[str, Move] = table(
         frozenset({S.PROPOSED, S.CONFIRMED}),
         S.RESCHEDULE_REQUESTED,
         frozenset({STUDENT}),
+        denied=STUDENT_ONLY,
     ),
     # The enterprise proposes a new time (after a request, or of its own accord).
-    Move("reschedule", "调整时间", OPEN, S.PROPOSED, frozenset({ENTERPRISE})),
+    Move(
+        "reschedule", "调整时间", OPEN, S.PROPOSED, frozenset({ENTERPRISE}), denied=ENTERPRISE_ONLY
+    ),
     # The enterprise records the result once the interview has begun.
-    Move("result", "记录结果", OPEN, S.DONE, frozenset({ENTERPRISE}), checks=frozenset({"begun"})),
+    Move(
+        "result",
+        "记录结果",
+        OPEN,
+        S.DONE,
+        frozenset({ENTERPRISE}),
+        denied=ENTERPRISE_ONLY,
+        checks=frozenset({"begun"}),
+    ),
 )
 
 RESULTS = (Interview.Result.PASSED, Interview.Result.FAILED, Interview.Result.NO_SHOW)
@@ -320,11 +340,11 @@ SLOT_FIELDS = [
 ]
 
 
-def _interview_party(actor: User | None, interview: Interview) -> str:
+def _interview_party(actor: User, interview: Interview) -> str:
     """The applicant is the student party; the enterprise acts only on its own applicants whose
     sharing consent is in force. For anyone else the interview is missing."""
     application = interview.application
-    if actor is not None and actor.role in SELF_ROLES and actor.pk == application.applicant_id:
+    if actor.role in SELF_ROLES and actor.pk == application.applicant_id:
         return STUDENT
     require_enterprise_side(actor, application)
     return ENTERPRISE
