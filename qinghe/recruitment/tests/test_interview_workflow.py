@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.models import AuditLog
@@ -190,4 +192,30 @@ def test_a_refused_move_changes_nothing(world: World, application: Application, 
         call(world, interview)
     if text:
         assert text in str(getattr(raised.value, "message", raised.value))
+    assert everything() == before
+
+
+def test_a_refused_page_post_goes_back_to_the_application_with_the_reason(
+    world: World, application: Application
+) -> None:
+    interview = interview_in_the_past(application)
+    interviews.interview_record_result(actor=world.hr_a, interview=interview, result="passed")
+    student, hr = Client(), Client()
+    student.force_login(world.x)
+    hr.force_login(world.hr_a)
+    before = everything()
+    confirm = student.post(f"/jobs/interviews/{interview.pk}/confirm/")
+    assert (confirm.status_code, confirm["Location"]) == (
+        302,
+        f"/jobs/applications/{application.pk}/",
+    )
+    assert [str(m) for m in get_messages(confirm.wsgi_request)] == ["面试当前为“已完成”，不能确认"]
+    result = hr.post(f"/jobs/mine/interviews/{interview.pk}/result/", {"result": "failed"})
+    assert (result.status_code, result["Location"]) == (
+        302,
+        f"/jobs/mine/applicants/{application.pk}/",
+    )
+    assert [str(m) for m in get_messages(result.wsgi_request)] == [
+        "面试当前为“已完成”，不能记录结果"
+    ]
     assert everything() == before
