@@ -56,6 +56,12 @@ def redirect_on_error(
     return decorate
 
 
+def redirect_on_error_to(request: HttpRequest, url: str) -> None:
+    """The same declaration made inside a view, for a page known only once the view has
+    fetched its object (an interview's POST goes back to its application's page)."""
+    setattr(request, _TARGET_ATTR, lambda: url)
+
+
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 

@@ -1,7 +1,10 @@
-"""Request types for views. Almost every route requires a signed-in user
-(``qinghe.core.policies``: ``RoutePolicyMiddleware`` refuses anyone else before the view runs),
-so such views take an ``AuthedRequest``, whose ``user`` is the project's ``User`` and never
-``AnonymousUser``. Only the few ``PUBLIC`` routes take a plain ``HttpRequest``."""
+"""The request type of pages and API handlers that only signed-in users reach.
+
+``AccessPolicyMiddleware`` (qinghe.core.policies) lets an anonymous visitor through only to the
+routes marked PUBLIC, and the API's default ``auth=django_auth`` refuses one, so behind every
+other route ``request.user`` is a ``User``, never ``AnonymousUser``. Annotating such a view's
+request with ``AuthedRequest`` says so to mypy (the django-stubs pattern). Only the few PUBLIC
+routes take a plain ``HttpRequest``."""
 
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from qinghe.core.http import AuthedRequest
 from qinghe.core.pagination import SmallPageIn
 
 from . import selectors, services
@@ -107,13 +107,13 @@ class CheckInOut(Schema):
 
 
 @router.get("", response=list[EventOut], url_name="event_list", summary="已发布的活动")
-def event_list(request: HttpRequest, filters: Query[EventFilterIn]) -> list[dict[str, object]]:
+def event_list(request: AuthedRequest, filters: Query[EventFilterIn]) -> list[dict[str, object]]:
     qs = selectors.event_list_published(viewer=request.user, type=filters.type, month=filters.month)
     return [_event_out(e) for e in qs[filters.offset : filters.offset + filters.limit]]
 
 
 @router.get("/{int:event_id}", response=EventDetailOut, url_name="event_detail", summary="活动详情")
-def event_detail(request: HttpRequest, event_id: int) -> dict[str, object]:
+def event_detail(request: AuthedRequest, event_id: int) -> dict[str, object]:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     return {
         **_event_out(event),
@@ -129,7 +129,7 @@ def event_detail(request: HttpRequest, event_id: int) -> dict[str, object]:
     url_name="event_register",
     summary="报名（名额已满则进入候补）",
 )
-def event_register(request: HttpRequest, event_id: int) -> Status[RegistrationOut]:
+def event_register(request: AuthedRequest, event_id: int) -> Status[RegistrationOut]:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     result = services.registration_create(user=request.user, event=event)
     return Status(201, _registration_out(result.registration, result.position))
@@ -141,7 +141,7 @@ def event_register(request: HttpRequest, event_id: int) -> Status[RegistrationOu
     url_name="event_unregister",
     summary="取消我的报名",
 )
-def event_unregister(request: HttpRequest, event_id: int) -> RegistrationOut:
+def event_unregister(request: AuthedRequest, event_id: int) -> RegistrationOut:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     return _registration_out(services.registration_cancel(user=request.user, event=event), None)
 
@@ -152,7 +152,7 @@ def event_unregister(request: HttpRequest, event_id: int) -> RegistrationOut:
     url_name="event_checkin",
     summary="现场签到（工作人员）",
 )
-def event_checkin(request: HttpRequest, event_id: int, payload: CheckInIn) -> CheckInOut:
+def event_checkin(request: AuthedRequest, event_id: int, payload: CheckInIn) -> CheckInOut:
     event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
     result = services.registration_check_in(
         actor=request.user, event=event, code=payload.code, request=request

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from qinghe.accounts.models import Organisation
+from qinghe.accounts.models import Organisation, User
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 from qinghe.talents.models import Level
@@ -68,7 +68,7 @@ class EventForm(forms.Form):
         help_text="招聘类活动可关联参会企业的在招岗位",
     )
 
-    def __init__(self, *args: Any, viewer: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.viewer = viewer
         fields: dict[str, Any] = self.fields

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.talents.models import Level
@@ -27,15 +27,15 @@ PARTICIPANTS = frozenset({Role.STUDENT, Role.AMBASSADOR})
 VISIBLE_STATES = (Event.State.PUBLISHED, Event.State.FINISHED, Event.State.CANCELLED)
 
 
-def is_event_staff(user: Any) -> bool:
+def is_event_staff(user: User) -> bool:
     return getattr(user, "role", None) in EVENT_STAFF
 
 
-def is_participant(user: Any) -> bool:
+def is_participant(user: User) -> bool:
     return getattr(user, "role", None) in PARTICIPANTS
 
 
-def _enterprise_org(user: Any) -> int | None:
+def _enterprise_org(user: User) -> int | None:
     if getattr(user, "role", None) != Role.ENTERPRISE_HR:
         return None
     return getattr(user, "organisation_id", None)
@@ -52,7 +52,7 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime] | None:
     return start, end
 
 
-def event_list_published(*, viewer: Any, type: str = "", month: str = "") -> QuerySet[Event]:
+def event_list_published(*, viewer: User, type: str = "", month: str = "") -> QuerySet[Event]:
     """Published events for anyone signed in; with a month, that month's (past ones too),
     otherwise those not yet over, soonest first."""
     qs = Event.objects.filter(state=Event.State.PUBLISHED).select_related("organiser")
@@ -66,7 +66,7 @@ def event_list_published(*, viewer: Any, type: str = "", month: str = "") -> Que
     return qs.order_by("starts_at", "id")
 
 
-def event_get_for_viewer(*, viewer: Any, event_id: int) -> Event:
+def event_get_for_viewer(*, viewer: User, event_id: int) -> Event:
     """An event's public page: staff see any; an enterprise its own proposals too; everyone
     else a published, finished or cancelled event."""
     qs = Event.objects.select_related("organiser")
@@ -83,7 +83,7 @@ def event_get_for_viewer(*, viewer: Any, event_id: int) -> Event:
     return event
 
 
-def event_manage_list(*, viewer: Any, state: str = "", type: str = "") -> QuerySet[Event]:
+def event_manage_list(*, viewer: User, state: str = "", type: str = "") -> QuerySet[Event]:
     """The events a viewer manages: staff all, an enterprise's HR those of its enterprise."""
     qs = Event.objects.select_related("organiser")
     if not is_event_staff(viewer):
@@ -98,28 +98,28 @@ def event_manage_list(*, viewer: Any, state: str = "", type: str = "") -> QueryS
     return qs.order_by("-starts_at", "-id")
 
 
-def event_get_for_manager(*, viewer: Any, event_id: int) -> Event:
+def event_get_for_manager(*, viewer: User, event_id: int) -> Event:
     event = event_manage_list(viewer=viewer).filter(pk=event_id).first()
     if event is None:
         raise NotFound("未找到该活动")
     return event
 
 
-def is_manager(*, viewer: Any, event: Event) -> bool:
+def is_manager(*, viewer: User, event: Event) -> bool:
     """Whether the viewer manages this event (staff any, an enterprise its own)."""
     return is_event_staff(viewer) or bool(
         _enterprise_org(viewer) and event.organiser_id == _enterprise_org(viewer)
     )
 
 
-def event_get_for_staff(*, viewer: Any, event_id: int) -> Event:
+def event_get_for_staff(*, viewer: User, event_id: int) -> Event:
     """Registrations and check-in: event staff only."""
     if not is_event_staff(viewer):
         raise NotFound("未找到该活动")
     return event_get_for_manager(viewer=viewer, event_id=event_id)
 
 
-def can_edit(*, viewer: Any, event: Event) -> bool:
+def can_edit(*, viewer: User, event: Event) -> bool:
     """Staff edit until the event is cancelled or over; an enterprise only its own draft."""
     if event.state not in EDITABLE_STATES:
         return False
@@ -130,7 +130,7 @@ def event_changes(*, event: Event) -> QuerySet[EventChange]:
     return event.changes.select_related("actor")
 
 
-def registration_active(*, user: Any, event: Event) -> Registration | None:
+def registration_active(*, user: User, event: Event) -> Registration | None:
     if not getattr(user, "pk", None):
         return None
     return Registration.objects.filter(
@@ -140,7 +140,7 @@ def registration_active(*, user: Any, event: Event) -> Registration | None:
     ).first()
 
 
-def registration_latest(*, user: Any, event: Event) -> Registration | None:
+def registration_latest(*, user: User, event: Event) -> Registration | None:
     """The user's current registration, or their last cancelled one."""
     if not getattr(user, "pk", None):
         return None
@@ -209,7 +209,7 @@ def places_left(*, event: Event) -> int | None:
     return max(0, event.capacity - confirmed_count(event=event))
 
 
-def event_registrations(*, viewer: Any, event: Event, status: str = "") -> QuerySet[Registration]:
+def event_registrations(*, viewer: User, event: Event, status: str = "") -> QuerySet[Registration]:
     if not is_event_staff(viewer):
         return Registration.objects.none()
     qs = Registration.objects.filter(event=event).select_related("user", "checked_in_by")
@@ -224,7 +224,7 @@ class MyRegistration:
     position: int | None
 
 
-def my_registrations(*, user: Any) -> list[MyRegistration]:
+def my_registrations(*, user: User) -> list[MyRegistration]:
     """The user's registrations, upcoming first, each with its waiting-list position. Positions
     come from one grouped pass over the waiting lists of the user's events."""
     regs = list(
@@ -250,7 +250,7 @@ def my_registrations(*, user: Any) -> list[MyRegistration]:
     return [MyRegistration(registration=r, position=positions.get(r.pk)) for r in regs]
 
 
-def registration_get_for_user(*, user: Any, registration_id: int) -> Registration:
+def registration_get_for_user(*, user: User, registration_id: int) -> Registration:
     reg = (
         Registration.objects.select_related("event")
         .filter(pk=registration_id, user_id=getattr(user, "pk", 0) or 0)
@@ -261,7 +261,7 @@ def registration_get_for_user(*, user: Any, registration_id: int) -> Registratio
     return reg
 
 
-def audience_refusal(*, event: Event, user: Any) -> str:
+def audience_refusal(*, event: Event, user: User) -> str:
     """Why this user is outside the event's audience, in Chinese; '' when inside."""
     if event.audience == Event.Audience.OPEN:
         return ""
@@ -281,7 +281,7 @@ def audience_refusal(*, event: Event, user: Any) -> str:
     return ""
 
 
-def registration_refusal(*, event: Event, user: Any, now: dt.datetime) -> str:
+def registration_refusal(*, event: Event, user: User, now: dt.datetime) -> str:
     """Why this user cannot register now, in Chinese; '' when they can."""
     if not is_participant(user):
         return "只有学子可以报名活动"

@@ -148,7 +148,9 @@ class EventData:
         }
 
 
-def _change(event: Event, *, action: str, actor: Any, frm: str, to: str, note: str = "") -> None:
+def _change(
+    event: Event, *, action: str, actor: User | None, frm: str, to: str, note: str = ""
+) -> None:
     EventChange.objects.create(
         event=event,
         action=action,
@@ -159,7 +161,7 @@ def _change(event: Event, *, action: str, actor: Any, frm: str, to: str, note: s
     )
 
 
-def _own_enterprise(actor: Any) -> Enterprise:
+def _own_enterprise(actor: User) -> Enterprise:
     """The verified enterprise of an enterprise HR user, or a refusal."""
     enterprise = Enterprise.objects.filter(
         organisation_id=getattr(actor, "organisation_id", 0) or 0
@@ -169,7 +171,7 @@ def _own_enterprise(actor: Any) -> Enterprise:
     return enterprise
 
 
-def _organiser_for(actor: Any, data: EventData) -> Organisation:
+def _organiser_for(actor: User, data: EventData) -> Organisation:
     if is_event_staff(actor):
         organiser = data.organiser or getattr(actor, "organisation", None)
         if organiser is None:
@@ -180,7 +182,7 @@ def _organiser_for(actor: Any, data: EventData) -> Organisation:
     raise PermissionDenied("无权创建活动")
 
 
-def _check_participants(actor: Any, data: EventData) -> None:
+def _check_participants(actor: User, data: EventData) -> None:
     if getattr(actor, "role", None) == Role.ENTERPRISE_HR:
         own = _own_enterprise(actor)
         if any(e.pk != own.pk for e in data.enterprises) or any(
@@ -189,7 +191,7 @@ def _check_participants(actor: Any, data: EventData) -> None:
             raise ValidationError({"enterprises": "企业申请的活动只能关联本企业及其岗位"})
 
 
-def _may_manage(actor: Any, event: Event) -> bool:
+def _may_manage(actor: User, event: Event) -> bool:
     if is_event_staff(actor):
         return True
     return (
@@ -200,7 +202,7 @@ def _may_manage(actor: Any, event: Event) -> bool:
 
 
 @transaction.atomic
-def event_create(*, actor: Any, data: EventData, request: HttpRequest | None = None) -> Event:
+def event_create(*, actor: User, data: EventData, request: HttpRequest | None = None) -> Event:
     """Staff create a draft for any organiser; an enterprise's HR a draft of its own, which
     staff review before it is published."""
     fields = data.clean()
@@ -222,7 +224,7 @@ def event_create(*, actor: Any, data: EventData, request: HttpRequest | None = N
 
 @transaction.atomic
 def event_update(
-    *, actor: Any, event: Event, data: EventData, request: HttpRequest | None = None
+    *, actor: User, event: Event, data: EventData, request: HttpRequest | None = None
 ) -> list[str]:
     """Edits the details. Staff may edit until the event is over; an enterprise only its own
     draft. More places on a published event promote the waiting list at once. Returns the
@@ -293,7 +295,9 @@ def _tell_of_change(event: Event, *, moved: list[str]) -> None:
     )
 
 
-def _party(actor: Any, event: Event) -> str | None:
+def _party(actor: User | None, event: Event) -> str | None:
+    if actor is None:  # events move only by a person's hand
+        return None
     if is_event_staff(actor):
         return STAFF_PARTY
     if _may_manage(actor, event):
@@ -341,7 +345,7 @@ EVENT_WORKFLOW: Workflow[Event] = Workflow(
 
 def event_transition(
     *,
-    actor: Any,
+    actor: User,
     event: Event,
     action: str,
     note: str = "",
@@ -371,7 +375,7 @@ def _transition_messages(event: Event, *, action: str, note: str) -> None:
         )
     elif (
         action in ("publish", "return")
-        and event.created_by_id
+        and event.created_by is not None
         and not is_event_staff(event.created_by)
     ):
         text = (
@@ -417,7 +421,7 @@ class RegistrationResult:
 
 @transaction.atomic
 def registration_create(
-    *, user: Any, event: Event, now: dt.datetime | None = None
+    *, user: User, event: Event, now: dt.datetime | None = None
 ) -> RegistrationResult:
     """One step: confirmed if a place is free, else waitlisted with a position. Refused
     (nothing written) outside the window, for an event not published, for a student outside
@@ -457,7 +461,9 @@ def registration_create(
 
 
 @transaction.atomic
-def registration_cancel(*, user: Any, event: Event, now: dt.datetime | None = None) -> Registration:
+def registration_cancel(
+    *, user: User, event: Event, now: dt.datetime | None = None
+) -> Registration:
     """The student cancels until the cancellation deadline. A freed place goes to the first
     on the waiting list at once, who is told so."""
     event = _lock(event)
@@ -591,7 +597,7 @@ class CheckInResult:
 @transaction.atomic
 def registration_check_in(
     *,
-    actor: Any,
+    actor: User,
     event: Event,
     code: str,
     now: dt.datetime | None = None,

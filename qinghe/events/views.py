@@ -9,13 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
+from qinghe.core.http import AuthedRequest
 
 from . import selectors, services
 from .checkin import make_code, qr_data_uri
@@ -37,7 +38,7 @@ def _months(now: Any) -> list[str]:
 
 
 @require_GET
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: AuthedRequest) -> HttpResponse:
     type_ = request.GET.get("type", "")
     month = request.GET.get("month", "")
     events = selectors.event_list_published(viewer=request.user, type=type_, month=month)
@@ -56,7 +57,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     registration = selectors.registration_latest(user=request.user, event=event)
     participant = selectors.is_participant(request.user)
@@ -92,7 +93,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("events:detail", "event_id")
-def register(request: HttpRequest, event_id: int) -> HttpResponse:
+def register(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     result = services.registration_create(user=request.user, event=event)
     if result.position is None:
@@ -107,7 +108,7 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_POST
 @redirect_on_error("events:detail", "event_id")
-def cancel_registration(request: HttpRequest, event_id: int) -> HttpResponse:
+def cancel_registration(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
     services.registration_cancel(user=request.user, event=event)
     messages.success(request, "已取消报名。")
@@ -115,7 +116,7 @@ def cancel_registration(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     rows = []
     for item in selectors.my_registrations(user=request.user):
         reg = item.registration
@@ -138,7 +139,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     type_ = request.GET.get("type", "")
     events = selectors.event_manage_list(viewer=request.user, state=state, type=type_)
@@ -159,7 +160,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("events:manage")
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedRequest) -> HttpResponse:
     form = EventForm(request.POST or None, viewer=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -176,7 +177,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @redirect_on_error("events:manage_detail", "event_id")
-def edit(request: HttpRequest, event_id: int) -> HttpResponse:
+def edit(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
     if not selectors.can_edit(viewer=request.user, event=event):
         messages.error(
@@ -201,7 +202,7 @@ def edit(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @require_GET
-def manage_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+def manage_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
     staff = selectors.is_event_staff(request.user)
     return render(
@@ -220,7 +221,7 @@ def manage_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     )
 
 
-def _transition(request: HttpRequest, event_id: int, action: str, done: str) -> HttpResponse:
+def _transition(request: AuthedRequest, event_id: int, action: str, done: str) -> HttpResponse:
     event = selectors.event_get_for_manager(viewer=request.user, event_id=event_id)
     services.event_transition(
         actor=request.user,
@@ -235,36 +236,36 @@ def _transition(request: HttpRequest, event_id: int, action: str, done: str) -> 
 
 @require_POST
 @redirect_on_error("events:manage_detail", "event_id")
-def submit(request: HttpRequest, event_id: int) -> HttpResponse:
+def submit(request: AuthedRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "submit", "已提交审核，工作人员审核通过后发布。")
 
 
 @require_POST
 @redirect_on_error("events:manage_detail", "event_id")
-def publish(request: HttpRequest, event_id: int) -> HttpResponse:
+def publish(request: AuthedRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "publish", "活动已发布，学子现在可以看到并报名。")
 
 
 @require_POST
 @redirect_on_error("events:manage_detail", "event_id")
-def return_(request: HttpRequest, event_id: int) -> HttpResponse:
+def return_(request: AuthedRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "return", "已退回主办单位修改。")
 
 
 @require_POST
 @redirect_on_error("events:manage_detail", "event_id")
-def cancel(request: HttpRequest, event_id: int) -> HttpResponse:
+def cancel(request: AuthedRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "cancel", "活动已取消，已通知报名的学子。")
 
 
 @require_POST
 @redirect_on_error("events:manage_detail", "event_id")
-def finish(request: HttpRequest, event_id: int) -> HttpResponse:
+def finish(request: AuthedRequest, event_id: int) -> HttpResponse:
     return _transition(request, event_id, "finish", "活动已结束。")
 
 
 @require_GET
-def registrations(request: HttpRequest, event_id: int) -> HttpResponse:
+def registrations(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
     status = request.GET.get("status", "")
     regs = selectors.event_registrations(viewer=request.user, event=event, status=status)
@@ -283,7 +284,7 @@ def registrations(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def checkin(request: HttpRequest, event_id: int) -> HttpResponse:
+def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
     form = CheckInForm(request.POST or None)
     result = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 
 from . import selectors, services
 from .services import TARGET_FIELDS
@@ -50,7 +50,7 @@ def _targets_out(year: int) -> TargetsOut:
     url_name="year_targets",
     summary="年度目标与完成情况",
 )
-def year_targets(request: HttpRequest, year: int) -> TargetsOut:
+def year_targets(request: AuthedRequest, year: int) -> TargetsOut:
     if not 2000 <= year <= 2100:
         raise NotFound("年度不正确")
     return _targets_out(year)
@@ -62,13 +62,12 @@ def year_targets(request: HttpRequest, year: int) -> TargetsOut:
     url_name="year_targets",
     summary="设置年度目标（人社局）",
 )
-def year_targets_set(request: HttpRequest, year: int, body: TargetsIn) -> TargetsOut:
+def year_targets_set(request: AuthedRequest, year: int, body: TargetsIn) -> TargetsOut:
     if not 2000 <= year <= 2100:
         raise NotFound("年度不正确")
     services.year_target_set(
         actor=request.user,
         year=year,
         values={name: getattr(body, name) for name in TARGET_FIELDS},
-        request=request,
     )
     return _targets_out(year)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
@@ -18,9 +16,7 @@ TARGET_FIELDS = ("quality_jobs", "internship_bases", "internship_posts", "native
 
 
 @transaction.atomic
-def year_target_set(
-    *, actor: Any, year: int, values: dict[str, int], request: HttpRequest | None = None
-) -> YearTarget:
+def year_target_set(*, actor: User, year: int, values: dict[str, int]) -> YearTarget:
     if getattr(actor, "role", None) not in (Role.HR_STAFF, Role.SYSADMIN):
         raise PermissionDenied("只有人社局工作人员可以设置年度目标")
     if not 2000 <= int(year) <= 2100:
@@ -41,7 +37,6 @@ def year_target_set(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=target,
         summary=f"设置 {year} 年度目标",
         data={"before": before, "after": {name: values[name] for name in TARGET_FIELDS}},

@@ -6,20 +6,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from qinghe.core.errors import ApplicationError
+from qinghe.core.errorhandling import redirect_on_error_to
+from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
 
 from . import selectors, services
 from .forms import YearTargetForm
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: AuthedRequest) -> int:
     raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
     if not raw:
         return timezone.localdate().year
@@ -29,7 +30,7 @@ def _year(request: HttpRequest) -> int:
 
 
 @require_GET
-def targets(request: HttpRequest) -> HttpResponse:
+def targets(request: AuthedRequest) -> HttpResponse:
     year = _year(request)
     lines = selectors.year_progress(year=year)
     this_year = timezone.localdate().year
@@ -48,20 +49,17 @@ def targets(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def targets_edit(request: HttpRequest) -> HttpResponse:
+def targets_edit(request: AuthedRequest) -> HttpResponse:
     year = _year(request)
+    redirect_on_error_to(request, f"{reverse('plan:targets_edit')}?year={year}")
     target = selectors.year_target(year=year)
     initial: dict[str, Any] = {name: getattr(target, name) for name in services.TARGET_FIELDS}
     form = YearTargetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.year_target_set(
-                actor=request.user, year=year, values=form.values(), request=request
-            )
-        except ValidationError as exc:
+            services.year_target_set(actor=request.user, year=year, values=form.values())
+        except ValidationError as exc:  # on the form's fields
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         else:
             messages.success(request, f"已保存 {year} 年度目标。")
             return redirect(f"{_targets_url()}?year={year}")

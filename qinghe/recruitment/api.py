@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
 from qinghe.core.masking import mask_name
 from qinghe.core.pagination import PageIn
 from qinghe.enterprises.selectors import enterprise_for_user
@@ -195,7 +195,7 @@ def _my_brief(a: Application) -> dict[str, Any]:
     }
 
 
-def _my_out(request: HttpRequest, application_id: int) -> MyApplicationOut:
+def _my_out(request: AuthedRequest, application_id: int) -> MyApplicationOut:
     a = sel.student_application_get(viewer=request.user, application_id=application_id)
     return MyApplicationOut(
         **_my_brief(a),
@@ -214,7 +214,7 @@ def _my_out(request: HttpRequest, application_id: int) -> MyApplicationOut:
     url_name="application_apply",
     summary="投递前查看将向企业提供的信息",
 )
-def application_preview(request: HttpRequest, posting_id: int) -> SharePreviewOut:
+def application_preview(request: AuthedRequest, posting_id: int) -> SharePreviewOut:
     posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     existing = sel.application_for_posting(viewer=request.user, posting=posting)
     talent = talent_for_student(user=request.user)
@@ -236,14 +236,13 @@ def application_preview(request: HttpRequest, posting_id: int) -> SharePreviewOu
     url_name="application_apply",
     summary="投递岗位（同时单独同意向该企业提供个人信息，consent 须为 true）",
 )
-def application_apply(request: HttpRequest, posting_id: int, body: ApplyIn) -> MyApplicationOut:
+def application_apply(request: AuthedRequest, posting_id: int, body: ApplyIn) -> MyApplicationOut:
     posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     application = applications.application_apply(
         actor=request.user,
         posting=posting,
         consent=body.consent,
         cover_letter=body.cover_letter,
-        request=request,
     )
     return _my_out(request, application.pk)
 
@@ -254,7 +253,7 @@ def application_apply(request: HttpRequest, posting_id: int, body: ApplyIn) -> M
     url_name="my_applications",
     summary="我的投递",
 )
-def my_applications(request: HttpRequest) -> list[MyApplicationBrief]:
+def my_applications(request: AuthedRequest) -> list[MyApplicationBrief]:
     return [
         MyApplicationBrief(**_my_brief(a))
         for a in sel.student_applications(viewer=request.user)[:200]
@@ -267,7 +266,7 @@ def my_applications(request: HttpRequest) -> list[MyApplicationBrief]:
     url_name="my_application",
     summary="我的一份投递：进度、时间线、面试",
 )
-def my_application(request: HttpRequest, application_id: int) -> MyApplicationOut:
+def my_application(request: AuthedRequest, application_id: int) -> MyApplicationOut:
     return _my_out(request, application_id)
 
 
@@ -282,11 +281,11 @@ class ReasonIn(Schema):
     summary="撤回投递（须写明原因）",
 )
 def application_withdraw(
-    request: HttpRequest, application_id: int, body: ReasonIn
+    request: AuthedRequest, application_id: int, body: ReasonIn
 ) -> MyApplicationOut:
     application = sel.student_application_get(viewer=request.user, application_id=application_id)
     applications.application_withdraw(
-        actor=request.user, application=application, reason=body.reason, request=request
+        actor=request.user, application=application, reason=body.reason
     )
     return _my_out(request, application_id)
 
@@ -310,12 +309,10 @@ def _slot_for(posting_id: int, slot_id: int | None) -> InterviewSlot | None:
     url_name="interview_confirm",
     summary="确认面试（可另选该岗位的空闲时段）",
 )
-def interview_confirm(request: HttpRequest, interview_id: int, body: ConfirmIn) -> InterviewOut:
+def interview_confirm(request: AuthedRequest, interview_id: int, body: ConfirmIn) -> InterviewOut:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     slot = _slot_for(interview.application.posting_id, body.slot_id)
-    done = interviews.interview_confirm(
-        actor=request.user, interview=interview, slot=slot, request=request
-    )
+    done = interviews.interview_confirm(actor=request.user, interview=interview, slot=slot)
     return InterviewOut(**_interview(done))
 
 
@@ -326,11 +323,11 @@ def interview_confirm(request: HttpRequest, interview_id: int, body: ConfirmIn) 
     summary="申请面试改期（须写明原因，原因永久保留）",
 )
 def interview_reschedule_request(
-    request: HttpRequest, interview_id: int, body: ReasonIn
+    request: AuthedRequest, interview_id: int, body: ReasonIn
 ) -> InterviewOut:
     interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
     done = interviews.interview_request_reschedule(
-        actor=request.user, interview=interview, reason=body.reason, request=request
+        actor=request.user, interview=interview, reason=body.reason
     )
     return InterviewOut(**_interview(done))
 
@@ -376,7 +373,7 @@ def _applicant_brief(a: Application) -> dict[str, Any]:
     }
 
 
-def _applicant_out(request: HttpRequest, application_id: int) -> ApplicantOut:
+def _applicant_out(request: AuthedRequest, application_id: int) -> ApplicantOut:
     a = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     return ApplicantOut(
         **_applicant_brief(a),
@@ -403,7 +400,7 @@ class ApplicantFilterIn(PageIn):
     url_name="applicants",
     summary="本企业的应聘者（仅限授权仍有效的学生）",
 )
-def applicants(request: HttpRequest, params: Query[ApplicantFilterIn]) -> list[ApplicantBrief]:
+def applicants(request: AuthedRequest, params: Query[ApplicantFilterIn]) -> list[ApplicantBrief]:
     filters = sel.ApplicantFilter.from_query(
         {k: ("" if v is None else v) for k, v in params.dict().items()}
     )
@@ -418,7 +415,7 @@ def applicants(request: HttpRequest, params: Query[ApplicantFilterIn]) -> list[A
     url_name="applicant",
     summary="一位应聘者：学生同意提供的信息、时间线、面试",
 )
-def applicant(request: HttpRequest, application_id: int) -> ApplicantOut:
+def applicant(request: AuthedRequest, application_id: int) -> ApplicantOut:
     out = _applicant_out(request, application_id)
     audit_record(
         action="view",
@@ -441,11 +438,11 @@ class MoveIn(Schema):
     url_name="applicant_move",
     summary="变更应聘者的阶段（stage 为阶段 id 或代码）",
 )
-def applicant_move(request: HttpRequest, application_id: int, body: MoveIn) -> ApplicantOut:
+def applicant_move(request: AuthedRequest, application_id: int, body: MoveIn) -> ApplicantOut:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     stage = applications.stage_for_move(application=application, stage_id=body.stage)
     applications.application_transition(
-        actor=request.user, application=application, stage=stage, note=body.note, request=request
+        actor=request.user, application=application, stage=stage, note=body.note
     )
     return _applicant_out(request, application_id)
 
@@ -484,7 +481,7 @@ class RescheduleIn(InviteIn):
     summary="邀请面试（slot_id 选用面试时段，或给出时间、方式与地点/链接）",
 )
 def interview_invite(
-    request: HttpRequest, application_id: int, body: InviteIn
+    request: AuthedRequest, application_id: int, body: InviteIn
 ) -> EnterpriseInterviewOut:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     interview = interviews.interview_invite(
@@ -492,7 +489,6 @@ def interview_invite(
         application=application,
         slot=_slot_for(application.posting_id, body.slot_id),
         when=body.when(),
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(interview, enterprise=True))
 
@@ -504,7 +500,7 @@ def interview_invite(
     summary="调整面试时间（学生须重新确认）",
 )
 def interview_reschedule(
-    request: HttpRequest, interview_id: int, body: RescheduleIn
+    request: AuthedRequest, interview_id: int, body: RescheduleIn
 ) -> EnterpriseInterviewOut:
     interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
     done = interviews.interview_reschedule(
@@ -513,7 +509,6 @@ def interview_reschedule(
         slot=_slot_for(interview.application.posting_id, body.slot_id),
         when=body.when(),
         reason=body.reason,
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(done, enterprise=True))
 
@@ -531,7 +526,7 @@ class ResultIn(Schema):
     summary="记录面试记录与结果（可同时变更阶段）",
 )
 def interview_result(
-    request: HttpRequest, interview_id: int, body: ResultIn
+    request: AuthedRequest, interview_id: int, body: ResultIn
 ) -> EnterpriseInterviewOut:
     interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
     stage = (
@@ -545,7 +540,6 @@ def interview_result(
         result=body.result,
         notes=body.notes,
         stage=stage,
-        request=request,
     )
     return EnterpriseInterviewOut(**_interview(done, enterprise=True))
 
@@ -587,7 +581,7 @@ def _slots(posting: Any) -> list[SlotOut]:
     url_name="interview_slots",
     summary="本企业岗位的面试时段",
 )
-def interview_slots(request: HttpRequest, posting_id: int) -> list[SlotOut]:
+def interview_slots(request: AuthedRequest, posting_id: int) -> list[SlotOut]:
     return _slots(posting_selectors.own_posting_get(viewer=request.user, posting_id=posting_id))
 
 
@@ -597,14 +591,13 @@ def interview_slots(request: HttpRequest, posting_id: int) -> list[SlotOut]:
     url_name="interview_slots",
     summary="新增面试时段（线上须给出 https 视频会议链接）",
 )
-def interview_slot_create(request: HttpRequest, posting_id: int, body: SlotIn) -> list[SlotOut]:
+def interview_slot_create(request: AuthedRequest, posting_id: int, body: SlotIn) -> list[SlotOut]:
     posting = posting_selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
     interviews.slot_create(
         actor=request.user,
         posting=posting,
         when=body.when() or interviews.When(starts_at=None, ends_at=None),
         capacity=body.capacity,
-        request=request,
     )
     return _slots(posting)
 
@@ -623,7 +616,7 @@ class StageUpdateIn(Schema):
     is_active: bool = True
 
 
-def _own_enterprise(request: HttpRequest) -> Any:
+def _own_enterprise(request: AuthedRequest) -> Any:
     enterprise = enterprise_for_user(user=request.user)
     if enterprise is None:
         raise NotFound("账号尚未关联已登记的企业")
@@ -636,7 +629,7 @@ def _own_enterprise(request: HttpRequest) -> Any:
     url_name="pipeline_stages",
     summary="本企业的招聘阶段（平台默认阶段与自定义阶段）",
 )
-def pipeline_stages(request: HttpRequest) -> list[StageOut]:
+def pipeline_stages(request: AuthedRequest) -> list[StageOut]:
     enterprise = _own_enterprise(request)
     return [_stage(s) for s in sel.stages_for(enterprise=enterprise, active_only=False)]
 
@@ -647,7 +640,7 @@ def pipeline_stages(request: HttpRequest) -> list[StageOut]:
     url_name="pipeline_stages",
     summary="新增自定义招聘阶段（after 为阶段 id 或代码）",
 )
-def pipeline_stage_create(request: HttpRequest, body: StageIn) -> list[StageOut]:
+def pipeline_stage_create(request: AuthedRequest, body: StageIn) -> list[StageOut]:
     enterprise = _own_enterprise(request)
     key = body.after.strip()
     visible = sel.stages_for(enterprise=enterprise, active_only=False)
@@ -665,7 +658,6 @@ def pipeline_stage_create(request: HttpRequest, body: StageIn) -> list[StageOut]
         after=after,
         notify_student=body.notify_student,
         message_template=body.message_template,
-        request=request,
     )
     return [_stage(s) for s in sel.stages_for(enterprise=enterprise, active_only=False)]
 
@@ -676,7 +668,7 @@ def pipeline_stage_create(request: HttpRequest, body: StageIn) -> list[StageOut]
     url_name="pipeline_stage",
     summary="修改本企业的自定义阶段（改名、通知、停用）",
 )
-def pipeline_stage_update(request: HttpRequest, stage_id: int, body: StageUpdateIn) -> StageOut:
+def pipeline_stage_update(request: AuthedRequest, stage_id: int, body: StageUpdateIn) -> StageOut:
     stage = sel.own_stage_get(viewer=request.user, stage_id=stage_id)
     stage_services.stage_update(
         actor=request.user,
@@ -685,7 +677,6 @@ def pipeline_stage_update(request: HttpRequest, stage_id: int, body: StageUpdate
         notify_student=body.notify_student,
         message_template=body.message_template,
         is_active=body.is_active,
-        request=request,
     )
     return _stage(sel.own_stage_get(viewer=request.user, stage_id=stage_id))
 
@@ -760,7 +751,7 @@ def _staff_brief(a: Application) -> dict[str, Any]:
     url_name="staff_applications",
     summary="全部求职申请与各阶段人数（人社局）",
 )
-def staff_applications(request: HttpRequest, params: Query[StaffFilterIn]) -> StaffListOut:
+def staff_applications(request: AuthedRequest, params: Query[StaffFilterIn]) -> StaffListOut:
     filters = sel.StaffApplicationFilter.from_query(
         {k: ("" if v is None else v) for k, v in params.dict().items()}
     )
@@ -784,7 +775,7 @@ def staff_applications(request: HttpRequest, params: Query[StaffFilterIn]) -> St
     url_name="staff_application",
     summary="一份求职申请的进度与时间线（人社局，只读）",
 )
-def staff_application(request: HttpRequest, application_id: int) -> StaffApplicationDetailOut:
+def staff_application(request: AuthedRequest, application_id: int) -> StaffApplicationDetailOut:
     a = sel.staff_application_get(viewer=request.user, application_id=application_id)
     return StaffApplicationDetailOut(
         **_staff_brief(a),

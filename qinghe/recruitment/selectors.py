@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
@@ -44,7 +45,7 @@ OPEN_INTERVIEW_STATES = (
 )
 
 
-def _org_id(viewer: Any) -> int | None:
+def _org_id(viewer: User) -> int | None:
     if getattr(viewer, "role", None) != Role.ENTERPRISE_HR:
         return None
     return getattr(viewer, "organisation_id", None) or None
@@ -94,7 +95,7 @@ class ApplicantFilter:
 
 
 def enterprise_applications(
-    *, viewer: Any, filters: ApplicantFilter | None = None
+    *, viewer: User, filters: ApplicantFilter | None = None
 ) -> QuerySet[Application]:
     org_id = _org_id(viewer)
     if org_id is None:
@@ -118,7 +119,7 @@ def enterprise_applications(
     )
 
 
-def enterprise_application_get(*, viewer: Any, application_id: int) -> Application:
+def enterprise_application_get(*, viewer: User, application_id: int) -> Application:
     application = (
         enterprise_applications(viewer=viewer)
         .select_related("enterprise", "enterprise__organisation", "posting__town")
@@ -130,7 +131,7 @@ def enterprise_application_get(*, viewer: Any, application_id: int) -> Applicati
     return application
 
 
-def enterprise_interview_get(*, viewer: Any, interview_id: int) -> Interview:
+def enterprise_interview_get(*, viewer: User, interview_id: int) -> Interview:
     """An interview of one of the enterprise's visible applicants."""
     visible = enterprise_applications(viewer=viewer).values("pk")
     interview = (
@@ -143,7 +144,7 @@ def enterprise_interview_get(*, viewer: Any, interview_id: int) -> Interview:
     return interview
 
 
-def posting_applicant_counts(*, viewer: Any) -> dict[int, int]:
+def posting_applicant_counts(*, viewer: User) -> dict[int, int]:
     """Visible applicants per posting of the viewer's enterprise."""
     return {
         row["posting_id"]: row["n"]
@@ -169,7 +170,7 @@ def stages_for(
     return qs.order_by("position", "id")
 
 
-def own_stages(*, viewer: Any) -> QuerySet[PipelineStage]:
+def own_stages(*, viewer: User) -> QuerySet[PipelineStage]:
     org_id = _org_id(viewer)
     if org_id is None:
         return PipelineStage.objects.none()
@@ -178,7 +179,7 @@ def own_stages(*, viewer: Any) -> QuerySet[PipelineStage]:
     )
 
 
-def own_stage_get(*, viewer: Any, stage_id: int) -> PipelineStage:
+def own_stage_get(*, viewer: User, stage_id: int) -> PipelineStage:
     """One of the enterprise's own stages (the platform's defaults are not editable)."""
     stage = own_stages(viewer=viewer).filter(pk=stage_id).first()
     if stage is None:
@@ -209,7 +210,7 @@ def free_slots(*, posting: Posting) -> list[InterviewSlot]:
 # --- the student's own applications --------------------------------------------------------------
 
 
-def student_applications(*, viewer: Any) -> QuerySet[Application]:
+def student_applications(*, viewer: User) -> QuerySet[Application]:
     if getattr(viewer, "role", None) not in SELF_ROLES or not getattr(viewer, "pk", None):
         return Application.objects.none()
     return with_open_interview(
@@ -219,7 +220,7 @@ def student_applications(*, viewer: Any) -> QuerySet[Application]:
     ).order_by("-applied_at", "-id")
 
 
-def student_application_get(*, viewer: Any, application_id: int) -> Application:
+def student_application_get(*, viewer: User, application_id: int) -> Application:
     application = (
         student_applications(viewer=viewer)
         .select_related("posting__town", "enterprise")
@@ -231,7 +232,7 @@ def student_application_get(*, viewer: Any, application_id: int) -> Application:
     return application
 
 
-def student_interview_get(*, viewer: Any, interview_id: int) -> Interview:
+def student_interview_get(*, viewer: User, interview_id: int) -> Interview:
     interview = (
         Interview.objects.select_related("application", "application__posting", "slot")
         .filter(
@@ -245,7 +246,7 @@ def student_interview_get(*, viewer: Any, interview_id: int) -> Interview:
     return interview
 
 
-def application_for_posting(*, viewer: Any, posting: Posting) -> Application | None:
+def application_for_posting(*, viewer: User, posting: Posting) -> Application | None:
     return student_applications(viewer=viewer).filter(posting=posting).first()
 
 
@@ -282,7 +283,7 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def staff_applications(
-    *, viewer: Any, filters: StaffApplicationFilter | None = None
+    *, viewer: User, filters: StaffApplicationFilter | None = None
 ) -> QuerySet[Application]:
     if getattr(viewer, "role", None) not in APPLICATION_STAFF:
         return Application.objects.none()
@@ -308,7 +309,7 @@ def staff_applications(
     )
 
 
-def staff_application_get(*, viewer: Any, application_id: int) -> Application:
+def staff_application_get(*, viewer: User, application_id: int) -> Application:
     application = staff_applications(viewer=viewer).filter(pk=application_id).first()
     if application is None:
         raise NotFound()
@@ -323,7 +324,7 @@ class StaffCounts:
     hired_native_jobs: int
 
 
-def staff_counts(*, viewer: Any, filters: StaffApplicationFilter) -> StaffCounts:
+def staff_counts(*, viewer: User, filters: StaffApplicationFilter) -> StaffCounts:
     """Counts over the filtered applications: by stage kind, and hires."""
     qs = staff_applications(viewer=viewer, filters=filters).order_by()
     per_kind = {

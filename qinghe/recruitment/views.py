@@ -5,20 +5,23 @@ render."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
-from qinghe.core.errors import ApplicationError, NotFound
-from qinghe.enterprises.forms import add_service_errors, error_text
+from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
+from qinghe.core.errors import NotFound
+from qinghe.core.http import AuthedRequest
+from qinghe.enterprises.forms import add_service_errors
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
 from qinghe.jobs.models import Posting
@@ -45,38 +48,17 @@ PAGE_SIZE = 30
 SELF_ROLES = ("student", "ambassador")
 
 
-def _get(fetch: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return fetch(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _act(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    """Calls a service; puts its outcome in a message. True when it succeeded."""
-    try:
-        action()
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-        return True
-    return False
-
-
 # --- the student: applying (on the posting's page) --------------------------------------------
 
 
 def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
     """What the posting's page needs for the one-step application form."""
-    if getattr(request.user, "role", None) not in SELF_ROLES:
+    # The posting's page may be reached by anyone signed in; only a student applies.
+    user = request.user
+    if not isinstance(user, User) or user.role not in SELF_ROLES:
         return {"can_apply": False}
-    application = sel.application_for_posting(viewer=request.user, posting=posting)
-    talent = None if application else talent_for_student(user=request.user)
+    application = sel.application_for_posting(viewer=user, posting=posting)
+    talent = None if application else talent_for_student(user=user)
     return {
         "can_apply": True,
         "application": application,
@@ -89,10 +71,9 @@ def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
 
 
 @require_POST
-def apply(request: HttpRequest, posting_id: int) -> HttpResponse:
-    posting = _get(
-        posting_selectors.posting_get_for_viewer, viewer=request.user, posting_id=posting_id
-    )
+@redirect_on_error("jobs:detail", "posting_id")
+def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
+    posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     if talent_for_student(user=request.user) is None:
         messages.warning(request, "投递前请先认领你的人才档案。")
         return redirect("me:claim")
@@ -101,27 +82,21 @@ def apply(request: HttpRequest, posting_id: int) -> HttpResponse:
         messages.error(request, "求职说明不能超过 2000 字。")
         return redirect("jobs:detail", posting_id=posting.pk)
     data = form.cleaned_data
-    result: dict[str, Application] = {}
-
-    def run() -> None:
-        result["application"] = applications.application_apply(
-            actor=request.user,
-            posting=posting,
-            consent=bool(data.get("consent")),
-            cover_letter=data.get("cover_letter") or "",
-            request=request,
-        )
-
-    if _act(request, run, f"已投递“{posting.title}”。企业将看到你同意提供的信息。"):
-        return redirect("recruitment:my_application", application_id=result["application"].pk)
-    return redirect("jobs:detail", posting_id=posting.pk)
+    application = applications.application_apply(
+        actor=request.user,
+        posting=posting,
+        consent=bool(data.get("consent")),
+        cover_letter=data.get("cover_letter") or "",
+    )
+    messages.success(request, f"已投递“{posting.title}”。企业将看到你同意提供的信息。")
+    return redirect("recruitment:my_application", application_id=application.pk)
 
 
 # --- the student: my applications -----------------------------------------------------------------
 
 
 @require_GET
-def my_applications(request: HttpRequest) -> HttpResponse:
+def my_applications(request: AuthedRequest) -> HttpResponse:
     page = Paginator(sel.student_applications(viewer=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -129,10 +104,8 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.student_application_get, viewer=request.user, application_id=application_id
-    )
+def my_application(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.student_application_get(viewer=request.user, application_id=application_id)
     items = list(sel.application_interviews(application=application))
     return render(
         request,
@@ -151,25 +124,22 @@ def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_POST
-def application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.student_application_get, viewer=request.user, application_id=application_id
-    )
+@redirect_on_error("recruitment:my_application", "application_id")
+def application_withdraw(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.student_application_get(viewer=request.user, application_id=application_id)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
-    _act(
-        request,
-        lambda: applications.application_withdraw(
-            actor=request.user, application=application, reason=reason, request=request
-        ),
-        "已撤回投递。",
-    )
+    applications.application_withdraw(actor=request.user, application=application, reason=reason)
+    messages.success(request, "已撤回投递。")
     return redirect("recruitment:my_application", application_id=application.pk)
 
 
 @require_POST
-def interview_confirm(request: HttpRequest, interview_id: int) -> HttpResponse:
-    interview = _get(sel.student_interview_get, viewer=request.user, interview_id=interview_id)
+def interview_confirm(request: AuthedRequest, interview_id: int) -> HttpResponse:
+    interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
+    redirect_on_error_to(
+        request, reverse("recruitment:my_application", args=[interview.application_id])
+    )
     form = ConfirmForm(request.POST)
     slot_id = form.cleaned_data.get("slot") if form.is_valid() else None
     slot = None
@@ -178,29 +148,22 @@ def interview_confirm(request: HttpRequest, interview_id: int) -> HttpResponse:
             pk=slot_id, posting_id=interview.application.posting_id
         ).first()
         if slot is None:
-            raise Http404("未找到该面试时段")
-    _act(
-        request,
-        lambda: interviews.interview_confirm(
-            actor=request.user, interview=interview, slot=slot, request=request
-        ),
-        "已确认面试。",
-    )
+            raise NotFound("未找到该面试时段")
+    interviews.interview_confirm(actor=request.user, interview=interview, slot=slot)
+    messages.success(request, "已确认面试。")
     return redirect("recruitment:my_application", application_id=interview.application_id)
 
 
 @require_POST
-def interview_reschedule_request(request: HttpRequest, interview_id: int) -> HttpResponse:
-    interview = _get(sel.student_interview_get, viewer=request.user, interview_id=interview_id)
+def interview_reschedule_request(request: AuthedRequest, interview_id: int) -> HttpResponse:
+    interview = sel.student_interview_get(viewer=request.user, interview_id=interview_id)
+    redirect_on_error_to(
+        request, reverse("recruitment:my_application", args=[interview.application_id])
+    )
     form = ReasonForm(request.POST)
     reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
-    _act(
-        request,
-        lambda: interviews.interview_request_reschedule(
-            actor=request.user, interview=interview, reason=reason, request=request
-        ),
-        "已提交改期申请，企业将重新安排时间。",
-    )
+    interviews.interview_request_reschedule(actor=request.user, interview=interview, reason=reason)
+    messages.success(request, "已提交改期申请，企业将重新安排时间。")
     return redirect("recruitment:my_application", application_id=interview.application_id)
 
 
@@ -208,7 +171,7 @@ def interview_reschedule_request(request: HttpRequest, interview_id: int) -> Htt
 
 
 @require_GET
-def applicants(request: HttpRequest) -> HttpResponse:
+def applicants(request: AuthedRequest) -> HttpResponse:
     filters = sel.ApplicantFilter.from_query(request.GET)
     enterprise = enterprise_for_user(user=request.user)
     page = Paginator(
@@ -231,7 +194,7 @@ def applicants(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _applicant_context(request: HttpRequest, application: Application) -> dict[str, Any]:
+def _applicant_context(request: AuthedRequest, application: Application) -> dict[str, Any]:
     stages = list(sel.stages_for(enterprise=application.enterprise))
     hired = application.hired_at is not None
     moves = [
@@ -256,10 +219,8 @@ def _applicant_context(request: HttpRequest, application: Application) -> dict[s
 
 
 @require_GET
-def applicant(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.enterprise_application_get, viewer=request.user, application_id=application_id
-    )
+def applicant(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     audit_record(
         action="view",
         request=request,
@@ -270,45 +231,30 @@ def applicant(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_POST
-def applicant_move(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.enterprise_application_get, viewer=request.user, application_id=application_id
-    )
+@redirect_on_error("recruitment:applicant", "application_id")
+def applicant_move(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择阶段。")
         return redirect("recruitment:applicant", application_id=application.pk)
-    stage = _get(
-        applications.stage_for_move, application=application, stage_id=form.cleaned_data["stage"]
+    stage = applications.stage_for_move(
+        application=application, stage_id=form.cleaned_data["stage"]
     )
-    _act(
-        request,
-        lambda: applications.application_transition(
-            actor=request.user,
-            application=application,
-            stage=stage,
-            note=form.cleaned_data.get("note") or "",
-            request=request,
-        ),
-        f"已移至“{stage.name}”。",
+    applications.application_transition(
+        actor=request.user,
+        application=application,
+        stage=stage,
+        note=form.cleaned_data.get("note") or "",
     )
+    messages.success(request, f"已移至“{stage.name}”。")
     return redirect("recruitment:applicant", application_id=application.pk)
 
 
-def _slot_of(posting_id: int, raw: Any) -> InterviewSlot | None:
-    if not raw:
-        return None
-    slot = InterviewSlot.objects.filter(pk=raw, posting_id=posting_id).first()
-    if slot is None:
-        raise Http404("未找到该面试时段")
-    return slot
-
-
 @require_POST
-def interview_invite(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.enterprise_application_get, viewer=request.user, application_id=application_id
-    )
+@redirect_on_error("recruitment:applicant", "application_id")
+def interview_invite(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     form = InviteForm(request.POST, slots=sel.free_slots(posting=application.posting))
     if not form.is_valid():
         messages.error(
@@ -316,70 +262,59 @@ def interview_invite(request: HttpRequest, application_id: int) -> HttpResponse:
         )
         return redirect("recruitment:applicant", application_id=application.pk)
     slot = form.cleaned_data.get("slot")
-    _act(
-        request,
-        lambda: interviews.interview_invite(
-            actor=request.user,
-            application=application,
-            slot=slot,
-            when=form.when(),
-            request=request,
-        ),
-        "已发出面试邀请。",
+    interviews.interview_invite(
+        actor=request.user,
+        application=application,
+        slot=slot,
+        when=form.when(),
     )
+    messages.success(request, "已发出面试邀请。")
     return redirect("recruitment:applicant", application_id=application.pk)
 
 
 @require_POST
-def interview_reschedule(request: HttpRequest, interview_id: int) -> HttpResponse:
-    interview = _get(sel.enterprise_interview_get, viewer=request.user, interview_id=interview_id)
+def interview_reschedule(request: AuthedRequest, interview_id: int) -> HttpResponse:
+    interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
+    redirect_on_error_to(request, reverse("recruitment:applicant", args=[interview.application_id]))
     form = InviteForm(request.POST, slots=sel.free_slots(posting=interview.application.posting))
     if not form.is_valid():
         messages.error(
             request, "；".join(str(e) for errors in form.errors.values() for e in errors)
         )
         return redirect("recruitment:applicant", application_id=interview.application_id)
-    _act(
-        request,
-        lambda: interviews.interview_reschedule(
-            actor=request.user,
-            interview=interview,
-            slot=form.cleaned_data.get("slot"),
-            when=form.when(),
-            reason=form.cleaned_data.get("reason") or "",
-            request=request,
-        ),
-        "已调整面试时间，等待学生确认。",
+    interviews.interview_reschedule(
+        actor=request.user,
+        interview=interview,
+        slot=form.cleaned_data.get("slot"),
+        when=form.when(),
+        reason=form.cleaned_data.get("reason") or "",
     )
+    messages.success(request, "已调整面试时间，等待学生确认。")
     return redirect("recruitment:applicant", application_id=interview.application_id)
 
 
 @require_POST
-def interview_result(request: HttpRequest, interview_id: int) -> HttpResponse:
-    interview = _get(sel.enterprise_interview_get, viewer=request.user, interview_id=interview_id)
+def interview_result(request: AuthedRequest, interview_id: int) -> HttpResponse:
+    interview = sel.enterprise_interview_get(viewer=request.user, interview_id=interview_id)
+    redirect_on_error_to(request, reverse("recruitment:applicant", args=[interview.application_id]))
     form = ResultForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择面试结果。")
         return redirect("recruitment:applicant", application_id=interview.application_id)
     stage = None
     if form.cleaned_data.get("stage"):
-        stage = _get(
-            applications.stage_for_move,
+        stage = applications.stage_for_move(
             application=interview.application,
             stage_id=form.cleaned_data["stage"],
         )
-    _act(
-        request,
-        lambda: interviews.interview_record_result(
-            actor=request.user,
-            interview=interview,
-            result=form.cleaned_data["result"],
-            notes=form.cleaned_data.get("notes") or "",
-            stage=stage,
-            request=request,
-        ),
-        "已记录面试结果。",
+    interviews.interview_record_result(
+        actor=request.user,
+        interview=interview,
+        result=form.cleaned_data["result"],
+        notes=form.cleaned_data.get("notes") or "",
+        stage=stage,
     )
+    messages.success(request, "已记录面试结果。")
     return redirect("recruitment:applicant", application_id=interview.application_id)
 
 
@@ -387,8 +322,9 @@ def interview_result(request: HttpRequest, interview_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
-    posting = _get(posting_selectors.own_posting_get, viewer=request.user, posting_id=posting_id)
+@redirect_on_error("recruitment:slots", "posting_id")
+def slots(request: AuthedRequest, posting_id: int) -> HttpResponse:
+    posting = posting_selectors.own_posting_get(viewer=request.user, posting_id=posting_id)
     form = SlotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         when = form.when() or interviews.When(starts_at=None, ends_at=None)
@@ -398,12 +334,9 @@ def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
                 posting=posting,
                 when=when,
                 capacity=form.cleaned_data["capacity"],
-                request=request,
             )
-        except ValidationError as exc:
+        except ValidationError as exc:  # on the form's fields
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         else:
             messages.success(request, "已新增面试时段。")
             return redirect("recruitment:slots", posting_id=posting.pk)
@@ -420,7 +353,8 @@ def slots(request: HttpRequest, posting_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def stages(request: HttpRequest) -> HttpResponse:
+@redirect_on_error("recruitment:stages")
+def stages(request: AuthedRequest) -> HttpResponse:
     enterprise = enterprise_for_user(user=request.user)
     if enterprise is None:
         messages.warning(request, "您的账号尚未关联已登记的企业信息。")
@@ -438,12 +372,9 @@ def stages(request: HttpRequest) -> HttpResponse:
                 after=data["after"],
                 notify_student=data.get("notify_student") or False,
                 message_template=data.get("message_template") or "",
-                request=request,
             )
-        except ValidationError as exc:
+        except ValidationError as exc:  # on the form's fields
             add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
         else:
             messages.success(request, f"已新增阶段“{data['name']}”。")
             return redirect("recruitment:stages")
@@ -455,8 +386,9 @@ def stages(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
-    stage: PipelineStage = _get(sel.own_stage_get, viewer=request.user, stage_id=stage_id)
+@redirect_on_error("recruitment:stages")
+def stage_edit(request: AuthedRequest, stage_id: int) -> HttpResponse:
+    stage: PipelineStage = sel.own_stage_get(viewer=request.user, stage_id=stage_id)
     form = StageEditForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -464,19 +396,15 @@ def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
         )
         return redirect("recruitment:stages")
     data = form.cleaned_data
-    _act(
-        request,
-        lambda: stage_services.stage_update(
-            actor=request.user,
-            stage=stage,
-            name=data["name"],
-            notify_student=data.get("notify_student") or False,
-            message_template=data.get("message_template") or "",
-            is_active=data.get("is_active") or False,
-            request=request,
-        ),
-        "已保存阶段设置。",
+    stage_services.stage_update(
+        actor=request.user,
+        stage=stage,
+        name=data["name"],
+        notify_student=data.get("notify_student") or False,
+        message_template=data.get("message_template") or "",
+        is_active=data.get("is_active") or False,
     )
+    messages.success(request, "已保存阶段设置。")
     return redirect("recruitment:stages")
 
 
@@ -484,7 +412,7 @@ def stage_edit(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 
 @require_GET
-def staff_applications(request: HttpRequest) -> HttpResponse:
+def staff_applications(request: AuthedRequest) -> HttpResponse:
     filters = sel.StaffApplicationFilter.from_query(request.GET)
     page = Paginator(
         sel.staff_applications(viewer=request.user, filters=filters), PAGE_SIZE
@@ -505,10 +433,8 @@ def staff_applications(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def staff_application(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _get(
-        sel.staff_application_get, viewer=request.user, application_id=application_id
-    )
+def staff_application(request: AuthedRequest, application_id: int) -> HttpResponse:
+    application = sel.staff_application_get(viewer=request.user, application_id=application_id)
     return render(
         request,
         "recruitment/staff_application.html",

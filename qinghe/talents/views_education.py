@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
+from qinghe.core.http import AuthedRequest
 from qinghe.reference.models import MajorCategory
 from qinghe.reference.selectors import dataset_get, reference_list
 
@@ -61,7 +62,7 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def education(request: HttpRequest) -> HttpResponse:
+def education(request: AuthedRequest) -> HttpResponse:
     talent = services_self.own_talent(user=request.user)
     if talent is None:
         return redirect("me:claim")
@@ -139,7 +140,7 @@ def suggest_majors(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @redirect_on_error("talents:detail", "talent_id")
-def education_verify(request: HttpRequest, talent_id: int, education_id: int) -> HttpResponse:
+def education_verify(request: AuthedRequest, talent_id: int, education_id: int) -> HttpResponse:
     """核实 of an education row a student entered; refusals come back as a message."""
     talent = selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
     row = services_self.education_verify(

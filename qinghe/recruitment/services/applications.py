@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.roles import Role
@@ -108,12 +108,11 @@ def talent_level_rank(talent: Talent) -> int | None:
 @transaction.atomic
 def application_apply(
     *,
-    actor: Any,
+    actor: User,
     posting: Posting,
     consent: bool,
     cover_letter: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Application:
     """Applies in one step: the share-with-this-enterprise consent, the application with the
     exact data shared, its first event, the audit entry. Refused (nothing written) when the
@@ -182,7 +181,6 @@ def application_apply(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=application,
         summary=f"投递岗位：{posting.enterprise.name} {posting.title}（同意向该企业提供个人信息）",
         data={"posting": posting.pk, "consent": consent_row.pk},
@@ -193,7 +191,7 @@ def application_apply(
 # --- the one transition service -----------------------------------------------------------------
 
 
-def _party(actor: Any, application: Application) -> str:
+def _party(actor: User, application: Application) -> str:
     """Which side of the application the actor is; PermissionDenied for anyone else."""
     role = getattr(actor, "role", None)
     if (
@@ -215,7 +213,7 @@ def share_in_force(application: Application) -> bool:
     )
 
 
-def require_enterprise_side(actor: Any, application: Application) -> None:
+def require_enterprise_side(actor: User, application: Application) -> None:
     """The enterprise acts only on its own applicants whose sharing consent is in force; any
     other application is, for it, missing."""
     try:
@@ -254,14 +252,13 @@ def _hire_destination(application: Application, now: dt.datetime) -> Destination
 @transaction.atomic
 def application_transition(
     *,
-    actor: Any,
+    actor: User,
     application: Application,
     stage: PipelineStage,
     note: str = "",
     extra_message: str = "",
     kind: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Application:
     """Moves an application to a stage. See the module docstring; the rules are
     ``pipeline.move_refusal``. ``extra_message`` is appended to the stage's message (an
@@ -337,7 +334,6 @@ def application_transition(
     audit_record(
         action="transition",
         actor=actor,
-        request=request,
         target=application,
         summary=summary,
         reason=note,
@@ -352,16 +348,13 @@ def _current_talent(talent: Talent) -> Talent:
     return talent
 
 
-def application_withdraw(
-    *, actor: Any, application: Application, reason: str, request: HttpRequest | None = None
-) -> Application:
+def application_withdraw(*, actor: User, application: Application, reason: str) -> Application:
     """The student withdraws their application (reason kept)."""
     return application_transition(
         actor=actor,
         application=application,
         stage=default_stage(pipeline.WITHDRAWN),
         note=reason,
-        request=request,
     )
 
 

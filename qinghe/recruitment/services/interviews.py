@@ -2,6 +2,10 @@
 to reschedule (every reason kept as an InterviewEvent), the enterprise's new time, reminders,
 and the notes and result.
 
+Every change of an interview's state after the invitation is a move of ``INTERVIEW_WORKFLOW``
+on the one engine (``qinghe.core.workflow``); the public functions below keep their names and
+arguments and call ``interview_transition``.
+
 Online interviews link to an outside video service (https only); the platform does not carry
 video itself."""
 
@@ -15,18 +19,26 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.roles import Role
+from qinghe.core.workflow import Move, Step, Workflow, table, transition
 from qinghe.jobs.models import Posting
 
 from .. import pipeline
-from ..models import Application, Interview, InterviewSlot, Mode, PipelineStage
+from ..models import (
+    Application,
+    Interview,
+    InterviewEvent,
+    InterviewSlot,
+    Mode,
+    PipelineStage,
+)
 from ..selectors import OPEN_INTERVIEW_STATES
-from .applications import application_transition, require_enterprise_side
+from .applications import SELF_ROLES, application_transition, require_enterprise_side
 from .stages import default_stage
 from .timeline import (
     KIND_INVITED,
@@ -109,7 +121,7 @@ class When:
         }
 
 
-def _require_owner(actor: Any, posting: Posting) -> None:
+def _require_owner(actor: User, posting: Posting) -> None:
     if not (
         getattr(actor, "role", None) == Role.ENTERPRISE_HR
         and actor.organisation_id == posting.enterprise.organisation_id
@@ -168,12 +180,11 @@ def _time_and_place(
 @transaction.atomic
 def slot_create(
     *,
-    actor: Any,
+    actor: User,
     posting: Posting,
     when: When,
     capacity: int = 1,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> InterviewSlot:
     now = now or timezone.now()
     posting = Posting.objects.select_related("enterprise").get(pk=posting.pk)
@@ -189,7 +200,6 @@ def slot_create(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=slot,
         summary=f"新增面试时段：{posting.title} {when_text(slot.starts_at, slot.ends_at)}",
     )
@@ -210,12 +220,11 @@ def _invitation_text(application: Application, interview: Interview, *, lead: st
 @transaction.atomic
 def interview_invite(
     *,
-    actor: Any,
+    actor: User,
     application: Application,
     slot: InterviewSlot | None = None,
     when: When | None = None,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Interview:
     """Invites an applicant to an interview (state 待确认) at a slot of the posting or at a
     time given here. Moves the application to 面试 when it is at an earlier stage; the student
@@ -251,248 +260,345 @@ def interview_invite(
             extra_message=text,
             kind=KIND_INVITED,
             now=now,
-            request=request,
         )
     else:
         message_event(application=application, text=text, kind=KIND_INVITED, actor=actor, now=now)
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=interview,
         summary=f"邀请面试：申请 #{application.pk} {when_text(interview.starts_at, interview.ends_at)}",
     )
     return interview
 
 
-def _student_interview(actor: Any, interview: Interview) -> Interview:
-    interview = (
-        Interview.objects.select_for_update(of=("self",))
-        .select_related("application", "application__posting", "application__enterprise")
-        .get(pk=interview.pk)
-    )
+# --- the interview workflow --------------------------------------------------------------------
+#
+# Every change of an interview's state after the invitation is a move of INTERVIEW_WORKFLOW, run by
+# ``qinghe.core.workflow.transition``: it locks the interview, checks the party, the caller's
+# arguments (``validate``), the state and the interview's own rules (``guard``), then saves the
+# changed fields, writes the InterviewEvent (``event``) and the audit row, and queues the student's
+# message (``effects``: ``notify`` writes its outbox rows in the same transaction). A refused move
+# raises before anything is written. The cancellation of open interviews when an application ends
+# is part of the application's move (``timeline.interviews_cancel_open``), not a move here.
+
+# Who moves an interview: the applicant, or the enterprise (its own applicant, sharing in force).
+STUDENT = pipeline.STUDENT
+ENTERPRISE = pipeline.ENTERPRISE
+S = Interview.State
+OPEN = frozenset(OPEN_INTERVIEW_STATES)
+# A party making the other party's move (only by calling the service directly: the pages and
+# the API fetch the interview through the party's own selector first).
+STUDENT_ONLY = "只有应聘学生本人可以确认面试或申请改期"
+ENTERPRISE_ONLY = "只有招聘企业可以调整面试时间或记录结果"
+
+INTERVIEW_TRANSITIONS: dict[str, Move] = table(
+    # The student confirms the proposed time, or picks another free slot of the posting.
+    Move(
+        "confirm",
+        "确认",
+        frozenset({S.PROPOSED, S.RESCHEDULE_REQUESTED}),
+        S.CONFIRMED,
+        frozenset({STUDENT}),
+        denied=STUDENT_ONLY,
+        checks=frozenset({"ahead_or_new_slot"}),
+    ),
+    # The student asks for another time; the reason is kept for good.
+    Move(
+        "reschedule_request",
+        "申请改期",
+        frozenset({S.PROPOSED, S.CONFIRMED}),
+        S.RESCHEDULE_REQUESTED,
+        frozenset({STUDENT}),
+        denied=STUDENT_ONLY,
+    ),
+    # The enterprise proposes a new time (after a request, or of its own accord).
+    Move(
+        "reschedule", "调整时间", OPEN, S.PROPOSED, frozenset({ENTERPRISE}), denied=ENTERPRISE_ONLY
+    ),
+    # The enterprise records the result once the interview has begun.
+    Move(
+        "result",
+        "记录结果",
+        OPEN,
+        S.DONE,
+        frozenset({ENTERPRISE}),
+        denied=ENTERPRISE_ONLY,
+        checks=frozenset({"begun"}),
+    ),
+)
+
+RESULTS = (Interview.Result.PASSED, Interview.Result.FAILED, Interview.Result.NO_SHOW)
+SLOT_FIELDS = [
+    "slot",
+    "starts_at",
+    "ends_at",
+    "mode",
+    "location",
+    "meeting_url",
+    "reminder_sent_at",
+]
+
+
+def _interview_party(actor: User | None, interview: Interview) -> str | None:
+    """The applicant is the student party; the enterprise acts only on its own applicants whose
+    sharing consent is in force. For anyone else the interview is missing. Interviews move
+    only by a person's hand (no system party)."""
+    if actor is None:
+        return None
     application = interview.application
-    if not (
-        getattr(actor, "role", None) in (Role.STUDENT, Role.AMBASSADOR)
-        and actor.pk == application.applicant_id
-    ):
-        raise NotFound()
-    return interview
+    if actor.role in SELF_ROLES and actor.pk == application.applicant_id:
+        return STUDENT
+    require_enterprise_side(actor, application)
+    return ENTERPRISE
 
 
-@transaction.atomic
+def _interview_validate(step: Step[Interview]) -> None:
+    action, params = step.move.action, step.params
+    if action == "reschedule_request" and not 2 <= len(step.reason) <= 500:
+        raise ValidationError({"reason": "请写明改期原因（2 到 500 字）"})
+    if action == "reschedule" and len(step.reason) > 500:
+        raise ValidationError({"reason": "说明不能超过 500 字"})
+    if action == "result":
+        if params["result"] not in RESULTS:
+            raise ValidationError({"result": "请选择面试结果"})
+        if len(params["notes"]) > 5000:
+            raise ValidationError({"notes": "面试记录不能超过 5000 字"})
+
+
+def _interview_guard(step: Step[Interview]) -> None:
+    interview, checks = step.row, step.move.checks
+    if "ahead_or_new_slot" in checks and interview.starts_at <= step.now:
+        if step.params.get("slot") is None:
+            raise ApplicationError("面试时间已过，请申请改期")
+    if "begun" in checks and interview.starts_at > step.now:
+        raise ApplicationError("面试开始后才能记录结果")
+
+
+def _set_time_and_place(
+    interview: Interview, slot: InterviewSlot | None, fields: dict[str, Any]
+) -> list[str]:
+    for name, value in fields.items():
+        setattr(interview, name, value)
+    interview.slot = slot
+    interview.reminder_sent_at = None
+    return SLOT_FIELDS
+
+
+@dataclass
+class _Before:
+    starts_at: dt.datetime | None = None
+
+
+def _interview_apply(step: Step[Interview]) -> list[str]:
+    """The fields that change with the move (a slot is locked and checked here, before the
+    save, so a full slot refuses the move with nothing written)."""
+    interview, action, params = step.row, step.move.action, step.params
+    params["before"].starts_at = interview.starts_at
+    posting_id = interview.application.posting_id
+    if action == "confirm":
+        slot: InterviewSlot | None = params.get("slot")
+        if slot is None or slot.pk == interview.slot_id:
+            return []
+        slot = _free_slot(slot, posting_id=posting_id, now=step.now, skip=interview.pk)
+        return _set_time_and_place(interview, slot, _slot_fields(slot))
+    if action == "reschedule":
+        slot, fields = _time_and_place(
+            slot=params.get("slot"),
+            when=params.get("when"),
+            posting_id=posting_id,
+            now=step.now,
+            skip=interview.pk,
+        )
+        return _set_time_and_place(interview, slot, fields)
+    if action == "result":
+        interview.result, interview.notes = params["result"], params["notes"]
+        return ["result", "notes"]
+    return []
+
+
+def _interview_event(step: Step[Interview]) -> InterviewEvent:
+    interview, action, old = step.row, step.move.action, step.params["before"].starts_at
+    moved = interview.starts_at != old
+    if action == "confirm":
+        return interview_event(
+            interview,
+            "confirm",
+            actor=step.actor,
+            old=old if moved else None,
+            new=interview.starts_at if moved else None,
+            now=step.now,
+        )
+    if action == "reschedule_request":
+        return interview_event(
+            interview, action, actor=step.actor, reason=step.reason, old=old, now=step.now
+        )
+    if action == "reschedule":
+        return interview_event(
+            interview,
+            action,
+            actor=step.actor,
+            reason=step.reason,
+            old=old,
+            new=interview.starts_at,
+            now=step.now,
+        )
+    label = Interview.Result(interview.result).label
+    return interview_event(
+        interview, action, actor=step.actor, reason=f"结果：{label}", now=step.now
+    )
+
+
+def _interview_summary(step: Step[Interview]) -> str:
+    interview, action = step.row, step.move.action
+    when = when_text(interview.starts_at, interview.ends_at)
+    if action == "confirm":
+        return f"确认面试：{when}"
+    if action == "reschedule_request":
+        return "学生申请面试改期"
+    if action == "reschedule":
+        return f"调整面试时间：{when}"
+    label = Interview.Result(interview.result).label
+    return f"记录面试结果：申请 #{interview.application_id} {label}"
+
+
+def _interview_effects(step: Step[Interview]) -> None:
+    if step.move.action != "reschedule":
+        return
+    interview = step.row
+    application = interview.application
+    text = _invitation_text(application, interview, lead="面试时间已调整，")
+    if step.reason:
+        text += f"（说明：{step.reason}）"
+    message_event(
+        application=application, text=text, kind=KIND_RESCHEDULED, actor=step.actor, now=step.now
+    )
+
+
+INTERVIEW_WORKFLOW: Workflow[Interview] = Workflow(
+    name="interview",
+    model=Interview,
+    moves=INTERVIEW_TRANSITIONS,
+    party=_interview_party,
+    select_related=(
+        "application",
+        "application__posting",
+        "application__enterprise",
+        "application__stage",
+    ),
+    refused="面试当前为“{state}”，不能{label}",
+    validate=_interview_validate,
+    guard=_interview_guard,
+    apply=_interview_apply,
+    event=_interview_event,
+    summary=_interview_summary,
+    effects=_interview_effects,
+    audit_action="update",
+)
+
+
+def interview_transition(
+    *,
+    actor: User,
+    interview: Interview,
+    action: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    **params: Any,
+) -> Interview:
+    """Moves an interview through ``INTERVIEW_WORKFLOW`` (qinghe.core.workflow.transition).
+    The hooks get ``params`` plus ``before``, where ``apply`` keeps the time the locked
+    interview had before the move (for the InterviewEvent)."""
+    return transition(
+        INTERVIEW_WORKFLOW,
+        row=interview,
+        action=action,
+        actor=actor,
+        reason=reason,
+        now=now,
+        before=_Before(),
+        **params,
+    )
+
+
 def interview_confirm(
     *,
-    actor: Any,
+    actor: User,
     interview: Interview,
     slot: InterviewSlot | None = None,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Interview:
     """The student confirms the proposed time, or picks another free slot of the posting."""
-    now = now or timezone.now()
-    interview = _student_interview(actor, interview)
-    if interview.state not in (Interview.State.PROPOSED, Interview.State.RESCHEDULE_REQUESTED):
-        raise ApplicationError(f"面试当前为“{interview.get_state_display()}”，不能确认")
-    if interview.starts_at <= now and slot is None:
-        raise ApplicationError("面试时间已过，请申请改期")
-    old = interview.starts_at
-    update = ["state", "updated_at"]
-    if slot is not None and slot.pk != interview.slot_id:
-        slot = _free_slot(
-            slot, posting_id=interview.application.posting_id, now=now, skip=interview.pk
-        )
-        for name, value in _slot_fields(slot).items():
-            setattr(interview, name, value)
-        interview.slot = slot
-        interview.reminder_sent_at = None
-        update += [
-            "slot",
-            "starts_at",
-            "ends_at",
-            "mode",
-            "location",
-            "meeting_url",
-            "reminder_sent_at",
-        ]
-    interview.state = Interview.State.CONFIRMED
-    interview.save(update_fields=update)
-    moved = interview.starts_at != old
-    interview_event(
-        interview,
-        "confirm",
-        actor=actor,
-        old=old if moved else None,
-        new=interview.starts_at if moved else None,
-        now=now,
+    return interview_transition(
+        actor=actor, interview=interview, action="confirm", now=now, slot=slot
     )
-    audit_record(
-        action="update",
-        actor=actor,
-        request=request,
-        target=interview,
-        summary=f"确认面试：{when_text(interview.starts_at, interview.ends_at)}",
-    )
-    return interview
 
 
-@transaction.atomic
 def interview_request_reschedule(
     *,
-    actor: Any,
+    actor: User,
     interview: Interview,
     reason: str,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Interview:
     """The student asks for another time; the reason is kept for good."""
-    now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not 2 <= len(reason) <= 500:
-        raise ValidationError({"reason": "请写明改期原因（2 到 500 字）"})
-    interview = _student_interview(actor, interview)
-    if interview.state not in (Interview.State.PROPOSED, Interview.State.CONFIRMED):
-        raise ApplicationError(f"面试当前为“{interview.get_state_display()}”，不能申请改期")
-    interview.state = Interview.State.RESCHEDULE_REQUESTED
-    interview.save(update_fields=["state", "updated_at"])
-    interview_event(
-        interview,
-        "reschedule_request",
-        actor=actor,
-        reason=reason,
-        old=interview.starts_at,
-        now=now,
+    return interview_transition(
+        actor=actor, interview=interview, action="reschedule_request", reason=reason, now=now
     )
-    audit_record(
-        action="update",
-        actor=actor,
-        request=request,
-        target=interview,
-        summary="学生申请面试改期",
-        reason=reason,
-    )
-    return interview
 
 
-# --- the enterprise's side -----------------------------------------------------------------------
-
-
-def _enterprise_interview(actor: Any, interview: Interview) -> Interview:
-    interview = (
-        Interview.objects.select_for_update(of=("self",))
-        .select_related(
-            "application", "application__posting", "application__enterprise", "application__stage"
-        )
-        .get(pk=interview.pk)
-    )
-    require_enterprise_side(actor, interview.application)
-    return interview
-
-
-@transaction.atomic
 def interview_reschedule(
     *,
-    actor: Any,
+    actor: User,
     interview: Interview,
     slot: InterviewSlot | None = None,
     when: When | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Interview:
     """The enterprise proposes a new time (after a request, or of its own accord). The student
     is asked to confirm again and will be reminded again."""
-    now = now or timezone.now()
-    reason = (reason or "").strip()
-    if len(reason) > 500:
-        raise ValidationError({"reason": "说明不能超过 500 字"})
-    interview = _enterprise_interview(actor, interview)
-    if interview.state not in OPEN_INTERVIEW_STATES:
-        raise ApplicationError(f"面试当前为“{interview.get_state_display()}”，不能调整时间")
-    application = interview.application
-    slot, fields = _time_and_place(
-        slot=slot, when=when, posting_id=application.posting_id, now=now, skip=interview.pk
-    )
-    old = interview.starts_at
-    for name, value in fields.items():
-        setattr(interview, name, value)
-    interview.slot = slot
-    interview.state = Interview.State.PROPOSED
-    interview.reminder_sent_at = None
-    interview.save()
-    interview_event(
-        interview,
-        "reschedule",
+    return interview_transition(
         actor=actor,
+        interview=interview,
+        action="reschedule",
         reason=reason,
-        old=old,
-        new=interview.starts_at,
         now=now,
+        slot=slot,
+        when=when,
     )
-    text = _invitation_text(application, interview, lead="面试时间已调整，")
-    if reason:
-        text += f"（说明：{reason}）"
-    message_event(application=application, text=text, kind=KIND_RESCHEDULED, actor=actor, now=now)
-    audit_record(
-        action="update",
-        actor=actor,
-        request=request,
-        target=interview,
-        summary=f"调整面试时间：{when_text(interview.starts_at, interview.ends_at)}",
-        reason=reason,
-    )
-    return interview
-
-
-RESULTS = (Interview.Result.PASSED, Interview.Result.FAILED, Interview.Result.NO_SHOW)
 
 
 @transaction.atomic
 def interview_record_result(
     *,
-    actor: Any,
+    actor: User,
     interview: Interview,
     result: str,
     notes: str = "",
     stage: PipelineStage | None = None,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Interview:
     """After the interview has begun: the enterprise's notes (internal, never shown to the
     student) and result; optionally moves the application on (through the one transition
-    service)."""
+    service), in the same transaction."""
     now = now or timezone.now()
-    notes = (notes or "").strip()
-    if result not in RESULTS:
-        raise ValidationError({"result": "请选择面试结果"})
-    if len(notes) > 5000:
-        raise ValidationError({"notes": "面试记录不能超过 5000 字"})
-    interview = _enterprise_interview(actor, interview)
-    if interview.state not in OPEN_INTERVIEW_STATES:
-        raise ApplicationError(f"面试当前为“{interview.get_state_display()}”，不能记录结果")
-    if interview.starts_at > now:
-        raise ApplicationError("面试开始后才能记录结果")
-    interview.result = result
-    interview.notes = notes
-    interview.state = Interview.State.DONE
-    interview.save(update_fields=["result", "notes", "state", "updated_at"])
-    label = Interview.Result(result).label
-    interview_event(interview, "result", actor=actor, reason=f"结果：{label}", now=now)
-    audit_record(
-        action="update",
+    interview = interview_transition(
         actor=actor,
-        request=request,
-        target=interview,
-        summary=f"记录面试结果：申请 #{interview.application_id} {label}",
+        interview=interview,
+        action="result",
+        now=now,
+        result=result,
+        notes=(notes or "").strip(),
     )
     if stage is not None:
+        label = Interview.Result(interview.result).label
         application_transition(
             actor=actor,
             application=interview.application,
             stage=stage,
             note=f"面试结果：{label}",
             now=now,
-            request=request,
         )
     return interview
 

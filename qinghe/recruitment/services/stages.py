@@ -4,12 +4,11 @@ on a write path, if a database lost them) and an enterprise's own stages."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.roles import Role
@@ -52,7 +51,7 @@ def default_stage(code: str) -> PipelineStage:
     return stage
 
 
-def _require_hr(actor: Any, enterprise: Enterprise) -> None:
+def _require_hr(actor: User, enterprise: Enterprise) -> None:
     if not (
         getattr(actor, "role", None) == Role.ENTERPRISE_HR
         and actor.organisation_id == enterprise.organisation_id
@@ -92,13 +91,12 @@ def _clean_stage_fields(
 @transaction.atomic
 def stage_create(
     *,
-    actor: Any,
+    actor: User,
     enterprise: Enterprise,
     name: str,
     after: PipelineStage,
     notify_student: bool = False,
     message_template: str = "",
-    request: HttpRequest | None = None,
 ) -> PipelineStage:
     """Adds one of the enterprise's own stages right after ``after`` (a default or own stage
     that is not an end). Own stages never count as a hire and never end an application."""
@@ -130,7 +128,6 @@ def stage_create(
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=stage,
         summary=f"新增招聘阶段：{name}（{after.name}之后）",
     )
@@ -140,13 +137,12 @@ def stage_create(
 @transaction.atomic
 def stage_update(
     *,
-    actor: Any,
+    actor: User,
     stage: PipelineStage,
     name: str,
     notify_student: bool,
     message_template: str,
     is_active: bool,
-    request: HttpRequest | None = None,
 ) -> list[str]:
     """Renames, (de)activates or changes the message of one of the enterprise's own stages.
     Applications already in a deactivated stage stay there and may move on."""
@@ -181,7 +177,6 @@ def stage_update(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=stage,
         summary=f"修改招聘阶段：{stage.name}（{', '.join(changed)}）",
         data={"before": before},

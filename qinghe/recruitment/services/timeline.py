@@ -9,7 +9,6 @@ on it, and interviews.py builds on applications.py, never the reverse."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -86,7 +85,7 @@ def message_event(
     application: Application,
     text: str,
     kind: str = KIND_MESSAGE,
-    actor: Any = None,
+    actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> ApplicationEvent:
     """An in-app message to the student (shown on their timeline), queued in the outbox."""
@@ -118,7 +117,7 @@ def interview_event(
     interview: Interview,
     action: str,
     *,
-    actor: Any,
+    actor: User | None,
     reason: str = "",
     old: dt.datetime | None = None,
     new: dt.datetime | None = None,
@@ -135,7 +134,7 @@ def interview_event(
     )
 
 
-def interviews_cancel_open(*, application: Application, actor: Any, reason: str) -> int:
+def interviews_cancel_open(*, application: Application, actor: User | None, reason: str) -> int:
     """Cancels the open interviews of an application that has ended (called by the
     transition service, inside its transaction)."""
     cancelled = 0
