@@ -17,7 +17,7 @@ from .models import User
 
 @receiver(user_logged_in)
 def _on_login(sender: type[User], request: HttpRequest, user: User, **kwargs: Any) -> None:
-    audit_record(action="login", actor=user, request=request, target=user, summary="登录成功")
+    audit_record(action="login", actor=user, target=user, summary="登录成功")
 
 
 @receiver(user_logged_out)
@@ -25,7 +25,7 @@ def _on_logout(
     sender: type[User] | None, request: HttpRequest, user: User | None, **kwargs: Any
 ) -> None:
     if user is not None:
-        audit_record(action="logout", actor=user, request=request, target=user, summary="退出登录")
+        audit_record(action="logout", actor=user, target=user, summary="退出登录")
 
 
 @receiver(user_login_failed)
@@ -35,7 +35,6 @@ def _on_login_failed(
     typed = scrub_text(str(credentials.get("username", "")))[:64]
     audit_record(
         action="login_failed",
-        request=request,
         target_type="accounts.user",
         summary=f"登录失败：{typed}",
     )

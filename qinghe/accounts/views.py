@@ -39,7 +39,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         # The form's user is the signed-in user whose password just changed.
-        audit_record(action="password_change", request=self.request, target=form.user)
+        audit_record(action="password_change", target=form.user)
         return response
 
 
@@ -72,9 +72,7 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            audit_record(
-                action="otp_setup", request=request, target=user, summary="绑定 TOTP 验证器"
-            )
+            audit_record(action="otp_setup", target=user, summary="绑定 TOTP 验证器")
             messages.success(request, "双因素认证已启用。")
             return redirect(_safe_next(request))
         form.add_error("token", "验证码不正确或已过期，请重试")

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.http import HttpRequest
 from django.utils import timezone
 
 from .context import current
 from .masking import scrub_text
 from .models import AuditLog
-from .network import client_ip
 
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
@@ -23,7 +21,6 @@ def audit_record(
     *,
     action: str,
     actor: User | None = None,
-    request: HttpRequest | None = None,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
@@ -35,8 +32,6 @@ def audit_record(
     """One audit row. The actor defaults to the signed-in user of the request being served,
     and the address is always that request's client (``qinghe.core.context``)."""
     context = current()
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
     if actor is None and context is not None:
         actor = context.user
     if target is not None:
@@ -52,7 +47,7 @@ def audit_record(
         summary=scrub_text(summary)[:500],
         reason=scrub_text(reason)[:300],
         count=count,
-        ip_address=client_ip(request) if request is not None else (context.ip if context else None),
+        ip_address=context.ip if context is not None else None,
         data=data or {},
     )
 

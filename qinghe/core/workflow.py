@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from .audit import audit_record
@@ -84,7 +83,6 @@ class Step(Generic[M]):
     old: str
     reason: str
     now: dt.datetime
-    request: HttpRequest | None
     params: Mapping[str, Any]
 
     @property
@@ -149,7 +147,6 @@ def transition(
     actor: User | None,
     reason: str = "",
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
     **params: Any,
 ) -> M:
     """Moves ``row`` by ``action`` (see the module's docstring). Returns the saved row."""
@@ -177,7 +174,6 @@ def transition(
         old=old,
         reason=reason,
         now=now or timezone.now(),
-        request=request,
         params=params,
     )
     workflow.validate(step)
@@ -192,7 +188,6 @@ def transition(
     audit_record(
         action=workflow.audit_action,
         actor=actor,
-        request=request,
         target=locked,
         summary=workflow.summary(step),
         reason=reason,

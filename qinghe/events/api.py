@@ -154,9 +154,7 @@ def event_unregister(request: AuthedRequest, event_id: int) -> RegistrationOut:
 )
 def event_checkin(request: AuthedRequest, event_id: int, payload: CheckInIn) -> CheckInOut:
     event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
-    result = services.registration_check_in(
-        actor=request.user, event=event, code=payload.code, request=request
-    )
+    result = services.registration_check_in(actor=request.user, event=event, code=payload.code)
     reg = result.registration
     assert reg.attended_at is not None
     return CheckInOut(

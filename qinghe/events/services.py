@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from qinghe.accounts.models import Organisation, User
@@ -202,7 +201,7 @@ def _may_manage(actor: User, event: Event) -> bool:
 
 
 @transaction.atomic
-def event_create(*, actor: User, data: EventData, request: HttpRequest | None = None) -> Event:
+def event_create(*, actor: User, data: EventData) -> Event:
     """Staff create a draft for any organiser; an enterprise's HR a draft of its own, which
     staff review before it is published."""
     fields = data.clean()
@@ -215,7 +214,6 @@ def event_create(*, actor: User, data: EventData, request: HttpRequest | None = 
     audit_record(
         action="create",
         actor=actor,
-        request=request,
         target=event,
         summary=f"新建活动：{event.title}（{event.get_type_display()}）",
     )
@@ -223,9 +221,7 @@ def event_create(*, actor: User, data: EventData, request: HttpRequest | None = 
 
 
 @transaction.atomic
-def event_update(
-    *, actor: User, event: Event, data: EventData, request: HttpRequest | None = None
-) -> list[str]:
+def event_update(*, actor: User, event: Event, data: EventData) -> list[str]:
     """Edits the details. Staff may edit until the event is over; an enterprise only its own
     draft. More places on a published event promote the waiting list at once. Returns the
     changed field names."""
@@ -257,7 +253,6 @@ def event_update(
         audit_record(
             action="update",
             actor=actor,
-            request=request,
             target=event,
             summary=f"修改活动：{event.title}",
             data={"fields": changed},
@@ -349,13 +344,10 @@ def event_transition(
     event: Event,
     action: str,
     note: str = "",
-    request: HttpRequest | None = None,
 ) -> Event:
     """Moves an event along ``TRANSITIONS`` on the one workflow engine: lock, check the actor
     and the move, save, change row, audit entry, and the messages in the same transaction."""
-    return transition(
-        EVENT_WORKFLOW, row=event, action=action, actor=actor, reason=note, request=request
-    )
+    return transition(EVENT_WORKFLOW, row=event, action=action, actor=actor, reason=note)
 
 
 def _transition_messages(event: Event, *, action: str, note: str) -> None:
@@ -601,7 +593,6 @@ def registration_check_in(
     event: Event,
     code: str,
     now: dt.datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> CheckInResult:
     """Marks a confirmed registration attended, once. The code must be ours and for this
     event; a second scan changes nothing. Attendance is a contact: when the student has a
@@ -647,7 +638,6 @@ def registration_check_in(
     audit_record(
         action="update",
         actor=actor,
-        request=request,
         target=reg,
         summary=f"活动签到：“{event.title}”",
     )

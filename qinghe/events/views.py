@@ -164,9 +164,7 @@ def create(request: AuthedRequest) -> HttpResponse:
     form = EventForm(request.POST or None, viewer=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_create(
-                actor=request.user, data=form.event_data(), request=request
-            )
+            event = services.event_create(actor=request.user, data=form.event_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -190,9 +188,7 @@ def edit(request: AuthedRequest, event_id: int) -> HttpResponse:
     form = EventForm(request.POST or None, viewer=request.user, initial=initial_for(event))
     if request.method == "POST" and form.is_valid():
         try:
-            changed = services.event_update(
-                actor=request.user, event=event, data=form.event_data(), request=request
-            )
+            changed = services.event_update(actor=request.user, event=event, data=form.event_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -228,7 +224,6 @@ def _transition(request: AuthedRequest, event_id: int, action: str, done: str) -
         event=event,
         action=action,
         note=request.POST.get("note", ""),
-        request=request,
     )
     messages.success(request, done)
     return redirect("events:manage_detail", event_id=event.pk)
@@ -292,7 +287,7 @@ def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = services.registration_check_in(
-                actor=request.user, event=event, code=form.cleaned_data["code"], request=request
+                actor=request.user, event=event, code=form.cleaned_data["code"]
             )
         except ApplicationError as exc:
             error = exc.message

@@ -419,7 +419,6 @@ def applicant(request: AuthedRequest, application_id: int) -> ApplicantOut:
     out = _applicant_out(request, application_id)
     audit_record(
         action="view",
-        request=request,
         target_type="recruitment.application",
         target_id=application_id,
         summary=f"查看应聘者信息（学生授权提供）：申请 #{application_id}",

@@ -223,7 +223,6 @@ def applicant(request: AuthedRequest, application_id: int) -> HttpResponse:
     application = sel.enterprise_application_get(viewer=request.user, application_id=application_id)
     audit_record(
         action="view",
-        request=request,
         target=application,
         summary=f"查看应聘者信息（学生授权提供）：申请 #{application.pk}",
     )
