@@ -51,7 +51,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "qinghe.core.thirdparty_apps.QingheAdminConfig",  # django.contrib.admin, Chinese names
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,11 +59,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
+    "qinghe.core.thirdparty_apps.OtpTotpConfig",  # django_otp.plugins.otp_totp
+    "qinghe.core.thirdparty_apps.AxesConfig",  # axes
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "qinghe.core.thirdparty_apps.TasksDatabaseConfig",  # django_tasks_db
     "ninja",
     "qinghe.core",
     "qinghe.accounts",

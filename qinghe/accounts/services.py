@@ -61,6 +61,9 @@ def user_create(
     user.set_password(password)
     user.save()
     audit_record(
-        action="create", actor=actor, target=user, summary=f"新建账号 {username}（{role}）"
+        action="create",
+        actor=actor,
+        target=user,
+        summary=f"新建账号 {username}（{Role(role).label}）",
     )
     return user

@@ -10,5 +10,25 @@ from .navigation import menu_for, menu_groups_for
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None:
-        return {"menu": [], "menu_groups": []}
-    return {"menu": menu_for(user), "menu_groups": menu_groups_for(user)}
+        return {"menu": [], "menu_groups": [], "inbox_unread": 0}
+    return {
+        "menu": menu_for(user),
+        "menu_groups": menu_groups_for(user),
+        "inbox_unread": lambda: inbox_unread(request),
+    }
+
+
+def inbox_unread(request: HttpRequest) -> int:
+    """The unread badge of 我的消息: one COUNT, only when a template shows it, once per
+    request (kept on the request)."""
+    cached: int | None = getattr(request, "_inbox_unread", None)
+    if cached is not None:
+        return cached
+    user = getattr(request, "user", None)
+    count = 0
+    if user is not None and user.is_authenticated:
+        from qinghe.notifications.selectors import inbox_unread_count
+
+        count = inbox_unread_count(user=user)
+    request._inbox_unread = count  # type: ignore[attr-defined]
+    return count

@@ -162,3 +162,26 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class DevelopmentNotFoundPageMiddleware:
+    """Development only (config.settings.dev puts it first): under DEBUG Django answers a
+    missing page with its English technical page; this serves the project's Chinese 404 page
+    instead, as production does. Other 404 answers (a view's own page, the API's JSON) pass."""
+
+    TECHNICAL_MARK = b"<title>Page not found at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and not getattr(response, "streaming", False)
+            and self.TECHNICAL_MARK in response.content
+        ):
+            from .views import error_404
+
+            return error_404(request)
+        return response

@@ -88,3 +88,24 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("审计日志只能追加，不能删除")
+
+    @property
+    def role_label(self) -> str:
+        """The actor's role as people read it (the stored code otherwise)."""
+        from .roles import Role
+
+        return str(dict(Role.choices).get(self.actor_role, self.actor_role))
+
+    @property
+    def target_label(self) -> str:
+        """The target as people read it: the model's name and the record's number, e.g.
+        "用户 9号" for ``accounts.user#9``."""
+        from django.apps import apps
+
+        if not self.target_type:
+            return ""
+        try:
+            name = str(apps.get_model(self.target_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            name = "记录"
+        return f"{name} {self.target_id}号" if self.target_id else name

@@ -165,7 +165,7 @@ MENU: list[MenuItem] = [
         _("谁每天查看了多少学生的完整手机号、身份证号"),
         group="system",
     ),
-    MenuItem("admin:index", _("后台管理"), _("Django 管理后台"), group="system"),
+    MenuItem("admin:index", _("后台管理"), _("直接维护各数据表（系统管理员）"), group="system"),
 ]
 
 

@@ -199,6 +199,8 @@ POLICIES: dict[str, Rule] = {
     "plan:targets_edit": {"GET": HR, "POST": HR},
     # notifications: the inbox and preferences for everyone; unsubscribing needs only the link
     "notifications:inbox": SIGNED_IN,
+    "notifications:message": {"GET": SIGNED_IN},
+    "notifications:mark_all_read": {"POST": SIGNED_IN},
     "notifications:preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "notifications:unsubscribe": {"GET": PUBLIC, "POST": PUBLIC},
     # messages whose delivery outcome is unknown: a system administrator decides, audited

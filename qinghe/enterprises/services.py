@@ -286,7 +286,46 @@ ENTERPRISE_WORKFLOW: Workflow[Enterprise] = Workflow(
         note=step.reason,
     ),
     summary=lambda step: f"企业 {step.row.name}：{step.label(step.old)} → {step.label(step.new)}",
+    effects=lambda step: _notify_verification_outcome(step),
 )
+
+VERIFICATION_SUBJECTS: dict[str, str] = {
+    "verify": "【青鹤】企业“{name}”已通过认证",
+    "reject": "【青鹤】企业“{name}”未通过认证",
+}
+
+
+def _notify_verification_outcome(step: Step[Enterprise]) -> None:
+    """Tells the enterprise's active HR users the outcome of staff's review, in the same
+    transaction (inbox and e-mail)."""
+    from django.urls import reverse
+
+    from qinghe.notifications.models import Category, Channel
+    from qinghe.notifications.services import make_key, notify
+
+    action = step.move.action
+    if action not in VERIFICATION_SUBJECTS:
+        return
+    enterprise = step.row
+    subject = VERIFICATION_SUBJECTS[action].format(name=enterprise.name)
+    if action == "verify":
+        body = "贵企业已通过认证，可以发布岗位。"
+    else:
+        body = f"贵企业未通过认证。\n原因：{step.reason[:300]}\n请修改企业信息后重新提交。"
+    hr_users = User.objects.filter(
+        organisation_id=enterprise.organisation_id, role=Role.ENTERPRISE_HR, is_active=True
+    ).order_by("pk")
+    for user in hr_users:
+        notify(
+            user=user,
+            channels=(Channel.INBOX, Channel.EMAIL),
+            category=Category.SYSTEM,
+            subject=subject,
+            body=body,
+            key=make_key("enterprise-verification", enterprise.pk, action, step.now.isoformat()),
+            template=f"enterprises.{action}",
+            data={"url": reverse("enterprises:mine"), "enterprise": enterprise.pk},
+        )
 
 
 def enterprise_transition(

@@ -305,7 +305,7 @@ POSTING_WORKFLOW: Workflow[Posting] = Workflow(
     apply=_posting_apply,
     event=_posting_event,
     summary=lambda step: f"岗位 {step.row.title}：{step.label(step.old)} → {step.label(step.new)}",
-    effects=lambda step: _queue_matching_update(step.row.pk, step.old, step.new),
+    effects=lambda step: _posting_effects(step),
 )
 
 
@@ -326,6 +326,56 @@ def posting_transition(
         reason=note,
         now=now,
     )
+
+
+# The moves the enterprise learns of in 我的消息 (and by e-mail): what staff or the clock did
+# to its posting. Its own moves (submit, withdraw, revise, close) need no message.
+POSTING_OUTCOME_SUBJECTS: dict[str, str] = {
+    "approve": "岗位“{title}”已审核通过并发布",
+    "reject": "岗位“{title}”被退回修改",
+    "expire": "岗位“{title}”已到期下线",
+    "close": "岗位“{title}”已被工作人员关闭",
+}
+
+
+def _posting_effects(step: Step[Posting]) -> None:
+    _queue_matching_update(step.row.pk, step.old, step.new)
+    _notify_posting_outcome(step)
+
+
+def _notify_posting_outcome(step: Step[Posting]) -> None:
+    """Tells the enterprise's active HR users, in the transition's transaction."""
+    from django.urls import reverse
+
+    from qinghe.accounts.models import User
+    from qinghe.notifications.models import Category, Channel
+    from qinghe.notifications.services import make_key, notify
+
+    action = step.move.action
+    if action not in POSTING_OUTCOME_SUBJECTS or (action == "close" and step.party != STAFF):
+        return
+    posting = step.row
+    subject = "【青鹤】" + POSTING_OUTCOME_SUBJECTS[action].format(title=posting.title)
+    body = subject.removeprefix("【青鹤】") + "。"
+    if step.reason:
+        body += f"\n说明：{step.reason[:300]}"
+    url = reverse("jobs:my_detail", args=[posting.pk])
+    hr_users = User.objects.filter(
+        organisation_id=posting.enterprise.organisation_id,
+        role=Role.ENTERPRISE_HR,
+        is_active=True,
+    ).order_by("pk")
+    for user in hr_users:
+        notify(
+            user=user,
+            channels=(Channel.INBOX, Channel.EMAIL),
+            category=Category.SYSTEM,
+            subject=subject,
+            body=body,
+            key=make_key("posting-outcome", posting.pk, action, step.now.isoformat()),
+            template=f"jobs.posting_{action}",
+            data={"url": url, "posting": posting.pk},
+        )
 
 
 def _queue_matching_update(posting_id: int, old: str, new: str) -> None:

@@ -18,6 +18,31 @@ def inbox_list(*, user: User) -> QuerySet[OutboxMessage]:
     )
 
 
+def inbox_get(*, user: User, message_id: int) -> OutboxMessage:
+    """One of the user's own inbox messages; anyone else's is NotFound."""
+    from qinghe.core.errors import NotFound
+
+    message = inbox_list(user=user).filter(pk=message_id).first()
+    if message is None:
+        raise NotFound()
+    return message
+
+
+def inbox_unread_count(*, user: User) -> int:
+    """The menu's badge: one COUNT over the (user, channel, created_at) index."""
+    return OutboxMessage.objects.filter(
+        user=user, channel=Channel.INBOX, opened_at__isnull=True
+    ).count()
+
+
+def message_link(message: OutboxMessage) -> str:
+    """The page the message is about (``data["url"]``), only when it is a path of this site."""
+    url = (message.data or {}).get("url", "")
+    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
+        return url
+    return ""
+
+
 def preference_get(*, user: User) -> Preference:
     return Preference.objects.filter(user=user).first() or Preference(user=user)
 

@@ -352,6 +352,14 @@ def resubscribe(*, user: User, channel: str) -> None:
 
 
 def inbox_mark_opened(*, user: User, ids: Sequence[int]) -> int:
+    """Marks the user's own unread inbox messages among ``ids`` read. Returns how many."""
     return OutboxMessage.objects.filter(
         user=user, channel=Channel.INBOX, pk__in=list(ids), opened_at__isnull=True
+    ).update(opened_at=timezone.now())
+
+
+def inbox_mark_all_read(*, user: Any) -> int:
+    """全部标为已读: every unread inbox message of the user. Returns how many."""
+    return OutboxMessage.objects.filter(
+        user=user, channel=Channel.INBOX, opened_at__isnull=True
     ).update(opened_at=timezone.now())

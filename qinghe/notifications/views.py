@@ -21,11 +21,30 @@ from .models import Category, Channel
 
 @require_GET
 def inbox(request: AuthedRequest) -> HttpResponse:
+    """The list shows each message's subject and whether it was read; opening one (``message``)
+    marks it read, 全部标为已读 (``mark_all_read``) all of them."""
     page = Paginator(selectors.inbox_list(user=request.user), 30).get_page(request.GET.get("page"))
-    services.inbox_mark_opened(
-        user=request.user, ids=[m.pk for m in page.object_list if m.opened_at is None]
-    )
     return render(request, "notifications/inbox.html", {"page": page})
+
+
+@require_GET
+def message(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One of the user's messages (anyone else's is 404); opening it marks it read."""
+    m = selectors.inbox_get(user=request.user, message_id=pk)
+    if m.opened_at is None:
+        services.inbox_mark_opened(user=request.user, ids=[m.pk])
+    return render(
+        request,
+        "notifications/message.html",
+        {"message": m, "link": selectors.message_link(m)},
+    )
+
+
+@require_POST
+def mark_all_read(request: AuthedRequest) -> HttpResponse:
+    count = services.inbox_mark_all_read(user=request.user)
+    messages.success(request, f"已将 {count} 条消息标为已读" if count else "没有未读消息")
+    return redirect("notifications:inbox")
 
 
 def _parse_time(value: str) -> dt.time | None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from qinghe.accounts.models import Organisation, User
@@ -278,6 +279,7 @@ def consultation_order(*, student: User, topic: str, question: str) -> Consultat
             subject=f"新的点单咨询：{c.get_topic_display()}",
             body="有学子提交了咨询，请在时限内答复。",
             key=make_key("consultation-new", c.pk),
+            data={"url": reverse("outreach:consultations"), "consultation": c.pk},
         )
     return c
 
@@ -304,6 +306,7 @@ def consultation_answer(*, viewer: User, consultation_id: int, answer: str) -> C
         subject=f"你的咨询已答复：{c.get_topic_display()}",
         body="你的点单咨询已有答复，请登录青鹤平台查看并评价。",
         key=make_key("consultation-answered", c.pk, c.answered_at.isoformat()),
+        data={"url": reverse("outreach:my_consultations"), "consultation": c.pk},
     )
     return c
 

@@ -147,28 +147,28 @@ def year_progress(*, year: int) -> list[TargetLine]:
             "优质岗位",
             target.quality_jobs,
             quality_jobs_in_year(year=year).count(),
-            "本年认定且未撤销的优质岗位数（jobs.Posting：is_quality 为真，quality_certified_at 在本年）",
+            "本年认定且未撤销的优质岗位数（优质岗位认定时间在本年）",
         ),
         TargetLine(
             "internship_bases",
             "认定实习基地",
             target.internship_bases,
             bases,
-            "认定有效期与本年有交集、未撤销的实习基地所属企业数（enterprises.InternshipBase：state=已认定，valid_from–valid_to 覆盖本年任一天）",
+            "认定有效期与本年有交集、未撤销的实习基地所属企业数（状态为已认定，有效期覆盖本年任一天）",
         ),
         TargetLine(
             "internship_posts",
             "实习岗位",
             target.internship_posts,
             internship_posts_in_year(year=year),
-            "本年发布的实习、见习岗位招收人数之和（jobs.Posting：kind∈实习/见习，published_at 在本年，企业已认证，合计 headcount）",
+            "本年发布的实习、见习岗位招收人数之和（发布时间在本年，企业已认证，合计各岗位招收人数）",
         ),
         TargetLine(
             "native_hires",
             "鹤山籍学子录用",
             target.native_hires,
             native_hires_in_year(year=year).count(),
-            "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（talents.Destination：来自 jobs.Application 录用，hired_at 在本年，native_evidence≠暂无）",
+            "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（来自平台投递的录用，录用时间在本年，鹤山籍依据不为“暂无”）",
         ),
     ]
 

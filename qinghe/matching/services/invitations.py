@@ -6,11 +6,16 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound
+from qinghe.core.roles import Role
 from qinghe.jobs.models import Posting
+from qinghe.notifications.models import Category, Channel
+from qinghe.notifications.services import make_key, notify
 from qinghe.talents.models import Consent, Talent
 from qinghe.talents.services import consent_record
 
@@ -56,6 +61,7 @@ def invitation_send(
         target=invitation,
         summary=f"邀请推荐人才投递：{posting.title}",
     )
+    _notify_invited(invitation)
     return invitation
 
 
@@ -98,4 +104,54 @@ def invitation_respond(
         target=invitation,
         summary=f"{'接受' if accept else '婉拒'}企业投递邀请：{invitation.posting.title}",
     )
+    if accept:
+        _notify_accepted(invitation)
     return invitation
+
+
+def _notify_invited(invitation: Invitation) -> None:
+    """The student's message (inbox and e-mail), in the caller's transaction. Nothing when
+    the talent has no active account."""
+    user = Talent.objects.filter(pk=invitation.talent_id).values_list("user", flat=True).first()
+    student = User.objects.filter(pk=user, is_active=True).first() if user else None
+    if student is None:
+        return
+    posting = invitation.posting
+    body = f"{invitation.enterprise.name}邀请你投递岗位“{posting.title}”。"
+    if invitation.message:
+        body += f"\n企业留言：{invitation.message}"
+    notify(
+        user=student,
+        channels=(Channel.INBOX, Channel.EMAIL),
+        category=Category.SYSTEM,
+        subject=f"【青鹤】{invitation.enterprise.name}邀请你投递“{posting.title}”",
+        body=body,
+        key=make_key("invitation-sent", invitation.pk),
+        template="matching.invitation_sent",
+        data={"url": reverse("matching:for_me"), "invitation": invitation.pk},
+    )
+
+
+def _notify_accepted(invitation: Invitation) -> None:
+    """Tells the enterprise's active HR users that the student accepted (their information is
+    now shared with the enterprise; the candidates page shows it)."""
+    posting = invitation.posting
+    hr_users = User.objects.filter(
+        organisation_id=invitation.enterprise.organisation_id,
+        role=Role.ENTERPRISE_HR,
+        is_active=True,
+    ).order_by("pk")
+    for user in hr_users:
+        notify(
+            user=user,
+            channels=(Channel.INBOX, Channel.EMAIL),
+            category=Category.SYSTEM,
+            subject=f"【青鹤】推荐人才接受了“{posting.title}”的投递邀请",
+            body=f"你们邀请的一位推荐人才接受了岗位“{posting.title}”的投递邀请，请登录青鹤平台查看。",
+            key=make_key("invitation-accepted", invitation.pk),
+            template="matching.invitation_accepted",
+            data={
+                "url": reverse("matching:candidates", args=[posting.pk]),
+                "invitation": invitation.pk,
+            },
+        )

@@ -15,7 +15,7 @@ from .conftest import Matching
 
 pytestmark = pytest.mark.django_db
 
-FOR_ME_QUERIES = 7
+FOR_ME_QUERIES = 8  # incl. the unread badge of 我的消息
 
 
 def for_me_queries(client: Client) -> tuple[int, str]:

@@ -254,11 +254,14 @@ def test_email_goes_through_django_mail_with_a_one_click_unsubscribe(student: An
     assert "/messages/unsubscribe/" in sent.extra_headers["List-Unsubscribe"]
 
 
-def test_the_inbox_lists_the_users_messages_and_marks_them_opened(
+def test_the_inbox_lists_the_users_messages_and_opening_one_marks_it_opened(
     student: Any, client_as: Any
 ) -> None:
     liaison_news(student, channels=(Channel.INBOX,))
-    response = client_as(Role.STUDENT).get("/messages/")
+    client = client_as(Role.STUDENT)
+    response = client.get("/messages/")
     assert "鹤山产业资讯" in response.content.decode()
+    assert OutboxMessage.objects.get().opened_at is None
+    assert client.get(f"/messages/{OutboxMessage.objects.get().pk}/").status_code == 200
     assert OutboxMessage.objects.get().opened_at is not None
     assert "鹤山产业资讯" not in client_as(Role.LIAISON).get("/messages/").content.decode()

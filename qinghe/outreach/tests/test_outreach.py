@@ -306,3 +306,36 @@ def test_rules_by_chapter_and_by_city_of_work(world: dict[str, Any]) -> None:
     assert LiaisonAssignment.objects.get(talent=worker, active=True).liaison == b
     after = {u: LiaisonAssignment.objects.filter(liaison=u, active=True).count() for u in (a, b)}
     assert after == {a: before[a] + 1, b: before[b] + 1}
+
+
+def test_a_consultation_and_its_answer_reach_the_inbox_with_a_link(
+    world: dict[str, Any], client_as: Any
+) -> None:
+    from django.urls import reverse
+
+    student = client_as(Role.STUDENT)
+    student.post("/outreach/consult/", {"topic": "housing", "question": "人才公寓怎么申请？"})
+    c = Consultation.objects.get()
+    [asked] = OutboxMessage.objects.filter(user=world["liaison"], channel=Channel.INBOX)
+    assert (asked.subject, asked.data["url"]) == (
+        "新的点单咨询：住房安居",
+        reverse("outreach:consultations"),
+    )
+    client_as(Role.LIAISON).post(
+        f"/outreach/consultations/{c.pk}/answer/", {"answer": "在“鹤才通”小程序申请"}
+    )
+    [answered] = OutboxMessage.objects.filter(user=world["student"], channel=Channel.INBOX)
+    link = reverse("outreach:my_consultations")
+    assert (answered.subject, answered.data["url"]) == ("你的咨询已答复：住房安居", link)
+    opened = student.get(reverse("notifications:message", args=[answered.pk]))
+    assert opened.status_code == 200 and f'href="{link}"' in opened.content.decode()
+    page = student.get(link)
+    assert page.status_code == 200 and "在“鹤才通”小程序申请" in page.content.decode()
+    # Nobody else opens the student's message, and the other liaison does not see the answer.
+    assert (
+        client_as(Role.LIAISON)
+        .get(reverse("notifications:message", args=[answered.pk]))
+        .status_code
+        == 404
+    )
+    assert "在“鹤才通”小程序申请" not in client_as(Role.ENTERPRISE_HR).get(link).content.decode()

@@ -15,7 +15,7 @@ from qinghe.talents.tests.factories import make_id, make_talent
 
 pytestmark = pytest.mark.django_db
 
-WORKSPACE_QUERIES = 6
+WORKSPACE_QUERIES = 7  # incl. the unread badge of 我的消息
 
 
 def assign_students(personas: Any, first: int, count: int) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 # Session, user, the viewer's enterprise, the paginator's count, the postings and the stages
 # of the filter, and the page of applications (posting, stage, talent and the open-interview
 # flag joined or annotated): never one query per applicant.
-APPLICANTS_PAGE_QUERIES = 7
+APPLICANTS_PAGE_QUERIES = 8  # incl. the unread badge of 我的消息
 
 
 def add_applicants(world: World, start: int, count: int) -> None:
