@@ -351,6 +351,9 @@ class ImportBatch(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Set by purge_import_files when the retention period removed the stored files.
+    upload_purged_at = models.DateTimeField(_("上传文件删除时间"), null=True, blank=True)
+    rejected_purged_at = models.DateTimeField(_("拒绝行文件删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入批次")

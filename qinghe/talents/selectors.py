@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -369,6 +370,8 @@ def import_batch_get_for_viewer(*, viewer: Any, batch_id: int) -> ImportBatch:
 def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None) -> Any:
     """Opens the rejected rows file of a batch for download. It holds the rows as they were
     written, unmasked ID numbers and phones included, so every download is audited."""
+    if batch.rejected_purged_at is not None:
+        raise NotFound("拒绝行文件已按保留期限删除")
     if not batch.rejected_file or not default_storage.exists(batch.rejected_file):
         raise NotFound("该批次没有拒绝的行")
     audit_record(
@@ -379,4 +382,6 @@ def import_rejected_open(*, viewer: Any, batch: ImportBatch, request: Any = None
         summary=f"下载导入批次 {batch.pk} 的拒绝行",
         count=batch.rejected,
     )
-    return default_storage.open(batch.rejected_file, "rb")
+    from .importing.rejected import rejected_file_read
+
+    return io.BytesIO(rejected_file_read(batch))

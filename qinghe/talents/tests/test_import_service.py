@@ -14,7 +14,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
@@ -23,6 +22,7 @@ from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files
 from qinghe.talents.importing import run as run_module
+from qinghe.talents.importing.rejected import rejected_file_read
 from qinghe.talents.models import (
     Destination,
     Education,
@@ -80,8 +80,7 @@ def talent_by_id(number: str) -> Talent:
 
 
 def rejected_sheet(batch: ImportBatch) -> list[list[Any]]:
-    with default_storage.open(batch.rejected_file, "rb") as handle:
-        workbook = openpyxl.load_workbook(io.BytesIO(handle.read()), read_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(rejected_file_read(batch)), read_only=True)
     return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
@@ -97,9 +96,10 @@ def test_the_messy_file_imports_with_a_reconciliation_line_that_adds_up(messy: P
     assert batch.created + batch.updated + batch.unchanged + batch.rejected == batch.total_rows
     assert batch.extra_columns == ["辅导员"]
     assert batch.header_map["header_row"] == 2
-    assert batch.rejected_file == f"imports/{batch.pk}/rejected.xlsx"
-    assert err.splitlines()[-2].startswith("rejected rows: ")
-    assert err.splitlines()[-2].endswith(batch.rejected_file)
+    assert batch.rejected_file == f"imports/{batch.pk}/rejected.xlsx.enc"
+    assert (
+        err.splitlines()[-2] == f"rejected rows: {batch.rejected_file} (加密存储，请在导入页面下载)"
+    )
 
     outcomes = dict(ImportRow.objects.filter(batch=batch).values_list("row_number", "outcome"))
     assert outcomes == {

@@ -53,7 +53,7 @@ def test_importers_upload_a_survey_and_see_it_finish(
         MESSY_LINE,
         personas[role],
     )
-    assert batch.stored_path == f"imports/uploads/{batch.file_sha256}.xlsx"
+    assert batch.stored_path == f"imports/uploads/{batch.file_sha256}.xlsx.enc"
     page = client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
