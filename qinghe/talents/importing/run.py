@@ -216,6 +216,7 @@ def _finish(batch: ImportBatch) -> None:
                 "updated": batch.updated,
                 "unchanged": batch.unchanged,
                 "rejected": batch.rejected,
+                "flagged": batch.flagged,
                 "extra_columns": batch.extra_columns,
             },
         )

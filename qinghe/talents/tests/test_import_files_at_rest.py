@@ -27,7 +27,7 @@ from qinghe.talents.importing.run import survey_import_run, survey_upload
 from qinghe.talents.models import ImportBatch
 
 from .fixtures import surveys
-from .fixtures.surveys import ID_BAD_PHONE, MESSY_LINE
+from .fixtures.surveys import ID_WRONG, MESSY_LINE
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_the_upload_and_the_rejected_rows_file_are_stored_encrypted() -> None:
     for blob in (upload_blob, rejected_blob):
         assert blob[:4] == b"QHF1"
         assert b"PK\x03\x04" not in blob  # not a readable .xlsx (zip) any more
-        assert ID_BAD_PHONE.encode() not in blob
+        assert ID_WRONG.encode() not in blob
     assert decrypt_file(upload_blob, name=batch.stored_path) == data
     assert files.load_stored(batch) == data
     assert storage.read_private(batch.rejected_file)[:4] == b"PK\x03\x04"
@@ -224,7 +224,7 @@ def test_the_page_says_the_rejected_rows_were_purged_and_the_download_is_gone(
     assert download not in html
     assert MESSY_LINE in html
     assert (
-        f"拒绝行文件（5 行）已于 {timezone.localdate(now):%Y-%m-%d} 按保留期限删除，无法再下载。"
+        f"拒绝行文件（3 行）已于 {timezone.localdate(now):%Y-%m-%d} 按保留期限删除，无法再下载。"
         in html
     )
     assert client.get(download).status_code == 404
