@@ -316,3 +316,14 @@ LOGGING: dict[str, Any] = {
         "jieba": {"level": "WARNING"},
     },
 }
+
+# Survey files at rest (qinghe/talents/importing/storage.py): owner-only permissions for
+# everything written to MEDIA_ROOT, and the retention of import uploads and rejected-rows
+# files (purge_import_files, daily). A finished import's upload is not needed any more and
+# goes after QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+QINGHE_IMPORT_FILE_RETENTION_DAYS = int(env("QINGHE_IMPORT_FILE_RETENTION_DAYS", "30") or 30)
+QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
+    env("QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS", "1") or 1
+)

@@ -83,3 +83,42 @@ class EncryptedTextField(models.TextField):
         if isinstance(value, str) and value.startswith(_PREFIX):
             return decrypt(value)
         return value
+
+
+# ---------------------------------------------------------------------------- files
+
+_FILE_MAGIC = b"QHF1"
+_FILE_KEY_INFO = b"qinghe file encryption v1"
+
+
+@lru_cache(maxsize=4)
+def _file_aead(raw_key: str) -> AESGCM:
+    """A key for files, derived from FIELD_ENCRYPTION_KEY with HKDF (a distinct key: a file
+    cannot be decrypted as a field, nor a field as a file)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO).derive(
+        _decode_key("FIELD_ENCRYPTION_KEY")
+    )
+    return AESGCM(derived)
+
+
+def encrypt_file(data: bytes, *, name: str) -> bytes:
+    """Whole-file AES-256-GCM: ``QHF1 || nonce || ciphertext+tag``. ``name`` (the storage
+    name) is the associated data, so a file moved or renamed no longer decrypts. Whole-file
+    is bounded by the upload limit (QINGHE_IMPORT_MAX_BYTES)."""
+    nonce = os.urandom(12)
+    aad = _FILE_MAGIC + name.encode("utf-8")
+    return _FILE_MAGIC + nonce + _file_aead(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, data, aad)
+
+
+def decrypt_file(blob: bytes, *, name: str) -> bytes:
+    """The plaintext of :func:`encrypt_file`; raises ``ValueError`` when the blob is not one
+    of ours and ``cryptography.exceptions.InvalidTag`` when it was altered or renamed."""
+    if not blob.startswith(_FILE_MAGIC) or len(blob) < len(_FILE_MAGIC) + 12 + 16:
+        raise ValueError("not an encrypted file")
+    start = len(_FILE_MAGIC)
+    nonce = blob[start : start + 12]
+    aad = _FILE_MAGIC + name.encode("utf-8")
+    return _file_aead(settings.FIELD_ENCRYPTION_KEY).decrypt(nonce, blob[start + 12 :], aad)

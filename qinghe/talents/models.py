@@ -353,6 +353,8 @@ class ImportBatch(TimeStampedModel):
     unchanged = models.PositiveIntegerField(_("未变"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     held = models.PositiveIntegerField(_("暂缓"), default=0)
+    # Imported rows whose phone or year was wrong: imported without it, flagged for follow-up.
+    flagged = models.PositiveIntegerField(_("待跟进"), default=0)
     extra_columns = models.JSONField(_("未识别的列"), default=list, blank=True)
     header_map = models.JSONField(_("列映射"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)
@@ -361,6 +363,9 @@ class ImportBatch(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Set by purge_import_files when the retention period removed the stored files.
+    upload_purged_at = models.DateTimeField(_("上传文件删除时间"), null=True, blank=True)
+    rejected_purged_at = models.DateTimeField(_("拒绝行文件删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入批次")
@@ -373,6 +378,7 @@ class ImportBatch(TimeStampedModel):
             f"rows={self.total_rows} created={self.created} updated={self.updated} "
             f"unchanged={self.unchanged} rejected={self.rejected}"
             + (f" held={self.held}" if self.held else "")
+            + (f" flagged={self.flagged}" if self.flagged else "")
         )
 
     @property
@@ -404,6 +410,9 @@ class ImportRow(models.Model):
     )
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     raw = EncryptedTextField(_("原始数据"), blank=True, default="")
+    # The row was imported but a secondary field (phone, year) was wrong and left empty;
+    # ``reason`` says which. Shown on the talent page until the record is corrected.
+    flagged = models.BooleanField(_("待跟进"), default=False)
     # A held row: the unverified record it matched. Not ``talent``, so nothing that lists a
     # talent's import rows (the student's own data) sees it.
     held_for = models.ForeignKey(

@@ -439,6 +439,9 @@ class ParsedRow:
     wechat: str
     email: str
     warnings: tuple[str, ...] = ()
+    # A secondary field (phone, year) that was wrong: left empty, the person imported anyway
+    # and flagged for follow-up (the import row and the talent page show these reasons).
+    flags: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:
@@ -500,15 +503,19 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
             if id_number.converted_from_15:
                 warnings.append("15 位身份证号已转换为 18 位")
 
+    # Reasons about secondary fields. With a usable identity (name and a valid ID number) the
+    # row is imported with these fields left empty and flagged; without one it is rejected.
+    secondary: list[str] = []
+
     phone = ""
     if text(PHONE):
         try:
             phone = fast_parse_phone(text(PHONE))
         except InvalidValue as exc:
             message = str(exc)
-            reasons.append(
-                message.split("：")[0] if message.startswith("手机号") else f"手机号{message}"
-            )
+            problem = message.split("：")[0] if message.startswith("手机号") else f"手机号{message}"
+            # Without an ID number the phone is the identity: a bad one is not secondary.
+            (secondary if text(ID_NUMBER) else reasons).append(problem)
 
     if not text(ID_NUMBER) and not text(PHONE):
         reasons.append("缺少身份证号和手机号，无法识别本人")
@@ -518,20 +525,22 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
         try:
             year = parse_year(raw.get(column), column=column)
         except InvalidValue as exc:
-            reasons.append(str(exc))
+            secondary.append(str(exc))
             year = None
         if year is not None:
             latest = today.year + (1 if column == ENROLMENT_YEAR else 10)
             if year < 1950 or year > latest:
-                reasons.append(f"{column}不合理（{year}）")
+                secondary.append(f"{column}不合理（{year}）")
                 year = None
         years[column] = year
     enrolment_year, graduation_year = years[ENROLMENT_YEAR], years[GRADUATION_YEAR]
     if enrolment_year and graduation_year and graduation_year < enrolment_year:
-        reasons.append("毕业年份早于入学年份")
+        secondary.append("毕业年份早于入学年份")
+        enrolment_year = graduation_year = None
 
-    if reasons:
-        return Rejection(tuple(reasons))
+    if reasons or (secondary and id_number is None):
+        return Rejection(tuple(reasons + secondary))
+    flags = tuple(f"{problem}，未导入该项" for problem in secondary)
 
     gender = parse_gender(raw.get(GENDER))
     if gender is None:
@@ -578,6 +587,7 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
         wechat=text(WECHAT).replace(" ", "")[:64],
         email=email[:254],
         warnings=tuple(warnings),
+        flags=flags,
     )
 
 
@@ -586,6 +596,20 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
 
 class UnreadableFile(ValueError):
     """The file cannot be read as a survey at all; the message says why, in Chinese."""
+
+
+class UnreadableCells(list[Any]):
+    """A row of the file that could not be read (e.g. a CSV cell over the csv module's field
+    size limit): no cells, and the Chinese reason the row is rejected."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+CSV_FIELD_TOO_LARGE = (
+    "该行有单元格超过 {limit} KB（CSV 单元格长度上限），无法读取；请检查该行是否缺少引号或内容过长"
+)
 
 
 @dataclass
@@ -611,7 +635,9 @@ class SurveyTable:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         for index, cells in enumerate(self._iter_all()):
             row_number = index + 1
-            if row_number <= self.header_row or is_blank_row(cells):
+            if row_number <= self.header_row:
+                continue
+            if not isinstance(cells, UnreadableCells) and is_blank_row(cells):
                 continue
             yield row_number, cells
 
@@ -637,7 +663,22 @@ def _csv_table(data: bytes) -> SurveyTable:
         dialect = csv.excel
 
     def iter_all() -> Iterator[list[Any]]:
-        return iter(csv.reader(io.StringIO(text, newline=""), dialect))
+        """The records; one that the csv module refuses (a field over its size limit, a NUL)
+        is an ``UnreadableCells`` with the reason, and reading goes on with the next line."""
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    reason = CSV_FIELD_TOO_LARGE.format(limit=csv.field_size_limit() // 1024)
+                else:
+                    reason = "该行无法按 CSV 格式读取（含有不支持的字符）"
+                yield UnreadableCells(reason)
+            else:
+                yield cells
 
     head = []
     for cells in iter_all():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -439,6 +440,8 @@ def import_batch_get_for_viewer(*, viewer: User, batch_id: int) -> ImportBatch:
 def import_rejected_open(*, viewer: User, batch: ImportBatch) -> Any:
     """Opens the rejected rows file of a batch for download. It holds the rows as they were
     written, unmasked ID numbers and phones included, so every download is audited."""
+    if batch.rejected_purged_at is not None:
+        raise NotFound("拒绝行文件已按保留期限删除")
     if not batch.rejected_file or not default_storage.exists(batch.rejected_file):
         raise NotFound("该批次没有拒绝的行")
     audit_record(
@@ -448,4 +451,6 @@ def import_rejected_open(*, viewer: User, batch: ImportBatch) -> Any:
         summary=f"下载导入批次 {batch.pk} 的拒绝行",
         count=batch.rejected,
     )
-    return default_storage.open(batch.rejected_file, "rb")
+    from .importing.rejected import rejected_file_read
+
+    return io.BytesIO(rejected_file_read(batch))

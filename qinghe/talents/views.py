@@ -67,6 +67,10 @@ def talent_detail(request: AuthedRequest, talent_id: int) -> HttpResponse:
             "destinations": talent.destinations.select_related("industry", "occupation"),
             "timeline": selectors.talent_timeline(talent=talent),
             "conflicts": selectors.conflicts_for(talent=talent),
+            # Survey rows imported with a wrong phone or year left empty (import summary: flagged).
+            "followups": talent.import_rows.filter(flagged=True)
+            .select_related("batch")
+            .order_by("-batch_id", "row_number"),
             "consents": [
                 (Consent.Purpose(purpose).label, granted)
                 for purpose, granted in selectors.consent_state(talent=talent).items()

@@ -101,6 +101,7 @@ class Counters:
     unchanged: int = 0
     rejected: int = 0
     held: int = 0
+    flagged: int = 0  # a subset of created/updated/unchanged
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -640,10 +641,15 @@ class ChunkProcessor:
                     row_number=item.row_number,
                     outcome=str(outcome),
                     talent=state.talent,
-                    reason=scrub_text("；".join(result.warnings))[:500] if result.warnings else "",
+                    reason=scrub_text("；".join((*result.flags, *result.warnings)))[:500]
+                    if result.flags or result.warnings
+                    else "",
+                    flagged=bool(result.flags),
                     raw=raw,
                 )
             )
+            if result.flags:
+                self.counters.flagged += 1
         self.derive()
         self.flush()
         return self.counters
@@ -787,6 +793,7 @@ def _process_chunk(
             unchanged=F("unchanged") + counters.unchanged,
             rejected=F("rejected") + counters.rejected,
             held=F("held") + counters.held,
+            flagged=F("flagged") + counters.flagged,
             updated_at=timezone.now(),
         )
         if ctx.read_ahead is not None:

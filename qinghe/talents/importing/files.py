@@ -10,7 +10,6 @@ import zlib
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 
 from qinghe.core.errors import ApplicationError
 
@@ -18,6 +17,7 @@ from .. import normalize
 from ..models import (
     ImportBatch,
 )
+from . import storage
 
 MAX_UPLOAD_BYTES = getattr(settings, "QINGHE_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -130,8 +130,8 @@ def open_table(kind: str, data: bytes) -> SurveyTable:
 
 
 def load_stored(batch: ImportBatch) -> bytes:
-    """The batch's stored upload (the web upload keeps it under ``imports/uploads/``)."""
-    if not batch.stored_path:
-        raise ImportFileError("找不到该批次的文件，请重新上传")
-    with default_storage.open(batch.stored_path, "rb") as handle:
-        return handle.read()
+    """The batch's stored upload, decrypted (the web upload keeps it under
+    ``imports/uploads/``). After the purge it is gone: the batch must be uploaded again."""
+    if not batch.stored_path or not storage.exists(batch.stored_path):
+        raise ImportFileError("找不到该批次的文件（可能已按保留期限删除），请重新上传")
+    return storage.read_private(batch.stored_path)

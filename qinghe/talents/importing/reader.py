@@ -63,6 +63,9 @@ def prepare_chunk(
     for position, (row_number, cells) in enumerate(rows):
         if checkpoint is not None and position % 16 == 0:
             checkpoint()
+        if isinstance(cells, normalize.UnreadableCells):
+            work.append(_row_work(row_number, cells, Rejection((cells.reason,))))
+            continue
         width = len(cells)
         raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
         work.append(_row_work(row_number, cells, normalize.parse_row(raw, today=today)))

@@ -1,5 +1,5 @@
 """The rejected rows file: the rows a batch refused, with the file's own columns, 行号 and
-拒绝原因, as .xlsx in the default storage."""
+拒绝原因, as .xlsx in the default storage, encrypted at rest (storage.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 import json
 
 import xlsxwriter
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from qinghe.core.spreadsheets import escape_cell
 
@@ -16,11 +14,12 @@ from ..models import (
     ImportBatch,
     ImportRow,
 )
+from .storage import read_private, save_private
 
 
 def write_rejected_file(batch: ImportBatch) -> str:
     """The rejected rows with the file's own columns, plus 行号 and 拒绝原因, as .xlsx under
-    ``imports/<batch id>/rejected.xlsx``. Returns the storage name ('' when none)."""
+    ``imports/<batch id>/rejected.xlsx.enc``. Returns the storage name ('' when none)."""
     rows = list(
         ImportRow.objects.filter(batch=batch, outcome=ImportRow.Outcome.REJECTED)
         .order_by("row_number")
@@ -51,17 +50,9 @@ def write_rejected_file(batch: ImportBatch) -> str:
         sheet.write_string(line, width + 1, escape_cell(reason))
     sheet.freeze_panes(1, 0)
     workbook.close()
-    name = f"imports/{batch.pk}/rejected.xlsx"
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    return default_storage.save(name, ContentFile(buffer.getvalue()))
+    return save_private(f"imports/{batch.pk}/rejected.xlsx", buffer.getvalue(), replace=True)
 
 
-def rejected_file_path(batch: ImportBatch) -> str:
-    """Where the rejected rows file is, as a file system path when the storage has one."""
-    if not batch.rejected_file:
-        return ""
-    try:
-        return default_storage.path(batch.rejected_file)
-    except NotImplementedError:
-        return batch.rejected_file
+def rejected_file_read(batch: ImportBatch) -> bytes:
+    """The decrypted rejected rows file (callers audit the read)."""
+    return read_private(batch.rejected_file)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +36,7 @@ from .files import (
 )
 from .reader import ReadAhead
 from .rejected import write_rejected_file
+from .storage import save_private
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +82,14 @@ def survey_batch_start(
 def survey_upload(
     *, upload: Any, source_name: str, created_by: Any = None
 ) -> tuple[ImportBatch, bool]:
-    """Checks an uploaded file, stores it under ``imports/`` in the default storage and
+    """Checks an uploaded file, stores it encrypted under ``imports/uploads/`` and
     starts (or resumes) its batch. The caller enqueues ``tasks.run_import``."""
     check_size(upload.size)
     data = upload.read()
     kind = check_file(upload.name, data)
     digest = sha256_of(data)
-    stored = f"imports/uploads/{digest}.{kind}"
-    if not default_storage.exists(stored):  # named by content: the same file is kept once
-        stored = default_storage.save(stored, ContentFile(data))
+    # Named by content (the same file is kept once), encrypted at rest.
+    stored = save_private(f"imports/uploads/{digest}.{kind}", data)
     return survey_batch_start(
         file_name=upload.name,
         file_sha256=digest,
@@ -218,6 +216,7 @@ def _finish(batch: ImportBatch) -> None:
                 "updated": batch.updated,
                 "unchanged": batch.unchanged,
                 "rejected": batch.rejected,
+                "flagged": batch.flagged,
                 "extra_columns": batch.extra_columns,
             },
         )

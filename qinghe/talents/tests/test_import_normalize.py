@@ -250,19 +250,42 @@ def test_full_width_digits_are_read() -> None:
             {"身份证号": 4.40784200305121e17},
             "身份证号被 Excel 存成了数字，后几位已丢失，请将该列设为文本后重新导出",
         ),
-        ({"手机号": "1234567"}, "手机号无效"),
         ({"身份证号": "", "手机号": ""}, "缺少身份证号和手机号，无法识别本人"),
-        ({"入学年份": "2023", "毕业年份": "2021"}, "毕业年份早于入学年份"),
-        ({"毕业年份": "明年"}, "毕业年份无法识别（明年）"),
-        ({"毕业年份": 1890}, "毕业年份无法识别（1890）"),
-        ({"入学年份": "2040"}, "入学年份不合理（2040）"),
         ({"姓名": "", "身份证号": ID_WRONG}, "缺少姓名；身份证号校验位错误"),
+        # Without a usable identity a secondary error is a reason too.
+        ({"身份证号": "", "手机号": "1234567"}, "手机号无效"),
+        ({"身份证号": ID_WRONG, "手机号": "1234567"}, "身份证号校验位错误；手机号无效"),
+        ({"姓名": "", "毕业年份": "明年"}, "缺少姓名；毕业年份无法识别（明年）"),
     ],
 )
 def test_rejections_give_their_reason_in_chinese(values: dict[str, object], reason: str) -> None:
     parsed = parse_row(row(**values), today=TODAY)
     assert isinstance(parsed, Rejection)
     assert parsed.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("values", "flag", "empty"),
+    [
+        ({"手机号": "1234567"}, "手机号无效，未导入该项", {"phone": ""}),
+        (
+            {"入学年份": "2023", "毕业年份": "2021"},
+            "毕业年份早于入学年份，未导入该项",
+            {"enrolment_year": None, "graduation_year": None},
+        ),
+        ({"毕业年份": "明年"}, "毕业年份无法识别（明年），未导入该项", {"graduation_year": None}),
+        ({"毕业年份": 1890}, "毕业年份无法识别（1890），未导入该项", {"graduation_year": None}),
+        ({"入学年份": "2040"}, "入学年份不合理（2040），未导入该项", {"enrolment_year": None}),
+    ],
+)
+def test_a_valid_identity_with_a_wrong_secondary_field_is_kept_and_flagged(
+    values: dict[str, object], flag: str, empty: dict[str, object]
+) -> None:
+    parsed = parse_row(row(**values), today=TODAY)
+
+    assert isinstance(parsed, ParsedRow)
+    assert (parsed.name, parsed.id_number is not None, parsed.flags) == ("陈嘉欣", True, (flag,))
+    assert {name: getattr(parsed, name) for name in empty} == empty
 
 
 def test_the_id_number_decides_the_gender_and_the_row_says_so() -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
@@ -23,6 +22,7 @@ from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files
 from qinghe.talents.importing import run as run_module
+from qinghe.talents.importing.rejected import rejected_file_read
 from qinghe.talents.models import (
     Destination,
     Education,
@@ -41,6 +41,7 @@ from .fixtures.surveys import (
     ID_LI,
     ID_MISMATCH,
     ID_NOISY,
+    MESSY_FLAGGED,
     MESSY_LINE,
     MESSY_LINE_AGAIN,
     MESSY_REJECTED,
@@ -80,8 +81,7 @@ def talent_by_id(number: str) -> Talent:
 
 
 def rejected_sheet(batch: ImportBatch) -> list[list[Any]]:
-    with default_storage.open(batch.rejected_file, "rb") as handle:
-        workbook = openpyxl.load_workbook(io.BytesIO(handle.read()), read_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(rejected_file_read(batch)), read_only=True)
     return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
@@ -97,9 +97,10 @@ def test_the_messy_file_imports_with_a_reconciliation_line_that_adds_up(messy: P
     assert batch.created + batch.updated + batch.unchanged + batch.rejected == batch.total_rows
     assert batch.extra_columns == ["辅导员"]
     assert batch.header_map["header_row"] == 2
-    assert batch.rejected_file == f"imports/{batch.pk}/rejected.xlsx"
-    assert err.splitlines()[-2].startswith("rejected rows: ")
-    assert err.splitlines()[-2].endswith(batch.rejected_file)
+    assert batch.rejected_file == f"imports/{batch.pk}/rejected.xlsx.enc"
+    assert (
+        err.splitlines()[-2] == f"rejected rows: {batch.rejected_file} (加密存储，请在导入页面下载)"
+    )
 
     outcomes = dict(ImportRow.objects.filter(batch=batch).values_list("row_number", "outcome"))
     assert outcomes == {
@@ -111,8 +112,8 @@ def test_the_messy_file_imports_with_a_reconciliation_line_that_adds_up(messy: P
         8: "updated",
         9: "rejected",
         10: "created",
-        11: "rejected",
-        12: "rejected",
+        11: "created",
+        12: "created",
         13: "created",
         14: "created",
         15: "rejected",
@@ -124,7 +125,19 @@ def test_the_messy_file_imports_with_a_reconciliation_line_that_adds_up(messy: P
         )
     )
     assert reasons == MESSY_REJECTED
-    assert Talent.objects.count() == 7
+    flagged = dict(
+        ImportRow.objects.filter(batch=batch, flagged=True).values_list("row_number", "reason")
+    )
+    assert flagged == MESSY_FLAGGED
+    assert batch.flagged == 2
+    assert Talent.objects.count() == 9
+    # The person is kept; the wrong field is left empty.
+    years = talent_by_id(surveys.ID_YEAR_ORDER).educations.values_list(
+        "enrolment_year", "graduation_year"
+    )
+    assert list(years) == [(None, None)]
+    bad_phone = talent_by_id(surveys.ID_BAD_PHONE)
+    assert (bad_phone.name, bad_phone.phones.count()) == ("林俊杰", 0)
 
 
 def test_every_rejected_row_is_in_the_rejected_file_with_its_reason(messy: Path) -> None:
@@ -325,6 +338,29 @@ def test_a_gb18030_csv_imports(tmp_path: Path) -> None:
     assert run(path)[0] == "rows=3 created=0 updated=0 unchanged=2 rejected=1\n"
 
 
+def test_a_csv_cell_over_the_field_size_limit_rejects_that_row_only(tmp_path: Path) -> None:
+    header = ["姓名", "身份证号码", "手机号码", "毕业院校", "备注"]
+    rows: list[list[object]] = [
+        ["陈嘉欣", ID_CHEN, PHONE_CHEN, "中山大学", ""],
+        ["王某", surveys.ID_HUANG, "", "暨南大学", "x" * 200_000],  # 200 KB cell
+        ["李志伟", ID_LI, "13922223333", "暨南大学", ""],
+    ]
+    path = tmp_path / "大单元格.csv"
+    path.write_bytes(surveys.csv_of(rows, header=header, encoding="utf-8"))
+
+    out, _ = run(path)
+
+    assert out == "rows=3 created=2 updated=0 unchanged=0 rejected=1\n"
+    rejected = ImportRow.objects.get(outcome="rejected")
+    assert (rejected.row_number, rejected.reason, rejected.raw) == (
+        3,
+        "该行有单元格超过 128 KB（CSV 单元格长度上限），无法读取；请检查该行是否缺少引号或内容过长",
+        "[]",
+    )
+    assert talent_by_id(ID_LI).name == "李志伟"
+    assert not Talent.objects.filter(id_index=id_index(surveys.ID_HUANG)).exists()
+
+
 def test_a_utf8_csv_with_bom_imports(tmp_path: Path) -> None:
     path = tmp_path / "调查.csv"
     path.write_bytes(
@@ -460,7 +496,7 @@ def test_a_value_a_person_gave_is_not_overwritten_and_the_conflict_is_recorded(m
 
     out, _ = run(messy)
 
-    assert out == "rows=14 created=6 updated=2 unchanged=1 rejected=5\n"
+    assert out == "rows=14 created=8 updated=2 unchanged=1 rejected=3 flagged=2\n"
     person.refresh_from_db()
     assert person.hukou_text == "广东省鹤山市雅瑶镇"
     conflict = ValueChange.objects.get(field="hukou_text")

@@ -53,7 +53,7 @@ def test_importers_upload_a_survey_and_see_it_finish(
         MESSY_LINE,
         personas[role],
     )
-    assert batch.stored_path == f"imports/uploads/{batch.file_sha256}.xlsx"
+    assert batch.stored_path == f"imports/uploads/{batch.file_sha256}.xlsx.enc"
     page = client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
@@ -129,7 +129,7 @@ def test_the_rejected_rows_download_is_the_xlsx_and_is_audited(client_as: Any) -
     rows = list(workbook.active.iter_rows(values_only=True))
     assert [(row[-2], row[-1]) for row in rows[1:]] == list(MESSY_REJECTED.items())
     entry = AuditLog.objects.get(action="export")
-    assert (entry.target_id, entry.count, entry.actor_role) == (str(batch.pk), 5, "hr_staff")
+    assert (entry.target_id, entry.count, entry.actor_role) == (str(batch.pk), 3, "hr_staff")
 
 
 def test_education_staff_see_only_their_own_batches(client_as: Any, personas: Any) -> None:
@@ -197,3 +197,26 @@ def test_uploading_the_same_file_again_changes_nothing(client_as: Any) -> None:
         MESSY_LINE,
         surveys.MESSY_LINE_AGAIN,
     ]
+
+
+def test_rows_flagged_for_follow_up_are_counted_and_shown_on_the_talent_page(
+    client_as: Any,
+) -> None:
+    client = client_as("hr_staff")
+    upload(client, surveys.messy_xlsx())
+    batch = ImportBatch.objects.get()
+
+    progress = client.get(reverse("talents:import_progress", args=[batch.pk])).content.decode()
+    talent = Talent.objects.get(name="林俊杰")
+    page = client.get(reverse("talents:detail", args=[talent.pk])).content.decode()
+
+    assert batch.flagged == 2
+    assert (
+        "待跟进 2 行：身份有效但手机号或年份有误，已导入本人、该项留空，并在人才档案上标注。"
+        in progress
+    )
+    assert "导入时有误、待跟进的项（1 行）" in page
+    assert f"{batch.source_name}</a> 第 12 行：手机号无效，未导入该项" in page
+    other = Talent.objects.get(name="陈嘉欣")
+    other_page = client.get(reverse("talents:detail", args=[other.pk])).content.decode()
+    assert "待跟进的项" not in other_page

@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qinghe.talents.importing.chunks import ImportConflict
 from qinghe.talents.importing.files import ImportFileError
-from qinghe.talents.importing.rejected import rejected_file_path
 from qinghe.talents.importing.run import DEFAULT_CHUNK_SIZE, survey_import_path
 from qinghe.talents.models import ImportBatch
 
@@ -54,7 +53,8 @@ class Command(BaseCommand):
         batch = result.batch
         self.stdout.write(batch.summary_line)
         if batch.rejected_file:
-            self.stderr.write(f"rejected rows: {rejected_file_path(batch)}")
+            # Encrypted at rest: it is downloaded (and audited) from the batch's import page.
+            self.stderr.write(f"rejected rows: {batch.rejected_file} (加密存储，请在导入页面下载)")
         if batch.extra_columns and verbosity >= 1:
             self.stderr.write("未识别的列（已保留在原始数据中）：" + "、".join(batch.extra_columns))
         if verbosity >= 2:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('talents', '0004_claims'),
+        ('talents', '0006_import_flagged_rows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
