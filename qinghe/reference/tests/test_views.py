@@ -62,8 +62,9 @@ def test_every_list_page_renders_in_a_fixed_number_of_queries(
     alice_client: Client, dataset: str, django_assert_num_queries: Any
 ) -> None:
     # session, user, count, one page of rows (related rows joined), and the staff session's
-    # idle expiry saved in a savepoint (SAVEPOINT, UPDATE, RELEASE)
-    with django_assert_num_queries(7):
+    # idle expiry saved in a savepoint (SAVEPOINT, UPDATE, RELEASE), and the unread count of
+    # 我的消息 in the top bar
+    with django_assert_num_queries(8):
         response = alice_client.get(reverse("reference:list", args=[dataset]), {"q": "a"})
     assert response.status_code == 200
 
