@@ -307,6 +307,11 @@ def segment_create(*, owner: User, name: str, filters: TalentFilter) -> Segment:
         raise ValidationError({"name": "分组名称不能超过 100 个字"})
     if Segment.objects.filter(owner=owner, name=name).exists():
         raise ValidationError({"name": "已有同名分组"})
+    query = filters.query
+    if query is not None and query.sensitive:
+        # A segment's filters are stored as they are: an ID number or a phone would sit in
+        # plain text in the segments table.
+        raise ValidationError({"q": "按身份证号或手机号查找的结果不能保存为分组"})
     segment = Segment.objects.create(owner=owner, name=name, filters=filters.as_dict())
     audit_record(action="create", actor=owner, target=segment, summary=f"保存人群分组 {name}")
     return segment

@@ -128,3 +128,19 @@ def test_the_university_filter_matches_the_school_chosen(
     assert names(client, university=str(sysu.pk)) == ["李王伟", "王伟"]
     assert names(client, university="中山大学") == ["李王伟", "王伟"]
     assert names(client, university=str(sysu.pk + 1000)) == []
+
+
+@pytest.mark.parametrize("q", [make_id("440784", "20030512", "777"), "138 0013 8000"])
+def test_a_search_by_id_number_or_phone_cannot_become_a_segment(personas: Any, q: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    from qinghe.core.models import AuditLog
+    from qinghe.talents.models import Segment
+    from qinghe.talents.selectors import TalentFilter
+    from qinghe.talents.services import segment_create
+
+    audits = AuditLog.objects.count()
+    with pytest.raises(ValidationError) as error:
+        segment_create(owner=personas[Role.HR_STAFF], name="按号码", filters=TalentFilter(q=q))
+    assert error.value.message_dict == {"q": ["按身份证号或手机号查找的结果不能保存为分组"]}
+    assert (Segment.objects.count(), AuditLog.objects.count()) == (0, audits)
