@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver scheduler test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,17 @@ deliver: migrate ## run the outbox delivery worker alone (retries, safe to kill)
 
 scheduler: migrate ## run the scheduler alone (periodic jobs of qinghe/scheduler/schedule.py)
 	$(MANAGE) run_scheduler
+
+backup: install ## back up PostgreSQL (pg_dump) and the media files to var/backups/ (OUT=dir to choose; never the keys)
+	$(MANAGE) backup $(if $(OUT),--output $(OUT))
+
+restore: install ## restore a backup: make restore BACKUP=var/backups/qinghe-<time> (replaces the database and media; asks first)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/qinghe-<time>"; exit 2; }
+	$(MANAGE) restore $(BACKUP)
+
+backup-drill: install ## back up, destroy, restore and compare 100,000 talents on PostgreSQL; prints the times (ROWS=n)
+	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/postgres}; \
+	$(PYTHON) bench/backup_drill.py --rows $${ROWS:-100000}
 
 browser: ## install Debian's Chromium for browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \
