@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,11 +49,12 @@ reference: migrate ## load reference data (idempotent)
 demo: reference ## load the demo data set and print the demo accounts (idempotent)
 	$(MANAGE) seed_demo
 
-run: demo ## install, migrate, load data, start the worker and serve http://127.0.0.1:8000
-	@echo "Serving http://$(HOST):$(PORT)/ (worker running beside it; Ctrl-C stops both)"
+run: demo ## install, migrate, load data, start the workers and the scheduler and serve http://127.0.0.1:8000
+	@echo "Serving http://$(HOST):$(PORT)/ (task worker, outbox worker and scheduler beside it; Ctrl-C stops all)"
 	@$(MANAGE) db_worker --no-startup-delay & WORKER=$$!; \
 	$(MANAGE) deliver_outbox & DELIVERY=$$!; \
-	trap "kill $$WORKER $$DELIVERY 2>/dev/null" EXIT INT TERM; \
+	$(MANAGE) run_scheduler & SCHEDULER=$$!; \
+	trap "kill $$WORKER $$DELIVERY $$SCHEDULER 2>/dev/null" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT) --noreload
 
 worker: migrate ## run the background worker alone
@@ -61,6 +62,20 @@ worker: migrate ## run the background worker alone
 
 deliver: migrate ## run the outbox delivery worker alone (retries, safe to kill)
 	$(MANAGE) deliver_outbox
+
+scheduler: migrate ## run the scheduler alone (periodic jobs of qinghe/scheduler/schedule.py)
+	$(MANAGE) run_scheduler
+
+backup: install ## back up PostgreSQL (pg_dump) and the media files to var/backups/ (OUT=dir to choose; never the keys)
+	$(MANAGE) backup $(if $(OUT),--output $(OUT))
+
+restore: install ## restore a backup: make restore BACKUP=var/backups/qinghe-<time> (replaces the database and media; asks first)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/qinghe-<time>"; exit 2; }
+	$(MANAGE) restore $(BACKUP)
+
+backup-drill: install ## back up, destroy, restore and compare 100,000 talents on PostgreSQL; prints the times (ROWS=n)
+	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/postgres}; \
+	$(PYTHON) bench/backup_drill.py --rows $${ROWS:-100000}
 
 browser: ## install Debian's Chromium for browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "qinghe.notifications",
     "qinghe.matching",
     "qinghe.events",
+    "qinghe.scheduler",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +213,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Uploaded files (encrypted survey uploads, rejected-rows files); backed up by `make backup`.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

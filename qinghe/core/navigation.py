@@ -158,6 +158,12 @@ MENU: list[MenuItem] = [
         _("发送结果未知的短信、邮件、微信消息：确认已送达或重新发送"),
         group="system",
     ),
+    MenuItem(
+        "scheduler:schedule",
+        _("定时任务"),
+        _("计划任务的下次执行时间、每次执行的结果与错误"),
+        group="system",
+    ),
     MenuItem("core:audit_list", _("审计日志"), _("谁在何时对哪条记录做了什么"), group="system"),
     MenuItem(
         "talents:unmasking",

@@ -206,6 +206,8 @@ POLICIES: dict[str, Rule] = {
     # messages whose delivery outcome is unknown: a system administrator decides, audited
     "notifications:undelivered": only(Role.SYSADMIN),
     "notifications:undelivered_resolve": {"POST": only(Role.SYSADMIN)},
+    # the schedule and its run records (qinghe/scheduler): system administrators only
+    "scheduler:schedule": only(Role.SYSADMIN),
     # one-to-one liaison (measure 2): a liaison's own students; staff assign and read figures
     "outreach:workspace": only(Role.LIAISON),
     "outreach:contact_log": {"GET": only(Role.LIAISON), "POST": only(Role.LIAISON)},

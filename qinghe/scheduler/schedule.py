@@ -1,0 +1,30 @@
+"""THE schedule: every periodic job of the platform, one line each.
+
+``manage.py run_scheduler`` (started by ``make run`` and by the production unit
+``deploy/systemd/qinghe-scheduler.service``) runs each job once per period, on one worker at a
+time, and records every run (系统 → 定时任务). Cadences are cron expressions in Asia/Shanghai
+time: minute hour day-of-month month day-of-week. To add a job, add a line:
+
+    Job("name", "cron", "中文说明", "dotted.path.to.service", summary="… {0} …"),
+
+The service is called with no arguments in the scheduler's own process; it must be idempotent
+(a run whose worker died is run again when its lease runs out), and it should return a count or
+a result with its figures for the run record."""
+
+from __future__ import annotations
+
+from .jobs import Job
+
+SCHEDULE: tuple[Job, ...] = (
+    Job("send_interview_reminders", "*/15 * * * *", "提醒 24 小时内有面试的学生（每场一次）", "qinghe.recruitment.services.interviews.interview_reminders_send", summary="发出面试提醒 {0} 条"),
+    Job("send_event_reminders", "0 * * * *", "提醒 24 小时内开始的活动的已确认报名者（每人一次）", "qinghe.events.services.event_reminders_send", summary="发出活动提醒 {0} 条"),
+    Job("expire_postings", "5 0 * * *", "把已过截止日期的已发布岗位标记为已过期", "qinghe.jobs.services.postings_expire", summary="过期岗位 {0} 个"),
+    Job("recompute_recommendations", "30 2 * * *", "全量重算为你推荐与推荐人才", "qinghe.matching.services.recompute.recommendations_recompute_all", summary="学生 {0.talents} 人，岗位 {0.postings} 个，推荐 {0.recommendations} 条，推荐人才 {0.candidates} 条，用时 {0.seconds:.1f} 秒"),
+    Job("purge_import_files", "30 3 * * *", "删除超过保留期的导入上传文件与拒绝行文件", "qinghe.talents.importing.purge.import_files_purge", summary="上传文件 {0.uploads} 个，拒绝行文件 {0.rejected} 个，孤立文件 {0.orphans} 个"),
+    Job("send_job_digest", "0 9 * * 1", "每周一发送个性化岗位周报（同一周重复执行不再发送）", "qinghe.outreach.digest.job_digest_queue", summary="周报 {0} 份"),
+    Job("purge_audit", "0 4 1 * *", "删除超过保留期（至少 183 天）的审计日志", "qinghe.core.audit.audit_purge_expired", summary="删除审计记录 {0} 条"),
+)  # fmt: skip
+
+
+def job_by_name(name: str) -> Job | None:
+    return next((job for job in SCHEDULE if job.name == name), None)
