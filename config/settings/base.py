@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "qinghe.notifications",
     "qinghe.matching",
     "qinghe.events",
+    "qinghe.alliance",
 ]
 
 MIDDLEWARE = [

@@ -74,7 +74,12 @@ class EventForm(forms.Form):
         fields: dict[str, Any] = self.fields
         if is_event_staff(viewer):
             fields["organiser"].queryset = Organisation.objects.filter(
-                kind__in=(Organisation.Kind.BUREAU, Organisation.Kind.ENTERPRISE), is_active=True
+                kind__in=(
+                    Organisation.Kind.BUREAU,
+                    Organisation.Kind.ENTERPRISE,
+                    Organisation.Kind.CHAPTER,
+                ),
+                is_active=True,
             ).order_by("kind", "name")
             fields["organiser"].help_text = "留空则为你所在的单位"
             enterprises = Enterprise.objects.filter(state=Enterprise.State.VERIFIED)
