@@ -30,7 +30,7 @@ from .models import HOLDING_STATUSES, OPEN_STATUSES, SLOT_OF_KIND, Chapter, Memb
 from .selectors import is_alliance_staff, is_leader, is_member_role
 
 MESSAGE_CHANNELS = (Channel.INBOX,)
-SLOT_WORDS = {
+SLOT_WORDS: dict[str, str] = {
     Slot.UNIVERSITY: "高校分会",
     Slot.PLACE: "城市分会（含驻外联络站、合作分会）",
     Slot.SCHOOL: "母校分会（高中或职业院校）",
@@ -193,7 +193,7 @@ def _sync_talent_chapter(user: User) -> None:
     orgs = [org for org, _slot in active]
     if talent.chapter_id in orgs:
         return
-    order = [Slot.UNIVERSITY, Slot.PLACE, Slot.SCHOOL]
+    order: list[str] = [Slot.UNIVERSITY, Slot.PLACE, Slot.SCHOOL]
     active.sort(key=lambda pair: order.index(pair[1]) if pair[1] in order else 9)
     new = active[0][0] if active else None
     if talent.chapter_id != new:
