@@ -182,3 +182,157 @@ class Membership(TimeStampedModel):
 
 OPEN_STATUSES = (Membership.Status.PENDING, Membership.Status.INVITED, Membership.Status.ACTIVE)
 HOLDING_STATUSES = (Membership.Status.PENDING, Membership.Status.ACTIVE)
+
+
+# ---- ambassadors (高校引才大使) ------------------------------------------------------------------
+
+
+class AmbassadorRound(TimeStampedModel):
+    """One year's nomination round. Staff open it, shortlist nominations, and either appoint
+    the year's ambassadors or let each chapter's members vote among the shortlisted."""
+
+    class State(models.TextChoices):
+        NOMINATING = "nominating", _("提名中")
+        VOTING = "voting", _("投票中")
+        CLOSED = "closed", _("已结束")
+
+    class Mode(models.TextChoices):
+        APPOINT = "appoint", _("工作人员任命")
+        VOTE = "vote", _("分会会员投票")
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    mode = models.CharField(_("产生方式"), max_length=16, choices=Mode.choices)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.NOMINATING
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("大使评选")
+        verbose_name_plural = _("大使评选")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年度高校引才大使评选"
+
+
+class Nomination(TimeStampedModel):
+    class State(models.TextChoices):
+        NOMINATED = "nominated", _("已提名")
+        SHORTLISTED = "shortlisted", _("入围")
+        NOT_SHORTLISTED = "not_shortlisted", _("未入围")
+        APPOINTED = "appointed", _("当选")
+        NOT_APPOINTED = "not_appointed", _("未当选")
+        ENDED = "ended", _("任期届满")
+
+    round = models.ForeignKey(
+        AmbassadorRound,
+        verbose_name=_("评选"),
+        on_delete=models.CASCADE,
+        related_name="nominations",
+    )
+    chapter = models.ForeignKey(
+        Chapter, verbose_name=_("分会"), on_delete=models.PROTECT, related_name="nominations"
+    )
+    nominee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("被提名人"),
+        on_delete=models.CASCADE,
+        related_name="ambassador_nominations",
+    )
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提名人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    statement = models.CharField(_("推荐理由"), max_length=500, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.NOMINATED, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    term_ends_on = models.DateField(_("任期至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("大使提名")
+        verbose_name_plural = _("大使提名")
+        ordering = ["chapter_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "chapter", "nominee"], name="nomination_once_per_chapter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round.year} {self.chapter} · {self.nominee}"
+
+
+class Vote(models.Model):
+    """One vote per member per chapter per round; the voter is kept so results are auditable."""
+
+    round = models.ForeignKey(AmbassadorRound, on_delete=models.CASCADE, related_name="votes")
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="+")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("投票人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    nomination = models.ForeignKey(
+        Nomination, verbose_name=_("所投候选人"), on_delete=models.CASCADE, related_name="votes"
+    )
+    cast_at = models.DateTimeField(_("投票时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投票")
+        verbose_name_plural = _("投票")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "chapter", "voter"], name="vote_once_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round.year} {self.chapter} 投票"
+
+
+class ActivityReport(TimeStampedModel):
+    """What an ambassador reports: a gathering, a campus talk, a visit, with attendance."""
+
+    ambassador = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("大使"),
+        on_delete=models.CASCADE,
+        related_name="activity_reports",
+    )
+    chapter = models.ForeignKey(
+        Chapter, verbose_name=_("分会"), on_delete=models.PROTECT, related_name="reports"
+    )
+    held_on = models.DateField(_("活动日期"))
+    title = models.CharField(_("活动名称"), max_length=120)
+    attendance = models.PositiveIntegerField(_("参加人数"))
+    description = models.TextField(_("活动简述"), blank=True)
+
+    class Meta:
+        verbose_name = _("大使活动报告")
+        verbose_name_plural = _("大使活动报告")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.title}"

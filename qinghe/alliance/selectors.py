@@ -20,7 +20,7 @@ from qinghe.core.roles import Role
 from qinghe.events.models import Event
 from qinghe.talents.models import Education, Talent
 
-from .models import Chapter, Membership
+from .models import Chapter, Membership, Nomination
 
 # League staff run the alliance (and the system administrator).
 ALLIANCE_STAFF = frozenset({Role.LEAGUE_STAFF, Role.SYSADMIN})
@@ -119,8 +119,19 @@ def is_leader(*, user: User, chapter: Chapter) -> bool:
     )
 
 
+def is_current_ambassador(*, user: User, chapter: Chapter) -> bool:
+    """Whether the user is this year's ambassador of the chapter (term not yet over)."""
+    return Nomination.objects.filter(
+        nominee=user,
+        chapter=chapter,
+        state=Nomination.State.APPOINTED,
+        term_ends_on__gte=timezone.localdate(),
+    ).exists()
+
+
 def chapter_manage_list(*, viewer: User, state: str = "", kind: str = "") -> QuerySet[Chapter]:
-    """Staff: every chapter; a leader: the active chapters they lead; anyone else: none."""
+    """Staff: every chapter; a leader or this year's ambassador: the active chapters they lead
+    or serve; anyone else: none."""
     qs = Chapter.objects.all()
     if not is_alliance_staff(viewer):
         if not is_member_role(viewer):
@@ -131,7 +142,13 @@ def chapter_manage_list(*, viewer: User, state: str = "", kind: str = "") -> Que
             status=Membership.Status.ACTIVE,
             role=Membership.Role.LEADER,
         )
-        qs = qs.filter(Exists(led), state=Chapter.State.ACTIVE)
+        serving = Nomination.objects.filter(
+            chapter=OuterRef("pk"),
+            nominee=viewer,
+            state=Nomination.State.APPOINTED,
+            term_ends_on__gte=timezone.localdate(),
+        )
+        qs = qs.filter(Exists(led) | Exists(serving), state=Chapter.State.ACTIVE)
     if state in Chapter.State.values:
         qs = qs.filter(state=state)
     if kind in Chapter.Kind.values:
@@ -152,7 +169,10 @@ def chapter_get_for_manager(*, viewer: User, chapter_id: int) -> Chapter:
         raise NotFound("未找到该分会")
     if is_alliance_staff(viewer):
         return chapter
-    if chapter.is_active and is_leader(user=viewer, chapter=chapter):
+    if chapter.is_active and (
+        is_leader(user=viewer, chapter=chapter)
+        or is_current_ambassador(user=viewer, chapter=chapter)
+    ):
         return chapter
     raise NotFound("未找到该分会")
 

@@ -27,7 +27,7 @@ from qinghe.reference.models import University
 from qinghe.talents.models import Talent
 
 from .models import HOLDING_STATUSES, OPEN_STATUSES, SLOT_OF_KIND, Chapter, Membership, Slot
-from .selectors import is_alliance_staff, is_leader, is_member_role
+from .selectors import is_alliance_staff, is_current_ambassador, is_leader, is_member_role
 
 MESSAGE_CHANNELS = (Channel.INBOX,)
 SLOT_WORDS: dict[str, str] = {
@@ -515,10 +515,12 @@ def _require_manager(actor: User, chapter: Chapter) -> None:
 
 @transaction.atomic
 def membership_invite(*, actor: User, chapter: Chapter, phone: str) -> Membership | None:
-    """Invites the student whose account has this phone. Answers alike whether or not such an
+    """Invites the student whose account has this phone (staff, the chapter's leaders and this
+    year's ambassador may). Answers alike whether or not such an
     account exists (None when not), so the form cannot be used to probe for accounts."""
     chapter = Chapter.objects.select_for_update().get(pk=chapter.pk)
-    _require_manager(actor, chapter)
+    if not is_current_ambassador(user=actor, chapter=chapter):
+        _require_manager(actor, chapter)
     if not chapter.is_active:
         raise ApplicationError(f"{chapter.name}{chapter.get_state_display()}，不能邀请")
     try:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from . import views_ambassadors as amb
 
 app_name = "alliance"
 
@@ -21,4 +22,23 @@ urlpatterns = [
     path("manage/<int:chapter_id>/retire/", views.retire, name="retire"),
     path("manage/memberships/<int:membership_id>/decide/", views.decide, name="decide"),
     path("manage/memberships/<int:membership_id>/leader/", views.set_leader, name="leader"),
+    path("ambassadors/rounds/", amb.rounds, name="ambassador_rounds"),
+    path("ambassadors/rounds/<int:round_id>/", amb.round_detail, name="ambassador_round"),
+    path("ambassadors/rounds/<int:round_id>/voting/", amb.voting_open, name="ambassador_voting"),
+    path("ambassadors/rounds/<int:round_id>/close/", amb.close, name="ambassador_close"),
+    path(
+        "ambassadors/nominations/<int:nomination_id>/shortlist/",
+        amb.shortlist,
+        name="ambassador_shortlist",
+    ),
+    path(
+        "ambassadors/nominations/<int:nomination_id>/appoint/",
+        amb.appoint,
+        name="ambassador_appoint",
+    ),
+    path("ambassadors/nominate/", amb.nominate, name="ambassador_nominate"),
+    path("ambassadors/vote/", amb.vote, name="ambassador_vote"),
+    path("ambassador/", amb.home, name="ambassador_home"),
+    path("ambassador/<int:chapter_id>/members/", amb.members, name="ambassador_members"),
+    path("ambassador/<int:chapter_id>/reports/", amb.report, name="ambassador_report"),
 ]

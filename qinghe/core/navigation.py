@@ -158,6 +158,15 @@ MENU: list[MenuItem] = [
         group="events",
         roles=frozenset({"league_staff", "sysadmin"}),
     ),
+    MenuItem(
+        "alliance:ambassador_rounds",
+        _("大使评选"),
+        _("年度高校引才大使：提名、入围、任命或投票"),
+        group="events",
+    ),
+    MenuItem(
+        "alliance:ambassador_home", _("大使工作"), _("本分会会员、活动报告与年度记录"), group="my"
+    ),
     MenuItem("alliance:figures", _("联盟数据"), _("会员、分会、覆盖院校与城市"), group="analysis"),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(

@@ -282,6 +282,19 @@ POLICIES: dict[str, Rule] = {
     "alliance:retire": {"POST": ALLIANCE_STAFF},
     "alliance:leader": {"POST": ALLIANCE_STAFF},
     "alliance:figures": PLAN_READERS,
+    # ambassadors: League staff run the yearly round; members nominate and vote; the
+    # year's ambassadors see their chapter and report (a term is checked by the selectors)
+    "alliance:ambassador_rounds": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:ambassador_round": ALLIANCE_STAFF,
+    "alliance:ambassador_voting": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_close": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_shortlist": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_appoint": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_nominate": {"GET": SELF, "POST": SELF},
+    "alliance:ambassador_vote": {"GET": SELF, "POST": SELF},
+    "alliance:ambassador_home": only(Role.AMBASSADOR),
+    "alliance:ambassador_members": only(Role.AMBASSADOR),
+    "alliance:ambassador_report": {"POST": only(Role.AMBASSADOR)},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API

@@ -47,6 +47,8 @@ SAMPLE_PARAMS: dict[str, str] = {
     "education_id": "999999",
     "chapter_id": "999999",
     "membership_id": "999999",
+    "round_id": "999999",
+    "nomination_id": "999999",
 }
 
 ROUTES = walk_routes()

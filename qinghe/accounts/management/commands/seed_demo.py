@@ -37,4 +37,11 @@ def _extensions() -> list[Any]:
     from qinghe.outreach.demo import seed_outreach
     from qinghe.talents.demo import seed_talents
 
-    return [seed_talents, seed_recruitment, seed_outreach, seed_matching, seed_events, seed_alliance]
+    return [
+        seed_talents,
+        seed_recruitment,
+        seed_outreach,
+        seed_matching,
+        seed_events,
+        seed_alliance,
+    ]
