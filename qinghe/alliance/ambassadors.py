@@ -166,12 +166,12 @@ def members_for_ambassador(*, viewer: User, chapter_id: int) -> tuple[Chapter, l
     )
     consented = consent_granted_by_talent(talents.values(), Consent.Purpose.LIAISON)
     phones: dict[int, str] = {}
-    for phone in PhoneNumber.objects.filter(
+    for number in PhoneNumber.objects.filter(
         talent_id__in=[tid for tid in talents.values() if consented.get(tid)],
         is_current=True,
         is_wrong=False,
     ).order_by("first_seen", "id"):
-        phones[phone.talent_id] = phone.number
+        phones[number.talent_id] = number.number
     out = []
     shown = 0
     for r in rows:
