@@ -264,6 +264,14 @@ POLICIES: dict[str, Rule] = {
     "events:finish": {"POST": EVENT_STAFF},
     "events:registrations": EVENT_STAFF,
     "events:checkin": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
+    # study tours: staff keep the itinerary and the gallery; participants see the photos
+    # (qinghe.events.selectors.photo_get_for_viewer); a guardian consents through a signed
+    # link without signing in
+    "events:itinerary_add": {"POST": EVENT_STAFF},
+    "events:itinerary_remove": {"POST": EVENT_STAFF},
+    "events:photo_upload": {"POST": EVENT_STAFF},
+    "events:photo": SIGNED_IN,
+    "events:guardian": {"GET": PUBLIC, "POST": PUBLIC},
     # the alliance (measure 3): public chapter pages; students join; League staff and a
     # chapter's leaders manage it
     "alliance:list": PUBLIC,

@@ -49,6 +49,8 @@ SAMPLE_PARAMS: dict[str, str] = {
     "membership_id": "999999",
     "round_id": "999999",
     "nomination_id": "999999",
+    "stop_id": "999999",
+    "photo_id": "999999",
 }
 
 ROUTES = walk_routes()
