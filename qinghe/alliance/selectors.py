@@ -267,46 +267,81 @@ class AllianceFigures:
     by_year: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass
+class _MemberRow:
+    university: str = ""
+    city: str = ""
+    year: int | None = None
+
+
+def _member_rows(member_ids: list[int]) -> dict[int, _MemberRow]:
+    """Each member's latest education (university, its city, graduation year), or their
+    talent record's graduation year: one query."""
+    rows: dict[int, _MemberRow] = {uid: _MemberRow() for uid in member_ids}
+    for uid, name, city, edu_year, talent_year in (
+        Talent.objects.filter(user_id__in=member_ids, merged_into__isnull=True)
+        .values_list(
+            "user_id",
+            "educations__university_name",
+            "educations__university__city",
+            "educations__graduation_year",
+            "graduation_year",
+        )
+        .order_by("user_id", "educations__graduation_year", "educations__id")
+    ):
+        row = rows[uid]
+        if name is not None:  # ordered ascending: the latest education wins
+            row.university, row.city = name or "", city or ""
+        row.year = edu_year or talent_year or row.year
+    return rows
+
+
+def _alliance_base() -> tuple[list[int], list[tuple[str, str | None, str]], dict[int, _MemberRow]]:
+    member_ids = sorted(
+        set(
+            Membership.objects.filter(
+                status=Membership.Status.ACTIVE, chapter__state=Chapter.State.ACTIVE
+            ).values_list("user_id", flat=True)
+        )
+    )
+    chapters = list(
+        Chapter.objects.filter(state=Chapter.State.ACTIVE).values_list(
+            "kind", "university__name", "city"
+        )
+    )
+    return member_ids, chapters, _member_rows(member_ids)
+
+
+def _covered(
+    chapters: list[tuple[str, str | None, str]], rows: dict[int, _MemberRow]
+) -> tuple[set[str], set[str]]:
+    universities = {r.university for r in rows.values() if r.university}
+    universities |= {name for _kind, name, _city in chapters if name}
+    cities = {r.city for r in rows.values() if r.city}
+    cities |= {city for _kind, _name, city in chapters if city}
+    return universities, cities
+
+
 def alliance_figures() -> AllianceFigures:
     """The alliance in numbers, computed from the rows as they are now (never cached).
 
     Members are distinct students with at least one active membership; universities are those
     of members' latest education plus those of university chapters; cities are chapters' cities
     plus members' universities' cities."""
-    active = Membership.objects.filter(
-        status=Membership.Status.ACTIVE, chapter__state=Chapter.State.ACTIVE
-    )
-    member_ids = sorted(set(active.values_list("user_id", flat=True)))
-    chapters = Chapter.objects.filter(state=Chapter.State.ACTIVE)
+    member_ids, chapters, rows = _alliance_base()
     kind_labels = dict(Chapter.Kind.choices)
-    by_kind = Counter(chapters.values_list("kind", flat=True))
-    educations = _latest_educations(member_ids)
-    graduation = dict(
-        Talent.objects.filter(user_id__in=member_ids, merged_into__isnull=True).values_list(
-            "user_id", "graduation_year"
-        )
-    )
+    by_kind = Counter(kind for kind, _name, _city in chapters)
     by_university: Counter[str] = Counter()
     by_city: Counter[str] = Counter()
     by_year: Counter[str] = Counter()
-    for uid in member_ids:
-        edu = educations.get(uid)
-        by_university[edu.university_name if edu else "未填写院校"] += 1
-        city = edu.university.city if edu and edu.university else ""
-        by_city[city or "未知城市"] += 1
-        year = (edu.graduation_year if edu else None) or graduation.get(uid)
-        by_year[str(year) if year else "未填写"] += 1
-    universities = {name for name in by_university if name != "未填写院校"}
-    universities |= set(
-        chapters.filter(kind=Chapter.Kind.UNIVERSITY, university__isnull=False).values_list(
-            "university__name", flat=True
-        )
-    )
-    cities = {c for c in by_city if c != "未知城市"}
-    cities |= {c for c in chapters.exclude(city="").values_list("city", flat=True)}
+    for row in rows.values():
+        by_university[row.university or "未填写院校"] += 1
+        by_city[row.city or "未知城市"] += 1
+        by_year[str(row.year) if row.year else "未填写"] += 1
+    universities, cities = _covered(chapters, rows)
     return AllianceFigures(
         members=len(member_ids),
-        chapters=chapters.count(),
+        chapters=len(chapters),
         chapters_by_kind=[(str(kind_labels[k]), n) for k, n in sorted(by_kind.items())],
         universities=len(universities),
         cities=len(cities),
@@ -315,7 +350,7 @@ def alliance_figures() -> AllianceFigures:
         ).count(),
         by_university=by_university.most_common(),
         by_city=by_city.most_common(),
-        by_year=sorted(by_year.items(), key=lambda kv: (kv[0] == "未填写", kv[0]), reverse=False),
+        by_year=sorted(by_year.items(), key=lambda kv: (kv[0] == "未填写", kv[0])),
     )
 
 
@@ -328,11 +363,12 @@ def member_count_for(chapter: Chapter) -> int:
 
 
 def counts_for_plan() -> dict[str, Any]:
-    """What the plan page reports for measure 3 (see qinghe.plan)."""
-    figures = alliance_figures()
+    """What the plan page reports for measure 3 (see qinghe.plan): three queries."""
+    member_ids, chapters, rows = _alliance_base()
+    universities, cities = _covered(chapters, rows)
     return {
-        "members": figures.members,
-        "chapters": figures.chapters,
-        "universities": figures.universities,
-        "cities": figures.cities,
+        "members": len(member_ids),
+        "chapters": len(chapters),
+        "universities": len(universities),
+        "cities": len(cities),
     }
