@@ -304,7 +304,7 @@ def _alliance_base() -> tuple[list[int], list[tuple[str, str | None, str]], dict
             ).values_list("user_id", flat=True)
         )
     )
-    chapters = list(
+    chapters: list[tuple[str, str | None, str]] = list(
         Chapter.objects.filter(state=Chapter.State.ACTIVE).values_list(
             "kind", "university__name", "city"
         )
