@@ -272,6 +272,7 @@ POLICIES: dict[str, Rule] = {
     "events:photo_upload": {"POST": EVENT_STAFF},
     "events:photo": SIGNED_IN,
     "events:guardian": {"GET": PUBLIC, "POST": PUBLIC},
+    "events:feedback": {"POST": SELF},
     # the alliance (measure 3): public chapter pages; students join; League staff and a
     # chapter's leaders manage it
     "alliance:list": PUBLIC,

@@ -336,3 +336,26 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.caption or f"照片 {self.pk}"
+
+
+class Feedback(models.Model):
+    """A participant's short feedback after the event: a rating and a comment, once."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("意见"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活动反馈")
+        verbose_name_plural = _("活动反馈")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.rating}"

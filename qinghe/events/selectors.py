@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from qinghe.accounts.models import User
@@ -354,3 +354,52 @@ def photo_get_for_viewer(*, viewer: User, photo_id: int) -> Photo:
     ):
         raise NotFound("未找到该照片")
     return photo
+
+
+# ---- the event report -----------------------------------------------------------------------
+
+APPLICATION_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class EventReport:
+    registered: int
+    attended: int
+    feedback: int
+    rating: float | None
+    comments: list[str]
+    applications: int  # by attendees to participating enterprises within 30 days
+    hires: int  # of those applications, hired so far
+
+
+def event_report(*, event: Event) -> EventReport:
+    """What an event achieved: registrations, attendance, feedback, and the applications its
+    attendees made to its participating enterprises within 30 days after it (and the hires
+    among them)."""
+    from qinghe.recruitment.models import Application
+
+    from .models import Feedback
+
+    counts = registration_counts(event=event)
+    fb = Feedback.objects.filter(registration__event=event)
+    agg = fb.aggregate(n=Count("id"), avg=Avg("rating"))
+    attendees = Registration.objects.filter(event=event, attended_at__isnull=False).values(
+        "user_id"
+    )
+    apps = Application.objects.filter(
+        talent__user_id__in=attendees,
+        enterprise__in=event.enterprises.all(),
+        applied_at__gte=event.starts_at,
+        applied_at__lt=event.ends_at + APPLICATION_WINDOW,
+    ).aggregate(n=Count("id"), hired=Count("id", filter=Q(hired_at__isnull=False)))
+    return EventReport(
+        registered=counts.registered + counts.cancelled,
+        attended=counts.attended,
+        feedback=agg["n"],
+        rating=round(agg["avg"], 1) if agg["avg"] is not None else None,
+        comments=list(
+            fb.exclude(comment="").order_by("-created_at").values_list("comment", flat=True)[:20]
+        ),
+        applications=apps["n"],
+        hires=apps["hired"],
+    )

@@ -41,6 +41,7 @@ from .models import (
     TRANSITIONS,
     Event,
     EventChange,
+    Feedback,
     Registration,
     TourGroup,
 )
@@ -392,6 +393,19 @@ def _transition_messages(event: Event, *, action: str, note: str) -> None:
             body=text,
             key=make_key("event-reviewed", event.pk, action, event.updated_at.isoformat()),
         )
+    elif action == "finish":
+        attended = Registration.objects.filter(event=event, attended_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+        notify_bulk(
+            user_ids=list(attended),
+            channels=[Channel.INBOX],
+            category=Category.SYSTEM,
+            subject=f"请为活动打分：{event.title}",
+            body=f"感谢参加“{event.title}”！请在“我的活动”中花一分钟打分并留下意见。",
+            key=make_key("event-feedback", event.pk),
+            data={"url": "/events/mine/"},
+        )
     elif action == "cancel":
         regs = Registration.objects.filter(
             event=event,
@@ -682,3 +696,38 @@ def registration_check_in(
         summary=f"活动签到：“{event.title}”",
     )
     return CheckInResult(registration=reg, already=False)
+
+
+# ---- feedback -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_create(
+    *, user: User, event: Event, rating: int, comment: str = "", now: dt.datetime | None = None
+) -> Feedback:
+    """Once per attended registration, after the event has ended."""
+    now = now or timezone.now()
+    reg = (
+        Registration.objects.select_for_update()
+        .filter(event=event, user_id=getattr(user, "pk", 0) or 0, attended_at__isnull=False)
+        .first()
+    )
+    if reg is None:
+        raise ApplicationError("只有签到参加的学子可以评价该活动")
+    if now < event.ends_at:
+        raise ApplicationError("活动结束后才能评价")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": "请选择 1 到 5 分"})
+    comment = (comment or "").strip()
+    if len(comment) > 500:
+        raise ValidationError({"comment": "意见不能超过 500 字"})
+    if Feedback.objects.filter(registration=reg).exists():
+        raise ApplicationError("你已评价过该活动")
+    feedback = Feedback.objects.create(registration=reg, rating=rating, comment=comment)
+    audit_record(
+        action="create",
+        actor=user,
+        target=feedback,
+        summary=f"评价活动“{event.title}”：{rating} 分",
+    )
+    return feedback

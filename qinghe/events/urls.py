@@ -30,4 +30,5 @@ urlpatterns = [
     path("manage/<int:event_id>/photos/", views.photo_upload, name="photo_upload"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
     path("guardian/<str:token>/", views.guardian, name="guardian"),
+    path("<int:event_id>/feedback/", views.feedback, name="feedback"),
 ]

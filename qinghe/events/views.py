@@ -30,7 +30,7 @@ from .forms import (
     add_service_errors,
     initial_for,
 )
-from .models import Event, Registration, TourGroup
+from .models import Event, Feedback, Registration, TourGroup
 
 
 def _months(now: Any) -> list[str]:
@@ -162,6 +162,11 @@ def mine(request: AuthedRequest) -> HttpResponse:
                 "position": item.position,
                 "qr": qr,
                 "guardian": guardian,
+                "can_rate": bool(
+                    reg.attended_at
+                    and reg.event.ends_at <= timezone.now()
+                    and not Feedback.objects.filter(registration=reg).exists()
+                ),
             }
         )
     return render(request, "events/mine.html", {"rows": rows})
@@ -248,6 +253,7 @@ def manage_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
             "itinerary": event.itinerary.all(),
             "stop_form": ItineraryStopForm() if event.type == Event.Type.STUDY_TOUR else None,
             "photos": event.photos.all() if staff else [],
+            "report": selectors.event_report(event=event) if staff else None,
         },
     )
 
@@ -436,3 +442,19 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=400 if request.method == "POST" and not done else 200,
     )
+
+
+@require_POST
+@redirect_on_error("events:mine")
+def feedback(request: AuthedRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
+    raw = request.POST.get("rating", "")
+    rating = int(raw) if raw.isdigit() else 0
+    try:
+        services.feedback_create(
+            user=request.user, event=event, rating=rating, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    messages.success(request, "感谢你的评价！")
+    return redirect("events:mine")
