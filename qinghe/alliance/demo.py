@@ -16,7 +16,7 @@ from qinghe.core.roles import Role
 from qinghe.reference.models import University
 from qinghe.talents.models import Talent
 
-from .models import Chapter, Membership
+from .models import Chapter, Membership, Story
 
 # name -> (kind, university or city or school, city)
 DEMO_CHAPTERS: dict[str, tuple[str, str, str]] = {
@@ -128,9 +128,61 @@ def seed_alliance(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[
         Membership.objects.create(
             chapter=scut, user=student, slot=scut.slot, status=Membership.Status.PENDING
         )
+    _stories(league, now)
     if stdout is not None:
         stdout.write(
             f"demo alliance: {len(chapters)} chapters, {created} new members "
             f"({Membership.objects.filter(status=Membership.Status.ACTIVE).count()} active)"
         )
     return {"chapters": len(chapters), "members": created}
+
+
+# Demo stories (invented people, marked as demo in the consent note).
+DEMO_STORIES = [
+    (
+        "从广州回到沙坪：在家乡做新材料研发",
+        "梁嘉豪",
+        "新材料企业研发工程师",
+        "华南理工大学材料专业毕业后，他回到鹤山，在工业城一家新材料企业做研发。",
+        "华南理工大学",
+        "沙坪街道",
+    ),
+    (
+        "古劳水乡的民宿主理人",
+        "区晓彤",
+        "民宿创业者",
+        "大学毕业后回乡创业，把祖屋改成民宿，带动了村里的农产品销售。",
+        "广东工业大学",
+        "古劳镇",
+    ),
+    (
+        "返乡当老师：鹤山一中的年轻班主任",
+        "何文静",
+        "中学教师",
+        "师范毕业后回到母校任教，也是青鹤联盟鹤山一中分会的联络人。",
+        "",
+        "鹤城镇",
+    ),
+]
+
+
+def _stories(league: User | None, now: Any) -> None:
+    from qinghe.reference.models import Town
+
+    for title, person, role, summary, university, town in DEMO_STORIES:
+        if Story.objects.filter(title=title).exists():
+            continue
+        Story.objects.create(
+            title=title,
+            person_name=person,
+            person_role=role,
+            summary=summary,
+            body=summary + "\n\n（演示数据：人物与经历为虚构。）",
+            consent_on=now.date(),
+            consent_note="演示数据（虚构人物）",
+            university=University.objects.filter(name=university).first() if university else None,
+            town=Town.objects.filter(county_code="440784", name=town).first(),
+            state=Story.State.PUBLISHED,
+            published_at=now,
+            created_by=league,
+        )

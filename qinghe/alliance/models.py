@@ -336,3 +336,67 @@ class ActivityReport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.held_on} {self.title}"
+
+
+# ---- role models and hometown stories (榜样故事) --------------------------------------------------
+
+
+class Story(TimeStampedModel):
+    """A Heshan graduate who came back, told with their consent (recorded: when and how).
+    Tagged by industry, school and town so it appears beside related postings and events."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        WITHDRAWN = "withdrawn", _("已撤下")
+
+    title = models.CharField(_("标题"), max_length=80)
+    person_name = models.CharField(_("主人公"), max_length=32)
+    person_role = models.CharField(_("现任职务"), max_length=80, blank=True)
+    summary = models.CharField(_("摘要"), max_length=200)
+    body = models.TextField(_("正文"))
+    consent_on = models.DateField(_("本人同意日期"))
+    consent_note = models.CharField(_("同意方式"), max_length=120)
+    industry = models.ForeignKey(
+        "reference.Industry",
+        verbose_name=_("行业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    university = models.ForeignKey(
+        "reference.University",
+        verbose_name=_("毕业院校"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    town = models.ForeignKey(
+        "reference.Town",
+        verbose_name=_("家乡镇街"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("编辑"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("榜样故事")
+        verbose_name_plural = _("榜样故事")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from . import views_ambassadors as amb
+from . import views_stories as st
 
 app_name = "alliance"
 
@@ -38,6 +39,12 @@ urlpatterns = [
     ),
     path("ambassadors/nominate/", amb.nominate, name="ambassador_nominate"),
     path("ambassadors/vote/", amb.vote, name="ambassador_vote"),
+    path("stories/", st.story_list, name="stories"),
+    path("stories/<int:story_id>/", st.story_detail, name="story"),
+    path("stories/manage/", st.story_manage, name="story_manage"),
+    path("stories/manage/new/", st.story_edit, name="story_create"),
+    path("stories/manage/<int:story_id>/", st.story_edit, name="story_edit"),
+    path("stories/manage/<int:story_id>/publish/", st.story_publish, name="story_publish"),
     path("ambassador/", amb.home, name="ambassador_home"),
     path("ambassador/<int:chapter_id>/members/", amb.members, name="ambassador_members"),
     path("ambassador/<int:chapter_id>/reports/", amb.report, name="ambassador_report"),

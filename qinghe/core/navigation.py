@@ -167,6 +167,12 @@ MENU: list[MenuItem] = [
     MenuItem(
         "alliance:ambassador_home", _("大使工作"), _("本分会会员、活动报告与年度记录"), group="my"
     ),
+    MenuItem(
+        "alliance:story_manage",
+        _("榜样故事"),
+        _("返乡青年的故事：撰写、发布、撤下"),
+        group="events",
+    ),
     MenuItem("alliance:figures", _("联盟数据"), _("会员、分会、覆盖院校与城市"), group="analysis"),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(

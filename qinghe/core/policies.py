@@ -291,6 +291,13 @@ POLICIES: dict[str, Rule] = {
     "alliance:retire": {"POST": ALLIANCE_STAFF},
     "alliance:leader": {"POST": ALLIANCE_STAFF},
     "alliance:figures": PLAN_READERS,
+    # role models and hometown stories: published ones for everyone; League staff edit
+    "alliance:stories": PUBLIC,
+    "alliance:story": PUBLIC,
+    "alliance:story_manage": ALLIANCE_STAFF,
+    "alliance:story_create": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:story_edit": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:story_publish": {"POST": ALLIANCE_STAFF},
     # ambassadors: League staff run the yearly round; members nominate and vote; the
     # year's ambassadors see their chapter and report (a term is checked by the selectors)
     "alliance:ambassador_rounds": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.alliance.stories import stories_related
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.http import AuthedRequest
@@ -99,6 +100,11 @@ def event_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
             "itinerary": event.itinerary.all(),
             "groups": [(g, TourGroup(g).label) for g in event.tour_groups or []],
             "photos": selectors.photos_for_viewer(viewer=request.user, event=event),
+            "stories": stories_related(
+                industry_ids=[
+                    i for i in event.enterprises.values_list("industry_id", flat=True) if i
+                ]
+            ),
         },
     )
 

@@ -51,6 +51,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "nomination_id": "999999",
     "stop_id": "999999",
     "photo_id": "999999",
+    "story_id": "999999",
 }
 
 ROUTES = walk_routes()
