@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as InputError
 from ninja.security import django_auth
 
 from qinghe.accounts.api import router as accounts_router
+from qinghe.alliance.api import router as alliance_router
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.api import router as enterprises_router
 from qinghe.events.api import router as events_router
@@ -107,3 +108,4 @@ api.add_router("/jobs", recruitment_router, tags=["投递与面试"])
 api.add_router("/jobs", plan_router, tags=["年度目标"])
 api.add_router("/matching", matching_router, tags=["岗位匹配"])
 api.add_router("/events", events_router, tags=["活动"])
+api.add_router("/chapters", alliance_router, tags=["青鹤联盟"])

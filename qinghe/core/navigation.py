@@ -20,6 +20,9 @@ class MenuItem:
     label: Any
     hint: Any = ""
     group: str = ""
+    # When set, only these roles see the entry even if the policy lets more in (a page whose
+    # use for the others is narrow, e.g. chapter leaders reach 分会管理 from 我的分会).
+    roles: frozenset[str] = frozenset()
 
 
 GROUP_LABELS: dict[str, Any] = {
@@ -145,6 +148,32 @@ MENU: list[MenuItem] = [
         _("新建、审核、发布活动，报名名单与现场签到"),
         group="events",
     ),
+    MenuItem(
+        "alliance:mine", _("青鹤联盟"), _("加入高校、城市与母校分会，收到的邀请"), group="events"
+    ),
+    MenuItem(
+        "alliance:manage",
+        _("分会管理"),
+        _("新建、合并、撤销分会，审核入会申请，设负责人"),
+        group="events",
+        roles=frozenset({"league_staff", "sysadmin"}),
+    ),
+    MenuItem(
+        "alliance:ambassador_rounds",
+        _("大使评选"),
+        _("年度高校引才大使：提名、入围、任命或投票"),
+        group="events",
+    ),
+    MenuItem(
+        "alliance:ambassador_home", _("大使工作"), _("本分会会员、活动报告与年度记录"), group="my"
+    ),
+    MenuItem(
+        "alliance:story_manage",
+        _("榜样故事"),
+        _("返乡青年的故事：撰写、发布、撤下"),
+        group="events",
+    ),
+    MenuItem("alliance:figures", _("联盟数据"), _("会员、分会、覆盖院校与城市"), group="analysis"),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(
         "reference:index",
@@ -184,6 +213,7 @@ def menu_for(user: User) -> list[MenuItem]:
         if (access := access_for(item.url_name, "GET")) is not None
         and not access.public
         and access.allows(authenticated=authenticated, role=role)
+        and (not item.roles or role in item.roles)
     ]
 
 

@@ -77,6 +77,11 @@ HR_OR_ENT = only(Role.HR_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
 # proposes its own (object scoping: qinghe.events.selectors).
 EVENT_STAFF = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
 EVENT_ORGANISERS = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
+# The alliance (measure 3): League staff run it; a chapter's leaders (students or ambassadors)
+# manage their own chapter (object scoping: qinghe.alliance.selectors).
+ALLIANCE_STAFF = only(Role.LEAGUE_STAFF, Role.SYSADMIN)
+CHAPTER_MANAGERS = only(Role.LEAGUE_STAFF, Role.SYSADMIN, Role.STUDENT, Role.AMBASSADOR)
+PLAN_READERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -261,6 +266,53 @@ POLICIES: dict[str, Rule] = {
     "events:finish": {"POST": EVENT_STAFF},
     "events:registrations": EVENT_STAFF,
     "events:checkin": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
+    # study tours: staff keep the itinerary and the gallery; participants see the photos
+    # (qinghe.events.selectors.photo_get_for_viewer); a guardian consents through a signed
+    # link without signing in
+    "events:itinerary_add": {"POST": EVENT_STAFF},
+    "events:itinerary_remove": {"POST": EVENT_STAFF},
+    "events:photo_upload": {"POST": EVENT_STAFF},
+    "events:photo": SIGNED_IN,
+    "events:guardian": {"GET": PUBLIC, "POST": PUBLIC},
+    "events:feedback": {"POST": SELF},
+    # the alliance (measure 3): public chapter pages; students join; League staff and a
+    # chapter's leaders manage it
+    "alliance:list": PUBLIC,
+    "alliance:detail": PUBLIC,
+    "alliance:mine": SELF,
+    "alliance:join": {"POST": SELF},
+    "alliance:leave": {"POST": SELF},
+    "alliance:respond": {"POST": SELF},
+    "alliance:manage": CHAPTER_MANAGERS,
+    "alliance:manage_detail": CHAPTER_MANAGERS,
+    "alliance:invite": {"POST": CHAPTER_MANAGERS},
+    "alliance:decide": {"POST": CHAPTER_MANAGERS},
+    "alliance:create": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:edit": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:merge": {"POST": ALLIANCE_STAFF},
+    "alliance:retire": {"POST": ALLIANCE_STAFF},
+    "alliance:leader": {"POST": ALLIANCE_STAFF},
+    "alliance:figures": PLAN_READERS,
+    # role models and hometown stories: published ones for everyone; League staff edit
+    "alliance:stories": PUBLIC,
+    "alliance:story": PUBLIC,
+    "alliance:story_manage": ALLIANCE_STAFF,
+    "alliance:story_create": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:story_edit": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:story_publish": {"POST": ALLIANCE_STAFF},
+    # ambassadors: League staff run the yearly round; members nominate and vote; the
+    # year's ambassadors see their chapter and report (a term is checked by the selectors)
+    "alliance:ambassador_rounds": {"GET": ALLIANCE_STAFF, "POST": ALLIANCE_STAFF},
+    "alliance:ambassador_round": ALLIANCE_STAFF,
+    "alliance:ambassador_voting": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_close": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_shortlist": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_appoint": {"POST": ALLIANCE_STAFF},
+    "alliance:ambassador_nominate": {"GET": SELF, "POST": SELF},
+    "alliance:ambassador_vote": {"GET": SELF, "POST": SELF},
+    "alliance:ambassador_home": only(Role.AMBASSADOR),
+    "alliance:ambassador_members": only(Role.AMBASSADOR),
+    "alliance:ambassador_report": {"POST": only(Role.AMBASSADOR)},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API
@@ -321,6 +373,11 @@ POLICIES: dict[str, Rule] = {
     "api:event_register": {"POST": SELF},
     "api:event_unregister": {"DELETE": SELF},
     "api:event_checkin": {"POST": EVENT_STAFF},
+    "api:chapter_list": SIGNED_IN,
+    "api:chapter_detail": SIGNED_IN,
+    "api:chapter_my_memberships": SELF,
+    "api:chapter_join": {"POST": SELF},
+    "api:chapter_leave": {"DELETE": SELF},
 }
 
 

@@ -18,7 +18,7 @@ from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 
 from .checkin import make_code
-from .models import Event, EventChange, Registration
+from .models import Event, EventChange, ItineraryStop, Registration
 from .selectors import registration_active
 from .services import registration_check_in, registration_create
 
@@ -134,7 +134,7 @@ def seed_events(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[st
         **_window(cloud_start, 2),
     )
     tour_start = local_today + dt.timedelta(days=35, hours=8)
-    _event(
+    tour = _event(
         "暑期家乡研学：走进鹤山工业城",
         league.organisation,
         league,
@@ -144,8 +144,26 @@ def seed_events(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[st
         capacity=40,
         state=Event.State.PUBLISHED,
         published_at=now,
+        tour_groups=["high_school", "vocational", "university"],
         **_window(tour_start, 9),
     )
+    if not tour.tour_groups:  # a demo database made before study-tour groups existed
+        tour.tour_groups = ["high_school", "vocational", "university"]
+        tour.save(update_fields=["tour_groups"])
+    if not tour.itinerary.exists():
+        for hours, kind, place, note in (
+            (0.5, ItineraryStop.Kind.PARK, "鹤山工业城", "产业园区概况与招商展厅"),
+            (2, ItineraryStop.Kind.ENTERPRISE, "鹤山市雅图仕印刷有限公司", "印刷生产线参观"),
+            (5, ItineraryStop.Kind.HERITAGE, "古劳水乡", "咏春拳发源地与水乡风貌"),
+            (7, ItineraryStop.Kind.OTHER, "鹤山市青少年宫", "返乡青年人才座谈"),
+        ):
+            ItineraryStop.objects.create(
+                event=tour,
+                at=tour.starts_at + dt.timedelta(hours=hours),
+                kind=kind,
+                place=place,
+                note=note,
+            )
     if enterprise is not None:
         proposal_start = local_today + dt.timedelta(days=40, hours=14)
         _event(

@@ -12,7 +12,7 @@ from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 from qinghe.talents.models import Level
 
-from .models import Event
+from .models import Event, ItineraryStop, TourGroup
 from .selectors import is_event_staff
 from .services import EventData
 
@@ -58,6 +58,13 @@ class EventForm(forms.Form):
     capacity = forms.IntegerField(
         label="名额", required=False, min_value=1, help_text="留空表示不限名额；满额后报名进入候补"
     )
+    tour_groups = forms.MultipleChoiceField(
+        label="研学分组",
+        choices=TourGroup.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="研学活动必选；高中生组未满 18 岁须监护人同意后才确认",
+    )
     enterprises = forms.ModelMultipleChoiceField(
         label="参会企业", queryset=Enterprise.objects.none(), required=False
     )
@@ -74,7 +81,12 @@ class EventForm(forms.Form):
         fields: dict[str, Any] = self.fields
         if is_event_staff(viewer):
             fields["organiser"].queryset = Organisation.objects.filter(
-                kind__in=(Organisation.Kind.BUREAU, Organisation.Kind.ENTERPRISE), is_active=True
+                kind__in=(
+                    Organisation.Kind.BUREAU,
+                    Organisation.Kind.ENTERPRISE,
+                    Organisation.Kind.CHAPTER,
+                ),
+                is_active=True,
             ).order_by("kind", "name")
             fields["organiser"].help_text = "留空则为你所在的单位"
             enterprises = Enterprise.objects.filter(state=Enterprise.State.VERIFIED)
@@ -111,6 +123,7 @@ class EventForm(forms.Form):
             capacity=d.get("capacity"),
             enterprises=list(d.get("enterprises") or []),
             postings=list(d.get("postings") or []),
+            tour_groups=list(d.get("tour_groups") or []),
         )
 
 
@@ -133,6 +146,7 @@ def initial_for(event: Event) -> dict[str, Any]:
         "capacity": event.capacity,
         "enterprises": list(event.enterprises.all()),
         "postings": list(event.postings.all()),
+        "tour_groups": list(event.tour_groups or []),
     }
 
 
@@ -160,3 +174,16 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class ItineraryStopForm(forms.Form):
+    at = forms.DateTimeField(label="时间", widget=LocalDateTimeInput())
+    kind = forms.ChoiceField(label="类型", choices=ItineraryStop.Kind.choices)
+    place = forms.CharField(label="地点", max_length=120)
+    note = forms.CharField(label="说明", max_length=300, required=False)
+
+
+class GuardianForm(forms.Form):
+    name = forms.CharField(label="监护人姓名", max_length=32)
+    phone = forms.CharField(label="监护人手机号", max_length=20)
+    agree = forms.BooleanField(label="我已阅读行程安排，同意孩子参加本次研学", required=True)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qinghe.core.crypto import EncryptedTextField
 from qinghe.core.models import TimeStampedModel
 from qinghe.core.workflow import Move, table
 from qinghe.talents.models import Level
@@ -74,6 +75,8 @@ class Event(TimeStampedModel):
     postings = models.ManyToManyField(
         "jobs.Posting", verbose_name=_("参会岗位"), blank=True, related_name="public_events"
     )
+    # A study tour's groups by school level (TourGroup values); empty for other events.
+    tour_groups = models.JSONField(_("研学分组"), default=list, blank=True)
     state = models.CharField(
         _("状态"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True
     )
@@ -209,12 +212,22 @@ class EventChange(models.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
 
+class TourGroup(models.TextChoices):
+    HIGH_SCHOOL = "high_school", _("高中生组")
+    VOCATIONAL = "vocational", _("职校生组")
+    UNIVERSITY = "university", _("大学生组")
+    OVERSEAS = "overseas", _("留学生组")
+
+
 class Registration(models.Model):
-    """A student's registration. ``confirmed`` holds a place; ``waitlisted`` waits in order of
-    ``(registered_at, id)``; a cancelled row is kept and a new one is made on re-registering."""
+    """A student's registration. ``confirmed`` holds a place; ``guardian`` holds one too but
+    waits for a guardian's consent (a high-school student under 18 on a study tour);
+    ``waitlisted`` waits in order of ``(registered_at, id)``; a cancelled row is kept and a
+    new one is made on re-registering."""
 
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("已确认")
+        GUARDIAN = "guardian", _("待监护人同意")
         WAITLISTED = "waitlisted", _("候补中")
         CANCELLED = "cancelled", _("已取消")
 
@@ -236,6 +249,11 @@ class Registration(models.Model):
         related_name="+",
     )
     reminder_sent_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
+    group = models.CharField(_("研学分组"), max_length=16, choices=TourGroup.choices, blank=True)
+    # A guardian's consent (study tours, minors): who, their phone (encrypted), when.
+    guardian_name = models.CharField(_("监护人姓名"), max_length=32, blank=True)
+    guardian_phone = EncryptedTextField(_("监护人电话"), blank=True, default="")
+    guardian_consented_at = models.DateTimeField(_("监护人同意时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("活动报名")
@@ -244,7 +262,7 @@ class Registration(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"],
-                condition=models.Q(status__in=["confirmed", "waitlisted"]),
+                condition=models.Q(status__in=["confirmed", "guardian", "waitlisted"]),
                 name="one_active_registration_per_event_user",
             )
         ]
@@ -259,4 +277,85 @@ class Registration(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.CONFIRMED, self.Status.WAITLISTED)
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+# Registrations that hold a place, and those still in the game (holding or waiting).
+HOLDING_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.GUARDIAN)
+ACTIVE_STATUSES = (*HOLDING_STATUSES, Registration.Status.WAITLISTED)
+
+
+class ItineraryStop(models.Model):
+    """One stop of a study tour: an enterprise, a park or a heritage site, with its time."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("企业")
+        PARK = "park", _("产业园区")
+        HERITAGE = "heritage", _("文化遗址")
+        OTHER = "other", _("其他")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="itinerary")
+    at = models.DateTimeField(_("时间"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    place = models.CharField(_("地点"), max_length=120)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("研学行程")
+        verbose_name_plural = _("研学行程")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M} {self.place}"
+
+
+class Photo(models.Model):
+    """A photo of a finished event, stored encrypted; shown only to its participants and
+    staff (qinghe.events.selectors.photo_get_for_viewer)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="photos")
+    stored_name = models.CharField(max_length=300)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    caption = models.CharField(_("说明"), max_length=120, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活动照片")
+        verbose_name_plural = _("活动照片")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or f"照片 {self.pk}"
+
+
+class Feedback(models.Model):
+    """A participant's short feedback after the event: a rating and a comment, once."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("意见"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活动反馈")
+        verbose_name_plural = _("活动反馈")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.rating}"

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from qinghe.accounts.models import User
@@ -15,7 +15,16 @@ from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 from qinghe.talents.models import Level
 
-from .models import EDITABLE_STATES, Event, EventChange, Registration
+from .models import (
+    ACTIVE_STATUSES,
+    EDITABLE_STATES,
+    HOLDING_STATUSES,
+    Event,
+    EventChange,
+    Photo,
+    Registration,
+    TourGroup,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -136,7 +145,7 @@ def registration_active(*, user: User, event: Event) -> Registration | None:
     return Registration.objects.filter(
         event=event,
         user=user,
-        status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED),
+        status__in=ACTIVE_STATUSES,
     ).first()
 
 
@@ -174,31 +183,35 @@ def waitlist_position(*, registration: Registration) -> int | None:
 
 
 def confirmed_count(*, event: Event) -> int:
-    return Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED).count()
+    """Registrations holding a place (confirmed, or waiting for a guardian's consent)."""
+    return Registration.objects.filter(event=event, status__in=HOLDING_STATUSES).count()
 
 
 @dataclass(frozen=True)
 class Counts:
-    registered: int  # confirmed + waitlisted
+    registered: int  # confirmed + guardian + waitlisted
     confirmed: int
     waitlisted: int
     cancelled: int
     attended: int
+    guardian: int = 0  # holding a place, waiting for a guardian's consent
 
 
 def registration_counts(*, event: Event) -> Counts:
     row = Registration.objects.filter(event=event).aggregate(
         confirmed=Count("id", filter=Q(status=Registration.Status.CONFIRMED)),
+        guardian=Count("id", filter=Q(status=Registration.Status.GUARDIAN)),
         waitlisted=Count("id", filter=Q(status=Registration.Status.WAITLISTED)),
         cancelled=Count("id", filter=Q(status=Registration.Status.CANCELLED)),
         attended=Count("id", filter=Q(attended_at__isnull=False)),
     )
     return Counts(
-        registered=row["confirmed"] + row["waitlisted"],
+        registered=row["confirmed"] + row["guardian"] + row["waitlisted"],
         confirmed=row["confirmed"],
         waitlisted=row["waitlisted"],
         cancelled=row["cancelled"],
         attended=row["attended"],
+        guardian=row["guardian"],
     )
 
 
@@ -299,3 +312,94 @@ def registration_refusal(*, event: Event, user: User, now: dt.datetime) -> str:
     if registration_active(user=user, event=event) is not None:
         return "你已报名该活动"
     return audience_refusal(event=event, user=user)
+
+
+# ---- study tours ------------------------------------------------------------------------------
+
+
+def needs_guardian(*, user: User, event: Event, group: str) -> bool:
+    """A high-school student on a study tour needs a guardian's consent unless the platform
+    knows they are 18 or older on the day the tour starts."""
+    if event.type != Event.Type.STUDY_TOUR or group != TourGroup.HIGH_SCHOOL:
+        return False
+    from qinghe.talents.selectors import talent_for_student
+
+    talent = talent_for_student(user=user)
+    birth = talent.birth_date if talent else None
+    if birth is None:
+        return True
+    day = timezone.localtime(event.starts_at).date()
+    age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    return age < 18
+
+
+def is_participant_of(*, user: User, event: Event) -> bool:
+    """Holds (or held and attended) a place at the event."""
+    return Registration.objects.filter(
+        Q(status__in=HOLDING_STATUSES) | Q(attended_at__isnull=False), event=event, user=user
+    ).exists()
+
+
+def photos_for_viewer(*, viewer: User, event: Event) -> list[Photo]:
+    """An event's photos for its participants and event staff; nobody else."""
+    if is_event_staff(viewer) or is_participant_of(user=viewer, event=event):
+        return list(event.photos.all())
+    return []
+
+
+def photo_get_for_viewer(*, viewer: User, photo_id: int) -> Photo:
+    photo = Photo.objects.filter(pk=photo_id).select_related("event").first()
+    if photo is None or not (
+        is_event_staff(viewer) or is_participant_of(user=viewer, event=photo.event)
+    ):
+        raise NotFound("未找到该照片")
+    return photo
+
+
+# ---- the event report -----------------------------------------------------------------------
+
+APPLICATION_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class EventReport:
+    registered: int
+    attended: int
+    feedback: int
+    rating: float | None
+    comments: list[str]
+    applications: int  # by attendees to participating enterprises within 30 days
+    hires: int  # of those applications, hired so far
+
+
+def event_report(*, event: Event) -> EventReport:
+    """What an event achieved: registrations, attendance, feedback, and the applications its
+    attendees made to its participating enterprises within 30 days after it (and the hires
+    among them)."""
+    from qinghe.recruitment.models import Application
+
+    from .models import Feedback
+
+    counts = registration_counts(event=event)
+    fb = Feedback.objects.filter(registration__event=event)
+    agg = fb.aggregate(n=Count("id"), avg=Avg("rating"))
+    attendees = Registration.objects.filter(event=event, attended_at__isnull=False).values(
+        "user_id"
+    )
+    apps = Application.objects.filter(
+        talent__user_id__in=attendees,
+        enterprise__in=event.enterprises.all(),
+        applied_at__gte=event.starts_at,
+        applied_at__lt=event.ends_at + APPLICATION_WINDOW,
+    ).aggregate(n=Count("id"), hired=Count("id", filter=Q(hired_at__isnull=False)))
+    return EventReport(
+        registered=counts.registered + counts.cancelled,
+        attended=counts.attended,
+        feedback=agg["n"],
+        rating=round(agg["avg"], 1) if agg["avg"] is not None else None,
+        comments=list(
+            fb.exclude(comment="").order_by("-created_at").values_list("comment", flat=True)[:20]
+        ),
+        applications=apps["n"],
+        hires=apps["hired"],
+    )

@@ -31,19 +31,24 @@ from qinghe.talents.selectors import talent_for_student
 
 from .checkin import InvalidCode, read_code
 from .models import (
+    ACTIVE_STATUSES,
     EDITABLE_STATES,
     ENTERPRISE_PARTY,
+    HOLDING_STATUSES,
     ONLINE_TYPES,
     RECRUITMENT_TYPES,
     STAFF_PARTY,
     TRANSITIONS,
     Event,
     EventChange,
+    Feedback,
     Registration,
+    TourGroup,
 )
 from .selectors import (
     EVENT_STAFF,
     is_event_staff,
+    needs_guardian,
     registration_refusal,
     waitlist_position,
     waitlist_queue,
@@ -83,6 +88,7 @@ class EventData:
     organiser: Organisation | None = None
     enterprises: list[Enterprise] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
+    tour_groups: list[str] = field(default_factory=list)
 
     def clean(self) -> dict[str, Any]:
         errors: dict[str, str] = {}
@@ -120,6 +126,11 @@ class EventData:
             errors["audience_year"] = "请填写限定的毕业年份"
         if self.capacity is not None and self.capacity < 1:
             errors["capacity"] = "名额至少为 1，不限名额请留空"
+        groups = [g for g in TourGroup.values if g in (self.tour_groups or [])]
+        if self.type == Event.Type.STUDY_TOUR and not groups:
+            errors["tour_groups"] = "研学请至少选择一个分组"
+        if len(set(self.tour_groups or [])) != len(groups):
+            errors["tour_groups"] = "研学分组无效"
         if self.postings and self.type not in RECRUITMENT_TYPES:
             errors["postings"] = "只有招聘类活动可以关联岗位"
         enterprise_ids = {e.pk for e in self.enterprises}
@@ -144,6 +155,7 @@ class EventData:
                 self.audience_year if self.audience == Event.Audience.GRADUATING else None
             ),
             "capacity": self.capacity,
+            "tour_groups": groups if self.type == Event.Type.STUDY_TOUR else [],
         }
 
 
@@ -271,9 +283,7 @@ def event_update(*, actor: User, event: Event, data: EventData) -> list[str]:
 def _tell_of_change(event: Event, *, moved: list[str]) -> None:
     """A published event's time or place changed: everyone registered is told, and a reminder
     already sent for the old time goes again before the new one."""
-    active = Registration.objects.filter(
-        event=event, status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
-    )
+    active = Registration.objects.filter(event=event, status__in=ACTIVE_STATUSES)
     if "starts_at" in moved:
         active.update(reminder_sent_at=None)
     where = f"线上链接：{event.online_url}" if event.is_online else f"地点：{event.place}"
@@ -383,10 +393,23 @@ def _transition_messages(event: Event, *, action: str, note: str) -> None:
             body=text,
             key=make_key("event-reviewed", event.pk, action, event.updated_at.isoformat()),
         )
+    elif action == "finish":
+        attended = Registration.objects.filter(event=event, attended_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+        notify_bulk(
+            user_ids=list(attended),
+            channels=[Channel.INBOX],
+            category=Category.SYSTEM,
+            subject=f"请为活动打分：{event.title}",
+            body=f"感谢参加“{event.title}”！请在“我的活动”中花一分钟打分并留下意见。",
+            key=make_key("event-feedback", event.pk),
+            data={"url": "/events/mine/"},
+        )
     elif action == "cancel":
         regs = Registration.objects.filter(
             event=event,
-            status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED),
+            status__in=ACTIVE_STATUSES,
         ).values_list("user_id", flat=True)
         notify_bulk(
             user_ids=list(regs),
@@ -413,11 +436,15 @@ class RegistrationResult:
 
 @transaction.atomic
 def registration_create(
-    *, user: User, event: Event, now: dt.datetime | None = None
+    *, user: User, event: Event, now: dt.datetime | None = None, group: str = ""
 ) -> RegistrationResult:
     """One step: confirmed if a place is free, else waitlisted with a position. Refused
     (nothing written) outside the window, for an event not published, for a student outside
-    the audience, and when the user already holds a registration."""
+    the audience, and when the user already holds a registration. On a study tour the
+    student picks a group; a high-school student under 18 holds a place as ``guardian``
+    until a guardian consents (``guardian_consent``)."""
+    if event.tour_groups and group not in event.tour_groups:
+        raise ApplicationError("请选择研学分组")
     event = _lock(event)
     # The time is read under the lock, so the waiting list's order (registered_at, id) is the
     # order in which registrations got the lock.
@@ -425,12 +452,16 @@ def registration_create(
     refusal = registration_refusal(event=event, user=user, now=now)
     if refusal:
         raise ApplicationError(refusal)
-    confirmed = Registration.objects.filter(
-        event=event, status=Registration.Status.CONFIRMED
-    ).count()
+    confirmed = Registration.objects.filter(event=event, status__in=HOLDING_STATUSES).count()
     waiting = Registration.objects.filter(event=event, status=Registration.Status.WAITLISTED)
     has_place = event.capacity is None or (confirmed < event.capacity and not waiting.exists())
-    status = Registration.Status.CONFIRMED if has_place else Registration.Status.WAITLISTED
+    guardian = needs_guardian(user=user, event=event, group=group)
+    if not has_place:
+        status = Registration.Status.WAITLISTED
+    elif guardian:
+        status = Registration.Status.GUARDIAN
+    else:
+        status = Registration.Status.CONFIRMED
     try:
         with transaction.atomic():
             reg = Registration.objects.create(
@@ -438,7 +469,8 @@ def registration_create(
                 user=user,
                 status=status,
                 registered_at=now,
-                confirmed_at=now if has_place else None,
+                confirmed_at=now if status == Registration.Status.CONFIRMED else None,
+                group=group if event.tour_groups else "",
             )
     except IntegrityError as exc:  # the partial unique constraint: already registered
         raise ApplicationError("你已报名该活动") from exc
@@ -465,7 +497,7 @@ def registration_cancel(
         .filter(
             event=event,
             user_id=getattr(user, "pk", 0) or 0,
-            status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITLISTED),
+            status__in=ACTIVE_STATUSES,
         )
         .first()
     )
@@ -475,7 +507,7 @@ def registration_cancel(
         raise ApplicationError(f"已过取消报名截止时间（{when_text(event.cancel_deadline)}）")
     if reg.attended_at:
         raise ApplicationError("你已签到，不能取消报名")
-    was_confirmed = reg.status == Registration.Status.CONFIRMED
+    was_confirmed = reg.holds_place
     reg.status = Registration.Status.CANCELLED
     reg.cancelled_at = now
     reg.save(update_fields=["status", "cancelled_at"])
@@ -491,13 +523,33 @@ def _promote(event: Event, *, now: dt.datetime) -> list[Registration]:
     if event.capacity is None:
         free = None
     else:
-        confirmed = Registration.objects.filter(
-            event=event, status=Registration.Status.CONFIRMED
-        ).count()
+        confirmed = Registration.objects.filter(event=event, status__in=HOLDING_STATUSES).count()
         free = max(0, event.capacity - confirmed)
     queue = waitlist_queue(event=event).select_related("user")
     promoted = list(queue if free is None else queue[:free])
     for reg in promoted:
+        if needs_guardian(user=reg.user, event=event, group=reg.group):
+            reg.status = Registration.Status.GUARDIAN
+            reg.save(update_fields=["status"])
+            notify(
+                user=reg.user,
+                channels=MESSAGE_CHANNELS,
+                category=Category.SYSTEM,
+                subject=f"候补成功，待监护人同意：{event.title}",
+                body=(
+                    f"你候补的研学“{event.title}”有了空余名额，已为你保留。"
+                    "请在“我的活动”中把同意书链接发给监护人，监护人同意后报名即确认。"
+                ),
+                key=make_key("event-promoted", reg.pk),
+                data={"url": "/events/mine/"},
+            )
+            audit_record(
+                action="update",
+                actor=None,
+                target=reg,
+                summary=f"候补转为待监护人同意：活动“{event.title}”",
+            )
+            continue
         reg.status = Registration.Status.CONFIRMED
         reg.confirmed_at = now
         reg.save(update_fields=["status", "confirmed_at"])
@@ -620,6 +672,8 @@ def registration_check_in(
         raise ApplicationError("该报名已取消，不能签到")
     if reg.status == Registration.Status.WAITLISTED:
         raise ApplicationError("该报名仍在候补，尚未确认，不能签到")
+    if reg.status == Registration.Status.GUARDIAN:
+        raise ApplicationError("监护人尚未同意，不能签到")
     if reg.attended_at is not None:
         return CheckInResult(registration=reg, already=True)
     reg.attended_at = now
@@ -642,3 +696,38 @@ def registration_check_in(
         summary=f"活动签到：“{event.title}”",
     )
     return CheckInResult(registration=reg, already=False)
+
+
+# ---- feedback -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_create(
+    *, user: User, event: Event, rating: int, comment: str = "", now: dt.datetime | None = None
+) -> Feedback:
+    """Once per attended registration, after the event has ended."""
+    now = now or timezone.now()
+    reg = (
+        Registration.objects.select_for_update()
+        .filter(event=event, user_id=getattr(user, "pk", 0) or 0, attended_at__isnull=False)
+        .first()
+    )
+    if reg is None:
+        raise ApplicationError("只有签到参加的学子可以评价该活动")
+    if now < event.ends_at:
+        raise ApplicationError("活动结束后才能评价")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": "请选择 1 到 5 分"})
+    comment = (comment or "").strip()
+    if len(comment) > 500:
+        raise ValidationError({"comment": "意见不能超过 500 字"})
+    if Feedback.objects.filter(registration=reg).exists():
+        raise ApplicationError("你已评价过该活动")
+    feedback = Feedback.objects.create(registration=reg, rating=rating, comment=comment)
+    audit_record(
+        action="create",
+        actor=user,
+        target=feedback,
+        summary=f"评价活动“{event.title}”：{rating} 分",
+    )
+    return feedback

@@ -21,4 +21,14 @@ urlpatterns = [
     path("manage/<int:event_id>/finish/", views.finish, name="finish"),
     path("<int:event_id>/registrations/", views.registrations, name="registrations"),
     path("<int:event_id>/checkin/", views.checkin, name="checkin"),
+    path("manage/<int:event_id>/itinerary/", views.itinerary_add, name="itinerary_add"),
+    path(
+        "manage/<int:event_id>/itinerary/<int:stop_id>/delete/",
+        views.itinerary_remove,
+        name="itinerary_remove",
+    ),
+    path("manage/<int:event_id>/photos/", views.photo_upload, name="photo_upload"),
+    path("photos/<int:photo_id>/", views.photo, name="photo"),
+    path("guardian/<str:token>/", views.guardian, name="guardian"),
+    path("<int:event_id>/feedback/", views.feedback, name="feedback"),
 ]

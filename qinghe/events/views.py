@@ -9,19 +9,29 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.alliance.stories import stories_related
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.http import AuthedRequest
+from qinghe.core.masking import mask_name
 
-from . import selectors, services
+from . import selectors, services, studytours
 from .checkin import make_code, qr_data_uri
-from .forms import CheckInForm, EventForm, NoteForm, add_service_errors, initial_for
-from .models import Event, Registration
+from .forms import (
+    CheckInForm,
+    EventForm,
+    GuardianForm,
+    ItineraryStopForm,
+    NoteForm,
+    add_service_errors,
+    initial_for,
+)
+from .models import Event, Feedback, Registration, TourGroup
 
 
 def _months(now: Any) -> list[str]:
@@ -87,6 +97,14 @@ def event_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
             "enterprises": event.enterprises.all(),
             "postings": event.postings.select_related("enterprise"),
             "manager": selectors.is_manager(viewer=request.user, event=event),
+            "itinerary": event.itinerary.all(),
+            "groups": [(g, TourGroup(g).label) for g in event.tour_groups or []],
+            "photos": selectors.photos_for_viewer(viewer=request.user, event=event),
+            "stories": stories_related(
+                industry_ids=[
+                    i for i in event.enterprises.values_list("industry_id", flat=True) if i
+                ]
+            ),
         },
     )
 
@@ -95,8 +113,15 @@ def event_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
 @redirect_on_error("events:detail", "event_id")
 def register(request: AuthedRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
-    result = services.registration_create(user=request.user, event=event)
-    if result.position is None:
+    result = services.registration_create(
+        user=request.user, event=event, group=request.POST.get("group", "")
+    )
+    if result.registration.status == Registration.Status.GUARDIAN:
+        messages.info(
+            request,
+            "已为你保留名额。你未满 18 岁，请在“我的活动”中把同意书链接发给监护人，监护人同意后报名即确认。",
+        )
+    elif result.position is None:
         messages.success(request, "报名成功，名额已确认。签到二维码见“我的活动”。")
     else:
         messages.info(
@@ -131,7 +156,25 @@ def mine(request: AuthedRequest) -> HttpResponse:
             and not reg.attended_at
         ):
             qr = qr_data_uri(make_code(registration_id=reg.pk, event_id=reg.event_id))
-        rows.append({"reg": reg, "event": reg.event, "position": item.position, "qr": qr})
+        guardian = (
+            request.build_absolute_uri(studytours.guardian_link(reg))
+            if reg.status == Registration.Status.GUARDIAN
+            else ""
+        )
+        rows.append(
+            {
+                "reg": reg,
+                "event": reg.event,
+                "position": item.position,
+                "qr": qr,
+                "guardian": guardian,
+                "can_rate": bool(
+                    reg.attended_at
+                    and reg.event.ends_at <= timezone.now()
+                    and not Feedback.objects.filter(registration=reg).exists()
+                ),
+            }
+        )
     return render(request, "events/mine.html", {"rows": rows})
 
 
@@ -213,6 +256,10 @@ def manage_detail(request: AuthedRequest, event_id: int) -> HttpResponse:
             "enterprises": event.enterprises.all(),
             "postings": event.postings.select_related("enterprise"),
             "note_form": NoteForm(),
+            "itinerary": event.itinerary.all(),
+            "stop_form": ItineraryStopForm() if event.type == Event.Type.STUDY_TOUR else None,
+            "photos": event.photos.all() if staff else [],
+            "report": selectors.event_report(event=event) if staff else None,
         },
     )
 
@@ -304,3 +351,116 @@ def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+# ---- study tours ----------------------------------------------------------------------------
+
+
+@require_POST
+@redirect_on_error("events:manage_detail", "event_id")
+def itinerary_add(request: AuthedRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
+    form = ItineraryStopForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("请填写行程的时间、类型和地点")
+    d = form.cleaned_data
+    try:
+        studytours.itinerary_add(
+            actor=request.user,
+            event=event,
+            at=d["at"],
+            kind=d["kind"],
+            place=d["place"],
+            note=d.get("note") or "",
+        )
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    messages.success(request, "已加入行程。")
+    return redirect("events:manage_detail", event_id=event.pk)
+
+
+@require_POST
+@redirect_on_error("events:manage_detail", "event_id")
+def itinerary_remove(request: AuthedRequest, event_id: int, stop_id: int) -> HttpResponse:
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
+    studytours.itinerary_remove(actor=request.user, event=event, stop_id=stop_id)
+    messages.success(request, "已删除该行程。")
+    return redirect("events:manage_detail", event_id=event.pk)
+
+
+@require_POST
+@redirect_on_error("events:manage_detail", "event_id")
+def photo_upload(request: AuthedRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
+    upload = request.FILES.get("photo")
+    if upload is None:
+        raise ApplicationError("请选择照片")
+    if upload.size and upload.size > studytours.PHOTO_MAX_BYTES:
+        raise ApplicationError("照片不能超过 8 MB")
+    try:
+        studytours.photo_add(
+            actor=request.user,
+            event=event,
+            data=upload.read(),
+            caption=request.POST.get("caption", ""),
+        )
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    messages.success(request, "照片已上传，仅本活动的参加者和工作人员可见。")
+    return redirect("events:manage_detail", event_id=event.pk)
+
+
+@require_GET
+def photo(request: AuthedRequest, photo_id: int) -> HttpResponse:
+    found = selectors.photo_get_for_viewer(viewer=request.user, photo_id=photo_id)
+    response = HttpResponse(studytours.photo_bytes(found), content_type=found.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def guardian(request: HttpRequest, token: str) -> HttpResponse:
+    """The guardian's page (no sign-in): the tour, its itinerary, and the consent form. The
+    student's name is shown masked; nothing else about the student."""
+    reg = studytours.guardian_registration(token)
+    form = GuardianForm(request.POST or None)
+    done = reg.status == Registration.Status.CONFIRMED and reg.guardian_consented_at is not None
+    if request.method == "POST" and not done and form.is_valid():
+        try:
+            reg = studytours.guardian_consent(
+                token=token, name=form.cleaned_data["name"], phone=form.cleaned_data["phone"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            done = True
+    return render(
+        request,
+        "events/guardian.html",
+        {
+            "reg": reg,
+            "event": reg.event,
+            "itinerary": reg.event.itinerary.all(),
+            "student": mask_name(reg.user.display_name or ""),
+            "form": form,
+            "done": done,
+        },
+        status=400 if request.method == "POST" and not done else 200,
+    )
+
+
+@require_POST
+@redirect_on_error("events:mine")
+def feedback(request: AuthedRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_get_for_viewer(viewer=request.user, event_id=event_id)
+    raw = request.POST.get("rating", "")
+    rating = int(raw) if raw.isdigit() else 0
+    try:
+        services.feedback_create(
+            user=request.user, event=event, rating=rating, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    messages.success(request, "感谢你的评价！")
+    return redirect("events:mine")

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.alliance.stories import stories_related
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.http import AuthedRequest
@@ -95,6 +96,12 @@ def detail(request: AuthedRequest, posting_id: int) -> HttpResponse:
                 selectors.favourite_ids(viewer=request.user, posting_ids=[posting.pk])
             ),
             "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
+            "stories": stories_related(
+                industry_ids=[posting.enterprise.industry_id]
+                if posting.enterprise.industry_id
+                else [],
+                town_ids=[posting.town_id] if posting.town_id else [],
+            ),
             **apply_context(request, posting),
         },
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from qinghe.core.errors import NotFound
 from qinghe.core.http import AuthedRequest
@@ -31,6 +31,9 @@ class TargetsIn(Schema):
     internship_bases: int
     internship_posts: int
     native_hires: int
+    recruitment_events: int | None = Field(
+        None, ge=0, le=100000, description="招聘活动场数目标；不填则保持原值"
+    )
 
 
 def _targets_out(year: int) -> TargetsOut:
@@ -65,9 +68,8 @@ def year_targets(request: AuthedRequest, year: int) -> TargetsOut:
 def year_targets_set(request: AuthedRequest, year: int, body: TargetsIn) -> TargetsOut:
     if not 2000 <= year <= 2100:
         raise NotFound("年度不正确")
-    services.year_target_set(
-        actor=request.user,
-        year=year,
-        values={name: getattr(body, name) for name in TARGET_FIELDS},
-    )
+    values = {name: getattr(body, name) for name in TARGET_FIELDS}
+    if values["recruitment_events"] is None:
+        values["recruitment_events"] = selectors.year_target(year=year).recruitment_events
+    services.year_target_set(actor=request.user, year=year, values=values)
     return _targets_out(year)

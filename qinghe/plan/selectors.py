@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from qinghe.enterprises.models import Enterprise, InternshipBase
@@ -138,6 +138,55 @@ class TargetLine:
         return self.count >= self.goal
 
 
+def recruitment_events_in_year(*, year: int) -> QuerySet[Any]:
+    """Recruitment events (fairs, cloud fairs, live streams, campus talks, enterprise visits)
+    held in the year: published or finished, starting in the year."""
+    from qinghe.events.models import RECRUITMENT_TYPES, Event
+
+    start, end = _year_bounds(year)
+    return Event.objects.filter(
+        type__in=RECRUITMENT_TYPES,
+        state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: int
+    source: str
+
+
+def gathering_figures(*, year: int) -> list[Figure]:
+    """Measures 3, 7 and 8 without a yearly target: the alliance as it is now, and the year's
+    events by type, attendance and study-tour participants."""
+    from qinghe.alliance.selectors import counts_for_plan
+    from qinghe.events.models import Event, Registration
+
+    alliance = counts_for_plan()
+    start, end = _year_bounds(year)
+    held = Event.objects.filter(
+        state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+    att = Registration.objects.filter(event__in=held, attended_at__isnull=False).aggregate(
+        n=Count("id"),
+        tour=Count("user_id", filter=Q(event__type=Event.Type.STUDY_TOUR), distinct=True),
+    )
+    return [
+        Figure("联盟会员", alliance["members"], "至少加入一个活跃分会的学子人数（当前）"),
+        Figure("联盟分会", alliance["chapters"], "活跃的分会数（当前）"),
+        Figure("覆盖院校", alliance["universities"], "会员就读院校与高校分会所在院校（当前）"),
+        Figure("覆盖城市", alliance["cities"], "会员院校所在城市与分会所在城市（当前）"),
+        Figure("举办活动", held.count(), "本年开始、已发布或已结束的各类活动场数"),
+        Figure("活动签到", att["n"], "本年活动的现场签到人次"),
+        Figure("研学参加", att["tour"], "本年研学活动签到的学子人数"),
+    ]
+
+
 def year_progress(*, year: int) -> list[TargetLine]:
     target = year_target(year=year)
     bases = certified_bases_in_year(year=year).values("enterprise_id").distinct().count()
@@ -169,6 +218,13 @@ def year_progress(*, year: int) -> list[TargetLine]:
             target.native_hires,
             native_hires_in_year(year=year).count(),
             "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（来自平台投递的录用，录用时间在本年，鹤山籍依据不为“暂无”）",
+        ),
+        TargetLine(
+            "recruitment_events",
+            "招聘活动",
+            target.recruitment_events,
+            recruitment_events_in_year(year=year).count(),
+            "本年开始、已发布或已结束的招聘会、云招聘、直播带岗、宣讲会、企业高校行场数",
         ),
     ]
 

@@ -12,7 +12,13 @@ from qinghe.core.roles import Role
 
 from .models import YearTarget
 
-TARGET_FIELDS = ("quality_jobs", "internship_bases", "internship_posts", "native_hires")
+TARGET_FIELDS = (
+    "quality_jobs",
+    "internship_bases",
+    "internship_posts",
+    "native_hires",
+    "recruitment_events",
+)
 
 
 @transaction.atomic

@@ -43,6 +43,7 @@ def targets(request: AuthedRequest) -> HttpResponse:
             "chart": selectors.year_progress_chart(lines),
             "years": list(range(this_year + 1, this_year - 6, -1)),
             "target": selectors.year_target(year=year),
+            "figures": selectors.gathering_figures(year=year),
             "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
         },
     )

@@ -276,6 +276,17 @@ def talent_timeline(*, talent: Talent) -> list[dict[str, Any]]:
                 "source": change.new_source.get("label", change.new_source.get("source", "")),
             }
         )
+    # Attendance at events is a liaison contact (qinghe.events writes it at check-in).
+    for log in talent.contact_logs.filter(channel="event").order_by("-contacted_at")[:50]:
+        events.append(
+            {
+                "at": log.contacted_at,
+                "kind": "event",
+                "title": log.notes or "参加活动",
+                "detail": "",
+                "source": "活动签到",
+            }
+        )
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
 

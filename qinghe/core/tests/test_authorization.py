@@ -45,6 +45,13 @@ SAMPLE_PARAMS: dict[str, str] = {
     "campaign_id": "999999",
     "event_id": "999999",
     "education_id": "999999",
+    "chapter_id": "999999",
+    "membership_id": "999999",
+    "round_id": "999999",
+    "nomination_id": "999999",
+    "stop_id": "999999",
+    "photo_id": "999999",
+    "story_id": "999999",
 }
 
 ROUTES = walk_routes()

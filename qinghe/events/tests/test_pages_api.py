@@ -166,10 +166,12 @@ def test_staff_create_and_publish_through_the_pages(world: World, client_as: Any
             "cancel_deadline": "2027-07-03T18:00",
             "audience": "open",
             "capacity": "40",
+            "tour_groups": ["high_school", "university"],
         },
     )
     event = Event.objects.get(title="暑期鹤山企业研学")
     assert response.status_code == 302
+    assert event.tour_groups == ["high_school", "university"]
     assert (event.state, event.organiser_id, event.capacity) == (
         "draft",
         world.league.organisation_id,

@@ -46,6 +46,7 @@ def test_defaults_when_no_target_was_set(world: World) -> None:
         "internship_bases": (0, 10),
         "internship_posts": (0, 500),
         "native_hires": (0, 300),
+        "recruitment_events": (0, 10),
     }
 
 
@@ -164,8 +165,8 @@ def test_the_targets_page_shows_counts_sources_and_a_chart(client_as: Any, world
     assert "本年认定且未撤销的优质岗位数（优质岗位认定时间在本年）" in html
     assert 'data-chart="targets-chart-data"' in html and "<script" in html
     chart = response.context["chart"]
-    assert chart["series"][1]["data"] == [1, 0, 0, 0]
-    assert chart["series"][0]["data"] == [500, 10, 500, 300]
+    assert chart["series"][1]["data"] == [1, 0, 0, 0, 0]
+    assert chart["series"][0]["data"] == [500, 10, 500, 300, 10]
     assert json.loads(json.dumps(chart))  # serialisable for json_script
     assert "/jobs/targets/edit/" not in html  # the league cannot edit
     assert client_as(Role.HR_STAFF).get("/jobs/targets/", {"year": "1999"}).status_code == 404
@@ -179,6 +180,7 @@ def test_hr_staff_set_a_years_targets_and_it_is_audited(client_as: Any, world: W
             "internship_bases": "12",
             "internship_posts": "550",
             "native_hires": "320",
+            "recruitment_events": "12",
         },
     )
     assert response["Location"] == "/jobs/targets/?year=2027"
@@ -188,13 +190,15 @@ def test_hr_staff_set_a_years_targets_and_it_is_audited(client_as: Any, world: W
         target.internship_bases,
         target.internship_posts,
         target.native_hires,
-    ) == (600, 12, 550, 320)
+        target.recruitment_events,
+    ) == (600, 12, 550, 320, 12)
     entry = AuditLog.objects.get(action="update", target_type="plan.yeartarget")
     assert entry.data["after"] == {
         "quality_jobs": 600,
         "internship_bases": 12,
         "internship_posts": 550,
         "native_hires": 320,
+        "recruitment_events": 12,
     }
     assert progress(2027)["quality_jobs"] == (0, 600)
 
@@ -221,7 +225,7 @@ def test_other_staff_cannot_set_targets_and_nothing_changes(client_as: Any, worl
 # Session, user, the year's saved target (read by the progress lines and again for the page),
 # then a fixed number per measure (quality jobs, certified bases, internship posts, natives
 # hired): aggregates, never one query per row.
-TARGETS_PAGE_QUERIES = 12  # incl. the unread badge of 我的消息
+TARGETS_PAGE_QUERIES = 17  # incl. the unread badge of 我的消息, the alliance (3) and events (2)
 YEAR = 2026
 
 
@@ -255,6 +259,58 @@ def test_the_targets_page_costs_the_same_queries_however_much_it_counts(
         response = client.get(f"/jobs/targets/?year={YEAR}")
     counts = {line.code: line.count for line in response.context["lines"]}
     assert (first, counts) == (
-        {"quality_jobs": 1, "internship_bases": 1, "internship_posts": 2, "native_hires": 1},
-        {"quality_jobs": 6, "internship_bases": 2, "internship_posts": 12, "native_hires": 6},
+        {
+            "quality_jobs": 1,
+            "internship_bases": 1,
+            "internship_posts": 2,
+            "native_hires": 1,
+            "recruitment_events": 0,
+        },
+        {
+            "quality_jobs": 6,
+            "internship_bases": 2,
+            "internship_posts": 12,
+            "native_hires": 6,
+            "recruitment_events": 0,
+        },
     )
+
+
+def test_recruitment_events_and_gathering_figures(world: World, personas: dict[str, Any]) -> None:
+    from qinghe.alliance.models import Chapter, Membership
+    from qinghe.alliance.services import ChapterData, chapter_create
+    from qinghe.events.models import Event, Registration
+    from qinghe.events.tests.factories import make_event, make_student
+    from qinghe.plan.selectors import gathering_figures
+
+    org = personas["hr_staff"].organisation
+    start = dt.datetime(YEAR, 5, 1, 9, tzinfo=dt.UTC)
+    fair = make_event(
+        org, now=start - dt.timedelta(days=20), type=Event.Type.JOB_FAIR, starts_at=start
+    )
+    make_event(
+        org, now=start, type=Event.Type.CAMPUS_TALK, starts_at=start, state=Event.State.CANCELLED
+    )
+    tour = make_event(org, now=start, type=Event.Type.STUDY_TOUR, starts_at=start, title="研学")
+    make_event(org, now=start, type=Event.Type.JOB_FAIR, starts_at=start.replace(year=YEAR + 1))
+    students = [make_student(f"g{i}") for i in range(3)]
+    for s, event in ((students[0], fair), (students[1], tour), (students[2], tour)):
+        Registration.objects.create(
+            event=event, user=s, status="confirmed", registered_at=start, attended_at=start
+        )
+    chapter = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·深圳分会", kind=Chapter.Kind.CITY, city="深圳"),
+    )
+    Membership.objects.create(chapter=chapter, user=students[0], slot="place", status="active")
+    assert progress(YEAR)["recruitment_events"] == (1, 10)
+    figures = {f.label: f.value for f in gathering_figures(year=YEAR)}
+    assert figures == {
+        "联盟会员": 1,
+        "联盟分会": 1,
+        "覆盖院校": 0,
+        "覆盖城市": 1,
+        "举办活动": 2,
+        "活动签到": 3,
+        "研学参加": 2,
+    }

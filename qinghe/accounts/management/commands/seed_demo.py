@@ -30,10 +30,18 @@ class Command(BaseCommand):
 
 def _extensions() -> list[Any]:
     """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
+    from qinghe.alliance.demo import seed_alliance
     from qinghe.events.demo import seed_events
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
     from qinghe.talents.demo import seed_talents
 
-    return [seed_talents, seed_recruitment, seed_outreach, seed_matching, seed_events]
+    return [
+        seed_talents,
+        seed_recruitment,
+        seed_outreach,
+        seed_matching,
+        seed_events,
+        seed_alliance,
+    ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AllianceConfig(AppConfig):
+    name = "qinghe.alliance"
+    label = "alliance"
+    verbose_name = "青鹤联盟"

@@ -1,0 +1,165 @@
+"""Alliance pages and API as each role sees them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from qinghe.alliance import services
+from qinghe.alliance.models import Chapter, Membership
+from qinghe.core.roles import Role
+from qinghe.notifications.models import OutboxMessage
+
+from .conftest import World, make_student
+
+pytestmark = pytest.mark.django_db
+
+
+def test_public_list_and_page_show_no_personal_data(alliance: World, client: Client) -> None:
+    s = make_student("pub1", university=alliance.scut, graduation_year=2027)
+    m = services.membership_apply(user=s, chapter=alliance.uni)
+    services.membership_decide(actor=alliance.league, membership=m, approve=True)
+    page = client.get("/alliance/")
+    assert page.status_code == 200
+    assert [c.name for c in page.context["page"]] == [
+        "青鹤联盟·广州分会",
+        "青鹤联盟·鹤山一中分会",
+        "青鹤联盟·中山大学分会",
+        "青鹤联盟·华南理工大学分会",
+    ]
+    detail = client.get(f"/alliance/{alliance.uni.pk}/")
+    html = detail.content.decode()
+    assert detail.context["chapter"].member_count == 1
+    assert "梁pub1" not in html and "学子pub1" not in html
+    assert "登录后申请加入" in html
+
+
+def test_student_joins_and_leaves_through_the_pages(alliance: World, client_as: Any) -> None:
+    client = client_as(Role.STUDENT)
+    r = client.post(f"/alliance/{alliance.city.pk}/join/")
+    assert r.status_code == 302
+    m = Membership.objects.get(user=alliance.student, chapter=alliance.city)
+    assert m.status == "pending"
+    mine = client.get("/alliance/mine/")
+    assert [x.pk for x in mine.context["pending"]] == [m.pk]
+    r = client.post(f"/alliance/{alliance.city.pk}/join/", follow=True)
+    assert "你已提交申请，请等待审核" in r.content.decode()
+    assert Membership.objects.filter(user=alliance.student).count() == 1
+    client.post(f"/alliance/{alliance.city.pk}/leave/")
+    m.refresh_from_db()
+    assert m.status == "left"
+
+
+def test_leader_manages_own_chapter_only(alliance: World) -> None:
+    leader = make_student("lead")
+    Membership.objects.create(
+        chapter=alliance.uni, user=leader, slot="university", status="active", role="leader"
+    )
+    applicant = make_student("ap", university=alliance.scut, graduation_year=2026)
+    m = services.membership_apply(user=applicant, chapter=alliance.uni)
+    m2 = services.membership_apply(user=make_student("ap2"), chapter=alliance.city)
+    client = Client()
+    client.force_login(leader)
+    listing = client.get("/alliance/manage/")
+    assert [c.pk for c in listing.context["page"]] == [alliance.uni.pk]
+    page = client.get(f"/alliance/manage/{alliance.uni.pk}/")
+    assert [(r.name, r.school, r.graduation_year) for r in page.context["pending"]] == [
+        ("梁ap", "华南理工大学", 2026)
+    ]
+    assert client.get(f"/alliance/manage/{alliance.city.pk}/").status_code == 404
+    # another chapter's application: 404, nothing changed
+    assert (
+        client.post(
+            f"/alliance/manage/memberships/{m2.pk}/decide/", {"decision": "approve"}
+        ).status_code
+        == 404
+    )
+    m2.refresh_from_db()
+    assert m2.status == "pending"
+    # staff-only moves are refused to a leader by policy
+    assert (
+        client.post(f"/alliance/manage/{alliance.uni.pk}/retire/", {"reason": "x"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/alliance/manage/memberships/{m.pk}/leader/", {"leader": "1"}).status_code
+        == 403
+    )
+    r = client.post(f"/alliance/manage/memberships/{m.pk}/decide/", {"decision": "approve"})
+    assert r.status_code == 302
+    m.refresh_from_db()
+    assert m.status == "active"
+    assert Chapter.objects.get(pk=alliance.uni.pk).state == "active"
+
+
+def test_a_plain_student_manages_nothing(alliance: World, client_as: Any) -> None:
+    client = client_as(Role.STUDENT)
+    assert list(client.get("/alliance/manage/").context["page"]) == []
+    assert client.get(f"/alliance/manage/{alliance.uni.pk}/").status_code == 404
+    before = Membership.objects.count()
+    assert (
+        client.post(
+            f"/alliance/manage/{alliance.uni.pk}/invite/", {"phone": "13800138001"}
+        ).status_code
+        == 404
+    )
+    assert Membership.objects.count() == before
+
+
+def test_staff_create_merge_and_retire_through_pages(alliance: World, client_as: Any) -> None:
+    client = client_as(Role.LEAGUE_STAFF)
+    r = client.post(
+        "/alliance/manage/new/",
+        {
+            "name": "粤港联分部",
+            "kind": "partner",
+            "city": "香港",
+            "description": "粤港两地鹤山学子",
+        },
+    )
+    chapter = Chapter.objects.get(name="粤港联分部")
+    assert r["Location"] == f"/alliance/manage/{chapter.pk}/"
+    r = client.post(
+        "/alliance/manage/new/",
+        {"name": "北大分会", "kind": "university", "university_name": "北京大学"},
+    )
+    assert r.status_code == 200
+    assert r.context["form"].errors == {
+        "university_name": ["未找到该高校，请填写教育部名单中的全称"]
+    }
+    assert not Chapter.objects.filter(name="北大分会").exists()
+    r = client.post(f"/alliance/manage/{alliance.uni.pk}/merge/", {"target": alliance.uni2.pk})
+    assert r["Location"] == f"/alliance/manage/{alliance.uni2.pk}/"
+    assert Chapter.objects.get(pk=alliance.uni.pk).state == "merged"
+    r = client.post(f"/alliance/manage/{chapter.pk}/retire/", {"reason": ""}, follow=True)
+    assert "请填写撤销原因" in r.content.decode()
+    assert Chapter.objects.get(pk=chapter.pk).state == "active"
+    client.post(f"/alliance/manage/{chapter.pk}/retire/", {"reason": "并入广州分会活动"})
+    assert Chapter.objects.get(pk=chapter.pk).state == "retired"
+    figures = client.get("/alliance/figures/")
+    assert figures.context["f"].chapters == 3
+
+
+def test_api_join_list_and_leave(alliance: World, client_as: Any) -> None:
+    client = client_as(Role.STUDENT)
+    listed = client.get("/api/v1/chapters", {"kind": "university"}).json()
+    assert [c["name"] for c in listed] == ["青鹤联盟·中山大学分会", "青鹤联盟·华南理工大学分会"]
+    assert listed[1]["university"] == "华南理工大学"
+    r = client.post(f"/api/v1/chapters/{alliance.uni.pk}/memberships")
+    assert r.status_code == 201
+    assert (r.json()["status"], r.json()["chapter"]) == ("pending", "青鹤联盟·华南理工大学分会")
+    r = client.post(f"/api/v1/chapters/{alliance.uni2.pk}/memberships")
+    assert r.status_code == 400
+    assert "每位学子只能加入一个高校分会" in r.json()["detail"]
+    assert [m["status"] for m in client.get("/api/v1/chapters/memberships/mine").json()] == [
+        "pending"
+    ]
+    r = client.delete(f"/api/v1/chapters/{alliance.uni.pk}/memberships/me")
+    assert r.status_code == 200 and r.json()["status"] == "left"
+    assert client.get("/api/v1/chapters/999999").status_code == 404
+    # staff cannot join
+    staff = client_as(Role.LEAGUE_STAFF)
+    assert staff.post(f"/api/v1/chapters/{alliance.uni.pk}/memberships").status_code == 403
+    assert OutboxMessage.objects.filter(user=alliance.league).count() == 0
