@@ -1,6 +1,7 @@
 """Demo data for the recruitment half: Heshan enterprises in the industries the city is known
-for (printing, hardware and sanitary ware, fine chemicals, food, electronics, logistics), about
-80 postings, three internship bases and this year's targets.
+for (printing, hardware and sanitary ware, building ceramics, fine chemicals, food, tea,
+electronics, new energy, furniture, textiles, flowers, logistics), about 100 postings at
+Heshan salaries, three internship bases and this year's targets (data in data/demo/).
 
 Idempotent: enterprises are matched on their USCC, postings on (enterprise, title), bases on
 their enterprise; running it twice creates nothing new. Writes go through the services, so
