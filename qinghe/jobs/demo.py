@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.demo import DEMO_PASSWORD, demo_password_hash
 from qinghe.accounts.models import Organisation, User
 from qinghe.accounts.services import user_create
 from qinghe.core.roles import Role
@@ -101,6 +101,7 @@ def _hr_user(org: Organisation, username: str, display: str) -> User:
             display_name=display,
             organisation=org,
             validate=False,
+            password_hash=demo_password_hash(),
         )
     return user
 

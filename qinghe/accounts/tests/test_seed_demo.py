@@ -172,3 +172,12 @@ def test_every_printed_account_can_sign_in(client: Client, settings, tmp_path) -
         response = client.post("/accounts/login/", {"username": username, "password": password})
         assert response.status_code == 302, username
         assert client.get("/workbench/").context["user"].role == role
+
+
+def test_demo_accounts_share_one_hash_of_the_demo_password() -> None:
+    from qinghe.accounts.demo import demo_password_hash, personas_ensure
+
+    users = personas_ensure()
+    assert {u.password for u in users.values()} == {demo_password_hash()}
+    assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
+    assert not any(u.check_password("Qinghe-demo-2025") for u in users.values())
