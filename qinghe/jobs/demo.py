@@ -1,6 +1,7 @@
 """Demo data for the recruitment half: Heshan enterprises in the industries the city is known
-for (printing, hardware and sanitary ware, fine chemicals, food, electronics, logistics), about
-80 postings, three internship bases and this year's targets.
+for (printing, hardware and sanitary ware, building ceramics, fine chemicals, food, tea,
+electronics, new energy, furniture, textiles, flowers, logistics), about 100 postings at
+Heshan salaries, three internship bases and this year's targets (data in data/demo/).
 
 Idempotent: enterprises are matched on their USCC, postings on (enterprise, title), bases on
 their enterprise; running it twice creates nothing new. Writes go through the services, so
@@ -18,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.demo import DEMO_PASSWORD, demo_password_hash
 from qinghe.accounts.models import Organisation, User
 from qinghe.accounts.services import user_create
 from qinghe.core.roles import Role
@@ -100,6 +101,7 @@ def _hr_user(org: Organisation, username: str, display: str) -> User:
             display_name=display,
             organisation=org,
             validate=False,
+            password_hash=demo_password_hash(),
         )
     return user
 

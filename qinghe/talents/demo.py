@@ -1,6 +1,14 @@
-"""Demo talents for seed_demo: a realistic survey file is generated and imported through the
-real import pipeline, so the demo shows provenance, rejected rows and the timeline as they
-will look with the education bureau's files."""
+"""Demo talents for seed_demo: realistic survey files are generated (qinghe/talents/surveygen.py,
+data in data/demo/survey.json) and imported through the real import pipeline, so the demo shows
+provenance, rejected rows and the timeline as they will look with real files.
+
+Two files: the education bureau's survey of Heshan-born graduates, and a roster of 外地生源
+graduates who work or intern at Heshan employers (about one in eight of the survey's size), so
+the fairness report compares natives with non-natives. Idempotent: each file is generated
+once (same seed, same bytes) and imported once (matched on its digest and source).
+
+A database seeded by an older generator (file names without ``DEMO_VERSION``) is left alone
+with a message: mixing two generations would double the people; re-create it (README)."""
 
 from __future__ import annotations
 
@@ -15,25 +23,61 @@ from .models import ImportBatch
 from .surveygen import generate
 
 DEMO_SOURCE = "演示数据 鹤山籍毕业生就业情况调查"
+INCOMER_SOURCE = "演示数据 在鹤就业实习外地生源毕业生登记"
+DEMO_VERSION = "v2"
 DEFAULT_ROWS = 3000
+INCOMER_SHARE = 8  # one incomer row for every 8 survey rows
 
 
 def seed_talents(*, stdout: Any, scale: int = 0, seed: int = 2026) -> None:
     rows = scale or DEFAULT_ROWS
+    legacy = (
+        ImportBatch.objects.filter(source_name=DEMO_SOURCE, state=ImportBatch.State.DONE)
+        .exclude(file_name__startswith=f"survey-demo-{DEMO_VERSION}-")
+        .exists()
+    )
+    if legacy:
+        stdout.write(
+            "demo talents: this database holds demo talents from an older generator; "
+            "re-create it to get the current demo (README: demo data)"
+        )
+        return
+    _import_demo_file(
+        stdout=stdout,
+        name=f"survey-demo-{DEMO_VERSION}-{rows}-{seed}.xlsx",
+        source=DEMO_SOURCE,
+        rows=rows,
+        seed=seed,
+        population="natives",
+    )
+    incomers = max(1, rows // INCOMER_SHARE)
+    _import_demo_file(
+        stdout=stdout,
+        name=f"incomers-demo-{DEMO_VERSION}-{incomers}-{seed}.xlsx",
+        source=INCOMER_SOURCE,
+        rows=incomers,
+        seed=seed + 1,
+        population="incomers",
+    )
+    _assign_chapters()
+
+
+def _import_demo_file(
+    *, stdout: Any, name: str, source: str, rows: int, seed: int, population: str
+) -> None:
     folder = Path(settings.MEDIA_ROOT) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"survey-demo-{rows}-{seed}.xlsx"
+    path = folder / name
     if not path.exists():
-        generate(rows, path, seed=seed)
+        generate(rows, path, seed=seed, population=population)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if ImportBatch.objects.filter(
-        file_sha256=digest, source_name=DEMO_SOURCE, state=ImportBatch.State.DONE
+        file_sha256=digest, source_name=source, state=ImportBatch.State.DONE
     ).exists():
         stdout.write(f"demo talents: already imported ({path.name})")
         return
-    result = survey_import_path(path, source_name=DEMO_SOURCE)
-    stdout.write(f"demo talents: {result.summary_line} ({result.seconds:.1f} s)")
-    _assign_chapters()
+    result = survey_import_path(path, source_name=source)
+    stdout.write(f"demo talents ({population}): {result.summary_line} ({result.seconds:.1f} s)")
 
 
 # Alliance chapters in universities and cities where Heshan students gather.
@@ -53,7 +97,10 @@ def _assign_chapters() -> None:
 
     for name, (kind, key) in DEMO_CHAPTERS.items():
         chapter = organisation_get_or_create(kind="chapter", name=name)
-        talents = Talent.objects.filter(chapter__isnull=True)
+        # The alliance gathers Heshan natives.
+        talents = Talent.objects.filter(chapter__isnull=True).exclude(
+            native_evidence=Talent.Evidence.NONE
+        )
         if kind == "university":
             talents = talents.filter(educations__university_name=key)
         else:

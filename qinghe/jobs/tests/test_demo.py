@@ -20,9 +20,9 @@ def test_the_demo_data_is_realistic_and_seeding_twice_creates_nothing_new(person
     reference_load()
     out = StringIO()
     first = seed_recruitment(stdout=out)
-    assert first == {"enterprises": 15, "postings": 83, "bases": 3}
+    assert first == {"enterprises": 18, "postings": 96, "bases": 3}
     assert seed_recruitment(stdout=out) == {"enterprises": 0, "postings": 0, "bases": 0}
-    assert Enterprise.objects.count() == 15 and Posting.objects.count() == 83
+    assert Enterprise.objects.count() == 18 and Posting.objects.count() == 96
     assert all(validate_uscc(u) == u for u in Enterprise.objects.values_list("uscc", flat=True))
     yatushi = Enterprise.objects.get(name="鹤山市雅图仕印刷有限公司")
     assert (yatushi.state, yatushi.is_key) == ("verified", True)
