@@ -272,6 +272,7 @@ def seed_recruitment(*, stdout: Any = None, scale: int = 0, seed: int = 2026) ->
                 "internship_bases": 10,
                 "internship_posts": 500,
                 "native_hires": 300,
+                "recruitment_events": 10,
             },
         )
     if stdout is not None:
