@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "qinghe.matching",
     "qinghe.events",
     "qinghe.scheduler",
+    "qinghe.policies",
 ]
 
 MIDDLEWARE = [
