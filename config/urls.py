@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("messages/", include("qinghe.notifications.urls")),
     path("events/", include("qinghe.events.urls")),
     path("system/schedule/", include("qinghe.scheduler.urls")),
+    path("policies/", include("qinghe.policies.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -534,7 +534,7 @@ def _validate(step: Step[Application]) -> None:
         result = eligibility_check(
             programme=row.programme, user=row.applicant, declared=row.declared, as_of=_as_of(row)
         )
-        step.params["_result"].append(result)  # type: ignore[attr-defined]
+        step.params["_result"].append(result)
         if not result.eligible:
             raise ApplicationError(
                 f"按当前数据复核不符合条件（{_failed_text(result)}），请退回补充材料或不予通过"
@@ -648,6 +648,11 @@ APPLICATION_WORKFLOW: Workflow[Application] = Workflow(
     audit_action="policies.application",
     reason_required="请填写原因",
 )
+
+ACTION_LABELS = {
+    "submit": "提交申请",
+    **{m.action: m.label for m in APPLICATION_WORKFLOW.moves.values()},
+}
 
 
 def application_move(
