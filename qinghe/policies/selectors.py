@@ -80,7 +80,8 @@ def platform_facts(user: User) -> dict[str, Any]:
     }
     if talent is None:
         return facts
-    facts["gender"] = talent.get_gender_display() if talent.gender else None
+    # The stored code, not the (translated) display label: rules compare with "男"/"女".
+    facts["gender"] = {"M": "男", "F": "女"}.get(talent.gender)
     facts["birth_date"] = talent.birth_date
     education = talent.educations.exclude(graduation_year__isnull=True).first()
     year = education.graduation_year if education else talent.graduation_year

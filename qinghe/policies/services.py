@@ -395,30 +395,51 @@ MATERIAL_TYPES = {
 }
 
 
-def _store_material(application: Application, kind: str, upload: UploadedFile) -> Material:
-    name = Path(upload.name or "").name[:200]
-    suffix = Path(name).suffix.lower()
-    if suffix not in MATERIAL_TYPES:
-        raise ValidationError({"files": f"“{name}”不是 PDF、JPG 或 PNG 文件"})
-    size = upload.size or 0
-    if size == 0:
-        raise ValidationError({"files": f"“{name}”是空文件"})
-    if size > MAX_MATERIAL_BYTES:
-        raise ValidationError({"files": f"“{name}”超过 10 MB"})
-    data = upload.read()
-    magic, content_type = MATERIAL_TYPES[suffix]
-    if not data.startswith(magic):
-        raise ValidationError({"files": f"“{name}”的内容与扩展名不符"})
-    digest = hashlib.sha256(data).hexdigest()
-    stored = save_private(f"policies/{application.pk}/{digest}", data)
-    return Material.objects.create(
-        application=application,
-        kind=kind[:100],
-        filename=name,
-        content_type=content_type,
-        size=len(data),
-        storage_name=stored,
-    )
+@dataclass(frozen=True)
+class CheckedFile:
+    kind: str
+    name: str
+    data: bytes
+    content_type: str
+
+
+def check_materials(files: list[tuple[str, UploadedFile]]) -> list[CheckedFile]:
+    """Every upload checked (type by extension and content, size) before anything is saved."""
+    checked: list[CheckedFile] = []
+    for kind, upload in files:
+        name = Path(upload.name or "").name[:200]
+        suffix = Path(name).suffix.lower()
+        if suffix not in MATERIAL_TYPES:
+            raise ValidationError({"files": f"“{name}”不是 PDF、JPG 或 PNG 文件"})
+        size = upload.size or 0
+        if size == 0:
+            raise ValidationError({"files": f"“{name}”是空文件"})
+        if size > MAX_MATERIAL_BYTES:
+            raise ValidationError({"files": f"“{name}”超过 10 MB"})
+        data = upload.read(MAX_MATERIAL_BYTES + 1)
+        magic, content_type = MATERIAL_TYPES[suffix]
+        if len(data) > MAX_MATERIAL_BYTES:
+            raise ValidationError({"files": f"“{name}”超过 10 MB"})
+        if not data.startswith(magic):
+            raise ValidationError({"files": f"“{name}”的内容与扩展名不符"})
+        checked.append(CheckedFile(kind[:100], name, data, content_type))
+    return checked
+
+
+def _store_materials(application: Application, files: list[CheckedFile]) -> None:
+    """Stored encrypted at rest (AES-256-GCM, the storage name as associated data), owner-only;
+    named by content under policies/<application>/."""
+    for f in files:
+        digest = hashlib.sha256(f.data).hexdigest()
+        stored = save_private(f"policies/{application.pk}/{digest}", f.data)
+        Material.objects.create(
+            application=application,
+            kind=f.kind,
+            filename=f.name,
+            content_type=f.content_type,
+            size=len(f.data),
+            storage_name=stored,
+        )
 
 
 # ------------------------------------------------------------------ applications
@@ -479,6 +500,7 @@ def application_submit(
     missing = [m for m in programme.materials if m not in given]
     if missing:
         raise ValidationError({"files": f"请上传：{'、'.join(missing)}"})
+    checked = check_materials(files)
     facts = selectors.platform_facts(actor)
     application = Application.objects.create(
         programme=programme,
@@ -488,8 +510,7 @@ def application_submit(
         amount=result.amount,
         double_first_class=bool(facts.get("double_first_class")),
     )
-    for kind, upload in files:
-        _store_material(application, kind, upload)
+    _store_materials(application, checked)
     ApplicationEvent.objects.create(
         application=application,
         action="submit",
@@ -682,8 +703,7 @@ def application_add_materials(
         raise ApplicationError("该申请当前不需要补充材料")
     if not files:
         raise ValidationError({"files": "请选择要上传的文件"})
-    for kind, upload in files:
-        _store_material(application, kind, upload)
+    _store_materials(application, check_materials(files))
     return application_move(actor=actor, application=application, action="resubmit")
 
 
