@@ -48,7 +48,8 @@ class Policy(TimeStampedModel):
     search_tokens = models.TextField(editable=False, blank=True, default="")
 
     class Meta:
-        ordering = ["-effective_from", "-id"]
+        # Newest first; undated ones last on both databases (PostgreSQL puts NULLs first).
+        ordering = [models.F("effective_from").desc(nulls_last=True), "-id"]
         verbose_name = _("政策")
         verbose_name_plural = _("政策")
 
