@@ -145,9 +145,8 @@ def test_check_then_apply_through_the_pages(client_as: Any, student: User) -> No
     assert response["Location"] == f"/policies/applications/{application.pk}/"
     detail = client.get(response["Location"])
     assert "已提交，待初审" in detail.content.decode()
-    download = client.get(
-        f"/policies/applications/{application.pk}/files/{application.files.first().pk}/"
-    )  # type: ignore[union-attr]
+    licence = application.files.get(kind="营业执照")
+    download = client.get(f"/policies/applications/{application.pk}/files/{licence.pk}/")
     assert download.content == b"%PDF-1.4 x"
 
 
