@@ -287,3 +287,19 @@ def test_figures_page(client_as: Any) -> None:
     page = client_as(Role.HR_STAFF).get("/policies/staff/figures/")
     assert page.status_code == 200
     assert page.context["figures"]["applications"] == 0
+
+
+def test_demo_seed_is_idempotent(personas: dict[str, User]) -> None:
+    from qinghe.policies.demo import seed_policies
+
+    seed_policies()
+    seed_policies()
+    assert Programme.objects.filter(code="heshan_living_allowance").count() == 1
+    assert Rule.objects.filter(programme__code="heshan_living_allowance").count() == 2
+    [application] = Application.objects.all()
+    assert (application.programme.code, application.state, application.amount) == (
+        "startup_hiring",
+        Application.State.SUBMITTED,
+        9000,
+    )
+    assert application.files.count() == 3

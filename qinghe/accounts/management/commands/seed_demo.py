@@ -34,6 +34,14 @@ def _extensions() -> list[Any]:
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
+    from qinghe.policies.demo import seed_policies
     from qinghe.talents.demo import seed_talents
 
-    return [seed_talents, seed_recruitment, seed_outreach, seed_matching, seed_events]
+    return [
+        seed_talents,
+        seed_recruitment,
+        seed_outreach,
+        seed_matching,
+        seed_events,
+        seed_policies,
+    ]
