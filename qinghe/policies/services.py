@@ -312,11 +312,27 @@ def policy_create(*, actor: User, data: PolicyInput) -> Policy:
 DECLARED_FIELDS = tuple(n for n, f in rules.FIELDS.items() if f.source == rules.DECLARED)
 
 
-def clean_declared(raw: dict[str, Any]) -> dict[str, Any]:
-    """The applicant's declared values from a form (strings) -> typed JSON-safe values.
-    Refuses a bad value with a Chinese message keyed by the field."""
+def declared_fields_for(programme: Programme) -> list[str]:
+    """The declared fields a programme's rules and amount read: the only ones its form asks."""
+    used: set[str] = set()
+    expressions = [programme.amount_expression]
+    for rule in selectors.rule_list(programme):
+        expressions += [rule.expression, rule.passes_from]
+    for expression in expressions:
+        if expression.strip():
+            try:
+                used |= rules.names_in(expression)[0]
+            except rules.ExpressionError:
+                continue
+    return [name for name in DECLARED_FIELDS if name in used]
+
+
+def clean_declared(raw: dict[str, Any], *, fields: list[str] | None = None) -> dict[str, Any]:
+    """The applicant's declared values from a form (strings) -> typed JSON-safe values, for
+    ``fields`` (default: every declared field). Refuses a bad value with a Chinese message
+    keyed by the field."""
     out: dict[str, Any] = {}
-    for name in DECLARED_FIELDS:
+    for name in DECLARED_FIELDS if fields is None else fields:
         spec = rules.FIELDS[name]
         value = raw.get(name)
         text = str(value).strip() if value is not None else ""
@@ -481,7 +497,7 @@ def application_submit(
         raise PermissionDenied("只有学子本人可以申请补贴")
     if not programme.active:
         raise ApplicationError("该补贴项目已停止受理")
-    declared = clean_declared(declared_raw)
+    declared = clean_declared(declared_raw, fields=declared_fields_for(programme))
     today = today or timezone.localdate()
     open_states = [
         Application.State.SUBMITTED,

@@ -93,11 +93,11 @@ def for_me(request: AuthedRequest) -> HttpResponse:
 
 
 def _declared_form(programme: Programme, data: Any) -> dict[str, Any]:
-    return {name: data.get(name, "") for name in services.DECLARED_FIELDS}
+    return {name: data.get(name, "") for name in services.declared_fields_for(programme)}
 
 
-def _declared_fields() -> list[tuple[str, rules.FieldSpec]]:
-    return [(name, rules.FIELDS[name]) for name in services.DECLARED_FIELDS]
+def _declared_fields(programme: Programme) -> list[tuple[str, rules.FieldSpec]]:
+    return [(name, rules.FIELDS[name]) for name in services.declared_fields_for(programme)]
 
 
 @require_GET
@@ -110,7 +110,9 @@ def check(request: AuthedRequest, code: str) -> HttpResponse:
     error = ""
     if request.GET.get("run"):
         try:
-            declared = services.clean_declared(dict(request.GET.items()))
+            declared = services.clean_declared(
+                dict(request.GET.items()), fields=services.declared_fields_for(programme)
+            )
         except ValidationError as exc:
             error = validation_message(exc)
         else:
@@ -127,7 +129,7 @@ def check(request: AuthedRequest, code: str) -> HttpResponse:
             "programme": programme,
             "rules": selectors.rule_list(programme),
             "platform": selectors.platform_facts(request.user),
-            "fields": _declared_fields(),
+            "fields": _declared_fields(programme),
             "values": values,
             "categories": rules.CATEGORIES,
             "result": result,

@@ -303,3 +303,34 @@ def test_demo_seed_is_idempotent(personas: dict[str, User]) -> None:
         9000,
     )
     assert application.files.count() == 3
+
+
+def test_the_form_asks_only_what_the_rules_read() -> None:
+    from qinghe.policies.services import declared_fields_for
+
+    assert declared_fields_for(Programme.objects.get(code="one_off_startup")) == [
+        "category",
+        "registered_on",
+        "insured_months",
+        "abnormal",
+        "funded_before",
+    ]
+    assert declared_fields_for(Programme.objects.get(code="startup_hiring")) == [
+        "registered_on",
+        "insured_months",
+        "abnormal",
+        "hires",
+    ]
+
+
+def test_policies_for_me_follow_what_the_platform_holds(client_as: Any, student: User) -> None:
+    page = client_as(Role.STUDENT).get("/policies/for-me/")
+    titles = [p.title for p in page.context["policies"]]
+    # a graduate: graduation and start-up policies; not the talent-introduction one (not 双一流)
+    assert titles == [
+        "国务院办公厅关于进一步做好高校毕业生等青年就业创业工作的通知",
+        "广东省就业创业补贴申请办理指导清单",
+    ]
+    Talent.objects.get(user=student).educations.update(is_double_first_class=True)
+    page = client_as(Role.STUDENT).get("/policies/for-me/")
+    assert "鹤山市人才发展政策（2021年）" in [p.title for p in page.context["policies"]]
