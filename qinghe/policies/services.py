@@ -15,6 +15,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from qinghe.accounts.models import User
@@ -473,7 +474,7 @@ def _notify(application: Application, text: str, key: str) -> None:
         subject=text[:60],
         body=text,
         key=key,
-        data={"url": f"/policies/applications/{application.pk}/"},
+        data={"url": reverse("policies:application", args=[application.pk])},
     )
 
 

@@ -327,3 +327,38 @@ def test_the_database_refuses_a_second_payment_for_the_same_period(
             recorded_by=hr,
         )
     assert ApplicationEvent.objects.filter(application=application).count() == 3
+
+
+def test_a_monthly_programme_pays_each_month_once_up_to_its_periods(
+    student: User, personas: dict[str, User]
+) -> None:
+    from qinghe.policies.services import ProgrammeInput, programme_create
+
+    hr = personas[Role.HR_STAFF]
+    monthly = programme_create(
+        actor=hr,
+        data=ProgrammeInput(
+            code="heshan_living",
+            name="生活补贴",
+            amount_expression="double_first_class ? 3000 : 1500",
+            schedule=Programme.Schedule.MONTHLY,
+            periods=2,
+        ),
+    )
+    application = application_submit(actor=student, programme=monthly, declared_raw={}, files=[])
+    assert application.amount == 3000  # 双一流
+    application_move(actor=hr, application=application, action="review")
+    application_move(actor=personas[Role.SYSADMIN], application=application, action="approve")
+    day = dt.date(2026, 7, 31)
+    payment_record(actor=hr, application=application, period="2026-07", paid_on=day)
+    with pytest.raises(ValidationError):
+        payment_record(actor=hr, application=application, period="1", paid_on=day)
+    with pytest.raises(ApplicationError, match="第 2026-07 期已记录发放"):
+        payment_record(actor=hr, application=application, period="2026-07", paid_on=day)
+    payment_record(actor=hr, application=application, period="2026-08", paid_on=day)
+    with pytest.raises(ApplicationError, match="已发放全部期数"):
+        payment_record(actor=hr, application=application, period="2026-09", paid_on=day)
+    assert list(application.payments.values_list("period", "amount")) == [
+        ("2026-07", 3000),
+        ("2026-08", 3000),
+    ]

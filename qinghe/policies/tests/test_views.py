@@ -334,3 +334,51 @@ def test_policies_for_me_follow_what_the_platform_holds(client_as: Any, student:
     Talent.objects.get(user=student).educations.update(is_double_first_class=True)
     page = client_as(Role.STUDENT).get("/policies/for-me/")
     assert "鹤山市人才发展政策（2021年）" in [p.title for p in page.context["policies"]]
+
+
+def test_staff_publish_a_policy_page_refuses_a_bad_date(client_as: Any) -> None:
+    client = client_as(Role.HR_STAFF)
+    before = Policy.objects.count()
+    bad = client.post(
+        "/policies/staff/new/",
+        {
+            "title": "鹤山市测试政策",
+            "level": "heshan",
+            "issuer": "鹤山市人社局",
+            "effective_from": "2026-02-30",
+        },  # fmt: skip
+    )
+    assert "日期不正确（应为 YYYY-MM-DD）" in bad.content.decode()
+    assert Policy.objects.count() == before
+    ok = client.post(
+        "/policies/staff/new/",
+        {
+            "title": "鹤山市测试政策",
+            "level": "heshan",
+            "issuer": "鹤山市人社局",
+            "tags": "创业，购房",
+            "full_text": "返乡创业研学基地建设",
+        },  # fmt: skip
+    )
+    policy = Policy.objects.get(title="鹤山市测试政策")
+    assert ok["Location"] == f"/policies/{policy.pk}/"
+    assert policy.tags == ["创业", "购房"]
+    assert [p.pk for p in client.get("/policies/", {"q": "研学基地"}).context["page"]] == [
+        policy.pk
+    ]
+
+
+def test_staff_retire_a_rule(client_as: Any) -> None:
+    rule = Rule.objects.get(programme__code="startup_hiring", code="hires_at_least_1")
+    response = client_as(Role.HR_STAFF).post(
+        "/policies/staff/programmes/startup_hiring/",
+        {"rule_id": rule.pk, "retire": "1", "note": "政策调整"},
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.active, rule.version) == (False, 2)
+    assert list(rule.versions.values_list("version", "active", "note")) == [
+        (2, False, "政策调整"),
+        (1, True, "内置规则"),
+    ]
+    assert AuditLog.objects.filter(action="policies.rule_retire").count() == 1
