@@ -136,6 +136,8 @@ class RuleVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "version"], name="policies_ruleversion_unique")
         ]
+        verbose_name = _("规则版本")
+        verbose_name_plural = _("规则版本")
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
@@ -205,6 +207,8 @@ class ApplicationEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("申请办理记录")
+        verbose_name_plural = _("申请办理记录")
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}->{self.to_state}"
@@ -223,6 +227,8 @@ class Material(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
 
     def __str__(self) -> str:
         return self.filename
