@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("events/", include("qinghe.events.urls")),
     path("system/schedule/", include("qinghe.scheduler.urls")),
     path("alliance/", include("qinghe.alliance.urls")),
+    path("policies/", include("qinghe.policies.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

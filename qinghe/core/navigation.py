@@ -174,6 +174,33 @@ MENU: list[MenuItem] = [
         group="events",
     ),
     MenuItem("alliance:figures", _("联盟数据"), _("会员、分会、覆盖院校与城市"), group="analysis"),
+    MenuItem(
+        "policies:for_me",
+        _("政策与补贴"),
+        _("适合我的政策、补贴资格自查（不符合时说明原因与可满足日期）与申请"),
+        group="my",
+    ),
+    MenuItem(
+        "policies:my_applications", _("我的补贴申请"), _("申请进度、补充材料、发放"), group="my"
+    ),
+    MenuItem(
+        "policies:staff_applications",
+        _("补贴审核"),
+        _("初审、复审（不同人员）、退回补充、不予通过、记录发放"),
+        group="talent",
+    ),
+    MenuItem(
+        "policies:staff_programmes",
+        _("补贴项目与规则"),
+        _("项目、资格规则（可编辑、有版本）、批量核查、政策发布"),
+        group="talent",
+    ),
+    MenuItem(
+        "policies:figures",
+        _("补贴统计"),
+        _("申请、批准、不予通过原因、发放金额、双一流占比"),
+        group="analysis",
+    ),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(
         "reference:index",

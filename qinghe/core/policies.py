@@ -313,6 +313,28 @@ POLICIES: dict[str, Rule] = {
     "alliance:ambassador_home": only(Role.AMBASSADOR),
     "alliance:ambassador_members": only(Role.AMBASSADOR),
     "alliance:ambassador_report": {"POST": only(Role.AMBASSADOR)},
+    # policies and subsidies (measure 10): the library is public; students check and apply;
+    # HR bureau staff review (maker-checker), pay, edit programmes and rules, run batches
+    "policies:library": PUBLIC,
+    "policies:policy_detail": PUBLIC,
+    "policies:compare": PUBLIC,
+    "policies:programmes": PUBLIC,
+    "policies:for_me": SELF,
+    "policies:check": SELF,
+    "policies:apply": {"POST": SELF},
+    "policies:my_applications": SELF,
+    "policies:application": only(Role.STUDENT, Role.AMBASSADOR, Role.HR_STAFF, Role.SYSADMIN),
+    "policies:application_move": {
+        "POST": only(Role.STUDENT, Role.AMBASSADOR, Role.HR_STAFF, Role.SYSADMIN)
+    },
+    "policies:material_download": only(Role.STUDENT, Role.AMBASSADOR, Role.HR_STAFF, Role.SYSADMIN),
+    "policies:payment_record": {"POST": HR},
+    "policies:staff_applications": HR,
+    "policies:staff_programmes": {"GET": HR, "POST": HR},
+    "policies:staff_programme": {"GET": HR, "POST": HR},
+    "policies:batch": {"GET": HR, "POST": HR},
+    "policies:figures": HR,
+    "policies:policy_new": {"GET": HR, "POST": HR},
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API

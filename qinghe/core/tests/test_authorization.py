@@ -52,6 +52,9 @@ SAMPLE_PARAMS: dict[str, str] = {
     "stop_id": "999999",
     "photo_id": "999999",
     "story_id": "999999",
+    "policy_id": "999999",
+    "file_id": "999999",
+    "code": "no_such_programme",
 }
 
 ROUTES = walk_routes()
@@ -118,6 +121,13 @@ EXPECTED_GET: dict[str, set[str]] = {
     },
     "/backoffice/": {Role.SYSADMIN},
     "/api/v1/accounts/me": set(ALL_ROLES),
+    "/policies/": set(ALL_ROLES),
+    "/policies/for-me/": {Role.STUDENT, Role.AMBASSADOR},
+    "/policies/applications/": {Role.STUDENT, Role.AMBASSADOR},
+    "/policies/staff/applications/": {Role.HR_STAFF, Role.SYSADMIN},
+    "/policies/staff/programmes/": {Role.HR_STAFF, Role.SYSADMIN},
+    "/policies/staff/batch/": {Role.HR_STAFF, Role.SYSADMIN},
+    "/policies/staff/figures/": {Role.HR_STAFF, Role.SYSADMIN},
 }
 
 
@@ -133,6 +143,9 @@ def test_public_pages_answer_everyone(client: Client) -> None:
     assert client.get("/").status_code == 200
     assert client.get("/accounts/login/").status_code == 200
     assert client.get("/healthz").json() == {"status": "ok"}
+    # the policy library and the programmes are readable without signing in
+    assert client.get("/policies/").status_code == 200
+    assert client.get("/policies/programmes/").status_code == 200
 
 
 @pytest.mark.django_db

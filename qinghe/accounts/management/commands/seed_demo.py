@@ -35,6 +35,7 @@ def _extensions() -> list[Any]:
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
+    from qinghe.policies.demo import seed_policies
     from qinghe.talents.demo import seed_talents
 
     return [
@@ -44,4 +45,5 @@ def _extensions() -> list[Any]:
         seed_matching,
         seed_events,
         seed_alliance,
+        seed_policies,
     ]
