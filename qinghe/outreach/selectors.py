@@ -232,5 +232,5 @@ def campaign_progress(*, campaign: Campaign, figures: dict[str, int]) -> Campaig
     if figures["pending"] == 0:
         return CampaignProgress("done", "已完成", **counts)
     if figures["untouched"] == figures["total"]:
-        return CampaignProgress("queued", Campaign.State.QUEUED.label, **counts)
+        return CampaignProgress("queued", str(Campaign.State.QUEUED.label), **counts)
     return CampaignProgress("sending", "发送中", **counts)

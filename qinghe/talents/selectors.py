@@ -112,6 +112,14 @@ class TalentFilter:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None, {}) and k != "extra"}
 
+    def as_shown_dict(self) -> dict[str, Any]:
+        """``as_dict`` with a search by ID number or phone masked (for audit rows and pages)."""
+        shown = self.as_dict()
+        query = self.query
+        if query is not None and query.sensitive:
+            shown["q"] = query.shown
+        return shown
+
     @property
     def query(self) -> TalentQuery | None:
         """The search box's text read as an ID number, a phone or a name (``talent_query``)."""
