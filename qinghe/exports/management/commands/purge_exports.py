@@ -1,4 +1,4 @@
-"""python manage.py purge_exports — run hourly (cron). Deletes export files past their expiry
+"""python manage.py purge_exports — by hand; the scheduler runs it hourly (qinghe/scheduler). Deletes export files past their expiry
 (QINGHE_EXPORT_RETENTION_HOURS, 24), fails exports whose worker died, deletes unnamed files
 under ``exports/``; prints ``files=N lost=M orphans=K``."""
 
