@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("system/schedule/", include("qinghe.scheduler.urls")),
     path("alliance/", include("qinghe.alliance.urls")),
     path("policies/", include("qinghe.policies.urls")),
+    path("exports/", include("qinghe.exports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "qinghe.scheduler",
     "qinghe.alliance",
     "qinghe.policies",
+    "qinghe.exports",
 ]
 
 MIDDLEWARE = [
@@ -331,3 +332,11 @@ QINGHE_IMPORT_FILE_RETENTION_DAYS = int(env("QINGHE_IMPORT_FILE_RETENTION_DAYS",
 QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
     env("QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS", "1") or 1
 )
+
+# Background exports (qinghe/exports): a list of more rows than this is written by the worker
+# with a progress page; its file is kept encrypted for QINGHE_EXPORT_RETENTION_HOURS and then
+# deleted by purge_exports (hourly); a running export without progress for
+# QINGHE_EXPORT_STALE_MINUTES lost its worker and is marked failed.
+QINGHE_EXPORT_BACKGROUND_ROWS = int(env("QINGHE_EXPORT_BACKGROUND_ROWS", "2000") or 2000)
+QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") or 24)
+QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)

@@ -108,7 +108,14 @@ POLICIES: dict[str, Rule] = {
     # talent database (measure 1)
     "talents:list": TALENT_READ,
     "talents:detail": TALENT_READ,
-    "talents:export": TALENT_READ,
+    # GET: the file at once (small lists) or a page to confirm a background export; POST: the
+    # list page's buttons (a large list is queued: qinghe/exports).
+    "talents:export": {"GET": TALENT_READ, "POST": TALENT_READ},
+    # A person's own background exports (the selectors scope to the owner).
+    "exports:list": STAFF,
+    "exports:detail": STAFF,
+    "exports:progress": STAFF,
+    "exports:download": STAFF,
     "talents:duplicates": TALENT_READ,
     "talents:segment_list": TALENT_READ,
     "talents:segment_detail": TALENT_READ,

@@ -52,7 +52,10 @@ def unsubscriptions_for(*, user: User) -> QuerySet[Unsubscription]:
 
 
 def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per campaign: queued (incl. sending and awaiting a person's decision), sent, failed, cancelled, opened, unsubscribed."""
+    """Per campaign, in one aggregate query over the outbox: queued (incl. sending and awaiting
+    a person's decision), sent, failed, cancelled, opened; and for the campaign's status:
+    pending (queued or sending: the worker still has them), untouched (queued, never tried)
+    and unknown (handed over, outcome unknown: 待人工确认, counted as undelivered)."""
     S = OutboxMessage.State
     rows = (
         OutboxMessage.objects.filter(campaign_id__in=campaign_ids)
@@ -64,6 +67,9 @@ def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
             failed=Count("id", filter=Q(state=S.FAILED)),
             cancelled=Count("id", filter=Q(state=S.CANCELLED)),
             opened=Count("id", filter=Q(opened_at__isnull=False)),
+            pending=Count("id", filter=Q(state__in=[S.QUEUED, S.SENDING])),
+            untouched=Count("id", filter=Q(state=S.QUEUED, attempts=0)),
+            unknown=Count("id", filter=Q(state=S.UNKNOWN)),
         )
     )
     figures: dict[int, dict[str, int]] = {
@@ -74,13 +80,29 @@ def delivery_figures(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
             "failed": row["failed"],
             "cancelled": row["cancelled"],
             "opened": row["opened"],
+            "pending": row["pending"],
+            "untouched": row["untouched"],
+            "unknown": row["unknown"],
         }
         for row in rows
     }
     for campaign_id in campaign_ids:
         figures.setdefault(
             campaign_id,
-            {"total": 0, "queued": 0, "sent": 0, "failed": 0, "cancelled": 0, "opened": 0},
+            dict.fromkeys(
+                (
+                    "total",
+                    "queued",
+                    "sent",
+                    "failed",
+                    "cancelled",
+                    "opened",
+                    "pending",
+                    "untouched",
+                    "unknown",
+                ),
+                0,
+            ),
         )
     return figures
 

@@ -196,3 +196,41 @@ def campaign_get_for_viewer(*, viewer: User, campaign_id: int) -> Campaign:
     if c is None:
         raise NotFound()
     return c
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """A campaign's status as people read it. Once queued it is derived from its outbox rows
+    (``delivery_figures``, one aggregate query), never stored: the outbox is the ledger the
+    worker writes at most once per message, so the status cannot drift from what was
+    delivered, whatever crashed in between."""
+
+    code: str  # draft | scheduled | queued | sending | done
+    label: str
+    sent: int = 0
+    failed: int = 0
+    undelivered: int = 0  # handed over with an unknown outcome, or cancelled before sending
+    pending: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.code == "done"
+
+
+def campaign_progress(*, campaign: Campaign, figures: dict[str, int]) -> CampaignProgress:
+    """已入队 until the worker has touched a message, 发送中 while any is queued or being
+    sent, 已完成 when none is left to the worker (sent, failed, cancelled, or awaiting a
+    person's decision: 需人工确认 counts as undelivered)."""
+    if campaign.state != Campaign.State.QUEUED:
+        return CampaignProgress(campaign.state, campaign.get_state_display())
+    counts = {
+        "sent": figures["sent"],
+        "failed": figures["failed"],
+        "undelivered": figures["unknown"] + figures["cancelled"],
+        "pending": figures["pending"],
+    }
+    if figures["pending"] == 0:
+        return CampaignProgress("done", "已完成", **counts)
+    if figures["untouched"] == figures["total"]:
+        return CampaignProgress("queued", str(Campaign.State.QUEUED.label), **counts)
+    return CampaignProgress("sending", "发送中", **counts)

@@ -231,7 +231,10 @@ def campaigns(request: AuthedRequest) -> HttpResponse:
         request,
         "outreach/campaigns.html",
         {
-            "items": [(c, figs[c.pk]) for c in items],
+            "items": [
+                (c, figs[c.pk], selectors.campaign_progress(campaign=c, figures=figs[c.pk]))
+                for c in items
+            ],
             "segments": segment_list(viewer=request.user),
             "kinds": Campaign.Kind.choices,
             "channels": Channel.choices,
@@ -246,15 +249,17 @@ def _campaign(request: AuthedRequest, campaign_id: int) -> Campaign:
 @require_GET
 def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     c = _campaign(request, campaign_id)
+    fig = delivery_figures(campaign_ids=[c.pk])[c.pk]
     return render(
         request,
         "outreach/campaign_detail.html",
         {
             "c": c,
+            "progress": selectors.campaign_progress(campaign=c, figures=fig),
             "preview": services.campaign_preview(campaign=c)
             if c.state == Campaign.State.DRAFT
             else None,
-            "fig": delivery_figures(campaign_ids=[c.pk])[c.pk],
+            "fig": fig,
             "unsubscribed": c.messages.filter(user__unsubscriptions__isnull=False)
             .values("user")
             .distinct()

@@ -112,6 +112,14 @@ class TalentFilter:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None, {}) and k != "extra"}
 
+    def as_shown_dict(self) -> dict[str, Any]:
+        """``as_dict`` with a search by ID number or phone masked (for audit rows and pages)."""
+        shown = self.as_dict()
+        query = self.query
+        if query is not None and query.sensitive:
+            shown["q"] = query.shown
+        return shown
+
     @property
     def query(self) -> TalentQuery | None:
         """The search box's text read as an ID number, a phone or a name (``talent_query``)."""
@@ -465,3 +473,50 @@ def import_rejected_open(*, viewer: User, batch: ImportBatch) -> Any:
     from .importing.rejected import rejected_file_read
 
     return io.BytesIO(rejected_file_read(batch))
+
+
+@dataclass(frozen=True)
+class RejectedRowView:
+    """A rejected survey row as the import page shows it: its row number, the name masked
+    (张*) and the Chinese reason (already scrubbed of ID numbers and phones when written)."""
+
+    row_number: int
+    name: str
+    reason: str
+
+
+def import_rejected_rows(*, batch: ImportBatch) -> QuerySet[Any]:
+    """The batch's rejected rows in file order (the batch comes from
+    ``import_batch_get_for_viewer``, so the viewer may see it)."""
+    from .models import ImportRow
+
+    return (
+        ImportRow.objects.filter(batch=batch, outcome=ImportRow.Outcome.REJECTED)
+        .order_by("row_number")
+        .only("row_number", "reason", "raw")
+    )
+
+
+def rejected_rows_shown(*, batch: ImportBatch, rows: Any) -> list[RejectedRowView]:
+    """One page of rejected rows for the screen: only the name is read from the row's
+    encrypted raw cells, and only masked."""
+    import json
+
+    from qinghe.core.masking import mask_name
+
+    from .normalize import NAME
+
+    columns = (batch.header_map or {}).get("columns") or {}
+    name_at = next((int(i) for i, canonical in columns.items() if canonical == NAME), None)
+    shown = []
+    for row in rows:
+        name = ""
+        if name_at is not None and row.raw:
+            try:
+                cells = json.loads(row.raw)
+            except ValueError:
+                cells = []
+            if isinstance(cells, list) and name_at < len(cells):
+                name = mask_name(str(cells[name_at] or ""))
+        shown.append(RejectedRowView(row.row_number, name, row.reason))
+    return shown

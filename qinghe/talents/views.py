@@ -7,16 +7,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.accounts.models import Organisation
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, validation_message
 from qinghe.core.http import AuthedRequest
+from qinghe.exports.services import background_threshold
 from qinghe.reference.models import MajorCategory, Town
 
-from . import claims, selectors, services, services_self
+from . import claims, exporting, selectors, services, services_self
 from .models import Consent, Talent, ValueChange
 
 
@@ -160,20 +163,43 @@ def value_change_resolve(request: AuthedRequest, talent_id: int, change_id: int)
     return redirect("talents:detail", talent_id=talent.pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def talent_export(request: AuthedRequest) -> HttpResponse:
-    filters = selectors.TalentFilter.from_query(request.GET)
-    unmask = request.GET.get("unmask") == "1"
+    """The filtered list as .xlsx. Up to QINGHE_EXPORT_BACKGROUND_ROWS rows: the file at once.
+    Longer: a POST (the list page's buttons) queues a background export and opens its
+    progress page; a GET (an old link) asks to confirm with a button, since a GET changes
+    nothing."""
+    data = request.POST if request.method == "POST" else request.GET
+    filters = selectors.TalentFilter.from_query(data)
+    unmask = data.get("unmask") == "1"
+    reason = data.get("reason", "")
+    back = f"{reverse('talents:list')}?{urlencode(filters.as_dict())}"
+    rows = selectors.talent_list(viewer=request.user, filters=filters).count()
     try:
+        if rows > background_threshold():
+            if request.method != "POST":
+                services.talents_export_check(viewer=request.user, unmask=unmask, reason=reason)
+                return render(
+                    request,
+                    "talents/export_confirm.html",
+                    {
+                        "rows": rows,
+                        "fields": [(k, v) for k, v in data.items() if k != "csrfmiddlewaretoken"],
+                        "description": exporting.talents_export_describe(filters),
+                        "back": back,
+                    },
+                )
+            export = exporting.talents_export_start(
+                viewer=request.user, filters=filters, unmask=unmask, reason=reason, rows=rows
+            )
+            messages.success(request, f"共 {rows} 行，正在后台生成，完成后会在“我的消息”中通知你。")
+            return redirect("exports:detail", export_id=export.pk)
         content, count = services.talents_export(
-            viewer=request.user,
-            filters=filters,
-            unmask=unmask,
-            reason=request.GET.get("reason", ""),
+            viewer=request.user, filters=filters, unmask=unmask, reason=reason
         )
     except ValidationError as exc:
         messages.error(request, validation_message(exc))
-        return redirect(f"{request.path.rsplit('export', 1)[0]}?{request.GET.urlencode()}")
+        return redirect(back)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("talents:list")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from qinghe.core.http import AuthedRequest
 
-from . import importing
+from . import importing, selectors
 from .models import ImportBatch, ImportRow
 from .tasks import run_import
 
@@ -81,10 +81,21 @@ def import_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
         (name, columns.get(str(i), "")) for i, name in enumerate(header.get("names") or []) if name
     ]
     held = batch.rows.filter(outcome=ImportRow.Outcome.HELD).only("row_number", "held_for_id")
+    rejected_page = Paginator(selectors.import_rejected_rows(batch=batch), 50).get_page(
+        request.GET.get("rejected_page")
+    )
     return render(
         request,
         "talents/import_detail.html",
-        {"batch": batch, "header_rows": header_rows, "held": list(held.order_by("row_number"))},
+        {
+            "batch": batch,
+            "header_rows": header_rows,
+            "held": list(held.order_by("row_number")),
+            "rejected_page": rejected_page,
+            "rejected_rows": selectors.rejected_rows_shown(
+                batch=batch, rows=rejected_page.object_list
+            ),
+        },
     )
 
 

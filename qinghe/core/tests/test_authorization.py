@@ -55,6 +55,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "policy_id": "999999",
     "file_id": "999999",
     "code": "no_such_programme",
+    "export_id": "999999",
 }
 
 ROUTES = walk_routes()

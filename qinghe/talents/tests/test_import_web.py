@@ -220,3 +220,61 @@ def test_rows_flagged_for_follow_up_are_counted_and_shown_on_the_talent_page(
     other = Talent.objects.get(name="陈嘉欣")
     other_page = client.get(reverse("talents:detail", args=[other.pk])).content.decode()
     assert "待跟进的项" not in other_page
+
+
+def rejected_on_page(html: str) -> list[tuple[str, str, str]]:
+    """(row, masked name, reason) of each rejected row listed on an import page."""
+    import re
+
+    found = re.findall(
+        r'data-testid="rejected-row"><span[^>]*>第 (\d+) 行</span>'
+        r'(?:<span[^>]*data-testid="rejected-name">([^<]*)</span>)?'
+        r'<span[^>]*data-testid="rejected-reason">([^<]*)</span>',
+        html,
+    )
+    return [(row, name, reason) for row, name, reason in found]
+
+
+def test_the_rejected_rows_are_listed_on_the_page_with_their_reasons_masked(
+    client_as: Any,
+) -> None:
+    client = client_as("hr_staff")
+    upload(client, surveys.messy_xlsx())
+    batch = ImportBatch.objects.get()
+
+    html = client.get(reverse("talents:import_detail", args=[batch.pk])).content.decode()
+
+    assert "拒绝的行（共 3 行）" in html
+    assert rejected_on_page(html) == [
+        ("5", "张**", MESSY_REJECTED[5]),
+        ("9", "", MESSY_REJECTED[9]),
+        ("15", "冯**", MESSY_REJECTED[15]),
+    ]
+    for secret in ("张浩然", "冯永康", surveys.ID_WRONG, surveys.ID_NUMERIC, "13600000000"):
+        assert secret not in html
+    # Reading the page is not a download: nothing audited.
+    assert not AuditLog.objects.filter(action="export").exists()
+
+
+def test_many_rejected_rows_are_paginated_fifty_a_page(client_as: Any) -> None:
+    rows: list[list[object]] = [
+        [i, "欧阳" + "甲乙丙丁戊己庚辛壬癸"[i % 10], "男", surveys.wrong_check_digit(surveys.make_id("440784", "20030101", f"{i:03d}")),
+         "", "中山大学", "法学", "本科", "2021", "2025", "", "", "", "", "", ""]
+        for i in range(120)
+    ]  # fmt: skip
+    client = client_as("hr_staff")
+    upload(client, surveys.xlsx_of(rows, header=surveys.HEADER))
+    batch = ImportBatch.objects.get()
+    assert batch.rejected == 120
+    url = reverse("talents:import_detail", args=[batch.pk])
+
+    first = client.get(url).content.decode()
+    last = client.get(url, {"rejected_page": 3}).content.decode()
+
+    listed = rejected_on_page(first)
+    assert len(listed) == 50
+    assert listed[0] == ("2", "欧**", "身份证号校验位错误")
+    assert listed[-1][0] == "51"
+    assert "第 1 / 3 页" in first and "?rejected_page=2#rejected" in first
+    assert [row for row, _, _ in rejected_on_page(last)] == [str(n) for n in range(102, 122)]
+    assert "第 3 / 3 页" in last

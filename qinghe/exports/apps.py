@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    name = "qinghe.exports"
+    verbose_name = "导出文件"
