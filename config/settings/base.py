@@ -275,10 +275,28 @@ NOTIFY_SMS = {
     # Template of sign-up and sign-in codes (accounts.sms.AliyunSmsSender), one ${code} parameter.
     "CODE_TEMPLATE_CODE": env("NOTIFY_SMS_CODE_TEMPLATE_CODE", ""),
 }
+# The official account (公众号): web authorisation (WeChat sign-in and binding, accounts.wechat)
+# and template messages (notifications) use the same app id and secret. The endpoints default
+# to WeChat's own; tests and the browser tests point them at the local fake
+# (notifications.fakes.FakeWechat). Sign-in with WeChat is offered only when enabled;
+# production refuses to start enabled without the app id and secret.
+QINGHE_WECHAT_ENABLED = env_bool("QINGHE_WECHAT_ENABLED", False)
+QINGHE_WECHAT_APPID = env("QINGHE_WECHAT_APPID", env("NOTIFY_WECHAT_APP_ID", ""))
+QINGHE_WECHAT_SECRET = env("QINGHE_WECHAT_SECRET", env("NOTIFY_WECHAT_APP_SECRET", ""))
+QINGHE_WECHAT_AUTHORIZE_URL = env(
+    "QINGHE_WECHAT_AUTHORIZE_URL", "https://open.weixin.qq.com/connect/oauth2/authorize"
+)
+QINGHE_WECHAT_API_BASE = env(
+    "QINGHE_WECHAT_API_BASE", env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com")
+)
+# snsapi_base: the openid without a consent screen; snsapi_userinfo asks the user first.
+QINGHE_WECHAT_SCOPE = env("QINGHE_WECHAT_SCOPE", "snsapi_base")
+# The signed state of an authorisation is good for this long, and once.
+QINGHE_WECHAT_STATE_MAX_AGE = int(env("QINGHE_WECHAT_STATE_MAX_AGE", "300") or 300)
 NOTIFY_WECHAT = {
-    "BASE_URL": env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com"),
-    "APP_ID": env("NOTIFY_WECHAT_APP_ID", ""),
-    "APP_SECRET": env("NOTIFY_WECHAT_APP_SECRET", ""),
+    "BASE_URL": QINGHE_WECHAT_API_BASE,
+    "APP_ID": QINGHE_WECHAT_APPID,
+    "APP_SECRET": QINGHE_WECHAT_SECRET,
     "TEMPLATE_ID": env("NOTIFY_WECHAT_TEMPLATE_ID", ""),
 }
 NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "8") or 8)

@@ -100,6 +100,11 @@ POLICIES: dict[str, Rule] = {
     "accounts:profile": SIGNED_IN,
     "accounts:register": PUBLIC,
     "accounts:register_verify": PUBLIC,
+    # WeChat web authorisation: signing in starts signed out; binding is for students only
+    "accounts:wechat_login": {"GET": PUBLIC},
+    "accounts:wechat_callback": {"GET": PUBLIC},
+    "accounts:wechat_bind": {"GET": SELF},
+    "accounts:wechat_unbind": {"POST": SELF},
     # audit trail
     "core:audit_list": AUDIT_READERS,
     # reference data
