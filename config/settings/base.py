@@ -336,6 +336,9 @@ LOGGING: dict[str, Any] = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
+        # requests' connection pool logs every URL at DEBUG: WeChat's token endpoint takes the
+        # app secret and the one-time code in the query string
+        "urllib3": {"level": "WARNING"},
     },
 }
 

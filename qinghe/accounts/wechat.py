@@ -80,7 +80,9 @@ def enabled() -> bool:
 
 
 def _mac(nonce: str, issued: str, intent: str, user_id: int | None) -> str:
-    return salted_hmac(_SALT, f"{nonce}|{issued}|{intent}|{user_id or ''}").hexdigest()
+    return salted_hmac(
+        _SALT, f"{nonce}|{issued}|{intent}|{user_id or ''}", algorithm="sha256"
+    ).hexdigest()
 
 
 def authorization_start(

@@ -285,9 +285,7 @@ def test_a_wechat_message_queued_before_unbinding_is_cancelled(
     assert OutboxMessage.objects.get().state == OutboxMessage.State.CANCELLED
 
 
-def test_the_wechat_adapter_refuses_a_user_without_a_binding(
-    student: Any, wechat_api: Any
-) -> None:
+def test_the_wechat_adapter_refuses_a_user_without_a_binding(student: Any, wechat_api: Any) -> None:
     message = OutboxMessage(user=student, channel=Channel.WECHAT, subject="s", body="b")
     with pytest.raises(PermanentError, match="未绑定微信公众号"):
         WechatTemplateAdapter().send(message)
