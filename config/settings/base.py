@@ -298,6 +298,8 @@ NOTIFY_WECHAT = {
     "APP_ID": QINGHE_WECHAT_APPID,
     "APP_SECRET": QINGHE_WECHAT_SECRET,
     "TEMPLATE_ID": env("NOTIFY_WECHAT_TEMPLATE_ID", ""),
+    # {"recruitment.stage_changed": "<template id>", ...}: a kind's own template, as JSON
+    "TEMPLATES": env_json("NOTIFY_WECHAT_TEMPLATES") or {},
 }
 NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "8") or 8)
 NOTIFY_RETRY_BASE_SECONDS = int(env("NOTIFY_RETRY_BASE_SECONDS", "30") or 30)

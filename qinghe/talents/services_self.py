@@ -26,6 +26,7 @@ from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.core.spreadsheets import escape_cell
+from qinghe.notifications.models import WechatBinding
 
 from . import claims
 from .consent import consent_decisions
@@ -927,6 +928,8 @@ def account_delete(*, user: User, password: str, confirmation: str) -> DeletionR
         )
         if user.phone_index:
             PhoneVerification.objects.filter(phone_index=user.phone_index).delete()
+        # The WeChat binding signs in and receives messages: it goes with the account.
+        WechatBinding.objects.filter(user=user).delete()
         user.username = f"deleted-{user.pk}"
         user.email = ""
         user.display_name = ""

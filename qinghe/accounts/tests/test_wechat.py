@@ -428,3 +428,55 @@ def test_production_refuses_wechat_switched_on_without_its_secret(tmp_path: Path
         timeout=120,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_bound_student_receives_recruitment_messages_as_template_messages(
+    wechat_fake: FakeWechat, world: Any, settings: Any
+) -> None:
+    from qinghe.notifications.delivery import deliver_pending
+    from qinghe.testing.recruiting import (
+        X_PHONE,
+        apply_to,
+        claim_talent,
+        invite,
+        last_outbox_id,
+        outbox_rows,
+    )
+
+    settings.SITE_URL = "https://qinghe.example.gov.cn"
+    claim_talent(world.x, name="李晓彤", seq="102", phone=X_PHONE)
+    application = apply_to(world.x, world.posting_a)
+    wechat_bind(user=world.x, openid=OPENID)
+    before = last_outbox_id()
+    invite(world.hr_a, application)
+    rows = [r for r in outbox_rows(after=before) if r[0] == world.x.username]
+    link = f"/jobs/applications/{application.pk}/"
+    assert [(channel, link_) for _, channel, _, link_ in rows] == [
+        ("inbox", link),
+        ("email", link),
+        ("wechat", link),
+    ]
+    # the other applicant, never bound, gets no WeChat row
+    other = claim_talent(world.y, name="王子涵", seq="103", phone="13512340002")
+    assert other.user == world.y
+    apply_to(world.y, world.posting_a)
+    assert not [r for r in outbox_rows(after=before) if r[0] == "xuezi_y" and r[1] == "wechat"]
+    deliver_pending()
+    [payload] = wechat_fake.bodies
+    assert payload["touser"] == OPENID and payload["template_id"] == "TPL-1"
+    assert payload["url"] == "https://qinghe.example.gov.cn" + link
+    assert wechat_fake.token_requests == 1 and wechat_fake.posts == 1
+
+
+def test_closing_the_account_removes_the_wechat_binding(
+    wechat_fake: FakeWechat, student: User
+) -> None:
+    from qinghe.accounts.demo import DEMO_PASSWORD
+    from qinghe.talents.services_self import DELETE_CONFIRMATION, account_delete
+
+    wechat_bind(user=student, openid=OPENID)
+    account_delete(user=student, password=DEMO_PASSWORD, confirmation=DELETE_CONFIRMATION)
+    assert WechatBinding.objects.count() == 0
+    client = Client()
+    through_wechat(client, "/accounts/wechat/login/")
+    assert "_auth_user_id" not in client.session
