@@ -293,7 +293,7 @@ QINGHE_WECHAT_API_BASE = env(
 QINGHE_WECHAT_SCOPE = env("QINGHE_WECHAT_SCOPE", "snsapi_base")
 # The signed state of an authorisation is good for this long, and once.
 QINGHE_WECHAT_STATE_MAX_AGE = int(env("QINGHE_WECHAT_STATE_MAX_AGE", "300") or 300)
-NOTIFY_WECHAT = {
+NOTIFY_WECHAT: dict[str, Any] = {
     "BASE_URL": QINGHE_WECHAT_API_BASE,
     "APP_ID": QINGHE_WECHAT_APPID,
     "APP_SECRET": QINGHE_WECHAT_SECRET,
@@ -313,6 +313,9 @@ OUTREACH_LOST_CONTACT_DAYS = int(env("OUTREACH_LOST_CONTACT_DAYS", "90") or 90)
 OUTREACH_CONSULTATION_SLA_HOURS = int(env("OUTREACH_CONSULTATION_SLA_HOURS", "72") or 72)
 # Full phones / ID numbers a liaison or station staff member may see a day (talents.unmasking).
 QINGHE_UNMASK_LIMIT_PER_DAY = int(env("QINGHE_UNMASK_LIMIT_PER_DAY", "50") or 50)
+
+# A student's PDF résumé (talents/resume.py), checked by content and stored encrypted.
+QINGHE_RESUME_MAX_BYTES = int(env("QINGHE_RESUME_MAX_BYTES", str(5 * 1024 * 1024)) or 5242880)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
