@@ -3,7 +3,6 @@ opened by an enterprise only through an application to it or an accepted invitat
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,17 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from pypdf import PdfWriter
 
 from qinghe.core.crypto import decrypt_file
 from qinghe.core.models import AuditLog
 from qinghe.matching.models import Invitation
 from qinghe.talents.models import Resume
 from qinghe.talents.resume import resume_upload
+from qinghe.testing.files import PDF_MARKER, make_pdf
 from qinghe.testing.recruiting import X_PHONE, apply_to, claim_talent
 from qinghe.testing.world import World
 
-MARKER = "Li Xiaotong resume 13512340001"
-
-
-def make_pdf(pages: int = 1, *, password: str = "", text: str = MARKER) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": text})
-    if password:
-        writer.encrypt(password)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+MARKER = PDF_MARKER
 
 
 @pytest.fixture(autouse=True)
