@@ -276,11 +276,31 @@ NOTIFY_SMS = {
     # Template of sign-up and sign-in codes (accounts.sms.AliyunSmsSender), one ${code} parameter.
     "CODE_TEMPLATE_CODE": env("NOTIFY_SMS_CODE_TEMPLATE_CODE", ""),
 }
-NOTIFY_WECHAT = {
-    "BASE_URL": env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com"),
-    "APP_ID": env("NOTIFY_WECHAT_APP_ID", ""),
-    "APP_SECRET": env("NOTIFY_WECHAT_APP_SECRET", ""),
+# The official account (公众号): web authorisation (WeChat sign-in and binding, accounts.wechat)
+# and template messages (notifications) use the same app id and secret. The endpoints default
+# to WeChat's own; tests and the browser tests point them at the local fake
+# (notifications.fakes.FakeWechat). Sign-in with WeChat is offered only when enabled;
+# production refuses to start enabled without the app id and secret.
+QINGHE_WECHAT_ENABLED = env_bool("QINGHE_WECHAT_ENABLED", False)
+QINGHE_WECHAT_APPID = env("QINGHE_WECHAT_APPID", env("NOTIFY_WECHAT_APP_ID", ""))
+QINGHE_WECHAT_SECRET = env("QINGHE_WECHAT_SECRET", env("NOTIFY_WECHAT_APP_SECRET", ""))
+QINGHE_WECHAT_AUTHORIZE_URL = env(
+    "QINGHE_WECHAT_AUTHORIZE_URL", "https://open.weixin.qq.com/connect/oauth2/authorize"
+)
+QINGHE_WECHAT_API_BASE = env(
+    "QINGHE_WECHAT_API_BASE", env("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com")
+)
+# snsapi_base: the openid without a consent screen; snsapi_userinfo asks the user first.
+QINGHE_WECHAT_SCOPE = env("QINGHE_WECHAT_SCOPE", "snsapi_base")
+# The signed state of an authorisation is good for this long, and once.
+QINGHE_WECHAT_STATE_MAX_AGE = int(env("QINGHE_WECHAT_STATE_MAX_AGE", "300") or 300)
+NOTIFY_WECHAT: dict[str, Any] = {
+    "BASE_URL": QINGHE_WECHAT_API_BASE,
+    "APP_ID": QINGHE_WECHAT_APPID,
+    "APP_SECRET": QINGHE_WECHAT_SECRET,
     "TEMPLATE_ID": env("NOTIFY_WECHAT_TEMPLATE_ID", ""),
+    # {"recruitment.stage_changed": "<template id>", ...}: a kind's own template, as JSON
+    "TEMPLATES": env_json("NOTIFY_WECHAT_TEMPLATES") or {},
 }
 NOTIFY_MAX_ATTEMPTS = int(env("NOTIFY_MAX_ATTEMPTS", "8") or 8)
 NOTIFY_RETRY_BASE_SECONDS = int(env("NOTIFY_RETRY_BASE_SECONDS", "30") or 30)
@@ -294,6 +314,9 @@ OUTREACH_LOST_CONTACT_DAYS = int(env("OUTREACH_LOST_CONTACT_DAYS", "90") or 90)
 OUTREACH_CONSULTATION_SLA_HOURS = int(env("OUTREACH_CONSULTATION_SLA_HOURS", "72") or 72)
 # Full phones / ID numbers a liaison or station staff member may see a day (talents.unmasking).
 QINGHE_UNMASK_LIMIT_PER_DAY = int(env("QINGHE_UNMASK_LIMIT_PER_DAY", "50") or 50)
+
+# A student's PDF résumé (talents/resume.py), checked by content and stored encrypted.
+QINGHE_RESUME_MAX_BYTES = int(env("QINGHE_RESUME_MAX_BYTES", str(5 * 1024 * 1024)) or 5242880)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -319,6 +342,9 @@ LOGGING: dict[str, Any] = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
+        # requests' connection pool logs every URL at DEBUG: WeChat's token endpoint takes the
+        # app secret and the one-time code in the query string
+        "urllib3": {"level": "WARNING"},
     },
 }
 

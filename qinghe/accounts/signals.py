@@ -17,7 +17,14 @@ from .models import User
 
 @receiver(user_logged_in)
 def _on_login(sender: type[User], request: HttpRequest, user: User, **kwargs: Any) -> None:
-    audit_record(action="login", actor=user, target=user, summary="登录成功")
+    # The WeChat callback marks its sign-ins (accounts.views_wechat).
+    via_wechat = getattr(request, "qinghe_login_method", "") == "wechat"
+    audit_record(
+        action="login",
+        actor=user,
+        target=user,
+        summary="微信登录成功" if via_wechat else "登录成功",
+    )
 
 
 @receiver(user_logged_out)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_register
+from . import views, views_register, views_wechat
 
 app_name = "accounts"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("register/", views_register.register, name="register"),
     path("register/verify/", views_register.register_verify, name="register_verify"),
+    path("wechat/login/", views_wechat.wechat_login, name="wechat_login"),
+    path("wechat/bind/", views_wechat.wechat_bind_start, name="wechat_bind"),
+    path("wechat/callback/", views_wechat.wechat_callback, name="wechat_callback"),
+    path("wechat/unbind/", views_wechat.wechat_unbind_view, name="wechat_unbind"),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,13 +20,26 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qinghe.core.audit import audit_record
 from qinghe.core.http import AuthedRequest
 
+from . import wechat
 from .forms import LoginForm, OTPTokenForm
+from .services_wechat import WECHAT_ROLES, wechat_binding_get
+
+
+def in_wechat(request: HttpRequest) -> bool:
+    """WeChat's built-in browser names itself in the User-Agent (MicroMessenger)."""
+    return "micromessenger" in request.headers.get("User-Agent", "").lower()
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["wechat_enabled"] = wechat.enabled()
+        context["in_wechat"] = in_wechat(self.request)
+        return context
 
 
 class LogoutView(auth_views.LogoutView):
@@ -48,7 +62,16 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 
 def profile(request: AuthedRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html")
+    may_bind = request.user.role in WECHAT_ROLES and wechat.enabled()
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "may_bind_wechat": may_bind,
+            "wechat_binding": wechat_binding_get(user=request.user) if may_bind else None,
+            "in_wechat": in_wechat(request),
+        },
+    )
 
 
 def _safe_next(request: AuthedRequest) -> str:

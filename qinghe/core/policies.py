@@ -100,6 +100,11 @@ POLICIES: dict[str, Rule] = {
     "accounts:profile": SIGNED_IN,
     "accounts:register": PUBLIC,
     "accounts:register_verify": PUBLIC,
+    # WeChat web authorisation: signing in starts signed out; binding is for students only
+    "accounts:wechat_login": {"GET": PUBLIC},
+    "accounts:wechat_callback": {"GET": PUBLIC},
+    "accounts:wechat_bind": {"GET": SELF},
+    "accounts:wechat_unbind": {"POST": SELF},
     # audit trail
     "core:audit_list": AUDIT_READERS,
     # reference data
@@ -148,6 +153,11 @@ POLICIES: dict[str, Rule] = {
     "me:education": {"GET": SELF, "POST": SELF},
     "me:suggest_universities": SELF,
     "me:suggest_majors": SELF,
+    # the student's PDF résumé (experience issue item 9); enterprises open it through
+    # recruitment:applicant_resume and matching:invitation_resume only
+    "me:resume": {"GET": SELF, "POST": SELF},
+    "me:resume_download": {"GET": SELF},
+    "me:resume_delete": {"POST": SELF},
     "talents:education_verify": {"POST": only(Role.HR_STAFF, Role.LIAISON, Role.SYSADMIN)},
     # enterprises (measure 4): registration, the enterprise's own pages, HR bureau review
     "enterprises:register": {"GET": PUBLIC, "POST": PUBLIC},
@@ -197,6 +207,7 @@ POLICIES: dict[str, Rule] = {
     "recruitment:interview_reschedule_request": {"POST": SELF},
     "recruitment:applicants": ENT,
     "recruitment:applicant": ENT,
+    "recruitment:applicant_resume": {"GET": ENT},
     "recruitment:applicant_move": {"POST": ENT},
     "recruitment:interview_invite": {"POST": ENT},
     "recruitment:interview_reschedule": {"POST": ENT},
@@ -247,6 +258,7 @@ POLICIES: dict[str, Rule] = {
     "matching:ent_postings": ENT,
     "matching:candidates": ENT,
     "matching:invite": {"POST": ENT},
+    "matching:invitation_resume": {"GET": ENT},
     "matching:tags": HR,
     "matching:posting_tags": HR,
     "matching:posting_tags_edit": {"POST": HR},

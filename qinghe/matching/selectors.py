@@ -21,7 +21,7 @@ from qinghe.core.roles import Role
 from qinghe.jobs.models import Posting
 from qinghe.reference.models import MajorCategory, Occupation
 from qinghe.talents.consent import consent_in_force, consent_state
-from qinghe.talents.models import Consent, Education, Talent
+from qinghe.talents.models import Consent, Education, Resume, Talent
 from qinghe.talents.selectors import talent_for_student
 
 from . import classify, fetch, scoring
@@ -148,6 +148,8 @@ class CandidateRow:
     reasons: list[dict[str, Any]]
     invitation: str  # "", or the invitation's state label
     applied: bool
+    # An accepted invitation whose student uploaded a résumé: the enterprise may open it.
+    resume_invitation_id: int | None = None
 
 
 # Reasons that would tell an enterprise something private about a student who has not
@@ -207,6 +209,18 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
     invitations = {
         i.talent_id: i for i in Invitation.objects.filter(posting=posting, talent_id__in=ids)
     }
+    accepted_users = [
+        row.talent.user_id
+        for row in rows
+        if row.talent.user_id
+        and (i := invitations.get(row.talent_id)) is not None
+        and i.state == Invitation.State.ACCEPTED
+    ]
+    with_resume = (
+        set(Resume.objects.filter(user_id__in=accepted_users).values_list("user_id", flat=True))
+        if accepted_users
+        else set()
+    )
     out: list[CandidateRow] = []
     for row in rows:
         education = educations.get(row.talent_id)
@@ -237,6 +251,13 @@ def posting_candidates(*, posting: Posting) -> list[CandidateRow]:
                 reasons=reasons,
                 invitation=str(invitation.get_state_display()) if invitation else "",
                 applied=bool(row.applied),
+                resume_invitation_id=(
+                    invitation.pk
+                    if invitation is not None
+                    and invitation.state == Invitation.State.ACCEPTED
+                    and row.talent.user_id in with_resume
+                    else None
+                ),
             )
         )
     return out

@@ -15,6 +15,11 @@ urlpatterns = [
     path("postings/mine/", views.ent_postings, name="ent_postings"),
     path("postings/<int:posting_id>/talents/", views.candidates, name="candidates"),
     path("postings/<int:posting_id>/talents/<int:talent_id>/invite/", views.invite, name="invite"),
+    path(
+        "invitations/<int:invitation_id>/resume/",
+        views.invitation_resume,
+        name="invitation_resume",
+    ),
     path("tags/", views.tags, name="tags"),
     path("tags/<int:posting_id>/", views.posting_tags, name="posting_tags"),
     path("tags/<int:posting_id>/edit/", views.posting_tags_edit, name="posting_tags_edit"),

@@ -18,6 +18,7 @@ from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
 from qinghe.jobs.models import Posting
+from qinghe.talents.resume import resume_open_for_invitation, resume_response
 from qinghe.talents.selectors import talent_for_student
 
 from . import scoring, selectors, services
@@ -81,6 +82,14 @@ def preferences(request: AuthedRequest) -> HttpResponse:
             messages.success(request, "已保存匹配偏好，推荐已按新偏好更新。")
             return redirect("matching:for_me")
     return render(request, "matching/preferences.html", {"form": form})
+
+
+@require_GET
+def invitation_resume(request: AuthedRequest, invitation_id: int) -> HttpResponse:
+    """The résumé of a student who accepted this enterprise's invitation (audited)."""
+    return resume_response(
+        resume_open_for_invitation(viewer=request.user, invitation_id=invitation_id)
+    )
 
 
 @require_POST

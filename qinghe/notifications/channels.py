@@ -232,6 +232,7 @@ class WechatTemplateAdapter:
         self.app_id = conf["APP_ID"]
         self.app_secret = conf["APP_SECRET"]
         self.template_id = conf["TEMPLATE_ID"]
+        self.templates: dict[str, str] = dict(conf.get("TEMPLATES") or {})
 
     def token(self, *, refresh: bool = False) -> str:
         with WechatTemplateAdapter._lock:
@@ -256,16 +257,23 @@ class WechatTemplateAdapter:
         binding = getattr(message.user, "wechat_binding", None)
         if binding is None:
             raise PermanentError("未绑定微信公众号")
-        payload = {
+        extra = dict(message.data or {})
+        link = str(extra.pop("url", "") or "")
+        payload: dict[str, Any] = {
             "touser": binding.openid,
-            "template_id": message.template or self.template_id,
+            # OutboxMessage.template names the kind of message (recruitment.stage_changed);
+            # the official account's template for a kind comes from settings, else the default.
+            "template_id": self.templates.get(message.template) or self.template_id,
             "client_msg_id": message.idempotency_key,
             "data": {
                 "thing1": {"value": message.subject[:20]},
                 "thing2": {"value": message.body[:20]},
-                **{k: {"value": str(v)[:20]} for k, v in (message.data or {}).items()},
+                **{k: {"value": str(v)[:20]} for k, v in extra.items()},
             },
         }
+        if link.startswith("/") and not link.startswith("//"):
+            # Tapping the message opens the object on the site (same-site paths only).
+            payload["url"] = getattr(settings, "SITE_URL", "").rstrip("/") + link
         body = json.dumps(payload, ensure_ascii=False).encode()
         for attempt in range(2):
             token = self.token(refresh=attempt > 0)

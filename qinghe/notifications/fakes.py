@@ -1,7 +1,12 @@
 """Local fake providers that speak the real APIs, for tests and the benchmark.
 
 ``FakeAliyunSms`` answers Aliyun's SendSms (checks the v1 signature) and QuerySendDetails;
-``FakeWechat`` answers ``/cgi-bin/token`` and ``/cgi-bin/message/template/send``.
+``FakeWechat`` answers ``/cgi-bin/token`` and ``/cgi-bin/message/template/send`` (template
+messages) and the official account's web authorisation: ``/connect/oauth2/authorize`` (sends
+the browser back to ``redirect_uri`` with a one-time code and the state, or with the state
+alone when the user refuses) and ``/sns/oauth2/access_token`` (the code for the openid, with
+WeChat's error codes: 40013 bad appid, 40125 bad secret, 40002 bad grant type, 40029 unknown or
+expired code, 40163 code already used).
 
 Like Aliyun's real gateway, neither de-duplicates: every accepted request is a delivery, so
 tests can prove the worker hands each message over exactly once. ``deliveries`` maps a key
@@ -23,7 +28,7 @@ import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .aliyun import aliyun_signature
 
@@ -102,6 +107,10 @@ class FakeProvider:
     ) -> tuple[int, dict[str, Any]]:
         raise NotImplementedError
 
+    def redirect(self, method: str, path: str, query: dict[str, str]) -> str | None:
+        """A URL to send the browser to (302) instead of a JSON answer; None for JSON."""
+        return None
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
 
@@ -117,6 +126,13 @@ class FakeProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                location = provider.redirect(method, parts.path, query)
+                if location is not None:
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status, answer = provider.handle(method, parts.path, query, body)
                 raw = json.dumps(answer).encode()
                 self.send_response(status)
@@ -220,12 +236,67 @@ class FakeAliyunSms(FakeProvider):
 
 
 class FakeWechat(FakeProvider):
+    CODE_LIFETIME = 300.0  # seconds; WeChat's codes last five minutes
+
     def __init__(self, *, app_id: str = "wx-test", app_secret: str = "wx-secret") -> None:  # noqa: S107 - a fake
         super().__init__()
         self.app_id = app_id
         self.app_secret = app_secret
         self.tokens: set[str] = set()
         self.token_requests = 0
+        # Web authorisation: the WeChat user holding the phone, and what they do next.
+        self.openid = "oFakeWechatUser0000000000001"
+        self.refuse = False  # the user taps 拒绝: back to redirect_uri without a code
+        self.codes: dict[str, tuple[str, float, str]] = {}  # code -> (openid, issued, scope)
+        self.used_codes: set[str] = set()
+        self.authorizations = 0
+        self.exchanges = 0
+
+    def redirect(self, method: str, path: str, query: dict[str, str]) -> str | None:
+        if path != "/connect/oauth2/authorize" or method != "GET":
+            return None
+        target = query.get("redirect_uri", "")
+        if (
+            query.get("appid") != self.app_id
+            or query.get("response_type") != "code"
+            or query.get("scope") not in ("snsapi_base", "snsapi_userinfo")
+            or not target.startswith(("http://", "https://"))
+        ):
+            return None  # handle() answers the error page
+        state = query.get("state", "")
+        joiner = "&" if "?" in target else "?"
+        with self.lock:
+            self.authorizations += 1
+            if self.refuse:
+                return f"{target}{joiner}{urlencode({'state': state})}"
+            code = secrets.token_hex(16)
+            self.codes[code] = (self.openid, time.monotonic(), query["scope"])
+        return f"{target}{joiner}{urlencode({'code': code, 'state': state})}"
+
+    def _exchange(self, query: dict[str, str]) -> dict[str, Any]:
+        with self.lock:
+            self.exchanges += 1
+            if query.get("appid") != self.app_id:
+                return {"errcode": 40013, "errmsg": "invalid appid"}
+            if query.get("secret") != self.app_secret:
+                return {"errcode": 40125, "errmsg": "invalid appsecret"}
+            if query.get("grant_type") != "authorization_code":
+                return {"errcode": 40002, "errmsg": "invalid grant_type"}
+            code = query.get("code", "")
+            if code in self.used_codes:
+                return {"errcode": 40163, "errmsg": "code been used"}
+            found = self.codes.pop(code, None)
+            if found is None or time.monotonic() - found[1] > self.CODE_LIFETIME:
+                return {"errcode": 40029, "errmsg": "invalid code"}
+            self.used_codes.add(code)
+        openid, _issued, scope = found
+        return {
+            "access_token": secrets.token_hex(16),
+            "expires_in": 7200,
+            "refresh_token": secrets.token_hex(16),
+            "openid": openid,
+            "scope": scope,
+        }
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -234,6 +305,10 @@ class FakeWechat(FakeProvider):
     def handle(
         self, method: str, path: str, query: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
+        if path == "/connect/oauth2/authorize":
+            return 400, {"errcode": 10003, "errmsg": "redirect_uri, appid or scope invalid"}
+        if path == "/sns/oauth2/access_token":
+            return 200, self._exchange(query)
         if path == "/cgi-bin/token":
             if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
                 return 200, {"errcode": 40013, "errmsg": "invalid appid"}

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qinghe.core.crypto import EncryptedTextField, blind_index
+
 
 class Channel(models.TextChoices):
     INBOX = "inbox", _("站内信")
@@ -178,13 +180,25 @@ class Unsubscription(models.Model):
 
 
 class WechatBinding(models.Model):
-    """The user's openid under our official account (set when they follow and bind)."""
+    """The user's openid under our official account, bound once through web authorisation
+    (accounts.wechat). The openid identifies a person across every visit, so it is personal
+    data: stored encrypted, found and kept unique through its blind index, never logged."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_binding"
     )
-    openid = models.CharField(max_length=64, unique=True)
-    bound_at = models.DateTimeField(auto_now_add=True)
+    openid = EncryptedTextField(_("OpenID"))
+    openid_index = models.CharField(max_length=64, unique=True, editable=False)
+    bound_at = models.DateTimeField(_("绑定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("微信绑定")
+        verbose_name_plural = _("微信绑定")
 
     def __str__(self) -> str:
         return f"微信绑定 #{self.user_id}"
+
+
+def openid_index(openid: str) -> str:
+    """The blind index of an openid (its only look-up and uniqueness key)."""
+    return blind_index(openid.strip(), purpose="wechat_openid")

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Channel, DeliveryAttempt, OutboxMessage, Preference, Unsubscription
+from .models import (
+    Channel,
+    DeliveryAttempt,
+    OutboxMessage,
+    Preference,
+    Unsubscription,
+    WechatBinding,
+)
 
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
@@ -45,6 +52,10 @@ def message_link(message: OutboxMessage) -> str:
 
 def preference_get(*, user: User) -> Preference:
     return Preference.objects.filter(user=user).first() or Preference(user=user)
+
+
+def wechat_bound(*, user: User) -> bool:
+    return WechatBinding.objects.filter(user=user).exists()
 
 
 def unsubscriptions_for(*, user: User) -> QuerySet[Unsubscription]:

@@ -19,7 +19,14 @@ from django.utils import timezone
 from qinghe.core.bulk import insert_prepared, prepared_datetime
 from qinghe.core.errors import ApplicationError
 
-from .models import CONSENT_LIAISON_CATEGORIES, Channel, OutboxMessage, Preference, Unsubscription
+from .models import (
+    CONSENT_LIAISON_CATEGORIES,
+    Channel,
+    OutboxMessage,
+    Preference,
+    Unsubscription,
+    WechatBinding,
+)
 
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
@@ -60,6 +67,8 @@ class Audience:
     prefs: dict[int, Preference]
     unsubscribed: set[tuple[int, str, str]]
     no_liaison_consent: set[int]
+    # Users with a WeChat binding: the only ones the WeChat channel reaches.
+    wechat_bound: set[int]
 
     @classmethod
     def load(cls, user_ids: Sequence[int]) -> Audience:
@@ -69,6 +78,7 @@ class Audience:
         prefs: dict[int, Preference] = {}
         unsub: set[tuple[int, str, str]] = set()
         talent_of: dict[int, int] = {}
+        bound: set[int] = set()
         for chunk_start in range(0, len(user_ids), 5000):
             chunk = list(user_ids[chunk_start : chunk_start + 5000])
             prefs.update({p.user_id: p for p in Preference.objects.filter(user_id__in=chunk)})
@@ -81,6 +91,9 @@ class Audience:
                 "pk", "user_id"
             )
             talent_of.update({talent_id: user_id for talent_id, user_id in pairs})
+            bound.update(
+                WechatBinding.objects.filter(user_id__in=chunk).values_list("user_id", flat=True)
+            )
         granted = consent_granted_by_talent(talent_of, Consent.Purpose.LIAISON)
         # Users without a talent record (staff) are not students: consent does not apply.
         return cls(
@@ -91,9 +104,12 @@ class Audience:
                 for talent_id, user_id in talent_of.items()
                 if not granted.get(talent_id, False)
             },
+            wechat_bound=bound,
         )
 
     def allows(self, user_id: int, channel: str, category: str) -> bool:
+        if channel == Channel.WECHAT and user_id not in self.wechat_bound:
+            return False
         if category in CONSENT_LIAISON_CATEGORIES and user_id in self.no_liaison_consent:
             return False
         pref = self.prefs.get(user_id)

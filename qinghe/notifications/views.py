@@ -4,6 +4,7 @@ administrator's page for messages whose delivery outcome is unknown."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,6 +18,9 @@ from qinghe.core.http import AuthedRequest
 
 from . import delivery, selectors, services
 from .models import Category, Channel
+
+if TYPE_CHECKING:
+    from qinghe.accounts.models import User
 
 
 @require_GET
@@ -54,18 +58,28 @@ def _parse_time(value: str) -> dt.time | None:
         return None
 
 
+def _channels_shown(user: User) -> list[str]:
+    """The channels a user chooses among: WeChat only once they bound it (我的账号)."""
+    bound = selectors.wechat_bound(user=user)
+    return [c for c in Channel.values if c != Channel.INBOX and (c != Channel.WECHAT or bound)]
+
+
 @require_http_methods(["GET", "POST"])
 def preferences(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("resubscribe") in Channel.values:
             services.resubscribe(user=request.user, channel=request.POST["resubscribe"])
         else:
+            # A channel the page did not show (WeChat before binding) keeps its setting.
+            shown = _channels_shown(request.user)
+            before = set(selectors.preference_get(user=request.user).disabled_channels or [])
             services.preference_set(
                 user=request.user,
                 disabled_channels=[
                     c
                     for c in Channel.values
-                    if c != Channel.INBOX and request.POST.get(f"on_{c}") != "1"
+                    if c != Channel.INBOX
+                    and (request.POST.get(f"on_{c}") != "1" if c in shown else c in before)
                 ],
                 quiet_start=_parse_time(request.POST.get("quiet_start", "")),
                 quiet_end=_parse_time(request.POST.get("quiet_end", "")),
@@ -73,10 +87,11 @@ def preferences(request: AuthedRequest) -> HttpResponse:
         messages.success(request, "通知设置已保存")
         return redirect("notifications:preferences")
     pref = selectors.preference_get(user=request.user)
+    shown = _channels_shown(request.user)
     channels = [
         (c.value, c.label, c.value not in (pref.disabled_channels or []))
         for c in Channel
-        if c != Channel.INBOX
+        if c in shown
     ]
     unsubs = [
         (u.channel, Channel(u.channel).label, Category(u.category).label if u.category else "全部")

@@ -35,6 +35,11 @@ urlpatterns = [
         name="applicant",
     ),
     path(
+        "mine/applicants/<int:application_id>/resume/",
+        views.applicant_resume,
+        name="applicant_resume",
+    ),
+    path(
         "mine/applicants/<int:application_id>/move/",
         views.applicant_move,
         name="applicant_move",

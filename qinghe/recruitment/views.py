@@ -25,6 +25,7 @@ from qinghe.enterprises.forms import add_service_errors
 from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
 from qinghe.jobs.models import Posting
+from qinghe.talents.resume import resume_of, resume_open_for_application, resume_response
 from qinghe.talents.selectors import talent_for_student
 
 from . import selectors as sel
@@ -215,6 +216,7 @@ def _applicant_context(request: AuthedRequest, application: Application) -> dict
         "free_slots": free,
         "result_form": ResultForm(),
         "now": timezone.now(),
+        "resume": resume_of(application.applicant_id),
     }
 
 
@@ -227,6 +229,14 @@ def applicant(request: AuthedRequest, application_id: int) -> HttpResponse:
         summary=f"查看应聘者信息（学生授权提供）：申请 #{application.pk}",
     )
     return render(request, "recruitment/applicant.html", _applicant_context(request, application))
+
+
+@require_GET
+def applicant_resume(request: AuthedRequest, application_id: int) -> HttpResponse:
+    """The applicant's PDF résumé, only for the enterprise applied to (audited)."""
+    return resume_response(
+        resume_open_for_application(viewer=request.user, application_id=application_id)
+    )
 
 
 @require_POST

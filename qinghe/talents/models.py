@@ -525,3 +525,26 @@ class Segment(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Resume(models.Model):
+    """A student's PDF résumé. The file is stored encrypted at rest (talents/resume.py); an
+    enterprise opens it only through an application to it or an invitation the student
+    accepted, and every such opening is audited."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resume"
+    )
+    storage_name = models.CharField(_("存储名"), max_length=200, editable=False)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    pages = models.PositiveSmallIntegerField(_("页数"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("简历")
+        verbose_name_plural = _("简历")
+
+    def __str__(self) -> str:
+        return f"简历 #{self.user_id}"

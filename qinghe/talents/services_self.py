@@ -26,11 +26,13 @@ from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.core.spreadsheets import escape_cell
+from qinghe.notifications.models import WechatBinding
 
 from . import claims
 from .consent import consent_decisions
 from .identity import InvalidValue, parse_id_number, parse_name, parse_phone
-from .models import Consent, ImportBatch, Source, Talent, TalentClaim, ValueChange
+from .importing import storage as resume_storage
+from .models import Consent, ImportBatch, Resume, Source, Talent, TalentClaim, ValueChange
 from .selectors import FIELD_LABELS, can_verify, talent_for_student
 from .services import (
     NOTICE_VERSION,
@@ -927,6 +929,12 @@ def account_delete(*, user: User, password: str, confirmation: str) -> DeletionR
         )
         if user.phone_index:
             PhoneVerification.objects.filter(phone_index=user.phone_index).delete()
+        # The WeChat binding signs in and receives messages: it goes with the account, and so
+        # does the résumé (its encrypted file once the deletion commits).
+        WechatBinding.objects.filter(user=user).delete()
+        resume_files = list(Resume.objects.filter(user=user).values_list("storage_name", flat=True))
+        Resume.objects.filter(user=user).delete()
+        transaction.on_commit(lambda: [resume_storage.delete(name) for name in resume_files])
         user.username = f"deleted-{user.pk}"
         user.email = ""
         user.display_name = ""

@@ -3,7 +3,7 @@ linked to the signed-in account; none takes a talent id."""
 
 from django.urls import path
 
-from . import views_education, views_self
+from . import views_education, views_resume, views_self
 
 app_name = "me"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("confirm/", views_self.confirm, name="confirm"),
     path("delete/", views_self.delete_account, name="delete"),
     path("education/", views_education.education, name="education"),
+    path("resume/", views_resume.resume_page, name="resume"),
+    path("resume/download/", views_resume.resume_download, name="resume_download"),
+    path("resume/delete/", views_resume.resume_delete, name="resume_delete"),
     path(
         "education/universities.json",
         views_education.suggest_universities,

@@ -21,6 +21,7 @@ from qinghe.core.http import AuthedRequest
 
 from . import claims, services_self
 from .models import Talent
+from .resume import resume_get_own
 from .services_self import SELF_EDITABLE
 
 
@@ -88,6 +89,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             "data": services_self.self_data(talent=talent, user=request.user),
             "consents": services_self.consent_overview(talent=talent),
             "confirmation_due": services_self.confirmation_due(talent),
+            "resume": resume_get_own(user=request.user),
         },
     )
 

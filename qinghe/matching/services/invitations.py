@@ -122,7 +122,7 @@ def _notify_invited(invitation: Invitation) -> None:
         body += f"\n企业留言：{invitation.message}"
     notify(
         user=student,
-        channels=(Channel.INBOX, Channel.EMAIL),
+        channels=(Channel.INBOX, Channel.EMAIL, Channel.WECHAT),
         category=Category.SYSTEM,
         subject=f"【青鹤】{invitation.enterprise.name}邀请你投递“{posting.title}”",
         body=body,

@@ -22,6 +22,7 @@ from qinghe.notifications.models import (
     DeliveryAttempt,
     OutboxMessage,
     WechatBinding,
+    openid_index,
 )
 from qinghe.notifications.services import notify, notify_bulk
 
@@ -236,7 +237,9 @@ def test_a_status_query_that_fails_sends_nothing_and_tries_later(
 def unknown_wechat(student: Any, wechat_api: Any, settings: Any, monkeypatch: Any) -> Any:
     """A WeChat template message the provider took while the worker died: WeChat cannot be
     asked, so the message waits for a person."""
-    WechatBinding.objects.create(user=student, openid="oQinghe-openid-1")
+    WechatBinding.objects.create(
+        user=student, openid="oQinghe-openid-1", openid_index=openid_index("oQinghe-openid-1")
+    )
     system_message(student, channel=Channel.WECHAT)
     with monkeypatch.context() as mp:
         mp.setattr(delivery, "_hand_over", die_after_the_call)

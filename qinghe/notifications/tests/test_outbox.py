@@ -15,6 +15,7 @@ from django.utils import timezone
 from qinghe.accounts.models import User
 from qinghe.core.roles import Role
 from qinghe.notifications import delivery
+from qinghe.notifications.channels import PermanentError, WechatTemplateAdapter
 from qinghe.notifications.delivery import backoff, claim_batch, deliver_batch, deliver_pending
 from qinghe.notifications.models import (
     Category,
@@ -24,6 +25,7 @@ from qinghe.notifications.models import (
     Preference,
     Unsubscription,
     WechatBinding,
+    openid_index,
 )
 from qinghe.notifications.services import notify, preference_set, quiet_until, unsubscribe_token
 from qinghe.talents.models import Consent
@@ -135,9 +137,31 @@ def test_a_channel_turned_off_in_preferences_receives_nothing(student: Any, clie
         "/messages/preferences/", {"on_email": "1", "quiet_start": "", "quiet_end": ""}
     )
     assert response.status_code == 302
-    assert Preference.objects.get(user=student).disabled_channels == ["sms", "wechat"]
+    assert Preference.objects.get(user=student).disabled_channels == ["sms"]
     rows = liaison_news(student, channels=(Channel.SMS, Channel.EMAIL, Channel.WECHAT))
     assert [r.channel for r in rows] == [Channel.EMAIL]
+
+
+def test_wechat_is_among_the_channels_to_choose_only_once_bound(
+    student: Any, client_as: Any
+) -> None:
+    client = client_as(Role.STUDENT)
+    assert 'name="on_wechat"' not in client.get("/messages/preferences/").content.decode()
+    WechatBinding.objects.create(
+        user=student, openid="oQinghe-openid-1", openid_index=openid_index("oQinghe-openid-1")
+    )
+    page = client.get("/messages/preferences/").content.decode()
+    assert 'name="on_wechat"' in page and "微信公众号" in page
+    client.post("/messages/preferences/", {"on_email": "1", "quiet_start": "", "quiet_end": ""})
+    assert Preference.objects.get(user=student).disabled_channels == ["sms", "wechat"]
+    rows = liaison_news(student, key="off", channels=(Channel.INBOX, Channel.WECHAT))
+    assert [r.channel for r in rows] == [Channel.INBOX]
+    client.post(
+        "/messages/preferences/",
+        {"on_email": "1", "on_wechat": "1", "quiet_start": "", "quiet_end": ""},
+    )
+    rows = liaison_news(student, key="on", channels=(Channel.INBOX, Channel.WECHAT))
+    assert [r.channel for r in rows] == [Channel.INBOX, Channel.WECHAT]
 
 
 def test_quiet_hours_hold_a_message_until_they_end(student: Any, sms_gateway: Any) -> None:
@@ -222,7 +246,9 @@ def test_a_message_claimed_by_a_dead_worker_is_reclaimed_after_its_lease_and_set
 def test_wechat_template_message_fetches_a_token_and_refreshes_an_expired_one(
     student: Any, wechat_api: Any
 ) -> None:
-    WechatBinding.objects.create(user=student, openid="oQinghe-openid-1")
+    WechatBinding.objects.create(
+        user=student, openid="oQinghe-openid-1", openid_index=openid_index("oQinghe-openid-1")
+    )
     liaison_news(student, key="w1", channels=(Channel.WECHAT,))
     assert deliver_pending().sent == 1
     wechat_api.expire_tokens()
@@ -238,9 +264,31 @@ def test_wechat_template_message_fetches_a_token_and_refreshes_an_expired_one(
     )
 
 
-def test_wechat_without_a_binding_fails_permanently(student: Any, wechat_api: Any) -> None:
+def test_wechat_reaches_only_a_bound_account(student: Any, wechat_api: Any) -> None:
+    rows = liaison_news(student, channels=(Channel.INBOX, Channel.WECHAT))
+    assert [row.channel for row in rows] == [Channel.INBOX]
+    assert not OutboxMessage.objects.filter(channel=Channel.WECHAT).exists()
+    assert deliver_pending().claimed == 0 and wechat_api.posts == 0
+
+
+def test_a_wechat_message_queued_before_unbinding_is_cancelled(
+    student: Any, wechat_api: Any
+) -> None:
+    WechatBinding.objects.create(
+        user=student, openid="oQinghe-openid-1", openid_index=openid_index("oQinghe-openid-1")
+    )
     liaison_news(student, channels=(Channel.WECHAT,))
-    assert deliver_pending().failed == 1
+    WechatBinding.objects.filter(user=student).delete()
+    result = deliver_pending()
+    assert (result.cancelled, result.sent, result.failed) == (1, 0, 0)
+    assert wechat_api.posts == 0 and wechat_api.token_requests == 0
+    assert OutboxMessage.objects.get().state == OutboxMessage.State.CANCELLED
+
+
+def test_the_wechat_adapter_refuses_a_user_without_a_binding(student: Any, wechat_api: Any) -> None:
+    message = OutboxMessage(user=student, channel=Channel.WECHAT, subject="s", body="b")
+    with pytest.raises(PermanentError, match="未绑定微信公众号"):
+        WechatTemplateAdapter().send(message)
     assert wechat_api.posts == 0
 
 

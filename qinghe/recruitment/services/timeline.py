@@ -31,7 +31,8 @@ KIND_INVITED = "recruitment.interview_invited"
 KIND_RESCHEDULED = "recruitment.interview_rescheduled"
 KIND_REMINDER = "recruitment.interview_reminder"
 KIND_MESSAGE = "recruitment.message"
-STUDENT_CHANNELS = (Channel.INBOX, Channel.EMAIL)
+# WeChat reaches only students who bound it (notifications.services.Audience).
+STUDENT_CHANNELS = (Channel.INBOX, Channel.EMAIL, Channel.WECHAT)
 HR_CHANNELS = (Channel.INBOX, Channel.EMAIL)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -34,6 +35,8 @@ from qinghe.recruitment.models import (
 )
 from qinghe.recruitment.services.stages import default_stage, stage_create
 from qinghe.talents.models import Consent, Destination
+from qinghe.talents.resume import resume_upload
+from qinghe.testing.files import make_pdf
 from qinghe.testing.recruiting import apply_to, at, claim_talent, interview_in_the_past, invite
 from qinghe.testing.routes import walk_routes
 from qinghe.testing.world import World
@@ -318,6 +321,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("recruitment:applicants", "GET"): Case(),
     ("recruitment:applicant", "GET"): Case(X_APP, owner="a"),
+    ("recruitment:applicant_resume", "GET"): Case(X_APP, owner="a", extra={"resume": True}),
     ("recruitment:applicant_move", "POST"): Case(
         X_APP_PLAIN, data={"note": "初筛通过"}, owner="a", extra={"stage": "screening"}
     ),
@@ -500,6 +504,8 @@ def test_each_actor_is_let_through_or_refused_and_a_refusal_changes_nothing(
     case = CASES[(name, method)]
     if name in PIPELINE_ROUTES:
         objects.pipe = make_pipeline(world, objects.quality_a, personas)
+    if case.extra.get("resume"):  # student X's PDF résumé, for the enterprise applied to
+        resume_upload(user=world.x, upload=SimpleUploadedFile("简历.pdf", make_pdf()))
     if case.extra.get("no_pending_base"):  # one application at a time: let A apply afresh
         InternshipBase.objects.filter(pk=objects.base_applied.pk).update(
             state=InternshipBase.State.REJECTED

@@ -19,12 +19,12 @@ FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
 
 
-def _restrict(name: str) -> None:
-    """Owner-only permissions on the file and on the folders under ``imports/`` (a storage
+def _restrict(name: str, root_folder: str = "imports") -> None:
+    """Owner-only permissions on the file and on the folders under ``root_folder`` (a storage
     without a file system path, e.g. the tests' in-memory one, has nothing to restrict)."""
     try:
         path = default_storage.path(name)
-        root = default_storage.path("imports")
+        root = default_storage.path(root_folder)
     except NotImplementedError:
         return
     if not os.path.isfile(path):  # e.g. InMemoryStorage names a path it never writes
@@ -36,17 +36,20 @@ def _restrict(name: str) -> None:
         folder = os.path.dirname(folder)
 
 
-def save_private(name: str, data: bytes, *, replace: bool = False) -> str:
+def save_private(
+    name: str, data: bytes, *, replace: bool = False, root_folder: str = "imports"
+) -> str:
     """Stores ``data`` encrypted under ``name + '.enc'``; returns the storage name. With
     ``replace`` an existing file of that name is overwritten, else it is kept (content-named
-    uploads: the same file is kept once)."""
+    uploads: the same file is kept once). Folders under ``root_folder`` are made owner-only
+    (the survey files live under ``imports/``, the résumés under ``resumes/``)."""
     name = name + ENCRYPTED_SUFFIX
     if default_storage.exists(name):
         if not replace:
             return name
         default_storage.delete(name)
     saved = default_storage.save(name, ContentFile(encrypt_file(data, name=name)))
-    _restrict(saved)
+    _restrict(saved, root_folder)
     return saved
 
 
