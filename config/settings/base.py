@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "qinghe.events",
     "qinghe.scheduler",
     "qinghe.alliance",
+    "qinghe.workbench",
 ]
 
 MIDDLEWARE = [
