@@ -67,8 +67,14 @@ def interview_today(application: Application) -> Interview:
 def test_every_role_has_a_workbench_that_says_what_to_do_now(client_as: Any) -> None:
     assert set(BUILDERS) == set(ALL_ROLES)
     for role in ALL_ROLES:
-        page = client_as(role).get("/workbench/").content.decode()
+        client = client_as(role)
+        response = client.get("/workbench/")
+        page = response.content.decode()
         assert "现在要做" in page and "数据一览" in page, role
+        # Every figure and every to-do links to a page this role may open.
+        wb = response.context["workbench"]
+        links = {f.url for f in wb.figures} | {t.url for t in wb.todos}
+        assert {url: client.get(url).status_code for url in links} == dict.fromkeys(links, 200)
 
 
 # --- enterprise ------------------------------------------------------------------------------
