@@ -490,8 +490,8 @@ BUDGETS: dict[str, int] = {
     Role.AMBASSADOR: 9,
     Role.ENTERPRISE_HR: 10,
     Role.LIAISON: 9,
-    Role.HR_STAFF: 21,
-    Role.SYSADMIN: 22,
+    Role.HR_STAFF: 22,  # incl. the plan's five targets (recruitment events since plan 0002)
+    Role.SYSADMIN: 23,
     Role.EDU_STAFF: 10,
     Role.LEAGUE_STAFF: 11,
     Role.STATION_STAFF: 9,
