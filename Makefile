@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -81,6 +81,14 @@ browser: ## install Debian's Chromium for browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+fonts: ## install a Chinese font (Debian's fonts-wqy-microhei) when none is present, for screenshots
+	@fc-list :lang=zh | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; fi; }
+
+screenshots: install browser fonts ## PNGs of every demo role's 工作台 (1280x800 and 390x844) into var/screenshots/
+	$(PYTHON) scripts/screenshots.py
 
 test: install browser ## run the whole test suite (unit, integration, browser)
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test

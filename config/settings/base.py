@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "qinghe.alliance",
     "qinghe.policies",
     "qinghe.exports",
+    "qinghe.workbench",
 ]
 
 MIDDLEWARE = [

@@ -1,21 +1,37 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.utils import timezone
 
 from .models import AuditLog
-from .navigation import menu_for
 
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
 
 
+def parse_day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def audit_list(
-    *, viewer: User, action: str = "", actor: str = "", target_type: str = ""
+    *,
+    viewer: User,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    day: dt.date | None = None,
 ) -> QuerySet[AuditLog]:
+    """``day``: entries of that local day only."""
     qs = AuditLog.objects.all()
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+        qs = qs.filter(created_at__gte=start, created_at__lt=start + dt.timedelta(days=1))
     if action:
         qs = qs.filter(action=action)
     if actor:
@@ -23,13 +39,3 @@ def audit_list(
     if target_type:
         qs = qs.filter(target_type=target_type)
     return qs.order_by("-created_at", "-id")
-
-
-def dashboard_cards(*, viewer: User) -> list[dict[str, str]]:
-    """The entries of the viewer's menu, as cards on the dashboard."""
-    cards = []
-    for item in menu_for(viewer):
-        if item.url_name == "core:dashboard":
-            continue
-        cards.append({"title": item.label, "url": reverse(item.url_name), "text": item.hint})
-    return cards

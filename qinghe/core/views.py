@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from .http import AuthedRequest
 from .models import AuditLog
-from .selectors import audit_list, dashboard_cards
+from .selectors import audit_list, parse_day
 
 
 @require_GET
@@ -19,7 +19,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html", {"cards": dashboard_cards(viewer=request.user)})
+    """The 工作台 of the viewer's role (qinghe.workbench)."""
+    from qinghe.workbench.selectors import workbench_for
+
+    workbench = workbench_for(viewer=request.user)
+    unread = next((f.value for f in workbench.figures if f.key == "unread"), None)
+    if isinstance(unread, int):
+        request._inbox_unread = unread  # type: ignore[attr-defined]  # the menu badge: counted once
+    return render(
+        request, "workbench/workbench.html", {"workbench": workbench, "todos": workbench.todos}
+    )
 
 
 @require_GET
@@ -38,6 +47,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         action=request.GET.get("action", ""),
         actor=request.GET.get("actor", ""),
         target_type=request.GET.get("target_type", ""),
+        day=parse_day(request.GET.get("day", "")),
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(

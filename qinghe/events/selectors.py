@@ -237,13 +237,28 @@ class MyRegistration:
     position: int | None
 
 
-def my_registrations(*, user: User) -> list[MyRegistration]:
+def upcoming_registrations(*, user: User, now: dt.datetime | None = None) -> QuerySet[Registration]:
+    """The user's places in published events not yet over: confirmed, awaiting a guardian's
+    consent or on the waiting list."""
+    return Registration.objects.filter(
+        user=user,
+        status__in=(
+            Registration.Status.CONFIRMED,
+            Registration.Status.GUARDIAN,
+            Registration.Status.WAITLISTED,
+        ),
+        event__state=Event.State.PUBLISHED,
+        event__ends_at__gt=now or timezone.now(),
+    )
+
+
+def my_registrations(*, user: User, upcoming: bool = False) -> list[MyRegistration]:
     """The user's registrations, upcoming first, each with its waiting-list position. Positions
-    come from one grouped pass over the waiting lists of the user's events."""
+    come from one grouped pass over the waiting lists of the user's events. ``upcoming``: only
+    those of ``upcoming_registrations``."""
+    base = upcoming_registrations(user=user) if upcoming else Registration.objects.filter(user=user)
     regs = list(
-        Registration.objects.filter(user=user)
-        .select_related("event", "event__organiser")
-        .order_by("-event__starts_at", "-id")
+        base.select_related("event", "event__organiser").order_by("-event__starts_at", "-id")
     )
     waiting = [r for r in regs if r.status == Registration.Status.WAITLISTED]
     positions: dict[int, int] = {}

@@ -143,7 +143,8 @@ def cancel_registration(request: AuthedRequest, event_id: int) -> HttpResponse:
 @require_GET
 def mine(request: AuthedRequest) -> HttpResponse:
     rows = []
-    for item in selectors.my_registrations(user=request.user):
+    upcoming = request.GET.get("show") == "upcoming"
+    for item in selectors.my_registrations(user=request.user, upcoming=upcoming):
         reg = item.registration
         qr = ""
         if (
@@ -175,7 +176,11 @@ def mine(request: AuthedRequest) -> HttpResponse:
                 ),
             }
         )
-    return render(request, "events/mine.html", {"rows": rows})
+    return render(
+        request,
+        "events/mine.html",
+        {"rows": rows, "filter_note": "尚未结束的报名（含候补）" if upcoming else ""},
+    )
 
 
 # ---- organisers -----------------------------------------------------------------------------

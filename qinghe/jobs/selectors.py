@@ -199,13 +199,35 @@ def posting_get_for_viewer(
     return posting
 
 
-def own_postings(*, viewer: User, state: str = "") -> QuerySet[Posting]:
-    """An enterprise HR user's postings: those of their own organisation only."""
+# A published posting closing within this many days is "near expiry" on the workbench.
+EXPIRING_DAYS = 7
+# Quick filters of the enterprise's posting list that the workbench links to.
+OWN_POSTING_SHOW_LABELS: dict[str, str] = {
+    "expiring": f"{EXPIRING_DAYS} 天内截止的在招岗位",
+    "returned": "审核退回、待修改的岗位",
+}
+
+
+def own_postings(
+    *, viewer: User, state: str = "", show: str = "", today: dt.date | None = None
+) -> QuerySet[Posting]:
+    """An enterprise HR user's postings: those of their own organisation only. ``show``
+    "expiring": published and closing within EXPIRING_DAYS days (today included);
+    "returned": drafts the HR bureau sent back with a note (submitting again clears it)."""
     if getattr(viewer, "role", None) != Role.ENTERPRISE_HR or not viewer.organisation_id:
         return Posting.objects.none()
     qs = Posting.objects.filter(enterprise__organisation_id=viewer.organisation_id)
     if state in Posting.State.values:
         qs = qs.filter(state=state)
+    if show == "expiring":
+        day = _today(today)
+        qs = qs.filter(
+            state=Posting.State.PUBLISHED,
+            closing_date__gte=day,
+            closing_date__lte=day + dt.timedelta(days=EXPIRING_DAYS),
+        )
+    elif show == "returned":
+        qs = qs.filter(state=Posting.State.DRAFT).exclude(review_note="")
     return qs.select_related("enterprise", "town").order_by("-updated_at", "-id")
 
 

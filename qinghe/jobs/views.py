@@ -143,7 +143,9 @@ def _own(request: AuthedRequest, posting_id: int) -> Posting:
 @require_GET
 def my_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
-    postings = selectors.own_postings(viewer=request.user, state=state)
+    show = request.GET.get("show", "")
+    show = show if show in selectors.OWN_POSTING_SHOW_LABELS else ""
+    postings = selectors.own_postings(viewer=request.user, state=state, show=show)
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -151,6 +153,7 @@ def my_list(request: AuthedRequest) -> HttpResponse:
         {
             "page": page,
             "state": state,
+            "filter_note": selectors.OWN_POSTING_SHOW_LABELS.get(show, ""),
             "states": Posting.State.choices,
             "enterprise": enterprise_for_user(user=request.user),
             "today": timezone.localdate(),

@@ -63,17 +63,38 @@ class StudentRecommendations:
     computed_at: dt.datetime | None = None
 
 
-def student_recommendations(*, user: User) -> StudentRecommendations:
+# A recommended posting published within this many days is a "new" recommendation.
+NEW_RECOMMENDATION_DAYS = 7
+
+
+def new_recommendations(
+    *, talent: Talent, now: dt.datetime | None = None
+) -> QuerySet[Recommendation]:
+    """Recommendations of open postings published in the last NEW_RECOMMENDATION_DAYS days."""
+    since = (now or timezone.now()) - dt.timedelta(days=NEW_RECOMMENDATION_DAYS)
+    return Recommendation.objects.filter(
+        talent=talent, posting__in=fetch.open_postings(), posting__published_at__gte=since
+    )
+
+
+def student_recommendations(*, user: User, new_only: bool = False) -> StudentRecommendations:
+    """为你推荐: the student's recommendations of open postings; ``new_only`` keeps those of
+    ``new_recommendations`` (the workbench's 新推荐)."""
     talent = talent_for_student(user=user)
     if talent is None:
         return StudentRecommendations(state="no_talent")
     if not consent_state(talent=talent).get(Consent.Purpose.MATCHING):
         return StudentRecommendations(state="no_consent", talent=talent)
     profile = MatchingProfile.objects.filter(talent=talent).first()
+    base = (
+        new_recommendations(talent=talent)
+        if new_only
+        else Recommendation.objects.filter(talent=talent, posting__in=fetch.open_postings())
+    )
     recs = list(
-        Recommendation.objects.filter(talent=talent, posting__in=fetch.open_postings())
-        .select_related("posting", "posting__enterprise", "posting__town")
-        .order_by("-score", "posting_id")[:40]
+        base.select_related("posting", "posting__enterprise", "posting__town").order_by(
+            "-score", "posting_id"
+        )[:40]
     )
     invitations = list(
         Invitation.objects.filter(talent=talent, state=Invitation.State.PENDING)

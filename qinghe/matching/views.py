@@ -34,16 +34,20 @@ PAGE_SIZE = 20
 
 @require_GET
 def for_me(request: AuthedRequest) -> HttpResponse:
-    view = selectors.student_recommendations(user=request.user)
+    new_only = request.GET.get("show") == "new"
+    view = selectors.student_recommendations(user=request.user, new_only=new_only)
     if view.state == "ok" and not view.computed and view.talent is not None:
         # First visit after consenting: compute in the background (immediately in tests).
         refresh_talent.enqueue(view.talent.pk)
-        view = selectors.student_recommendations(user=request.user)
+        view = selectors.student_recommendations(user=request.user, new_only=new_only)
     return render(
         request,
         "matching/for_me.html",
         {
             "view": view,
+            "filter_note": f"近 {selectors.NEW_RECOMMENDATION_DAYS} 天发布的岗位"
+            if new_only
+            else "",
             "cap": scoring.NATIVE_BOOST_CAP,
             "weights": services.weights_from_settings(),
         },

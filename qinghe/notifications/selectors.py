@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from qinghe.accounts.models import User
 
 
-def inbox_list(*, user: User) -> QuerySet[OutboxMessage]:
-    return OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).order_by(
-        "-created_at", "-id"
-    )
+def inbox_list(*, user: User, unread: bool = False) -> QuerySet[OutboxMessage]:
+    qs = OutboxMessage.objects.filter(user=user, channel=Channel.INBOX)
+    if unread:
+        qs = qs.filter(opened_at__isnull=True)
+    return qs.order_by("-created_at", "-id")
 
 
 def inbox_get(*, user: User, message_id: int) -> OutboxMessage:

@@ -27,8 +27,15 @@ if TYPE_CHECKING:
 def inbox(request: AuthedRequest) -> HttpResponse:
     """The list shows each message's subject and whether it was read; opening one (``message``)
     marks it read, 全部标为已读 (``mark_all_read``) all of them."""
-    page = Paginator(selectors.inbox_list(user=request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page": page})
+    unread = request.GET.get("unread") == "1"
+    page = Paginator(selectors.inbox_list(user=request.user, unread=unread), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"page": page, "filter_note": "未读消息" if unread else ""},
+    )
 
 
 @require_GET

@@ -59,21 +59,54 @@ def liaison_talent_get(*, liaison: User, talent_id: int) -> Talent:
     return talent
 
 
+def term_start(today: dt.date) -> dt.date:
+    """The first day of the school term ``today`` falls in: the autumn term from 1 September
+    (January and February still belong to it), the spring term from 1 March."""
+    if today.month >= 9:
+        return dt.date(today.year, 9, 1)
+    if today.month >= 3:
+        return dt.date(today.year, 3, 1)
+    return dt.date(today.year - 1, 9, 1)
+
+
 @dataclass
 class Workspace:
     students: list[Any]
     due_today: list[Any]
     overdue: list[Any]
     lost: list[Any]
+    # Not reached (contact log 联系上) since the term began.
+    unreached_term: list[Any]
+    term_start: dt.date
+
+    @property
+    def term_rate(self) -> float:
+        """Share of the liaison's students reached this term, in percent (one decimal)."""
+        if not self.students:
+            return 0.0
+        reached = len(self.students) - len(self.unreached_term)
+        return round(100 * reached / len(self.students), 1)
+
+
+# The workspace's quick filters (the workbench links to them): the list each one keeps.
+WORKSPACE_SHOW_LABELS: dict[str, str] = {
+    "due": "今日应跟进的学子",
+    "overdue": "跟进已逾期的学子",
+    "lost": "失联或号码错误的学子",
+    "unreached": "本学期尚未联系上的学子",
+}
 
 
 def workspace(*, liaison: User, today: dt.date | None = None) -> Workspace:
     today = today or timezone.localdate()
     now = timezone.now()
     lost_after = dt.timedelta(days=settings.OUTREACH_LOST_CONTACT_DAYS)
+    start = term_start(today)
     # Talent rows carrying my_students()'s annotations (last_reached, wrong_number,
     # next_follow_up) and the two set below, which the workspace template reads.
     students: list[Any] = list(my_students(liaison=liaison))
+    tz = timezone.get_current_timezone()
+    term_begins = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     for s in students:
         s.days_since = (now - s.last_reached).days if s.last_reached else None
         s.is_lost = s.wrong_number or s.last_reached is None or now - s.last_reached > lost_after
@@ -82,7 +115,20 @@ def workspace(*, liaison: User, today: dt.date | None = None) -> Workspace:
         due_today=[s for s in students if s.next_follow_up == today],
         overdue=[s for s in students if s.next_follow_up and s.next_follow_up < today],
         lost=[s for s in students if s.is_lost],
+        unreached_term=[
+            s for s in students if s.last_reached is None or s.last_reached < term_begins
+        ],
+        term_start=start,
     )
+
+
+def workspace_rows(ws: Workspace, show: str) -> list[Any]:
+    return {
+        "due": ws.due_today,
+        "overdue": ws.overdue,
+        "lost": ws.lost,
+        "unreached": ws.unreached_term,
+    }.get(show, ws.students)
 
 
 def contact_rate(*, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -156,8 +202,19 @@ def contact_rate(*, start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def consultations_for_staff(*, viewer: User) -> QuerySet[Consultation]:
+# Quick filters of the staff's consultation list that the workbench links to.
+CONSULTATION_SHOW_LABELS: dict[str, str] = {
+    "open": "待答复的咨询",
+    "overdue": "已超过答复时限、仍待答复的咨询",
+}
+
+
+def consultations_for_staff(*, viewer: User, show: str = "") -> QuerySet[Consultation]:
     qs = Consultation.objects.select_related("talent", "liaison", "station")
+    if show in CONSULTATION_SHOW_LABELS:
+        qs = qs.filter(state=Consultation.State.OPEN)
+    if show == "overdue":
+        qs = qs.filter(due_at__lt=timezone.now())
     role = getattr(viewer, "role", None)
     if role in CONSULTATION_STAFF:
         return qs

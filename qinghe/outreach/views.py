@@ -42,10 +42,19 @@ def _date(value: str) -> dt.date | None:
 
 @require_GET
 def workspace(request: AuthedRequest) -> HttpResponse:
+    ws = selectors.workspace(liaison=request.user)
+    show = request.GET.get("show", "")
+    show = show if show in selectors.WORKSPACE_SHOW_LABELS else ""
     return render(
         request,
         "outreach/workspace.html",
-        {"ws": selectors.workspace(liaison=request.user), "today": timezone.localdate()},
+        {
+            "ws": ws,
+            "today": timezone.localdate(),
+            "show": show,
+            "shown": selectors.workspace_rows(ws, show),
+            "filter_note": selectors.WORKSPACE_SHOW_LABELS.get(show, ""),
+        },
     )
 
 
@@ -184,10 +193,15 @@ def consultation_rate(request: AuthedRequest, consultation_id: int) -> HttpRespo
 
 @require_GET
 def consultations(request: AuthedRequest) -> HttpResponse:
+    show = request.GET.get("show", "")
+    show = show if show in selectors.CONSULTATION_SHOW_LABELS else ""
     return render(
         request,
         "outreach/consultations.html",
-        {"items": selectors.consultations_for_staff(viewer=request.user)[:200]},
+        {
+            "items": selectors.consultations_for_staff(viewer=request.user, show=show)[:200],
+            "filter_note": selectors.CONSULTATION_SHOW_LABELS.get(show, ""),
+        },
     )
 
 

@@ -77,11 +77,37 @@ def with_open_interview(qs: QuerySet[Application]) -> QuerySet[Application]:
 # --- an enterprise's applicants ----------------------------------------------------------------
 
 
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of a local day."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def interviews_between(start: dt.datetime, end: dt.datetime | None = None) -> Exists:
+    """For an Application queryset: an open interview starting in [start, end)."""
+    interviews = Interview.objects.filter(
+        application=OuterRef("pk"), state__in=OPEN_INTERVIEW_STATES, starts_at__gte=start
+    )
+    if end is not None:
+        interviews = interviews.filter(starts_at__lt=end)
+    return Exists(interviews)
+
+
+# Quick filters of the enterprise's applicant list that the workbench links to.
+APPLICANT_SHOW_LABELS: dict[str, str] = {
+    "new": "新投递、尚未处理的应聘者",
+    "today": "今天有面试的应聘者",
+}
+
+
 @dataclass
 class ApplicantFilter:
     posting: int | None = None
     stage: int | None = None
     q: str = ""
+    # "new": still in the 已投递 stage nobody moved it from; "today": an open interview today.
+    show: str = ""
 
     @classmethod
     def from_query(cls, data: QueryDict | dict[str, Any]) -> ApplicantFilter:
@@ -89,8 +115,12 @@ class ApplicantFilter:
             raw = str(data.get(name) or "").strip()
             return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
+        show = str(data.get("show") or "")
         return cls(
-            posting=number("posting"), stage=number("stage"), q=str(data.get("q") or "")[:50]
+            posting=number("posting"),
+            stage=number("stage"),
+            q=str(data.get("q") or "")[:50],
+            show=show if show in APPLICANT_SHOW_LABELS else "",
         )
 
 
@@ -112,6 +142,10 @@ def enterprise_applications(
         qs = qs.filter(stage_id=filters.stage)
     if filters.q:
         qs = qs.filter(Q(talent__name__contains=filters.q) | Q(posting__title__contains=filters.q))
+    if filters.show == "new":
+        qs = qs.filter(stage__kind=PipelineStage.Kind.APPLIED)
+    elif filters.show == "today":
+        qs = qs.filter(interviews_between(*day_bounds(timezone.localdate())))
     return (
         with_open_interview(qs)
         .select_related("posting", "stage", "talent")
@@ -210,13 +244,25 @@ def free_slots(*, posting: Posting) -> list[InterviewSlot]:
 # --- the student's own applications --------------------------------------------------------------
 
 
-def student_applications(*, viewer: User) -> QuerySet[Application]:
+# Quick filters of the student's own applications that the workbench links to.
+MY_APPLICATIONS_SHOW_LABELS: dict[str, str] = {
+    "active": "进行中的投递",
+    "interview": "即将进行的面试",
+}
+
+
+def student_applications(*, viewer: User, show: str = "") -> QuerySet[Application]:
+    """The student's own applications; ``show`` "active" keeps those not in a final stage,
+    "interview" those with an open interview still to come."""
     if getattr(viewer, "role", None) not in SELF_ROLES or not getattr(viewer, "pk", None):
         return Application.objects.none()
+    qs = Application.objects.filter(applicant=viewer)
+    if show == "active":
+        qs = qs.filter(stage__is_terminal=False)
+    elif show == "interview":
+        qs = qs.filter(interviews_between(timezone.now()))
     return with_open_interview(
-        Application.objects.filter(applicant=viewer).select_related(
-            "posting", "posting__enterprise", "stage"
-        )
+        qs.select_related("posting", "posting__enterprise", "stage")
     ).order_by("-applied_at", "-id")
 
 

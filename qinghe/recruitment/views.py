@@ -98,10 +98,16 @@ def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
 
 @require_GET
 def my_applications(request: AuthedRequest) -> HttpResponse:
-    page = Paginator(sel.student_applications(viewer=request.user), PAGE_SIZE).get_page(
+    show = request.GET.get("show", "")
+    show = show if show in sel.MY_APPLICATIONS_SHOW_LABELS else ""
+    page = Paginator(sel.student_applications(viewer=request.user, show=show), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "recruitment/my_applications.html", {"page": page})
+    return render(
+        request,
+        "recruitment/my_applications.html",
+        {"page": page, "filter_note": sel.MY_APPLICATIONS_SHOW_LABELS.get(show, "")},
+    )
 
 
 @require_GET
@@ -184,6 +190,7 @@ def applicants(request: AuthedRequest) -> HttpResponse:
         {
             "page": page,
             "filters": filters,
+            "filter_note": sel.APPLICANT_SHOW_LABELS.get(filters.show, ""),
             "enterprise": enterprise,
             "postings": posting_selectors.own_postings(viewer=request.user).exclude(
                 state=Posting.State.DRAFT

@@ -85,6 +85,8 @@ class TalentFilter:
     returned_home: str = ""
     chapter: int | None = None
     verification: str = ""
+    # "1": only records with a value two sources disagree on, awaiting HR staff's choice.
+    conflict: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +109,7 @@ class TalentFilter:
             returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
             chapter=int(get("chapter")) if get("chapter").isdigit() else None,
             verification=get("verification") if get("verification") in VERIFICATION_FILTERS else "",
+            conflict="1" if get("conflict") == "1" else "",
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -212,6 +215,12 @@ def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(returned_home=filters.returned_home == "1")
     if filters.chapter:
         qs = qs.filter(chapter_id=filters.chapter)
+    if filters.conflict:
+        qs = qs.filter(
+            Exists(
+                ValueChange.objects.filter(talent=OuterRef("pk"), state=ValueChange.State.CONFLICT)
+            )
+        )
     if filters.verification:
         qs = qs.filter(verification=filters.verification)
     else:
@@ -376,6 +385,31 @@ def duplicate_groups(*, viewer: User, limit: int = 200) -> list[dict[str, Any]]:
     return groups
 
 
+def duplicate_group_count(*, viewer: User) -> int:
+    """How many groups the duplicates page lists (before its limit): two grouped COUNTs."""
+    from django.db.models import Count
+
+    from .models import PhoneNumber
+
+    if getattr(viewer, "role", None) not in TALENT_READERS:
+        return 0
+    by_phone = (
+        PhoneNumber.objects.filter(talent__merged_into__isnull=True)
+        .values("number_index", "talent__name")
+        .annotate(n=Count("talent", distinct=True))
+        .filter(n__gt=1)
+        .count()
+    )
+    by_birth = (
+        Education.objects.filter(talent__merged_into__isnull=True, talent__birth_date__isnull=False)
+        .values("talent__name", "talent__birth_date", "university_name")
+        .annotate(n=Count("talent", distinct=True))
+        .filter(n__gt=1)
+        .count()
+    )
+    return by_phone + by_birth
+
+
 def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:
     year = (today or date.today()).year
     return Talent.objects.filter(graduation_year__in=[year, year + 1, year + 2])
@@ -440,8 +474,20 @@ def talent_overview(*, viewer: User, filters: TalentFilter) -> dict[str, Any]:
 IMPORT_ALL_BATCHES_ROLES = frozenset({"hr_staff", "sysadmin"})
 
 
-def import_batch_list(*, viewer: User) -> QuerySet[ImportBatch]:
+# Quick filter of the import list that the workbench links to.
+IMPORT_SHOW_LABELS: dict[str, str] = {
+    "attention": "有拒绝、暂缓或待跟进行的批次，以及失败的批次",
+}
+
+
+def import_batch_list(*, viewer: User, show: str = "") -> QuerySet[ImportBatch]:
+    """``show`` "attention": batches that left work for a person (rejected, held or flagged
+    rows, or a failed run)."""
     batches = ImportBatch.objects.select_related("created_by").order_by("-created_at", "-id")
+    if show == "attention":
+        batches = batches.filter(
+            Q(rejected__gt=0) | Q(held__gt=0) | Q(flagged__gt=0) | Q(state=ImportBatch.State.FAILED)
+        )
     if getattr(viewer, "role", None) in IMPORT_ALL_BATCHES_ROLES:
         return batches
     if getattr(viewer, "pk", None) is None:

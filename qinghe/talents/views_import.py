@@ -15,6 +15,7 @@ from qinghe.core.http import AuthedRequest
 
 from . import importing, selectors
 from .models import ImportBatch, ImportRow
+from .selectors import IMPORT_SHOW_LABELS
 from .tasks import run_import
 
 
@@ -66,10 +67,16 @@ def import_list(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(request, "文件已上传，正在后台导入。")
             return redirect("talents:import_detail", batch_id=batch.pk)
-    page = Paginator(importing.import_batch_list(viewer=request.user), 20).get_page(
+    show = request.GET.get("show", "")
+    show = show if show in IMPORT_SHOW_LABELS else ""
+    page = Paginator(importing.import_batch_list(viewer=request.user, show=show), 20).get_page(
         request.GET.get("page")
     )
-    return render(request, "talents/import_list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "talents/import_list.html",
+        {"form": form, "page": page, "filter_note": IMPORT_SHOW_LABELS.get(show, "")},
+    )
 
 
 @require_GET
