@@ -259,6 +259,19 @@ def pages_of(role: str, params: dict[str, str]) -> list[tuple[str, str]]:
     return pages
 
 
+# The seeded rows each list page shows as cards: the walk checks pages with real data.
+CARDS: dict[str, dict[str, int]] = {
+    Role.STUDENT: {"me:home": 16, "recruitment:my_applications": 2},
+    Role.ENTERPRISE_HR: {
+        "jobs:my_list": 4,
+        "recruitment:applicants": 2,
+        "recruitment:slots": 1,
+        "matching:ent_postings": 2,
+        "matching:candidates": 5,
+    },
+}
+
+
 def walk(page: Any, role: str, username: str) -> None:
     seeded = seed()
     page.set_viewport_size(PHONE)
@@ -273,10 +286,13 @@ def walk(page: Any, role: str, username: str) -> None:
         response = page.goto(path)
         assert response is not None and response.status < 400, path
         walked.append(name)
+        if name in CARDS[role]:
+            cards = page.locator("table.qh-stack > tbody > tr").count()
+            assert cards == CARDS[role][name], f"{path} ({name}) shows {cards} cards"
         problems = page.evaluate(CHECK)
         if problems:
             found[f"{path} ({name})"] = problems[:8]
-    assert len(walked) >= 15, walked
+    assert set(CARDS[role]) <= set(walked), walked
     assert not found, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
 
 
