@@ -169,7 +169,7 @@ def test_rows_written_before_the_move_are_the_same_rows_after_it() -> None:
 
     # Forward through the move: jobs/0005, recruitment/0001 and plan/0001 (later migrations
     # change rows on purpose, e.g. recruitment/0002 rewrites the stages' placeholders).
-    moved_to = [
+    moved_to: list[tuple[str, str | None]] = [
         ("jobs", "0005_move_recruitment_and_plan"),
         ("recruitment", "0001_initial"),
         ("plan", "0001_initial"),
