@@ -11,7 +11,11 @@ class EnterpriseAdmin(admin.ModelAdmin):
     raw_id_fields = ("organisation", "industry", "town", "verified_by")
     # The contact phone is encrypted at rest; the admin shows the masked value only.
     exclude = ("contact_phone",)
-    readonly_fields = ("contact_phone_masked",)
+    readonly_fields = ("contact_phone_shown",)
+
+    @admin.display(description="联系电话（已脱敏）")
+    def contact_phone_shown(self, enterprise: Enterprise) -> str:
+        return enterprise.contact_phone_masked
 
 
 @admin.register(InternshipBase)

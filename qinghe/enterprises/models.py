@@ -118,10 +118,20 @@ class InternshipBase(TimeStampedModel):
     valid_to = models.DateField(_("认定有效期至"), null=True, blank=True)
     decision_note = models.CharField(_("审核意见"), max_length=300, blank=True)
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("申请人"),
     )
     certified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("认定人"),
     )
     certified_at = models.DateTimeField(_("认定时间"), null=True, blank=True)
 
@@ -149,16 +159,28 @@ EVENT_LABELS: dict[str, str] = {
 class EnterpriseEvent(models.Model):
     """One row per state change of an enterprise or of one of its internship bases."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="events")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="events", verbose_name=_("企业")
+    )
     internship_base = models.ForeignKey(
-        InternshipBase, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        InternshipBase,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("实习基地"),
     )
     action = models.CharField(_("操作"), max_length=24)
     from_state = models.CharField(_("原状态"), max_length=16, blank=True)
     to_state = models.CharField(_("新状态"), max_length=16)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 

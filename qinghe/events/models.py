@@ -189,13 +189,20 @@ EDITABLE_STATES = frozenset({Event.State.DRAFT, Event.State.REVIEW, Event.State.
 class EventChange(models.Model):
     """One row per creation, edit and state change of an event."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="changes")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="changes", verbose_name=_("活动")
+    )
     action = models.CharField(_("动作"), max_length=16)
     from_state = models.CharField(_("原状态"), max_length=16, blank=True)
     to_state = models.CharField(_("新状态"), max_length=16, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -231,9 +238,14 @@ class Registration(models.Model):
         WAITLISTED = "waitlisted", _("候补中")
         CANCELLED = "cancelled", _("已取消")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("活动")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_registrations",
+        verbose_name=_("用户"),
     )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices)
     registered_at = models.DateTimeField(_("报名时间"))

@@ -108,14 +108,24 @@ class Posting(TimeStampedModel):
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("关闭/过期时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     # 优质岗位: certified by HR bureau staff against QUALITY_CRITERIA (qinghe.jobs.workflow).
     is_quality = models.BooleanField(_("优质岗位"), default=False, db_index=True)
     quality_criteria = models.JSONField(_("满足的优质岗位标准"), default=list, blank=True)
     quality_note = models.CharField(_("认定说明"), max_length=300, blank=True)
     quality_certified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("优质岗位认定人"),
     )
     quality_certified_at = models.DateTimeField(_("优质岗位认定时间"), null=True, blank=True)
     # Space-joined jieba tokens of title, description and enterprise name, with a space at
@@ -183,13 +193,20 @@ EVENT_LABELS: dict[str, str] = {
 class PostingEvent(models.Model):
     """One row per move of a posting (and per quality certification or revocation)."""
 
-    posting = models.ForeignKey(Posting, on_delete=models.CASCADE, related_name="events")
+    posting = models.ForeignKey(
+        Posting, on_delete=models.CASCADE, related_name="events", verbose_name=_("岗位")
+    )
     action = models.CharField(_("操作"), max_length=24)
     from_state = models.CharField(_("原状态"), max_length=16, blank=True)
     to_state = models.CharField(_("新状态"), max_length=16, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -216,9 +233,14 @@ class PostingEvent(models.Model):
 
 class Favourite(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_postings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favourite_postings",
+        verbose_name=_("用户"),
     )
-    posting = models.ForeignKey(Posting, on_delete=models.CASCADE, related_name="favourites")
+    posting = models.ForeignKey(
+        Posting, on_delete=models.CASCADE, related_name="favourites", verbose_name=_("岗位")
+    )
     created_at = models.DateTimeField(_("收藏时间"), auto_now_add=True)
 
     class Meta:

@@ -20,7 +20,10 @@ class PostingOccupation(models.Model):
     uses them instead of the automatic ones."""
 
     posting = models.ForeignKey(
-        "jobs.Posting", on_delete=models.CASCADE, related_name="occupation_tags"
+        "jobs.Posting",
+        on_delete=models.CASCADE,
+        related_name="occupation_tags",
+        verbose_name=_("岗位"),
     )
     occupation = models.ForeignKey(
         "reference.Occupation", verbose_name=_("职业"), on_delete=models.PROTECT, related_name="+"
@@ -32,7 +35,12 @@ class PostingOccupation(models.Model):
         _("来源"), max_length=16, choices=TagSource.choices, default=TagSource.AUTO
     )
     corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("修正人"),
     )
     corrected_at = models.DateTimeField(_("校正时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -73,7 +81,12 @@ class MajorOccupation(models.Model):
     )
     removed = models.BooleanField(_("已移除"), default=False)
     corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("修正人"),
     )
     corrected_at = models.DateTimeField(_("校正时间"), null=True, blank=True)
 
@@ -95,7 +108,10 @@ class MatchingProfile(models.Model):
     """What a student tells the matching about themselves beyond the talent record."""
 
     talent = models.OneToOneField(
-        "talents.Talent", on_delete=models.CASCADE, related_name="matching_profile"
+        "talents.Talent",
+        on_delete=models.CASCADE,
+        related_name="matching_profile",
+        verbose_name=_("人才"),
     )
     preferred_towns = models.ManyToManyField(
         "reference.Town", verbose_name=_("意向镇街"), blank=True, related_name="+"
@@ -123,10 +139,16 @@ class Recommendation(models.Model):
     """A posting recommended to a talent ("为你推荐"): the talent's top 20, with reasons."""
 
     talent = models.ForeignKey(
-        "talents.Talent", on_delete=models.CASCADE, related_name="recommendations"
+        "talents.Talent",
+        on_delete=models.CASCADE,
+        related_name="recommendations",
+        verbose_name=_("人才"),
     )
     posting = models.ForeignKey(
-        "jobs.Posting", on_delete=models.CASCADE, related_name="recommendations"
+        "jobs.Posting",
+        on_delete=models.CASCADE,
+        related_name="recommendations",
+        verbose_name=_("岗位"),
     )
     score = models.FloatField(_("匹配分"))
     reasons = models.JSONField(_("推荐理由"), default=list)
@@ -149,9 +171,14 @@ class Candidate(models.Model):
     """A talent recommended for a posting ("推荐人才"): the posting's top 50 among talents who
     consented to matching. Consent is checked again whenever the list is read."""
 
-    posting = models.ForeignKey("jobs.Posting", on_delete=models.CASCADE, related_name="candidates")
+    posting = models.ForeignKey(
+        "jobs.Posting", on_delete=models.CASCADE, related_name="candidates", verbose_name=_("岗位")
+    )
     talent = models.ForeignKey(
-        "talents.Talent", on_delete=models.CASCADE, related_name="candidacies"
+        "talents.Talent",
+        on_delete=models.CASCADE,
+        related_name="candidacies",
+        verbose_name=_("人才"),
     )
     score = models.FloatField(_("匹配分"))
     reasons = models.JSONField(_("推荐理由"), default=list)
@@ -180,23 +207,39 @@ class Invitation(models.Model):
         DECLINED = "declined", _("已婉拒")
 
     posting = models.ForeignKey(
-        "jobs.Posting", on_delete=models.CASCADE, related_name="invitations"
+        "jobs.Posting", on_delete=models.CASCADE, related_name="invitations", verbose_name=_("岗位")
     )
     talent = models.ForeignKey(
-        "talents.Talent", on_delete=models.CASCADE, related_name="invitations"
+        "talents.Talent",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("人才"),
     )
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="invitations"
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("企业"),
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("邀请人"),
     )
     message = models.CharField(_("邀请留言"), max_length=300, blank=True)
     state = models.CharField(
         _("状态"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True
     )
     consent = models.ForeignKey(
-        "talents.Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "talents.Consent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("同意记录"),
     )
     created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
@@ -221,7 +264,7 @@ class PostingFairness(models.Model):
     with and without the native boost. Written with the candidates."""
 
     posting = models.OneToOneField(
-        "jobs.Posting", on_delete=models.CASCADE, related_name="fairness"
+        "jobs.Posting", on_delete=models.CASCADE, related_name="fairness", verbose_name=_("岗位")
     )
     pool = models.PositiveIntegerField(_("符合条件人数"), default=0)
     pool_natives = models.PositiveIntegerField(_("其中鹤山籍"), default=0)

@@ -17,7 +17,12 @@ class YearTarget(models.Model):
     native_hires = models.PositiveIntegerField(_("鹤山籍录用目标"), default=300)
     recruitment_events = models.PositiveIntegerField(_("招聘活动目标"), default=10)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("更新人"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

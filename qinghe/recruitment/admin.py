@@ -13,9 +13,10 @@ from .models import (
 
 @admin.register(PipelineStage)
 class PipelineStageAdmin(admin.ModelAdmin):
+    # The stage's code (applied, offer, ...) is an identifier for the API, not a word for the
+    # back office's list; it stays on the change form.
     list_display = (
         "name",
-        "code",
         "enterprise",
         "kind",
         "position",

@@ -1,4 +1,5 @@
-"""The platform's default pipeline stages, as migration jobs/0002 seeded them."""
+"""The platform's default pipeline stages, as migration jobs/0002 seeded them (their
+messages' placeholders in Chinese since recruitment/0002)."""
 
 DEFAULT_STAGES = [
     # code, name, kind, position, terminal, hire, notify, message
@@ -10,7 +11,7 @@ DEFAULT_STAGES = [
         False,
         False,
         True,
-        "你已成功投递“{posting}”，企业将尽快查看。",
+        "你已成功投递“【岗位名称】”，企业将尽快查看。",
     ),
     ("screening", "筛选", "screening", 20, False, False, False, ""),
     (
@@ -21,7 +22,7 @@ DEFAULT_STAGES = [
         False,
         False,
         True,
-        "“{posting}”邀请你参加面试，请留意面试安排。",
+        "“【岗位名称】”邀请你参加面试，请留意面试安排。",
     ),
     (
         "offer",
@@ -31,7 +32,7 @@ DEFAULT_STAGES = [
         False,
         True,
         True,
-        "恭喜！你已被“{enterprise}”录用（{posting}）。",
+        "恭喜！你已被“【企业名称】”录用（【岗位名称】）。",
     ),
     ("onboarded", "入职", "onboarded", 50, True, False, False, ""),
     (
@@ -42,7 +43,7 @@ DEFAULT_STAGES = [
         True,
         False,
         True,
-        "感谢你投递“{posting}”，很遗憾这次未能通过。",
+        "感谢你投递“【岗位名称】”，很遗憾这次未能通过。",
     ),
     ("withdrawn", "撤回", "withdrawn", 95, True, False, False, ""),
 ]

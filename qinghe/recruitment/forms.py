@@ -125,7 +125,7 @@ class StageForm(forms.Form):
         label="通知内容",
         max_length=500,
         required=False,
-        help_text="可用 {posting} 代表岗位名称，{enterprise} 代表企业名称。",
+        help_text="发送时，【岗位名称】换成岗位名称，【企业名称】换成企业名称。",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

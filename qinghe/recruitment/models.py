@@ -151,18 +151,32 @@ class ApplicationEvent(models.Model):
         WITHDRAW = "withdraw", _("学生撤回")
         MESSAGE = "message", _("消息")
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="events", verbose_name=_("投递")
+    )
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices, default=Action.MOVE)
     from_stage = models.ForeignKey(
-        PipelineStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PipelineStage,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("原阶段"),
     )
-    to_stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(
+        PipelineStage, on_delete=models.PROTECT, related_name="+", verbose_name=_("新阶段")
+    )
     note = models.CharField(_("说明"), max_length=500, blank=True)
     # The text the student was sent (shown on their timeline; e-mailed when they have an address).
     message = models.TextField(_("给学生的消息"), blank=True)
     message_sent = models.BooleanField(_("已通知学生"), default=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -185,7 +199,10 @@ class InterviewSlot(models.Model):
     """A time an enterprise offers for interviews on a posting."""
 
     posting = models.ForeignKey(
-        "jobs.Posting", on_delete=models.CASCADE, related_name="interview_slots"
+        "jobs.Posting",
+        on_delete=models.CASCADE,
+        related_name="interview_slots",
+        verbose_name=_("岗位"),
     )
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"))
@@ -194,7 +211,12 @@ class InterviewSlot(models.Model):
     meeting_url = models.URLField(_("视频会议链接"), blank=True)
     capacity = models.PositiveSmallIntegerField(_("可约人数"), default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -228,10 +250,15 @@ class Interview(TimeStampedModel):
         NO_SHOW = "no_show", _("缺席")
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="interviews"
+        Application, on_delete=models.CASCADE, related_name="interviews", verbose_name=_("投递")
     )
     slot = models.ForeignKey(
-        InterviewSlot, null=True, blank=True, on_delete=models.SET_NULL, related_name="interviews"
+        InterviewSlot,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interviews",
+        verbose_name=_("面试时段"),
     )
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"))
@@ -245,7 +272,12 @@ class Interview(TimeStampedModel):
     notes = models.TextField(_("面试记录（企业内部）"), blank=True)
     result = models.CharField(_("结果"), max_length=16, choices=Result.choices, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
 
     class Meta:
@@ -262,13 +294,20 @@ class InterviewEvent(models.Model):
     """Confirmations, reschedule requests (with the student's reason), reschedules, reminders
     and results of an interview; reasons are kept here for good."""
 
-    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="events")
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="events", verbose_name=_("面试")
+    )
     action = models.CharField(_("操作"), max_length=24)
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     old_starts_at = models.DateTimeField(_("原时间"), null=True, blank=True)
     new_starts_at = models.DateTimeField(_("新时间"), null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 

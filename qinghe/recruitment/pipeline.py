@@ -103,7 +103,27 @@ def makes_hire(*, target: StageLike, hired: bool) -> bool:
     return not hired and is_hire_stage(target)
 
 
+# The placeholders of a stage's message, in the words an enterprise's HR reads and types; the
+# English ones of earlier versions (and of API clients) are read as the same thing and stored
+# in Chinese (``message_template_normalise``, migration recruitment 0002).
+POSTING_PLACEHOLDER = "【岗位名称】"
+ENTERPRISE_PLACEHOLDER = "【企业名称】"
+LEGACY_PLACEHOLDERS = {"{posting}": POSTING_PLACEHOLDER, "{enterprise}": ENTERPRISE_PLACEHOLDER}
+
+
+def message_template_normalise(template: str) -> str:
+    """The template with any English placeholder written as its Chinese one."""
+    for legacy, placeholder in LEGACY_PLACEHOLDERS.items():
+        template = template.replace(legacy, placeholder)
+    return template
+
+
 def render_message(template: str, *, posting: str, enterprise: str) -> str:
     """A stage's message with its two placeholders filled. Plain replacement, not
     ``str.format``: an enterprise's own template may hold any braces."""
-    return template.replace("{posting}", posting).replace("{enterprise}", enterprise).strip()
+    return (
+        message_template_normalise(template)
+        .replace(POSTING_PLACEHOLDER, posting)
+        .replace(ENTERPRISE_PLACEHOLDER, enterprise)
+        .strip()
+    )

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import template
+from django import forms, template
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from qinghe.core import masking
@@ -27,7 +28,24 @@ register.filter("mask_name", masking.mask_name)
 @register.filter
 def bs(field: Any) -> str:
     """Renders a bound form field's widget with Bootstrap classes (and is-invalid on errors)."""
-    input_type = getattr(field.field.widget, "input_type", "")
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", "")
+    if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+        # One Bootstrap .form-check per choice; Django's own rendering would put the class on
+        # the wrapping <div> too and squeeze the labels into a 1em-wide column.
+        css = "form-check-input" + (" is-invalid" if field.errors else "")
+        choices = list(field.subwidgets)
+        for choice in choices:
+            choice.data["attrs"] = {**choice.data["attrs"], "class": css}
+        return format_html(
+            '<div id="{}">{}</div>',
+            field.auto_id,
+            format_html_join(
+                "",
+                '<div class="form-check">{}<label class="form-check-label" for="{}">{}</label></div>',
+                ((c.tag(wrap_label=False), c.id_for_label, c.choice_label) for c in choices),
+            ),
+        )
     if input_type == "checkbox":
         css = "form-check-input"
     elif input_type == "select" or field.field.widget.__class__.__name__.endswith("Select"):

@@ -58,3 +58,40 @@ def test_the_development_settings_use_it() -> None:
 
     dev = importlib.import_module("config.settings.dev")
     assert dev.MIDDLEWARE[0] == "qinghe.core.middleware.DevelopmentNotFoundPageMiddleware"
+
+
+@pytest.mark.django_db
+def test_third_party_lists_and_the_permission_names_read_in_chinese(
+    client_as: Any, personas: Any
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    admin = client_as(Role.SYSADMIN)
+    TOTPDevice.objects.create(user=personas[Role.SYSADMIN], name="手机验证器", confirmed=True)
+    devices = admin.get("/backoffice/otp_totp/totpdevice/").content.decode()
+    for header in (
+        "用户",
+        "名称",
+        "创建时间",
+        "最近使用时间",
+        "已确认",
+        "选择 动态口令设备 来修改",
+    ):
+        assert header in devices, header
+    tasks = admin.get("/backoffice/django_tasks_database/dbtaskresult/").content.decode()
+    for header in ("以 状态", "以 优先级", "以 队列"):
+        assert header in tasks, header
+    group = admin.get("/backoffice/auth/group/add/").content.decode()
+    assert "登录失败锁定 | 登录失败记录 | 可添加" in group
+    assert "后台任务 | 后台任务结果 | 可查看" in group
+    assert "Can add" not in group and "access attempt" not in group
+
+
+@pytest.mark.django_db
+def test_their_chinese_names_need_no_migration_of_the_third_party_apps() -> None:
+    from django.core.management import call_command
+
+    # --check exits with status 1 when a migration would be written.
+    call_command(
+        "makemigrations", "axes", "otp_totp", "django_tasks_database", check=True, dry_run=True
+    )

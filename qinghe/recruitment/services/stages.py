@@ -68,7 +68,7 @@ def _clean_stage_fields(
     exclude: int | None,
 ) -> tuple[str, str]:
     name = (name or "").strip()
-    message_template = (message_template or "").strip()
+    message_template = pipeline.message_template_normalise((message_template or "").strip())
     errors: dict[str, str] = {}
     if not 1 <= len(name) <= 32:
         errors["name"] = "请填写阶段名称（不超过 32 字）"

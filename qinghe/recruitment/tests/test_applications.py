@@ -571,11 +571,12 @@ def test_an_enterprise_adds_renames_and_deactivates_its_own_stage(
             "name": "笔试",
             "after": str(screening.pk),
             "notify_student": "1",
-            "message_template": "请参加“{posting}”笔试（{enterprise}）。",
+            "message_template": "请参加“【岗位名称】”笔试（【企业名称】）。",
         },
     )
     assert response.status_code == 302
     stage = PipelineStage.objects.get(enterprise=world.a)
+    assert stage.message_template == "请参加“【岗位名称】”笔试（【企业名称】）。"
     assert (stage.code, stage.kind, stage.position, stage.counts_as_hire, stage.is_terminal) == (
         "custom-1",
         "custom",
@@ -606,6 +607,27 @@ def test_an_enterprise_adds_renames_and_deactivates_its_own_stage(
     stage.refresh_from_db()
     assert (stage.name, stage.is_active) == ("在线笔试", False)
     assert "在线笔试" not in [s.name for s in sel.stages_for(enterprise=world.a)]
+
+
+def test_a_stage_message_typed_with_the_old_english_placeholders_is_stored_in_chinese(
+    world: World,
+) -> None:
+    stage = stage_create(
+        actor=world.hr_a,
+        enterprise=world.a,
+        name="笔试",
+        after=default_stage("screening"),
+        notify_student=True,
+        message_template="请参加“{posting}”笔试（{enterprise}）。",
+    )
+    stage.refresh_from_db()
+    assert stage.message_template == "请参加“【岗位名称】”笔试（【企业名称】）。"
+    assert [s.message_template for s in sel.stages_for(enterprise=None) if s.notify_student] == [
+        "你已成功投递“【岗位名称】”，企业将尽快查看。",
+        "“【岗位名称】”邀请你参加面试，请留意面试安排。",
+        "恭喜！你已被“【企业名称】”录用（【岗位名称】）。",
+        "感谢你投递“【岗位名称】”，很遗憾这次未能通过。",
+    ]
 
 
 def test_enterprise_b_cannot_touch_enterprise_as_stage_and_nothing_changes(world: World) -> None:
