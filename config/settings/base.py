@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "qinghe.scheduler",
     "qinghe.alliance",
     "qinghe.policies",
+    "qinghe.stations",
+    "qinghe.cards",
 ]
 
 MIDDLEWARE = [
@@ -331,3 +333,10 @@ QINGHE_IMPORT_FILE_RETENTION_DAYS = int(env("QINGHE_IMPORT_FILE_RETENTION_DAYS",
 QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
     env("QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS", "1") or 1
 )
+
+# The 鹤才青年卡's e-card (qinghe/cards/tokens.py): a JSON list of private Ed25519 JWKs
+# ({"kty": "OKP", "crv": "Ed25519", "x": ..., "d": ..., "kid": ...}); the first signs, every
+# one is published at /.well-known/jwks.json (rotation: put the new key first, drop the old
+# one after the display tokens it signed have run out). Unset: a key derived from SECRET_KEY
+# (development and tests only; production refuses to start without it).
+QINGHE_CARD_SIGNING_KEYS = env("QINGHE_CARD_SIGNING_KEYS", "") or ""
