@@ -25,6 +25,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("system/schedule/", include("qinghe.scheduler.urls")),
     path("alliance/", include("qinghe.alliance.urls")),
     path("policies/", include("qinghe.policies.urls")),
+    path("cards/", include("qinghe.cards.urls")),
+    path("", include("qinghe.cards.urls_public")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -16,7 +16,8 @@ from qinghe.core.errors import NotFound
 from qinghe.core.masking import mask_name
 from qinghe.core.roles import Role
 from qinghe.stations.models import Station
-from qinghe.talents.models import Talent
+from qinghe.talents.models import Destination, Talent
+from qinghe.talents.selectors import talent_for_student
 
 from . import tiers, tokens
 from .models import BenefitUse, Card
@@ -181,3 +182,30 @@ def card_counts(*, year: int | None = None) -> dict[str, Any]:
         "benefits_used": sum(by_benefit.values()),
         "benefits_by_kind": by_benefit,
     }
+
+
+@dataclass(frozen=True)
+class Prefill:
+    name: str
+    initial: dict[str, Any]
+    eligible: list[tuple[tiers.Tier, tiers.Criterion]]
+
+
+def card_prefill(*, viewer: User) -> Prefill | None:
+    """What the platform already holds for the application form: the name, the newest
+    employment and the tiers the person's degrees meet (None without a record)."""
+    talent = talent_for_student(user=viewer)
+    if talent is None:
+        return None
+    job = (
+        Destination.objects.filter(talent=talent, kind=Destination.Kind.EMPLOYED)
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    eligible = tiers.eligible(facts_for(talent))
+    initial: dict[str, Any] = {"requested_tier": eligible[0][0].code if eligible else ""}
+    if job is not None:
+        initial.update(
+            employer=job.employer, employer_uscc=job.employer_uscc, employer_since=job.start_date
+        )
+    return Prefill(name=talent.name, initial=initial, eligible=eligible)

@@ -55,6 +55,12 @@ SAMPLE_PARAMS: dict[str, str] = {
     "policy_id": "999999",
     "file_id": "999999",
     "code": "no_such_programme",
+    "card_id": "999999",
+    "material_id": "999999",
+    "action": "renew",
+    "station_id": "999999",
+    "request_id": "999999",
+    "ticket_id": "999999",
 }
 
 ROUTES = walk_routes()
