@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("alliance/", include("qinghe.alliance.urls")),
     path("policies/", include("qinghe.policies.urls")),
     path("cards/", include("qinghe.cards.urls")),
+    path("stations/", include("qinghe.stations.urls")),
     path("", include("qinghe.cards.urls_public")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

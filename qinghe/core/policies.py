@@ -349,6 +349,15 @@ POLICIES: dict[str, Rule] = {
     "cards:act": {"POST": CARD_STAFF},
     "cards:material": CARD_STAFF,
     "cards:partner": {"GET": PARTNER, "POST": PARTNER},
+    # talent stations "1+10+N" (measure 9): the network for everyone signed in; a station's
+    # day for its own staff (qinghe.stations.selectors.station_of_staff); booking for students
+    "stations:list": SIGNED_IN,
+    "stations:day": only(Role.STATION_STAFF),
+    "stations:ticket_issue": {"POST": only(Role.STATION_STAFF)},
+    "stations:ticket_serve": {"POST": only(Role.STATION_STAFF)},
+    "stations:request_close": {"POST": only(Role.STATION_STAFF)},
+    "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
+    "stations:book": {"GET": SELF, "POST": SELF},
     # the e-card's public keys and the online check: anyone, no sign-in
     "cardpublic:jwks": PUBLIC,
     "cardpublic:verify": PUBLIC,
