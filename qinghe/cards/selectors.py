@@ -20,7 +20,7 @@ from qinghe.talents.models import Destination, Talent
 from qinghe.talents.selectors import talent_for_student
 
 from . import tiers, tokens
-from .models import BenefitUse, Card
+from .models import BenefitUse, Card, CardEvent
 
 CURRENT = ("submitted", "reviewed", "active", "suspended", "lost")
 
@@ -150,35 +150,35 @@ def benefit_uses_for_partner(*, viewer: User) -> QuerySet[BenefitUse]:
 # ---- the plan's counts ------------------------------------------------------------------------
 
 
-def card_counts(*, year: int | None = None) -> dict[str, Any]:
-    """Cards by tier and state, renewals, reissues, benefits used (by benefit), for the plan."""
+def card_counts(*, year: int) -> dict[str, Any]:
+    """The plan's card figures in three queries: cards by tier and state now; cards issued,
+    renewed, reissued, reported lost and suspended in the year (from the card events); benefits
+    used in the year by benefit."""
     scheme = tiers.scheme()
-    by_tier_state: dict[str, dict[str, int]] = {}
-    for row in Card.objects.values("tier", "state").annotate(n=Count("id")):
-        by_tier_state.setdefault(row["tier"] or "-", {})[row["state"]] = row["n"]
-    issued = Card.objects.exclude(number__isnull=True)
-    uses = BenefitUse.objects.all()
-    if year is not None:
-        issued = issued.filter(approved_at__year=year)
-        uses = uses.filter(used_at__year=year)
-    renewals = sum(Card.objects.values_list("renewals", flat=True))
-    reissues = sum(Card.objects.values_list("reissues", flat=True))
+    states = dict(Card.State.choices)
+    by_tier: dict[str, dict[str, int]] = {}
+    for row in (
+        Card.objects.values("tier", "state").annotate(n=Count("id")).order_by("tier", "state")
+    ):
+        label = scheme.tier_name(row["tier"]) if row["tier"] else "审核中"
+        by_tier.setdefault(label, {})[str(states[row["state"]])] = row["n"]
+    moves = CardEvent.objects.filter(at__year=year).aggregate(
+        issued=Count("id", filter=Q(action="approve")),
+        renewed=Count("id", filter=Q(action="renew")),
+        reissued=Count("id", filter=Q(action="reissue")),
+        lost=Count("id", filter=Q(action="report_lost")),
+        suspended=Count("id", filter=Q(action="suspend")),
+    )
     by_benefit = {
         scheme.benefit_name(r["benefit"]): r["n"]
-        for r in uses.values("benefit").annotate(n=Count("id")).order_by("benefit")
+        for r in BenefitUse.objects.filter(used_at__year=year)
+        .values("benefit")
+        .annotate(n=Count("id"))
+        .order_by("benefit")
     }
-    states = dict(Card.State.choices)
     return {
-        "by_tier": {
-            (scheme.tier_name(code) if code != "-" else "申请中"): {
-                str(states[s]): n for s, n in sorted(counts.items())
-            }
-            for code, counts in sorted(by_tier_state.items())
-        },
-        "issued": issued.count(),
-        "active": Card.objects.filter(state=Card.State.ACTIVE).count(),
-        "renewals": renewals,
-        "reissues": reissues,
+        "by_tier": by_tier,
+        **moves,
         "benefits_used": sum(by_benefit.values()),
         "benefits_by_kind": by_benefit,
     }
