@@ -299,3 +299,18 @@ def test_refused_applications_keep_nothing(cw: CardWorld) -> None:
     with pytest.raises(ApplicationError, match="已有一张办理中或有效"):
         services.card_apply(user=cw.student, data=apply_data(TODAY, requested_tier="C"), now=NOW)
     assert Card.objects.count() == 1
+
+
+def test_the_periodic_commands_run_the_jobs(cw: CardWorld) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    card = issued(cw)
+    Card.objects.filter(pk=card.pk).update(valid_until=dt.date(2020, 1, 1))
+    out = StringIO()
+    call_command("suspend_unreported_cards", stdout=out)
+    call_command("expire_cards", stdout=out)
+    assert out.getvalue() == "suspended cards: 0\nexpired cards: 1\n"
+    card.refresh_from_db()
+    assert card.state == "expired"
