@@ -98,11 +98,10 @@ def service_counts(*, year: int | None = None, now: dt.datetime | None = None) -
     for row in tickets.values("service__name", "station__name").annotate(n=Count("id")):
         by_type[row["service__name"]] = by_type.get(row["service__name"], 0) + row["n"]
         by_station[row["station__name"]] = by_station.get(row["station__name"], 0) + row["n"]
-    for row in bookings.values("slot__station__name").annotate(n=Count("id")):
-        by_type["健康体检"] = by_type.get("健康体检", 0) + row["n"]
-        by_station[row["slot__station__name"]] = (
-            by_station.get(row["slot__station__name"], 0) + row["n"]
-        )
+    for booked in bookings.values("slot__station__name").annotate(n=Count("id")):
+        name, n = booked["slot__station__name"], booked["n"]
+        by_type["健康体检"] = by_type.get("健康体检", 0) + n
+        by_station[name] = by_station.get(name, 0) + n
     wait = tickets.aggregate(
         w=Avg(ExpressionWrapper(F("served_at") - F("issued_at"), output_field=DurationField()))
     )["w"]

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from qinghe.accounts.models import Organisation
+from qinghe.accounts.models import Organisation, User
 from qinghe.accounts.services import user_create
 from qinghe.core.errors import ApplicationError
 from qinghe.core.roles import Role
@@ -47,7 +47,7 @@ def network(db: object) -> list[Station]:
     return services.network_ensure()
 
 
-def staff_of(station: Station, username: str = "yizhan9") -> object:
+def staff_of(station: Station, username: str = "yizhan9") -> User:
     return user_create(
         username=username,
         password="Qinghe-test-2026",
@@ -80,15 +80,15 @@ def test_queue_numbers_requests_and_outcomes_on_the_record(network: list[Station
     station = network[1]
     staff = staff_of(station)
     talent = Talent.objects.create(name="黄子健")
-    first = services.ticket_issue(actor=staff, talent=talent, now=NOW)  # type: ignore[arg-type]
-    second = services.ticket_issue(actor=staff, now=NOW + dt.timedelta(minutes=3))  # type: ignore[arg-type]
+    first = services.ticket_issue(actor=staff, talent=talent, now=NOW)
+    second = services.ticket_issue(actor=staff, now=NOW + dt.timedelta(minutes=3))
     assert (first.number, second.number) == (1, 2)
-    tomorrow = services.ticket_issue(actor=staff, now=NOW + dt.timedelta(days=1))  # type: ignore[arg-type]
+    tomorrow = services.ticket_issue(actor=staff, now=NOW + dt.timedelta(days=1))
     assert tomorrow.number == 1  # numbered per day
     with pytest.raises(ValidationError):
-        services.ticket_serve(actor=staff, ticket_id=first.pk, outcome="", now=NOW)  # type: ignore[arg-type]
+        services.ticket_serve(actor=staff, ticket_id=first.pk, outcome="", now=NOW)
     services.ticket_serve(
-        actor=staff,  # type: ignore[arg-type]
+        actor=staff,
         ticket_id=first.pk,
         outcome="已解答人才公寓申请条件",
         now=NOW + dt.timedelta(minutes=12),
@@ -99,13 +99,13 @@ def test_queue_numbers_requests_and_outcomes_on_the_record(network: list[Station
         "沙坪街道人才驿站·青年人才服务专窗：已解答人才公寓申请条件",
     )
     with pytest.raises(ApplicationError, match="该号已办理"):
-        services.ticket_serve(actor=staff, ticket_id=first.pk, outcome="再次", now=NOW)  # type: ignore[arg-type]
+        services.ticket_serve(actor=staff, ticket_id=first.pk, outcome="再次", now=NOW)
 
     late = services.request_open(
         actor=staff, talent=talent, service_code="policy", now=NOW - dt.timedelta(days=4)
-    )  # type: ignore[arg-type]
-    fresh = services.request_open(actor=staff, talent=talent, service_code="schooling", now=NOW)  # type: ignore[arg-type]
-    day = selectors.station_day(viewer=staff, now=NOW)  # type: ignore[arg-type]
+    )
+    fresh = services.request_open(actor=staff, talent=talent, service_code="schooling", now=NOW)
+    day = selectors.station_day(viewer=staff, now=NOW)
     assert [(r.service.code, overdue) for r, overdue in day.requests] == [
         ("policy", True),
         ("schooling", False),
@@ -114,7 +114,7 @@ def test_queue_numbers_requests_and_outcomes_on_the_record(network: list[Station
     assert [t.number for t in day.served] == [1]
     services.request_close(
         actor=staff, request_id=late.pk, outcome="已协助提交租房补贴材料", now=NOW
-    )  # type: ignore[arg-type]
+    )
     assert ContactLog.objects.filter(talent=talent).count() == 2
     counts = selectors.service_counts()
     assert counts["by_type"] == {"政策咨询": 1, "子女入学协助": 1, "青年人才服务专窗": 1}
@@ -125,13 +125,13 @@ def test_queue_numbers_requests_and_outcomes_on_the_record(network: list[Station
     # Another station's staff cannot touch this station's work.
     other = staff_of(network[2], "yizhan8")
     with pytest.raises(ApplicationError, match="没有这个服务事项"):
-        services.request_close(actor=other, request_id=fresh.pk, outcome="越权办理")  # type: ignore[arg-type]
+        services.request_close(actor=other, request_id=fresh.pk, outcome="越权办理")
 
 
 def test_booking_refuses_a_full_day_and_changes_nothing(network: list[Station]) -> None:
     station = network[1]
     staff = staff_of(station)
-    slot = services.slot_set(actor=staff, day=NOW.date() + dt.timedelta(days=3), capacity=1)  # type: ignore[arg-type]
+    slot = services.slot_set(actor=staff, day=NOW.date() + dt.timedelta(days=3), capacity=1)
     students = [
         user_create(
             username=f"s{i}", password="Qinghe-test-2026", role=Role.STUDENT, validate=False
@@ -144,7 +144,7 @@ def test_booking_refuses_a_full_day_and_changes_nothing(network: list[Station]) 
     slot.refresh_from_db()
     assert (slot.booked, Booking.objects.count()) == (1, 1)
     with pytest.raises(ValidationError):
-        services.slot_set(actor=staff, day=slot.day, capacity=0)  # type: ignore[arg-type]
+        services.slot_set(actor=staff, day=slot.day, capacity=0)
     assert HealthSlot.objects.get(pk=slot.pk).capacity == 1
 
 
@@ -158,9 +158,9 @@ def test_the_day_page_shows_the_queue_and_overdue_requests(network: list[Station
         service_code="policy",
         note="咨询补贴",
         now=NOW - dt.timedelta(days=10),
-    )  # type: ignore[arg-type]
+    )
     client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
+    client.force_login(staff)
     client.post("/stations/day/tickets/", {"service": "window"})
     text = client.get("/stations/day/").content.decode()
     assert "已超期" in text and "001" in text and "咨询补贴" in text
