@@ -96,15 +96,10 @@ def holder_act(request: AuthedRequest, action: str) -> HttpResponse:
     if card is None or action not in TRANSITIONS_FOR_HOLDER:
         raise NotFound("没有这张卡")
     params: dict[str, Any] = {}
-    if action == "report_change":
-        form: ChangeForm | RenewForm = ChangeForm(request.POST)
-    elif action == "renew":
-        form = RenewForm(request.POST)
-    else:
-        form = RenewForm({"contract_end": "2000-01-01"})
-    if not form.is_valid():
-        raise ValidationError({k: v[0] for k, v in form.errors.items()})
-    if action != "report_lost":
+    if action in ("report_change", "renew"):
+        form = ChangeForm(request.POST) if action == "report_change" else RenewForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError({k: v[0] for k, v in form.errors.items()})
         params = form.cleaned_data
     services.card_transition(card=card, action=action, actor=request.user, **params)
     messages.success(request, f"已{TRANSITIONS[action].label}")

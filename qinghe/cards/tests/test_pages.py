@@ -113,3 +113,7 @@ def test_holder_refusals_come_back_as_chinese_messages(cw: CardWorld) -> None:
     )
     assert "续期自" in response.content.decode()
     assert Card.objects.get().renewals == 0
+    # Loss is one step and voids the card at once.
+    assert student.post("/cards/mine/report_lost/").status_code == 302
+    assert Card.objects.get().state == "lost"
+    assert student.get("/api/v1/card/me").status_code == 404
