@@ -13,6 +13,7 @@ from ninja.security import django_auth
 
 from qinghe.accounts.api import router as accounts_router
 from qinghe.alliance.api import router as alliance_router
+from qinghe.cards.api import router as cards_router
 from qinghe.core.errors import ApplicationError
 from qinghe.enterprises.api import router as enterprises_router
 from qinghe.events.api import router as events_router
@@ -109,3 +110,4 @@ api.add_router("/jobs", plan_router, tags=["年度目标"])
 api.add_router("/matching", matching_router, tags=["岗位匹配"])
 api.add_router("/events", events_router, tags=["活动"])
 api.add_router("/chapters", alliance_router, tags=["青鹤联盟"])
+api.add_router("/card", cards_router, tags=["鹤才青年卡"])

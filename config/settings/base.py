@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "qinghe.policies",
     "qinghe.exports",
     "qinghe.workbench",
+    "qinghe.stations",
+    "qinghe.cards",
 ]
 
 MIDDLEWARE = [
@@ -367,3 +369,9 @@ QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
 QINGHE_EXPORT_BACKGROUND_ROWS = int(env("QINGHE_EXPORT_BACKGROUND_ROWS", "2000") or 2000)
 QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") or 24)
 QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)
+# The 鹤才青年卡's e-card (qinghe/cards/tokens.py): a JSON list of private Ed25519 JWKs
+# ({"kty": "OKP", "crv": "Ed25519", "x": ..., "d": ..., "kid": ...}); the first signs, every
+# one is published at /.well-known/jwks.json (rotation: put the new key first, drop the old
+# one after the display tokens it signed have run out). Unset: a key derived from SECRET_KEY
+# (development and tests only; production refuses to start without it).
+QINGHE_CARD_SIGNING_KEYS = env("QINGHE_CARD_SIGNING_KEYS", "") or ""

@@ -76,6 +76,7 @@ PERSONAS: list[Persona] = [
         "鹤山市人力资源和社会保障局",
         "hrss",
     ),
+    Persona(Role.PARTNER, "hezuo", "周敏仪", "13800138011", "partner", "鹤山市人民医院"),
     Persona(
         Role.SYSADMIN,
         "admin",

@@ -21,6 +21,7 @@ class Organisation(TimeStampedModel):
         ENTERPRISE = "enterprise", _("企业")
         CHAPTER = "chapter", _("青鹤联盟分会")
         STATION = "station", _("人才驿站")
+        PARTNER = "partner", _("青年卡合作单位")
 
     class Bureau(models.TextChoices):
         HRSS = "hrss", _("人社局")

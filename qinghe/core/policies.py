@@ -82,6 +82,10 @@ EVENT_ORGANISERS = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.EN
 ALLIANCE_STAFF = only(Role.LEAGUE_STAFF, Role.SYSADMIN)
 CHAPTER_MANAGERS = only(Role.LEAGUE_STAFF, Role.SYSADMIN, Role.STUDENT, Role.AMBASSADOR)
 PLAN_READERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
+# 鹤才青年卡 (measure 9): station staff review and serve, HR bureau staff approve (object
+# scoping: qinghe.cards.selectors); partners only verify and log benefit uses.
+CARD_STAFF = only(Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN)
+PARTNER = only(Role.PARTNER)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -354,6 +358,28 @@ POLICIES: dict[str, Rule] = {
     "policies:batch": {"GET": HR, "POST": HR},
     "policies:figures": HR,
     "policies:policy_new": {"GET": HR, "POST": HR},
+    # 鹤才青年卡 (measure 9)
+    "cards:mine": SELF,
+    "cards:apply": {"GET": SELF, "POST": SELF},
+    "cards:ecard": SELF,
+    "cards:holder_act": {"POST": SELF},
+    "cards:manage": CARD_STAFF,
+    "cards:manage_detail": CARD_STAFF,
+    "cards:act": {"POST": CARD_STAFF},
+    "cards:material": CARD_STAFF,
+    "cards:partner": {"GET": PARTNER, "POST": PARTNER},
+    # talent stations "1+10+N" (measure 9): the network for everyone signed in; a station's
+    # day for its own staff (qinghe.stations.selectors.station_of_staff); booking for students
+    "stations:list": SIGNED_IN,
+    "stations:day": only(Role.STATION_STAFF),
+    "stations:ticket_issue": {"POST": only(Role.STATION_STAFF)},
+    "stations:ticket_serve": {"POST": only(Role.STATION_STAFF)},
+    "stations:request_close": {"POST": only(Role.STATION_STAFF)},
+    "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
+    "stations:book": {"GET": SELF, "POST": SELF},
+    # the e-card's public keys and the online check: anyone, no sign-in
+    "cardpublic:jwks": PUBLIC,
+    "cardpublic:verify": PUBLIC,
     # Django admin: the back office, for system administrators only
     "admin:*": only(Role.SYSADMIN),
     # JSON API
@@ -419,6 +445,7 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_my_memberships": SELF,
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
+    "api:card_me": SELF,
 }
 
 

@@ -17,6 +17,9 @@ class Role(models.TextChoices):
     STATION_STAFF = "station_staff", _("人才驿站工作人员")
     AMBASSADOR = "ambassador", _("联盟分会大使")
     AUDITOR = "auditor", _("审计员")
+    # A partner organisation of the 鹤才青年卡 (hospital, transport, venue): verifies cards and
+    # logs the benefits it gives, nothing else.
+    PARTNER = "partner", _("合作单位")
     SYSADMIN = "sysadmin", _("系统管理员")
 
 

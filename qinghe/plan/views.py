@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qinghe.cards.selectors import card_counts
 from qinghe.core.errorhandling import redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
+from qinghe.stations.selectors import service_counts
 
 from . import selectors, services
 from .forms import YearTargetForm
@@ -45,6 +47,9 @@ def targets(request: AuthedRequest) -> HttpResponse:
             "target": selectors.year_target(year=year),
             "figures": selectors.gathering_figures(year=year),
             "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
+            # measure 9: the 鹤才青年卡 and the talent stations
+            "cards": card_counts(year=year),
+            "services": service_counts(year=year),
         },
     )
 

@@ -56,6 +56,12 @@ SAMPLE_PARAMS: dict[str, str] = {
     "file_id": "999999",
     "code": "no_such_programme",
     "export_id": "999999",
+    "card_id": "999999",
+    "material_id": "999999",
+    "action": "renew",
+    "station_id": "999999",
+    "request_id": "999999",
+    "ticket_id": "999999",
 }
 
 ROUTES = walk_routes()

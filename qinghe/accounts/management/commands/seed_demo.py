@@ -31,11 +31,13 @@ class Command(BaseCommand):
 def _extensions() -> list[Any]:
     """Later apps add their demo data here (talents, enterprises, ...), in dependency order."""
     from qinghe.alliance.demo import seed_alliance
+    from qinghe.cards.demo import seed_cards
     from qinghe.events.demo import seed_events
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
     from qinghe.policies.demo import seed_policies
+    from qinghe.stations.demo import seed_stations
     from qinghe.talents.demo import seed_talents
 
     return [
@@ -46,4 +48,6 @@ def _extensions() -> list[Any]:
         seed_events,
         seed_alliance,
         seed_policies,
+        seed_stations,
+        seed_cards,
     ]

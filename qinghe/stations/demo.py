@@ -1,0 +1,74 @@
+"""Demo stations: the centre and the ten town stations from the reference towns, a staff
+account for each (the 沙坪街道 station is the persona 何伟雄's), the catalogue, the liaison
+persona on the 沙坪街道 grid, health-check places for the coming week, and at 沙坪街道 a
+walk-in ticket and two open requests for the demo student (one past its deadline).
+Idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.models import User
+from qinghe.accounts.services import user_create
+from qinghe.core.roles import Role
+from qinghe.talents.selectors import talent_for_student
+
+from . import services
+from .models import GridAssignment, HealthSlot, QueueTicket, ServiceRequest, Station
+
+
+@transaction.atomic
+def seed_stations(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[str, int]:
+    services.catalogue_ensure()
+    network = services.network_ensure()
+    for i, station in enumerate(network):
+        if not User.objects.filter(organisation=station.organisation).exists():
+            user_create(
+                username=f"yizhan{i:02d}",
+                password=DEMO_PASSWORD,
+                role=Role.STATION_STAFF,
+                display_name=f"{station.name}工作人员",
+                organisation=station.organisation,
+                validate=False,
+            )
+    shaping = Station.objects.filter(town__code="440784001").first()
+    liaison = User.objects.filter(username="zhuanyuan").first()
+    if shaping is not None and liaison is not None and shaping.town is not None:
+        GridAssignment.objects.get_or_create(
+            specialist=liaison, town=shaping.town, defaults={"station": shaping}
+        )
+    today = timezone.localdate()
+    for station in network:
+        for offset in range(1, 8):
+            HealthSlot.objects.get_or_create(
+                station=station, day=today + dt.timedelta(days=offset), defaults={"capacity": 10}
+            )
+    student = User.objects.filter(username="xuezi").first()
+    talent = talent_for_student(user=student) if student else None
+    staff = User.objects.filter(username="yizhan").first()
+    if shaping is not None and talent is not None and staff is not None:
+        if staff.organisation_id != shaping.organisation_id:
+            staff = None
+    if shaping is not None and talent is not None and staff is not None:
+        now = timezone.now()
+        if not QueueTicket.objects.filter(station=shaping, day=today).exists():
+            services.ticket_issue(actor=staff, service_code="window", talent=talent, now=now)
+        if not ServiceRequest.objects.filter(station=shaping, talent=talent).exists():
+            services.request_open(
+                actor=staff,
+                talent=talent,
+                service_code="subsidy",
+                note="青年创业补贴材料预审",
+                now=now - dt.timedelta(days=12),
+            )
+            services.request_open(
+                actor=staff, talent=talent, service_code="housing", note="人才公寓申请", now=now
+            )
+    if stdout is not None:
+        stdout.write(f"stations demo: {len(network)} stations with staff, catalogue, slots")
+    return {"stations": len(network)}

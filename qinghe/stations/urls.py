@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stations"
+
+urlpatterns = [
+    path("", views.station_list, name="list"),
+    path("day/", views.day, name="day"),
+    path("day/tickets/", views.ticket_issue, name="ticket_issue"),
+    path("day/tickets/<int:ticket_id>/serve/", views.ticket_serve, name="ticket_serve"),
+    path("day/requests/<int:request_id>/close/", views.request_close, name="request_close"),
+    path("day/slots/", views.slot_set, name="slot_set"),
+    path("book/", views.book, name="book"),
+]
