@@ -661,7 +661,32 @@ def auditor_workbench(viewer: User) -> Workbench:
     )
 
 
+def partner_workbench(viewer: User) -> Workbench:
+    """A partner organisation (a hospital, a venue) only verifies cards and logs benefit uses."""
+    from qinghe.cards.models import BenefitUse
+
+    today = timezone.localdate()
+    used = BenefitUse.objects.filter(
+        partner_id=getattr(viewer, "organisation_id", 0) or 0, used_at__date=today
+    ).count()
+    return Workbench(
+        lead="核验鹤才青年卡并登记权益使用：扫描或粘贴持卡人出示的电子卡二维码。",
+        figures=[
+            Figure(
+                "benefits_today",
+                "今日登记权益使用",
+                used,
+                _url("cards:partner"),
+                note="本单位今天登记的次数",
+            ),
+            _unread(viewer),
+        ],
+        notices=[Todo("verify", "核验电子卡", _url("cards:partner"))],
+    )
+
+
 BUILDERS: dict[str, Callable[[User], Workbench]] = {
+    Role.PARTNER: partner_workbench,
     Role.STUDENT: student_workbench,
     Role.AMBASSADOR: student_workbench,
     Role.ENTERPRISE_HR: enterprise_workbench,
