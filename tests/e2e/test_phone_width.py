@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from qinghe.accounts.demo import DEMO_PASSWORD
@@ -39,6 +41,9 @@ from qinghe.matching.tests.conftest import add_talent
 from qinghe.notifications.models import Channel, OutboxMessage
 from qinghe.notifications.services import unsubscribe_token
 from qinghe.outreach.services import consultation_order
+from qinghe.policies.demo import DEMO_PDF
+from qinghe.policies.models import Policy, Programme
+from qinghe.policies.services import application_submit, builtin_ensure
 from qinghe.recruitment.services.stages import default_stages_ensure
 from qinghe.reference.models import University
 from qinghe.reference.services import DATA_DIR, load_occupations
@@ -65,6 +70,11 @@ EXCLUDED: dict[str, str] = {
     # Policy SELF lets ambassadors in; a chapter's management page answers 404 to a student
     # who is not its ambassador (alliance.selectors), so a student has no such page to walk.
     "alliance:manage_detail": "an ambassador's page; 404 for a student",
+    # File downloads (checked by their own tests: type, attachment, no caching, audit).
+    "recruitment:applicant_resume": "answers an applicant's PDF résumé (a file), not a page",
+    "matching:invitation_resume": "answers an invited student's PDF résumé (a file), not a page",
+    "policies:material_download": "answers an uploaded application material (a file)",
+    "me:resume_download": "answers the student's own PDF résumé (a file), not a page",
 }
 
 # Finds what a phone user would suffer: the page scrolls sideways, an element sticks out of
@@ -171,6 +181,9 @@ CHECK = r"""() => {
 @dataclass
 class Seeded:
     params: dict[str, dict[str, str]]  # role -> URL parameter -> a real id
+    # view name -> URL parameter -> a real id, where a parameter's name means another row
+    # (policies:application's application_id is a subsidy application, not a job application)
+    overrides: dict[str, dict[str, str]]
 
 
 def seed() -> Seeded:
@@ -209,7 +222,29 @@ def seed() -> Seeded:
     apply_to(y, w.posting_a, cover_letter="期待加入雅图仕。")
     make_slot(w.posting_a)
     invite(hr, app_x)
-    invitation_send(actor=hr, posting=testing, talent_id=tx.pk, message="欢迎投递我们的测试岗位。")
+    invitation = invitation_send(
+        actor=hr, posting=testing, talent_id=tx.pk, message="欢迎投递我们的测试岗位。"
+    )
+    builtin_ensure()  # the policy library and the two Guangdong programmes (flushed by e2e)
+    hiring = Programme.objects.get(code="startup_hiring")
+    day = timezone.localdate()
+    subsidy = application_submit(
+        actor=x,
+        programme=hiring,
+        declared_raw={
+            "category": "返乡创业",
+            "registered_on": (day - relativedelta(months=14)).isoformat(),
+            "insured_months": "4",
+            "hires": "4",
+        },
+        files=[
+            (kind, SimpleUploadedFile(f"{kind}.pdf", DEMO_PDF, content_type="application/pdf"))
+            for kind in hiring.materials
+        ],
+        today=day,
+    )
+    policy = Policy.objects.order_by("pk").first()
+    assert policy is not None
     favourite_toggle(user=x, posting=w.posting_b)
     today = timezone.localdate()
     base = internship_base_apply(
@@ -252,8 +287,15 @@ def seed() -> Seeded:
         assert message is not None, f"{user} has no message"
         return str(message.pk)
 
-    common = {"event_id": str(event.pk), "chapter_id": str(chapter.pk), "story_id": str(story.pk)}
+    common = {
+        "event_id": str(event.pk),
+        "chapter_id": str(chapter.pk),
+        "story_id": str(story.pk),
+        "policy_id": str(policy.pk),
+        "code": "one_off_startup",
+    }
     return Seeded(
+        overrides={"policies:application": {"application_id": str(subsidy.pk)}},
         params={
             Role.STUDENT: {
                 **common,
@@ -267,14 +309,17 @@ def seed() -> Seeded:
                 "posting_id": str(w.posting_a.pk),
                 "application_id": str(app_x.pk),
                 "base_id": str(base.pk),
+                "invitation_id": str(getattr(invitation, "pk", invitation)),
                 "pk": inbox(hr),
                 "token": unsubscribe_token(user_id=hr.pk, channel=Channel.EMAIL),
             },
-        }
+        },
     )
 
 
-def pages_of(role: str, params: dict[str, str]) -> list[tuple[str, str]]:
+def pages_of(
+    role: str, params: dict[str, str], overrides: dict[str, dict[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """(view name, path) of every GET route the role may reach, outside the JSON API."""
     pages: list[tuple[str, str]] = []
     unfilled: list[str] = []
@@ -286,7 +331,7 @@ def pages_of(role: str, params: dict[str, str]) -> list[tuple[str, str]]:
             continue
         if route.startswith("api/"):
             continue
-        path = concrete_path(route, params)
+        path = concrete_path(route, {**params, **(overrides or {}).get(name, {})})
         if path is None:
             unfilled.append(f"{name} {route}")
             continue
@@ -314,7 +359,7 @@ def walk(page: Any, role: str, username: str) -> None:
     sign_in(page, username, DEMO_PASSWORD)
     found: dict[str, list[str]] = {}
     walked: list[str] = []
-    for name, path in pages_of(role, seeded.params[role]):
+    for name, path in pages_of(role, seeded.params[role], seeded.overrides):
         probe = page.request.get(path, max_redirects=5)
         assert probe.status < 400, f"{path} ({name}) answered {probe.status}"
         if not probe.headers.get("content-type", "").startswith("text/html"):
