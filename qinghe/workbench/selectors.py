@@ -666,9 +666,9 @@ def partner_workbench(viewer: User) -> Workbench:
     from qinghe.cards.models import BenefitUse
 
     today = timezone.localdate()
-    used = BenefitUse.objects.filter(
-        partner_id=getattr(viewer, "organisation_id", 0) or 0, used_at__date=today
-    ).count()
+    mine = BenefitUse.objects.filter(partner_id=getattr(viewer, "organisation_id", 0) or 0)
+    used = mine.filter(used_at__date=today).count()
+    month = mine.filter(used_at__date__gte=today.replace(day=1)).count()
     return Workbench(
         lead="核验鹤才青年卡并登记权益使用：扫描或粘贴持卡人出示的电子卡二维码。",
         figures=[
@@ -678,6 +678,13 @@ def partner_workbench(viewer: User) -> Workbench:
                 used,
                 _url("cards:partner"),
                 note="本单位今天登记的次数",
+            ),
+            Figure(
+                "benefits_month",
+                "本月登记权益使用",
+                month,
+                _url("cards:partner"),
+                note="本单位本月登记的次数",
             ),
             _unread(viewer),
         ],

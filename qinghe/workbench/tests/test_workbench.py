@@ -496,7 +496,7 @@ BUDGETS: dict[str, int] = {
     Role.LEAGUE_STAFF: 11,
     Role.STATION_STAFF: 9,
     Role.AUDITOR: 10,
-    Role.PARTNER: 5,
+    Role.PARTNER: 6,
 }
 
 
