@@ -21,6 +21,7 @@ def test_seed_alliance_is_idempotent_and_counts_are_real(personas: dict[str, Use
     from qinghe.alliance.models import Nomination
 
     term = Nomination.objects.get(nominee__username="dashi")
+    assert term.term_ends_on is not None
     assert (term.state, term.chapter.name, term.term_ends_on.month) == (
         "appointed",
         "青鹤联盟·华南理工大学分会",
