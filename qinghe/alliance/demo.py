@@ -128,6 +128,7 @@ def seed_alliance(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[
         Membership.objects.create(
             chapter=scut, user=student, slot=scut.slot, status=Membership.Status.PENDING
         )
+    _ambassadors(league, scut, ambassador, now)
     _stories(league, now)
     if stdout is not None:
         stdout.write(
@@ -186,3 +187,36 @@ def _stories(league: User | None, now: Any) -> None:
             published_at=now,
             created_by=league,
         )
+
+
+def _ambassadors(league: User | None, scut: Chapter, ambassador: User | None, now: Any) -> None:
+    """This year's round, closed, with the demo ambassador appointed for 华南理工大学分会."""
+    import datetime as dt
+
+    from .models import AmbassadorRound, Nomination
+
+    if ambassador is None:
+        return
+    year = timezone.localdate().year
+    round_, _ = AmbassadorRound.objects.get_or_create(
+        year=year,
+        defaults={
+            "mode": AmbassadorRound.Mode.APPOINT,
+            "state": AmbassadorRound.State.CLOSED,
+            "opened_by": league,
+            "closed_at": now,
+        },
+    )
+    Nomination.objects.get_or_create(
+        round=round_,
+        chapter=scut,
+        nominee=ambassador,
+        defaults={
+            "nominated_by": ambassador,
+            "statement": "组织过三次返乡见习分享会（演示数据）",
+            "state": Nomination.State.APPOINTED,
+            "decided_by": league,
+            "decided_at": now,
+            "term_ends_on": dt.date(year, 12, 31),
+        },
+    )

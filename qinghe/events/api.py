@@ -33,6 +33,7 @@ class EventOut(Schema):
     audience: str
     audience_level: str
     audience_year: int | None
+    audience_chapter: str
     capacity: int | None
     registration_opens_at: dt.datetime
     registration_closes_at: dt.datetime
@@ -61,6 +62,7 @@ def _event_out(e: Event) -> dict[str, object]:
         "audience": e.audience,
         "audience_level": e.audience_level,
         "audience_year": e.audience_year,
+        "audience_chapter": e.audience_chapter.name if e.audience_chapter else "",
         "capacity": e.capacity,
         "registration_opens_at": e.registration_opens_at,
         "registration_closes_at": e.registration_closes_at,

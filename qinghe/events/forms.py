@@ -52,6 +52,9 @@ class EventForm(forms.Form):
     audience_level = forms.ChoiceField(
         label="限定学历", choices=[("", "——"), *Level.choices], required=False
     )
+    audience_chapter = forms.ModelChoiceField(
+        label="限定分会", queryset=Organisation.objects.none(), required=False
+    )
     audience_year = forms.IntegerField(
         label="限定毕业年份", required=False, min_value=2000, max_value=2100
     )
@@ -79,6 +82,11 @@ class EventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
         fields: dict[str, Any] = self.fields
+        from qinghe.alliance.models import Chapter
+
+        fields["audience_chapter"].queryset = Chapter.objects.filter(
+            state=Chapter.State.ACTIVE
+        ).order_by("kind", "name")
         if is_event_staff(viewer):
             fields["organiser"].queryset = Organisation.objects.filter(
                 kind__in=(
@@ -120,6 +128,7 @@ class EventForm(forms.Form):
             audience=d["audience"],
             audience_level=d.get("audience_level") or "",
             audience_year=d.get("audience_year"),
+            audience_chapter=d.get("audience_chapter"),
             capacity=d.get("capacity"),
             enterprises=list(d.get("enterprises") or []),
             postings=list(d.get("postings") or []),
@@ -143,6 +152,7 @@ def initial_for(event: Event) -> dict[str, Any]:
         "audience": event.audience,
         "audience_level": event.audience_level,
         "audience_year": event.audience_year,
+        "audience_chapter": event.audience_chapter_id,
         "capacity": event.capacity,
         "enterprises": list(event.enterprises.all()),
         "postings": list(event.postings.all()),

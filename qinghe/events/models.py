@@ -39,6 +39,7 @@ class Event(TimeStampedModel):
         OPEN = "open", _("面向全体学子")
         LEVEL = "level", _("限定学历层次")
         GRADUATING = "graduating", _("限定毕业年份")
+        CHAPTER = "chapter", _("限定联盟分会会员")
 
     type = models.CharField(_("活动类型"), max_length=16, choices=Type.choices, db_index=True)
     title = models.CharField(_("活动名称"), max_length=120)
@@ -60,6 +61,14 @@ class Event(TimeStampedModel):
         _("限定学历"), max_length=16, choices=Level.choices, blank=True
     )
     audience_year = models.PositiveSmallIntegerField(_("限定毕业年份"), null=True, blank=True)
+    audience_chapter = models.ForeignKey(
+        "alliance.Chapter",
+        verbose_name=_("限定分会"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="member_events",
+    )
     capacity = models.PositiveIntegerField(
         _("名额"), null=True, blank=True, help_text=_("留空表示不限名额")
     )

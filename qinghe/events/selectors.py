@@ -64,7 +64,9 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime] | None:
 def event_list_published(*, viewer: User, type: str = "", month: str = "") -> QuerySet[Event]:
     """Published events for anyone signed in; with a month, that month's (past ones too),
     otherwise those not yet over, soonest first."""
-    qs = Event.objects.filter(state=Event.State.PUBLISHED).select_related("organiser")
+    qs = Event.objects.filter(state=Event.State.PUBLISHED).select_related(
+        "organiser", "audience_chapter"
+    )
     if type in Event.Type.values:
         qs = qs.filter(type=type)
     bounds = month_bounds(month)
@@ -78,7 +80,7 @@ def event_list_published(*, viewer: User, type: str = "", month: str = "") -> Qu
 def event_get_for_viewer(*, viewer: User, event_id: int) -> Event:
     """An event's public page: staff see any; an enterprise its own proposals too; everyone
     else a published, finished or cancelled event."""
-    qs = Event.objects.select_related("organiser")
+    qs = Event.objects.select_related("organiser", "audience_chapter")
     if is_event_staff(viewer):
         event = qs.filter(pk=event_id).first()
     else:
@@ -94,7 +96,7 @@ def event_get_for_viewer(*, viewer: User, event_id: int) -> Event:
 
 def event_manage_list(*, viewer: User, state: str = "", type: str = "") -> QuerySet[Event]:
     """The events a viewer manages: staff all, an enterprise's HR those of its enterprise."""
-    qs = Event.objects.select_related("organiser")
+    qs = Event.objects.select_related("organiser", "audience_chapter")
     if not is_event_staff(viewer):
         org = _enterprise_org(viewer)
         if not org:
@@ -292,6 +294,21 @@ def registration_get_for_user(*, user: User, registration_id: int) -> Registrati
 def audience_refusal(*, event: Event, user: User) -> str:
     """Why this user is outside the event's audience, in Chinese; '' when inside."""
     if event.audience == Event.Audience.OPEN:
+        return ""
+    if event.audience == Event.Audience.CHAPTER:
+        from qinghe.alliance.models import Membership
+
+        chapter = event.audience_chapter
+        if (
+            chapter is None
+            or not Membership.objects.filter(
+                user_id=getattr(user, "pk", 0) or 0,
+                chapter=chapter,
+                status=Membership.Status.ACTIVE,
+            ).exists()
+        ):
+            name = chapter.name if chapter is not None else "指定分会"
+            return f"该活动仅限{name}会员报名；可在“青鹤联盟”申请加入该分会"
         return ""
     from qinghe.talents.selectors import talent_for_student
 

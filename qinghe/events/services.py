@@ -84,6 +84,7 @@ class EventData:
     audience: str = Event.Audience.OPEN
     audience_level: str = ""
     audience_year: int | None = None
+    audience_chapter: Any = None  # an alliance.Chapter when audience is "chapter"
     capacity: int | None = None
     organiser: Organisation | None = None
     enterprises: list[Enterprise] = field(default_factory=list)
@@ -124,6 +125,11 @@ class EventData:
             self.audience_year and 2000 <= self.audience_year <= 2100
         ):
             errors["audience_year"] = "请填写限定的毕业年份"
+        elif self.audience == Event.Audience.CHAPTER and not (
+            self.audience_chapter is not None
+            and getattr(self.audience_chapter, "state", "") == "active"
+        ):
+            errors["audience_chapter"] = "请选择限定的分会（须为活跃分会）"
         if self.capacity is not None and self.capacity < 1:
             errors["capacity"] = "名额至少为 1，不限名额请留空"
         groups = [g for g in TourGroup.values if g in (self.tour_groups or [])]
@@ -153,6 +159,9 @@ class EventData:
             "audience_level": self.audience_level if self.audience == Event.Audience.LEVEL else "",
             "audience_year": (
                 self.audience_year if self.audience == Event.Audience.GRADUATING else None
+            ),
+            "audience_chapter": (
+                self.audience_chapter if self.audience == Event.Audience.CHAPTER else None
             ),
             "capacity": self.capacity,
             "tour_groups": groups if self.type == Event.Type.STUDY_TOUR else [],

@@ -18,6 +18,15 @@ def test_seed_alliance_is_idempotent_and_counts_are_real(personas: dict[str, Use
     assert first == {"chapters": len(DEMO_CHAPTERS), "members": 3}
     assert Chapter.objects.filter(kind="high_school").get().name == "青鹤联盟·鹤山一中分会"
     assert Chapter.objects.get(name="青鹤联盟·粤港联分部").city == "香港"
+    from qinghe.alliance.models import Nomination
+
+    term = Nomination.objects.get(nominee__username="dashi")
+    assert term.term_ends_on is not None
+    assert (term.state, term.chapter.name, term.term_ends_on.month) == (
+        "appointed",
+        "青鹤联盟·华南理工大学分会",
+        12,
+    )
     leader = Membership.objects.get(user__username="dashi")
     assert (leader.chapter.name, leader.role) == ("青鹤联盟·华南理工大学分会", "leader")
     assert sorted(

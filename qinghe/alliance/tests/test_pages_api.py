@@ -163,3 +163,46 @@ def test_api_join_list_and_leave(alliance: World, client_as: Any) -> None:
     staff = client_as(Role.LEAGUE_STAFF)
     assert staff.post(f"/api/v1/chapters/{alliance.uni.pk}/memberships").status_code == 403
     assert OutboxMessage.objects.filter(user=alliance.league).count() == 0
+
+
+def test_an_event_for_one_chapters_members(alliance: World, client_as: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from qinghe.events import services as events
+    from qinghe.events.models import Event, Registration
+    from qinghe.events.services import EventData
+
+    now = timezone.now()
+    data = EventData(
+        type=Event.Type.CHAPTER,
+        title="华工分会迎新会",
+        place="华南理工大学",
+        starts_at=now + dt.timedelta(days=5),
+        ends_at=now + dt.timedelta(days=5, hours=2),
+        registration_opens_at=now - dt.timedelta(hours=1),
+        registration_closes_at=now + dt.timedelta(days=4),
+        cancel_deadline=now + dt.timedelta(days=3),
+        audience=Event.Audience.CHAPTER,
+    )
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        events.event_create(actor=alliance.league, data=data)
+    assert exc.value.message_dict == {"audience_chapter": ["请选择限定的分会（须为活跃分会）"]}
+    data.audience_chapter = alliance.uni
+    event = events.event_create(actor=alliance.league, data=data)
+    events.event_transition(actor=alliance.league, event=event, action="publish")
+    outsider = client_as(Role.STUDENT)
+    r = outsider.post(f"/events/{event.pk}/register/", follow=True)
+    assert "该活动仅限青鹤联盟·华南理工大学分会会员报名" in r.content.decode()
+    assert Registration.objects.filter(event=event).count() == 0
+    Membership.objects.create(
+        chapter=alliance.uni, user=alliance.student, slot="university", status="active"
+    )
+    outsider.post(f"/events/{event.pk}/register/")
+    assert Registration.objects.get(event=event).user_id == alliance.student.pk
+    assert outsider.get(f"/api/v1/events/{event.pk}").json()["audience_chapter"] == (
+        "青鹤联盟·华南理工大学分会"
+    )
