@@ -105,7 +105,13 @@ def test_the_status_moves_from_queued_to_sending_to_done_as_the_worker_delivers(
 def test_a_worker_dying_mid_campaign_leaves_it_sending_then_done_without_a_duplicate(
     campaign: Campaign, sms_gateway: FakeAliyunSms, client_as: Any, monkeypatch: Any, settings: Any
 ) -> None:
+    original = delivery._hand_over
+
     def die_after_the_call(batch: Any, message: Any, attempt: Any, adapter: Any) -> str:
+        # The batch's order differs between databases: the phone-less message (a permanent
+        # failure) is recorded as usual, and the worker dies on the first real send.
+        if not message.user.phone:
+            return original(batch, message, attempt, adapter)
         adapter.send(message)  # the provider took it ...
         raise KeyboardInterrupt  # ... and the worker died before recording the outcome
 
