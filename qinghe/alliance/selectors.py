@@ -354,14 +354,6 @@ def alliance_figures() -> AllianceFigures:
     )
 
 
-def chapter_choices_for_merge(*, chapter: Chapter) -> QuerySet[Chapter]:
-    return Chapter.objects.filter(state=Chapter.State.ACTIVE).exclude(pk=chapter.pk)
-
-
-def member_count_for(chapter: Chapter) -> int:
-    return Membership.objects.filter(chapter=chapter, status=Membership.Status.ACTIVE).count()
-
-
 def counts_for_plan() -> dict[str, Any]:
     """What the plan page reports for measure 3 (see qinghe.plan): three queries."""
     member_ids, chapters, rows = _alliance_base()

@@ -125,10 +125,7 @@ def _name_taken(name: str, *, exclude_org: int | None = None) -> bool:
 def chapter_create(*, actor: User, data: ChapterData) -> Chapter:
     _require_staff(actor)
     fields = data.clean()
-    if _name_taken(fields["name"]):
-        existing = Chapter.objects.filter(organisation__name=fields["name"]).first()
-        if existing is not None:
-            raise ValidationError({"name": "已有同名分会"})
+    # An organisation of that name without a chapter (e.g. an ambassador's) becomes its body.
     organisation, _ = Organisation.objects.get_or_create(
         kind=Organisation.Kind.CHAPTER, name=fields["name"]
     )

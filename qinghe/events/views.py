@@ -144,6 +144,12 @@ def cancel_registration(request: AuthedRequest, event_id: int) -> HttpResponse:
 def mine(request: AuthedRequest) -> HttpResponse:
     rows = []
     upcoming = request.GET.get("show") == "upcoming"
+    # One query for the feedback already given, not one per attended registration.
+    rated = set(
+        Feedback.objects.filter(registration__user=request.user).values_list(
+            "registration_id", flat=True
+        )
+    )
     for item in selectors.my_registrations(user=request.user, upcoming=upcoming):
         reg = item.registration
         qr = ""
@@ -170,9 +176,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
                 "qr": qr,
                 "guardian": guardian,
                 "can_rate": bool(
-                    reg.attended_at
-                    and reg.event.ends_at <= timezone.now()
-                    and not Feedback.objects.filter(registration=reg).exists()
+                    reg.attended_at and reg.event.ends_at <= timezone.now() and reg.pk not in rated
                 ),
             }
         )
