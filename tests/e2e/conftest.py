@@ -73,4 +73,9 @@ def go_to_menu(page: Any, label: str) -> None:
     group = nav.locator("li.dropdown", has=page.locator("a.dropdown-item", has_text=label))
     if group.count() and not item.first.is_visible():
         group.first.locator(".dropdown-toggle").click()
+    href = item.first.get_attribute("href")
     item.first.click()
+    # The click only starts the navigation: wait until the new page has loaded, so the
+    # caller never reads the page it is leaving.
+    if href and not href.startswith("#"):
+        page.wait_for_url(f"**{href.split('?')[0]}*", wait_until="load")
