@@ -51,6 +51,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # ASGI runserver (pages and websockets from one `manage.py runserver`); must come first.
+    "daphne",
     "qinghe.core.thirdparty_apps.QingheAdminConfig",  # django.contrib.admin, Chinese names
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -84,6 +86,8 @@ INSTALLED_APPS = [
     "qinghe.workbench",
     "qinghe.stations",
     "qinghe.cards",
+    "channels",
+    "qinghe.realtime",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +261,22 @@ BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LTMyYn
 
 # Background work: Django's tasks API through the django-tasks backport.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Real time (Django Channels, qinghe/realtime): pages and websockets are served by one ASGI
+# application (config/asgi.py). One process keeps its groups in memory, which is all the
+# embedded `make run` needs; several processes (production) share groups through Redis:
+# QINGHE_REDIS_URL=redis://127.0.0.1:6379/1 (docs/OPERATIONS.md).
+ASGI_APPLICATION = "config.asgi.application"
+QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
+if QINGHE_REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe", "capacity": 1000},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Audit entries are kept at least this long; the purge command refuses anything shorter.
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "190") or 190)

@@ -446,6 +446,9 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
     "api:card_me": SELF,
+    # Websocket routes (qinghe/realtime/routing.py): the method is "WS"; the consumer's
+    # ``authorise`` then checks the relationship to the room (qinghe/realtime/consumers.py).
+    "ws:inbox": {"WS": SIGNED_IN},
 }
 
 

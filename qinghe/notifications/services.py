@@ -196,7 +196,23 @@ def notify_bulk(
         OutboxMessage.objects.bulk_create(
             messages[start : start + batch_size], ignore_conflicts=True
         )
+    _push_inbox_changed({m.user_id for m in messages if m.channel == Channel.INBOX})
     return messages
+
+
+# Live badge pushes are for the messages of a person's day; a campaign to thousands
+# (``notify_bulk_count``) does not fan out one push per recipient: their pages update on load.
+LIVE_PUSH_LIMIT = 200
+
+
+def _push_inbox_changed(user_ids: set[int]) -> None:
+    """Tells the recipients' open pages, once the caller's transaction commits, that their
+    unread count changed (``qinghe.notifications.consumers.InboxConsumer``)."""
+    if not user_ids or len(user_ids) > LIVE_PUSH_LIMIT:
+        return
+    from qinghe.realtime.publish import publish_on_commit, user_group
+
+    publish_on_commit([user_group(u) for u in sorted(user_ids)], {"type": "inbox.changed"})
 
 
 def _plan(
@@ -369,13 +385,19 @@ def resubscribe(*, user: User, channel: str) -> None:
 
 def inbox_mark_opened(*, user: User, ids: Sequence[int]) -> int:
     """Marks the user's own unread inbox messages among ``ids`` read. Returns how many."""
-    return OutboxMessage.objects.filter(
+    count = OutboxMessage.objects.filter(
         user=user, channel=Channel.INBOX, pk__in=list(ids), opened_at__isnull=True
     ).update(opened_at=timezone.now())
+    if count:
+        _push_inbox_changed({user.pk})
+    return count
 
 
 def inbox_mark_all_read(*, user: Any) -> int:
     """全部标为已读: every unread inbox message of the user. Returns how many."""
-    return OutboxMessage.objects.filter(
+    count = OutboxMessage.objects.filter(
         user=user, channel=Channel.INBOX, opened_at__isnull=True
     ).update(opened_at=timezone.now())
+    if count:
+        _push_inbox_changed({user.pk})
+    return count

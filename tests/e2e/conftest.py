@@ -23,6 +23,85 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+class AsgiLiveServer:
+    """pytest-django's ``live_server``, but serving ``config.asgi`` (pages, static files and
+    websockets) with uvicorn in a thread, as ``make run`` and production do. Django's own live
+    server speaks WSGI only, so the pages' websockets would fail there.
+
+    An in-memory SQLite test database lives in one connection: as Django's live server does,
+    that connection is shared with the threads that serve requests (``create_connection`` hands
+    it out); PostgreSQL threads open their own connections."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from django.db import connections
+        from django.test.utils import modify_settings
+
+        from config.asgi import application
+
+        self._shared = {
+            conn.alias: conn
+            for conn in connections.all()
+            if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
+        }
+        for conn in self._shared.values():
+            conn.inc_thread_sharing()
+        self._create = connections.create_connection
+        if self._shared:
+            shared, create = self._shared, self._create
+            connections.create_connection = lambda alias: shared.get(alias) or create(alias)  # type: ignore[method-assign]
+        self._connections = connections
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        config = uvicorn.Config(
+            ASGIStaticFilesHandler(application),
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_level="warning",
+            ws="websockets-sansio",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        import time
+
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the ASGI test server did not start")
+            time.sleep(0.02)
+        self._live_server_modified_settings = modify_settings(ALLOWED_HOSTS={"append": "localhost"})
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def __str__(self) -> str:
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._connections.create_connection = self._create  # type: ignore[method-assign]
+        for conn in self._shared.values():
+            conn.dec_thread_sharing()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[AsgiLiveServer]:
+    with django_db_blocker.unblock():
+        server = AsgiLiveServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

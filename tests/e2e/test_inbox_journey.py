@@ -63,3 +63,52 @@ def test_the_new_applicant_and_the_interview_invitation_reach_my_messages(page: 
     page.wait_for_url(f"**{reverse('recruitment:my_application', args=[application.pk])}")
     assert "模具设计工程师" in page.content()
     assert page.console_errors == []
+
+
+def test_the_badge_appears_and_goes_without_a_reload(
+    page: Any, browser: Any, live_server: Any
+) -> None:
+    """The student is on the waiting list with their workbench open. Another student cancels
+    in their own browser: the promotion message shows on the first student's badge through the
+    websocket, with no reload; reading it in a second tab clears the badge on the first."""
+    from django.utils import timezone
+
+    from qinghe.accounts.services import user_create
+    from qinghe.core.roles import Role
+    from qinghe.events.services import registration_create
+    from qinghe.events.tests.factories import make_event
+
+    users = make_persona_users()
+    student = User.objects.get(username="xuezi")
+    other = user_create(
+        username="xuezi2", password=DEMO_PASSWORD, role=Role.STUDENT, display_name="陈同学"
+    )
+    event = make_event(
+        users[Role.LEAGUE_STAFF].organisation, now=timezone.now(), capacity=1, title="返乡分享会"
+    )
+    registration_create(user=other, event=event)
+    registration_create(user=student, event=event)  # waiting list
+
+    sign_in(page, "xuezi", DEMO_PASSWORD)
+    assert page.get_by_test_id("inbox-unread").count() == 0
+    page.wait_for_timeout(500)  # the page's socket connects once its scripts have run
+
+    other_ctx = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    other_page = other_ctx.new_page()
+    other_page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(other_page, "xuezi2", DEMO_PASSWORD)
+    other_page.goto(f"/events/{event.pk}/")
+    other_page.get_by_role("button", name="取消报名").click()
+    other_page.wait_for_load_state()
+    other_ctx.close()
+
+    badge = page.get_by_test_id("inbox-unread")
+    badge.wait_for(timeout=5000)
+    assert badge.inner_text().startswith("1")
+
+    second_tab = page.context.new_page()
+    second_tab.goto("/messages/")
+    second_tab.get_by_role("button", name="全部标为已读").click()
+    second_tab.wait_for_load_state()
+    badge.wait_for(state="detached", timeout=5000)
+    assert page.console_errors == []

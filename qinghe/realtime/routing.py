@@ -1,0 +1,15 @@
+"""Every websocket route of the project, in one list (served by ``config.asgi``).
+
+Each app declares its own ``websocket_urlpatterns`` in ``<app>/routing.py`` with names starting
+``ws:``; each name has a ``{"WS": ...}`` entry in ``qinghe.core.policies.POLICIES``
+(``qinghe/realtime/tests/test_routes.py`` fails otherwise)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+from qinghe.notifications.routing import websocket_urlpatterns as notifications_ws
+
+websocket_urlpatterns: list[URLPattern] = [
+    *notifications_ws,
+]

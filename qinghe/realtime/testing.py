@@ -1,0 +1,40 @@
+"""Helpers for websocket tests: a communicator carrying a signed-in session, as a browser would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+
+def session_cookie(user: Any, *, otp_device: Any = None) -> str:
+    """A session cookie for ``user`` (with its OTP check passed on ``otp_device``, if given)."""
+    client = Client()
+    client.force_login(user)
+    if otp_device is not None:
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
+        session.save()
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def communicator(
+    path: str,
+    *,
+    cookie: str | None = None,
+    origin: str = "http://testserver",
+    application: Any = None,
+) -> WebsocketCommunicator:
+    """A websocket client for ``path``; ``cookie`` from ``session_cookie`` (made beforehand,
+    outside the event loop, since it writes the session)."""
+    if application is None:
+        from config.asgi import application
+
+    headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
+    if cookie is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
