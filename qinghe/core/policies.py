@@ -377,6 +377,14 @@ POLICIES: dict[str, Rule] = {
     "stations:request_close": {"POST": only(Role.STATION_STAFF)},
     "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
     "stations:book": {"GET": SELF, "POST": SELF},
+    # talent service specialists (人才服务专员) for people: station staff assign within their
+    # grid, HR bureau staff in any (qinghe.stations.specialists); a specialist sees their own
+    # people; a person sees and writes to their own specialist
+    "stations:specialists": CARD_STAFF,
+    "stations:specialist_assign": {"POST": CARD_STAFF},
+    "stations:people": only(Role.LIAISON, Role.STATION_STAFF),
+    "stations:people_message": {"POST": only(Role.LIAISON, Role.STATION_STAFF)},
+    "stations:my_specialist": {"GET": SELF, "POST": SELF},
     # the e-card's public keys and the online check: anyone, no sign-in
     "cardpublic:jwks": PUBLIC,
     "cardpublic:verify": PUBLIC,
