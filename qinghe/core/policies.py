@@ -368,6 +368,13 @@ POLICIES: dict[str, Rule] = {
     "cards:act": {"POST": CARD_STAFF},
     "cards:material": CARD_STAFF,
     "cards:partner": {"GET": PARTNER, "POST": PARTNER},
+    # dependants' cards: the holder applies, shows and voids their own (scoped in
+    # qinghe.cards.dependants); staff review and approve within the main card's scope
+    "cards:dependants": {"GET": SELF, "POST": SELF},
+    "cards:dependant_ecard": SELF,
+    "cards:dependant_void": {"POST": SELF},
+    "cards:dependant_act": {"POST": CARD_STAFF},
+    "cards:dependant_material": CARD_STAFF,
     # talent stations "1+10+N" (measure 9): the network for everyone signed in; a station's
     # day for its own staff (qinghe.stations.selectors.station_of_staff); booking for students
     "stations:list": SIGNED_IN,
@@ -454,6 +461,7 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
     "api:card_me": SELF,
+    "api:card_dependant": SELF,
 }
 
 
