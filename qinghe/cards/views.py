@@ -263,18 +263,30 @@ def partner(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, "权益使用已登记")
                 return redirect("cards:partner")
     scheme = tiers.scheme()
-    return render(
+    response = render(
         request,
         "cards/partner.html",
         {
             "form": VerifyForm(initial={"t": token}),
             "token": token,
             "check": check,
-            "benefits": scheme.benefits_of(check.card.tier) if check and check.card else [],
+            "benefits": (
+                []
+                if check is None or check.card is None
+                else scheme.dependant_benefits_of(check.card.tier)
+                if check.dependant
+                else scheme.benefits_of(check.card.tier)
+            ),
             "recent": selectors.benefit_uses_for_partner(viewer=request.user)[:20],
             "benefit_names": {b.code: b.name for b in scheme.benefits.values()},
         },
     )
+    # The one page that may use the camera (same origin only): the QR scan.
+    response["Permissions-Policy"] = CAMERA_POLICY
+    return response
+
+
+CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 
 # ---- public ---------------------------------------------------------------------------------
