@@ -102,6 +102,9 @@ class CardMaterial(models.Model):
     sha256 = models.CharField(max_length=64)
     stored_name = models.CharField(_("存储位置"), max_length=300)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set when the file was deleted after the retention period (qinghe/cards/purge.py); the
+    # row stays as the record that the material was received (kind, size, digest).
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("申请材料")
@@ -259,6 +262,9 @@ class DependantMaterial(models.Model):
     sha256 = models.CharField(max_length=64)
     stored_name = models.CharField(_("存储位置"), max_length=300)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set when the file was deleted after the retention period (qinghe/cards/purge.py); the
+    # row stays as the record that the material was received (kind, size, digest).
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("家属卡申请材料")

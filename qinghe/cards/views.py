@@ -226,6 +226,8 @@ def material(request: AuthedRequest, card_id: int, material_id: int) -> HttpResp
     item = card.materials.filter(pk=material_id).first()
     if item is None:
         raise NotFound("没有这份材料")
+    if item.purged_at is not None:
+        raise NotFound("这份材料已超过保留期，已删除")
     data = materials.read(item.stored_name)
     audit_record(
         action="view",
@@ -408,6 +410,8 @@ def dependant_material(request: AuthedRequest, dependant_id: int, material_id: i
     item = dep.materials.filter(pk=material_id).first()
     if item is None:
         raise NotFound("没有这份材料")
+    if item.purged_at is not None:
+        raise NotFound("这份材料已超过保留期，已删除")
     data = materials.read(item.stored_name)
     audit_record(
         action="view",
