@@ -22,6 +22,7 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.http import AuthedRequest
+from qinghe.stations.specialists import specialist_for_person
 
 from . import dependants, materials, selectors, services, tiers, tokens
 from .forms import ApplyForm, BenefitForm, ChangeForm, DependantForm, RenewForm, VerifyForm
@@ -58,6 +59,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
                 else ()
             ),
             "moves": TRANSITIONS_FOR_HOLDER if card and card.state == Card.State.ACTIVE else [],
+            "specialist": specialist_for_person(viewer=request.user),
             "change_form": ChangeForm(),
             "renew_form": RenewForm(),
         },

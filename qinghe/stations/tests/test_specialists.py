@@ -305,3 +305,15 @@ def test_the_pages(w: World) -> None:
 
     page = feng.get("/stations/people/").content.decode()
     assert "李晓彤" in page and "青年卡申请待驿站初审" in page
+
+
+def test_the_card_page_names_the_persons_specialist(w: World) -> None:
+    cw = w.cw
+    student = Client()
+    student.force_login(cw.student)
+    assert 'data-testid="card-specialist"' not in student.get("/cards/").content.decode()
+    specialists.specialist_assign(
+        actor=cw.station_staff, talent_id=cw.talent.pk, specialist_id=w.feng.pk, now=NOW
+    )
+    page = student.get("/cards/").content.decode()
+    assert "你的人才服务专员：" in page and "冯家乐（沙坪街道人才驿站）" in page
