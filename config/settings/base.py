@@ -375,9 +375,7 @@ QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") o
 # application was decided (approved, or rejected/withdrawn) by the daily job
 # purge_card_materials (qinghe/cards/purge.py). The issue names no period; 180 days covers an
 # administrative reconsideration (60 days) and litigation (6 months) against the decision.
-QINGHE_CARD_MATERIAL_RETENTION_DAYS = int(
-    env("QINGHE_CARD_MATERIAL_RETENTION_DAYS", "180") or 180
-)
+QINGHE_CARD_MATERIAL_RETENTION_DAYS = int(env("QINGHE_CARD_MATERIAL_RETENTION_DAYS", "180") or 180)
 QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)
 # The 鹤才青年卡's e-card (qinghe/cards/tokens.py): a JSON list of private Ed25519 JWKs
 # ({"kty": "OKP", "crv": "Ed25519", "x": ..., "d": ..., "kid": ...}); the first signs, every
