@@ -389,6 +389,7 @@ POLICIES: dict[str, Rule] = {
     # people; a person sees and writes to their own specialist
     "stations:specialists": CARD_STAFF,
     "stations:specialist_assign": {"POST": CARD_STAFF},
+    "stations:grid_specialist": {"POST": CARD_STAFF},
     "stations:people": only(Role.LIAISON, Role.STATION_STAFF),
     "stations:people_message": {"POST": only(Role.LIAISON, Role.STATION_STAFF)},
     "stations:my_specialist": {"GET": SELF, "POST": SELF},

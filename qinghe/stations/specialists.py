@@ -439,3 +439,75 @@ def specialist_message_to_person(
         summary="人才服务专员给服务对象留言",
         data={"talent": assignment.talent_id},
     )
+
+
+# ---- the grid's specialists -------------------------------------------------------------------
+
+
+def grid_candidates(*, station: Station) -> list[User]:
+    """Who may be added to the station's grid: active liaisons and the station's own staff not
+    in it yet."""
+    if station.town_id is None:
+        return []
+    inside = GridAssignment.objects.filter(town_id=station.town_id).values("specialist_id")
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(role=Role.LIAISON)
+            | Q(role=Role.STATION_STAFF, organisation_id=station.organisation_id)
+        )
+        .exclude(pk__in=inside)
+        .order_by("display_name", "pk")
+    )
+
+
+@transaction.atomic
+def grid_specialist_set(
+    *, actor: User, station_id: int, user_id: int, add: bool, now: dt.datetime | None = None
+) -> None:
+    """Adds a specialist to a station's grid, or takes one out (refused while they still serve
+    people of that grid: reassign them first)."""
+    now = now or timezone.now()
+    if actor.role not in MANAGERS:
+        raise PermissionDenied("只有人才驿站或人社局工作人员可以调整网格专员")
+    station = grid_station_get(viewer=actor, station_id=station_id)
+    town_id = station.town_id
+    if town_id is None:
+        raise NotFound("没有这个网格")
+    row = GridAssignment.objects.filter(town_id=town_id, specialist_id=user_id).first()
+    if add:
+        person = next((u for u in grid_candidates(station=station) if u.pk == user_id), None)
+        if person is None:
+            raise ValidationError({"specialist": "请选择在岗的服务专员或本驿站工作人员"})
+        row = GridAssignment.objects.create(
+            specialist=person, town_id=town_id, station=station, assigned_at=now
+        )
+        summary = f"{station.name}网格加入专员：{person.display_name or person.username}"
+        notify(
+            user=person,
+            channels=(Channel.INBOX,),
+            category=Category.SYSTEM,
+            subject="你已加入人才驿站网格",
+            body=f"你已成为{station.name}网格的人才服务专员。",
+            key=make_key("grid", row.pk, "add"),
+            template="stations.grid_added",
+            data={"url": PEOPLE_URL},
+        )
+    else:
+        if row is None:
+            raise NotFound("该专员不在这个网格")
+        serving = SpecialistAssignment.objects.filter(
+            specialist_id=user_id, active=True, talent__town_id=town_id
+        ).count()
+        if serving:
+            raise ApplicationError(f"该专员仍在服务本网格的 {serving} 人，请先为他们更换专员")
+        person = row.specialist
+        row.delete()
+        summary = f"{station.name}网格移出专员：{person.display_name or person.username}"
+    audit_record(
+        action="update",
+        actor=actor,
+        target=station,
+        summary=summary,
+        data={"specialist": user_id, "add": add},
+    )

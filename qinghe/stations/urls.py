@@ -14,6 +14,7 @@ urlpatterns = [
     path("book/", views.book, name="book"),
     path("specialists/", views.specialists, name="specialists"),
     path("specialists/assign/", views.specialist_assign, name="specialist_assign"),
+    path("specialists/grid/", views.grid_specialist, name="grid_specialist"),
     path("people/", views.people, name="people"),
     path("people/<int:talent_id>/message/", views.people_message, name="people_message"),
     path("specialist/", views.my_specialist, name="my_specialist"),

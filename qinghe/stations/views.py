@@ -131,6 +131,7 @@ def specialists(request: AuthedRequest) -> HttpResponse:
             "station": station,
             "stations": specialists_mod.grid_stations_for(viewer=request.user),
             "specialists": specialists_mod.grid_specialists(station=station),
+            "candidates": specialists_mod.grid_candidates(station=station),
             "people": specialists_mod.grid_people(viewer=request.user, station=station, q=q),
             "q": q,
         },
@@ -185,3 +186,19 @@ def my_specialist(request: AuthedRequest) -> HttpResponse:
         "stations/my_specialist.html",
         {"assignment": specialists_mod.specialist_for_person(viewer=request.user)},
     )
+
+
+@require_POST
+def grid_specialist(request: AuthedRequest) -> HttpResponse:
+    station_id = _int(request.POST.get("station")) or 0
+    back = reverse("stations:specialists") + f"?station={station_id}"
+    redirect_on_error_to(request, back)
+    add = request.POST.get("op") != "remove"
+    specialists_mod.grid_specialist_set(
+        actor=request.user,
+        station_id=station_id,
+        user_id=_int(request.POST.get("specialist")) or 0,
+        add=add,
+    )
+    messages.success(request, "已加入网格" if add else "已移出网格")
+    return redirect(back)

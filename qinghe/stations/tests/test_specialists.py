@@ -317,3 +317,61 @@ def test_the_card_page_names_the_persons_specialist(w: World) -> None:
     )
     page = student.get("/cards/").content.decode()
     assert "你的人才服务专员：" in page and "冯家乐（沙坪街道人才驿站）" in page
+
+
+def test_staff_put_specialists_into_their_grid_and_take_them_out_when_free(w: World) -> None:
+    cw = w.cw
+    zhong = user("zhuanyuan4", Role.LIAISON, name="钟晓峰")
+    station = cw.shaping
+    names = [u.display_name for u in specialists.grid_candidates(station=station)]
+    assert names == ["何伟雄", "区志坚", "钟晓峰"]  # the station's staff and liaisons not in it
+    # Another town's staff do not reach this grid: the same 404, nothing written.
+    before = state()
+    with pytest.raises(NotFound):
+        specialists.grid_specialist_set(
+            actor=w.longkou_staff, station_id=station.pk, user_id=zhong.pk, add=True, now=NOW
+        )
+    with pytest.raises(ValidationError):  # a student is no specialist
+        specialists.grid_specialist_set(
+            actor=cw.station_staff, station_id=station.pk, user_id=cw.student.pk, add=True
+        )
+    assert state() == before
+    specialists.grid_specialist_set(
+        actor=cw.station_staff, station_id=station.pk, user_id=zhong.pk, add=True, now=NOW
+    )
+    assert [u.display_name for u in specialists.grid_specialists(station=station)] == [
+        "冯家乐",
+        "谭美玲",
+        "钟晓峰",
+    ]
+    assert inbox(zhong) == [
+        ("你已加入人才驿站网格", "你已成为沙坪街道人才驿站网格的人才服务专员。")
+    ]
+    assert (
+        AuditLog.objects.filter(target_type="stations.station").latest("id").summary
+        == "沙坪街道人才驿站网格加入专员：钟晓峰"
+    )
+    specialists.specialist_assign(
+        actor=cw.station_staff, talent_id=cw.talent.pk, specialist_id=zhong.pk, now=NOW
+    )
+    before = state()
+    with pytest.raises(ApplicationError, match="仍在服务本网格的 1 人"):
+        specialists.grid_specialist_set(
+            actor=cw.hr, station_id=station.pk, user_id=zhong.pk, add=False, now=NOW
+        )
+    assert state() == before
+    specialists.specialist_assign(
+        actor=cw.hr, talent_id=cw.talent.pk, specialist_id=w.feng.pk, reason="调岗", now=NOW
+    )
+    specialists.grid_specialist_set(
+        actor=cw.hr, station_id=station.pk, user_id=zhong.pk, add=False, now=NOW
+    )
+    assert not GridAssignment.objects.filter(specialist=zhong).exists()
+    staff = Client()
+    staff.force_login(cw.station_staff)
+    response = staff.post(
+        "/stations/specialists/grid/",
+        {"station": station.pk, "specialist": zhong.pk, "op": "add"},
+    )
+    assert response.status_code == 302
+    assert GridAssignment.objects.filter(specialist=zhong, town=station.town).exists()
