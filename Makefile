@@ -28,11 +28,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 $(VENDOR)/.copied: node_modules/.package-lock.json
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/echarts $(VENDOR)/htmx
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/echarts $(VENDOR)/htmx $(VENDOR)/jsqr
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsqr/
 	@touch $@
 
 install: $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies
@@ -77,10 +78,13 @@ backup-drill: install ## back up, destroy, restore and compare 100,000 talents o
 	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/postgres}; \
 	$(PYTHON) bench/backup_drill.py --rows $${ROWS:-100000}
 
-browser: ## install Debian's Chromium for browser tests when it is missing
+browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR-scan test) when missing
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+	@command -v ffmpeg >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; fi; }
 
 fonts: ## install a Chinese font (Debian's fonts-wqy-microhei) when none is present, for screenshots
 	@fc-list :lang=zh | grep -q . || { \

@@ -389,6 +389,15 @@ QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
 QINGHE_EXPORT_BACKGROUND_ROWS = int(env("QINGHE_EXPORT_BACKGROUND_ROWS", "2000") or 2000)
 QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") or 24)
 QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)
+
+# 鹤才青年卡 application materials (labour contract, the employer's stamped form, degree and
+# qualification certificates; a dependant's relation and identity proofs) are kept encrypted
+# for review and for complaints about the decision, then deleted this many days after the
+# application was decided (approved, or rejected/withdrawn) by the daily job
+# purge_card_materials (qinghe/cards/purge.py). The issue names no period; 180 days covers an
+# administrative reconsideration (60 days) and litigation (6 months) against the decision.
+QINGHE_CARD_MATERIAL_RETENTION_DAYS = int(env("QINGHE_CARD_MATERIAL_RETENTION_DAYS", "180") or 180)
+
 # The 鹤才青年卡's e-card (qinghe/cards/tokens.py): a JSON list of private Ed25519 JWKs
 # ({"kty": "OKP", "crv": "Ed25519", "x": ..., "d": ..., "kid": ...}); the first signs, every
 # one is published at /.well-known/jwks.json (rotation: put the new key first, drop the old

@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from qinghe.core.errors import NotFound
 from qinghe.core.http import AuthedRequest
 
-from . import selectors, tiers
+from . import dependants, selectors, tiers
 from .views import qr_data_uri
 
 router = Router()
@@ -40,6 +40,41 @@ def card_me(request: AuthedRequest) -> CardMeOut:
         tier_name=tiers.scheme().tier_name(card.tier),
         valid_from=card.valid_from,
         valid_until=card.valid_until,
+        token=shown.token,
+        expires_at=shown.expires_at,
+        qr=qr_data_uri(shown.token),
+    )
+
+
+class DependantOut(Schema):
+    number: str
+    relation: str
+    relation_name: str
+    tier_name: str
+    valid_until: dt.date
+    token: str
+    expires_at: dt.datetime
+    qr: str
+
+
+@router.get(
+    "/dependants/{dependant_id}",
+    response=DependantOut,
+    url_name="card_dependant",
+    summary="我的家属卡电子卡（签名令牌）",
+)
+def card_dependant(request: AuthedRequest, dependant_id: int) -> DependantOut:
+    shown = dependants.ecard_for_dependant(viewer=request.user, dependant_id=dependant_id)
+    if shown is None or shown.dependant is None:
+        raise NotFound("这张家属卡不在有效状态")
+    dep = shown.dependant
+    assert dep.number and dep.valid_until
+    return DependantOut(
+        number=dep.number,
+        relation=dep.relation,
+        relation_name=dep.get_relation_display(),
+        tier_name=tiers.scheme().tier_name(shown.card.tier),
+        valid_until=dep.valid_until,
         token=shown.token,
         expires_at=shown.expires_at,
         qr=qr_data_uri(shown.token),

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from . import tiers
 from .materials import MAX_BYTES, Upload
-from .models import CardMaterial
+from .models import CardMaterial, DependantCard, DependantMaterial
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -57,3 +59,30 @@ class VerifyForm(forms.Form):
 class BenefitForm(forms.Form):
     t = forms.CharField(max_length=2000, widget=forms.HiddenInput)
     benefit = forms.CharField(label="权益", max_length=32)
+
+
+class DependantForm(forms.Form):
+    relation = forms.ChoiceField(label="与你的关系", choices=DependantCard.Relation.choices)
+    name = forms.CharField(label="家属姓名", max_length=64)
+    id_number = forms.CharField(label="家属身份证号", max_length=18)
+    relation_proof = forms.FileField(
+        label="关系证明（结婚证、出生医学证明或户口簿；PDF/JPG/PNG，不超过 5 MB）", required=False
+    )
+    id_doc = forms.FileField(label="家属身份证明（身份证或户口簿本人页）", required=False)
+
+    def __init__(self, *args: Any, relations: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["relation"] = forms.ChoiceField(
+            label="与你的关系",
+            choices=[(c, label) for c, label in DependantCard.Relation.choices if c in relations],
+        )
+
+    def uploads(self) -> list[Upload]:
+        result = []
+        for kind in DependantMaterial.Kind.values:
+            file = self.files.get(kind)
+            if file is not None:
+                result.append(
+                    Upload(kind=kind, file_name=file.name or "", data=file.read(MAX_BYTES + 1))
+                )
+        return result

@@ -69,7 +69,7 @@ def _restrict(name: str) -> None:
         folder = os.path.dirname(folder)
 
 
-def store(data: bytes, *, card_id: int, ext: str) -> tuple[str, str]:
+def store(data: bytes, *, card_id: int | str, ext: str) -> tuple[str, str]:
     """Stores the file encrypted; returns (storage name, sha256 of the plaintext)."""
     digest = hashlib.sha256(data).hexdigest()
     name = f"{ROOT}/{card_id}/{uuid.uuid4().hex}.{ext}.enc"

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qinghe.core.crypto import EncryptedTextField
+from qinghe.core.masking import mask_id_number
 from qinghe.core.models import TimeStampedModel
 
 
@@ -100,6 +102,9 @@ class CardMaterial(models.Model):
     sha256 = models.CharField(max_length=64)
     stored_name = models.CharField(_("存储位置"), max_length=300)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set when the file was deleted after the retention period (qinghe/cards/purge.py); the
+    # row stays as the record that the material was received (kind, size, digest).
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("申请材料")
@@ -160,6 +165,15 @@ class BenefitUse(models.Model):
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Set when the card shown was a dependant's card of ``card``.
+    dependant = models.ForeignKey(
+        "DependantCard",
+        verbose_name=_("家属卡"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="benefit_uses",
+    )
     used_at = models.DateTimeField(_("使用时间"), db_index=True)
 
     class Meta:
@@ -169,3 +183,115 @@ class BenefitUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benefit} #{self.card_id}"
+
+
+class DependantCard(TimeStampedModel):
+    """A dependant's card (spouse or child) of a holder whose tier allows them (tiers.json:
+    ``dependants``). Reviewed like the main card (station, then HR ≠ reviewer); its validity is
+    the main card's: it is suspended, voided and expired with it (qinghe/cards/dependants.py).
+    It has its own number and e-card; the token marks it as a dependant's."""
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", _("配偶")
+        CHILD = "child", _("子女")
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("待驿站初审")
+        REVIEWED = "reviewed", _("待人社局审批")
+        REJECTED = "rejected", _("未通过")
+        ACTIVE = "active", _("有效")
+        SUSPENDED = "suspended", _("随主卡暂停")
+        VOIDED = "voided", _("已作废")
+        EXPIRED = "expired", _("已过期")
+
+    card = models.ForeignKey(
+        Card, verbose_name=_("主卡"), on_delete=models.PROTECT, related_name="dependants"
+    )
+    relation = models.CharField(_("关系"), max_length=8, choices=Relation.choices)
+    name = models.CharField(_("家属姓名"), max_length=64)
+    id_number = EncryptedTextField(_("家属身份证号"))
+    id_index = models.CharField(max_length=64, editable=False)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.SUBMITTED, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("初审时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+    number = models.CharField(_("卡号"), max_length=20, null=True, blank=True, unique=True)
+    valid_from = models.DateField(_("有效期起"), null=True, blank=True)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    status_serial = models.PositiveIntegerField(_("状态序号"), default=0)
+
+    class Meta:
+        verbose_name = _("家属卡")
+        verbose_name_plural = _("家属卡")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # The same person once per main card while in progress or in force.
+            models.UniqueConstraint(
+                fields=["card", "id_index"],
+                condition=models.Q(state__in=["submitted", "reviewed", "active", "suspended"]),
+                name="dependant_one_current_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"家属卡申请 #{self.pk}"
+
+    @property
+    def id_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class DependantMaterial(models.Model):
+    class Kind(models.TextChoices):
+        RELATION = "relation_proof", _("关系证明（结婚证、出生医学证明或户口簿）")
+        ID_DOC = "id_doc", _("家属身份证明（身份证或户口簿本人页）")
+
+    dependant = models.ForeignKey(DependantCard, on_delete=models.CASCADE, related_name="materials")
+    kind = models.CharField(_("材料"), max_length=16, choices=Kind.choices)
+    file_name = models.CharField(_("文件名"), max_length=120)
+    content_type = models.CharField(_("文件类型"), max_length=32)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    stored_name = models.CharField(_("存储位置"), max_length=300)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set when the file was deleted after the retention period (qinghe/cards/purge.py); the
+    # row stays as the record that the material was received (kind, size, digest).
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("家属卡申请材料")
+        verbose_name_plural = _("家属卡申请材料")
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class DependantEvent(models.Model):
+    """One move of a dependant's card (its workflow's event row)."""
+
+    dependant = models.ForeignKey(DependantCard, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=24)
+    from_state = models.CharField(_("原状态"), max_length=10, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("家属卡记录")
+        verbose_name_plural = _("家属卡记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.dependant_id}"

@@ -20,7 +20,7 @@ from qinghe.talents.models import Destination, Talent
 from qinghe.talents.selectors import talent_for_student
 
 from . import tiers, tokens
-from .models import BenefitUse, Card, CardEvent
+from .models import BenefitUse, Card, CardEvent, DependantCard
 
 CURRENT = ("submitted", "reviewed", "active", "suspended", "lost")
 
@@ -77,6 +77,7 @@ class ECard:
     token: str
     expires_at: dt.datetime
     card: Card
+    dependant: DependantCard | None = None
 
 
 def ecard_for_holder(*, viewer: User, now: dt.datetime | None = None) -> ECard | None:
@@ -108,6 +109,9 @@ class CardCheck:
     valid_until: dt.date | None = None
     masked_name: str = ""
     card: Card | None = None
+    # A dependant's card: the card shown (``card`` is then the main card) and its mark.
+    dependant: DependantCard | None = None
+    dependant_label: str = ""
 
 
 def card_check(*, token: str, now: dt.datetime | None = None) -> CardCheck:
@@ -119,6 +123,8 @@ def card_check(*, token: str, now: dt.datetime | None = None) -> CardCheck:
         claims = tokens.read(token, now=now)
     except tokens.BadToken as exc:
         return CardCheck(valid=False, reason=str(exc))
+    if claims.dependant:
+        return _dependant_check(claims, now)
     card = Card.objects.filter(number=claims.number).first()
     if card is None:
         return CardCheck(valid=False, reason="卡号不存在或已补办新卡")
@@ -134,6 +140,34 @@ def card_check(*, token: str, now: dt.datetime | None = None) -> CardCheck:
         valid_until=card.valid_until,
         masked_name=mask_name(card.name),
         card=card,
+    )
+
+
+def _dependant_check(claims: tokens.CardClaims, now: dt.datetime) -> CardCheck:
+    dep = (
+        DependantCard.objects.filter(number=claims.number, relation=claims.dependant)
+        .select_related("card")
+        .first()
+    )
+    if dep is None:
+        return CardCheck(valid=False, reason="家属卡卡号不存在")
+    main = dep.card
+    if dep.state != DependantCard.State.ACTIVE:
+        return CardCheck(valid=False, reason=f"该家属卡{dep.get_state_display()}")
+    if main.state != Card.State.ACTIVE:
+        return CardCheck(valid=False, reason=f"持卡人的主卡{main.get_state_display()}")
+    if dep.status_serial != claims.serial:
+        return CardCheck(valid=False, reason="该电子卡已失效（卡的状态已变更），请持卡人刷新")
+    if dep.valid_until is None or dep.valid_until < timezone.localdate(now):
+        return CardCheck(valid=False, reason="该卡已过有效期")
+    return CardCheck(
+        valid=True,
+        tier_name=tiers.scheme().tier_name(main.tier),
+        valid_until=dep.valid_until,
+        masked_name=mask_name(dep.name),
+        card=main,
+        dependant=dep,
+        dependant_label=f"家属卡（{dep.get_relation_display()}）",
     )
 
 

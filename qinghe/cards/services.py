@@ -301,12 +301,14 @@ def _guard(step: Step[Card]) -> None:
             raise ApplicationError("新的劳动合同截止日期须晚于卡的现有效期")
 
 
-def _next_number(today: dt.date) -> str:
+def _next_number(today: dt.date, prefix: str = "HC") -> str:
+    """The next number of the year; dependants' cards (``HD``) share the counter, so a number
+    is never given twice whichever table it is in."""
     counter, _ = CardNumberCounter.objects.get_or_create(year=today.year)
     counter = CardNumberCounter.objects.select_for_update().get(pk=counter.pk)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"HC{today.year}{counter.last:06d}"
+    return f"{prefix}{today.year}{counter.last:06d}"
 
 
 def _apply(step: Step[Card]) -> list[str]:
@@ -440,6 +442,9 @@ def _effects(step: Step[Card]) -> None:
     )
     event_count = CardEvent.objects.filter(card=card).count()
     _message(card, key_part=f"{step.move.action}:{event_count}", subject=subject, body=text)
+    from .dependants import follow_main_card  # dependants build on this module
+
+    follow_main_card(card=card, action=step.move.action, now=step.now)
 
 
 CARD_WORKFLOW: Workflow[Card] = Workflow(
@@ -538,15 +543,20 @@ def benefit_use_log(
     if not check.valid or check.card is None:
         raise ApplicationError(f"电子卡无效：{check.reason}")
     card = Card.objects.select_for_update().get(pk=check.card.pk)
+    dependant = check.dependant
     scheme = tiers.scheme()
-    if benefit not in {b.code for b in scheme.benefits_of(card.tier)}:
+    offered = (
+        scheme.dependant_benefits_of(card.tier) if dependant else scheme.benefits_of(card.tier)
+    )
+    if benefit not in {b.code for b in offered}:
         raise ValidationError({"benefit": "该卡的类别不含这项权益"})
     use = BenefitUse.objects.create(
         card=card,
         partner=partner,
         benefit=benefit,
-        card_number=card.number or "",
-        masked_name=mask_name(card.name),
+        card_number=(dependant.number if dependant else card.number) or "",
+        masked_name=mask_name(dependant.name if dependant else card.name),
+        dependant=dependant,
         logged_by=actor,
         used_at=now,
     )
@@ -554,12 +564,15 @@ def benefit_use_log(
         action="create",
         actor=actor,
         target=use,
-        summary=f"{partner.name}登记权益使用：{scheme.benefit_name(benefit)}（卡号 {card.number}）",
+        summary=f"{partner.name}登记权益使用：{scheme.benefit_name(benefit)}（卡号 {use.card_number}）",
     )
     _message(
         card,
         key_part=f"benefit:{use.pk}",
         subject="鹤才青年卡权益使用",
-        body=f"你的鹤才青年卡于 {timezone.localtime(now):%Y-%m-%d %H:%M} 在{partner.name}使用了“{scheme.benefit_name(benefit)}”。",
+        body=(
+            f"{'你的' + dependant.get_relation_display() + '的家属卡' if dependant else '你的鹤才青年卡'}"
+            f"于 {timezone.localtime(now):%Y-%m-%d %H:%M} 在{partner.name}使用了“{scheme.benefit_name(benefit)}”。"
+        ),
     )
     return use

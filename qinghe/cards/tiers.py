@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).with_name("data") / "tiers.json"
+RELATIONS = frozenset({"spouse", "child"})
 LEVEL_ORDER = {"junior": 1, "bachelor": 2, "master": 3, "doctor": 4}
 
 
@@ -29,6 +30,10 @@ class Tier:
     rank: int
     criteria: tuple[Criterion, ...]
     benefits: tuple[str, ...]
+    # Dependants' cards: the relations the tier allows (none: no dependants' cards) and the
+    # benefits a dependant's card carries.
+    dependant_relations: tuple[str, ...] = ()
+    dependant_benefits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Scheme:
     max_age: int
     tiers: tuple[Tier, ...]
     benefits: dict[str, Benefit]
+    child_max_age: int = 18
 
     def tier(self, code: str) -> Tier | None:
         return next((t for t in self.tiers if t.code == code), None)
@@ -54,6 +60,14 @@ class Scheme:
     def benefits_of(self, code: str) -> list[Benefit]:
         tier = self.tier(code)
         return [self.benefits[b] for b in tier.benefits] if tier else []
+
+    def dependant_relations(self, code: str) -> tuple[str, ...]:
+        tier = self.tier(code)
+        return tier.dependant_relations if tier else ()
+
+    def dependant_benefits_of(self, code: str) -> list[Benefit]:
+        tier = self.tier(code)
+        return [self.benefits[b] for b in tier.dependant_benefits] if tier else []
 
     def benefit_name(self, code: str) -> str:
         benefit = self.benefits.get(code)
@@ -80,15 +94,23 @@ def scheme() -> Scheme:
             rank=int(t["rank"]),
             criteria=tuple(_criterion(c) for c in t["criteria"]),
             benefits=tuple(t["benefits"]),
+            dependant_relations=tuple(t.get("dependants", {}).get("relations", ())),
+            dependant_benefits=tuple(t.get("dependants", {}).get("benefits", ())),
         )
         for t in sorted(raw["tiers"], key=lambda t: t["rank"])
     )
     for tier in tiers:
-        unknown = set(tier.benefits) - set(benefits)
+        unknown = (set(tier.benefits) | set(tier.dependant_benefits)) - set(benefits)
         if unknown:
             raise ValueError(f"tier {tier.code}: unknown benefits {sorted(unknown)}")
+        if set(tier.dependant_relations) - RELATIONS:
+            raise ValueError(f"tier {tier.code}: dependants are spouse or child")
     return Scheme(
-        max_years=int(raw["max_years"]), max_age=int(raw["max_age"]), tiers=tiers, benefits=benefits
+        max_years=int(raw["max_years"]),
+        max_age=int(raw["max_age"]),
+        tiers=tiers,
+        benefits=benefits,
+        child_max_age=int(raw.get("child_max_age", 18)),
     )
 
 

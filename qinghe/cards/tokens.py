@@ -2,7 +2,8 @@
 (``alg`` ``EdDSA``, RFC 8037) by joserfc, with the key's ``kid`` in the header.
 
 The payload names the card, never the person: card number, tier, validity, the card's status
-serial and a masked name. A displayed token lives ``DISPLAY_SECONDS`` (and never past the
+serial and a masked name; a dependant's card adds ``dep`` (its relation to the holder:
+``spouse`` or ``child``). A displayed token lives ``DISPLAY_SECONDS`` (and never past the
 card's validity), so a screenshot goes stale. Anyone verifies it offline against the JWK Set
 published at ``/.well-known/jwks.json``; ``/card/verify`` also checks the card's current
 status serial (revocation).
@@ -97,6 +98,8 @@ class CardClaims:
     valid_until: dt.date
     serial: int
     masked_name: str
+    # A dependant's card: its relation to the holder ("spouse" or "child"); "" for a holder's.
+    dependant: str = ""
 
 
 def sign(claims: CardClaims, *, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
@@ -116,6 +119,7 @@ def sign(claims: CardClaims, *, now: dt.datetime | None = None) -> tuple[str, dt
         "vu": claims.valid_until.isoformat(),
         "sn": claims.serial,
         "nm": claims.masked_name,
+        **({"dep": claims.dependant} if claims.dependant else {}),
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
     }
@@ -156,6 +160,7 @@ def read(token: str, *, now: dt.datetime | None = None) -> CardClaims:
             valid_until=dt.date.fromisoformat(str(data["vu"])),
             serial=int(data["sn"]),
             masked_name=str(data["nm"]),
+            dependant=str(data.get("dep", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadToken("二维码内容无效") from exc

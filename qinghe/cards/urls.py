@@ -14,4 +14,13 @@ urlpatterns = [
     path("manage/<int:card_id>/act/", views.act, name="act"),
     path("manage/<int:card_id>/materials/<int:material_id>/", views.material, name="material"),
     path("partner/", views.partner, name="partner"),
+    path("dependants/", views.dependants_page, name="dependants"),
+    path("dependants/<int:dependant_id>/ecard/", views.dependant_ecard, name="dependant_ecard"),
+    path("dependants/<int:dependant_id>/void/", views.dependant_void, name="dependant_void"),
+    path("manage/dependants/<int:dependant_id>/act/", views.dependant_act, name="dependant_act"),
+    path(
+        "manage/dependants/<int:dependant_id>/materials/<int:material_id>/",
+        views.dependant_material,
+        name="dependant_material",
+    ),
 ]

@@ -14,16 +14,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.audit import audit_record
-from qinghe.core.errorhandling import redirect_on_error
-from qinghe.core.errors import NotFound
+from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
+from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.http import AuthedRequest
+from qinghe.stations.specialists import specialist_for_person
 
-from . import materials, selectors, services, tiers, tokens
-from .forms import ApplyForm, BenefitForm, ChangeForm, RenewForm, VerifyForm
+from . import dependants, materials, selectors, services, tiers, tokens
+from .forms import ApplyForm, BenefitForm, ChangeForm, DependantForm, RenewForm, VerifyForm
 from .models import Card
 from .workflow import HOLDER, HR, STATION, TRANSITIONS
 
@@ -51,7 +53,13 @@ def mine(request: AuthedRequest) -> HttpResponse:
             "benefits": scheme.benefits_of(card.tier) if card and card.tier else [],
             "history": selectors.benefit_history_for_holder(viewer=request.user)[:50],
             "benefit_names": {b.code: b.name for b in scheme.benefits.values()},
+            "dependant_relations": (
+                scheme.dependant_relations(card.tier)
+                if card and card.tier and card.state == Card.State.ACTIVE
+                else ()
+            ),
             "moves": TRANSITIONS_FOR_HOLDER if card and card.state == Card.State.ACTIVE else [],
+            "specialist": specialist_for_person(viewer=request.user),
             "change_form": ChangeForm(),
             "renew_form": RenewForm(),
         },
@@ -115,8 +123,13 @@ def ecard(request: AuthedRequest) -> HttpResponse:
         "cards/ecard.html",
         {
             "shown": shown,
+            "number": shown.card.number if shown else "",
+            "valid_until": shown.card.valid_until if shown else None,
             "qr": qr_data_uri(shown.token) if shown else "",
             "tier_name": tiers.scheme().tier_name(shown.card.tier) if shown else "",
+            "api": reverse("api:card_me"),
+            "back": reverse("cards:mine"),
+            "missing": "你没有有效的鹤才青年卡。",
             "seconds": tokens.DISPLAY_SECONDS,
         },
     )
@@ -134,7 +147,15 @@ def manage(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "cards/manage.html",
-        {"cards": cards, "state": state, "states": Card.State.choices, "scheme": tiers.scheme()},
+        {
+            "cards": cards,
+            "state": state,
+            "states": Card.State.choices,
+            "scheme": tiers.scheme(),
+            "pending_dependants": dependants.dependants_for_staff(viewer=request.user).filter(
+                state__in=dependants.PENDING
+            )[:50],
+        },
     )
 
 
@@ -163,6 +184,18 @@ def manage_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
                 for e in card.events.select_related("actor")
             ],
             "scheme": tiers.scheme(),
+            "dependants": [
+                (
+                    d,
+                    [
+                        dependants.TRANSITIONS[a]
+                        for a in STAFF_DEPENDANT_MOVES
+                        if d.state in dependants.TRANSITIONS[a].sources
+                        and dependants._party(request.user, d) in dependants.TRANSITIONS[a].by
+                    ],
+                )
+                for d in card.dependants.prefetch_related("materials")
+            ],
             "party": party,
             "staff_parties": (STATION, HR),
         },
@@ -195,6 +228,8 @@ def material(request: AuthedRequest, card_id: int, material_id: int) -> HttpResp
     item = card.materials.filter(pk=material_id).first()
     if item is None:
         raise NotFound("没有这份材料")
+    if item.purged_at is not None:
+        raise NotFound("这份材料已超过保留期，已删除")
     data = materials.read(item.stored_name)
     audit_record(
         action="view",
@@ -232,18 +267,30 @@ def partner(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, "权益使用已登记")
                 return redirect("cards:partner")
     scheme = tiers.scheme()
-    return render(
+    response = render(
         request,
         "cards/partner.html",
         {
             "form": VerifyForm(initial={"t": token}),
             "token": token,
             "check": check,
-            "benefits": scheme.benefits_of(check.card.tier) if check and check.card else [],
+            "benefits": (
+                []
+                if check is None or check.card is None
+                else scheme.dependant_benefits_of(check.card.tier)
+                if check.dependant
+                else scheme.benefits_of(check.card.tier)
+            ),
             "recent": selectors.benefit_uses_for_partner(viewer=request.user)[:20],
             "benefit_names": {b.code: b.name for b in scheme.benefits.values()},
         },
     )
+    # The one page that may use the camera (same origin only): the QR scan.
+    response["Permissions-Policy"] = CAMERA_POLICY
+    return response
+
+
+CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 
 # ---- public ---------------------------------------------------------------------------------
@@ -263,3 +310,119 @@ def verify(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("t", "")
     check = selectors.card_check(token=token) if token else None
     return render(request, "cards/verify.html", {"check": check, "asked": bool(token)})
+
+
+# ---- dependants' cards ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def dependants_page(request: AuthedRequest) -> HttpResponse:
+    card = selectors.card_current_for_holder(viewer=request.user)
+    scheme = tiers.scheme()
+    relations = scheme.dependant_relations(card.tier) if card and card.tier else ()
+    form = DependantForm(request.POST or None, request.FILES or None, relations=relations)
+    if request.method == "POST":
+        if form.is_valid():
+            data = dependants.DependantData(
+                relation=form.cleaned_data["relation"],
+                name=form.cleaned_data["name"],
+                id_number=form.cleaned_data["id_number"],
+                uploads=form.uploads(),
+            )
+            try:
+                dependants.dependant_apply(user=request.user, data=data)
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "家属卡申请已提交，人才驿站将尽快初审")
+                return redirect("cards:dependants")
+    return render(
+        request,
+        "cards/dependants.html",
+        {
+            "card": card,
+            "allowed": bool(relations) and card is not None and card.state == Card.State.ACTIVE,
+            "tier_name": scheme.tier_name(card.tier) if card and card.tier else "",
+            "benefits": scheme.dependant_benefits_of(card.tier) if card and card.tier else [],
+            "dependants": dependants.dependants_for_holder(viewer=request.user),
+            "form": form,
+        },
+    )
+
+
+@require_POST
+@redirect_on_error("cards:dependants")
+def dependant_void(request: AuthedRequest, dependant_id: int) -> HttpResponse:
+    dep = dependants.dependant_get_for_holder(viewer=request.user, dependant_id=dependant_id)
+    dependants.dependant_transition(dependant=dep, action="void", actor=request.user)
+    messages.success(request, "家属卡已作废")
+    return redirect("cards:dependants")
+
+
+@require_GET
+@never_cache
+def dependant_ecard(request: AuthedRequest, dependant_id: int) -> HttpResponse:
+    shown = dependants.ecard_for_dependant(viewer=request.user, dependant_id=dependant_id)
+    return render(
+        request,
+        "cards/ecard.html",
+        {
+            "shown": shown,
+            "number": shown.dependant.number if shown and shown.dependant else "",
+            "valid_until": shown.dependant.valid_until if shown and shown.dependant else None,
+            "qr": qr_data_uri(shown.token) if shown else "",
+            "tier_name": tiers.scheme().tier_name(shown.card.tier) if shown else "",
+            "dependant_label": (
+                f"家属卡（{shown.dependant.get_relation_display()}）"
+                if shown and shown.dependant
+                else ""
+            ),
+            "api": reverse("api:card_dependant", kwargs={"dependant_id": dependant_id}),
+            "back": reverse("cards:dependants"),
+            "missing": "这张家属卡不在有效状态。",
+            "seconds": tokens.DISPLAY_SECONDS,
+        },
+    )
+
+
+@require_POST
+@redirect_on_error("cards:manage")
+def dependant_act(request: AuthedRequest, dependant_id: int) -> HttpResponse:
+    dep = dependants.dependant_get_for_staff(viewer=request.user, dependant_id=dependant_id)
+    redirect_on_error_to(request, reverse("cards:manage_detail", kwargs={"card_id": dep.card_id}))
+    action = request.POST.get("action", "")
+    if action not in STAFF_DEPENDANT_MOVES:
+        raise ValidationError({"action": "未知的办理事项"})
+    dependants.dependant_transition(
+        dependant=dep, action=action, actor=request.user, reason=request.POST.get("reason", "")
+    )
+    messages.success(request, f"已{dependants.TRANSITIONS[action].label}")
+    return redirect("cards:manage_detail", card_id=dep.card_id)
+
+
+STAFF_DEPENDANT_MOVES = ("review", "reject", "approve")
+
+
+@require_GET
+def dependant_material(request: AuthedRequest, dependant_id: int, material_id: int) -> HttpResponse:
+    dep = dependants.dependant_get_for_staff(viewer=request.user, dependant_id=dependant_id)
+    item = dep.materials.filter(pk=material_id).first()
+    if item is None:
+        raise NotFound("没有这份材料")
+    if item.purged_at is not None:
+        raise NotFound("这份材料已超过保留期，已删除")
+    data = materials.read(item.stored_name)
+    audit_record(
+        action="view",
+        actor=request.user,
+        target=dep,
+        summary=f"查看家属卡申请材料：{item.get_kind_display()}",
+    )
+    response = HttpResponse(data, content_type=item.content_type)
+    ext = item.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+    response["Content-Disposition"] = f'inline; filename="dependant-material-{item.pk}.{ext}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -203,9 +203,22 @@ MENU: list[MenuItem] = [
     ),
     MenuItem("cards:mine", _("鹤才青年卡"), _("申请、电子卡、续期、挂失与权益记录"), group="my"),
     MenuItem("stations:book", _("预约体检"), _("人才驿站健康体检名额预约"), group="my"),
+    MenuItem(
+        "stations:my_specialist",
+        _("我的服务专员"),
+        _("人才驿站为你分配的服务专员，在线留言"),
+        group="my",
+    ),
     MenuItem("cards:manage", _("青年卡办理"), _("初审、审批、制卡、补卡"), group="talent"),
     MenuItem("stations:day", _("今日驿站"), _("预约、专窗排号、办理中的事项"), group="talent"),
     MenuItem("stations:list", _("人才驿站"), _("1+10+N 驿站网络与服务项目"), group="talent"),
+    MenuItem(
+        "stations:specialists",
+        _("专员分配"),
+        _("按网格为持卡人和学子分配人才服务专员"),
+        group="talent",
+    ),
+    MenuItem("stations:people", _("我服务的人"), _("分配给我的服务对象与待办事项"), group="talent"),
     MenuItem("cards:partner", _("青年卡核验"), _("扫码核验电子卡，登记权益使用"), group="my"),
     MenuItem("notifications:inbox", _("我的消息"), _("站内信、通知设置与退订"), group="my"),
     MenuItem(

@@ -368,6 +368,13 @@ POLICIES: dict[str, Rule] = {
     "cards:act": {"POST": CARD_STAFF},
     "cards:material": CARD_STAFF,
     "cards:partner": {"GET": PARTNER, "POST": PARTNER},
+    # dependants' cards: the holder applies, shows and voids their own (scoped in
+    # qinghe.cards.dependants); staff review and approve within the main card's scope
+    "cards:dependants": {"GET": SELF, "POST": SELF},
+    "cards:dependant_ecard": SELF,
+    "cards:dependant_void": {"POST": SELF},
+    "cards:dependant_act": {"POST": CARD_STAFF},
+    "cards:dependant_material": CARD_STAFF,
     # talent stations "1+10+N" (measure 9): the network for everyone signed in; a station's
     # day for its own staff (qinghe.stations.selectors.station_of_staff); booking for students
     "stations:list": SIGNED_IN,
@@ -377,6 +384,15 @@ POLICIES: dict[str, Rule] = {
     "stations:request_close": {"POST": only(Role.STATION_STAFF)},
     "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
     "stations:book": {"GET": SELF, "POST": SELF},
+    # talent service specialists (人才服务专员) for people: station staff assign within their
+    # grid, HR bureau staff in any (qinghe.stations.specialists); a specialist sees their own
+    # people; a person sees and writes to their own specialist
+    "stations:specialists": CARD_STAFF,
+    "stations:specialist_assign": {"POST": CARD_STAFF},
+    "stations:grid_specialist": {"POST": CARD_STAFF},
+    "stations:people": only(Role.LIAISON, Role.STATION_STAFF),
+    "stations:people_message": {"POST": only(Role.LIAISON, Role.STATION_STAFF)},
+    "stations:my_specialist": {"GET": SELF, "POST": SELF},
     # the e-card's public keys and the online check: anyone, no sign-in
     "cardpublic:jwks": PUBLIC,
     "cardpublic:verify": PUBLIC,
@@ -446,6 +462,7 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
     "api:card_me": SELF,
+    "api:card_dependant": SELF,
     # Websocket routes (qinghe/realtime/routing.py): the method is "WS"; the consumer's
     # ``authorise`` then checks the relationship to the room (qinghe/realtime/consumers.py).
     "ws:inbox": {"WS": SIGNED_IN},

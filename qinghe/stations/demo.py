@@ -16,10 +16,18 @@ from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.models import User
 from qinghe.accounts.services import user_create
 from qinghe.core.roles import Role
+from qinghe.talents.models import Talent
 from qinghe.talents.selectors import talent_for_student
 
-from . import services
-from .models import GridAssignment, HealthSlot, QueueTicket, ServiceRequest, Station
+from . import services, specialists
+from .models import (
+    GridAssignment,
+    HealthSlot,
+    QueueTicket,
+    ServiceRequest,
+    SpecialistAssignment,
+    Station,
+)
 
 
 @transaction.atomic
@@ -69,6 +77,24 @@ def seed_stations(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[
             services.request_open(
                 actor=staff, talent=talent, service_code="housing", note="人才公寓申请", now=now
             )
+    _seed_specialist(talent)
     if stdout is not None:
         stdout.write(f"stations demo: {len(network)} stations with staff, catalogue, slots")
     return {"stations": len(network)}
+
+
+def _seed_specialist(talent: Talent | None) -> None:
+    """The liaison persona 冯家乐 serves the demo student's grid and is the student's specialist
+    (assigned by the HR persona through the service)."""
+    liaison = User.objects.filter(username="zhuanyuan").first()
+    hr = User.objects.filter(username="renshe").first()
+    if talent is None or liaison is None or hr is None or talent.town_id is None:
+        return
+    station = Station.objects.filter(kind=Station.Kind.TOWN, town_id=talent.town_id).first()
+    if station is None:
+        return
+    GridAssignment.objects.get_or_create(
+        specialist=liaison, town_id=talent.town_id, defaults={"station": station}
+    )
+    if not SpecialistAssignment.objects.filter(talent=talent, active=True).exists():
+        specialists.specialist_assign(actor=hr, talent_id=talent.pk, specialist_id=liaison.pk)

@@ -225,3 +225,52 @@ class ServiceRequest(models.Model):
 
     def overdue_at(self, now: dt.datetime) -> bool:
         return self.state == self.State.OPEN and self.due_at < now
+
+
+class SpecialistAssignment(models.Model):
+    """A person's talent service specialist (人才服务专员), chosen among the specialists of the
+    person's grid (GridAssignment of their town). Reassigning ends the active row and adds one,
+    so the history shows who served whom and when."""
+
+    talent = models.ForeignKey(
+        "talents.Talent", on_delete=models.CASCADE, related_name="specialist_assignments"
+    )
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("人才服务专员"),
+        on_delete=models.PROTECT,
+        related_name="specialist_assignments",
+    )
+    station = models.ForeignKey(
+        Station, verbose_name=_("人才驿站"), on_delete=models.PROTECT, related_name="+"
+    )
+    active = models.BooleanField(_("在任"), default=True)
+    assigned_at = models.DateTimeField(_("分配时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分配人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("人才服务专员分配")
+        verbose_name_plural = _("人才服务专员分配")
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["talent"],
+                condition=models.Q(active=True),
+                name="one_active_specialist_per_talent",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["specialist", "active"], name="specialist_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.talent_id} → {self.specialist_id}"

@@ -12,4 +12,10 @@ urlpatterns = [
     path("day/requests/<int:request_id>/close/", views.request_close, name="request_close"),
     path("day/slots/", views.slot_set, name="slot_set"),
     path("book/", views.book, name="book"),
+    path("specialists/", views.specialists, name="specialists"),
+    path("specialists/assign/", views.specialist_assign, name="specialist_assign"),
+    path("specialists/grid/", views.grid_specialist, name="grid_specialist"),
+    path("people/", views.people, name="people"),
+    path("people/<int:talent_id>/message/", views.people_message, name="people_message"),
+    path("specialist/", views.my_specialist, name="my_specialist"),
 ]

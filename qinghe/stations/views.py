@@ -8,12 +8,14 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinghe.core.errorhandling import redirect_on_error
+from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 
 from . import selectors, services
+from . import specialists as specialists_mod
 from .models import Service
 
 
@@ -104,3 +106,99 @@ def book(request: AuthedRequest) -> HttpResponse:
         "stations/book.html",
         {"slots": selectors.slots_open(), "mine": selectors.bookings_for(viewer=request.user)[:20]},
     )
+
+
+# ---- talent service specialists -------------------------------------------------------------
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return None
+
+
+@require_GET
+def specialists(request: AuthedRequest) -> HttpResponse:
+    station = specialists_mod.grid_station_get(
+        viewer=request.user, station_id=_int(request.GET.get("station"))
+    )
+    q = request.GET.get("q", "")[:30]
+    return render(
+        request,
+        "stations/specialists.html",
+        {
+            "station": station,
+            "stations": specialists_mod.grid_stations_for(viewer=request.user),
+            "specialists": specialists_mod.grid_specialists(station=station),
+            "candidates": specialists_mod.grid_candidates(station=station),
+            "people": specialists_mod.grid_people(viewer=request.user, station=station, q=q),
+            "q": q,
+        },
+    )
+
+
+@require_POST
+def specialist_assign(request: AuthedRequest) -> HttpResponse:
+    station_id = _int(request.POST.get("station"))
+    back = reverse("stations:specialists") + (f"?station={station_id}" if station_id else "")
+    redirect_on_error_to(request, back)
+    specialists_mod.specialist_assign(
+        actor=request.user,
+        talent_id=_int(request.POST.get("talent")) or 0,
+        specialist_id=_int(request.POST.get("specialist")) or 0,
+        reason=request.POST.get("reason", "")[:200],
+    )
+    messages.success(request, "服务专员已分配，已通知本人和专员")
+    return redirect(back)
+
+
+@require_GET
+def people(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "stations/people.html",
+        {"people": specialists_mod.people_of_specialist(viewer=request.user)},
+    )
+
+
+@require_POST
+@redirect_on_error("stations:people")
+def people_message(request: AuthedRequest, talent_id: int) -> HttpResponse:
+    specialists_mod.specialist_message_to_person(
+        actor=request.user, talent_id=talent_id, text=request.POST.get("text", "")
+    )
+    messages.success(request, "留言已发送")
+    return redirect("stations:people")
+
+
+@require_http_methods(["GET", "POST"])
+@redirect_on_error("stations:my_specialist")
+def my_specialist(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        specialists_mod.specialist_message_from_person(
+            user=request.user, text=request.POST.get("text", "")
+        )
+        messages.success(request, "留言已发送给你的服务专员")
+        return redirect("stations:my_specialist")
+    return render(
+        request,
+        "stations/my_specialist.html",
+        {"assignment": specialists_mod.specialist_for_person(viewer=request.user)},
+    )
+
+
+@require_POST
+def grid_specialist(request: AuthedRequest) -> HttpResponse:
+    station_id = _int(request.POST.get("station")) or 0
+    back = reverse("stations:specialists") + f"?station={station_id}"
+    redirect_on_error_to(request, back)
+    add = request.POST.get("op") != "remove"
+    specialists_mod.grid_specialist_set(
+        actor=request.user,
+        station_id=station_id,
+        user_id=_int(request.POST.get("specialist")) or 0,
+        add=add,
+    )
+    messages.success(request, "已加入网格" if add else "已移出网格")
+    return redirect(back)

@@ -26,6 +26,7 @@ from qinghe.alliance import stories
 from qinghe.alliance.models import Chapter
 from qinghe.alliance.services import ChapterData, chapter_create, membership_apply
 from qinghe.alliance.stories import StoryData
+from qinghe.cards.tests.factories import card_with_dependant
 from qinghe.core.policies import policy_for
 from qinghe.core.roles import Role
 from qinghe.enterprises.services import internship_base_apply
@@ -282,6 +283,13 @@ def seed() -> Seeded:
     )
     stories.story_publish(actor=league, story=story, publish=True)
 
+    _, dependant = card_with_dependant(
+        holder=x,
+        reviewer=personas[Role.HR_STAFF],
+        approver=personas[Role.SYSADMIN],
+        child_id="440784201506010010",
+    )
+
     def inbox(user: User) -> str:
         message = OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).first()
         assert message is not None, f"{user} has no message"
@@ -303,6 +311,7 @@ def seed() -> Seeded:
                 "application_id": str(app_x.pk),
                 "pk": inbox(x),
                 "token": unsubscribe_token(user_id=x.pk, channel=Channel.EMAIL),
+                "dependant_id": str(dependant.pk),
             },
             Role.ENTERPRISE_HR: {
                 **common,

@@ -116,3 +116,33 @@ def issue_card(cw: CardWorld, now: dt.datetime) -> object:
     card = services.card_apply(user=cw.student, data=apply_data(today), now=now)
     card = services.card_transition(card=card, action="review", actor=cw.station_staff, now=now)
     return services.card_transition(card=card, action="approve", actor=cw.hr, now=now)
+
+
+def card_with_dependant(
+    *, holder: User, reviewer: User, approver: User, child_id: str
+) -> tuple[object, object]:
+    """An A-tier card for ``holder`` (their degrees raised to a 双一流 doctorate so the tier
+    fits) with an issued child's card: for walks that need a real card and dependant id."""
+    from qinghe.cards import dependants
+
+    talent = Talent.objects.get(user=holder)
+    Education.objects.filter(talent=talent).update(level="doctor", is_double_first_class=True)
+    today = dt.date.today()
+    card = services.card_apply(user=holder, data=apply_data(today))
+    card = services.card_transition(card=card, action="review", actor=reviewer)
+    card = services.card_transition(card=card, action="approve", actor=approver)
+    dep = dependants.dependant_apply(
+        user=holder,
+        data=dependants.DependantData(
+            relation="child",
+            name="李小满",
+            id_number=child_id,
+            uploads=[
+                Upload(kind="relation_proof", file_name="a.pdf", data=PDF),
+                Upload(kind="id_doc", file_name="b.pdf", data=PDF),
+            ],
+        ),
+    )
+    dep = dependants.dependant_transition(dependant=dep, action="review", actor=reviewer)
+    dep = dependants.dependant_transition(dependant=dep, action="approve", actor=approver)
+    return card, dep

@@ -117,3 +117,18 @@ def test_holder_refusals_come_back_as_chinese_messages(cw: CardWorld) -> None:
     assert student.post("/cards/mine/report_lost/").status_code == 302
     assert Card.objects.get().state == "lost"
     assert student.get("/api/v1/card/me").status_code == 404
+
+
+def test_only_the_partner_page_may_use_the_camera_and_its_scanner_is_served_locally(
+    cw: CardWorld,
+) -> None:
+    partner = Client()
+    partner.force_login(cw.partner)
+    page = partner.get("/cards/partner/")
+    assert page["Permissions-Policy"] == "camera=(self), microphone=(), geolocation=(), payment=()"
+    html = page.content.decode()
+    assert '<script src="/static/vendor/jsqr/jsQR.js"></script>' in html
+    assert '<script src="/static/js/cards-scan.js"></script>' in html
+    student = Client()
+    student.force_login(cw.student)
+    assert student.get("/cards/")["Permissions-Policy"].startswith("camera=()")

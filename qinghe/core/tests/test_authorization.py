@@ -58,6 +58,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "export_id": "999999",
     "card_id": "999999",
     "material_id": "999999",
+    "dependant_id": "999999",
     "action": "renew",
     "station_id": "999999",
     "request_id": "999999",
