@@ -375,3 +375,8 @@ QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15
 # one after the display tokens it signed have run out). Unset: a key derived from SECRET_KEY
 # (development and tests only; production refuses to start without it).
 QINGHE_CARD_SIGNING_KEYS = env("QINGHE_CARD_SIGNING_KEYS", "") or ""
+# Event check-in codes (qinghe/events/checkin.py): the same JWK list format, its own keys; the
+# first signs, the public part of all is handed to door phones for offline verification (keep
+# an old key listed until the events whose codes it signed are over). Unset: a key derived
+# from SECRET_KEY (development and tests only; production refuses to start without it).
+QINGHE_EVENT_SIGNING_KEYS = env("QINGHE_EVENT_SIGNING_KEYS", "") or ""

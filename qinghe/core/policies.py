@@ -289,6 +289,11 @@ POLICIES: dict[str, Rule] = {
     "events:finish": {"POST": EVENT_STAFF},
     "events:registrations": EVENT_STAFF,
     "events:checkin": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
+    # offline check-in at the door: the phone downloads keys and masked names, syncs its queue
+    "events:checkin_offline_data": {"GET": EVENT_STAFF},
+    "events:checkin_sync": {"POST": EVENT_STAFF},
+    # the service worker is code only (no data), fetched by the browser on its own schedule
+    "events:checkin_sw": {"GET": PUBLIC},
     # study tours: staff keep the itinerary and the gallery; participants see the photos
     # (qinghe.events.selectors.photo_get_for_viewer); a guardian consents through a signed
     # link without signing in

@@ -23,7 +23,9 @@
           if (codes.length) {
             field.value = codes[0].rawValue;
             stream.getTracks().forEach(function (track) { track.stop(); });
-            form.submit();
+            // requestSubmit fires the submit event, so an offline scan is checked on the phone
+            // (events-checkin-offline.js) instead of posting into a dead network.
+            if (form.requestSubmit) form.requestSubmit(); else form.submit();
             return;
           }
           window.requestAnimationFrame(scan);
@@ -37,6 +39,13 @@
   }
 
   start.addEventListener("click", open);
+  // Offline, the page does not reload after a scan: open the camera again for the next one.
+  document.addEventListener("qh:checkin-offline-done", function () {
+    if (window.sessionStorage.getItem("qh-checkin-camera") === "1") {
+      start.disabled = false;
+      open();
+    }
+  });
   // After a scan the page reloads with the result: keep scanning without another tap.
   if (window.sessionStorage.getItem("qh-checkin-camera") === "1") open();
 })();
