@@ -224,6 +224,9 @@ class Material(models.Model):
     size = models.PositiveIntegerField()
     storage_name = models.CharField(max_length=300)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set by the retention purge (services.materials_purge): the file is deleted and its name
+    # cleared; the row stays so the application shows what was provided and when it went.
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

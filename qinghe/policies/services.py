@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -457,6 +459,54 @@ def _store_materials(application: Application, files: list[CheckedFile]) -> None
             size=len(f.data),
             storage_name=stored,
         )
+
+
+# ------------------------------------------------------------------ retention
+
+
+@dataclass(frozen=True)
+class MaterialPurge:
+    files: int
+    applications: int
+
+
+def materials_purge(*, now: dt.datetime | None = None) -> MaterialPurge:
+    """Deletes the uploaded materials of applications that ended without a subsidy — rejected
+    or withdrawn — once ``QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS`` (default 180: the six months
+    in which the decision can still be challenged) have passed since the decision. Approved
+    applications keep their materials: they are the evidence behind the payments. The file is
+    deleted, the row keeps its kind and size with ``purged_at`` set, one audit row per
+    application. Idempotent: a purged row is never touched again (a daily job)."""
+    from qinghe.talents.importing.storage import delete as delete_private
+
+    now = now or timezone.now()
+    days = int(getattr(settings, "QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS", 180))
+    cutoff = now - dt.timedelta(days=days)
+    S = Application.State
+    ended = Q(application__state=S.REJECTED, application__decided_at__lte=cutoff) | Q(
+        application__state=S.WITHDRAWN, application__updated_at__lte=cutoff
+    )
+    due = Material.objects.filter(ended, purged_at__isnull=True).select_related("application")
+    by_app: dict[int, list[Material]] = {}
+    for material in due.order_by("application_id", "id"):
+        by_app.setdefault(material.application_id, []).append(material)
+    files = 0
+    for items in by_app.values():
+        with transaction.atomic():
+            for material in items:
+                delete_private(material.storage_name)
+                material.storage_name = ""
+                material.filename = ""
+                material.purged_at = now
+                material.save(update_fields=["storage_name", "filename", "purged_at"])
+                files += 1
+            audit_record(
+                action="delete",
+                actor=None,
+                target=items[0].application,
+                summary=f"补贴申请材料超过保留期（{days} 天），删除 {len(items)} 个文件",
+            )
+    return MaterialPurge(files=files, applications=len(by_app))
 
 
 # ------------------------------------------------------------------ applications

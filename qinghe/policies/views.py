@@ -225,6 +225,8 @@ def material_download(request: AuthedRequest, application_id: int, file_id: int)
     material = app.files.filter(pk=file_id).first()
     if material is None:
         raise NotFound("未找到该材料")
+    if material.purged_at is not None:
+        raise NotFound("该材料已按保留期限删除")
     data = read_private(material.storage_name)
     if request.user.pk != app.applicant_id:
         audit_record(
