@@ -345,6 +345,10 @@ POLICIES: dict[str, Rule] = {
     # HR bureau staff review (maker-checker), pay, edit programmes and rules, run batches
     "policies:library": PUBLIC,
     "policies:policy_detail": PUBLIC,
+    # a policy version's annexes: public to read like the policy, HR bureau staff attach them
+    "policies:attachment_upload": {"POST": HR},
+    "policies:attachment_download": PUBLIC,
+    "policies:attachment_remove": {"POST": HR},
     "policies:compare": PUBLIC,
     "policies:programmes": PUBLIC,
     "policies:for_me": SELF,
