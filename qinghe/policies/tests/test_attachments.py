@@ -92,7 +92,7 @@ def test_staff_attach_each_allowed_type_and_anyone_downloads_it(
     answer = Client().get(f"/policies/{policy.pk}/attachments/{first.pk}/")
     assert answer.status_code == 200
     assert answer["Content-Type"] == "application/pdf"
-    assert b"".join(answer.streaming_content) == PDF
+    assert answer.getvalue() == PDF
     assert "attachment; filename*=UTF-8''" in answer["Content-Disposition"]
     # another policy's id in the path: 404
     other = Policy.objects.exclude(pk=policy.pk).filter(status="published").first()
