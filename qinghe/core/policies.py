@@ -449,6 +449,13 @@ POLICIES: dict[str, Rule] = {
     "api:event_register": {"POST": SELF},
     "api:event_unregister": {"DELETE": SELF},
     "api:event_checkin": {"POST": EVENT_STAFF},
+    # policies and subsidies (measure 10): the published library and the programmes are
+    # public like their pages; the eligibility check and the applications are the student's own
+    "api:policy_list": {"GET": PUBLIC},
+    "api:policy_detail": {"GET": PUBLIC},
+    "api:subsidy_programme_list": {"GET": PUBLIC},
+    "api:subsidy_eligibility": {"POST": SELF},
+    "api:subsidy_application_list_mine": {"GET": SELF},
     "api:chapter_list": SIGNED_IN,
     "api:chapter_detail": SIGNED_IN,
     "api:chapter_my_memberships": SELF,
