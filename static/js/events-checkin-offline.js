@@ -8,7 +8,9 @@
 // is queued in localStorage and shown as "已签到（离线，待同步）". Back online, the queue is
 // sent to the sync endpoint, which verifies every code again and records each check-in once
 // with its offline time; the answer (recorded / already / refused, in Chinese) is shown and
-// the queue emptied. Online, the form posts to the server as it always did.
+// the queue emptied. Online, the code is posted to the server as the form always sent it
+// (in the background, the answer shown in place); a post that cannot reach the server falls
+// back to the check on the phone.
 (function () {
   "use strict";
   var box = document.querySelector("[data-offline]");
@@ -178,8 +180,47 @@
     });
   }
 
+  var serverResult = document.querySelector("[data-server-result]");
+
+  // Online, the code goes to the server as the form always sent it; the answer's result and
+  // count replace this page's. When the request cannot reach the server at all (the venue's
+  // Wi-Fi is up but its line is down: navigator.onLine still says true), the phone checks the
+  // code itself, as when it knows it is offline.
+  function checkInOnline(code) {
+    var body = new FormData(form);
+    body.set("code", code);
+    // A dead line can keep a request hanging for a minute: give up after 8 seconds.
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? window.setTimeout(function () { abort.abort(); }, 8000) : 0;
+    return fetch(window.location.pathname, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf ? csrf.value : "" },
+      signal: abort ? abort.signal : undefined,
+    }).then(function (r) {
+      window.clearTimeout(timer);
+      return r.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("[data-server-result]");
+        if (!fresh || !serverResult) {
+          window.location.assign(r.url); // signed out meanwhile: the sign-in page
+          return;
+        }
+        [okBox, errorBox].forEach(function (el) { el.classList.add("d-none"); });
+        serverResult.innerHTML = fresh.innerHTML;
+        var counter = document.querySelector("[data-testid=attended]");
+        var freshCounter = doc.querySelector("[data-testid=attended]");
+        if (counter && freshCounter) counter.textContent = freshCounter.textContent;
+        sync(); // the server answers: a good moment to send what is queued
+      });
+    }, function () {
+      window.clearTimeout(timer);
+      return checkInOffline(code);
+    });
+  }
+
   form.addEventListener("submit", function (e) {
-    if (navigator.onLine) return; // the server checks the code as before
     e.preventDefault();
     var code = (field.value || "").trim();
     field.value = "";
@@ -188,8 +229,10 @@
       show(errorBox, "请扫描或粘贴签到码");
       return;
     }
-    checkInOffline(code).then(function () {
-      document.dispatchEvent(new CustomEvent("qh:checkin-offline-done"));
+    if (serverResult) serverResult.innerHTML = "";
+    var done = navigator.onLine ? checkInOnline(code) : checkInOffline(code);
+    done.then(function () {
+      document.dispatchEvent(new CustomEvent("qh:checkin-done"));
     });
   });
 
@@ -248,6 +291,8 @@
   }
 
   window.addEventListener("online", function () { sync(); });
+  // navigator.onLine cannot tell a dead line behind working Wi-Fi: retry now and then.
+  window.setInterval(function () { if (queue().length) sync(); }, 30000);
   window.addEventListener("offline", renderStatus);
   renderStatus();
   if (navigator.onLine) prepare().then(sync);

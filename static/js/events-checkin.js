@@ -23,8 +23,8 @@
           if (codes.length) {
             field.value = codes[0].rawValue;
             stream.getTracks().forEach(function (track) { track.stop(); });
-            // requestSubmit fires the submit event, so an offline scan is checked on the phone
-            // (events-checkin-offline.js) instead of posting into a dead network.
+            // requestSubmit fires the submit event, so the scan goes through
+            // events-checkin-offline.js (online post, or the check on the phone offline).
             if (form.requestSubmit) form.requestSubmit(); else form.submit();
             return;
           }
@@ -39,8 +39,9 @@
   }
 
   start.addEventListener("click", open);
-  // Offline, the page does not reload after a scan: open the camera again for the next one.
-  document.addEventListener("qh:checkin-offline-done", function () {
+  // The page no longer reloads after a scan (events-checkin-offline.js answers in place):
+  // open the camera again for the next one.
+  document.addEventListener("qh:checkin-done", function () {
     if (window.sessionStorage.getItem("qh-checkin-camera") === "1") {
       start.disabled = false;
       open();
