@@ -20,6 +20,8 @@ from qinghe.events.api import router as events_router
 from qinghe.jobs.api import router as jobs_router
 from qinghe.matching.api import router as matching_router
 from qinghe.plan.api import router as plan_router
+from qinghe.policies.api import router as policies_router
+from qinghe.policies.api import subsidies_router
 from qinghe.recruitment.api import router as recruitment_router
 from qinghe.reference.api import router as reference_router
 from qinghe.talents.api import router as talents_router
@@ -111,3 +113,5 @@ api.add_router("/matching", matching_router, tags=["岗位匹配"])
 api.add_router("/events", events_router, tags=["活动"])
 api.add_router("/chapters", alliance_router, tags=["青鹤联盟"])
 api.add_router("/card", cards_router, tags=["鹤才青年卡"])
+api.add_router("/policies", policies_router, tags=["政策库"])
+api.add_router("/subsidies", subsidies_router, tags=["补贴"])

@@ -404,3 +404,14 @@ QINGHE_CARD_MATERIAL_RETENTION_DAYS = int(env("QINGHE_CARD_MATERIAL_RETENTION_DA
 # one after the display tokens it signed have run out). Unset: a key derived from SECRET_KEY
 # (development and tests only; production refuses to start without it).
 QINGHE_CARD_SIGNING_KEYS = env("QINGHE_CARD_SIGNING_KEYS", "") or ""
+# Event check-in codes (qinghe/events/checkin.py): the same JWK list format, its own keys; the
+# first signs, the public part of all is handed to door phones for offline verification (keep
+# an old key listed until the events whose codes it signed are over). Unset: a key derived
+# from SECRET_KEY (development and tests only; production refuses to start without it).
+# Subsidy application materials of rejected or withdrawn applications are deleted this many
+# days after the decision (qinghe.policies.services.materials_purge, daily); approved ones are
+# kept as the evidence behind the payments.
+QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS = int(
+    env("QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS", "180") or 180
+)
+QINGHE_EVENT_SIGNING_KEYS = env("QINGHE_EVENT_SIGNING_KEYS", "") or ""

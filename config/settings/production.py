@@ -1,7 +1,7 @@
 """Production: PostgreSQL, HTTPS behind a reverse proxy, 2FA for staff, real keys required.
 
 Required environment: SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY,
-BLIND_INDEX_KEY, QINGHE_CARD_SIGNING_KEYS. Sign-up codes need a real SMS sender: SMS_SENDER and the NOTIFY_SMS_*
+BLIND_INDEX_KEY, QINGHE_CARD_SIGNING_KEYS, QINGHE_EVENT_SIGNING_KEYS. Sign-up codes need a real SMS sender: SMS_SENDER and the NOTIFY_SMS_*
 variables, or ``check --deploy`` fails (accounts.E001/E004). See docs/OPERATIONS.md.
 """
 
@@ -18,6 +18,7 @@ for _name in (
     "BLIND_INDEX_KEY",
     "DATABASE_URL",
     "QINGHE_CARD_SIGNING_KEYS",
+    "QINGHE_EVENT_SIGNING_KEYS",
 ):
     if not env(_name):
         raise ImproperlyConfigured(f"environment variable {_name} is required in production")

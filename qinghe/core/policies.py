@@ -289,6 +289,11 @@ POLICIES: dict[str, Rule] = {
     "events:finish": {"POST": EVENT_STAFF},
     "events:registrations": EVENT_STAFF,
     "events:checkin": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
+    # offline check-in at the door: the phone downloads keys and masked names, syncs its queue
+    "events:checkin_offline_data": {"GET": EVENT_STAFF},
+    "events:checkin_sync": {"POST": EVENT_STAFF},
+    # the service worker is code only (no data), fetched by the browser on its own schedule
+    "events:checkin_sw": {"GET": PUBLIC},
     # study tours: staff keep the itinerary and the gallery; participants see the photos
     # (qinghe.events.selectors.photo_get_for_viewer); a guardian consents through a signed
     # link without signing in
@@ -340,6 +345,10 @@ POLICIES: dict[str, Rule] = {
     # HR bureau staff review (maker-checker), pay, edit programmes and rules, run batches
     "policies:library": PUBLIC,
     "policies:policy_detail": PUBLIC,
+    # a policy version's annexes: public to read like the policy, HR bureau staff attach them
+    "policies:attachment_upload": {"POST": HR},
+    "policies:attachment_download": PUBLIC,
+    "policies:attachment_remove": {"POST": HR},
     "policies:compare": PUBLIC,
     "policies:programmes": PUBLIC,
     "policies:for_me": SELF,
@@ -456,6 +465,13 @@ POLICIES: dict[str, Rule] = {
     "api:event_register": {"POST": SELF},
     "api:event_unregister": {"DELETE": SELF},
     "api:event_checkin": {"POST": EVENT_STAFF},
+    # policies and subsidies (measure 10): the published library and the programmes are
+    # public like their pages; the eligibility check and the applications are the student's own
+    "api:policy_list": {"GET": PUBLIC},
+    "api:policy_detail": {"GET": PUBLIC},
+    "api:subsidy_programme_list": {"GET": PUBLIC},
+    "api:subsidy_eligibility": {"POST": SELF},
+    "api:subsidy_application_list_mine": {"GET": SELF},
     "api:chapter_list": SIGNED_IN,
     "api:chapter_detail": SIGNED_IN,
     "api:chapter_my_memberships": SELF,

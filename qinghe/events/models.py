@@ -269,6 +269,9 @@ class Registration(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when the check-in was made on a door phone without network and synchronised later
+    # (``attended_at`` is then the time on the phone): qinghe.events.services.checkins_sync.
+    checkin_synced_at = models.DateTimeField(_("离线签到同步时间"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
     group = models.CharField(_("研学分组"), max_length=16, choices=TourGroup.choices, blank=True)
     # A guardian's consent (study tours, minors): who, their phone (encrypted), when.

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from qinghe.accounts.models import User
 from qinghe.core.errors import NotFound
+from qinghe.core.masking import mask_name
 from qinghe.core.roles import Role
 from qinghe.talents.models import Level
 
@@ -435,3 +436,27 @@ def event_report(*, event: Event) -> EventReport:
         applications=apps["n"],
         hires=apps["hired"],
     )
+
+
+@dataclass(frozen=True)
+class OfflineEntry:
+    registration_id: int
+    masked_name: str
+    attended_at: dt.datetime | None
+
+
+def checkin_offline_list(*, viewer: User, event: Event) -> list[OfflineEntry]:
+    """What a door phone keeps to check people in without network: every confirmed
+    registration of the event with the masked name and whether it has checked in already.
+    No phone, ID number, school or user id: a lost phone gives away masked names only."""
+    if not is_event_staff(viewer):
+        return []
+    rows = (
+        Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)
+        .order_by("id")
+        .values_list("id", "user__display_name", "user__username", "attended_at")
+    )
+    return [
+        OfflineEntry(registration_id=pk, masked_name=mask_name(name or username), attended_at=at)
+        for pk, name, username, at in rows
+    ]

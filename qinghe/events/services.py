@@ -654,10 +654,12 @@ def registration_check_in(
     event: Event,
     code: str,
     now: dt.datetime | None = None,
+    synced_at: dt.datetime | None = None,
 ) -> CheckInResult:
     """Marks a confirmed registration attended, once. The code must be ours and for this
     event; a second scan changes nothing. Attendance is a contact: when the student has a
-    talent record, a contact log (channel 活动) is written for it."""
+    talent record, a contact log (channel 活动) is written for it. ``synced_at`` is given for
+    a check-in made offline on a door phone: ``now`` is then the phone's time of the scan."""
     if not is_event_staff(actor):
         raise NotFound("未找到该活动")
     now = now or timezone.now()
@@ -687,7 +689,8 @@ def registration_check_in(
         return CheckInResult(registration=reg, already=True)
     reg.attended_at = now
     reg.checked_in_by = actor
-    reg.save(update_fields=["attended_at", "checked_in_by"])
+    reg.checkin_synced_at = synced_at
+    reg.save(update_fields=["attended_at", "checked_in_by", "checkin_synced_at"])
     talent = talent_for_student(user=reg.user)
     if talent is not None:
         ContactLog.objects.create(
@@ -702,9 +705,79 @@ def registration_check_in(
         action="update",
         actor=actor,
         target=reg,
-        summary=f"活动签到：“{event.title}”",
+        summary=(
+            f"活动签到：“{event.title}”"
+            + (f"（离线签到 {when_text(now)}，同步于 {when_text(synced_at)}）" if synced_at else "")
+        ),
     )
     return CheckInResult(registration=reg, already=False)
+
+
+# A door phone's clock may run a little ahead of the server's.
+SYNC_CLOCK_SKEW = dt.timedelta(minutes=5)
+SYNC_MAX_ITEMS = 500
+# A check-in made offline is accepted from this long before the event starts.
+SYNC_EARLIEST_BEFORE_START = dt.timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class SyncItem:
+    code: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    index: int
+    status: str  # "recorded", "already" or "refused"
+    message: str
+    registration_id: int | None = None
+
+
+def checkins_sync(
+    *,
+    actor: User,
+    event: Event,
+    items: list[SyncItem],
+    now: dt.datetime | None = None,
+) -> list[SyncOutcome]:
+    """Records the check-ins a door phone queued while offline, each in its own transaction.
+
+    The server verifies every code again (signature, event, registration status) and records
+    a check-in once with the phone's time of the scan; sending the same queue again, or a
+    registration already checked in online, changes nothing and answers ``already``. Anything
+    refused (a cancelled registration, a forged code, an impossible time) is reported in
+    Chinese and changes nothing; the others are still recorded."""
+    if not is_event_staff(actor):
+        raise NotFound("未找到该活动")
+    if len(items) > SYNC_MAX_ITEMS:
+        raise ApplicationError(f"一次最多同步 {SYNC_MAX_ITEMS} 条离线签到，请分批同步")
+    now = now or timezone.now()
+    outcomes: list[SyncOutcome] = []
+    for index, item in enumerate(items):
+        if item.at > now + SYNC_CLOCK_SKEW:
+            outcomes.append(
+                SyncOutcome(index, "refused", "离线签到时间晚于服务器当前时间，请校准手机时间")
+            )
+            continue
+        if item.at < event.starts_at - SYNC_EARLIEST_BEFORE_START:
+            outcomes.append(SyncOutcome(index, "refused", "离线签到时间早于活动开始前 12 小时"))
+            continue
+        try:
+            result = registration_check_in(
+                actor=actor, event=event, code=item.code, now=item.at, synced_at=now
+            )
+        except ApplicationError as exc:
+            outcomes.append(SyncOutcome(index, "refused", exc.message))
+            continue
+        reg = result.registration
+        if result.already:
+            outcomes.append(
+                SyncOutcome(index, "already", f"{result.message}；离线记录未重复计入", reg.pk)
+            )
+        else:
+            outcomes.append(SyncOutcome(index, "recorded", result.message, reg.pk))
+    return outcomes
 
 
 # ---- feedback -------------------------------------------------------------------------------

@@ -21,6 +21,13 @@ urlpatterns = [
     path("manage/<int:event_id>/finish/", views.finish, name="finish"),
     path("<int:event_id>/registrations/", views.registrations, name="registrations"),
     path("<int:event_id>/checkin/", views.checkin, name="checkin"),
+    path(
+        "<int:event_id>/checkin/offline.json",
+        views.checkin_offline_data,
+        name="checkin_offline_data",
+    ),
+    path("<int:event_id>/checkin/sync/", views.checkin_sync, name="checkin_sync"),
+    path("checkin-sw.js", views.checkin_service_worker, name="checkin_sw"),
     path("manage/<int:event_id>/itinerary/", views.itinerary_add, name="itinerary_add"),
     path(
         "manage/<int:event_id>/itinerary/<int:stop_id>/delete/",

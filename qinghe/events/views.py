@@ -4,14 +4,16 @@ select, call one service, render."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.alliance.stories import stories_related
@@ -21,7 +23,7 @@ from qinghe.core.http import AuthedRequest
 from qinghe.core.masking import mask_name
 
 from . import selectors, services, studytours
-from .checkin import make_code, qr_data_uri
+from .checkin import make_code, public_jwks, qr_data_uri
 from .forms import (
     CheckInForm,
     EventForm,
@@ -360,6 +362,92 @@ def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+def checkin_offline_data(request: AuthedRequest, event_id: int) -> JsonResponse:
+    """What the door phone keeps for checking in without network: the public keys that verify
+    codes and the confirmed registrations (id, masked name, already checked in)."""
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
+    entries = selectors.checkin_offline_list(viewer=request.user, event=event)
+    response = JsonResponse(
+        {
+            "event": {"id": event.pk, "title": event.title},
+            "keys": public_jwks()["keys"],
+            "registrations": [
+                {
+                    "id": e.registration_id,
+                    "name": e.masked_name,
+                    "attended_at": e.attended_at.isoformat() if e.attended_at else None,
+                }
+                for e in entries
+            ],
+            "generated_at": timezone.now().isoformat(),
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+SYNC_BODY_LIMIT = 256 * 1024
+
+
+def _sync_items(body: bytes) -> list[services.SyncItem]:
+    """The phone's queue: ``{"checkins": [{"code": "...", "at": "ISO time"}, ...]}``."""
+    if len(body) > SYNC_BODY_LIMIT:
+        raise ApplicationError("同步内容过大，请分批同步")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApplicationError("同步内容不是有效的 JSON") from exc
+    rows = data.get("checkins") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ApplicationError("同步内容缺少离线签到列表")
+    items = []
+    for number, row in enumerate(rows, start=1):
+        code = row.get("code") if isinstance(row, dict) else None
+        at_text = row.get("at") if isinstance(row, dict) else None
+        at = parse_datetime(at_text) if isinstance(at_text, str) else None
+        if not isinstance(code, str) or at is None or timezone.is_naive(at):
+            raise ApplicationError(f"第 {number} 条离线签到缺少签到码或带时区的签到时间")
+        items.append(services.SyncItem(code=code, at=at))
+    return items
+
+
+@require_POST
+def checkin_sync(request: AuthedRequest, event_id: int) -> JsonResponse:
+    """Records a door phone's offline check-ins (idempotent: see services.checkins_sync)."""
+    event = selectors.event_get_for_staff(viewer=request.user, event_id=event_id)
+    try:
+        outcomes = services.checkins_sync(
+            actor=request.user, event=event, items=_sync_items(request.body)
+        )
+    except ApplicationError as exc:
+        return JsonResponse({"detail": exc.message}, status=400)
+    counts = selectors.registration_counts(event=event)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "index": o.index,
+                    "status": o.status,
+                    "message": o.message,
+                    "registration_id": o.registration_id,
+                }
+                for o in outcomes
+            ],
+            "attended": counts.attended,
+        }
+    )
+
+
+@require_GET
+def checkin_service_worker(request: HttpRequest) -> HttpResponse:
+    """The check-in page's service worker, served from /events/ so that its scope covers the
+    check-in pages (a script under /static/ could only control /static/)."""
+    response = render(request, "events/checkin-sw.js", content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/events/"
+    return response
 
 
 # ---- study tours ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from qinghe.cards.selectors import card_counts
 from qinghe.core.errorhandling import redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
+from qinghe.policies.selectors import subsidy_figures
 from qinghe.stations.selectors import service_counts
 
 from . import selectors, services
@@ -50,6 +51,8 @@ def targets(request: AuthedRequest) -> HttpResponse:
             # measure 9: the 鹤才青年卡 and the talent stations
             "cards": card_counts(year=year),
             "services": service_counts(year=year),
+            # measure 10: subsidy applications, approvals and payments
+            "subsidies": subsidy_figures(year=year),
         },
     )
 

@@ -15,12 +15,13 @@ from django.utils import timezone
 from qinghe.accounts.models import User
 from qinghe.core.roles import Role
 
-from .models import Application, Programme
+from .models import Application, PolicyAttachment, Programme
 from .services import (
     ProgrammeInput,
     RuleInput,
     application_submit,
     builtin_ensure,
+    policy_attachment_add,
     programme_create,
     rule_create,
 )
@@ -83,8 +84,17 @@ def seed_policies(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> None:
             ],
             today=today,
         )
+    # An annex on the policy behind 一次性创业资助, as staff would attach it (marked 演示).
+    basis = Programme.objects.get(code="one_off_startup").policy
+    if basis is not None and not PolicyAttachment.objects.filter(policy=basis).exists():
+        policy_attachment_add(
+            actor=staff,
+            policy=basis,
+            title="申请材料清单（演示）",
+            upload=SimpleUploadedFile("申请材料清单（演示）.pdf", DEMO_PDF),
+        )
     if stdout is not None:
         stdout.write(
             "policies demo: built-in policies and programmes, 鹤山市青年人才生活补贴（演示）,"
-            " 李晓彤's 创业带动就业补贴 application waiting for 初审"
+            " 李晓彤's 创业带动就业补贴 application waiting for 初审, a demo annex"
         )

@@ -57,6 +57,35 @@ class Policy(TimeStampedModel):
         return self.title
 
 
+class PolicyAttachment(models.Model):
+    """A file published with one version of a policy (the document's annexes, forms, tables):
+    public like the policy. Type checked by content, stored under policies/attachments/."""
+
+    policy = models.ForeignKey(
+        Policy, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("政策")
+    )
+    title = models.CharField(_("附件名称"), max_length=200)
+    filename = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("大小"))
+    storage_name = models.CharField(max_length=300)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("政策附件")
+        verbose_name_plural = _("政策附件")
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Programme(TimeStampedModel):
     class Schedule(models.TextChoices):
         ONCE = "once", _("一次性")
@@ -224,6 +253,9 @@ class Material(models.Model):
     size = models.PositiveIntegerField()
     storage_name = models.CharField(max_length=300)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set by the retention purge (services.materials_purge): the file is deleted and its name
+    # cleared; the row stays so the application shows what was provided and when it went.
+    purged_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

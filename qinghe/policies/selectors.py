@@ -15,7 +15,7 @@ from qinghe.core.roles import Role
 from qinghe.jobs.search import query_words
 
 from . import rules
-from .models import Application, Payment, Policy, Programme, Rule
+from .models import Application, Payment, Policy, PolicyAttachment, Programme, Rule
 
 REVIEWERS = frozenset({Role.HR_STAFF, Role.SYSADMIN})
 
@@ -124,6 +124,13 @@ def policy_get(*, pk: int, include_drafts: bool = False) -> Policy:
     if policy is None:
         raise NotFound("未找到该政策")
     return policy
+
+
+def policy_attachment_get(*, policy: Policy, pk: int) -> PolicyAttachment:
+    attachment = PolicyAttachment.objects.filter(policy=policy, pk=pk).first()
+    if attachment is None:
+        raise NotFound("未找到该附件")
+    return attachment
 
 
 def policies_compare(ids: Sequence[int]) -> list[Policy]:

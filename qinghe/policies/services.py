@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,6 +37,7 @@ from .models import (
     Material,
     Payment,
     Policy,
+    PolicyAttachment,
     Programme,
     Rule,
     RuleVersion,
@@ -457,6 +460,170 @@ def _store_materials(application: Application, files: list[CheckedFile]) -> None
             size=len(f.data),
             storage_name=stored,
         )
+
+
+# ------------------------------------------------------------------ policy attachments
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the Compound File of .doc and .xls
+# extension -> (content type, Chinese kind)
+ATTACHMENT_TYPES: dict[str, tuple[str, str]] = {
+    ".pdf": ("application/pdf", "PDF"),
+    ".doc": ("application/msword", "Word"),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "Word",
+    ),
+    ".xls": ("application/vnd.ms-excel", "Excel"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
+    ".jpg": ("image/jpeg", "JPG"),
+    ".jpeg": ("image/jpeg", "JPG"),
+    ".png": ("image/png", "PNG"),
+}
+
+
+def _ooxml_part(data: bytes, folder: str) -> bool:
+    """A .docx / .xlsx is a zip whose content types name the Word / Excel main part."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    main = {"word": "word/document.xml", "xl": "xl/workbook.xml"}[folder]
+    return "[Content_Types].xml" in names and main in names
+
+
+def _content_matches(suffix: str, data: bytes) -> bool:
+    if suffix == ".pdf":
+        return data.startswith(b"%PDF-")
+    if suffix in (".doc", ".xls"):
+        return data.startswith(OLE2)
+    if suffix == ".docx":
+        return data.startswith(b"PK\x03\x04") and _ooxml_part(data, "word")
+    if suffix == ".xlsx":
+        return data.startswith(b"PK\x03\x04") and _ooxml_part(data, "xl")
+    if suffix in (".jpg", ".jpeg"):
+        return data.startswith(b"\xff\xd8\xff")
+    if suffix == ".png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    return False
+
+
+@transaction.atomic
+def policy_attachment_add(
+    *, actor: User, policy: Policy, title: str, upload: UploadedFile
+) -> PolicyAttachment:
+    """Staff attach a PDF, Word, Excel or image file to a policy version. The type is read
+    from the content (a renamed file is refused), at most 20 MB; a refusal saves nothing."""
+    _require_staff(actor)
+    name = Path(upload.name or "").name[:200]
+    suffix = Path(name).suffix.lower()
+    if suffix not in ATTACHMENT_TYPES:
+        raise ValidationError({"file": f"“{name}”不是 PDF、Word、Excel 或图片（JPG、PNG）文件"})
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError({"file": f"“{name}”是空文件"})
+    if size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": f"“{name}”超过 20 MB"})
+    data = upload.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": f"“{name}”超过 20 MB"})
+    if not _content_matches(suffix, data):
+        kind = ATTACHMENT_TYPES[suffix][1]
+        raise ValidationError({"file": f"“{name}”的内容不是 {kind} 文件，请上传原始文件"})
+    title = (title or "").strip() or Path(name).stem
+    if len(title) > 200:
+        raise ValidationError({"title": "附件名称不能超过 200 字"})
+    digest = hashlib.sha256(data).hexdigest()
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    stored = default_storage.save(
+        f"policies/attachments/{policy.pk}/{digest}{suffix}", ContentFile(data)
+    )
+    attachment = PolicyAttachment.objects.create(
+        policy=policy,
+        title=title,
+        filename=name,
+        content_type=ATTACHMENT_TYPES[suffix][0],
+        size=len(data),
+        storage_name=stored,
+        uploaded_by=actor,
+    )
+    audit_record(
+        action="create",
+        actor=actor,
+        target=policy,
+        summary=f"政策“{policy.title}”添加附件“{title}”",
+    )
+    return attachment
+
+
+@transaction.atomic
+def policy_attachment_remove(*, actor: User, attachment: PolicyAttachment) -> None:
+    _require_staff(actor)
+    from django.core.files.storage import default_storage
+
+    name, policy, title = attachment.storage_name, attachment.policy, attachment.title
+    attachment.delete()
+    audit_record(
+        action="delete",
+        actor=actor,
+        target=policy,
+        summary=f"政策“{policy.title}”删除附件“{title}”",
+    )
+    transaction.on_commit(lambda: default_storage.delete(name))
+
+
+# ------------------------------------------------------------------ retention
+
+
+@dataclass(frozen=True)
+class MaterialPurge:
+    files: int
+    applications: int
+
+
+def materials_purge(*, now: dt.datetime | None = None) -> MaterialPurge:
+    """Deletes the uploaded materials of applications that ended without a subsidy — rejected
+    or withdrawn — once ``QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS`` (default 180: the six months
+    in which the decision can still be challenged) have passed since the decision. Approved
+    applications keep their materials: they are the evidence behind the payments. The file is
+    deleted, the row keeps its kind and size with ``purged_at`` set, one audit row per
+    application. Idempotent: a purged row is never touched again (a daily job)."""
+    from qinghe.talents.importing.storage import delete as delete_private
+
+    now = now or timezone.now()
+    days = int(getattr(settings, "QINGHE_SUBSIDY_MATERIAL_RETENTION_DAYS", 180))
+    cutoff = now - dt.timedelta(days=days)
+    S = Application.State
+    ended = Q(application__state=S.REJECTED, application__decided_at__lte=cutoff) | Q(
+        application__state=S.WITHDRAWN, application__updated_at__lte=cutoff
+    )
+    due = Material.objects.filter(ended, purged_at__isnull=True).select_related("application")
+    by_app: dict[int, list[Material]] = {}
+    for material in due.order_by("application_id", "id"):
+        by_app.setdefault(material.application_id, []).append(material)
+    files = 0
+    for items in by_app.values():
+        with transaction.atomic():
+            for material in items:
+                delete_private(material.storage_name)
+                material.storage_name = ""
+                material.filename = ""
+                material.purged_at = now
+                material.save(update_fields=["storage_name", "filename", "purged_at"])
+                files += 1
+            audit_record(
+                action="delete",
+                actor=None,
+                target=items[0].application,
+                summary=f"补贴申请材料超过保留期（{days} 天），删除 {len(items)} 个文件",
+            )
+    return MaterialPurge(files=files, applications=len(by_app))
 
 
 # ------------------------------------------------------------------ applications

@@ -7,6 +7,17 @@ app_name = "policies"
 urlpatterns = [
     path("", views.library, name="library"),
     path("<int:policy_id>/", views.policy_detail, name="policy_detail"),
+    path("<int:policy_id>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "<int:policy_id>/attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+    path(
+        "<int:policy_id>/attachments/<int:attachment_id>/delete/",
+        views.attachment_remove,
+        name="attachment_remove",
+    ),
     path("compare/", views.compare, name="compare"),
     path("for-me/", views.for_me, name="for_me"),
     path("programmes/", views.programmes, name="programmes"),

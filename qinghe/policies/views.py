@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -55,8 +55,54 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             "policy": policy,
             "replaces": list(policy.replaces.all()),
             "programmes": list(policy.programmes.filter(active=True)),
+            "attachments": list(policy.attachments.all()),
+            "can_attach": getattr(request.user, "role", None) in services.STAFF_EDITORS,
         },
     )
+
+
+@require_POST
+def attachment_upload(request: AuthedRequest, policy_id: int) -> HttpResponse:
+    policy = selectors.policy_get(pk=policy_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要上传的附件")
+        return redirect("policies:policy_detail", policy.pk)
+    try:
+        services.policy_attachment_add(
+            actor=request.user, policy=policy, title=request.POST.get("title", ""), upload=upload
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect("policies:policy_detail", policy.pk)
+    messages.success(request, "附件已上传。")
+    return redirect("policies:policy_detail", policy.pk)
+
+
+@require_POST
+def attachment_remove(request: AuthedRequest, policy_id: int, attachment_id: int) -> HttpResponse:
+    policy = selectors.policy_get(pk=policy_id)
+    attachment = selectors.policy_attachment_get(policy=policy, pk=attachment_id)
+    services.policy_attachment_remove(actor=request.user, attachment=attachment)
+    messages.success(request, "附件已删除。")
+    return redirect("policies:policy_detail", policy.pk)
+
+
+@require_GET
+def attachment_download(request: HttpRequest, policy_id: int, attachment_id: int) -> FileResponse:
+    """Public like the published policy it belongs to."""
+    policy = selectors.policy_get(pk=policy_id)
+    attachment = selectors.policy_attachment_get(policy=policy, pk=attachment_id)
+    from django.core.files.storage import default_storage
+
+    try:
+        handle = default_storage.open(attachment.storage_name, "rb")
+    except FileNotFoundError as exc:
+        raise NotFound("未找到该附件") from exc
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -225,6 +271,8 @@ def material_download(request: AuthedRequest, application_id: int, file_id: int)
     material = app.files.filter(pk=file_id).first()
     if material is None:
         raise NotFound("未找到该材料")
+    if material.purged_at is not None:
+        raise NotFound("该材料已按保留期限删除")
     data = read_private(material.storage_name)
     if request.user.pk != app.applicant_id:
         audit_record(

@@ -27,6 +27,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("purge_exports", "20 * * * *", "删除过期的导出文件，中断的导出标记为失败", "qinghe.exports.services.exports_purge", summary="过期文件 {0.files} 个，中断的导出 {0.lost} 个，孤立文件 {0.orphans} 个"),
     Job("send_job_digest", "0 9 * * 1", "每周一发送个性化岗位周报（同一周重复执行不再发送）", "qinghe.outreach.digest.job_digest_queue", summary="周报 {0} 份"),
     Job("end_ambassador_terms", "10 0 * * *", "结束已届满的高校引才大使任期，恢复学子身份", "qinghe.alliance.ambassadors.terms_end", summary="届满大使 {0} 人"),
+    Job("purge_subsidy_materials", "40 3 * * *", "删除未获批（驳回或撤回）超过保留期的补贴申请材料", "qinghe.policies.services.materials_purge", summary="删除材料 {0.files} 个，涉及申请 {0.applications} 件"),
     Job("purge_audit", "0 4 1 * *", "删除超过保留期（至少 183 天）的审计日志", "qinghe.core.audit.audit_purge_expired", summary="删除审计记录 {0} 条"),
 )  # fmt: skip
 

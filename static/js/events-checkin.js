@@ -23,7 +23,9 @@
           if (codes.length) {
             field.value = codes[0].rawValue;
             stream.getTracks().forEach(function (track) { track.stop(); });
-            form.submit();
+            // requestSubmit fires the submit event, so the scan goes through
+            // events-checkin-offline.js (online post, or the check on the phone offline).
+            if (form.requestSubmit) form.requestSubmit(); else form.submit();
             return;
           }
           window.requestAnimationFrame(scan);
@@ -37,6 +39,14 @@
   }
 
   start.addEventListener("click", open);
+  // The page no longer reloads after a scan (events-checkin-offline.js answers in place):
+  // open the camera again for the next one.
+  document.addEventListener("qh:checkin-done", function () {
+    if (window.sessionStorage.getItem("qh-checkin-camera") === "1") {
+      start.disabled = false;
+      open();
+    }
+  });
   // After a scan the page reloads with the result: keep scanning without another tap.
   if (window.sessionStorage.getItem("qh-checkin-camera") === "1") open();
 })();

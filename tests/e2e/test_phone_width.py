@@ -75,6 +75,7 @@ EXCLUDED: dict[str, str] = {
     "recruitment:applicant_resume": "answers an applicant's PDF résumé (a file), not a page",
     "matching:invitation_resume": "answers an invited student's PDF résumé (a file), not a page",
     "policies:material_download": "answers an uploaded application material (a file)",
+    "policies:attachment_download": "answers a policy's published attachment (a file)",
     "me:resume_download": "answers the student's own PDF résumé (a file), not a page",
 }
 

@@ -190,6 +190,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "NOTIFY_SMS_CODE_TEMPLATE_CODE": "SMS_123456789",
         # a test-only e-card signing key (qinghe/cards/tokens.py)
         "QINGHE_CARD_SIGNING_KEYS": '[{"kty": "OKP", "crv": "Ed25519", "x": "LTFPXK6gc3XuRWHPXZ0BfMfU-wAwpoB1LgiNN_Mg-9M", "d": "guSU6ic-l8U-ZVhmMFBb0pOvsGW47jiQxN795i1aKDA", "kid": "deploy-check"}]',
+        # a test-only event check-in signing key (qinghe/events/checkin.py)
+        "QINGHE_EVENT_SIGNING_KEYS": '[{"kty": "OKP", "crv": "Ed25519", "x": "LTFPXK6gc3XuRWHPXZ0BfMfU-wAwpoB1LgiNN_Mg-9M", "d": "guSU6ic-l8U-ZVhmMFBb0pOvsGW47jiQxN795i1aKDA", "kid": "deploy-check-events"}]',
         **extra,
     }
     return {k: v for k, v in env.items() if v}

@@ -53,6 +53,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "photo_id": "999999",
     "story_id": "999999",
     "policy_id": "999999",
+    "attachment_id": "999999",
     "file_id": "999999",
     "code": "no_such_programme",
     "export_id": "999999",

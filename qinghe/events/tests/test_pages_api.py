@@ -44,6 +44,8 @@ EXPECTED: list[tuple[str, str, set[str]]] = [
     ("GET", "/events/{id}/registrations/", STAFF),
     ("GET", "/events/{id}/checkin/", STAFF),
     ("POST", "/events/{id}/checkin/", STAFF),
+    ("GET", "/events/{id}/checkin/offline.json", STAFF),
+    ("POST", "/events/{id}/checkin/sync/", STAFF),
     ("GET", "/api/v1/events", set(ALL_ROLES)),
     ("GET", "/api/v1/events/{id}", set(ALL_ROLES)),
     ("POST", "/api/v1/events/{id}/registrations", SELF),

@@ -227,7 +227,9 @@ def test_other_staff_cannot_set_targets_and_nothing_changes(client_as: Any, worl
 # hired): aggregates, never one query per row.
 # Measure 9 adds a fixed 8: cards (3, qinghe.cards.selectors.card_counts) and station
 # services (5, qinghe.stations.selectors.service_counts).
-TARGETS_PAGE_QUERIES = 25  # incl. the unread badge of 我的消息, the alliance (3) and events (2)
+# Measure 10 adds a fixed 4: subsidy totals, rejections by reason, payments by programme and
+# month, and the paid total (qinghe.policies.selectors.subsidy_figures).
+TARGETS_PAGE_QUERIES = 29  # incl. the unread badge of 我的消息, the alliance (3) and events (2)
 YEAR = 2026
 
 
@@ -244,6 +246,44 @@ def add_measured_rows(world: World, year: int, start: int, count: int) -> None:
             valid_to=dt.date(year, 12, 31),
         )
         hire(world, world.posting_a, native=True, hired=at(year, 5), n=i)
+        add_subsidy(world, year, i)
+
+
+def add_subsidy(world: World, year: int, n: int) -> None:
+    """An approved 一次性创业资助 paid in June of ``year`` and a rejected one (measure 10)."""
+    from qinghe.policies.models import Application as SubsidyApplication
+    from qinghe.policies.models import Payment, Programme
+    from qinghe.policies.services import builtin_ensure
+
+    builtin_ensure()
+    programme = Programme.objects.get(code="one_off_startup")
+    from qinghe.accounts.models import User
+
+    student = world.x
+    staff = User.objects.get(username="renshe")
+    approved = SubsidyApplication.objects.create(
+        programme=programme,
+        applicant=student,
+        state=SubsidyApplication.State.APPROVED,
+        amount=10000,
+        double_first_class=n % 2 == 0,
+    )
+    rejected = SubsidyApplication.objects.create(
+        programme=programme,
+        applicant=student,
+        state=SubsidyApplication.State.REJECTED,
+        reason="材料不实",
+    )
+    SubsidyApplication.objects.filter(pk__in=[approved.pk, rejected.pk]).update(
+        created_at=at(year, 3)
+    )
+    Payment.objects.create(
+        application=approved,
+        period="1",
+        amount=10000,
+        paid_on=dt.date(year, 6, 1),
+        recorded_by=staff,
+    )
 
 
 def test_the_targets_page_costs_the_same_queries_however_much_it_counts(
@@ -276,6 +316,20 @@ def test_the_targets_page_costs_the_same_queries_however_much_it_counts(
             "recruitment_events": 0,
         },
     )
+    # measure 10 on the same page, at the same cost
+    subsidies = response.context["subsidies"]
+    assert (
+        subsidies["applications"],
+        subsidies["approved"],
+        subsidies["rejected"],
+        subsidies["double_first_class_approved"],
+        subsidies["paid_total"],
+    ) == (12, 6, 6, 4, 60000)
+    block = response.content.decode().split('data-testid="measure-10"')[1]
+    assert "申请 <strong>12</strong> 件 · 批准 <strong>6</strong> 件 · 未通过 6 件" in block
+    assert "双一流 4 人（66.7%）" in block
+    assert "材料不实：6 件" in block
+    assert f"{YEAR}-06 · 一次性创业资助：60000 元（6 笔）" in block
 
 
 def test_recruitment_events_and_gathering_figures(world: World, personas: dict[str, Any]) -> None:

@@ -303,6 +303,13 @@ def test_demo_seed_is_idempotent(personas: dict[str, User]) -> None:
         9000,
     )
     assert application.files.count() == 3
+    from qinghe.policies.models import PolicyAttachment
+
+    [annex] = PolicyAttachment.objects.all()
+    assert (annex.title, annex.policy_id) == (
+        "申请材料清单（演示）",
+        Programme.objects.get(code="one_off_startup").policy_id,
+    )
 
 
 def test_the_form_asks_only_what_the_rules_read() -> None:
