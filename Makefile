@@ -123,6 +123,8 @@ check-deploy: install ## Django's deployment checklist under production settings
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	FIELD_ENCRYPTION_KEY=$$(head -c 32 /dev/urandom | base64) BLIND_INDEX_KEY=$$(head -c 32 /dev/urandom | base64) \
 	DATABASE_URL=sqlite:///var/deploy-check.sqlite3 ALLOWED_HOSTS=qinghe.example.gov.cn \
+	QINGHE_CARD_SIGNING_KEYS="$$(DJANGO_SETTINGS_MODULE=config.settings.dev $(MANAGE) new_signing_key deploy-check-card)" \
+	QINGHE_EVENT_SIGNING_KEYS="$$(DJANGO_SETTINGS_MODULE=config.settings.dev $(MANAGE) new_signing_key deploy-check-event)" \
 	SMS_SENDER=$${SMS_SENDER:-qinghe.accounts.sms.AliyunSmsSender} \
 	NOTIFY_SMS_ACCESS_KEY_ID=$${NOTIFY_SMS_ACCESS_KEY_ID:-placeholder-key-id} \
 	NOTIFY_SMS_ACCESS_KEY_SECRET=$${NOTIFY_SMS_ACCESS_KEY_SECRET:-placeholder-secret} \
