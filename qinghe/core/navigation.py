@@ -102,6 +102,12 @@ MENU: list[MenuItem] = [
         group="recruit",
     ),
     MenuItem(
+        "board:board",
+        _("十个一看板"),
+        _("十项措施的全部指标、目标、责任单位、趋势与剩余"),
+        group="analysis",
+    ),
+    MenuItem(
         "matching:gap",
         _("紧缺人才分析"),
         _("在招岗位与未来三年毕业学子，按专业类与职业排行"),

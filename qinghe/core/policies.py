@@ -224,6 +224,8 @@ POLICIES: dict[str, Rule] = {
     # the plan's yearly targets (measures 5-6)
     "plan:targets": STAFF,
     "plan:targets_edit": {"GET": HR, "POST": HR},
+    # the 十个一 board, the return funnel and the monthly reports: the leaders' bureaus
+    "board:board": PLAN_READERS,
     # notifications: the inbox and preferences for everyone; unsubscribing needs only the link
     "notifications:inbox": SIGNED_IN,
     "notifications:message": {"GET": SIGNED_IN},

@@ -26,6 +26,17 @@ def year_target(*, year: int) -> YearTarget:
     return YearTarget.objects.filter(year=year).first() or YearTarget(year=year)
 
 
+def natives() -> QuerySet[Talent]:
+    """Talent records with evidence of being Heshan natives (merged duplicates left out)."""
+    return Talent.objects.filter(merged_into__isnull=True).exclude(
+        native_evidence=Talent.Evidence.NONE
+    )
+
+
+def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    return _year_bounds(year)
+
+
 def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     tz = timezone.get_current_timezone()
     return (
@@ -187,8 +198,8 @@ def gathering_figures(*, year: int) -> list[Figure]:
     ]
 
 
-def year_progress(*, year: int) -> list[TargetLine]:
-    target = year_target(year=year)
+def year_progress(*, year: int, target: YearTarget | None = None) -> list[TargetLine]:
+    target = target or year_target(year=year)
     bases = certified_bases_in_year(year=year).values("enterprise_id").distinct().count()
     return [
         TargetLine(

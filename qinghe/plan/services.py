@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from qinghe.accounts.models import User
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
 
-from .models import YearTarget
+from .models import IndicatorSnapshot, YearTarget
 
 TARGET_FIELDS = (
     "quality_jobs",
@@ -48,3 +51,23 @@ def year_target_set(*, actor: User, year: int, values: dict[str, int]) -> YearTa
         data={"before": before, "after": {name: values[name] for name in TARGET_FIELDS}},
     )
     return target
+
+
+def snapshots_record(*, today: dt.date | None = None, backfilled: bool = False) -> int:
+    """Records each indicator's value for the month that ended before ``today`` (run on the
+    1st: the month just closed). Idempotent: a month already recorded is left as it is.
+    Indicators without data (``None``) are not recorded. Returns the rows written."""
+    from .indicators import Measured, measure_all
+
+    today = today or timezone.localdate()
+    last_day = today.replace(day=1) - dt.timedelta(days=1)
+    month = last_day.replace(day=1)
+    done = set(IndicatorSnapshot.objects.filter(month=month).values_list("code", flat=True))
+    values = measure_all(Measured(year=month.year, today=last_day))
+    rows = [
+        IndicatorSnapshot(code=code, month=month, value=float(value), backfilled=backfilled)
+        for code, value in values.items()
+        if value is not None and code not in done
+    ]
+    IndicatorSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

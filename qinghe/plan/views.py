@@ -19,6 +19,7 @@ from qinghe.enterprises.forms import add_service_errors
 from qinghe.policies.selectors import subsidy_figures
 from qinghe.stations.selectors import service_counts
 
+from . import board as board_module
 from . import selectors, services
 from .forms import YearTargetForm
 
@@ -77,3 +78,23 @@ def targets_edit(request: AuthedRequest) -> HttpResponse:
 
 def _targets_url() -> str:
     return reverse("plan:targets")
+
+
+@require_GET
+def board(request: AuthedRequest) -> HttpResponse:
+    """十个一 at a glance: every indicator against its goal, owner, source, trend, burn-down."""
+    year = _year(request)
+    b = board_module.board(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/board.html",
+        {
+            "year": year,
+            "board": b,
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "burndown": board_module.burndown_chart(b),
+            "burndown_table": board_module.burndown_table(b),
+            "months": board_module.MONTHS,
+        },
+    )

@@ -137,6 +137,8 @@ EXPECTED_GET: dict[str, set[str]] = {
     "/policies/staff/programmes/": {Role.HR_STAFF, Role.SYSADMIN},
     "/policies/staff/batch/": {Role.HR_STAFF, Role.SYSADMIN},
     "/policies/staff/figures/": {Role.HR_STAFF, Role.SYSADMIN},
+    # the 十个一 board: the leaders' bureaus (HR, education, League / organisation department)
+    "/plan/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
 }
 
 
