@@ -163,6 +163,18 @@ def recruitment_events_in_year(*, year: int) -> QuerySet[Any]:
     )
 
 
+def events_held_in_year(*, year: int) -> QuerySet[Any]:
+    """Every event (any type) published or finished, starting in the year."""
+    from qinghe.events.models import Event
+
+    start, end = _year_bounds(year)
+    return Event.objects.filter(
+        state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+
+
 @dataclass(frozen=True)
 class Figure:
     label: str

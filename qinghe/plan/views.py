@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from qinghe.policies.selectors import subsidy_figures
 from qinghe.stations.selectors import service_counts
 
 from . import board as board_module
-from . import selectors, services
+from . import public, selectors, services
 from .forms import YearTargetForm
 
 
@@ -97,4 +97,14 @@ def board(request: AuthedRequest) -> HttpResponse:
             "burndown_table": board_module.burndown_table(b),
             "months": board_module.MONTHS,
         },
+    )
+
+
+@require_GET
+def public_figures(request: HttpRequest) -> HttpResponse:
+    """Open to everyone: aggregates only, small cells suppressed (qinghe.plan.public)."""
+    return render(
+        request,
+        "plan/public.html",
+        {"figures": public.public_figures(), "threshold": public.THRESHOLD},
     )

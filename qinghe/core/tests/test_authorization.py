@@ -157,6 +157,8 @@ def test_public_pages_answer_everyone(client: Client) -> None:
     # the policy library and the programmes are readable without signing in
     assert client.get("/policies/").status_code == 200
     assert client.get("/policies/programmes/").status_code == 200
+    # the plan's aggregate figures for the public and the press
+    assert client.get("/figures/").status_code == 200
 
 
 @pytest.mark.django_db
