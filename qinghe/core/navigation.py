@@ -108,6 +108,12 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem(
+        "board:funnel",
+        _("返乡漏斗"),
+        _("鹤山籍学子在校、毕业、就业、回鹤就业，按届别、院校、镇街；去向城市与行业"),
+        group="analysis",
+    ),
+    MenuItem(
         "matching:gap",
         _("紧缺人才分析"),
         _("在招岗位与未来三年毕业学子，按专业类与职业排行"),

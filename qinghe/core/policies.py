@@ -226,6 +226,7 @@ POLICIES: dict[str, Rule] = {
     "plan:targets_edit": {"GET": HR, "POST": HR},
     # the 十个一 board, the return funnel and the monthly reports: the leaders' bureaus
     "board:board": PLAN_READERS,
+    "board:funnel": PLAN_READERS,
     # aggregate figures for the public and the press, small cells suppressed (plan/public.py)
     "figures:public": PUBLIC,
     # notifications: the inbox and preferences for everyone; unsubscribing needs only the link

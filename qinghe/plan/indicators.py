@@ -180,7 +180,7 @@ CLOUD_SOURCE = "云招聘平台（云招聘会、直播带岗、视频面试）�
 
 INDICATORS: tuple[Indicator, ...] = (
     # 1. the talent database
-    Indicator("natives", 1, "在库鹤山籍学子", HR_BUREAU, "人才库中有鹤山籍依据（身份证号或户籍）的学子人数（当前，不含已合并记录）", "人", lambda m: m.talents["natives"], link="talents:list", link_query="native_evidence=both"),
+    Indicator("natives", 1, "在库鹤山籍学子", HR_BUREAU, "人才库中有鹤山籍依据（身份证号或户籍）的学子人数（当前，不含已合并记录）", "人", lambda m: m.talents["natives"], link="talents:list", link_query="native_evidence=any"),
     Indicator("natives_with_destination", 1, "有毕业去向记录的比例", HR_BUREAU, "在库鹤山籍学子中，至少有一条毕业去向记录（调查导入、本人填报或平台录用）的比例", "%", lambda m: _share(m.talents["with_destination"], m.talents["natives"])),
     Indicator("natives_confirmed", 1, "近一年本人确认的比例", HR_BUREAU, "在库鹤山籍学子中，近 365 天内本人确认过信息的比例", "%", lambda m: _share(m.talents["confirmed"], m.talents["natives"])),
     # 2. one-to-one liaison

@@ -7,4 +7,5 @@ app_name = "board"
 # The leaders' pages of the plan, under /plan/ (the targets stay under /jobs/targets/).
 urlpatterns = [
     path("", views.board, name="board"),
+    path("funnel/", views.funnel, name="funnel"),
 ]

@@ -20,6 +20,7 @@ from qinghe.policies.selectors import subsidy_figures
 from qinghe.stations.selectors import service_counts
 
 from . import board as board_module
+from . import funnel as funnel_module
 from . import public, selectors, services
 from .forms import YearTargetForm
 
@@ -107,4 +108,34 @@ def public_figures(request: HttpRequest) -> HttpResponse:
         request,
         "plan/public.html",
         {"figures": public.public_figures(), "threshold": public.THRESHOLD},
+    )
+
+
+@require_GET
+def funnel(request: AuthedRequest) -> HttpResponse:
+    """The return funnel of Heshan natives and where the employed ones work."""
+    year = _year(request)
+    by = request.GET.get("by") or "university"
+    if by not in funnel_module.DIMENSIONS:
+        raise Http404("分组方式不正确")
+    yoy = funnel_module.year_on_year(year=year)
+    where = funnel_module.destinations(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/funnel.html",
+        {
+            "year": year,
+            "by": by,
+            "by_label": funnel_module.DIMENSIONS[by],
+            "dimensions": funnel_module.DIMENSIONS,
+            "years": list(range(this_year + 1, this_year - 8, -1)),
+            "yoy": yoy,
+            "rows": funnel_module.breakdown(by=by, year=None if by == "year" else year),
+            "where": where,
+            "funnel_chart": funnel_module.funnel_chart(yoy.this),
+            "cities_chart": funnel_module.bar_chart(where.cities, "人数"),
+            "industries_chart": funnel_module.bar_chart(where.industries, "人数"),
+            "talents_url": reverse("talents:list"),
+        },
     )

@@ -139,6 +139,7 @@ EXPECTED_GET: dict[str, set[str]] = {
     "/policies/staff/figures/": {Role.HR_STAFF, Role.SYSADMIN},
     # the 十个一 board: the leaders' bureaus (HR, education, League / organisation department)
     "/plan/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
+    "/plan/funnel/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
 }
 
 
