@@ -114,6 +114,12 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem(
+        "board:reports",
+        _("月度报告"),
+        _("每月 1 日生成的 PDF 与 Excel 报告，可随时生成与下载"),
+        group="analysis",
+    ),
+    MenuItem(
         "matching:gap",
         _("紧缺人才分析"),
         _("在招岗位与未来三年毕业学子，按专业类与职业排行"),

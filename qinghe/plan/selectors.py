@@ -278,3 +278,27 @@ def year_progress_chart(lines: list[TargetLine]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def report_list(*, viewer: Any) -> QuerySet[Any]:
+    """The archive of monthly reports (without the files), for the leaders' roles only."""
+    from .models import MonthlyReport
+    from .services import REPORT_READERS
+
+    if getattr(viewer, "role", None) not in REPORT_READERS:
+        return MonthlyReport.objects.none()
+    return MonthlyReport.objects.defer("pdf", "xlsx").select_related("created_by")
+
+
+def report_get_for_viewer(*, viewer: Any, report_id: int) -> Any:
+    from qinghe.core.errors import NotFound
+
+    from .models import MonthlyReport
+    from .services import REPORT_READERS
+
+    if getattr(viewer, "role", None) not in REPORT_READERS:
+        raise NotFound()
+    report = MonthlyReport.objects.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound()
+    return report

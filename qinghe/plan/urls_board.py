@@ -8,4 +8,7 @@ app_name = "board"
 urlpatterns = [
     path("", views.board, name="board"),
     path("funnel/", views.funnel, name="funnel"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/generate/", views.report_generate, name="report_generate"),
+    path("reports/<int:report_id>/<str:kind>/", views.report_download, name="report_download"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -10,10 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.cards.selectors import card_counts
-from qinghe.core.errorhandling import redirect_on_error_to
+from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
 from qinghe.policies.selectors import subsidy_figures
@@ -139,3 +141,51 @@ def funnel(request: AuthedRequest) -> HttpResponse:
             "talents_url": reverse("talents:list"),
         },
     )
+
+
+@require_GET
+def reports(request: AuthedRequest) -> HttpResponse:
+    today = timezone.localdate()
+    months = [today.replace(day=1)]
+    for _ in range(11):
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    return render(
+        request,
+        "plan/reports.html",
+        {"reports": selectors.report_list(viewer=request.user), "months": months},
+    )
+
+
+@require_POST
+@redirect_on_error("board:reports")
+def report_generate(request: AuthedRequest) -> HttpResponse:
+    raw = (request.POST.get("month") or "").strip()
+    try:
+        month = dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        raise ValidationError({"month": "请选择报告月份"}) from None
+    report = services.monthly_report_generate(month=month, actor=request.user)
+    messages.success(request, f"已生成 {report.month:%Y 年 %m 月}月度报告（{report.pages} 页）。")
+    return redirect("board:reports")
+
+
+REPORT_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+@require_GET
+def report_download(request: AuthedRequest, report_id: int, kind: str) -> HttpResponse:
+    if kind not in REPORT_TYPES:
+        raise Http404("文件类型不正确")
+    report = selectors.report_get_for_viewer(viewer=request.user, report_id=report_id)
+    data = services.monthly_report_download(actor=request.user, report=report, kind=kind)
+    content_type, ext = REPORT_TYPES[kind]
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"青鹤归巢月度报告-{report.month:%Y-%m}.{ext}"
+    )
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

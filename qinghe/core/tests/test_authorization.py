@@ -64,6 +64,8 @@ SAMPLE_PARAMS: dict[str, str] = {
     "station_id": "999999",
     "request_id": "999999",
     "ticket_id": "999999",
+    "report_id": "999999",
+    "kind": "pdf",
 }
 
 ROUTES = walk_routes()
@@ -140,6 +142,7 @@ EXPECTED_GET: dict[str, set[str]] = {
     # the 十个一 board: the leaders' bureaus (HR, education, League / organisation department)
     "/plan/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
     "/plan/funnel/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
+    "/plan/reports/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
 }
 
 
