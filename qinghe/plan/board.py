@@ -55,8 +55,19 @@ class Row:
         return show_value(self.value)
 
     @property
-    def trend_shown(self) -> list[tuple[str, str]]:
-        return [(MONTHS[p.month - 1], show_value(p.value)) for p in self.trend]
+    def trend_shown(self) -> list[tuple[str, str, str]]:
+        """Months with a value: (month, value, note) — note 实时 for the live month, 补记 for
+        a back-filled snapshot. Months without a record are left out (the table of the
+        burn-down shows them as —)."""
+        return [
+            (
+                MONTHS[p.month - 1],
+                show_value(p.value),
+                "实时" if p.live else "补记" if p.backfilled else "",
+            )
+            for p in self.trend
+            if p.value is not None
+        ]
 
 
 @dataclass

@@ -136,8 +136,9 @@ def _link(by: str, key: Any, year: int | None) -> str:
     return "&".join(parts)
 
 
-def breakdown(*, by: str, year: int | None) -> list[Funnel]:
-    """The funnel for each value of a dimension (one query), largest first."""
+def breakdown(*, by: str, year: int | None, top: int = 0) -> list[Funnel]:
+    """The funnel for each value of a dimension (one query), largest first; with ``top``, the
+    rest summed into one 其他 row."""
     rows = _grouped(_cohort(year), by).annotate(**STAGE_COUNTS).order_by()
     out = [
         Funnel(
@@ -149,7 +150,12 @@ def breakdown(*, by: str, year: int | None) -> list[Funnel]:
     ]
     if by == "year":
         return sorted(out, key=lambda f: f.label, reverse=True)
-    return sorted(out, key=lambda f: (-f.counts["at_school"], f.label))
+    out.sort(key=lambda f: (-f.counts["at_school"], f.label))
+    if top and len(out) > top:
+        rest = out[top:]
+        merged = {c: sum(f.counts[c] for f in rest) for c, _ in STAGES}
+        out = [*out[:top], Funnel(f"其他（{len(rest)} 项）", merged)]
+    return out
 
 
 @dataclass(frozen=True)

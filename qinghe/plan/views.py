@@ -52,6 +52,7 @@ def targets(request: AuthedRequest) -> HttpResponse:
             "target": selectors.year_target(year=year),
             "figures": selectors.gathering_figures(year=year),
             "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
+            "can_see_board": getattr(request.user, "role", None) in services.REPORT_READERS,
             # measure 9: the 鹤才青年卡 and the talent stations
             "cards": card_counts(year=year),
             "services": service_counts(year=year),
@@ -113,10 +114,14 @@ def public_figures(request: HttpRequest) -> HttpResponse:
     )
 
 
+FUNNEL_TOP = 30  # rows of a breakdown before the rest is summed as 其他
+
+
 @require_GET
 def funnel(request: AuthedRequest) -> HttpResponse:
     """The return funnel of Heshan natives and where the employed ones work."""
-    year = _year(request)
+    # The latest cohort past its graduation summer by default: this year's are still 应届.
+    year = _year(request) if request.GET.get("year") else timezone.localdate().year - 1
     by = request.GET.get("by") or "university"
     if by not in funnel_module.DIMENSIONS:
         raise Http404("分组方式不正确")
@@ -133,7 +138,9 @@ def funnel(request: AuthedRequest) -> HttpResponse:
             "dimensions": funnel_module.DIMENSIONS,
             "years": list(range(this_year + 1, this_year - 8, -1)),
             "yoy": yoy,
-            "rows": funnel_module.breakdown(by=by, year=None if by == "year" else year),
+            "rows": funnel_module.breakdown(
+                by=by, year=None if by == "year" else year, top=FUNNEL_TOP
+            ),
             "where": where,
             "funnel_chart": funnel_module.funnel_chart(yoy.this),
             "cities_chart": funnel_module.bar_chart(where.cities, "人数"),

@@ -98,6 +98,11 @@ def test_breakdowns_by_university_double_first_class_town_and_year(
         "中山大学": {"at_school": 3, "graduated": 2, "employed": 2, "returned": 2},
         "华南理工大学": {"at_school": 2, "graduated": 2, "employed": 1, "returned": 0},
     }
+    top = funnel.breakdown(by="university", year=YEAR, top=1)
+    assert [(f.label, f.counts["at_school"], f.link_query != "") for f in top] == [
+        ("中山大学", 3, True),
+        ("其他（1 项）", 2, False),
+    ]
     by_dfc = {
         f.label: f.counts["at_school"] for f in funnel.breakdown(by="double_first_class", year=YEAR)
     }
