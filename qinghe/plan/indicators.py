@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import selectors
@@ -55,14 +55,16 @@ class Measured:
     @cached_property
     def talents(self) -> dict[str, int]:
         """Natives on file, with a current destination, confirmed in the last year: one query."""
-        from qinghe.talents.models import Talent
+        from qinghe.talents.models import Destination, Talent
 
         year_ago = timezone.now() - dt.timedelta(days=365)
+        # EXISTS rather than a join: one row per talent, no DISTINCT over 100,000 rows.
+        has_destination = Exists(Destination.objects.filter(talent=OuterRef("pk")))
         row = selectors.natives().aggregate(
-            natives=Count("id", distinct=True),
-            with_destination=Count("id", filter=Q(destinations__isnull=False), distinct=True),
-            confirmed=Count("id", filter=Q(last_confirmed_at__gte=year_ago), distinct=True),
-            returned=Count("id", filter=Q(status=Talent.Status.EMPLOYED_HESHAN), distinct=True),
+            natives=Count("id"),
+            with_destination=Count("id", filter=Q(has_destination)),
+            confirmed=Count("id", filter=Q(last_confirmed_at__gte=year_ago)),
+            returned=Count("id", filter=Q(status=Talent.Status.EMPLOYED_HESHAN)),
         )
         return {k: int(v or 0) for k, v in row.items()}
 
