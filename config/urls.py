@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("jobs/", include("qinghe.jobs.urls")),
     path("jobs/", include("qinghe.recruitment.urls")),
     path("jobs/", include("qinghe.plan.urls")),
+    path("plan/", include("qinghe.plan.urls_board")),
+    path("figures/", include("qinghe.plan.urls_public")),
     path("matching/", include("qinghe.matching.urls")),
     path("outreach/", include("qinghe.outreach.urls")),
     path("messages/", include("qinghe.notifications.urls")),

@@ -1,5 +1,6 @@
 """Screenshots of each demo role's 工作台, at desktop (1280x800) and phone (390x844) width, into
-var/screenshots/<role>-desktop.png and <role>-phone.png (`make screenshots`).
+var/screenshots/<role>-desktop.png and <role>-phone.png (`make screenshots`), and the pages of
+EXTRA_PAGES (the 十个一 board, the return funnel, the public figures) at desktop width.
 
 Builds a throwaway SQLite database with the reference and demo data, serves it with
 `manage.py runserver` on a free local port, signs in as each demo account (staff two-factor
@@ -22,6 +23,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "screenshots"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+# Further pages at desktop width, taken signed in as the role: (role, path, file name).
+EXTRA_PAGES = [
+    ("hr_staff", "/plan/", "plan-board"),
+    ("hr_staff", "/plan/funnel/", "plan-funnel"),
+    ("hr_staff", "/figures/", "public-figures"),
+]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -83,6 +90,13 @@ def photograph(base_url: str, accounts: list[tuple[str, str]], password: str) ->
                 path = OUT / f"{role}-{size}.png"
                 page.screenshot(path=str(path), full_page=True)
                 written.append(path)
+                for extra_role, url, name in EXTRA_PAGES:
+                    if extra_role == role and size == "desktop":
+                        page.goto(url)
+                        page.wait_for_load_state("networkidle")
+                        path = OUT / f"{name}-desktop.png"
+                        page.screenshot(path=str(path), full_page=True)
+                        written.append(path)
                 context.close()
         browser.close()
     return written

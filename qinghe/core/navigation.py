@@ -102,6 +102,24 @@ MENU: list[MenuItem] = [
         group="recruit",
     ),
     MenuItem(
+        "board:board",
+        _("十个一看板"),
+        _("十项措施的全部指标、目标、责任单位、趋势与剩余"),
+        group="analysis",
+    ),
+    MenuItem(
+        "board:funnel",
+        _("返乡漏斗"),
+        _("鹤山籍学子在校、毕业、就业、回鹤就业，按届别、院校、镇街；去向城市与行业"),
+        group="analysis",
+    ),
+    MenuItem(
+        "board:reports",
+        _("月度报告"),
+        _("每月 1 日生成的 PDF 与 Excel 报告，可随时生成与下载"),
+        group="analysis",
+    ),
+    MenuItem(
         "matching:gap",
         _("紧缺人才分析"),
         _("在招岗位与未来三年毕业学子，按专业类与职业排行"),

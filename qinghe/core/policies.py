@@ -224,6 +224,14 @@ POLICIES: dict[str, Rule] = {
     # the plan's yearly targets (measures 5-6)
     "plan:targets": STAFF,
     "plan:targets_edit": {"GET": HR, "POST": HR},
+    # the 十个一 board, the return funnel and the monthly reports: the leaders' bureaus
+    "board:board": PLAN_READERS,
+    "board:funnel": PLAN_READERS,
+    "board:reports": PLAN_READERS,
+    "board:report_generate": {"POST": PLAN_READERS},
+    "board:report_download": PLAN_READERS,
+    # aggregate figures for the public and the press, small cells suppressed (plan/public.py)
+    "figures:public": PUBLIC,
     # notifications: the inbox and preferences for everyone; unsubscribing needs only the link
     "notifications:inbox": SIGNED_IN,
     "notifications:message": {"GET": SIGNED_IN},

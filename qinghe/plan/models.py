@@ -35,3 +35,54 @@ class YearTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 年度目标"
+
+
+class IndicatorSnapshot(models.Model):
+    """One indicator's value at the end of a month (qinghe.plan.indicators), recorded by the
+    monthly job; the board's trend and burn-down read these plus the live value. ``backfilled``
+    marks a row written afterwards (the demo computes past months from its own rows) so a leader
+    can tell it was not taken at that month's end."""
+
+    code = models.CharField(_("指标"), max_length=48)
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    value = models.FloatField(_("数值"))
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    backfilled = models.BooleanField(_("事后补记"), default=False)
+
+    class Meta:
+        verbose_name = _("指标月度快照")
+        verbose_name_plural = _("指标月度快照")
+        ordering = ["month", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "month"], name="plan_snapshot_once_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.month:%Y-%m}"
+
+
+class MonthlyReport(models.Model):
+    """The leaders' monthly report (PDF and .xlsx with the same figures), kept in the archive.
+    Aggregate figures only: no personal data, so the files are kept in the database."""
+
+    month = models.DateField(_("报告月份"), unique=True, help_text=_("该月第一天"))
+    pdf = models.BinaryField(_("PDF 文件"))
+    xlsx = models.BinaryField(_("Excel 文件"))
+    pages = models.PositiveSmallIntegerField(_("页数"), default=0)
+    created_at = models.DateTimeField(_("生成时间"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("生成人"),
+    )
+
+    class Meta:
+        verbose_name = _("月度报告")
+        verbose_name_plural = _("月度报告")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y 年 %m 月}报告"

@@ -26,6 +26,17 @@ def year_target(*, year: int) -> YearTarget:
     return YearTarget.objects.filter(year=year).first() or YearTarget(year=year)
 
 
+def natives() -> QuerySet[Talent]:
+    """Talent records with evidence of being Heshan natives (merged duplicates left out)."""
+    return Talent.objects.filter(merged_into__isnull=True).exclude(
+        native_evidence=Talent.Evidence.NONE
+    )
+
+
+def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    return _year_bounds(year)
+
+
 def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     tz = timezone.get_current_timezone()
     return (
@@ -152,6 +163,18 @@ def recruitment_events_in_year(*, year: int) -> QuerySet[Any]:
     )
 
 
+def events_held_in_year(*, year: int) -> QuerySet[Any]:
+    """Every event (any type) published or finished, starting in the year."""
+    from qinghe.events.models import Event
+
+    start, end = _year_bounds(year)
+    return Event.objects.filter(
+        state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+
+
 @dataclass(frozen=True)
 class Figure:
     label: str
@@ -187,8 +210,8 @@ def gathering_figures(*, year: int) -> list[Figure]:
     ]
 
 
-def year_progress(*, year: int) -> list[TargetLine]:
-    target = year_target(year=year)
+def year_progress(*, year: int, target: YearTarget | None = None) -> list[TargetLine]:
+    target = target or year_target(year=year)
     bases = certified_bases_in_year(year=year).values("enterprise_id").distinct().count()
     return [
         TargetLine(
@@ -255,3 +278,27 @@ def year_progress_chart(lines: list[TargetLine]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def report_list(*, viewer: Any) -> QuerySet[Any]:
+    """The archive of monthly reports (without the files), for the leaders' roles only."""
+    from .models import MonthlyReport
+    from .services import REPORT_READERS
+
+    if getattr(viewer, "role", None) not in REPORT_READERS:
+        return MonthlyReport.objects.none()
+    return MonthlyReport.objects.defer("pdf", "xlsx").select_related("created_by")
+
+
+def report_get_for_viewer(*, viewer: Any, report_id: int) -> Any:
+    from qinghe.core.errors import NotFound
+
+    from .models import MonthlyReport
+    from .services import REPORT_READERS
+
+    if getattr(viewer, "role", None) not in REPORT_READERS:
+        raise NotFound()
+    report = MonthlyReport.objects.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound()
+    return report

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.cards.selectors import card_counts
-from qinghe.core.errorhandling import redirect_on_error_to
+from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
 from qinghe.policies.selectors import subsidy_figures
 from qinghe.stations.selectors import service_counts
 
-from . import selectors, services
+from . import board as board_module
+from . import funnel as funnel_module
+from . import public, selectors, services
 from .forms import YearTargetForm
 
 
@@ -48,6 +52,7 @@ def targets(request: AuthedRequest) -> HttpResponse:
             "target": selectors.year_target(year=year),
             "figures": selectors.gathering_figures(year=year),
             "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
+            "can_see_board": getattr(request.user, "role", None) in services.REPORT_READERS,
             # measure 9: the 鹤才青年卡 and the talent stations
             "cards": card_counts(year=year),
             "services": service_counts(year=year),
@@ -77,3 +82,117 @@ def targets_edit(request: AuthedRequest) -> HttpResponse:
 
 def _targets_url() -> str:
     return reverse("plan:targets")
+
+
+@require_GET
+def board(request: AuthedRequest) -> HttpResponse:
+    """十个一 at a glance: every indicator against its goal, owner, source, trend, burn-down."""
+    year = _year(request)
+    b = board_module.board(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/board.html",
+        {
+            "year": year,
+            "board": b,
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "burndown": board_module.burndown_chart(b),
+            "burndown_table": board_module.burndown_table(b),
+            "months": board_module.MONTHS,
+        },
+    )
+
+
+@require_GET
+def public_figures(request: HttpRequest) -> HttpResponse:
+    """Open to everyone: aggregates only, small cells suppressed (qinghe.plan.public)."""
+    return render(
+        request,
+        "plan/public.html",
+        {"figures": public.public_figures(), "threshold": public.THRESHOLD},
+    )
+
+
+FUNNEL_TOP = 30  # rows of a breakdown before the rest is summed as 其他
+
+
+@require_GET
+def funnel(request: AuthedRequest) -> HttpResponse:
+    """The return funnel of Heshan natives and where the employed ones work."""
+    # The latest cohort past its graduation summer by default: this year's are still 应届.
+    year = _year(request) if request.GET.get("year") else timezone.localdate().year - 1
+    by = request.GET.get("by") or "university"
+    if by not in funnel_module.DIMENSIONS:
+        raise Http404("分组方式不正确")
+    yoy = funnel_module.year_on_year(year=year)
+    where = funnel_module.destinations(year=year)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/funnel.html",
+        {
+            "year": year,
+            "by": by,
+            "by_label": funnel_module.DIMENSIONS[by],
+            "dimensions": funnel_module.DIMENSIONS,
+            "years": list(range(this_year + 1, this_year - 8, -1)),
+            "yoy": yoy,
+            "rows": funnel_module.breakdown(
+                by=by, year=None if by == "year" else year, top=FUNNEL_TOP
+            ),
+            "where": where,
+            "funnel_chart": funnel_module.funnel_chart(yoy.this),
+            "cities_chart": funnel_module.bar_chart(where.cities, "人数"),
+            "industries_chart": funnel_module.bar_chart(where.industries, "人数"),
+            "talents_url": reverse("talents:list"),
+        },
+    )
+
+
+@require_GET
+def reports(request: AuthedRequest) -> HttpResponse:
+    today = timezone.localdate()
+    months = [today.replace(day=1)]
+    for _ in range(11):
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    return render(
+        request,
+        "plan/reports.html",
+        {"reports": selectors.report_list(viewer=request.user), "months": months},
+    )
+
+
+@require_POST
+@redirect_on_error("board:reports")
+def report_generate(request: AuthedRequest) -> HttpResponse:
+    raw = (request.POST.get("month") or "").strip()
+    try:
+        month = dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        raise ValidationError({"month": "请选择报告月份"}) from None
+    report = services.monthly_report_generate(month=month, actor=request.user)
+    messages.success(request, f"已生成 {report.month:%Y 年 %m 月}月度报告（{report.pages} 页）。")
+    return redirect("board:reports")
+
+
+REPORT_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+@require_GET
+def report_download(request: AuthedRequest, report_id: int, kind: str) -> HttpResponse:
+    if kind not in REPORT_TYPES:
+        raise Http404("文件类型不正确")
+    report = selectors.report_get_for_viewer(viewer=request.user, report_id=report_id)
+    data = services.monthly_report_download(actor=request.user, report=report, kind=kind)
+    content_type, ext = REPORT_TYPES[kind]
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"青鹤归巢月度报告-{report.month:%Y-%m}.{ext}"
+    )
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

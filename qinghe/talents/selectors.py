@@ -72,6 +72,10 @@ VERIFICATION_FILTERS: dict[str, str] = {
     Talent.Verification.REJECTED: "学生自建，核实不属实",
 }
 
+# native_evidence=any: every record with some evidence of being a Heshan native (the plan's
+# board and funnel link here).
+NATIVE_ANY = "any"
+
 
 @dataclass
 class TalentFilter:
@@ -103,7 +107,7 @@ class TalentFilter:
             graduation_year=int(year) if year.isdigit() and 1950 < int(year) < 2100 else None,
             status=get("status") if get("status") in Talent.Status.values else "",
             native_evidence=get("native_evidence")
-            if get("native_evidence") in Talent.Evidence.values
+            if get("native_evidence") in {*Talent.Evidence.values, NATIVE_ANY}
             else "",
             town=get("town")[:16],
             returned_home=get("returned_home") if get("returned_home") in {"1", "0"} else "",
@@ -207,7 +211,9 @@ def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(Exists(educations))
     if filters.status:
         qs = qs.filter(status=filters.status)
-    if filters.native_evidence:
+    if filters.native_evidence == NATIVE_ANY:
+        qs = qs.exclude(native_evidence=Talent.Evidence.NONE)
+    elif filters.native_evidence:
         qs = qs.filter(native_evidence=filters.native_evidence)
     if filters.town:
         qs = qs.filter(town__code=filters.town)

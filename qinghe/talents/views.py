@@ -40,7 +40,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "statuses": Talent.Status.choices,
-            "evidences": Talent.Evidence.choices,
+            "evidences": [(selectors.NATIVE_ANY, "任一鹤山籍依据"), *Talent.Evidence.choices],
             "categories": MajorCategory.objects.order_by("kind", "code").only("code", "name"),
             "towns": Town.objects.order_by("code").only("code", "name"),
             "chapters": Organisation.objects.filter(kind=Organisation.Kind.CHAPTER).order_by(

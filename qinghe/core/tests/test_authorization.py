@@ -64,6 +64,8 @@ SAMPLE_PARAMS: dict[str, str] = {
     "station_id": "999999",
     "request_id": "999999",
     "ticket_id": "999999",
+    "report_id": "999999",
+    "kind": "pdf",
 }
 
 ROUTES = walk_routes()
@@ -137,6 +139,10 @@ EXPECTED_GET: dict[str, set[str]] = {
     "/policies/staff/programmes/": {Role.HR_STAFF, Role.SYSADMIN},
     "/policies/staff/batch/": {Role.HR_STAFF, Role.SYSADMIN},
     "/policies/staff/figures/": {Role.HR_STAFF, Role.SYSADMIN},
+    # the 十个一 board: the leaders' bureaus (HR, education, League / organisation department)
+    "/plan/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
+    "/plan/funnel/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
+    "/plan/reports/": {Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN},
 }
 
 
@@ -155,6 +161,8 @@ def test_public_pages_answer_everyone(client: Client) -> None:
     # the policy library and the programmes are readable without signing in
     assert client.get("/policies/").status_code == 200
     assert client.get("/policies/programmes/").status_code == 200
+    # the plan's aggregate figures for the public and the press
+    assert client.get("/figures/").status_code == 200
 
 
 @pytest.mark.django_db

@@ -36,6 +36,7 @@ def _extensions() -> list[Any]:
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
+    from qinghe.plan.demo import seed_plan
     from qinghe.policies.demo import seed_policies
     from qinghe.stations.demo import seed_stations
     from qinghe.talents.demo import seed_talents
@@ -50,4 +51,5 @@ def _extensions() -> list[Any]:
         seed_policies,
         seed_stations,
         seed_cards,
+        seed_plan,  # last: its snapshot and report read every other area's demo rows
     ]

@@ -1,0 +1,262 @@
+"""The 十个一 board: each figure against rows counted independently, the measure without data
+shown as such, monthly snapshots (idempotent), trend and burn-down, access and query budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from qinghe.alliance.models import Chapter, Membership
+from qinghe.alliance.services import ChapterData, chapter_create
+from qinghe.core.roles import Role
+from qinghe.enterprises.tests.factories import make_posting
+from qinghe.events.models import Event, Registration
+from qinghe.events.tests.factories import make_event, make_student
+from qinghe.plan import board as board_module
+from qinghe.plan.indicators import BY_CODE, INDICATORS, MEASURES, Measured, measure_all
+from qinghe.plan.models import IndicatorSnapshot, YearTarget
+from qinghe.plan.services import snapshots_record
+from qinghe.talents.models import Destination, Source, Talent
+from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.world import World
+
+pytestmark = pytest.mark.django_db
+
+TZ = timezone.get_current_timezone()
+YEAR = 2026
+TODAY = dt.date(YEAR, 6, 15)
+
+
+def native(n: int, **fields: Any) -> Talent:
+    return make_talent(
+        name=f"学子{n}",
+        id_number=make_id("440784", "20030512", f"{n:03d}"),
+        phone=f"1391234{n:04d}",
+        **fields,
+    )
+
+
+def incomer(n: int) -> Talent:
+    return make_talent(
+        name=f"外地{n}", id_number=make_id("440106", "20030512", f"{n:03d}"), phone=None
+    )
+
+
+def test_the_registry_covers_all_ten_measures_with_owner_and_source() -> None:
+    assert {i.measure for i in INDICATORS} == set(MEASURES) == set(range(1, 11))
+    assert len(BY_CODE) == len(INDICATORS)  # codes are unique
+    for i in INDICATORS:
+        assert i.owner and i.source and i.unit and i.name, i.code
+
+
+def test_the_cloud_platform_has_no_data_and_says_so(world: World) -> None:
+    values = measure_all(Measured(year=YEAR, today=TODAY))
+    cloud = [i.code for i in INDICATORS if i.measure == 4]
+    assert cloud == ["cloud_fairs", "cloud_streams", "cloud_interviews", "cloud_applications"]
+    assert {code: values[code] for code in cloud} == dict.fromkeys(cloud)
+
+
+def test_talent_database_figures_equal_the_rows(world: World) -> None:
+    a, b, c = native(1), native(2), native(3)
+    incomer(4)
+    merged = native(5)
+    merged.merged_into = a
+    merged.save()
+    Destination.objects.create(talent=a, kind="employed", year=YEAR, source=Source.SURVEY)
+    Destination.objects.create(talent=a, kind="employed", year=YEAR - 1, source=Source.SURVEY)
+    Destination.objects.create(talent=b, kind="further_study", year=YEAR, source=Source.SURVEY)
+    Talent.objects.filter(pk=c.pk).update(last_confirmed_at=timezone.now())
+    Talent.objects.filter(pk=b.pk).update(last_confirmed_at=timezone.now() - dt.timedelta(days=400))
+    values = measure_all(Measured(year=YEAR, today=TODAY))
+    natives = Talent.objects.filter(merged_into=None).exclude(native_evidence="none")
+    assert natives.count() == 3
+    assert values["natives"] == 3
+    assert values["natives_with_destination"] == round(100 * 2 / 3, 1) == 66.7
+    assert values["natives_confirmed"] == round(100 * 1 / 3, 1) == 33.3
+
+
+def test_alliance_events_and_targets_equal_the_rows(world: World, personas: dict[str, Any]) -> None:
+    org = personas["hr_staff"].organisation
+    start = dt.datetime(YEAR, 5, 1, 9, tzinfo=dt.UTC)
+    tour = make_event(org, now=start, type=Event.Type.STUDY_TOUR, starts_at=start, title="研学")
+    make_event(org, now=start, type=Event.Type.SHARING, starts_at=start, title="分享会")
+    make_event(
+        org, now=start, type=Event.Type.SHARING, starts_at=start, state=Event.State.CANCELLED
+    )
+    fair = make_event(org, now=start, type=Event.Type.JOB_FAIR, starts_at=start)
+    students = [make_student(f"b{i}") for i in range(3)]
+    for s in students[:2]:
+        Registration.objects.create(
+            event=tour, user=s, status="confirmed", registered_at=start, attended_at=start
+        )
+    Registration.objects.create(
+        event=tour, user=students[2], status="confirmed", registered_at=start
+    )
+    Registration.objects.create(
+        event=fair, user=students[2], status="confirmed", registered_at=start, attended_at=start
+    )
+    chapter = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·广州分会", kind=Chapter.Kind.CITY, city="广州"),
+    )
+    for s in students:
+        Membership.objects.create(chapter=chapter, user=s, slot="place", status="active")
+    make_posting(world.a, title="优质", is_quality=True, quality_certified_at=start)
+    values = measure_all(Measured(year=YEAR, today=TODAY))
+    assert {k: values[k] for k in ("alliance_members", "alliance_chapters", "alliance_cities")} == {
+        "alliance_members": Membership.objects.filter(status="active").count(),
+        "alliance_chapters": 1,
+        "alliance_cities": 1,
+    }
+    assert values["ambassadors"] == 0
+    assert values["hometown_sessions"] == 2  # the tour and the sharing session, not the cancelled
+    assert values["study_tour_participants"] == 2  # attended, not only registered
+    assert values["recruitment_events"] == 1
+    assert values["quality_jobs"] == 1
+    assert values["cards_issued"] == 0 and values["subsidy_paid"] == 0.0
+    assert values["average_wait"] is None  # no ticket served: no data, not zero
+
+
+def test_the_board_shows_every_indicator_with_goal_owner_source_and_no_made_up_number(
+    client_as: Any, world: World
+) -> None:
+    YearTarget.objects.create(year=YEAR, quality_jobs=40)
+    make_posting(
+        world.a,
+        title="优质",
+        is_quality=True,
+        quality_certified_at=dt.datetime(YEAR, 3, 1, tzinfo=TZ),
+    )
+    response = client_as(Role.EDU_STAFF).get("/plan/", {"year": str(YEAR)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    b = response.context["board"]
+    assert [m.number for m in b.measures] == list(range(1, 11))
+    rows = {row.indicator.code: row for row in b.rows}
+    assert (rows["quality_jobs"].value, rows["quality_jobs"].goal) == (1, 40)
+    assert rows["quality_jobs"].url == "/jobs/staff/?quality=1"
+    assert rows["alliance_members"].goal is None
+    for code in ("cloud_fairs", "cloud_streams", "cloud_interviews", "cloud_applications"):
+        assert rows[code].value is None
+        assert f'data-testid="value-{code}">尚无数据' in html
+    assert "云招聘平台（云招聘会、直播带岗、视频面试）功能建设中" in html
+    assert "市人社局" in html and "团市委" in html
+    assert 'data-chart="burndown-data"' in html and 'data-testid="burndown-table"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.HR_STAFF, 200),
+        (Role.EDU_STAFF, 200),
+        (Role.LEAGUE_STAFF, 200),
+        (Role.SYSADMIN, 200),
+        (Role.LIAISON, 403),
+        (Role.STATION_STAFF, 403),
+        (Role.STUDENT, 403),
+        (Role.ENTERPRISE_HR, 403),
+        (Role.AMBASSADOR, 403),
+    ],
+)
+def test_the_board_is_for_the_leaders_bureaus(
+    client_as: Any, world: World, role: str, status: int
+) -> None:
+    assert client_as(role).get("/plan/").status_code == status
+
+
+def test_snapshots_record_the_month_just_ended_once(world: World) -> None:
+    native(1)
+    assert snapshots_record(today=dt.date(YEAR, 4, 1)) == len(
+        [i for i in INDICATORS if i.measure != 4 and i.code != "average_wait"]
+    )
+    snap = IndicatorSnapshot.objects.get(code="natives")
+    assert (snap.month, snap.value, snap.backfilled) == (dt.date(YEAR, 3, 1), 1.0, False)
+    assert not IndicatorSnapshot.objects.filter(code__startswith="cloud_").exists()
+    native(2)
+    assert snapshots_record(today=dt.date(YEAR, 4, 1)) == 0  # idempotent per month
+    assert IndicatorSnapshot.objects.get(code="natives").value == 1.0
+    assert snapshots_record(today=dt.date(YEAR, 5, 1)) > 0
+    assert list(IndicatorSnapshot.objects.filter(code="natives").values_list("month", "value")) == [
+        (dt.date(YEAR, 3, 1), 1.0),
+        (dt.date(YEAR, 4, 1), 2.0),
+    ]
+
+
+def test_the_trend_reads_snapshots_and_the_live_month_and_burns_down_the_goal(
+    world: World,
+) -> None:
+    YearTarget.objects.create(year=YEAR, quality_jobs=10)
+    IndicatorSnapshot.objects.create(code="quality_jobs", month=dt.date(YEAR, 4, 1), value=3)
+    IndicatorSnapshot.objects.create(
+        code="quality_jobs", month=dt.date(YEAR, 5, 1), value=6, backfilled=True
+    )
+    for i in range(7):
+        make_posting(
+            world.a,
+            title=f"优质{i}",
+            is_quality=True,
+            quality_certified_at=dt.datetime(YEAR, 6, 1, tzinfo=TZ),
+        )
+    b = board_module.board(year=YEAR, today=TODAY)
+    row = next(r for r in b.rows if r.indicator.code == "quality_jobs")
+    assert [(p.month, p.value, p.live, p.backfilled) for p in row.trend] == [
+        (1, None, False, False),
+        (2, None, False, False),
+        (3, None, False, False),
+        (4, 3, False, False),
+        (5, 6, False, True),
+        (6, 7, True, False),
+    ]
+    assert (row.value, row.goal, row.remaining, row.percent) == (7, 10, 3, 70)
+    assert b.has_backfilled
+    chart = board_module.burndown_chart(b)
+    series = next(s for s in chart["series"] if s["name"] == "优质岗位")
+    assert series["data"] == [None, None, None, 7, 4, 3] + [None] * 6
+    table = dict((r.indicator.code, cells) for r, cells in board_module.burndown_table(b))
+    assert table["quality_jobs"][:6] == ["—", "—", "—", "7", "4", "3"]
+    # a past year shows its last month-end snapshot, not today's count
+    IndicatorSnapshot.objects.create(code="natives", month=dt.date(YEAR - 1, 12, 1), value=42)
+    past = board_module.board(year=YEAR - 1, today=TODAY)
+    assert next(r for r in past.rows if r.indicator.code == "natives").value == 42
+
+
+# --- query budget ---------------------------------------------------------------------------
+
+# Session, user, unread badge; the year's target; the five progress counts; talents (1);
+# contact rate (3 + names); alliance (3); ambassadors (1); hometown events (2); cards (3);
+# services (5); subsidies (4: totals, rejections, payments, paid total); the year's snapshots (1).
+BOARD_QUERIES = 34
+
+
+def add_rows(world: World, start: int, count: int) -> None:
+    for i in range(start, start + count):
+        native(i)
+        make_posting(
+            world.a,
+            title=f"优质{i}",
+            is_quality=True,
+            quality_certified_at=dt.datetime(YEAR, 3, 1, tzinfo=TZ),
+        )
+        IndicatorSnapshot.objects.create(
+            code=f"natives_{i}", month=dt.date(YEAR, 1 + i % 5, 1), value=i
+        )
+
+
+def test_the_board_costs_the_same_queries_however_many_rows(
+    world: World, personas: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(personas["hr_staff"])
+    add_rows(world, 100, 1)
+    with django_assert_num_queries(BOARD_QUERIES):
+        response = client.get(f"/plan/?year={YEAR}")
+    assert response.status_code == 200
+    add_rows(world, 200, 6)
+    with django_assert_num_queries(BOARD_QUERIES):
+        response = client.get(f"/plan/?year={YEAR}")
+    rows = {r.indicator.code: r.value for r in response.context["board"].rows}
+    assert (rows["natives"], rows["quality_jobs"]) == (7, 7)
