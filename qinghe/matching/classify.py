@@ -46,6 +46,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ from scipy import sparse
 from . import embedding, text
 
 CATALOG_CSV = Path(__file__).resolve().parent.parent / "reference" / "data" / "occupations_2022.csv"
+ALIAS_CORRECTIONS_CSV = Path(__file__).resolve().parent / "data" / "alias_corrections.csv"
 _FLAGS = re.compile(r"(?<=[^A-Za-z/])(L/S|S/L|L|S)$")
 
 
@@ -82,6 +84,8 @@ def docs_from_rows(rows: Iterable[dict[str, str]]) -> list[OccupationDoc]:
     """Detailed occupations (level 4) from catalog rows (the CSV's columns), with the names
     of their groups; duplicate codes are kept once, as the reference loader does."""
     rows = list(rows)
+    corrections = alias_corrections()
+    moved = {(alias, wrong) for alias, wrong, _ in corrections}
     group_names: dict[tuple[str, int], str] = {}
     for row in rows:
         level = int(row["level"])
@@ -107,12 +111,29 @@ def docs_from_rows(rows: Iterable[dict[str, str]]) -> list[OccupationDoc]:
         docs[code] = OccupationDoc(
             code=code,
             name=name,
-            aliases=tuple(aliases),
+            aliases=tuple(a for a in aliases if (a, code) not in moved),
             definition=row.get("definition", "") or "",
             tasks=row.get("tasks", "") or "",
             groups=groups,
         )
+    for alias, wrong, right in corrections:
+        doc = docs.get(right)
+        if right and doc is not None and wrong in docs and alias not in doc.aliases:
+            docs[right] = replace(doc, aliases=(*doc.aliases, alias))
     return list(docs.values())
+
+
+@lru_cache(maxsize=1)
+def alias_corrections() -> tuple[tuple[str, str, str], ...]:
+    """(alias, wrong code, right code) from ``data/alias_corrections.csv``: listed job titles
+    the catalog file puts under the wrong occupation (测试工程师 under product inspection),
+    found in the confusions of the real-title benchmark. The title leaves the wrong
+    occupation and, with a right code, joins that one."""
+    with ALIAS_CORRECTIONS_CSV.open(encoding="utf-8", newline="") as handle:
+        return tuple(
+            (row["alias"].strip(), row["from_code"].strip(), row["to_code"].strip())
+            for row in csv.DictReader(handle)
+        )
 
 
 def docs_from_csv(path: Path = CATALOG_CSV) -> list[OccupationDoc]:
@@ -189,6 +210,16 @@ class ClassifierParams:
     embedding_mapped: float = 1.5
     # Ridge penalty of the title -> occupation linear map.
     ridge: float = 0.03
+    # The occupation hierarchy as a prior: each occupation's probability times its 小类's
+    # total probability to this power (0 leaves the fused distribution as it is).
+    group_prior: float = 0.0
+    # Embeddings only where the lexical blend is unsure: a query whose best lexical score
+    # beats its second by at least this share of the best is answered from the lexical blend
+    # alone (its softmax), which saves embedding the title (most of the time a new title
+    # costs). A negative value embeds every query. 0.15 was best on the real-title dev set
+    # (31 % of titles embedded) but cost the catalog benchmark 2-4 points; 0.3 embeds about
+    # half and keeps both within a point of embedding everything.
+    lexical_margin: float = 0.3
 
 
 @dataclass
@@ -352,6 +383,9 @@ class EmbeddingSignals:
 
     # How much of a posting's description is embedded with a short title.
     DESCRIPTION_CHARS = 100
+    # Titles up to this many characters are embedded with the start of the description. 8
+    # (客服专员, 运营专员) gained 0.9 point top-1 on the real-title dev set but costs about
+    # 2.5 times the CPU a title (a description embeds ten times slower than a title).
     SHORT_TITLE = 4
 
     def __init__(
@@ -516,6 +550,9 @@ class OccupationClassifier:
         self.text = BM25Classifier(self.docs, p.bm25)
         self.chars = CharTfidfBaseline(self.docs)
         self.heads = HeadPrior(self.docs)
+        groups = sorted({minor_group(c) for c in self.codes})
+        group_id = {g: i for i, g in enumerate(groups)}
+        self.group_of = np.asarray([group_id[minor_group(c)] for c in self.codes], dtype=np.int64)
         self.embedding: EmbeddingSignals | None = None
         if p.embedding > 0:
             self.embedding = EmbeddingSignals(
@@ -545,7 +582,9 @@ class OccupationClassifier:
         # nothing in common with any occupation gives nothing.
         shifted = blended - blended.min(axis=1, keepdims=True) + 1e-6
         if self.embedding is not None:
-            shifted = self._fuse(shifted, queries)
+            shifted = self._fuse_where_unsure(shifted, queries)
+        if p.group_prior:
+            shifted = self._group_prior(shifted)
         for i, (title, _) in enumerate(queries):
             exact = self.listed.get(text.title_key(title))
             if exact:
@@ -555,6 +594,24 @@ class OccupationClassifier:
                     shifted[i] /= shifted[i].sum()
         shifted[~self._has_terms(queries)] = 0.0
         return shifted
+
+    def _fuse_where_unsure(
+        self, lexical: np.ndarray, queries: Sequence[tuple[str, str]]
+    ) -> np.ndarray:
+        """A distribution over occupations for each query: the fusion with the embeddings
+        where the lexical blend's best does not clearly beat its second
+        (``lexical_margin``), the lexical blend's own softmax elsewhere."""
+        p = self.params
+        scaled = _per_query_max(lexical)
+        out = np.exp(_log_softmax(scaled / p.lexical_temperature))
+        if scaled.shape[1] >= 2 and p.lexical_margin >= 0:
+            second = np.partition(scaled, -2, axis=1)[:, -2]
+            unsure = np.flatnonzero(1.0 - second < p.lexical_margin)
+        else:
+            unsure = np.arange(len(queries))
+        if unsure.size:
+            out[unsure] = self._fuse(lexical[unsure], [queries[int(i)] for i in unsure])
+        return out
 
     def _fuse(self, lexical: np.ndarray, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         """The lexical blend and the embedding views as one distribution over occupations
@@ -570,6 +627,19 @@ class OccupationClassifier:
             + p.embedding_mapped * _log_softmax(mapped / t)
         )
         return np.exp(_log_softmax(fused))
+
+    def _group_prior(self, scores: np.ndarray) -> np.ndarray:
+        """Each occupation's score times its 小类's share of the query's total, to the power
+        ``group_prior``: an occupation whose siblings also fit gains on a lone match."""
+        totals = np.zeros((scores.shape[0], int(self.group_of.max()) + 1))
+        np.add.at(totals.T, self.group_of, scores.T)
+        share = totals[:, self.group_of] / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
+        out = scores * np.power(np.maximum(share, 1e-12), self.params.group_prior)
+        return (
+            out
+            / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+            * scores.sum(axis=1, keepdims=True)
+        )
 
     def _has_terms(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         out = np.zeros(len(queries), dtype=bool)

@@ -53,6 +53,17 @@ class Metrics:
                 self.mrr10 += 1.0 / position
                 break
 
+    def add_accepting(self, ranked_codes: Sequence[str], accepted: Iterable[str]) -> None:
+        """As ``add``, where any of the accepted codes is right (a real posting's label)."""
+        accepted = set(accepted)
+        self.n += 1
+        for position, code in enumerate(ranked_codes[:10], start=1):
+            if code in accepted:
+                self.top1 += position == 1
+                self.top5 += position <= 5
+                self.mrr10 += 1.0 / position
+                break
+
     def as_dict(self) -> dict[str, float]:
         n = max(self.n, 1)
         return {
@@ -71,6 +82,47 @@ def evaluate(
     for example, result in zip(examples, ranked, strict=True):
         metrics.add([code for code, _ in result], example.code)
     return metrics
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A real posting's title (and the start of its description) with the occupations a
+    careful coder accepts for it."""
+
+    title: str
+    description: str
+    accepted: tuple[str, ...]
+
+
+def evaluate_postings(
+    ranker: object, postings: Sequence[Posting], *, with_description: bool = True
+) -> tuple[Metrics, list[list[tuple[str, float]]]]:
+    """Metrics over real postings (any accepted code is right) and the rankings."""
+    queries = [(p.title, p.description if with_description else "") for p in postings]
+    ranked = ranker.rank(queries, 10)  # type: ignore[attr-defined]
+    metrics = Metrics()
+    for posting, result in zip(postings, ranked, strict=True):
+        metrics.add_accepting([code for code, _ in result], posting.accepted)
+    return metrics, ranked
+
+
+def not_sure_threshold(
+    top_scores: Sequence[float], right: Sequence[bool], precision: float
+) -> float:
+    """The lowest top score above which the answers kept are right at least ``precision`` of
+    the time (answers below it go to staff as "not sure"); 0 when every answer already is.
+    Choose it on a development set and report it on another."""
+    pairs = sorted(zip(top_scores, right, strict=True), key=lambda p: -p[0])
+    best = float("inf")
+    kept = correct = 0
+    for score, ok in pairs:
+        kept += 1
+        correct += ok
+        if correct / kept >= precision:
+            best = score
+    if best == float("inf"):
+        return float("inf")
+    return 0.0 if best <= min(top_scores, default=0.0) else best
 
 
 def folds(examples: Sequence[Example], k: int, seed: int = 2022) -> list[list[Example]]:

@@ -3,15 +3,10 @@ catalogs' texts and the shipped curated lists, and staff edits of them."""
 
 from __future__ import annotations
 
-import csv
-import math
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -21,7 +16,7 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.reference.models import Major, MajorCategory, Occupation
 
-from .. import classify, fetch
+from .. import fetch, majormap
 from ..models import (
     MajorOccupation,
     TagSource,
@@ -31,50 +26,7 @@ from .tags import _occupation_for_code
 if TYPE_CHECKING:
     from qinghe.accounts.models import User
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAJOR_TOP = 20
-
-
-def _strip_category(name: str) -> str:
-    return re.sub(r"(大类|类)$", "", name)
-
-
-def _vocational_subcategories() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    with (DATA_DIR / "vocational_subcategories_2021.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            out[row["category_code"]].append(row["name"])
-    return out
-
-
-def _curated_lists() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    with (DATA_DIR / "major_occupation_curated.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            out[row["category_code"]].append(row["occupation_code"])
-    return out
-
-
-def rank_for_field(
-    model: classify.OccupationClassifier, name: str, members: Sequence[str], k: int
-) -> list[tuple[str, float]]:
-    """Occupations for a field of study: its name and each member's name (majors or 专业类)
-    as queries, each query's signals normalised to its best, the members together counting
-    as much as the name."""
-    queries = [(_strip_category(name), "")] + [(_strip_category(m), "") for m in members]
-
-    def norm(values: np.ndarray) -> np.ndarray:
-        return values / np.maximum(values.max(axis=1, keepdims=True), 1e-12)
-
-    scores = (
-        norm(model.text.scores(queries))
-        + norm(model.neighbours.scores(queries))
-        + 0.5 * norm(model.chars.scores(queries))
-    )
-    weights = np.asarray([1.0] + [1.0 / math.sqrt(len(members))] * len(members))
-    total = (weights[:, np.newaxis] * scores).sum(axis=0)
-    order = np.argsort(-total, kind="stable")[:k]
-    return [(model.codes[i], float(total[i])) for i in order if total[i] > 0]
 
 
 def major_occupations_build(
@@ -93,12 +45,17 @@ def major_occupations_build(
     majors: dict[int, list[str]] = defaultdict(list)
     for category_id, name in Major.objects.values_list("category_id", "name").order_by("code"):
         majors[category_id].append(name)
-    vocational = _vocational_subcategories()
-    curated = _curated_lists()
+    vocational = majormap.vocational_subcategories()
+    curated = majormap.curated_lists()
+    excluded = majormap.curated_exclusions()
     built = 0
     for category in categories:
         members = majors.get(category.pk) or vocational.get(category.code, [])
-        ranked = rank_for_field(model, category.name, members, top * 2)
+        ranked = [
+            (code, score)
+            for code, score in majormap.rank_for_field(model, category.name, members, top * 3)
+            if code not in excluded.get(category.code, set())
+        ]
         best = ranked[0][1] if ranked else 1.0
         curated_codes = curated.get(category.code, [])
         occupations = fetch.occupations_by_code([c for c, _ in ranked] + curated_codes)

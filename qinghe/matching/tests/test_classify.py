@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pytest
 
 from qinghe.matching import classify, evaluation, text
@@ -191,3 +194,109 @@ def test_a_listed_title_is_its_occupation(
 def test_title_key_ignores_seniority_spaces_and_separators() -> None:
     assert text.title_key("资深 Java/开发工程师") == text.title_key("java开发工程师")
     assert text.title_key("") == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "cleaned"),
+    [
+        ("客服专员 底薪+奖金+双休", "客服专员"),
+        ("行政专员/助理 5000+月度奖金+周末双休", "行政专员/助理"),
+        ("人事专员 6k+五险一金+双休", "人事专员"),
+        # Words about the job after a space stay.
+        ("财务助理 会计助理", "财务助理 会计助理"),
+        ("外贸 业务 跟单", "外贸 业务 跟单"),
+    ],
+)
+def test_clean_title_drops_perks_appended_without_brackets(given: str, cleaned: str) -> None:
+    assert text.clean_title(given) == cleaned
+
+
+def test_alias_corrections_move_a_listed_title_to_the_right_occupation(
+    docs: list[classify.OccupationDoc],
+) -> None:
+    by_code = {d.code: d for d in docs}
+    assert "测试工程师" not in by_code["2-02-31-01"].aliases  # 产品质量检验工程技术人员
+    assert "测试工程师" in by_code["4-04-05-02"].aliases  # 计算机软件测试员
+    assert "单证员" not in by_code["2-07-05-00"].aliases  # 公证员
+    assert "单证员" in by_code["2-06-07-01"].aliases  # 国际商务专业人员
+    # Every correction names real codes and a title the wrong occupation lists in the file.
+    raw = {d.code: d for d in _docs_without_corrections()}
+    for alias, wrong, right in classify.alias_corrections():
+        assert alias in raw[wrong].aliases, alias
+        assert right in raw
+
+
+def _docs_without_corrections() -> list[classify.OccupationDoc]:
+    saved = classify.alias_corrections
+    try:
+        classify.alias_corrections = lambda: ()  # type: ignore[assignment]
+        return classify.docs_from_csv()
+    finally:
+        classify.alias_corrections = saved  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    ("title", "right", "wrong"),
+    [
+        # Issue 19: 测试 + 工程师 is software testing, not product quality inspection.
+        ("测试工程师", "4-04-05-02", "2-02-31-01"),
+        ("软件测试工程师", "4-04-05-02", "2-02-31-01"),
+        ("单证员", "2-06-07-01", "2-07-05-00"),
+        ("海运操作", "4-02-05-03", "6-30-04-03"),
+    ],
+)
+def test_confusions_found_on_real_titles_are_fixed(
+    model: classify.OccupationClassifier, title: str, right: str, wrong: str
+) -> None:
+    ranked = codes(model.top(title, k=5))
+    assert ranked[0] == right, (title, ranked)
+    assert wrong not in ranked[:1]
+
+
+def test_a_clear_lexical_answer_is_not_embedded(docs: list[classify.OccupationDoc]) -> None:
+    from qinghe.matching import embedding
+
+    class Counting:
+        def __init__(self) -> None:
+            self.inner = embedding.default_encoder()
+            self.asked: list[str] = []
+
+        def queries(self, texts: Sequence[str]) -> np.ndarray:
+            self.asked.extend(texts)
+            return self.inner.queries(texts)
+
+        def passages(self, texts: Sequence[str]) -> np.ndarray:
+            return self.inner.passages(texts)
+
+    encoder = Counting()
+    model = classify.OccupationClassifier(docs, encoder=encoder)
+    encoder.asked.clear()
+    clear, unsure = "会计", "做账"
+    ranked = model.rank([(clear, ""), (unsure, "")], 5)
+    assert encoder.asked == [unsure]
+    assert ranked[0][0][0] == "2-06-03-00"
+    assert sum(score for _, score in model.rank([(clear, "")], 1632)[0]) == pytest.approx(1.0)
+    # With a negative margin every title is embedded.
+    always = classify.OccupationClassifier(
+        docs, classify.ClassifierParams(lexical_margin=-1.0), encoder=encoder
+    )
+    encoder.asked.clear()
+    always.rank([(clear, "")], 5)
+    assert encoder.asked == [clear]
+
+
+def test_metrics_accept_any_listed_code_and_not_sure_threshold() -> None:
+    metrics = evaluation.Metrics()
+    metrics.add_accepting(["a", "b"], {"b", "c"})
+    metrics.add_accepting(["c"], ["c"])
+    metrics.add_accepting(["x"], ["y"])
+    assert metrics.as_dict() == pytest.approx(
+        {"n": 3, "top1": 1 / 3, "top5": 2 / 3, "mrr10": (0.5 + 1) / 3}
+    )
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5]
+    right = [True, True, False, True, False]
+    # Kept from the top: 1/1, 2/2, 2/3, 3/4, 3/5 right.
+    assert evaluation.not_sure_threshold(scores, right, 0.75) == 0.6
+    assert evaluation.not_sure_threshold(scores, right, 1.0) == 0.8
+    assert evaluation.not_sure_threshold(scores, [True] * 5, 0.9) == 0.0
+    assert evaluation.not_sure_threshold(scores, [False] * 5, 0.5) == float("inf")
