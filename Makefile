@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help system install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ $(VENDOR)/.copied: node_modules/.package-lock.json
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsqr/
 	@touch $@
 
-install: $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies
+install: system $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies
 
 assets: $(VENDOR)/.copied ## install front-end packages with npm and copy them to static/vendor
 
@@ -85,6 +85,11 @@ browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR
 	@command -v ffmpeg >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; fi; }
+
+system: ## install Debian's Pango and a Chinese font when missing (the monthly PDF report, WeasyPrint)
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list :lang=zh | grep -q .; } 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei fontconfig >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei fontconfig >/dev/null; fi; }
 
 fonts: ## install a Chinese font (Debian's fonts-wqy-microhei) when none is present, for screenshots
 	@fc-list :lang=zh | grep -q . || { \
