@@ -87,6 +87,13 @@ prod-smoke: install assets browser stack-packages ## the production stack here (
 	@.ci/postgres.sh
 	$(PYTHON) scripts/prod_smoke.py
 
+loadtest: install assets stack-packages ## Locust against the production stack: 100,000 talents, 20,000 postings, 100 users during a 100,000-row import (USERS=, SECONDS=)
+	@.ci/postgres.sh
+	$(PYTHON) bench/loadtest.py --users $${USERS:-100} --seconds $${SECONDS:-60}
+
+drills: install assets stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (private PostgreSQL)
+	$(PYTHON) bench/fault_drills.py
+
 browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR-scan test) when missing
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
