@@ -7,6 +7,8 @@ and the scheduler, production settings), then, through nginx over HTTPS:
    secret the page shows (as an authenticator app does), opens the talent list and calls the
    API with the session; a student signs in and opens 为你推荐;
 3. a background task through the task worker and a message through the outbox worker;
+   the student's live 我的消息 badge: a websocket (wss through nginx to a uvicorn worker) that
+   shows a message queued by another process (through Redis) without a reload;
 4. everything stopped, and no process of the stack left.
 
 Prints each step with its time; exits non-zero at the first failure (after stopping everything).
@@ -55,6 +57,16 @@ with transaction.atomic():
     notify(user=student, channels=("inbox", "email"), category="system", subject="冒烟测试",
            body="生产栈的消息投递检查", data={"smoke": RUN}, key="prod-smoke-" + uuid.uuid4().hex)
 print("TASK", recompute_recommendations.enqueue().id)
+"""
+
+NOTIFY_INBOX = """
+import uuid
+from django.db import transaction
+from qinghe.accounts.models import User
+from qinghe.notifications.services import notify
+with transaction.atomic():
+    notify(user=User.objects.get(username="xuezi"), channels=("inbox",), category="system",
+           subject="实时检查", body="生产栈的实时推送检查", key="prod-smoke-live-" + uuid.uuid4().hex)
 """
 
 STATUS = """
@@ -243,6 +255,36 @@ def journey(stack: Stack) -> dict[str, float]:
             check(
                 spage.url.endswith("/matching/for-me/") and "为你推荐" in spage.content(),
                 "student: 为你推荐 page",
+            )
+            # The live 我的消息 badge: a websocket through nginx (wss, /ws/inbox/) to a uvicorn
+            # worker; a message queued by another process reaches it through Redis.
+            sockets: list[Any] = []
+            spage.on("websocket", lambda ws: sockets.append(ws))
+            with timed("websocket: live badge through nginx and Redis", times):
+                spage.goto("/workbench/")
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not any(
+                    "/ws/inbox/" in ws.url for ws in sockets
+                ):
+                    spage.wait_for_timeout(100)
+                spage.wait_for_timeout(500)  # the count sent on connect has arrived
+                badge = spage.get_by_test_id("inbox-unread")
+                before = int(badge.inner_text().split("条")[0] or 0) if badge.count() else 0
+                stack.manage("shell", "-c", NOTIFY_INBOX)
+                spage.wait_for_function(
+                    "n => { const b = document.querySelector('[data-testid=inbox-unread]');"
+                    " return b && parseInt(b.textContent) === n; }",
+                    arg=before + 1,
+                    timeout=20000,
+                )
+            urls = [ws.url for ws in sockets]
+            check(
+                any(u.startswith(f"wss://localhost:{stack.https_port}/ws/inbox/") for u in urls),
+                f"websocket opened through nginx: {urls}",
+            )
+            check(
+                all(not ws.is_closed() for ws in sockets if "/ws/inbox/" in ws.url),
+                f"badge {before} → {before + 1} without a reload (another process → Redis → the socket)",
             )
             check(errors == [], f"no console errors ({errors[:3]})")
         finally:

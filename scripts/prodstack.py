@@ -57,10 +57,11 @@ def pg_admin(statement: str, server: str = PG_SERVER) -> None:
         conn.execute(statement)
 
 
-def card_signing_keys() -> str:
+def card_signing_keys(kid: str = "smoke-1") -> str:
+    """A JSON list of one private Ed25519 JWK (the e-card's and the check-in codes' key format)."""
     from joserfc.jwk import OKPKey
 
-    key = OKPKey.generate_key("Ed25519", parameters={"kid": "smoke-1"}, private=True)
+    key = OKPKey.generate_key("Ed25519", parameters={"kid": kid}, private=True)
     return json.dumps([key.as_dict(private=True)])
 
 
@@ -176,12 +177,15 @@ class Stack:
         path = ROOT / "var" / "prodstack" / f"{self.database}.keys.json"
         self.keys_loaded = self.keep_database and path.exists()
         if self.keys_loaded:
-            return dict(json.loads(path.read_text()))
+            kept = dict(json.loads(path.read_text()))
+            kept.setdefault("QINGHE_EVENT_SIGNING_KEYS", card_signing_keys("smoke-event-1"))
+            return kept
         keys = {
             "SECRET_KEY": base64.b64encode(os.urandom(48)).decode(),
             "FIELD_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
             "BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
             "QINGHE_CARD_SIGNING_KEYS": card_signing_keys(),
+            "QINGHE_EVENT_SIGNING_KEYS": card_signing_keys("smoke-event-1"),
         }
         if self.keep_database:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
