@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help system install assets migrate reference demo run worker deliver scheduler backup restore backup-drill test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help system install assets migrate reference demo run worker deliver scheduler backup restore backup-drill prod-smoke stack-packages loadtest drills test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,22 @@ restore: install ## restore a backup: make restore BACKUP=var/backups/qinghe-<ti
 backup-drill: install ## back up, destroy, restore and compare 100,000 talents on PostgreSQL; prints the times (ROWS=n)
 	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/postgres}; \
 	$(PYTHON) bench/backup_drill.py --rows $${ROWS:-100000}
+
+stack-packages: ## install Debian's nginx-light, redis-server and openssl when missing (for prod-smoke, loadtest, drills)
+	@command -v nginx >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server openssl >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server openssl >/dev/null; fi; }
+
+prod-smoke: install assets browser stack-packages ## the production stack here (nginx+TLS, gunicorn/uvicorn, PostgreSQL, Redis, workers, scheduler), a browser journey over HTTPS, then stop all
+	@.ci/postgres.sh
+	$(PYTHON) scripts/prod_smoke.py
+
+loadtest: install assets stack-packages ## Locust against the production stack: 100,000 talents, 20,000 postings, 100 users during a 100,000-row import (USERS=, SECONDS=)
+	@.ci/postgres.sh
+	$(PYTHON) bench/loadtest.py --users $${USERS:-100} --seconds $${SECONDS:-60}
+
+drills: install assets stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (private PostgreSQL)
+	$(PYTHON) bench/fault_drills.py
 
 browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR-scan test) when missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -221,7 +221,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# collectstatic's output; nginx serves it at /static/ (deploy/nginx/qinghe.conf).
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (encrypted survey uploads, rejected-rows files); backed up by `make backup`.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))

@@ -1,0 +1,234 @@
+"""`make loadtest`: Locust against the production stack (scripts/prodstack.py: nginx + TLS,
+gunicorn with uvicorn workers, PostgreSQL, Redis, the task and outbox workers, the scheduler)
+on PostgreSQL holding 100,000 talents and 20,000 postings, while a 100,000-row survey import
+runs through the real importer.
+
+    .venv/bin/python bench/loadtest.py [--users 100] [--seconds 60] [--talents 100000]
+                                       [--postings 20000] [--web-workers 3] [--no-import]
+
+1. Prepare (once; the database `qinghe_load` and its keys are kept in var/prodstack/): migrate,
+   reference data, 2,000 enterprises, the postings and the talents seeded by
+   bench/bench_recompute_db.py's seeder (bulk rows, real classifier), the demo world
+   (seed_demo: the demo enterprise with its applicants), the full recompute of 为你推荐, and
+   20 staff accounts with confirmed TOTP devices (each simulated staff member signs in with
+   its own code).
+2. Baseline: the same users hit `/healthz` (a bare Django view: one `SELECT 1`) through the same
+   nginx and workers; its requests per second are the yardstick.
+3. The mix (bench/locustfile.py): students (7 in 10) browse 为你推荐, search jobs and open a
+   posting; enterprises (1.5 in 10) review their applicants; staff (1.5 in 10) filter the talent
+   list and open the plan board. Meanwhile the import of a 100,000-row survey file runs.
+4. Prints, per page: requests, median, p95, p99, max and errors; the requests per second of
+   the mix against the baseline; the import's time; the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+from prodstack import VENV_BIN, Stack  # noqa: E402
+
+STAFF_ACCOUNTS = 20
+# A fixed TOTP key per load-test staff account (hex, as django-otp stores it): the locustfile
+# computes each account's codes from it. The accounts exist only in the load-test database.
+STAFF_KEY = "3132333435363738393031323334353637383930"
+
+PREPARE_USERS = f"""
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from qinghe.accounts.demo import DEMO_PASSWORD
+from qinghe.accounts.models import User
+from qinghe.accounts.services import user_create
+from qinghe.core.roles import Role
+for i in range({STAFF_ACCOUNTS}):
+    name = f"load_staff_{{i}}"
+    user = User.objects.filter(username=name).first() or user_create(
+        username=name, password=DEMO_PASSWORD, role=Role.HR_STAFF, display_name=f"压测人员{{i}}"
+    )
+    TOTPDevice.objects.get_or_create(user=user, name="load", defaults={{"key": "{STAFF_KEY}", "confirmed": True}})
+print("users ok")
+"""
+
+RECOMPUTE = """
+from qinghe.matching.services import recompute
+r = recompute.recommendations_recompute_all()
+print("RECOMPUTE", r.talents, r.postings, r.recommendations, round(r.seconds, 1))
+"""
+
+COUNTS = """
+from qinghe.talents.models import Talent
+from qinghe.jobs.models import Posting
+print("COUNTS", Talent.objects.count(), Posting.objects.count())
+"""
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def prepare(stack: Stack, args: argparse.Namespace) -> None:
+    stack.create_database(reuse=True)
+    out = stack.manage(
+        "shell",
+        "-c",
+        "print('MIGRATED', __import__('django.db').db.connection.introspection.table_names().__len__())",
+    )
+    if "MIGRATED 0" not in out:
+        counts = stack.manage("shell", "-c", COUNTS)
+        print(f"prepared database kept: {counts.strip().splitlines()[-1]}")
+        return
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(VENV_BIN / "python"), "bench/bench_recompute_db.py", "--worker", "seed",
+            "--database-url", stack.database_url, "--talents", str(args.talents),
+            "--postings", str(args.postings), "--seed", "7",
+        ],
+        cwd=ROOT, env=stack.env, check=True, capture_output=True,
+    )  # fmt: skip
+    print(
+        f"seeded {args.talents:,} talents, {args.postings:,} postings: {time.perf_counter() - started:.0f} s"
+    )
+    started = time.perf_counter()
+    stack.manage("seed_demo")
+    stack.manage("shell", "-c", PREPARE_USERS)
+    print(f"demo world and staff accounts: {time.perf_counter() - started:.0f} s")
+    out = stack.manage("shell", "-c", RECOMPUTE, timeout=3600)
+    print(next(line for line in out.splitlines() if line.startswith("RECOMPUTE")))
+    print(stack.manage("shell", "-c", COUNTS).strip().splitlines()[-1])
+
+
+def run_locust(stack: Stack, classes: list[str], users: int, seconds: int, label: str) -> Path:
+    prefix = stack.tmp / f"locust-{label}"
+    env = {
+        **stack.env,
+        "REQUESTS_CA_BUNDLE": str(stack.cafile),
+        "LOAD_STAFF_KEY": STAFF_KEY,
+        "LOAD_STAFF_ACCOUNTS": str(STAFF_ACCOUNTS),
+    }
+    subprocess.run(
+        [
+            str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+            "--host", stack.base_url, "-u", str(users), "-r", str(max(1, users // 5)),
+            "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--reset-stats",
+            "--loglevel", "WARNING", *classes,
+        ],
+        cwd=ROOT, env=env, check=False, capture_output=True,
+    )  # fmt: skip
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        lines = failures.read_text().splitlines()[1:4]
+        for line in lines:
+            print(f"   failure ({label}): {line[:300]}")
+    return Path(f"{prefix}_stats.csv")
+
+
+def read_stats(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--talents", type=int, default=100_000)
+    parser.add_argument("--postings", type=int, default=20_000)
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--database", default="qinghe_load")
+    parser.add_argument("--no-import", action="store_true")
+    parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
+    args = parser.parse_args()
+
+    with Stack(database=args.database, keep_database=True, web_workers=args.web_workers) as stack:
+        try:
+            prepare(stack, args)
+            if args.prepare_only:
+                return 0
+            stack.manage("collectstatic", "--noinput", "-v0")
+            stack.start()
+            print(
+                f"stack up: nginx+TLS → gunicorn ({args.web_workers} uvicorn workers), PostgreSQL, Redis, workers"
+            )
+            print(f"load average before: {loadavg()}")
+            base = read_stats(
+                run_locust(stack, ["BareView"], args.users, max(20, args.seconds // 3), "bare")
+            )
+            bare = next(r for r in base if r["Name"] == "Aggregated")
+
+            importer = None
+            if not args.no_import:
+                sys.path.insert(0, str(ROOT / "bench"))
+                from bench_import import make_file
+
+                survey = make_file(100_000, ROOT / "var" / "bench")
+                importer = subprocess.Popen(
+                    [
+                        str(VENV_BIN / "python"), "bench/bench_import.py", "--worker", "import_once",
+                        "--file", str(survey), "--database-url", stack.database_url,
+                        "--media-root", str(stack.tmp / "media"),
+                    ],
+                    cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                )  # fmt: skip
+                import_started = time.perf_counter()
+            mix = read_stats(
+                run_locust(
+                    stack, ["Student", "Enterprise", "Staff"], args.users, args.seconds, "mix"
+                )
+            )
+            load_after = loadavg()
+            import_line = ""
+            if importer is not None:
+                out, err = importer.communicate(timeout=3600)
+                import_seconds = time.perf_counter() - import_started
+                if importer.returncode != 0:
+                    import_line = f"import FAILED: {err[-500:]}"
+                else:
+                    result = json.loads(out.strip().splitlines()[-1])
+                    import_line = f"import of 100,000 survey rows during the load: {import_seconds:.0f} s ({result.get('line', result)})"
+            print_report(bare, mix, args, import_line, load_after)
+        finally:
+            pass
+    return 0
+
+
+def print_report(
+    bare: dict[str, str],
+    mix: list[dict[str, str]],
+    args: argparse.Namespace,
+    import_line: str,
+    load_after: str,
+) -> None:
+    print()
+    print(
+        f"{'page':<34} {'reqs':>6} {'fail':>5} {'med ms':>7} {'p95':>6} {'p99':>6} {'max':>6} {'req/s':>6}"
+    )
+    for row in mix + [bare]:
+        name = "bare Django view /healthz (baseline)" if row is bare else row["Name"]
+        print(
+            f"{name[:34]:<34} {row['Request Count']:>6} {row['Failure Count']:>5} "
+            f"{row['50%']:>7} {row['95%']:>6} {row['99%']:>6} {float(row['Max Response Time']):>6.0f} "
+            f"{float(row['Requests/s']):>6.1f}"
+        )
+    total = next(r for r in mix if r["Name"] == "Aggregated")
+    ratio = float(total["Requests/s"]) / max(float(bare["Requests/s"]), 0.001)
+    print(f"\n{args.users} users, {args.seconds} s; throughput of the mix / bare view: {ratio:.2f}")
+    student = [r for r in mix if r["Name"].startswith("student")]
+    worst = max((int(float(r["99%"])) for r in student), default=0)
+    print(
+        f"student pages: worst p99 {worst} ms (goal ≤ 300 ms); errors in the mix: {total['Failure Count']}"
+    )
+    if import_line:
+        print(import_line)
+    print(f"load average after: {load_after}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The deployment files in deploy/ are what the tools accept: nginx -t on the site file (as
+`make prod-smoke` renders it: only ports, paths and the host name replaced) and
+systemd-analyze verify on every unit (paths pointed at this checkout). Skipped where the tool
+is not installed (CI installs nginx-light; systemd-analyze comes with systemd)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from prodstack import nginx_main_conf, render_nginx_site  # noqa: E402
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_accepts_the_site_file(tmp_path: Path) -> None:
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(tls / "privkey.pem"), "-out", str(tls / "fullchain.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for sub in ("logs", "static", "nginx-temp"):
+        (tmp_path / sub).mkdir()
+    site = tmp_path / "site.conf"
+    site.write_text(
+        render_nginx_site(
+            https_port=44300,
+            http_port=8080,
+            app_port=8001,
+            cert_dir=tls,
+            static_root=tmp_path / "static",
+            log_dir=tmp_path / "logs",
+        )
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_main_conf(tmp_path, site, user_root=os.getuid() == 0))
+    result = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_the_site_file_refuses_a_changed_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prodstack
+
+    changed = tmp_path / "qinghe.conf"
+    changed.write_text(prodstack.NGINX_SITE.read_text().replace("listen 80;", "listen 81;"))
+    monkeypatch.setattr(prodstack, "NGINX_SITE", changed)
+    with pytest.raises(RuntimeError, match="listen 80;"):
+        render_nginx_site(
+            https_port=1,
+            http_port=2,
+            app_port=3,
+            cert_dir=tmp_path,
+            static_root=tmp_path,
+            log_dir=tmp_path,
+        )
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
+def test_systemd_units_verify(tmp_path: Path) -> None:
+    venv = (ROOT / ".venv").resolve()
+    units = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
+    assert {u.name for u in units} == {
+        "qinghe-web.service",
+        "qinghe-worker.service",
+        "qinghe-outbox.service",
+        "qinghe-scheduler.service",
+    }
+    (tmp_path / "qinghe.env").write_text("")
+    for unit in units:
+        text = (
+            unit.read_text()
+            .replace("/srv/qinghe/.venv", str(venv))
+            .replace("/srv/qinghe", str(ROOT))
+            .replace("/etc/qinghe/qinghe.env", str(tmp_path / "qinghe.env"))
+        )
+        (tmp_path / unit.name).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *[str(tmp_path / u.name) for u in units]],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "qinghe" not in result.stderr, result.stderr
