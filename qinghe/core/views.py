@@ -66,4 +66,8 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    """Rendered without the request's context processors: the error may be the database itself
+    being down, and the menu, the unread badge and the session all read it."""
+    from django.template import loader
+
+    return HttpResponse(loader.render_to_string("500.html"), status=500)
