@@ -185,7 +185,7 @@ def explanation(figures: dict[str, Any], pool_total: int, top_total: int) -> tup
         ((points, c) for c, points in gap.items() if points > 0), key=lambda x: (-x[0], x[1])
     )
     if not figures.get("candidates"):
-        lines.append("该群体无人进入候选前 50 名（总分未达推荐线），无法按推荐理由分解")
+        lines.append("该群体无人在存储的候选中（前 50 名且达到推荐线），无法按推荐理由分解")
     elif not drivers:
         lines.append("各评分项均未拉开差距")
     for points, c in drivers[:3]:

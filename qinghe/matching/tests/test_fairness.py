@@ -151,7 +151,7 @@ def test_women_kept_out_by_the_native_boost_are_explained_by_it() -> None:
 def test_a_group_with_no_candidate_says_its_reasons_cannot_be_read() -> None:
     v = fair.verdict("junior", figures(8, 0, candidates=0), 20, 20)
     assert v.flagged
-    assert v.reasons[0] == "该群体无人进入候选前 50 名（总分未达推荐线），无法按推荐理由分解"
+    assert v.reasons[0] == "该群体无人在存储的候选中（前 50 名且达到推荐线），无法按推荐理由分解"
 
 
 # --- stored by the recompute, shown on the page within its budget ----------------------------
