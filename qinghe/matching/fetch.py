@@ -303,7 +303,9 @@ def talent_facts(
     qs = talents if talents is not None else consenting_talents()
     if talent_ids is not None:
         qs = qs.filter(pk__in=list(talent_ids))
-    base = list(qs.values("id", "graduation_year", "native_evidence", "town_id").order_by("id"))
+    base = list(
+        qs.values("id", "graduation_year", "native_evidence", "town_id", "gender").order_by("id")
+    )
     if not base:
         return []
     ids_qs = qs.values("id")
@@ -421,6 +423,7 @@ def talent_facts(
                 occupations=occupations,
                 is_native=row["native_evidence"] != Talent.Evidence.NONE,
                 is_double_first_class=tid in dfc,
+                is_woman=row["gender"] == Talent.Gender.FEMALE,
                 home_town_id=row["town_id"],
                 preferred_town_ids=frozenset(towns.get(tid, ())),
                 preferred_division_ids=frozenset(divisions.get(tid, ())),

@@ -280,6 +280,10 @@ class PostingFairness(models.Model):
     )
     # False when the stored candidates were too few to know the no-boost list for certain.
     exact = models.BooleanField(_("精确"), default=True)
+    # Per group (native, dfc, woman, junior): pool and top-20 counts as recommended, without
+    # the boost and without the home-town points, and the score components that separated
+    # the group (see qinghe.matching.fairness).
+    groups = models.JSONField(_("分组统计"), default=dict)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

@@ -67,6 +67,8 @@ class TalentFacts:
     occupations: tuple[tuple[str, float], ...] = ()
     is_native: bool = False
     is_double_first_class: bool = False
+    # Only for the fairness report (never scored).
+    is_woman: bool = False
     home_town_id: int | None = None
     preferred_town_ids: frozenset[int] = EMPTY
     # Industry preferences: divisions (大类) chosen, whole sections (门类) chosen, and the
@@ -166,6 +168,8 @@ FIT_SAME_CATEGORY = 0.7
 RESTRICTED_OCCUPATION_FACTOR = 0.5
 # Town: a preferred town, or else the talent's home town.
 FIT_HOME_TOWN = 0.6
+# The home-town reason starts with this (the fairness report tells it apart from a preferred town).
+HOME_TOWN_TEXT = "离家近"
 # Industry: a chosen division or section, or else the section of a chosen division.
 FIT_NEAR_SECTION = 0.5
 # Skills: this many keywords found give the full points.
@@ -379,7 +383,11 @@ def score(talent: TalentFacts, posting: PostingFacts, weights: Weights) -> Score
         if town_id in talent.preferred_town_ids:
             add(Reason("town", weights.town, f"意向镇街：{posting.town_name}"))
         elif town_id == talent.home_town_id:
-            add(Reason("town", weights.town * FIT_HOME_TOWN, f"离家近：{posting.town_name}"))
+            add(
+                Reason(
+                    "town", weights.town * FIT_HOME_TOWN, f"{HOME_TOWN_TEXT}：{posting.town_name}"
+                )
+            )
 
     if (
         posting.division_id is not None and posting.division_id in talent.preferred_division_ids

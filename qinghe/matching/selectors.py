@@ -25,6 +25,7 @@ from qinghe.talents.models import Consent, Education, Resume, Talent
 from qinghe.talents.selectors import talent_for_student
 
 from . import classify, fetch, scoring
+from . import fairness as fair
 from .models import (
     Candidate,
     Invitation,
@@ -635,6 +636,15 @@ class FairnessRow:
         return self._share(self.stats.top_double_first_class, self.stats.top)
 
     @property
+    def verdicts(self) -> list[fair.Verdict]:
+        """The four-fifths verdict of each group on this posting, with its explanation."""
+        return fair.verdicts(self.stats.groups or {}, self.stats.pool, self.stats.top)
+
+    @property
+    def flags(self) -> list[fair.Verdict]:
+        return [v for v in self.verdicts if v.flagged]
+
+    @property
     def boost_effect(self) -> int:
         """How many more natives the boost put in the top list."""
         return self.stats.top_natives - self.stats.top_natives_without_boost
@@ -660,6 +670,7 @@ def fairness_summary(qs: QuerySet[PostingFairness]) -> dict[str, Any]:
             "top_natives",
             "top_double_first_class",
             "top_natives_without_boost",
+            "groups",
         )
     )
     pool = sum(r["pool"] for r in rows)
@@ -677,4 +688,34 @@ def fairness_summary(qs: QuerySet[PostingFairness]) -> dict[str, Any]:
         "pool_dfc": share("pool_double_first_class", pool),
         "top_dfc": share("top_double_first_class", top),
         "cap": scoring.NATIVE_BOOST_CAP,
+        "groups": _overall_groups(rows, pool, top),
     }
+
+
+@dataclass
+class GroupOverall:
+    """One group over every posting in the report: summed pool and top-20 counts (as
+    recommended, without the boost, without 离家近), the overall four-fifths verdict, and how
+    many postings flag the group / have too small a pool for a verdict."""
+
+    verdict: fair.Verdict
+    flagged_postings: int
+    small_postings: int
+
+
+def _overall_groups(rows: list[Any], pool: int, top: int) -> list[GroupOverall]:
+    out: list[GroupOverall] = []
+    for group in fair.GROUPS:
+        summed = {"pool": 0, "top": 0, "no_boost": 0, "no_home": 0}
+        flagged = small = 0
+        for r in rows:
+            figures = (r["groups"] or {}).get(group) or {}
+            for key in summed:
+                summed[key] += int(figures.get(key, 0))
+            status = fair.verdict(group, figures, r["pool"], r["top"], explain=False).status
+            flagged += status == "flag"
+            small += status == "small"
+        out.append(
+            GroupOverall(fair.verdict(group, summed, pool, top, explain=False), flagged, small)
+        )
+    return out

@@ -21,6 +21,7 @@ from qinghe.jobs.models import Posting
 from qinghe.talents.resume import resume_open_for_invitation, resume_response
 from qinghe.talents.selectors import talent_for_student
 
+from . import fairness as fair
 from . import scoring, selectors, services
 from .forms import PreferencesForm
 from .models import Invitation, MatchingProfile
@@ -347,6 +348,7 @@ def fairness(request: AuthedRequest) -> HttpResponse:
                 for name in ("major", "level", "timing", "town", "industry", "skills", "salary")
             ],
             "cap": scoring.NATIVE_BOOST_CAP,
+            "min_group": fair.MIN_GROUP_IN_POOL,
             "q": q,
             "invitation_states": Invitation.State.choices,
         },

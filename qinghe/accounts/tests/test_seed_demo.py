@@ -160,6 +160,12 @@ def test_the_demo_looks_like_heshan_and_the_fairness_page_compares_two_real_grou
     shown = f"{floatformat(summary['pool_native'], 0)}% → {floatformat(summary['top_native'], 0)}%"
     assert shown in page and "100% → 100%" not in page
     assert f"不加分时 {floatformat(summary['top_native_without_boost'], 0)}%" in page
+    # Every posting's figures cover the four groups, and the overall table shows them.
+    assert all(set(r.groups) == {"native", "dfc", "woman", "junior"} for r in rows)
+    assert [g.verdict.label for g in summary["groups"]] == ["鹤山籍", "双一流", "女性", "专科"]
+    assert sum(r.groups["native"]["pool"] for r in rows) == pool_natives
+    assert 0 < sum(r.groups["woman"]["pool"] for r in rows) < pool
+    assert 'data-testid="fairness-groups"' in page
 
 
 def test_every_printed_account_can_sign_in(client: Client, settings, tmp_path) -> None:

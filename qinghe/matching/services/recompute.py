@@ -20,6 +20,7 @@ from qinghe.core.bulk import insert_tuples
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
 
+from .. import fairness as fair
 from .. import fetch, scoring
 from ..index import AllTop, MatchIndex
 from ..models import (
@@ -90,7 +91,7 @@ def _fairness_row(
     posting_id: int,
     ranked: list[tuple[TalentFacts, Score]],
     boost: float,
-    pool: tuple[int, int, int],
+    pool: dict[str, int],
     complete: bool,
     now: dt.datetime,
 ) -> PostingFairness:
@@ -110,15 +111,16 @@ def _fairness_row(
         exact = ranked[-1][1].total < ranked[FAIRNESS_TOP - 1][1].total - scoring.NATIVE_BOOST_CAP
     return PostingFairness(
         posting_id=posting_id,
-        pool=pool[0],
-        pool_natives=pool[1],
-        pool_double_first_class=pool[2],
+        pool=pool["all"],
+        pool_natives=pool["native"],
+        pool_double_first_class=pool["dfc"],
         top=len(top),
         top_natives=sum(1 for t, _ in top if t.is_native),
         top_double_first_class=sum(1 for t, _ in top if t.is_double_first_class),
         top_natives_without_boost=sum(1 for t, _ in without if t.is_native),
         top_double_first_class_without_boost=sum(1 for t, _ in without if t.is_double_first_class),
         exact=exact,
+        groups=fair.group_figures(ranked, pool),
         computed_at=now,
     )
 
@@ -167,13 +169,14 @@ def recompute_engine(
     phases.lap("fetch")
     index = MatchIndex(postings, weights)
     batch = index.encode(talents)
-    native = np.asarray([t.is_native for t in talents], dtype=bool)
-    dfc = np.asarray([t.is_double_first_class for t in talents], dtype=bool)
     top = index.top_all(
         batch,
         k=TALENT_TOP,
         posting_k=POSTING_TOP,
-        pool_groups={"native": native, "dfc": dfc},
+        pool_groups={
+            name: np.asarray([member(t) for t in talents], dtype=bool)
+            for name, (_label, member) in fair.GROUPS.items()
+        },
     )
     phases.lap("engine")
     return RecomputeInput(talents, postings, index, top, weights)
@@ -288,11 +291,7 @@ def _candidate_rows(
                     now,
                 )
             )
-        pool = (
-            int(top.pool["all"][slot]),
-            int(top.pool["native"][slot]),
-            int(top.pool["dfc"][slot]),
-        )
+        pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
         fairness.append(
             _fairness_row(
                 facts.posting_id,
@@ -429,11 +428,10 @@ def recommendations_on_posting_published(posting_id: int) -> int:
             ranked.append((talents[row], scored))
     ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
     ranked = ranked[:POSTING_TOP]
-    pool = (
-        int(qualified.sum()),
-        int(sum(1 for i in np.flatnonzero(qualified) if talents[i].is_native)),
-        int(sum(1 for i in np.flatnonzero(qualified) if talents[i].is_double_first_class)),
-    )
+    passed = [talents[i] for i in np.flatnonzero(qualified)]
+    pool = {"all": len(passed)} | {
+        name: sum(1 for t in passed if member(t)) for name, (_label, member) in fair.GROUPS.items()
+    }
     fairness = _fairness_row(
         posting_id,
         ranked,
