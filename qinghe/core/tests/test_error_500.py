@@ -23,8 +23,8 @@ class _BrokenUser:
 
 def test_the_500_page_needs_neither_the_session_nor_the_user() -> None:
     request = RequestFactory().get("/talents/")
-    request.session = _BrokenSession()  # type: ignore[attr-defined]
-    request.user = _BrokenUser()  # type: ignore[assignment]
+    setattr(request, "session", _BrokenSession())  # noqa: B010 - any type, on purpose
+    setattr(request, "user", _BrokenUser())  # noqa: B010
     response = error_500(request)
     assert response.status_code == 500
     assert "服务器出错了" in response.content.decode()
