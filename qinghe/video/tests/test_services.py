@@ -172,3 +172,35 @@ def test_a_result_before_the_interview_began_is_refused_with_nothing_saved(world
         services.room_save_notes(actor=world.hr_a, room=room, notes="提前写", result="passed")
     room.refresh_from_db()
     assert (room.notes, room.result) == ("", "")
+
+
+def test_a_video_interview_invitation_carries_the_rooms_join_link(world: World) -> None:
+    from qinghe.recruitment.models import ApplicationEvent
+
+    claim_talent(world.x, name="李晓彤", seq="102", phone=X_PHONE)
+    application = apply_to(world.x, world.posting_a)
+    interview = interviews.interview_invite(
+        actor=world.hr_a,
+        application=application,
+        when=interviews.When(starts_at=at(48), ends_at=at(48.5), mode="video"),
+    )
+    room = VideoRoom.objects.get(interview=interview)
+    from django.conf import settings
+
+    link = f"{settings.SITE_URL.rstrip('/')}/video/{room.uuid}/"
+    assert interview.meeting_url == link
+    assert (room.interviewer, room.student, room.starts_at) == (world.hr_a, world.x, at(48))
+    assert ApplicationEvent.objects.filter(
+        application=application,
+        message__contains=f"平台视频面试，请准时打开加入链接（可先检测摄像头和麦克风）：{link}",
+    ).exists()
+
+    interviews.interview_reschedule(
+        actor=world.hr_a,
+        interview=interview,
+        when=interviews.When(starts_at=at(72), ends_at=at(73), mode="video"),
+    )
+    room.refresh_from_db()
+    interview.refresh_from_db()
+    assert (room.starts_at, room.minutes, interview.meeting_url) == (at(72), 60, link)
+    assert VideoRoom.objects.count() == 1
