@@ -30,6 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("exports/", include("qinghe.exports.urls")),
     path("cards/", include("qinghe.cards.urls")),
     path("stations/", include("qinghe.stations.urls")),
+    path("video/", include("qinghe.video.urls")),
     path("", include("qinghe.cards.urls_public")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "qinghe.workbench",
     "qinghe.stations",
     "qinghe.cards",
+    "qinghe.video",
     "channels",
     "qinghe.realtime",
 ]
@@ -291,6 +292,10 @@ SMS_SENDER = env("SMS_SENDER", "qinghe.accounts.sms.ConsoleSmsSender")
 
 # Notifications (qinghe.notifications): provider endpoints and the delivery worker's retries.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# WebRTC ICE servers for the video interviews (qinghe.video), a JSON list of RTCIceServer
+# objects, e.g. [{"urls": "turn:turn.example.gov.cn:3478", "username": "u", "credential": "p"}].
+# Empty (the default) works on a LAN and on localhost; production: coturn (docs/OPERATIONS.md).
+QINGHE_ICE_SERVERS = json.loads(env("QINGHE_ICE_SERVERS", "[]"))
 NOTIFY_SMS = {
     "BASE_URL": env("NOTIFY_SMS_BASE_URL", "https://dysmsapi.aliyuncs.com"),
     "ACCESS_KEY_ID": env("NOTIFY_SMS_ACCESS_KEY_ID", ""),

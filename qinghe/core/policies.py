@@ -376,6 +376,10 @@ POLICIES: dict[str, Rule] = {
     "policies:figures": HR,
     "policies:policy_new": {"GET": HR, "POST": HR},
     # 鹤才青年卡 (measure 9)
+    # Video interview rooms: any signed-in user reaches the page; the room's parties only get
+    # past the selector (qinghe.video.selectors.room_get_for_viewer).
+    "video:room": SIGNED_IN,
+    "video:room_observers": {"POST": SELF},
     "cards:mine": SELF,
     "cards:apply": {"GET": SELF, "POST": SELF},
     "cards:ecard": SELF,
@@ -490,6 +494,8 @@ POLICIES: dict[str, Rule] = {
     # Websocket routes (qinghe/realtime/routing.py): the method is "WS"; the consumer's
     # ``authorise`` then checks the relationship to the room (qinghe/realtime/consumers.py).
     "ws:inbox": {"WS": SIGNED_IN},
+    # Video interviews: the room's parties only (qinghe.video.selectors.room_party).
+    "ws:video_room": {"WS": SIGNED_IN},
 }
 
 

@@ -193,6 +193,8 @@ class ApplicationEvent(models.Model):
 class Mode(models.TextChoices):
     ONSITE = "onsite", _("现场")
     ONLINE = "online", _("线上视频")
+    # Held on the platform's own video rooms (qinghe.video); the invitation carries the link.
+    VIDEO = "video", _("视频面试（平台内）")
 
 
 class InterviewSlot(models.Model):

@@ -66,6 +66,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "ticket_id": "999999",
     "report_id": "999999",
     "kind": "pdf",
+    "room_uuid": "00000000-0000-0000-0000-000000000000",
 }
 
 ROUTES = walk_routes()

@@ -6,8 +6,9 @@ Every change of an interview's state after the invitation is a move of ``INTERVI
 on the one engine (``qinghe.core.workflow``); the public functions below keep their names and
 arguments and call ``interview_transition``.
 
-Online interviews link to an outside video service (https only); the platform does not carry
-video itself."""
+Online interviews link to an outside video service (https only); 视频面试 (``Mode.VIDEO``) are
+held in the platform's own video room (qinghe.video): the interview's ``meeting_url`` is the
+room's join link, made when the interview is invited or moved to that mode."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ def when_text(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
 def place_text(mode: str, location: str, meeting_url: str) -> str:
     if mode == Mode.ONLINE:
         return f"线上视频，链接：{meeting_url}"
+    if mode == Mode.VIDEO:
+        return f"平台视频面试，请准时打开加入链接（可先检测摄像头和麦克风）：{meeting_url}"
     return f"现场面试，地点：{location}"
 
 
@@ -104,6 +107,8 @@ class When:
                 if len(url) > 200:
                     errors["meeting_url"] = "链接不能超过 200 个字符"
             location = ""
+        elif self.mode == Mode.VIDEO:
+            location, url = "", ""
         else:
             if not location:
                 errors["location"] = "现场面试请填写地点"
@@ -209,6 +214,18 @@ def slot_create(
 # --- invitations and the student's answers ---------------------------------------------------------
 
 
+def _video_link(interview: Interview) -> str:
+    """The join link of the interview's video room (made on first use; the room follows the
+    interview's time)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from qinghe.video.services import room_for_interview
+
+    room = room_for_interview(interview)
+    return settings.SITE_URL.rstrip("/") + reverse("video:room", args=[room.uuid])
+
+
 def _invitation_text(application: Application, interview: Interview, *, lead: str) -> str:
     return (
         f"{lead}“{application.posting.title}”面试：{when_text(interview.starts_at, interview.ends_at)}，"
@@ -248,6 +265,9 @@ def interview_invite(
         created_by=actor,
         **fields,
     )
+    if interview.mode == Mode.VIDEO:
+        interview.meeting_url = _video_link(interview)
+        interview.save(update_fields=["meeting_url"])
     interview_event(interview, "invite", actor=actor, new=interview.starts_at, now=now)
     text = _invitation_text(application, interview, lead="邀请你参加")
     interview_stage = default_stage(pipeline.INTERVIEW)
@@ -382,6 +402,8 @@ def _set_time_and_place(
         setattr(interview, name, value)
     interview.slot = slot
     interview.reminder_sent_at = None
+    if interview.mode == Mode.VIDEO:
+        interview.meeting_url = _video_link(interview)
     return SLOT_FIELDS
 
 
@@ -463,9 +485,11 @@ def _interview_summary(step: Step[Interview]) -> str:
 
 
 def _interview_effects(step: Step[Interview]) -> None:
+    interview = step.row
+    if interview.mode == Mode.VIDEO and step.move.action in ("confirm", "reschedule"):
+        _video_link(interview)  # the room takes the interview's new time
     if step.move.action != "reschedule":
         return
-    interview = step.row
     application = interview.application
     text = _invitation_text(application, interview, lead="面试时间已调整，")
     if step.reason:

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VideoConfig(AppConfig):
+    name = "qinghe.video"
+    verbose_name = "视频面试"

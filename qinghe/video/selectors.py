@@ -1,0 +1,59 @@
+"""Who is in a video room: the interviewer side, the student, or (where the student agreed)
+a staff observer. For anyone else the room does not exist."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from qinghe.core.errors import NotFound
+from qinghe.core.roles import Role
+
+from .models import VideoRoom
+
+INTERVIEWER = "interviewer"
+STUDENT = "student"
+OBSERVER = "observer"
+# Staff who may watch an interview (only where the student agreed).
+OBSERVER_ROLES = frozenset({Role.HR_STAFF, Role.SYSADMIN})
+
+PARTY_LABELS = {INTERVIEWER: "面试官", STUDENT: "学生", OBSERVER: "旁听"}
+
+
+def room_party(*, viewer: Any, room: VideoRoom) -> str | None:
+    """The viewer's part in the room, or None when the viewer has none."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return None
+    if viewer.pk == room.student_id:
+        return STUDENT
+    if viewer.pk == room.interviewer_id:
+        return INTERVIEWER
+    if (
+        viewer.role == Role.ENTERPRISE_HR
+        and room.organisation_id is not None
+        and viewer.organisation_id == room.organisation_id
+    ):
+        return INTERVIEWER
+    if room.observers_allowed and viewer.role in OBSERVER_ROLES:
+        return OBSERVER
+    return None
+
+
+def room_get(*, room_uuid: uuid.UUID | str) -> VideoRoom:
+    """The room by its number, without a viewer check (the caller checks the party)."""
+    try:
+        return VideoRoom.objects.select_related("interview").get(uuid=room_uuid)
+    except (VideoRoom.DoesNotExist, ValueError):
+        raise NotFound("未找到该视频面试间") from None
+
+
+def room_get_for_viewer(*, viewer: Any, room_uuid: uuid.UUID | str) -> tuple[VideoRoom, str]:
+    """The room and the viewer's part in it; NotFound when the room is missing, PermissionDenied
+    (a page saying so) when the viewer is not one of its parties."""
+    from qinghe.core.errors import PermissionDenied
+
+    room = room_get(room_uuid=room_uuid)
+    party = room_party(viewer=viewer, room=room)
+    if party is None:
+        raise PermissionDenied("你不是本场视频面试的参与者，不能进入")
+    return room, party

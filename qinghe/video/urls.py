@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "video"
+
+urlpatterns = [
+    path("<uuid:room_uuid>/", views.room, name="room"),
+    path("<uuid:room_uuid>/observers/", views.room_observers, name="room_observers"),
+]
