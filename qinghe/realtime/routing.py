@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
+from qinghe.live.routing import websocket_urlpatterns as live_ws
 from qinghe.notifications.routing import websocket_urlpatterns as notifications_ws
 
 websocket_urlpatterns: list[URLPattern] = [
     *notifications_ws,
+    *live_ws,
 ]

@@ -66,6 +66,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "ticket_id": "999999",
     "report_id": "999999",
     "kind": "pdf",
+    "stream_id": "999999",
 }
 
 ROUTES = walk_routes()
