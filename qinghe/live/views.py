@@ -97,7 +97,8 @@ def apply(request: AuthedRequest, stream_id: int, posting_id: int) -> JsonRespon
         return JsonResponse({"ok": False, "message": str(exc)}, status=404)
     consent = _consented(request, stream) or request.POST.get("consent") == "1"
     if not consent:
-        return JsonResponse({"ok": False, "need_consent": True}, status=400)
+        # Not an error: the page asks for the consent and sends it with the same click.
+        return JsonResponse({"ok": False, "need_consent": True})
     if talent_for_student(user=request.user) is None:
         return JsonResponse(
             {"ok": False, "message": "投递前请先认领你的人才档案（我的档案 → 认领）"}, status=400
