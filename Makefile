@@ -28,12 +28,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 $(VENDOR)/.copied: node_modules/.package-lock.json
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/echarts $(VENDOR)/htmx $(VENDOR)/jsqr
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/echarts $(VENDOR)/htmx $(VENDOR)/jsqr $(VENDOR)/hls
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsqr/
+	cp node_modules/hls.js/dist/hls.light.min.js $(VENDOR)/hls/
 	@touch $@
 
 install: system $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "qinghe.video",
     "channels",
     "qinghe.realtime",
+    "qinghe.live",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +280,11 @@ if QINGHE_REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# 直播带岗 (qinghe/live): the path under which the self-hosted ingest (nginx RTMP module) serves
+# its HLS playlists on this site; a stream's HLS URL is either an http(s) .m3u8 address from a
+# provider or a path under this prefix (docs/OPERATIONS.md).
+QINGHE_LIVE_INGEST_PATH = env("QINGHE_LIVE_INGEST_PATH", "/hls/")
 
 # Audit entries are kept at least this long; the purge command refuses anything shorter.
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "190") or 190)

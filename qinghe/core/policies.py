@@ -496,6 +496,18 @@ POLICIES: dict[str, Rule] = {
     "ws:inbox": {"WS": SIGNED_IN},
     # Video interviews: the room's parties only (qinghe.video.selectors.room_party).
     "ws:video_room": {"WS": SIGNED_IN},
+    # 直播带岗 (qinghe/live): the question box of a stream the viewer can see (the selector
+    # scopes an enterprise's HR to streams their enterprise takes part in).
+    "ws:live": {"WS": SIGNED_IN},
+    # 直播带岗 pages: everyone signed in watches (scoped by the selector), a student applies,
+    # HR bureau and League staff schedule, start and end streams.
+    "live:list": SIGNED_IN,
+    "live:watch": SIGNED_IN,
+    "live:apply": {"POST": SELF},
+    "live:manage": {"GET": EVENT_STAFF, "POST": EVENT_STAFF},
+    "live:manage_detail": EVENT_STAFF,
+    "live:start": {"POST": EVENT_STAFF},
+    "live:end": {"POST": EVENT_STAFF},
 }
 
 

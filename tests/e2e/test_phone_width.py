@@ -34,6 +34,7 @@ from qinghe.enterprises.tests.factories import make_posting, make_reference
 from qinghe.events.services import registration_create
 from qinghe.events.tests.factories import make_event
 from qinghe.jobs.services import favourite_toggle
+from qinghe.live.tests.helpers import make_stream
 from qinghe.matching.services.invitations import invitation_send
 from qinghe.matching.services.majors import major_occupations_build
 from qinghe.matching.services.recompute import recommendations_recompute_all
@@ -296,7 +297,10 @@ def seed() -> Seeded:
         assert message is not None, f"{user} has no message"
         return str(message.pk)
 
+    stream = make_stream(w, personas[Role.HR_STAFF])
+
     common = {
+        "stream_id": str(stream.pk),
         "event_id": str(event.pk),
         "chapter_id": str(chapter.pk),
         "story_id": str(story.pk),

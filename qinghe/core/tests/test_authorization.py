@@ -67,6 +67,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "report_id": "999999",
     "kind": "pdf",
     "room_uuid": "00000000-0000-0000-0000-000000000000",
+    "stream_id": "999999",
 }
 
 ROUTES = walk_routes()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LiveConfig(AppConfig):
+    name = "qinghe.live"
+    verbose_name = "直播带岗"
