@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
+from qinghe.fairs.routing import websocket_urlpatterns as fairs_ws
 from qinghe.notifications.routing import websocket_urlpatterns as notifications_ws
 from qinghe.video.routing import websocket_urlpatterns as video_ws
 
 websocket_urlpatterns: list[URLPattern] = [
     *notifications_ws,
     *video_ws,
+    *fairs_ws,
 ]
