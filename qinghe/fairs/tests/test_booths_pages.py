@@ -79,6 +79,10 @@ def test_the_pages_walk_the_queue(fair: Fair, client_as: Any) -> None:
     assert "请先报名该招聘会再排队" in response.content.decode()
     assert QueueEntry.objects.count() == 0
     assert HallVisit.objects.filter(fair=fair.fair, user=fair.world.x).count() == 1
+    # The fair's event page leads to the hall.
+    assert (
+        f'href="/fairs/{fair.fair.pk}/"' in student.get(f"/events/{fair.fair.pk}/").content.decode()
+    )
 
     s1 = Client()
     s1.force_login(fair.students[0])
