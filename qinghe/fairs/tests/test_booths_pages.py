@@ -135,11 +135,15 @@ def test_staff_page_shows_the_figures(fair: Fair, client_as: Any) -> None:
         "done": 1,
         "applications": 1,
     }
-    assert selectors.fairs_counts_for_plan(now.year) == {
+    assert selectors.fairs_counts_for_plan(timezone.localtime(now).year) == {
         "fairs": 1,
         "booths": 1,
         "students_served": 1,
     }
+    from qinghe.plan.selectors import gathering_figures
+
+    board = {f.label: f.value for f in gathering_figures(year=timezone.localtime(now).year)}
+    assert (board["云招聘会"], board["云招聘展位"], board["云招聘面谈"]) == (1, 1, 1)
     assert selectors.fairs_counts_for_plan(now.year - 1) == {
         "fairs": 0,
         "booths": 0,

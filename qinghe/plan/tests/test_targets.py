@@ -369,4 +369,7 @@ def test_recruitment_events_and_gathering_figures(world: World, personas: dict[s
         "举办活动": 2,
         "活动签到": 3,
         "研学参加": 2,
+        "云招聘会": 0,
+        "云招聘展位": 0,
+        "云招聘面谈": 0,
     }
