@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("messages/", include("qinghe.notifications.urls")),
     path("events/", include("qinghe.events.urls")),
     path("live/", include("qinghe.live.urls")),
+    path("fairs/", include("qinghe.fairs.urls")),
     path("system/schedule/", include("qinghe.scheduler.urls")),
     path("alliance/", include("qinghe.alliance.urls")),
     path("policies/", include("qinghe.policies.urls")),

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "qinghe.notifications",
     "qinghe.matching",
     "qinghe.events",
+    "qinghe.fairs",
     "qinghe.scheduler",
     "qinghe.alliance",
     "qinghe.policies",

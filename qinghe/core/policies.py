@@ -311,6 +311,21 @@ POLICIES: dict[str, Rule] = {
     "events:photo": SIGNED_IN,
     "events:guardian": {"GET": PUBLIC, "POST": PUBLIC},
     "events:feedback": {"POST": SELF},
+    # online job fairs (云招聘会, issue 15): everyone signed in browses the hall; students queue;
+    # an enterprise's HR applies for a booth and runs its queue (object scoping:
+    # qinghe.fairs.selectors); event staff review booths and read the figures
+    "fairs:list": SIGNED_IN,
+    "fairs:hall": SIGNED_IN,
+    "fairs:booth": SIGNED_IN,
+    "fairs:join": {"POST": SELF},
+    "fairs:leave": {"POST": SELF},
+    "fairs:apply": {"GET": ENT, "POST": ENT},
+    "fairs:queue": ENT,
+    "fairs:take_next": {"POST": ENT},
+    "fairs:invite": {"POST": ENT},
+    "fairs:finish": {"POST": ENT},
+    "fairs:manage": EVENT_STAFF,
+    "fairs:decide": {"POST": EVENT_STAFF},
     # the alliance (measure 3): public chapter pages; students join; League staff and a
     # chapter's leaders manage it
     "alliance:list": PUBLIC,
@@ -508,6 +523,11 @@ POLICIES: dict[str, Rule] = {
     "live:manage_detail": EVENT_STAFF,
     "live:start": {"POST": EVENT_STAFF},
     "live:end": {"POST": EVENT_STAFF},
+    # online job fairs (issue 15): a student registered for the fair watches their place at a
+    # booth; the booth's own enterprise HR watches its queue (qinghe.fairs.consumers checks
+    # the relationship).
+    "ws:fair_booth": {"WS": SELF},
+    "ws:fair_queue": {"WS": ENT},
 }
 
 

@@ -187,8 +187,10 @@ def gathering_figures(*, year: int) -> list[Figure]:
     events by type, attendance and study-tour participants."""
     from qinghe.alliance.selectors import counts_for_plan
     from qinghe.events.models import Event, Registration
+    from qinghe.fairs.selectors import fairs_counts_for_plan
 
     alliance = counts_for_plan()
+    fairs = fairs_counts_for_plan(year)
     start, end = _year_bounds(year)
     held = Event.objects.filter(
         state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
@@ -207,6 +209,9 @@ def gathering_figures(*, year: int) -> list[Figure]:
         Figure("举办活动", held.count(), "本年开始、已发布或已结束的各类活动场数"),
         Figure("活动签到", att["n"], "本年活动的现场签到人次"),
         Figure("研学参加", att["tour"], "本年研学活动签到的学子人数"),
+        Figure("云招聘会", fairs["fairs"], "本年开始、已发布或已结束的云招聘会场数"),
+        Figure("云招聘展位", fairs["booths"], "本年云招聘会审核通过的企业展位数"),
+        Figure("云招聘面谈", fairs["students_served"], "本年云招聘会展位叫号并完成面谈的学子人次"),
     ]
 
 

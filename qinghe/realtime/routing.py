@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
+from qinghe.fairs.routing import websocket_urlpatterns as fairs_ws
 from qinghe.live.routing import websocket_urlpatterns as live_ws
 from qinghe.notifications.routing import websocket_urlpatterns as notifications_ws
 from qinghe.video.routing import websocket_urlpatterns as video_ws
@@ -16,4 +17,5 @@ websocket_urlpatterns: list[URLPattern] = [
     *notifications_ws,
     *video_ws,
     *live_ws,
+    *fairs_ws,
 ]

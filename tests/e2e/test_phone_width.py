@@ -292,6 +292,12 @@ def seed() -> Seeded:
         child_id="440784201506010010",
     )
 
+    from qinghe.fairs.demo import seed_fairs
+    from qinghe.fairs.models import Booth
+
+    seed_fairs()  # a running cloud fair with 雅图仕's approved booth, the student registered
+    booth = Booth.objects.get(enterprise=w.a, state=Booth.State.APPROVED)
+
     def inbox(user: User) -> str:
         message = OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).first()
         assert message is not None, f"{user} has no message"
@@ -306,6 +312,8 @@ def seed() -> Seeded:
         "story_id": str(story.pk),
         "policy_id": str(policy.pk),
         "code": "one_off_startup",
+        "fair_id": str(booth.fair_id),
+        "booth_id": str(booth.pk),
     }
     return Seeded(
         overrides={"policies:application": {"application_id": str(subsidy.pk)}},

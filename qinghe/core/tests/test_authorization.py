@@ -68,6 +68,9 @@ SAMPLE_PARAMS: dict[str, str] = {
     "kind": "pdf",
     "room_uuid": "00000000-0000-0000-0000-000000000000",
     "stream_id": "999999",
+    "fair_id": "999999",
+    "booth_id": "999999",
+    "entry_id": "999999",
 }
 
 ROUTES = walk_routes()

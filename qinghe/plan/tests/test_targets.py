@@ -229,7 +229,7 @@ def test_other_staff_cannot_set_targets_and_nothing_changes(client_as: Any, worl
 # services (5, qinghe.stations.selectors.service_counts).
 # Measure 10 adds a fixed 4: subsidy totals, rejections by reason, payments by programme and
 # month, and the paid total (qinghe.policies.selectors.subsidy_figures).
-TARGETS_PAGE_QUERIES = 29  # incl. the unread badge of 我的消息, the alliance (3) and events (2)
+TARGETS_PAGE_QUERIES = 32  # incl. 我的消息 badge, alliance (3), events (2), cloud fairs (3)
 YEAR = 2026
 
 
@@ -369,4 +369,7 @@ def test_recruitment_events_and_gathering_figures(world: World, personas: dict[s
         "举办活动": 2,
         "活动签到": 3,
         "研学参加": 2,
+        "云招聘会": 0,
+        "云招聘展位": 0,
+        "云招聘面谈": 0,
     }

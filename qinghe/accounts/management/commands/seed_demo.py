@@ -33,6 +33,7 @@ def _extensions() -> list[Any]:
     from qinghe.alliance.demo import seed_alliance
     from qinghe.cards.demo import seed_cards
     from qinghe.events.demo import seed_events
+    from qinghe.fairs.demo import seed_fairs
     from qinghe.jobs.demo import seed_recruitment
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
@@ -47,6 +48,7 @@ def _extensions() -> list[Any]:
         seed_outreach,
         seed_matching,
         seed_events,
+        seed_fairs,
         seed_alliance,
         seed_policies,
         seed_stations,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FairsConfig(AppConfig):
+    name = "qinghe.fairs"
+    verbose_name = "云招聘会"

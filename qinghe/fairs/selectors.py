@@ -1,0 +1,325 @@
+"""Reads for online job fairs, each scoped by the viewer: the hall, a booth's queue as a
+student sees it (own position only) and as its enterprise sees it, and the fair's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from qinghe.accounts.models import User
+from qinghe.core.errors import NotFound
+from qinghe.core.masking import mask_name
+from qinghe.core.roles import Role
+from qinghe.enterprises.models import Enterprise
+from qinghe.events.models import HOLDING_STATUSES, Event, Registration
+from qinghe.events.selectors import is_event_staff
+from qinghe.jobs.models import Posting
+from qinghe.recruitment.models import Application
+
+from .models import ACTIVE_STATES, Booth, HallVisit, QueueEntry
+
+DEFAULT_MINUTES = 10
+VISIBLE_STATES = (Event.State.PUBLISHED, Event.State.FINISHED)
+
+
+def booth_group(booth_id: int) -> str:
+    """The channel-layer group of everyone watching a booth's queue."""
+    return f"fairs.booth.{booth_id}"
+
+
+def own_enterprise(user: User) -> Enterprise | None:
+    if getattr(user, "role", None) != Role.ENTERPRISE_HR or not user.organisation_id:
+        return None
+    return Enterprise.objects.filter(organisation_id=user.organisation_id).first()
+
+
+def fair_list(*, viewer: User) -> QuerySet[Event]:
+    qs = Event.objects.filter(type=Event.Type.CLOUD_FAIR)
+    if not is_event_staff(viewer):
+        qs = qs.filter(state__in=VISIBLE_STATES)
+    return qs.order_by("-starts_at", "-id")
+
+
+def fair_get_for_viewer(*, viewer: User, fair_id: int) -> Event:
+    fair = fair_list(viewer=viewer).filter(pk=fair_id).first()
+    if fair is None:
+        raise NotFound("招聘会不存在")
+    return fair
+
+
+def fair_get_for_staff(*, viewer: User, fair_id: int) -> Event:
+    if not is_event_staff(viewer):
+        raise NotFound("招聘会不存在")
+    return fair_get_for_viewer(viewer=viewer, fair_id=fair_id)
+
+
+def booth_get_for_viewer(*, viewer: User, booth_id: int) -> Booth:
+    """Staff see every booth; an enterprise its own; everyone else approved booths of a
+    published (or finished) fair."""
+    booth = (
+        Booth.objects.select_related("fair", "enterprise")
+        .filter(pk=booth_id, fair__type=Event.Type.CLOUD_FAIR)
+        .first()
+    )
+    if booth is None:
+        raise NotFound("展位不存在")
+    if is_event_staff(viewer):
+        return booth
+    own = own_enterprise(viewer)
+    if own is not None and own.pk == booth.enterprise_id:
+        return booth
+    if booth.state == Booth.State.APPROVED and booth.fair.state in VISIBLE_STATES:
+        return booth
+    raise NotFound("展位不存在")
+
+
+def booth_get_for_enterprise(*, viewer: User, booth_id: int) -> Booth:
+    """The booth of the viewer's own enterprise (any other answers 404)."""
+    own = own_enterprise(viewer)
+    booth = (
+        Booth.objects.select_related("fair", "enterprise")
+        .filter(pk=booth_id, enterprise_id=own.pk if own else 0)
+        .first()
+    )
+    if booth is None:
+        raise NotFound("展位不存在")
+    return booth
+
+
+def entry_get_for_enterprise(*, viewer: User, entry_id: int) -> QueueEntry:
+    own = own_enterprise(viewer)
+    entry = (
+        QueueEntry.objects.select_related("booth", "booth__fair", "student")
+        .filter(pk=entry_id, booth__enterprise_id=own.pk if own else 0)
+        .first()
+    )
+    if entry is None:
+        raise NotFound("排队记录不存在")
+    return entry
+
+
+def is_registered(*, user: User, fair: Event) -> bool:
+    return Registration.objects.filter(
+        event=fair, user_id=getattr(user, "pk", 0) or 0, status__in=HOLDING_STATUSES
+    ).exists()
+
+
+def open_postings(*, enterprise: Enterprise) -> QuerySet[Posting]:
+    """The postings an enterprise may bring to a fair: its published ones."""
+    return Posting.objects.filter(enterprise=enterprise, state=Posting.State.PUBLISHED).order_by(
+        "title", "id"
+    )
+
+
+def queue_open_refusal(*, booth: Booth, now: dt.datetime) -> str:
+    """Why the booth's queue takes no one now ("" when it does)."""
+    fair = booth.fair
+    if booth.state != Booth.State.APPROVED:
+        return "该展位未通过审核"
+    if fair.state != Event.State.PUBLISHED:
+        return "招聘会未在进行中"
+    if now < fair.starts_at:
+        return f"招聘会尚未开始（{timezone.localtime(fair.starts_at):%m月%d日 %H:%M} 开始）"
+    if now > fair.ends_at:
+        return "招聘会已结束"
+    return ""
+
+
+def waiting(*, booth: Booth) -> QuerySet[QueueEntry]:
+    return QueueEntry.objects.filter(booth=booth, state=QueueEntry.State.WAITING).order_by(
+        "rank", "id"
+    )
+
+
+def average_minutes(*, booth: Booth) -> int:
+    """Average minutes per student taken so far at this booth (called to done); 10 before any."""
+    spans = QueueEntry.objects.filter(
+        booth=booth,
+        state=QueueEntry.State.DONE,
+        called_at__isnull=False,
+        finished_at__isnull=False,
+    ).values_list("called_at", "finished_at")
+    minutes = [(end - start).total_seconds() / 60 for start, end in spans if start and end]
+    if not minutes:
+        return DEFAULT_MINUTES
+    return max(1, round(sum(minutes) / len(minutes)))
+
+
+def student_queue_state(*, user: User, booth: Booth) -> dict[str, Any]:
+    """What a student's booth page shows: their own entry's state, position and wait."""
+    ids = list(waiting(booth=booth).values_list("student_id", flat=True))
+    avg = average_minutes(booth=booth)
+    entry = (
+        QueueEntry.objects.filter(booth=booth, student_id=user.pk, state__in=ACTIVE_STATES)
+        .only("state")
+        .first()
+    )
+    position = ids.index(user.pk) + 1 if user.pk in ids else None
+    return {
+        "type": "queue",
+        "state": entry.state if entry else "",
+        "position": position,
+        "wait_minutes": position * avg if position else None,
+        "length": len(ids),
+    }
+
+
+def enterprise_queue_state(*, booth: Booth) -> dict[str, Any]:
+    """What the enterprise's queue page shows: everyone waiting (names masked) and called."""
+    rows = QueueEntry.objects.filter(booth=booth, state__in=ACTIVE_STATES).select_related("student")
+    waiting_rows = sorted(
+        (e for e in rows if e.state == QueueEntry.State.WAITING), key=lambda e: (e.rank, e.id)
+    )
+    called = [e for e in rows if e.state == QueueEntry.State.CALLED]
+    return {
+        "type": "queue_admin",
+        "length": len(waiting_rows),
+        "average_minutes": average_minutes(booth=booth),
+        "waiting": [
+            {"id": e.pk, "position": i, "name": student_name(e.student), "invited": e.invited}
+            for i, e in enumerate(waiting_rows, start=1)
+        ],
+        "called": [{"id": e.pk, "name": student_name(e.student)} for e in called],
+    }
+
+
+def student_name(user: User) -> str:
+    return mask_name(user.display_name or user.username)
+
+
+@dataclass(frozen=True)
+class HallBooth:
+    booth: Booth
+    postings: list[Posting]
+    length: int
+    wait_minutes: int
+
+
+def hall_booths(*, fair: Event) -> list[HallBooth]:
+    booths = (
+        Booth.objects.filter(fair=fair, state=Booth.State.APPROVED)
+        .select_related("enterprise")
+        .prefetch_related("postings")
+        .annotate(
+            waiting_count=Count("entries", filter=_waiting_q()),
+        )
+        .order_by("enterprise__name", "id")
+    )
+    out = []
+    for b in booths:
+        length = int(getattr(b, "waiting_count", 0))
+        out.append(
+            HallBooth(
+                booth=b,
+                postings=list(b.postings.all()),
+                length=length,
+                wait_minutes=(length + 1) * average_minutes(booth=b),
+            )
+        )
+    return out
+
+
+def _waiting_q() -> Any:
+    from django.db.models import Q
+
+    return Q(entries__state=QueueEntry.State.WAITING)
+
+
+def booths_for_staff(*, fair: Event) -> QuerySet[Booth]:
+    return (
+        Booth.objects.filter(fair=fair)
+        .select_related("enterprise")
+        .prefetch_related("postings")
+        .order_by("state", "applied_at", "id")
+    )
+
+
+def booth_of_enterprise(*, viewer: User, fair: Event) -> Booth | None:
+    own = own_enterprise(viewer)
+    if own is None:
+        return None
+    return Booth.objects.filter(fair=fair, enterprise=own).first()
+
+
+def invite_candidates(*, booth: Booth) -> list[dict[str, Any]]:
+    """Students registered for the fair who are not in this booth's queue now (masked)."""
+    in_queue = QueueEntry.objects.filter(booth=booth, state__in=ACTIVE_STATES).values("student_id")
+    users = (
+        User.objects.filter(
+            event_registrations__event=booth.fair,
+            event_registrations__status__in=HOLDING_STATUSES,
+        )
+        .exclude(pk__in=in_queue)
+        .order_by("id")
+        .distinct()
+    )
+    return [{"id": u.pk, "name": student_name(u)} for u in users]
+
+
+def fair_figures(fair: Event) -> dict[str, Any]:
+    """The fair's figures afterwards: booths, visitors (distinct students who joined a queue
+    or opened the hall), queue lengths (max waiting at once, average per booth), students
+    taken, and applications to the fair's postings during the fair."""
+    booths = list(Booth.objects.filter(fair=fair, state=Booth.State.APPROVED))
+    entries = list(
+        QueueEntry.objects.filter(booth__fair=fair).values(
+            "booth_id", "student_id", "joined_at", "called_at", "finished_at", "state"
+        )
+    )
+    visitors = {e["student_id"] for e in entries} | set(
+        HallVisit.objects.filter(fair=fair).values_list("user_id", flat=True)
+    )
+    peaks = [_peak(e for e in entries if e["booth_id"] == b.pk) for b in booths]
+    taken = sum(1 for e in entries if e["called_at"] is not None)
+    posting_ids = Posting.objects.filter(fair_booths__in=booths).values("pk")
+    applications = Application.objects.filter(
+        posting_id__in=posting_ids, created_at__gte=fair.starts_at, created_at__lte=fair.ends_at
+    ).count()
+    return {
+        "booths": len(booths),
+        "visitors": len(visitors),
+        "queue_max": max(peaks, default=0),
+        "queue_avg": round(sum(peaks) / len(peaks), 1) if peaks else 0,
+        "joined": len(entries),
+        "taken": taken,
+        "done": sum(1 for e in entries if e["state"] == QueueEntry.State.DONE),
+        "applications": applications,
+    }
+
+
+def _peak(entries: Any) -> int:
+    """The most students waiting at one booth at the same moment (a sweep over join/leave)."""
+    points: list[tuple[dt.datetime, int]] = []
+    for e in entries:
+        points.append((e["joined_at"], 1))
+        end = e["called_at"] or e["finished_at"]
+        if end is not None:
+            points.append((end, -1))
+    points.sort(key=lambda p: (p[0], p[1]))
+    now = peak = 0
+    for _, delta in points:
+        now += delta
+        peak = max(peak, now)
+    return peak
+
+
+def fairs_counts_for_plan(year: int) -> dict[str, int]:
+    """For the 十个一 board: cloud fairs held in ``year``, their approved booths, and the
+    students served (taken from a queue and marked done)."""
+    fairs = Event.objects.filter(
+        type=Event.Type.CLOUD_FAIR, state__in=VISIBLE_STATES, starts_at__year=year
+    )
+    return {
+        "fairs": fairs.count(),
+        "booths": Booth.objects.filter(fair__in=fairs, state=Booth.State.APPROVED).count(),
+        "students_served": QueueEntry.objects.filter(
+            booth__fair__in=fairs, state=QueueEntry.State.DONE
+        )
+        .values("student_id", "booth_id")
+        .distinct()
+        .count(),
+    }

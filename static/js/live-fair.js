@@ -1,0 +1,67 @@
+// 云招聘会, live: a booth page's socket (/ws/fairs/booths/<id>/) sends the student's own place
+// in the queue; the enterprise's queue page (/ws/fairs/booths/<id>/queue/) gets the whole
+// queue. Both are sent on connect and after every change (qinghe.fairs.consumers). A refused
+// socket (4403/4404) stays closed; a dropped one reconnects with a growing pause.
+(function () {
+  "use strict";
+  if (!("WebSocket" in window)) return;
+  var booth = document.querySelector("[data-live-booth]");
+  var queue = document.querySelector("[data-live-queue]");
+  var root = booth || queue;
+  if (!root) return;
+  var path = root.getAttribute(booth ? "data-live-booth" : "data-live-queue");
+  var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+  var pause = 1000;
+
+  function q(id) { return root.querySelector("[data-testid=" + id + "]"); }
+  function text(id, value) { var el = q(id); if (el) el.textContent = value === null || value === undefined ? "" : String(value); }
+
+  function renderBooth(data) {
+    text("queue-length", data.length);
+    text("position", data.position);
+    text("wait", data.wait_minutes);
+    var place = q("my-place"), called = q("called");
+    if (place) place.hidden = data.state !== "waiting";
+    if (called) called.hidden = data.state !== "called";
+    if (data.state === "called" && window.navigator.vibrate) window.navigator.vibrate(300);
+  }
+
+  function renderQueue(data) {
+    text("queue-length", data.length);
+    var list = q("waiting-list");
+    if (!list) return;
+    list.textContent = "";
+    data.waiting.forEach(function (row) {
+      var li = document.createElement("li");
+      li.textContent = row.name;
+      if (row.invited) {
+        var badge = document.createElement("span");
+        badge.className = "badge text-bg-info ms-1";
+        badge.textContent = "邀请";
+        li.appendChild(badge);
+      }
+      list.appendChild(li);
+    });
+    // The called list carries forms (with the CSRF token): a change there reloads the page.
+    var shown = root.querySelectorAll("[data-testid=called-list] form").length / 2;
+    if (shown !== data.called.length) location.reload();
+  }
+
+  function connect() {
+    var socket = new WebSocket(url);
+    socket.onopen = function () { pause = 1000; };
+    socket.onmessage = function (event) {
+      try {
+        var data = JSON.parse(event.data);
+        if (data.type === "queue") renderBooth(data);
+        else if (data.type === "queue_admin") renderQueue(data);
+      } catch (e) { /* ignore a malformed frame */ }
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4403 || event.code === 4404) return;
+      setTimeout(connect, pause);
+      pause = Math.min(pause * 2, 30000);
+    };
+  }
+  connect();
+})();
