@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from qinghe.accounts.models import User
 from qinghe.accounts.phones import InvalidPhone, normalize_phone
@@ -173,6 +173,9 @@ def _inspect(data: bytes) -> tuple[str, int, int]:
     if not data:
         raise ValidationError({"photo": "请选择照片"})
     Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
+    # A truncated file must fail, whatever another library set process-wide (WeasyPrint sets
+    # this to True when imported).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""

@@ -89,6 +89,15 @@ class QueueEntry(models.Model):
     joined_at = models.DateTimeField(_("加入时间"))
     called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # The video interview the enterprise opened when it called the student (qinghe.video).
+    room = models.ForeignKey(
+        "video.VideoRoom",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("视频面试间"),
+    )
 
     class Meta:
         verbose_name = _("排队记录")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from qinghe.accounts.models import User
@@ -155,13 +156,20 @@ def student_queue_state(*, user: User, booth: Booth) -> dict[str, Any]:
     avg = average_minutes(booth=booth)
     entry = (
         QueueEntry.objects.filter(booth=booth, student_id=user.pk, state__in=ACTIVE_STATES)
-        .only("state")
+        .select_related("room")
+        .only("state", "room__uuid")
         .first()
     )
     position = ids.index(user.pk) + 1 if user.pk in ids else None
+    room_url = (
+        reverse("video:room", args=[entry.room.uuid])
+        if entry is not None and entry.state == QueueEntry.State.CALLED and entry.room
+        else ""
+    )
     return {
         "type": "queue",
         "state": entry.state if entry else "",
+        "room_url": room_url,
         "position": position,
         "wait_minutes": position * avg if position else None,
         "length": len(ids),
@@ -170,7 +178,9 @@ def student_queue_state(*, user: User, booth: Booth) -> dict[str, Any]:
 
 def enterprise_queue_state(*, booth: Booth) -> dict[str, Any]:
     """What the enterprise's queue page shows: everyone waiting (names masked) and called."""
-    rows = QueueEntry.objects.filter(booth=booth, state__in=ACTIVE_STATES).select_related("student")
+    rows = QueueEntry.objects.filter(booth=booth, state__in=ACTIVE_STATES).select_related(
+        "student", "room"
+    )
     waiting_rows = sorted(
         (e for e in rows if e.state == QueueEntry.State.WAITING), key=lambda e: (e.rank, e.id)
     )
@@ -183,7 +193,14 @@ def enterprise_queue_state(*, booth: Booth) -> dict[str, Any]:
             {"id": e.pk, "position": i, "name": student_name(e.student), "invited": e.invited}
             for i, e in enumerate(waiting_rows, start=1)
         ],
-        "called": [{"id": e.pk, "name": student_name(e.student)} for e in called],
+        "called": [
+            {
+                "id": e.pk,
+                "name": student_name(e.student),
+                "room_url": reverse("video:room", args=[e.room.uuid]) if e.room else "",
+            }
+            for e in called
+        ],
     }
 
 

@@ -199,13 +199,18 @@ def _check_own(actor: User, booth: Booth) -> None:
         raise PermissionDenied("只能管理本企业的展位")
 
 
+# The slot of a video interview opened from a booth's queue (the enterprise may end it sooner).
+FAIR_INTERVIEW_MINUTES = 15
+
+
 @transaction.atomic
 def queue_take_next(*, actor: User, booth: Booth, now: dt.datetime | None = None) -> QueueEntry:
     """The enterprise calls the first student waiting; the student is told live and by a
     message with a link to the booth. Returns the called entry.
 
-    Hand-over to a video interview: the caller (view) gets ``entry`` back with
-    ``entry.booth``, ``actor`` and ``entry.student``; that is where a video room is opened."""
+    Hand-over to a video interview: a room of ``qinghe.video`` is opened for the enterprise
+    user who called and the student (``FAIR_INTERVIEW_MINUTES``), in the same transaction; the
+    message and the student's live booth state carry its link."""
     _check_own(actor, booth)
     booth = _lock(booth)
     now = now or timezone.now()
@@ -220,17 +225,31 @@ def queue_take_next(*, actor: User, booth: Booth, now: dt.datetime | None = None
     )
     if entry is None:
         raise ApplicationError("队列中没有等待的学子")
+    from qinghe.video.models import VideoRoom
+    from qinghe.video.services import room_create
+
+    room = room_create(
+        interviewer=actor,
+        student=entry.student,
+        minutes=FAIR_INTERVIEW_MINUTES,
+        source=VideoRoom.Source.FAIR,
+        starts_at=now,
+    )
     entry.state = QueueEntry.State.CALLED
     entry.called_at = now
-    entry.save(update_fields=["state", "called_at"])
+    entry.room = room
+    entry.save(update_fields=["state", "called_at", "room"])
     notify(
         user=entry.student,
         channels=[Channel.INBOX],
         category=Category.EVENT,
         subject=f"轮到你了：{booth.enterprise.name}",
-        body=f"“{booth.fair.title}”中{booth.enterprise.name}的展位已叫到你，请尽快进入展位。",
+        body=(
+            f"“{booth.fair.title}”中{booth.enterprise.name}的展位已叫到你，"
+            "请点击链接进入视频面试间（可先检测摄像头和麦克风）。"
+        ),
         key=make_key("fair-called", entry.pk),
-        data={"url": reverse("fairs:booth", args=[booth.pk])},
+        data={"url": reverse("video:room", args=[room.uuid])},
     )
     audit_record(
         action="update",

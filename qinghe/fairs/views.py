@@ -126,7 +126,9 @@ def queue(request: AuthedRequest, booth_id: int) -> HttpResponse:
 def take_next(request: AuthedRequest, booth_id: int) -> HttpResponse:
     b = selectors.booth_get_for_enterprise(viewer=request.user, booth_id=booth_id)
     entry = services.queue_take_next(actor=request.user, booth=b)
-    messages.success(request, f"已叫号：{selectors.student_name(entry.student)}")
+    messages.success(
+        request, f"已叫号：{selectors.student_name(entry.student)}，已为你们开设视频面试间"
+    )
     return redirect("fairs:queue", booth_id=b.pk)
 
 

@@ -72,7 +72,13 @@ def bar_svg(pairs: list[tuple[str, float]], *, width: int = 640, bar: int = 18) 
 
 def render_pdf(data: ReportData) -> tuple[bytes, int]:
     """The PDF and its page count."""
+    from PIL import ImageFile
     from weasyprint import HTML
+
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES = True, which would
+    # let a truncated upload pass every later photo check in this process (the report draws
+    # only its own SVG charts and needs no such tolerance).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     targets = [
         (row.indicator.name, float(row.percent or 0))

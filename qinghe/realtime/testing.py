@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 
@@ -38,3 +43,26 @@ def communicator(
     if cookie is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     return WebsocketCommunicator(application, path, headers=headers)
+
+
+def run_async(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """``async_to_sync`` for tests, also when this thread already runs an event loop (the
+    browser tests' Playwright keeps one in the main thread for the whole session): the coroutine
+    then runs in a fresh thread, whose database connections are closed afterwards."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return async_to_sync(fn)(*args, **kwargs)
+
+        def work() -> Any:
+            try:
+                return async_to_sync(fn)(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work).result()
+
+    return call

@@ -23,6 +23,11 @@
     var place = q("my-place"), called = q("called");
     if (place) place.hidden = data.state !== "waiting";
     if (called) called.hidden = data.state !== "called";
+    var roomLink = q("room-link");
+    if (roomLink) {
+      roomLink.hidden = !data.room_url;
+      if (data.room_url) roomLink.setAttribute("href", data.room_url);
+    }
     if (data.state === "called" && window.navigator.vibrate) window.navigator.vibrate(300);
   }
 

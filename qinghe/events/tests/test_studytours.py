@@ -292,3 +292,16 @@ def test_gallery_for_participants_and_staff_only(world: World, client_as: Any) -
     assert c.get(f"/events/photos/{photo.pk}/").status_code == 404
     assert c.get(f"/events/{event.pk}/").context["photos"] == []
     assert Client().get(f"/events/photos/{photo.pk}/").status_code == 302
+
+
+def test_a_truncated_photo_is_refused_even_after_weasyprint_was_imported(world: World) -> None:
+    """WeasyPrint (the monthly report) sets Pillow's LOAD_TRUNCATED_IMAGES process-wide."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    event = tour(world, capacity=5)
+    with pytest.raises(ValidationError) as exc:
+        studytours.photo_add(actor=world.league, event=event, data=png()[:60])
+    assert exc.value.messages == ["文件不是有效的照片"]
+    assert Photo.objects.count() == 0

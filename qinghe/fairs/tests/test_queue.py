@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from qinghe.core.errors import ApplicationError, PermissionDenied
@@ -17,17 +16,19 @@ from qinghe.fairs import selectors, services
 from qinghe.fairs.models import QueueEntry
 from qinghe.notifications.models import OutboxMessage
 from qinghe.realtime.consumers import CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, session_cookie
+from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.video.models import VideoRoom
 
 from .conftest import Fair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _state(state: str, position: int | None, length: int) -> dict[str, Any]:
+def _state(state: str, position: int | None, length: int, room_url: str = "") -> dict[str, Any]:
     return {
         "type": "queue",
         "state": state,
+        "room_url": room_url,
         "position": position,
         "wait_minutes": position * 10 if position else None,
         "length": length,
@@ -84,7 +85,7 @@ def test_ten_students_join_and_every_socket_sees_its_place_change(fair: Fair) ->
             "quiet": quiet,
         }
 
-    out = async_to_sync(scenario)()
+    out = run_async(scenario)()
     # Student k (1-based) sees, after the j-th join: nothing of their own before joining,
     # then position k with the queue j long.
     for k in range(1, 11):
@@ -103,20 +104,27 @@ def test_ten_students_join_and_every_socket_sees_its_place_change(fair: Fair) ->
     ]
     assert out["hr_after_leave"]["length"] == 9
     # After the first is taken: they are called, everyone else moves up one.
+    room = VideoRoom.objects.get()
+    assert (room.student, room.interviewer, room.source, room.minutes) == (
+        fair.students[0],
+        fair.world.hr_a,
+        VideoRoom.Source.FAIR,
+        15,
+    )
     assert out["after_take"] == [
-        _state("called", None, 8),
+        _state("called", None, 8, room_url=f"/video/{room.uuid}/"),
         _state("waiting", 1, 8),
         _state("", None, 8),
         *[_state("waiting", k - 2, 8) for k in range(4, 11)],
     ]
     assert out["hr_after_take"]["length"] == 8
     assert [row["position"] for row in out["hr_after_take"]["waiting"]] == list(range(1, 9))
-    assert len(out["hr_after_take"]["called"]) == 1
+    assert out["hr_after_take"]["called"][0]["room_url"] == f"/video/{room.uuid}/"
     assert out["quiet"] == [True] * 10
     assert _positions(fair) == [None, 1, None, 2, 3, 4, 5, 6, 7, 8]
-    # The called student is told through 我的消息 too, with a link to the booth.
+    # The called student is told through 我的消息 too, with a link to the video room.
     message = OutboxMessage.objects.get(user=fair.students[0], subject__startswith="轮到你了")
-    assert message.data["url"] == f"/fairs/booths/{booth.pk}/"
+    assert message.data["url"] == f"/video/{room.uuid}/"
 
 
 def test_invited_student_goes_to_the_front_and_done_feeds_the_average(fair: Fair) -> None:
@@ -180,7 +188,7 @@ def test_refused_actions_change_nothing_and_push_nothing(fair: Fair) -> None:
         await ws.disconnect()
         return [first, reasons, quiet]
 
-    first, reasons, quiet = async_to_sync(scenario)()
+    first, reasons, quiet = run_async(scenario)()
     assert first == _state("waiting", 1, 1)
     assert reasons == [
         "请先报名该招聘会再排队",
@@ -218,7 +226,7 @@ def test_the_queue_sockets_are_refused_to_the_wrong_people(fair: Fair) -> None:
         return result[0] if result[0] == "open" else result
 
     def connect(url: str, who: str) -> Any:
-        return kind(async_to_sync(_outcome)(communicator(url, cookie=cookies[who])))
+        return kind(run_async(_outcome)(communicator(url, cookie=cookies[who])))
 
     assert connect(path, "unregistered") == ("refused", CLOSE_REFUSED)
     assert connect(path, "registered") == "open"

@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 
 from qinghe.core.roles import Role
 from qinghe.live import presence
 from qinghe.live.models import Question, Stream
 from qinghe.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, session_cookie
+from qinghe.realtime.testing import communicator, run_async, session_cookie
 from qinghe.testing.world import World
 
 from .helpers import make_stream
@@ -108,7 +107,7 @@ def test_admission(world: World, personas: dict[str, Any], stream: Stream) -> No
         await ws.disconnect()
         return out
 
-    assert async_to_sync(scenario)() == {
+    assert run_async(scenario)() == {
         "anonymous": CLOSE_REFUSED,
         "outsider": CLOSE_NOT_FOUND,
         "missing": CLOSE_NOT_FOUND,
@@ -154,7 +153,7 @@ def test_ask_reaches_everyone_and_the_team_answers_and_pins(
             hr_hide["message"],
         ]
 
-    assert async_to_sync(scenario)() == [
+    assert run_async(scenario)() == [
         True,
         False,
         "实习期有住宿吗？",
@@ -198,7 +197,7 @@ def test_word_filter_holds_for_moderation_and_the_moderator_releases_or_hides(
             removed["id"] == asked["id"],
         ]
 
-    assert async_to_sync(scenario)() == [True, True, "held", [], "visible", True]
+    assert run_async(scenario)() == [True, True, "held", [], "visible", True]
     assert Question.objects.get().state == Question.State.HIDDEN
 
 
@@ -221,7 +220,7 @@ def test_length_limit_and_rate_limit_write_nothing(world: World, stream: Stream)
         await ws.disconnect()
         return [too_long["message"], empty["message"], too_fast["message"], unknown["message"]]
 
-    assert async_to_sync(scenario)() == [
+    assert run_async(scenario)() == [
         "问题不能超过 200 个字",
         "请填写问题",
         "提问太频繁，请稍后再试",
@@ -247,7 +246,7 @@ def test_viewers_are_counted_once_per_user_and_the_peak_is_kept(
         await ws1.disconnect()
         return counts
 
-    assert async_to_sync(scenario)() == [2, 1]
+    assert run_async(scenario)() == [2, 1]
     stream.refresh_from_db()
     assert stream.peak_viewers == 2
     assert presence.viewers(stream.pk) == 0

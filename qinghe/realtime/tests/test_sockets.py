@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
@@ -24,7 +23,7 @@ from qinghe.notifications import services as notifications
 from qinghe.notifications.models import Channel
 from qinghe.realtime.consumers import CLOSE_REFUSED, PolicyConsumer
 from qinghe.realtime.routing import websocket_urlpatterns
-from qinghe.realtime.testing import communicator, session_cookie
+from qinghe.realtime.testing import communicator, run_async, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +63,7 @@ def test_a_signed_out_visitor_gets_no_socket() -> None:
     async def scenario() -> Any:
         return await _outcome(communicator("/ws/inbox/"))
 
-    assert async_to_sync(scenario)() == ("refused", CLOSE_REFUSED)
+    assert run_async(scenario)() == ("refused", CLOSE_REFUSED)
 
 
 def test_a_socket_from_another_site_is_refused(personas: dict[str, Any]) -> None:
@@ -76,7 +75,7 @@ def test_a_socket_from_another_site_is_refused(personas: dict[str, Any]) -> None
         await ws.disconnect()
         return connected
 
-    assert async_to_sync(scenario)() is False
+    assert run_async(scenario)() is False
 
 
 def test_the_badge_follows_new_and_read_messages_live(personas: dict[str, Any]) -> None:
@@ -102,7 +101,7 @@ def test_the_badge_follows_new_and_read_messages_live(personas: dict[str, Any]) 
         await ws.disconnect()
         return seen
 
-    assert async_to_sync(scenario)() == [
+    assert run_async(scenario)() == [
         {"type": "inbox", "unread": 0},
         {"type": "inbox", "unread": 1},
         {"type": "inbox", "unread": 2},
@@ -130,7 +129,7 @@ def test_a_rolled_back_message_pushes_nothing(personas: dict[str, Any]) -> None:
         await ws.disconnect()
         return [first, quiet]
 
-    assert async_to_sync(scenario)() == [{"type": "inbox", "unread": 0}, True]
+    assert run_async(scenario)() == [{"type": "inbox", "unread": 0}, True]
 
 
 @override_settings(QINGHE_REQUIRE_STAFF_2FA=True)
@@ -141,8 +140,8 @@ def test_staff_need_the_second_factor_for_a_socket_too(personas: dict[str, Any])
     async def connect(cookie: str) -> Any:
         return (await _outcome(communicator("/ws/inbox/", cookie=cookie)))[0]
 
-    assert async_to_sync(connect)(session_cookie(staff)) == "refused"
-    assert async_to_sync(connect)(session_cookie(staff, otp_device=device)) == "open"
+    assert run_async(connect)(session_cookie(staff)) == "refused"
+    assert run_async(connect)(session_cookie(staff, otp_device=device)) == "open"
 
 
 class _Undeclared(PolicyConsumer):
@@ -194,9 +193,9 @@ def test_a_route_without_a_policy_is_refused_even_to_the_system_administrator(
 
     admin_cookie = session_cookie(admin)
     student_cookie = session_cookie(personas[Role.STUDENT])
-    assert async_to_sync(connect)("/ws/undeclared/", admin_cookie) == ("refused", CLOSE_REFUSED)
-    assert async_to_sync(connect)("/ws/room/7/", admin_cookie) == ("refused", CLOSE_REFUSED)
-    assert async_to_sync(connect)("/ws/room/7/", student_cookie) == "open"
+    assert run_async(connect)("/ws/undeclared/", admin_cookie) == ("refused", CLOSE_REFUSED)
+    assert run_async(connect)("/ws/room/7/", admin_cookie) == ("refused", CLOSE_REFUSED)
+    assert run_async(connect)("/ws/room/7/", student_cookie) == "open"
 
 
 def _free_port() -> int:
@@ -244,4 +243,4 @@ def test_the_redis_layer_carries_a_push_between_processes(redis_url: str) -> Non
         await publisher.close_pools()
         return received
 
-    assert async_to_sync(scenario)() == {"type": "inbox.changed"}
+    assert run_async(scenario)() == {"type": "inbox.changed"}

@@ -7,10 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from qinghe.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, session_cookie
+from qinghe.realtime.testing import communicator, run_async, session_cookie
 from qinghe.testing.world import World
 from qinghe.video import services
 from qinghe.video.models import VideoRoom
@@ -44,7 +43,7 @@ def test_only_the_rooms_parties_get_a_socket(world: World) -> None:
     cookies = {name: session_cookie(getattr(world, name)) for name in ("hr_a", "x", "y", "hr_b")}
 
     def outcome(cookie: str | None, where: str = path) -> Any:
-        return async_to_sync(_outcome)(where, cookie)
+        return run_async(_outcome)(where, cookie)
 
     assert outcome(cookies["y"]) == ("refused", CLOSE_REFUSED)
     assert outcome(cookies["hr_b"]) == ("refused", CLOSE_REFUSED)
@@ -90,7 +89,7 @@ def test_signals_reach_the_other_party_chat_reaches_both_notes_only_the_intervie
         await student.disconnect()
         return seen
 
-    seen = async_to_sync(scenario)()
+    seen = run_async(scenario)()
     assert seen["student_got"] == {"type": "signal", "party": "interviewer", "signal": OFFER}
     assert seen["hr_echo"] is True
     assert seen["unknown_kind_relayed"] is False
