@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,12 +325,23 @@ def _peak(entries: Any) -> int:
 
 
 def fairs_counts_for_plan(year: int) -> dict[str, int]:
-    """For the 十个一 board: cloud fairs held in ``year``, their approved booths, and the
-    students served (taken from a queue and marked done)."""
+    """For the 十个一 board: cloud fairs held in ``year``, their approved booths, the
+    students served (taken from a queue and marked done), and the applications to the booths'
+    postings made while a fair ran."""
     fairs = Event.objects.filter(
         type=Event.Type.CLOUD_FAIR, state__in=VISIBLE_STATES, starts_at__year=year
     )
+    during = Exists(
+        Booth.objects.filter(
+            fair__in=fairs,
+            state=Booth.State.APPROVED,
+            postings=OuterRef("posting_id"),
+            fair__starts_at__lte=OuterRef("created_at"),
+            fair__ends_at__gte=OuterRef("created_at"),
+        )
+    )
     return {
+        "applications": Application.objects.filter(during).count(),
         "fairs": fairs.count(),
         "booths": Booth.objects.filter(fair__in=fairs, state=Booth.State.APPROVED).count(),
         "students_served": QueueEntry.objects.filter(

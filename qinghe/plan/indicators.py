@@ -132,14 +132,28 @@ class Measured:
         return service_counts(year=self.year)
 
     @cached_property
+    def fairs(self) -> dict[str, int]:
+        from qinghe.fairs.selectors import fairs_counts_for_plan
+
+        return fairs_counts_for_plan(self.year)
+
+    @cached_property
+    def live(self) -> dict[str, int]:
+        from qinghe.live.selectors import live_counts_for_plan
+
+        return live_counts_for_plan(self.year)
+
+    @cached_property
+    def video(self) -> int:
+        from qinghe.video.selectors import video_counts_for_plan
+
+        return video_counts_for_plan(self.year)
+
+    @cached_property
     def subsidies(self) -> dict[str, Any]:
         from qinghe.policies.selectors import subsidy_figures
 
         return subsidy_figures(year=self.year)
-
-
-def _not_built(_m: Measured) -> Value:
-    return None
 
 
 def _share(part: int, whole: int) -> float:
@@ -178,8 +192,6 @@ MEASURES: dict[int, str] = {
     10: "一揽子政策",
 }
 
-CLOUD_SOURCE = "云招聘平台（云招聘会、直播带岗、视频面试）功能建设中，接入后自动统计"
-
 INDICATORS: tuple[Indicator, ...] = (
     # 1. the talent database
     Indicator("natives", 1, "在库鹤山籍学子", HR_BUREAU, "人才库中有鹤山籍依据（身份证号或户籍）的学子人数（当前，不含已合并记录）", "人", lambda m: m.talents["natives"], link="talents:list", link_query="native_evidence=any"),
@@ -194,11 +206,11 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("alliance_universities", 3, "覆盖院校", LEAGUE, "会员就读院校与高校分会所在院校（当前）", "所", lambda m: m.alliance["universities"], link="alliance:figures"),
     Indicator("alliance_cities", 3, "覆盖城市", LEAGUE, "会员院校所在城市与分会所在城市（当前）", "个", lambda m: m.alliance["cities"], link="alliance:figures"),
     Indicator("ambassadors", 3, "在任高校引才大使", ORG_DEPT, "本年度评选当选、任期未满的大使人数", "人", lambda m: m.ambassadors, link="alliance:ambassador_rounds"),
-    # 4. the cloud recruiting platform (being built: no data yet)
-    Indicator("cloud_fairs", 4, "云招聘会", HR_BUREAU, CLOUD_SOURCE, "场", _not_built),
-    Indicator("cloud_streams", 4, "直播带岗", HR_BUREAU, CLOUD_SOURCE, "场", _not_built),
-    Indicator("cloud_interviews", 4, "视频面试", HR_BUREAU, CLOUD_SOURCE, "场", _not_built),
-    Indicator("cloud_applications", 4, "经云平台投递", HR_BUREAU, CLOUD_SOURCE, "份", _not_built),
+    # 4. the cloud recruiting platform
+    Indicator("cloud_fairs", 4, "云招聘会", HR_BUREAU, "本年度举办（已发布或已结束）的线上招聘会场次", "场", lambda m: m.fairs["fairs"], cumulative=True),
+    Indicator("cloud_streams", 4, "直播带岗", HR_BUREAU, "本年度已结束的直播带岗场次", "场", lambda m: m.live["streams"], cumulative=True),
+    Indicator("cloud_interviews", 4, "视频面试", HR_BUREAU, "本年度在平台视频面试间进行（已到面试时间）的面试场次，含招聘会叫号和预约的视频面试", "场", lambda m: m.video, cumulative=True),
+    Indicator("cloud_applications", 4, "经云平台投递", HR_BUREAU, "本年度招聘会期间投向展位岗位的简历，加上直播中一键投递的简历", "份", lambda m: m.fairs["applications"] + m.live["applications"], cumulative=True),
     # 5. quality jobs
     Indicator("quality_jobs", 5, "优质岗位", HR_BUREAU, "本年认定且未撤销的优质岗位数（优质岗位认定时间在本年）", "个", lambda m: m.progress["quality_jobs"], target_field="quality_jobs", link="jobs:staff_list", link_query="quality=1", cumulative=True),
     Indicator("native_hires", 5, "鹤山籍学子录用", HR_BUREAU, "平台录用写入的毕业去向记录中，有鹤山籍依据的人数（录用时间在本年）", "人", lambda m: m.progress["native_hires"], target_field="native_hires", link="recruitment:staff_applications", cumulative=True),

@@ -57,3 +57,10 @@ def room_get_for_viewer(*, viewer: Any, room_uuid: uuid.UUID | str) -> tuple[Vid
     if party is None:
         raise PermissionDenied("你不是本场视频面试的参与者，不能进入")
     return room, party
+
+
+def video_counts_for_plan(year: int) -> int:
+    """For the 十个一 board: video interviews of ``year`` whose slot has begun (held or due)."""
+    from django.utils import timezone
+
+    return VideoRoom.objects.filter(starts_at__year=year, starts_at__lte=timezone.now()).count()
