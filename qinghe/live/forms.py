@@ -29,7 +29,7 @@ class StreamForm(forms.Form):
     hls_url = forms.CharField(
         label="直播地址（HLS）",
         max_length=500,
-        help_text="服务商提供的 .m3u8 地址，或本机推流服务的路径，如 /hls/2026-fair.m3u8",
+        help_text="服务商提供的 .m3u8 地址，或本机推流服务（HLS 目录）下的 .m3u8 路径",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -304,6 +304,10 @@ def seed() -> Seeded:
         return str(message.pk)
 
     stream = make_stream(w, personas[Role.HR_STAFF])
+    from qinghe.video.models import VideoRoom
+    from qinghe.video.services import room_create
+
+    room = room_create(interviewer=hr, student=x, minutes=30, source=VideoRoom.Source.DIRECT)
 
     common = {
         "stream_id": str(stream.pk),
@@ -314,6 +318,7 @@ def seed() -> Seeded:
         "code": "one_off_startup",
         "fair_id": str(booth.fair_id),
         "booth_id": str(booth.pk),
+        "room_uuid": str(room.uuid),
     }
     return Seeded(
         overrides={"policies:application": {"application_id": str(subsidy.pk)}},
