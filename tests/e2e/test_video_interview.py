@@ -28,13 +28,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
-def media_browser() -> Iterator[Any]:
+def media_browser(browser: Any) -> Iterator[Any]:
     """Chromium with a fake camera (a moving test pattern) and microphone (a beep), granted
-    without a prompt."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+    without a prompt; launched by the session's Playwright (a second sync_playwright in the
+    same worker would refuse to start)."""
+    if True:
+        media = browser.browser_type.launch(
             executable_path=CHROMIUM,
             headless=True,
             args=[
@@ -49,8 +48,8 @@ def media_browser() -> Iterator[Any]:
                 "--autoplay-policy=no-user-gesture-required",
             ],
         )
-        yield browser
-        browser.close()
+        yield media
+        media.close()
 
 
 def _page(browser: Any, live_server: Any, *, width: int = 390) -> Any:
