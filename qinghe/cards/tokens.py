@@ -61,17 +61,16 @@ def _dev_key() -> dict[str, Any]:
     return {"kty": "OKP", "crv": "Ed25519", "x": b64(raw), "d": b64(seed), "kid": kid}
 
 
-@cache
-def _keys(config: str) -> tuple[OKPKey, ...]:
-    import json
-
-    raw = json.loads(config) if config else [_dev_key()]
+def import_ed25519_jwks(raw: Any, *, what: str) -> tuple[OKPKey, ...]:
+    """A JSON list of private OKP Ed25519 JWKs, each with a ``kid``, as signing keys (the
+    format of QINGHE_CARD_SIGNING_KEYS and QINGHE_EVENT_SIGNING_KEYS; ``what`` names the
+    setting in the error)."""
     if not isinstance(raw, list) or not raw:
-        raise ValueError("QINGHE_CARD_SIGNING_KEYS must be a non-empty JSON list of JWKs")
+        raise ValueError(f"{what} must be a non-empty JSON list of JWKs")
     keys = []
     for item in raw:
         if item.get("kty") != "OKP" or item.get("crv") != "Ed25519" or not item.get("kid"):
-            raise ValueError("card signing keys must be OKP Ed25519 JWKs with a kid")
+            raise ValueError(f"{what}: signing keys must be OKP Ed25519 JWKs with a kid")
         keys.append(
             OKPKey.import_key(
                 {k: item[k] for k in ("kty", "crv", "x", "d") if k in item},
@@ -79,6 +78,14 @@ def _keys(config: str) -> tuple[OKPKey, ...]:
             )
         )
     return tuple(keys)
+
+
+@cache
+def _keys(config: str) -> tuple[OKPKey, ...]:
+    import json
+
+    raw = json.loads(config) if config else [_dev_key()]
+    return import_ed25519_jwks(raw, what="QINGHE_CARD_SIGNING_KEYS")
 
 
 def signing_keys() -> tuple[OKPKey, ...]:

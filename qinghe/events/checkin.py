@@ -77,20 +77,10 @@ def _dev_key() -> dict[str, Any]:
 
 @cache
 def _keys(config: str) -> tuple[OKPKey, ...]:
+    from qinghe.cards.tokens import import_ed25519_jwks
+
     raw = json.loads(config) if config else [_dev_key()]
-    if not isinstance(raw, list) or not raw:
-        raise ValueError("QINGHE_EVENT_SIGNING_KEYS must be a non-empty JSON list of JWKs")
-    keys = []
-    for item in raw:
-        if item.get("kty") != "OKP" or item.get("crv") != "Ed25519" or not item.get("kid"):
-            raise ValueError("event signing keys must be OKP Ed25519 JWKs with a kid")
-        keys.append(
-            OKPKey.import_key(
-                {k: item[k] for k in ("kty", "crv", "x", "d") if k in item},
-                parameters={"kid": item["kid"], "use": "sig", "alg": ALG},
-            )
-        )
-    return tuple(keys)
+    return import_ed25519_jwks(raw, what="QINGHE_EVENT_SIGNING_KEYS")
 
 
 def signing_keys() -> tuple[OKPKey, ...]:
