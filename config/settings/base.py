@@ -241,6 +241,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
+# Pages that scan a QR code with the phone camera (the card partner page, the event door).
+PERMISSIONS_POLICY_CAMERA = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -10,6 +10,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -286,11 +287,8 @@ def partner(request: AuthedRequest) -> HttpResponse:
         },
     )
     # The one page that may use the camera (same origin only): the QR scan.
-    response["Permissions-Policy"] = CAMERA_POLICY
+    response["Permissions-Policy"] = settings.PERMISSIONS_POLICY_CAMERA
     return response
-
-
-CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 
 # ---- public ---------------------------------------------------------------------------------
