@@ -76,7 +76,12 @@ HR_OR_ENT = only(Role.HR_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
 # Events (measures 7-8): HR bureau and Youth League staff run them; an enterprise's HR
 # proposes its own (object scoping: qinghe.events.selectors).
 EVENT_STAFF = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
-EVENT_ORGANISERS = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
+EVENT_ORGANISERS = only(
+    Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR, Role.AMBASSADOR
+)
+# Who proposes events for staff review: an enterprise's HR for its enterprise, a serving
+# ambassador for their chapter (object scoping: qinghe.events.selectors.organiser_orgs).
+EVENT_PROPOSERS = only(Role.ENTERPRISE_HR, Role.AMBASSADOR)
 # The alliance (measure 3): League staff run it; a chapter's leaders (students or ambassadors)
 # manage their own chapter (object scoping: qinghe.alliance.selectors).
 ALLIANCE_STAFF = only(Role.LEAGUE_STAFF, Role.SYSADMIN)
@@ -290,7 +295,7 @@ POLICIES: dict[str, Rule] = {
     "events:create": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
     "events:manage_detail": EVENT_ORGANISERS,
     "events:edit": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
-    "events:submit": {"POST": ENT},
+    "events:submit": {"POST": EVENT_PROPOSERS},
     "events:publish": {"POST": EVENT_STAFF},
     "events:return": {"POST": EVENT_STAFF},
     "events:cancel": {"POST": EVENT_STAFF},
@@ -504,6 +509,10 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_my_memberships": SELF,
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
+    "api:chapter_members": {"GET": CHAPTER_MANAGERS},
+    "api:chapter_membership_decide": {"POST": CHAPTER_MANAGERS},
+    "api:chapter_invite": {"POST": CHAPTER_MANAGERS},
+    "api:chapter_invitation_respond": {"POST": SELF},
     "api:card_me": SELF,
     "api:card_dependant": SELF,
     # Websocket routes (qinghe/realtime/routing.py): the method is "WS"; the consumer's

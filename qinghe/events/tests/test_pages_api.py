@@ -20,7 +20,7 @@ from .factories import make_event, make_student
 pytestmark = pytest.mark.django_db
 
 STAFF: set[str] = {Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN}
-ORGANISERS: set[str] = STAFF | {Role.ENTERPRISE_HR}
+ORGANISERS: set[str] = STAFF | {Role.ENTERPRISE_HR, Role.AMBASSADOR}
 SELF: set[str] = {Role.STUDENT, Role.AMBASSADOR}
 
 # (method, path with {id}, roles let through). Every page and API operation of the app.
@@ -36,7 +36,7 @@ EXPECTED: list[tuple[str, str, set[str]]] = [
     ("GET", "/events/manage/{id}/", ORGANISERS),
     ("GET", "/events/manage/{id}/edit/", ORGANISERS),
     ("POST", "/events/manage/{id}/edit/", ORGANISERS),
-    ("POST", "/events/manage/{id}/submit/", {str(Role.ENTERPRISE_HR)}),
+    ("POST", "/events/manage/{id}/submit/", {str(Role.ENTERPRISE_HR), str(Role.AMBASSADOR)}),
     ("POST", "/events/manage/{id}/publish/", STAFF),
     ("POST", "/events/manage/{id}/return/", STAFF),
     ("POST", "/events/manage/{id}/cancel/", STAFF),
