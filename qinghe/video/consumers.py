@@ -110,6 +110,8 @@ class VideoRoomConsumer(PolicyConsumer):
             await self._chat(content)
         elif kind == "notes":
             await self._save_notes(content)
+        elif kind == "ping":  # the page's heartbeat (a half-open socket is noticed)
+            await self.send_json({"type": "pong"})
 
     async def _relay_signal(self, content: dict[str, Any]) -> None:
         signal = content.get("signal")

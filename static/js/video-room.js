@@ -26,7 +26,7 @@
   var state = {
     stream: null, socket: null, pc: null, pcId: null, pending: [], joined: false, left: false,
     startsAt: null, endsAt: null, skew: 0, pause: 1000, warned: false, audio: null, failTimer: null,
-    retry: null, welcomed: 0, peer: null,
+    retry: null, welcomed: 0, peer: null, heard: Date.now(),
     // A side: connections to observers by observer peer id; an observer: connections by side.
     fans: {}, watched: {}
   };
@@ -135,6 +135,7 @@
     var socket = new WebSocket(socketUrl);
     state.socket = socket;
     socket.onmessage = function (event) {
+      state.heard = Date.now();
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
       handle(data);
@@ -152,26 +153,39 @@
       if (state.left) return;
       check("connection", "已断开，正在重连…", false);
       if (state.joined) setStatus("网络中断，正在重连…");
+      if (navigator.onLine === false) return;  // the "online" event reconnects
       state.retry = setTimeout(connect, state.pause);
       state.pause = Math.min(state.pause * 2, 10000);
     };
   }
 
-  // Back online: reconnect now instead of waiting out the back-off, and renegotiate the call.
+  // Offline: the socket is as good as dead (a dropped network can leave it half-open for
+  // minutes), so close it; back online: reconnect now instead of waiting out the back-off. The
+  // welcome of the new socket sends "hello", which renegotiates the call (fresh offer, new ICE).
+  function dropSocket() {
+    var socket = state.socket;
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) socket.close();
+  }
   window.addEventListener("offline", function () {
-    if (state.joined && !state.left) setStatus("网络已断开，恢复后自动重连…");
+    if (state.left || root.hasAttribute("data-refused")) return;
+    if (state.joined) setStatus("网络已断开，恢复后自动重连…");
+    dropSocket();
   });
   window.addEventListener("online", function () {
     if (state.left || root.hasAttribute("data-refused")) return;
     state.pause = 1000;
     var socket = state.socket;
-    if (!socket || socket.readyState === WebSocket.CLOSED || socket.readyState === WebSocket.CLOSING) {
-      connect();
-    } else if (socket.readyState === WebSocket.OPEN && state.joined) {
-      // The socket survived the drop: renegotiate anyway (new ICE candidates).
-      signal({ kind: "hello" });
-    }
+    if (!socket || socket.readyState === WebSocket.CLOSED || socket.readyState === WebSocket.CLOSING) connect();
   });
+  // Heartbeat: a socket that has heard nothing for 35 s (not even the answer to a ping sent
+  // every 15 s) is closed and reconnected.
+  setInterval(function () {
+    if (state.left || root.hasAttribute("data-refused")) return;
+    var socket = state.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - state.heard > 35000) { dropSocket(); return; }
+    send({ type: "ping" });
+  }, 15000);
 
   function handle(data) {
     if (data.type === "welcome") {
@@ -195,6 +209,8 @@
       else onSignal(data.party, data.signal || {});
     } else if (data.type === "recording") {
       onRecordingState(data);
+    } else if (data.type === "pong") {
+      return;
     } else if (data.type === "chat") {
       addChat(data);
     } else if (data.type === "saved") {
@@ -403,7 +419,16 @@
           return pc.createAnswer();
         })
         .then(function (answer) { return pc.setLocalDescription(answer); })
-        .then(function () { if (state.watched[side] === watch) signal({ kind: "answer", pc: message.pc, sdp: pc.localDescription.sdp }, from); })
+        .then(function () {
+          if (state.watched[side] !== watch) return;
+          // What this observer sends: no track at all (shown for the browser test).
+          var sending = 0;
+          Object.keys(state.watched).forEach(function (key) {
+            sending += state.watched[key].pc.getSenders().filter(function (sender) { return sender.track; }).length;
+          });
+          root.setAttribute("data-sending", String(sending));
+          signal({ kind: "answer", pc: message.pc, sdp: pc.localDescription.sdp }, from);
+        })
         .catch(fail);
     } else if (message.kind === "candidate" && watch && message.pc === watch.id) {
       if (watch.pc.remoteDescription) watch.pc.addIceCandidate(message.candidate).catch(function () {});
