@@ -10,10 +10,12 @@ staff with the permission (audited), with a staff list of kept recordings."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -182,7 +184,14 @@ def recording_download(
         for name in names:
             yield storage.read_private(name)
 
-    response = StreamingHttpResponse(pieces(), content_type="video/webm")
+    async def pieces_async() -> AsyncIterator[bytes]:
+        for name in names:
+            yield await sync_to_async(storage.read_private)(name)
+
+    # One chunk in memory at a time: under ASGI (production) an async iterator, else Django
+    # would first read the whole recording into a list.
+    content = pieces_async() if isinstance(request, ASGIRequest) else pieces()
+    response = StreamingHttpResponse(content, content_type="video/webm")
     stamp = timezone.localtime(recording.created_at).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="interview-{stamp}.webm"'
     response["Cache-Control"] = "no-store"
