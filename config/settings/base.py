@@ -305,6 +305,13 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 # objects, e.g. [{"urls": "turn:turn.example.gov.cn:3478", "username": "u", "credential": "p"}].
 # Empty (the default) works on a LAN and on localhost; production: coturn (docs/OPERATIONS.md).
 QINGHE_ICE_SERVERS = json.loads(env("QINGHE_ICE_SERVERS", "[]"))
+# Video interview recordings (only when both sides agreed): kept encrypted this many days after
+# the recording began, then deleted by the purge_video_recordings job; one recording at most
+# QINGHE_VIDEO_RECORDING_MAX_MB (the browser uploads it in chunks of at most 4 MB).
+QINGHE_VIDEO_RECORDING_RETENTION_DAYS = int(
+    env("QINGHE_VIDEO_RECORDING_RETENTION_DAYS", "90") or 90
+)
+QINGHE_VIDEO_RECORDING_MAX_MB = int(env("QINGHE_VIDEO_RECORDING_MAX_MB", "1024") or 1024)
 NOTIFY_SMS = {
     "BASE_URL": env("NOTIFY_SMS_BASE_URL", "https://dysmsapi.aliyuncs.com"),
     "ACCESS_KEY_ID": env("NOTIFY_SMS_ACCESS_KEY_ID", ""),

@@ -91,6 +91,10 @@ PLAN_READERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSAD
 # scoping: qinghe.cards.selectors); partners only verify and log benefit uses.
 CARD_STAFF = only(Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN)
 PARTNER = only(Role.PARTNER)
+# Video interviews: the two sides (an enterprise's HR, a student); recordings are also read by
+# HR bureau staff (object scoping: qinghe.video.selectors).
+VIDEO_SIDES = only(Role.ENTERPRISE_HR, Role.STUDENT, Role.AMBASSADOR)
+VIDEO_RECORDING_READERS = only(VIDEO_SIDES.roles, Role.HR_STAFF, Role.SYSADMIN)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -400,6 +404,15 @@ POLICIES: dict[str, Rule] = {
     # past the selector (qinghe.video.selectors.room_get_for_viewer).
     "video:room": SIGNED_IN,
     "video:room_observers": {"POST": SELF},
+    # Recording only when both sides agreed: each side's consent; the interviewer side starts,
+    # uploads and stops (qinghe.video.services); the two sides and HR bureau staff download
+    # (qinghe.video.selectors.recording_get_for_viewer), staff through their list.
+    "video:room_recording_consent": {"POST": VIDEO_SIDES},
+    "video:recording_start": {"POST": ENT},
+    "video:recording_chunk": {"POST": ENT},
+    "video:recording_stop": {"POST": ENT},
+    "video:recording_download": {"GET": VIDEO_RECORDING_READERS},
+    "video:recording_list": {"GET": HR},
     "cards:mine": SELF,
     "cards:apply": {"GET": SELF, "POST": SELF},
     "cards:ecard": SELF,

@@ -78,6 +78,7 @@ EXCLUDED: dict[str, str] = {
     "policies:material_download": "answers an uploaded application material (a file)",
     "policies:attachment_download": "answers a policy's published attachment (a file)",
     "me:resume_download": "answers the student's own PDF résumé (a file), not a page",
+    "video:recording_download": "answers a video interview recording (a WebM file), not a page",
 }
 
 # Finds what a phone user would suffer: the page scrolls sideways, an element sticks out of
@@ -308,6 +309,14 @@ def seed() -> Seeded:
     from qinghe.video.services import room_create
 
     room = room_create(interviewer=hr, student=x, minutes=30, source=VideoRoom.Source.DIRECT)
+    # A recording both sides agreed to: the room page lists it with its download link.
+    from qinghe.video import services as video
+
+    for side in (hr, x):
+        video.room_set_recording_consent(actor=side, room=room, agreed=True)
+    recording = video.recording_start(actor=hr, room=room)
+    video.recording_add_chunk(actor=hr, recording=recording, seq=0, data=video.WEBM_MAGIC + b"0")
+    video.recording_stop(actor=hr, recording=recording)
 
     common = {
         "stream_id": str(stream.pk),
