@@ -272,6 +272,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # QINGHE_REDIS_URL=redis://127.0.0.1:6379/1 (docs/OPERATIONS.md).
 ASGI_APPLICATION = "config.asgi.application"
 QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
+# Broadcast rooms (a live stream's viewers, qinghe/realtime/broadcast.py) travel on the
+# "broadcast" layer: Redis pub/sub by default (one PUBLISH per push, fanned out in each worker);
+# QINGHE_BROADCAST_LAYER=core carries them on the default list-based layer instead.
+QINGHE_BROADCAST_LAYER = env("QINGHE_BROADCAST_LAYER", "pubsub")
 if QINGHE_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -279,6 +283,11 @@ if QINGHE_REDIS_URL:
             "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe", "capacity": 1000},
         }
     }
+    if QINGHE_BROADCAST_LAYER == "pubsub":
+        CHANNEL_LAYERS["broadcast"] = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe-broadcast"},
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
