@@ -280,7 +280,14 @@ if QINGHE_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe", "capacity": 1000},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+            # channels_redis blocks in BZPOPMIN: an idle socket's receive then failed with
+            # TimeoutError and closed the socket (seen in bench/bench_live_questions.py).
+            "CONFIG": {
+                "hosts": [{"address": QINGHE_REDIS_URL, "socket_timeout": 30}],
+                "prefix": "qinghe",
+                "capacity": 1000,
+            },
         }
     }
     if QINGHE_BROADCAST_LAYER == "pubsub":
