@@ -7,8 +7,10 @@ Migrates a temporary SQLite database and creates the viewers (students) with sig
 and one live stream. Then, for each set-up, ``--runs`` times: starts the ASGI application under
 gunicorn with production's worker class (``qinghe.realtime.worker.UvicornWorker``: uvicorn with
 uvloop, httptools, the websockets protocol, no per-message compression) and connects every viewer's
-websocket to ``/ws/live/<id>/`` from ``--clients`` client processes of their own (python
-``websockets``), exactly as the watch page does. Once all are in, viewers ask questions through
+websocket to ``/ws/live/<id>/`` from ``--clients`` client processes of their own, with the
+handshake the watch page's browser sends (session cookie, origin, an offer of per-message
+deflate) and a minimal frame parser (``Viewer``), so that the measuring client costs little
+next to the server. Once all are in, viewers ask questions through
 their own sockets, one every ``--gap`` seconds, each from a different viewer (the per-user rate
 limit applies). A question's delivery time runs from its planned sending time until the LAST of
 the viewers has it (a client that sends late only adds to it), and a question that does not
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
 import os
@@ -40,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -130,8 +134,101 @@ def wait_port(port: int, proc: subprocess.Popen[Any], seconds: float = 60) -> bo
 # --- the clients (separate processes) ------------------------------------------------------------
 
 
+class Viewer(asyncio.Protocol):
+    """One viewer's websocket, as lean as a measuring client can be: the handshake a browser
+    sends (with its offer of per-message deflate, which the server may take or refuse), then
+    RFC 6455 frames parsed straight off the bytes. Only question frames are decoded; the time
+    noted is when the bytes arrived. The python ``websockets`` client used before cost ~44 us
+    a frame on the same two cores as the server, more than the server spends per viewer, and
+    its loop lagged up to 100 ms (docs/SCALING.md)."""
+
+    def __init__(self, request: bytes, received: dict[int, float]) -> None:
+        self.request = request
+        self.received = received
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.inflate: Any = None  # a zlib decompressor when the server compresses
+        self.admitted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.admitted.done():
+            self.admitted.set_exception(ConnectionError(f"closed before admission: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        at = time.time()
+        buf = self.buffer
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buf[:end]).lower()
+            del buf[: end + 4]
+            if not head.startswith(b"http/1.1 101"):
+                self.transport.close()
+                return
+            self.upgraded = True
+            if b"permessage-deflate" in head:
+                self.inflate = zlib.decompressobj(-15)
+        while len(buf) >= 2:
+            b0, b1 = buf[0], buf[1]
+            size, start = b1 & 0x7F, 2
+            if size == 126:
+                if len(buf) < 4:
+                    return
+                size, start = int.from_bytes(buf[2:4], "big"), 4
+            elif size == 127:
+                if len(buf) < 10:
+                    return
+                size, start = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < start + size:
+                return
+            payload = bytes(buf[start : start + size])
+            del buf[: start + size]
+            opcode = b0 & 0x0F
+            if b0 & 0x40 and self.inflate is not None:  # RSV1: compressed
+                payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
+            if opcode == 1:
+                self.text(payload, at)
+            elif opcode == 9:  # ping: pong with the same data
+                self.send(payload, opcode=0xA)
+            elif opcode == 8:
+                self.transport.close()
+                return
+
+    def text(self, payload: bytes, at: float) -> None:
+        if not self.admitted.done():
+            if b'"state"' in payload[:30]:
+                self.admitted.set_result(None)
+            return
+        if b'"question"' in payload[:30]:
+            frame = json.loads(payload)
+            if frame["type"] == "question":
+                n = int(frame["question"]["text"].split()[1])
+                self.received.setdefault(n, at)
+
+    def send(self, data: bytes, opcode: int = 0x1) -> None:
+        mask = os.urandom(4)
+        size = len(data)
+        if size < 126:
+            head = bytes([0x80 | opcode, 0x80 | size])
+        elif size < 65536:
+            head = bytes([0x80 | opcode, 0x80 | 126]) + size.to_bytes(2, "big")
+        else:
+            head = bytes([0x80 | opcode, 0x80 | 127]) + size.to_bytes(8, "big")
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.transport.write(head + mask + masked)
+
+
 async def _viewer(
-    url: str,
+    host: str,
+    port: int,
+    path: str,
     origin: str,
     key: str,
     received: dict[int, float],
@@ -142,41 +239,32 @@ async def _viewer(
     tag: int,
     stop: asyncio.Event,
 ) -> None:
-    import websockets
-
-    async with websockets.connect(
-        url,
-        origin=origin,  # type: ignore[arg-type]
-        additional_headers={"Cookie": f"sessionid={key}"},
-        max_size=2**20,
-        open_timeout=120,
-        ping_interval=None,
-    ) as ws:
-        while True:  # the first state frame: admitted
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "state":
-                break
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        f"Origin: {origin}\r\nCookie: sessionid={key}\r\n\r\n"
+    ).encode()
+    loop = asyncio.get_running_loop()
+    transport, viewer = await loop.create_connection(lambda: Viewer(request, received), host, port)
+    try:
+        await asyncio.wait_for(viewer.admitted, 120)
         ready.set()
-
-        async def reader() -> None:
-            async for raw in ws:
-                at = time.time()
-                frame = json.loads(raw)
-                if frame["type"] == "question":
-                    n = int(frame["question"]["text"].split()[1])
-                    received.setdefault(n, at)
-
-        task = asyncio.create_task(reader())
         start_at = await start
         for n in asks:
             await asyncio.sleep(max(0.0, start_at + n * gap - time.time()))
-            await ws.send(json.dumps({"action": "ask", "text": f"问题 {n} 来自 {tag}"}))
+            viewer.send(json.dumps({"action": "ask", "text": f"问题 {n} 来自 {tag}"}).encode())
         await stop.wait()
-        task.cancel()
+    finally:
+        transport.close()
 
 
 def client_process(
-    url: str,
+    host: str,
+    port: int,
+    path: str,
     origin: str,
     keys: list[str],
     asks: dict[int, list[int]],
@@ -201,7 +289,9 @@ def client_process(
             tasks.append(
                 asyncio.create_task(
                     _viewer(
-                        url,
+                        host,
+                        port,
+                        path,
                         origin,
                         key,
                         results[i],
@@ -268,6 +358,17 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, MB (from /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def children(pid: int) -> list[int]:
@@ -337,7 +438,7 @@ def one_run(
         while len(children(server.pid)) < workers and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(4.0)
-        url = f"ws://127.0.0.1:{port}/ws/live/{data['stream']}/"
+        path = f"/ws/live/{data['stream']}/"
         origin = f"http://127.0.0.1:{port}"
         keys: list[str] = data["keys"][: args.viewers]
         clients = args.clients
@@ -356,7 +457,19 @@ def one_run(
                     asks.setdefault(index - p * share, []).append(n)
             proc = ctx.Process(
                 target=client_process,
-                args=(url, origin, part, asks, args.questions, args.gap, connected, starts[p], out),
+                args=(
+                    "127.0.0.1",
+                    port,
+                    path,
+                    origin,
+                    part,
+                    asks,
+                    args.questions,
+                    args.gap,
+                    connected,
+                    starts[p],
+                    out,
+                ),
             )
             proc.start()
             procs.append(proc)
@@ -366,6 +479,9 @@ def one_run(
         time.sleep(1.5)  # the viewer counts settle (they are flushed once a second)
         server_pids = [server.pid, *children(server.pid)]
         held = held_by_process(port)
+        per_worker = sorted(
+            ((n, rss_mb(pid)) for pid, n in held.items() if pid in server_pids), reverse=True
+        )
         start_at = time.time() + 1.0
         for queue in starts:
             queue.put(start_at)
@@ -398,7 +514,7 @@ def one_run(
             missing += 1
             continue
         times.append((max(t for t in got if t is not None) - sent) * 1000)
-    if os.environ.get("BENCH_LIVE_DUMP"):
+    if os.environ.get("BENCH_LIVE_DUMP"):  # a file: every viewer's receipt times, to study
         Path(os.environ["BENCH_LIVE_DUMP"]).write_text(
             json.dumps(
                 {
@@ -408,7 +524,6 @@ def one_run(
             )
         )
     times.sort()
-    workers_held = sorted((n for pid, n in held.items() if pid in server_pids), reverse=True)
     return {
         "viewers": total,
         "connect_s": connect_s,
@@ -419,7 +534,8 @@ def one_run(
         if times
         else float("inf"),
         "max": times[-1] if times else float("inf"),
-        "held": workers_held,
+        "held": [n for n, _ in per_worker],
+        "memory": [m for _, m in per_worker],
         "server_cpu": server_cpu,
         "client_cpu": client_cpu,
         "client_lag": lag,
@@ -434,7 +550,8 @@ def describe(r: dict[str, Any]) -> str:
         f"questions {r['delivered']} to all, {r['missing']} not to all; "
         f"question -> all viewers: median {r['median']:.1f} ms, p99 {r['p99']:.1f} ms "
         f"(ratio to goal {r['p99'] / GOAL_P99_MS:.2f}), max {r['max']:.1f} ms; "
-        f"connections held per worker process {r['held']}; "
+        f"connections held per worker process {r['held']} "
+        f"(resident memory {', '.join(f'{m:.0f}' for m in r['memory'])} MB); "
         f"CPU in {r['window']:.0f} s: server {r['server_cpu']:.1f} s, clients "
         f"{r['client_cpu']:.1f} s (client loop lag p99 {r['client_lag']:.0f} ms); "
         f"load average {r['load'][0]:.2f} {r['load'][1]:.2f} {r['load'][2]:.2f}"

@@ -45,6 +45,9 @@ CLOSE_TOO_SLOW = 4408
 # Channel layers forget a group member after a day (group_expiry); the relays rejoin hourly.
 REJOIN_SECONDS = 3600.0
 
+# The ASGI server's own send for this connection, kept in the scope by ``ServerSend``.
+SERVER_SEND = "qinghe.server_send"
+
 Frame = dict[str, Any]
 FrameFor = Callable[[dict[str, Any]], Frame | None]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -106,6 +109,20 @@ async def publish(room: str, event: dict[str, Any]) -> None:
     target = layer()
     if message is not None and target is not None:
         await target.group_send(relay_group(room), message)
+
+
+class ServerSend:
+    """ASGI middleware (outermost on websockets, config/asgi.py): keeps the server's send in
+    the scope, so that the relay writes room frames straight to the server. The middlewares in
+    between (Channels' session and cookie wrappers) act only on ``http.response.start`` and
+    ``websocket.accept``; on each ``websocket.send`` they only look, which cost ~15 % of a
+    broadcast's writes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> Any:
+        return await self.app({**scope, SERVER_SEND: send}, receive, send)
 
 
 # --- one process's sockets ---------------------------------------------------------------------

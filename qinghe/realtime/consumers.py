@@ -64,7 +64,8 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             return
         for group in groups:
             if broadcast.is_room(group):
-                self.rooms_joined.append(await broadcast.join(group, self.base_send))
+                send = self.scope.get(broadcast.SERVER_SEND) or self.base_send
+                self.rooms_joined.append(await broadcast.join(group, send))
             else:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
