@@ -146,3 +146,38 @@ def test_the_relay_leaves_the_layer_group_with_its_last_socket(
     assert len(both) == 1  # one relay for the process, not one member per socket
     assert after_one == both
     assert after_both == []
+
+
+def test_a_push_reaches_the_room_in_two_processes_through_redis_pubsub(redis_url: str) -> None:
+    """Production: two worker processes (two hubs, each with its own pub/sub layer instance)
+    hold sockets of one room; a push published from a third process reaches both, once."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        loop = asyncio.get_running_loop()
+        layers = [
+            RedisPubSubChannelLayer(hosts=[redis_url], prefix="qinghe-test") for _ in range(3)
+        ]
+        hubs = [broadcast.Hub(loop, layers[0]), broadcast.Hub(loop, layers[1])]
+        one, two = Socket(), Socket()
+        members = [await hubs[0].join("live.3", one), await hubs[1].join("live.3", two)]
+        for member in members:
+            member.ready()
+        message = broadcast.relay_message("live.3", {"type": "live.removed", "id": 9})
+        await layers[2].group_send(broadcast.relay_group("live.3"), message)
+        for _ in range(100):
+            if one.sent and two.sent:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # nothing more arrives
+        for hub, member in zip(hubs, members, strict=True):
+            await hub.leave(member)
+            assert hub.runner is not None
+            hub.runner.cancel()
+        for layer in layers:
+            await layer.flush()
+        return one.texts(), two.texts()
+
+    one, two = run_async(scenario)()
+    assert one == [{"type": "removed", "id": 9}]
+    assert two == [{"type": "removed", "id": 9}]
