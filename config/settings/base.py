@@ -274,13 +274,29 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # QINGHE_REDIS_URL=redis://127.0.0.1:6379/1 (docs/OPERATIONS.md).
 ASGI_APPLICATION = "config.asgi.application"
 QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
+# Broadcast rooms (a live stream's viewers, qinghe/realtime/broadcast.py) travel on the
+# "broadcast" layer: Redis pub/sub by default (one PUBLISH per push, fanned out in each worker);
+# QINGHE_BROADCAST_LAYER=core carries them on the default list-based layer instead.
+QINGHE_BROADCAST_LAYER = env("QINGHE_BROADCAST_LAYER", "pubsub")
 if QINGHE_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe", "capacity": 1000},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+            # channels_redis blocks in BZPOPMIN: an idle socket's receive then failed with
+            # TimeoutError and closed the socket (seen in bench/bench_live_questions.py).
+            "CONFIG": {
+                "hosts": [{"address": QINGHE_REDIS_URL, "socket_timeout": 30}],
+                "prefix": "qinghe",
+                "capacity": 1000,
+            },
         }
     }
+    if QINGHE_BROADCAST_LAYER == "pubsub":
+        CHANNEL_LAYERS["broadcast"] = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe-broadcast"},
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
