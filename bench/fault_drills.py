@@ -9,10 +9,14 @@ so that restarting it disturbs nobody else; the stack (scripts/prodstack.py) run
 3. The outbox worker killed with SIGKILL while it sends 300 e-mails, then started again: is
    every message sent, none twice (Message-IDs counted in the worker's output), and are the
    ones whose outcome was lost shown to the administrator (需人工确认)?
-4. The task worker killed with SIGKILL while it runs a task, then started again: what becomes
-   of the task?
+4. The task worker killed with SIGKILL while it runs a task, then started again: the task,
+   left RUNNING, is found by the scheduled reaper (its worker's heartbeat stopped), marked
+   failed and run again once; is it done, and done only once more?
+5. Redis killed under live websockets (6 Chromium pages with the 我的消息 badge, through
+   nginx) and started again empty: do the pages reconnect by themselves, and do messages
+   queued during and after the gap reach their badges?
 
-    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4]
+    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4,5]
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -193,6 +198,39 @@ def db_task_state(stack: Stack, task: str) -> str:
     return " ".join(str(x) for x in row) if row else "missing"
 
 
+def db_interrupted(stack: Stack, task: str) -> tuple[str, str, str | None, str] | None:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT outcome, reason, retry_id, detected_at FROM scheduler_interruptedtask WHERE task_id = %s",
+            (task,),
+        ).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], str(row[2]) if row[2] else None, f"{row[3]:%H:%M:%S}"
+
+
+def db_task_runs(stack: Stack) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        rows = conn.execute(
+            "SELECT summary FROM scheduler_jobrun WHERE job = 'reap_interrupted_tasks' AND summary NOT LIKE '中断的后台任务 0 个%%' ORDER BY scheduled_for"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def db_count_tasks(stack: Stack, path: str) -> int:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE task_path = %s", (path,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def drill_web(pg: PrivatePostgres, stack: Stack) -> None:
     print("\n2. PostgreSQL restarted under web load (8 clients without pause, through nginx)")
     context = ssl.create_default_context(cafile=str(stack.cafile))
@@ -348,21 +386,215 @@ def drill_task_worker(stack: Stack) -> None:
     stack.spawn(
         "worker", [str(VENV_BIN / "python"), "manage.py", "db_worker", "--no-startup-delay"]
     )
-    time.sleep(20)
-    print(f"   20 s after a new worker started: {state()}")
-    if state().startswith("RUNNING"):
-        print(
-            "   ✗ the task stays RUNNING: django-tasks-db has no lease, so nobody runs it again and"
+    print(f"   a new worker started; the dead one's task: {state()}")
+    # The scheduler of the stack runs reap_interrupted_tasks every 2 minutes; the drill's
+    # heartbeat is 2 s and a worker counts as dead after 10 s unseen (production: 15 s / 90 s).
+    deadline = time.monotonic() + 240
+    record = None
+    while time.monotonic() < deadline and record is None:
+        record = db_interrupted(stack, task)
+        time.sleep(1)
+    if record is None:
+        print("   ✗ no reaper record 4 minutes later: the task stays RUNNING for ever")
+        return
+    outcome, reason, retry, detected = record
+    print(
+        f"   reaper (scheduled job reap_interrupted_tasks, {detected}): {state()}; "
+        f"{outcome}: {reason}"
+    )
+    if retry is None:
+        print("   ✗ not run again")
+        return
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not db_task_state(stack, retry).startswith(
+        ("SUCCESSFUL", "FAILED")
+    ):
+        time.sleep(1)
+    again = db_task_state(stack, retry)
+    runs = db_task_runs(stack)
+    print(f"   its re-run {retry[:8]}…: {again} (status, started, finished)")
+    print(f"   the reaper's run records (系统 → 定时任务): {runs}")
+    twice = db_count_tasks(stack, "qinghe.matching.tasks.recompute_recommendations")
+    ok = again.startswith("SUCCESSFUL") and twice == 2
+    print(
+        f"   {'✓' if ok else '✗'} lost: {'nothing' if ok else '?'}; the recompute's task rows: "
+        f"{twice} (the interrupted one, failed, and its single re-run); shown to the "
+        "administrator on 系统 → 定时任务 (中断的后台任务) and in the back office (后台任务结果)"
+    )
+
+
+NOTIFY_INBOX = """
+import uuid
+from django.db import transaction
+from qinghe.accounts.models import User
+from qinghe.notifications.services import notify
+with transaction.atomic():
+    notify(user=User.objects.get(username="xuezi"), channels=("inbox",), category="system",
+           subject="演练消息" + LABEL, body="Redis 重启演练", key="drill-redis-" + uuid.uuid4().hex)
+print("PUBLISHED", LABEL)
+"""
+
+# Every page's websockets, as the page saw them: open, close (code) and each frame, with the
+# browser's clock (the same machine's), so the Python side can read them at leisure.
+WS_SPY = """
+(() => {
+  const Native = window.WebSocket;
+  window.__ws = [];
+  window.WebSocket = function (url, protocols) {
+    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    const log = (kind, data) => window.__ws.push({t: Date.now(), kind, data});
+    socket.addEventListener("open", () => log("open", url));
+    socket.addEventListener("close", (e) => log("close", e.code));
+    socket.addEventListener("message", (e) => log("frame", e.data));
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+def drill_redis(stack: Stack, clients: int = 6, down_seconds: float = 5.0) -> None:
+    """5. Redis restarted under live websockets: ``clients`` browser pages (Chromium, each its
+    own context, the student xuezi's session) hold the 我的消息 badge socket (/ws/inbox/,
+    static/js/live-inbox.js) through nginx; Redis is killed (SIGKILL: the channel layer's
+    groups, held only in Redis, are gone), a message is queued while it is down, Redis starts
+    again empty, and a message is queued after. Does every page reconnect by itself, and does
+    the badge show the right count?"""
+    from playwright.sync_api import sync_playwright
+
+    from qinghe.accounts.demo import DEMO_PASSWORD
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    print(f"\n5. Redis restarted under {clients} live websockets (我的消息 badge, through nginx)")
+
+    def publish(label: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(VENV_BIN / "python"), "manage.py", "shell", "-c",
+             f"LABEL = {label!r}\n" + NOTIFY_INBOX],
+            cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
         )
-        print(
-            "     nothing marks it failed; the administrator sees it only as a task that never ends"
-        )
+        try:
+            login = browser.new_context(
+                locale="zh-CN", base_url=stack.base_url, ignore_https_errors=True
+            )
+            page = login.new_page()
+            page.goto("/accounts/login/")
+            page.get_by_label("用户名或手机号").fill("xuezi")
+            page.get_by_label("密码").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url("**/workbench/")
+            state = login.storage_state()
+            login.close()
+            pages = []
+            for _ in range(clients):
+                context = browser.new_context(
+                    locale="zh-CN",
+                    base_url=stack.base_url,
+                    ignore_https_errors=True,
+                    storage_state=state,
+                )
+                context.add_init_script(WS_SPY)
+                p = context.new_page()
+                p.goto("/workbench/")
+                pages.append(p)
+
+            def logs() -> list[list[dict[str, Any]]]:
+                return [p.evaluate("window.__ws") for p in pages]
+
+            def unread(log: list[dict[str, Any]]) -> int | None:
+                frames = [json.loads(e["data"]) for e in log if e["kind"] == "frame"]
+                counts = [f["unread"] for f in frames if f.get("type") == "inbox"]
+                return counts[-1] if counts else None
+
+            def wait_all(expected: int, timeout: float) -> float | None:
+                started = time.monotonic()
+                while time.monotonic() - started < timeout:
+                    if all(unread(log) == expected for log in logs()):
+                        return time.monotonic() - started
+                    pages[0].wait_for_timeout(100)
+                return None
+
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(unread(x) is not None for x in logs()):
+                pages[0].wait_for_timeout(100)
+            base = unread(logs()[0]) or 0
+            publish("A").communicate(timeout=120)
+            took = wait_all(base + 1, 30)
+            print(
+                f"   before: {clients} pages connected, badge {base}; message A → every badge "
+                + (f"{base + 1} after {took:.2f} s" if took is not None else "NOT updated in 30 s")
+            )
+
+            killed_at = time.time()
+            stack.stop_proc("redis", sig=signal.SIGKILL)
+            during = publish("B")
+            out, err = during.communicate(timeout=120)
+            pages[0].wait_for_timeout(max(0.0, down_seconds - (time.time() - killed_at)) * 1000)
+            stack.start_redis()
+            up_at = time.time()
+            print(
+                f"   Redis killed (SIGKILL, no persistence: the channel layer's groups are gone), "
+                f"message B queued while it was down, Redis started again after "
+                f"{up_at - killed_at:.1f} s"
+            )
+            print(
+                f"   message B: {'saved' if 'PUBLISHED B' in out else 'NOT saved'} in 我的消息; "
+                f"its push {'failed and was logged' if 'websocket publish' in err else 'raised nothing visible'}"
+            )
+            pages[0].wait_for_timeout(2000)
+            publish("C").communicate(timeout=120)
+            c_at = time.time()
+            took = wait_all(base + 3, 60)
+            final = logs()
+            print("   page  closes  reopened after Redis back  badge  message C's push arrived")
+            lost = 0
+            for i, log in enumerate(final):
+                closes = [e for e in log if e["kind"] == "close" and e["t"] / 1000 >= killed_at]
+                reopens = [e for e in log if e["kind"] == "open" and e["t"] / 1000 >= killed_at]
+                first_open = (
+                    f"{reopens[0]['t'] / 1000 - up_at:+.2f} s" if reopens else "never reopened"
+                )
+                got_c = any(
+                    e["kind"] == "frame" and e["t"] / 1000 >= c_at
+                    and json.loads(e["data"]).get("unread") == base + 3
+                    for e in log
+                )  # fmt: skip
+                count = unread(log)
+                lost += count != base + 3
+                print(
+                    f"   {i + 1:>4}  {len(closes):>6}  {first_open:>25}  {count!s:>5}  "
+                    f"{'yes' if got_c else 'no (count from the resync on reconnect)'}"
+                )
+            print(
+                f"   {'✓' if lost == 0 else '✗'} after the restart: "
+                + (
+                    f"every page shows {base + 3} (A, B, C) {took:.2f} s after C was queued"
+                    if took is not None
+                    else f"{lost} of {clients} pages do not show {base + 3} 60 s after C"
+                )
+            )
+            print(
+                "   lost: the live push of B (Redis was down); no message: B is in 我的消息 and "
+                "every badge counts it after the reconnect resync"
+                if lost == 0
+                else f"   lost: {lost} page(s) stuck with a wrong count until reloaded"
+            )
+        finally:
+            browser.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--only", default="1,2,3,4")
+    parser.add_argument("--only", default="1,2,3,4,5")
     args = parser.parse_args()
     only = set(args.only.split(","))
     pg = PrivatePostgres()
@@ -370,10 +602,12 @@ def main() -> int:
     try:
         with Stack(database="qinghe_drills", pg_server=pg.url) as stack:
             stack.env["NOTIFY_INFLIGHT_SECONDS"] = "5"
+            stack.env["QINGHE_TASK_HEARTBEAT_SECONDS"] = "2"
+            stack.env["QINGHE_TASK_WORKER_STALE_SECONDS"] = "10"
             try:
                 if "1" in only:
                     drill_import(pg, stack, args.rows)
-                if only & {"2", "3", "4"}:
+                if only & {"2", "3", "4", "5"}:
                     stack.create_database()
                     stack.migrate()
                     stack.manage(
@@ -388,6 +622,8 @@ def main() -> int:
                     drill_outbox(stack)
                 if "4" in only:
                     drill_task_worker(stack)
+                if "5" in only:
+                    drill_redis(stack)
             except BaseException as error:
                 print(f"\nFAILED: {type(error).__name__}: {error}")
                 for name in ("web", "worker", "outbox"):
