@@ -34,7 +34,7 @@ $(VENDOR)/.copied: node_modules/.package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsqr/
-	cp node_modules/hls.js/dist/hls.light.min.js $(VENDOR)/hls/
+	cp node_modules/hls.js/dist/hls.light.min.js node_modules/hls.js/dist/hls.light.min.js.map $(VENDOR)/hls/
 	@touch $@
 
 install: system $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies

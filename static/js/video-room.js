@@ -130,7 +130,7 @@
       if (state.left) return;
       check("connection", "已断开，正在重连…", false);
       if (state.joined) setStatus("网络中断，正在重连…");
-      setTimeout(connect, state.pause);
+      setTimeout(connect, state.pause * (0.5 + Math.random()));  // jittered, see live-inbox.js
       state.pause = Math.min(state.pause * 2, 10000);
     };
   }
