@@ -362,27 +362,61 @@ def drill_outbox(stack: Stack, n: int = 2000) -> None:
 
 
 TASK = """
-from qinghe.matching.tasks import recompute_recommendations
-print("TASK", recompute_recommendations.enqueue().id)
+from django.core.files import File
+from qinghe.talents.importing import survey_upload
+from qinghe.talents.tasks import run_import
+with open(SURVEY, "rb") as handle:
+    batch, _ = survey_upload(upload=File(handle, name="演练调查表.xlsx"), source_name="故障演练")
+print("BATCH", batch.pk)
+print("TASK", run_import.enqueue(batch.pk).id)
 """
 
 
-def drill_task_worker(stack: Stack) -> None:
-    print("\n4. the task worker killed with SIGKILL while it runs a task (the full recompute)")
-    out = stack.manage("shell", "-c", TASK)
+def db_batch(stack: Stack, batch: int) -> str:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT state, rows_done, total_rows, created, updated, unchanged, rejected, held "
+            "FROM talents_importbatch WHERE id = %s",
+            (batch,),
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT row_number) FROM talents_importrow WHERE batch_id = %s",
+            (batch,),
+        ).fetchone()
+    if row is None or rows is None:
+        return "missing"
+    state, done, total, created, updated, unchanged, rejected, held = row
+    return (
+        f"{state}, {done:,}/{total:,} rows (新建 {created:,}, 更新 {updated:,}, 未变 {unchanged:,}, "
+        f"拒绝 {rejected:,}, 暂缓 {held:,}); row records {rows[0]:,} for {rows[1]:,} distinct rows"
+    )
+
+
+def drill_task_worker(stack: Stack, rows: int) -> None:
+    from bench_import import make_file
+
+    print(
+        f"\n4. the task worker killed with SIGKILL while it runs a task (a survey import of {rows:,} rows)"
+    )
+    survey = make_file(rows, ROOT / "var" / "bench")
+    out = stack.manage("shell", "-c", f"SURVEY = {str(survey)!r}\n" + TASK)
+    batch = int(next(x for x in out.splitlines() if x.startswith("BATCH "))[6:])
     task = next(x for x in out.splitlines() if x.startswith("TASK "))[5:]
 
     def state() -> str:
         return db_task_state(stack, task)
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and state().split()[0] in {"READY"}:
-        time.sleep(0.01)
+        time.sleep(0.05)
+    time.sleep(4)  # some chunks committed
     before = state()
     stack.stop_proc("worker", sig=signal.SIGKILL)
-    print(f"   killed while: {before} (status, started, finished)")
+    print(f"   killed while: {before} (status, started, finished); batch: {db_batch(stack, batch)}")
     if before.startswith("SUCCESSFUL"):
-        print("   the task finished before the kill landed: inconclusive on this small database")
+        print("   the task finished before the kill landed: inconclusive (use more --rows)")
     stack.spawn(
         "worker", [str(VENV_BIN / "python"), "manage.py", "db_worker", "--no-startup-delay"]
     )
@@ -414,12 +448,14 @@ def drill_task_worker(stack: Stack) -> None:
     runs = db_task_runs(stack)
     print(f"   its re-run {retry[:8]}…: {again} (status, started, finished)")
     print(f"   the reaper's run records (系统 → 定时任务): {runs}")
-    twice = db_count_tasks(stack, "qinghe.matching.tasks.recompute_recommendations")
-    ok = again.startswith("SUCCESSFUL") and twice == 2
+    twice = db_count_tasks(stack, "qinghe.talents.tasks.run_import")
+    after = db_batch(stack, batch)
+    print(f"   batch after the re-run: {after}")
+    ok = again.startswith("SUCCESSFUL") and twice == 2 and after.startswith("done")
     print(
-        f"   {'✓' if ok else '✗'} lost: {'nothing' if ok else '?'}; the recompute's task rows: "
-        f"{twice} (the interrupted one, failed, and its single re-run); shown to the "
-        "administrator on 系统 → 定时任务 (中断的后台任务) and in the back office (后台任务结果)"
+        f"   {'✓' if ok else '✗'} lost: {'nothing' if ok else '?'}; import task rows: {twice} "
+        "(the interrupted one, failed, and its single re-run, which resumed the batch); shown to "
+        "the administrator on 系统 → 定时任务 (中断的后台任务) and in the back office (后台任务结果)"
     )
 
 
@@ -651,7 +687,7 @@ def main() -> int:
                 if "3" in only:
                     drill_outbox(stack)
                 if "4" in only:
-                    drill_task_worker(stack)
+                    drill_task_worker(stack, args.rows)
                 if "5" in only:
                     drill_redis(stack)
             except BaseException as error:
