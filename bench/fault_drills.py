@@ -415,11 +415,12 @@ def drill_task_worker(stack: Stack, rows: int) -> None:
     before = state()
     stack.stop_proc("worker", sig=signal.SIGKILL)
     print(f"   killed while: {before} (status, started, finished); batch: {db_batch(stack, batch)}")
-    if before.startswith("SUCCESSFUL"):
-        print("   the task finished before the kill landed: inconclusive (use more --rows)")
     stack.spawn(
         "worker", [str(VENV_BIN / "python"), "manage.py", "db_worker", "--no-startup-delay"]
     )
+    if before.startswith("SUCCESSFUL"):
+        print("   the task finished before the kill landed: inconclusive (use more --rows)")
+        return
     print(f"   a new worker started; the dead one's task: {state()}")
     # The scheduler of the stack runs reap_interrupted_tasks every 2 minutes; the drill's
     # heartbeat is 2 s and a worker counts as dead after 10 s unseen (production: 15 s / 90 s).
