@@ -67,6 +67,7 @@ REQUEUED_REASON = "执行进程已停止（心跳中断），任务可安全重�
 RETRY_FAILED_REASON = "重新执行时执行进程再次停止，不再自动重试，请人工处理"
 NOT_RERUNNABLE_REASON = "执行进程已停止（心跳中断），该任务不能自动重做，已标记失败"
 EXCEPTION_PATH = "qinghe.scheduler.reaper.WorkerLost"
+FORGET_WORKERS_AFTER = dt.timedelta(days=1)
 
 
 class WorkerLost(Exception):
@@ -160,6 +161,8 @@ def interrupted_tasks_reap(*, now: dt.datetime | None = None) -> ReapResult:
 
     now = now or timezone.now()
     stale = now - _stale_after()
+    # A live worker beats even when idle: a row unseen for a day is a process long gone.
+    TaskWorker.objects.filter(seen_at__lt=now - FORGET_WORKERS_AFTER).delete()
     running = list(
         DBTaskResult.objects.running().values_list("id", "worker_ids", "started_at", "task_path")
     )

@@ -145,10 +145,14 @@ def test_a_task_not_safe_to_repeat_is_only_failed() -> None:
     assert DBTaskResult.objects.count() == 1
 
 
-def test_a_worker_without_a_heartbeat_row_counts_as_dead_only_after_the_stale_time() -> None:
+def test_a_worker_without_a_heartbeat_row_counts_as_dead_only_after_the_stale_time_and_old_rows_go() -> (
+    None
+):
     just_claimed = claimed_by("no-row-yet")
+    worker_seen("gone-yesterday", seconds_ago=86400 + 60)
     assert interrupted_tasks_reap() == ReapResult()
     assert state(just_claimed) == ("RUNNING", "")
+    assert list(TaskWorker.objects.values_list("worker_id", flat=True)) == []  # forgotten
 
     later = timezone.now() + dt.timedelta(seconds=STALE + 1)
     assert interrupted_tasks_reap(now=later) == ReapResult(requeued=1, failed=0)
