@@ -428,6 +428,12 @@ QINGHE_EXPORT_BACKGROUND_ROWS = int(env("QINGHE_EXPORT_BACKGROUND_ROWS", "2000")
 QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") or 24)
 QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)
 
+# The task worker's heartbeat (qinghe.scheduler.reaper): every QINGHE_TASK_HEARTBEAT_SECONDS
+# while it lives; a RUNNING task whose worker has not been seen for
+# QINGHE_TASK_WORKER_STALE_SECONDS is failed by the reaper (and run again once when safe).
+QINGHE_TASK_HEARTBEAT_SECONDS = float(env("QINGHE_TASK_HEARTBEAT_SECONDS", "15") or 15)
+QINGHE_TASK_WORKER_STALE_SECONDS = float(env("QINGHE_TASK_WORKER_STALE_SECONDS", "90") or 90)
+
 # 鹤才青年卡 application materials (labour contract, the employer's stamped form, degree and
 # qualification certificates; a dependant's relation and identity proofs) are kept encrypted
 # for review and for complaints about the decision, then deleted this many days after the

@@ -154,7 +154,7 @@
       check("connection", "已断开，正在重连…", false);
       if (state.joined) setStatus("网络中断，正在重连…");
       if (navigator.onLine === false) return;  // the "online" event reconnects
-      state.retry = setTimeout(connect, state.pause);
+      state.retry = setTimeout(connect, state.pause * (0.5 + Math.random()));  // jittered, see live-inbox.js
       state.pause = Math.min(state.pause * 2, 10000);
     };
   }
