@@ -546,7 +546,9 @@ def _stats(ours: list[float], plain: list[float] | None, queries: int) -> dict[s
     return row
 
 
-def worker(database_url: str, talents: int, postings: int, runs: int) -> dict[str, Any]:
+def worker(
+    database_url: str, talents: int, postings: int, runs: int, match: str = ""
+) -> dict[str, Any]:
     os.environ["QINGHE_REQUIRE_STAFF_2FA"] = "false"
     django_setup(database_url)
     from django.core.management import call_command
@@ -582,12 +584,10 @@ def worker(database_url: str, talents: int, postings: int, runs: int) -> dict[st
         return get
 
     runs = max(20, runs)
-    plain_runs = max(5, runs // 4)
+    plain_runs = 5
     ent_hr = User.objects.get(pk=ids["ent_hr"])
     amb = User.objects.get(pk=ids["ambassador"])
     pages: list[tuple[str, str, str, Callable[[], None] | None]] = [
-        ("board", "hr", f"/plan/?year={year}", lambda: _plain_board(year)),
-        ("funnel", "hr", f"/plan/funnel/?year={cohort}", lambda: _plain_funnel(cohort)),
         ("enterprise board", "ent_hr", f"/plan/mine/?year={year}",
          lambda: _plain_scoped(ent_hr, year)),
         ("chapter board", "ambassador", f"/plan/mine/?year={year}",
@@ -601,6 +601,10 @@ def worker(database_url: str, talents: int, postings: int, runs: int) -> dict[st
                 (f"drill {scope.kind}:{figure.code}", who,
                  f"/plan/mine/{figure.code}/?year={year}", None)
             )  # fmt: skip
+    pages += [
+        ("board", "hr", f"/plan/?year={year}", lambda: _plain_board(year)),
+        ("funnel", "hr", f"/plan/funnel/?year={cohort}", lambda: _plain_funnel(cohort)),
+    ]
     seen = set()
     for row in board.board(year=year).rows:
         if row.url and row.url not in seen:
@@ -615,12 +619,16 @@ def worker(database_url: str, talents: int, postings: int, runs: int) -> dict[st
     }
     print(f"loaded in {loaded:.1f} s: {ids['counts']}", file=sys.stderr, flush=True)
     for label, who, url, plain in pages:
+        if match and not label.startswith(match):
+            continue
         print(f"  timing {label} {url}", file=sys.stderr, flush=True)
         get = page(who, url)
         queries = _queries(get)
         ours = _time(get, runs)
         plain_ms = _time(plain, plain_runs) if plain else None
-        out["pages"].append({"label": label, "url": url, **_stats(ours, plain_ms, queries)})
+        row = {"label": label, "url": url, **_stats(ours, plain_ms, queries)}
+        out["pages"].append(row)
+        print(f"    {json.dumps(row, ensure_ascii=False)}", file=sys.stderr, flush=True)
     out["loadavg"] = [round(x, 2) for x in os.getloadavg()]
     return out
 
@@ -631,10 +639,11 @@ def main() -> int:
     parser.add_argument("--postings", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--worker", default="")
+    parser.add_argument("--match", default="", help="time only the pages whose label starts so")
     parser.add_argument("--only", choices=["sqlite", "postgresql", ""], default="")
     args = parser.parse_args()
     if args.worker:
-        result = worker(args.worker, args.talents, args.postings, args.runs)
+        result = worker(args.worker, args.talents, args.postings, args.runs, args.match)
         print("RESULT " + json.dumps(result, ensure_ascii=False), flush=True)
         return 0
     targets: list[tuple[str, str, Callable[[], None]]] = []
@@ -664,6 +673,8 @@ def main() -> int:
                     str(args.postings),
                     "--runs",
                     str(args.runs),
+                    "--match",
+                    args.match,
                 ],
                 stdout=subprocess.PIPE,
                 text=True,

@@ -142,20 +142,36 @@ def _applications(scope: Scope) -> QuerySet[Any]:
     """The applications the enterprise may read: its own, with the applicant's consent to
     share with it in force (the same rule as its applicant list)."""
     from qinghe.recruitment.models import Application
-    from qinghe.recruitment.selectors import share_consent_in_force
 
     return (
         Application.objects.filter(enterprise_id=scope.object_id)
-        .annotate(share_granted=share_consent_in_force())
+        .annotate(share_granted=_share_in_force(scope, "talent_id"))
         .filter(share_granted=True)
+    )
+
+
+def _share_in_force(scope: Scope, talent_ref: str) -> Any:
+    """The applicant's share-with-this-enterprise decision in force (as
+    ``qinghe.recruitment.selectors.share_consent_in_force``, with the organisation known)."""
+    from qinghe.talents.consent import consent_in_force
+    from qinghe.talents.models import Consent
+
+    return consent_in_force(
+        Consent.Purpose.SHARE_ENTERPRISE, talent_ref=talent_ref, enterprise=scope.organisation_id
     )
 
 
 def _interviews(scope: Scope) -> QuerySet[Any]:
     from qinghe.recruitment.models import Interview
 
-    return Interview.objects.filter(application__in=_applications(scope).values("pk")).exclude(
-        state=Interview.State.CANCELLED
+    # A join on the application (its enterprise index) rather than ``application IN
+    # (applications...)``: the IN form read every interview of the platform (366 ms at the
+    # p50 for 30,000 interviews on the bench, load ~20).
+    return (
+        Interview.objects.filter(application__enterprise_id=scope.object_id)
+        .annotate(share_granted=_share_in_force(scope, "application__talent_id"))
+        .filter(share_granted=True)
+        .exclude(state=Interview.State.CANCELLED)
     )
 
 
