@@ -512,7 +512,9 @@ def _plain_funnel(year: int) -> None:
     ):
         per = cohort.filter(educations__university_name=uni)
         for q in stages:
-            per.filter(q).distinct().count()
+            # DISTINCT on the id only: a bare .distinct() compared every column of 100,000
+            # talents and took minutes per run on the first measurement
+            per.filter(q).values("pk").distinct().count()
     funnel.destinations(year=year)
 
 
