@@ -621,7 +621,7 @@ def worker(
     }
     print(f"loaded in {loaded:.1f} s: {ids['counts']}", file=sys.stderr, flush=True)
     for label, who, url, plain in pages:
-        if match and not label.startswith(match):
+        if match and not label.startswith(tuple(match.split(","))):
             continue
         print(f"  timing {label} {url}", file=sys.stderr, flush=True)
         get = page(who, url)
@@ -641,7 +641,7 @@ def main() -> int:
     parser.add_argument("--postings", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--worker", default="")
-    parser.add_argument("--match", default="", help="time only the pages whose label starts so")
+    parser.add_argument("--match", default="", help="labels to time: prefixes, comma-separated")
     parser.add_argument("--only", choices=["sqlite", "postgresql", ""], default="")
     args = parser.parse_args()
     if args.worker:
