@@ -108,6 +108,12 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem(
+        "board:mine",
+        _("我的看板"),
+        _("本分会或本企业的年度数字，点击查看名单"),
+        group="analysis",
+    ),
+    MenuItem(
         "board:funnel",
         _("返乡漏斗"),
         _("鹤山籍学子在校、毕业、就业、回鹤就业，按届别、院校、镇街；去向城市与行业"),

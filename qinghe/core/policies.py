@@ -236,6 +236,10 @@ POLICIES: dict[str, Rule] = {
     # the 十个一 board, the return funnel and the monthly reports: the leaders' bureaus
     "board:board": PLAN_READERS,
     "board:funnel": PLAN_READERS,
+    # the scoped board: an ambassador's chapter, an enterprise's own figures, and the rows
+    # behind each (object scoping: qinghe.plan.scoped)
+    "board:mine": only(Role.AMBASSADOR, Role.ENTERPRISE_HR),
+    "board:mine_list": only(Role.AMBASSADOR, Role.ENTERPRISE_HR),
     "board:reports": PLAN_READERS,
     "board:report_generate": {"POST": PLAN_READERS},
     "board:report_download": PLAN_READERS,
