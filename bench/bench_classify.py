@@ -343,9 +343,15 @@ def real_title_benchmark(params: ClassifierParams) -> dict[str, dict[str, float]
         _line("同上，只用名称", evaluate_postings(model, postings, with_description=False)[0])
         _line(LEXICAL, evaluate_postings(lexical, postings)[0])
         _line(CharTfidfBaseline.name, evaluate_postings(baseline, postings)[0])
-        # Confidence: the first occupation's share of the top five's scores (the shares a
-        # posting's occupations are stored with).
-        top = [shares(r[:5])[0][1] if r else 0.0 for r in ranked]
+        # Confidence (classify.OccupationClassifier.rank_with_doubt): where the embeddings
+        # were fused in, the first occupation's share of the top five's scores (the shares a
+        # posting's occupations are stored with); an answer of the lexical blend alone or an
+        # exactly listed title counts as sure (1.0).
+        _, fused = model.scores_fused([(p.title, p.description) for p in postings])
+        top = [
+            (shares(r[:5])[0][1] if f else 1.0) if r else 0.0
+            for r, f in zip(ranked, fused, strict=True)
+        ]
         right = [bool(r) and r[0][0] in p.accepted for p, r in zip(postings, ranked, strict=True)]
         if split == "dev":
             thresholds["not_sure"] = not_sure_threshold(top, right, NOT_SURE_PRECISION)

@@ -684,6 +684,11 @@ class OccupationClassifier:
                     self.listed[key].append(i)
 
     def scores(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        return self.scores_fused(queries)[0]
+
+    def scores_fused(self, queries: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The scores, and which queries were fused with the embeddings (the lexical blend
+        was unsure of them); the others were answered by the lexical blend alone."""
         p = self.params
         queries = [(text.clean_title(t), d) for t, d in queries]
         titles_only = [(t, "") for t, _ in queries]
@@ -700,8 +705,10 @@ class OccupationClassifier:
         # Shift so that every score is positive (the priors can be negative); a query with
         # nothing in common with any occupation gives nothing.
         shifted = blended - blended.min(axis=1, keepdims=True) + 1e-6
+        fused = np.zeros(len(queries), dtype=bool)
         if self.embedding is not None:
-            shifted = self._fuse_where_unsure(shifted, queries)
+            shifted, unsure = self._fuse_where_unsure(shifted, queries)
+            fused[unsure] = True
         if p.group_prior:
             shifted = self._group_prior(shifted)
         for i, (title, _) in enumerate(queries):
@@ -712,11 +719,11 @@ class OccupationClassifier:
                     # Still a distribution, now led by the listed occupation(s).
                     shifted[i] /= shifted[i].sum()
         shifted[~found] = 0.0
-        return shifted
+        return shifted, fused & found
 
     def _fuse_where_unsure(
         self, lexical: np.ndarray, queries: Sequence[tuple[str, str]]
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A distribution over occupations for each query: the fusion with the embeddings
         where the lexical blend's best does not clearly beat its second
         (``lexical_margin``), the lexical blend's own softmax elsewhere."""
@@ -735,7 +742,7 @@ class OccupationClassifier:
             unsure = np.arange(len(queries))
         if unsure.size:
             out[unsure] = self._fuse(lexical[unsure], [queries[int(i)] for i in unsure])
-        return out
+        return out, unsure
 
     def _fuse(self, lexical: np.ndarray, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         """The lexical blend and the embedding views as one distribution over occupations
@@ -770,20 +777,37 @@ class OccupationClassifier:
     ) -> list[list[tuple[str, float]]]:
         return _top(self.scores(queries), self.codes, k)
 
+    def rank_with_doubt(
+        self, queries: Sequence[tuple[str, str]], k: int = 5
+    ) -> tuple[list[list[tuple[str, float]]], list[bool]]:
+        """The rankings, and for each query whether the classifier is not sure of it
+        (``not_sure``): it needed the embeddings and its first occupation still has a small
+        share of the top five. An answer of the lexical blend alone (its best clearly ahead)
+        or an exactly listed title is sure."""
+        scores, fused = self.scores_fused(queries)
+        ranked = _top(scores, self.codes, k)
+        doubt = [
+            bool(f) and bool(r) and not_sure(shares(r[:5])[0][1])
+            for f, r in zip(fused, ranked, strict=True)
+        ]
+        return ranked, doubt
+
     def top(self, title: str, description: str = "", k: int = 5) -> list[tuple[str, float]]:
         return self.rank([(title, description)], k)[0]
 
 
-# "Not sure": a posting whose first occupation has less than this share of its top five
-# (``shares``, as the automatic tags are stored) is not tagged automatically for matching;
-# it waits in the staff's queue (``selectors.occupation_review_postings``) for a person to
-# pick. Chosen on the real-title dev set as the lowest share above which 88 % of the first
-# occupations are right (``evaluation.not_sure_threshold``; bench/bench_classify.py prints
-# it, and the coverage and accuracy it gives on the test set): on dev it answers 83 % of
-# postings, against 62 % for 90 % right (0.505), which would have sent common, rightly
-# classified titles (软件开发工程师, 0.46) to staff. The share of the first occupation's
-# 小类 and the model's own probability were measured too and kept fewer postings.
-NOT_SURE_BELOW = 0.444
+# "Not sure" (``OccupationClassifier.rank_with_doubt``): a posting the lexical blend was
+# unsure of (so the embeddings were fused in) whose first occupation still has less than
+# this share of its top five (``shares``, as the automatic tags are stored) is not tagged
+# automatically for matching; it waits in the staff's queue
+# (``selectors.occupation_review_postings``) for a person to pick. Chosen on the real-title
+# dev set as the lowest share above which 88 % of the answered postings are right
+# (``evaluation.not_sure_threshold``; bench/bench_classify.py prints it, and the coverage
+# and accuracy it gives on the test set). Answers of the lexical blend alone are not cut by
+# share: their softmax is flat by construction (a clear lexical winner has a median share of
+# 0.49 and is right 88 % of the time on dev), so one cut over both kinds sent rightly
+# classified common titles (机械设计工程师 with a description) to staff.
+NOT_SURE_BELOW = 0.5
 
 
 def not_sure(first_share: float) -> bool:

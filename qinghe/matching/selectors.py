@@ -310,13 +310,13 @@ def _unsure_first_tag() -> QuerySet[PostingOccupation]:
         posting=OuterRef("pk"),
         source=TagSource.AUTO,
         rank=1,
-        score__lt=classify.NOT_SURE_BELOW,
+        not_sure=True,
     )
 
 
 def occupation_review_postings(*, viewer: User) -> QuerySet[Posting]:
     """Published postings whose occupation needs a person: the classifier was not sure
-    (``classify.not_sure``) and no staff member has tagged them. Oldest first (the longest
+    (``PostingOccupation.not_sure``) and no staff member has tagged them. Oldest first (the longest
     without matching by occupation)."""
     if _role(viewer) not in STAFF_EDITORS:
         return Posting.objects.none()
@@ -362,8 +362,7 @@ def tags_for(posting_ids: list[int]) -> dict[int, list[PostingOccupation]]:
     for row in rows:
         (auto if row.source == TagSource.AUTO else staff)[row.posting_id].append(row)
     return {
-        pid: staff.get(pid)
-        or [t for t in auto.get(pid, []) if not classify.not_sure(auto[pid][0].score)]
+        pid: staff.get(pid) or [t for t in auto.get(pid, []) if not t.not_sure]
         for pid in posting_ids
     }
 

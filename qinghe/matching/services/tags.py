@@ -46,7 +46,7 @@ def postings_classify(
     top ``fetch.POSTING_OCCUPATIONS``; staff tags are never touched. Returns how many
     postings were tagged.
 
-    Where the classifier is not sure (``classify.not_sure`` of the first share) the tags are
+    Where the classifier is not sure (``rank_with_doubt``) the tags are
     kept as candidates but not used for matching: the posting waits in the staff's queue
     (``selectors.occupation_review_postings``), and the HR staff are told, in the same
     transaction, of published postings that have just joined it."""
@@ -64,10 +64,12 @@ def postings_classify(
     done = 0
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
-        ranked = model.rank([(title, desc) for _, title, desc in chunk], fetch.POSTING_OCCUPATIONS)
+        ranked, doubt = model.rank_with_doubt(
+            [(title, desc) for _, title, desc in chunk], fetch.POSTING_OCCUPATIONS
+        )
         occupations = fetch.occupations_by_code(c for r in ranked for c, _ in r)
         tags: list[PostingOccupation] = []
-        for (posting_id, _t, _d), result in zip(chunk, ranked, strict=True):
+        for (posting_id, _t, _d), result, doubtful in zip(chunk, ranked, doubt, strict=True):
             for rank, (code, share) in enumerate(classify.shares(result), start=1):
                 if code in occupations:
                     tags.append(
@@ -77,14 +79,11 @@ def postings_classify(
                             score=round(share, 4),
                             rank=rank,
                             source=TagSource.AUTO,
+                            not_sure=doubtful,
                         )
                     )
         ids = [r[0] for r in chunk]
-        unsure = {
-            posting_id
-            for (posting_id, _t, _d), result in zip(chunk, ranked, strict=True)
-            if result and classify.not_sure(classify.shares(result)[0][1])
-        }
+        unsure = {posting_id for (posting_id, _t, _d), u in zip(chunk, doubt, strict=True) if u}
         with transaction.atomic():
             waiting = _waiting_for_a_person(ids)
             PostingOccupation.objects.filter(posting_id__in=ids, source=TagSource.AUTO).delete()
@@ -101,13 +100,13 @@ def _waiting_for_a_person(posting_ids: Sequence[int]) -> set[int]:
             posting_id__in=posting_ids, source=TagSource.STAFF
         ).values_list("posting_id", flat=True)
     )
-    return {
-        posting_id
-        for posting_id, score in PostingOccupation.objects.filter(
-            posting_id__in=posting_ids, source=TagSource.AUTO, rank=1
-        ).values_list("posting_id", "score")
-        if posting_id not in staff and classify.not_sure(score)
-    }
+    return set(
+        PostingOccupation.objects.filter(
+            posting_id__in=posting_ids, source=TagSource.AUTO, rank=1, not_sure=True
+        )
+        .exclude(posting_id__in=staff)
+        .values_list("posting_id", flat=True)
+    )
 
 
 def _tell_staff_of_new_reviews(posting_ids: set[int]) -> None:
