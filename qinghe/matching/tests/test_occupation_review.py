@@ -11,6 +11,7 @@ import pytest
 from qinghe.accounts.models import User
 from qinghe.core.models import AuditLog
 from qinghe.core.roles import ALL_ROLES, Role
+from qinghe.core.tests.test_visible_text import findings_in, visible_text
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
 from qinghe.matching import classify, fetch, selectors
@@ -116,6 +117,9 @@ def test_staff_pick_a_candidate_which_is_audited_and_used_by_matching(
     )
     assert "业务员" in page
     assert first.name in page
+    # Chinese only: no English or developer words on the filled page.
+    usernames = frozenset(User.objects.values_list("username", flat=True))
+    assert findings_in(visible_text(page), ids=usernames) == []
     assert page.count(f'action="/matching/tags/review/{posting.pk}/pick/"') == 5
     response = client.post(f"/matching/tags/review/{posting.pk}/pick/", {"code": first.code})
     assert response.status_code == 302
