@@ -61,8 +61,8 @@ def test_only_answers_that_needed_the_embeddings_can_be_unsure() -> None:
         ],
         5,
     )
-    _, fused = model.scores_fused([("业务员", ""), ("测试工程师", "")])
-    assert list(fused) == [True, False]  # 测试工程师 is a listed title: never embedded
+    _, fused = model.scores_fused([("业务员", "")])
+    assert list(fused) == [True]
     assert doubt == [True, False, False, False]
     assert classify.shares(ranked[0])[0][1] < classify.NOT_SURE_BELOW
     assert ranked[1][0][0] == "4-04-05-02"  # 计算机软件测试员, not 产品质量检验工程技术人员
