@@ -287,6 +287,8 @@ POLICIES: dict[str, Rule] = {
     "matching:tags": HR,
     "matching:posting_tags": HR,
     "matching:posting_tags_edit": {"POST": HR},
+    "matching:occupation_review": HR,
+    "matching:occupation_review_pick": {"POST": HR},
     "matching:majors": HR,
     "matching:major_detail": HR,
     "matching:major_edit": {"POST": HR},
