@@ -22,6 +22,8 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.http import AuthedRequest
+from qinghe.stations import selectors as station_selectors
+from qinghe.stations.models import Service
 from qinghe.stations.specialists import specialist_for_person
 
 from . import dependants, materials, selectors, services, tiers, tokens
@@ -60,6 +62,12 @@ def mine(request: AuthedRequest) -> HttpResponse:
             ),
             "moves": TRANSITIONS_FOR_HOLDER if card and card.state == Card.State.ACTIVE else [],
             "specialist": specialist_for_person(viewer=request.user),
+            "ask_services": (
+                Service.objects.filter(holder_may_ask=True)
+                if card and card.state == Card.State.ACTIVE
+                else []
+            ),
+            "my_requests": station_selectors.requests_of_holder(viewer=request.user),
             "change_form": ChangeForm(),
             "renew_form": RenewForm(),
         },

@@ -17,7 +17,7 @@ from qinghe.accounts.services import user_create
 from qinghe.core.errors import ApplicationError
 from qinghe.core.roles import Role
 from qinghe.stations import services
-from qinghe.stations.models import Booking, HealthSlot, Station
+from qinghe.stations.models import Booking, HealthSlot, Service, Station
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,8 +57,12 @@ def test_thirty_bookings_for_ten_places_leave_exactly_ten() -> None:
         address="中山路 8 号",
         hours="8:30-17:30",
     )
+    services.catalogue_ensure()
     slot = HealthSlot.objects.create(
-        station=station, day=timezone.localdate() + dt.timedelta(days=2), capacity=10
+        station=station,
+        service=Service.objects.get(code="health_check"),
+        day=timezone.localdate() + dt.timedelta(days=2),
+        capacity=10,
     )
     students: list[User] = [
         user_create(
