@@ -291,6 +291,13 @@ def partner(request: AuthedRequest) -> HttpResponse:
             ),
             "recent": selectors.benefit_uses_for_partner(viewer=request.user)[:20],
             "benefit_names": {b.code: b.name for b in scheme.benefits.values()},
+            # For the check without a network (static/js/cards-offline.js): the published
+            # public keys, the issuer and the tier names.
+            "offline": {
+                "jwks": tokens.jwks(),
+                "iss": tokens.ISSUER,
+                "tiers": {t.code: t.name for t in scheme.tiers},
+            },
         },
     )
     # The one page that may use the camera (same origin only): the QR scan.
