@@ -80,7 +80,7 @@ def test_thirty_bookings_for_ten_places_leave_exactly_ten() -> None:
     refused = [r for r in results if isinstance(r, ApplicationError)]
     assert len(booked) == 10
     assert len(refused) == 20
-    assert {str(r) for r in refused} == {"该日体检名额已满，请选择其他日期"}
+    assert {str(r) for r in refused} == {"该日健康体检名额已满，请选择其他日期"}
     slot.refresh_from_db()
     assert slot.booked == 10
     assert Booking.objects.filter(slot=slot, state="booked").count() == 10
