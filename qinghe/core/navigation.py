@@ -226,7 +226,7 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem("cards:mine", _("鹤才青年卡"), _("申请、电子卡、续期、挂失与权益记录"), group="my"),
-    MenuItem("stations:book", _("预约体检"), _("人才驿站健康体检名额预约"), group="my"),
+    MenuItem("stations:book", _("预约服务"), _("在人才驿站预约健康体检、政策咨询"), group="my"),
     MenuItem(
         "stations:my_specialist",
         _("我的服务专员"),
@@ -236,6 +236,13 @@ MENU: list[MenuItem] = [
     MenuItem("cards:manage", _("青年卡办理"), _("初审、审批、制卡、补卡"), group="talent"),
     MenuItem("stations:day", _("今日驿站"), _("预约、专窗排号、办理中的事项"), group="talent"),
     MenuItem("stations:list", _("人才驿站"), _("1+10+N 驿站网络与服务项目"), group="talent"),
+    MenuItem(
+        "stations:request_new",
+        _("受理服务"),
+        _("为人才受理政策咨询、补贴帮办、走访慰问等服务"),
+        group="talent",
+    ),
+    MenuItem("stations:points", _("服务点"), _("人才服务中心新建、停用服务点"), group="talent"),
     MenuItem(
         "stations:specialists",
         _("专员分配"),

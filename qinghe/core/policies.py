@@ -444,6 +444,14 @@ POLICIES: dict[str, Rule] = {
     "stations:request_close": {"POST": only(Role.STATION_STAFF)},
     "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
     "stations:book": {"GET": SELF, "POST": SELF},
+    # opening a service request: station staff for people of their station's scope, HR
+    # bureau staff for anyone (qinghe.stations.services.request_people_for); a card holder
+    # for themselves (the types the catalogue lets holders ask for)
+    "stations:request_new": {"GET": CARD_STAFF, "POST": CARD_STAFF},
+    "stations:request_ask": {"POST": SELF},
+    # service points ("N"): the centre's staff (checked in qinghe.stations.services)
+    "stations:points": {"GET": only(Role.STATION_STAFF), "POST": only(Role.STATION_STAFF)},
+    "stations:point_active": {"POST": only(Role.STATION_STAFF)},
     # talent service specialists (人才服务专员) for people: station staff assign within their
     # grid, HR bureau staff in any (qinghe.stations.specialists); a specialist sees their own
     # people; a person sees and writes to their own specialist
