@@ -528,6 +528,9 @@ POLICIES: dict[str, Rule] = {
     # the relationship).
     "ws:fair_booth": {"WS": SELF},
     "ws:fair_queue": {"WS": ENT},
+    # the fair's hall: every booth's live queue length, for anyone who may open the hall
+    # (fairs:hall is SIGNED_IN; the selector hides unpublished fairs from all but event staff).
+    "ws:fair_hall": {"WS": SIGNED_IN},
 }
 
 
