@@ -523,6 +523,8 @@ POLICIES: dict[str, Rule] = {
     "live:manage_detail": EVENT_STAFF,
     "live:start": {"POST": EVENT_STAFF},
     "live:end": {"POST": EVENT_STAFF},
+    # the replay address of an ended stream, set or corrected once the recording is ready
+    "live:replay": {"POST": EVENT_STAFF},
     # online job fairs (issue 15): a student registered for the fair watches their place at a
     # booth; the booth's own enterprise HR watches its queue (qinghe.fairs.consumers checks
     # the relationship).
