@@ -1,0 +1,57 @@
+"""The live demo: a scheduled stream and an ended one with its figures populated (peak viewers,
+questions, applications per featured posting, a replay); running it twice adds nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qinghe.live import selectors
+from qinghe.live.demo import ENDED_TITLE, PEAK_VIEWERS, SCHEDULED_TITLE, seed_live
+from qinghe.live.models import Question, Stream, StreamApplication
+from qinghe.recruitment.models import Application
+from qinghe.talents.tests.factories import make_id, make_talent
+from qinghe.testing.recruiting import YEAR
+from qinghe.testing.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _state() -> tuple[object, ...]:
+    return (
+        sorted(Stream.objects.values_list("title", "state", "replay_url", "peak_viewers")),
+        Question.objects.count(),
+        sorted(StreamApplication.objects.values_list("application__posting__title", flat=True)),
+        Application.objects.count(),
+    )
+
+
+def test_the_demo_streams_and_running_it_twice_adds_nothing(world: World, client_as: Any) -> None:
+    for i in range(3):
+        make_talent(
+            name=f"演示学子{i}",
+            id_number=make_id("440784", "20030512", f"4{i:02d}"),
+            phone=f"1380014{i:04d}",
+            graduation_year=YEAR,
+        )
+    assert seed_live() == {"streams": 2, "applications": 3}
+    first = _state()
+    scheduled = Stream.objects.get(title=SCHEDULED_TITLE)
+    ended = Stream.objects.get(title=ENDED_TITLE)
+    assert (scheduled.state, ended.state) == ("scheduled", "ended")
+    figures = selectors.stream_figures(ended)
+    # The world's only demo enterprise here is 雅图仕 (A), with one published posting.
+    assert [r["posting"] for r in figures["postings"]] == [world.posting_a]
+    assert (figures["peak_viewers"], figures["questions"], figures["answered"]) == (
+        PEAK_VIEWERS,
+        6,
+        3,
+    )
+    assert (figures["hidden"], figures["applications"]) == (1, 3)
+    assert figures["postings"][0]["applications"] == 3
+    page = client_as("student").get(f"/live/{ended.pk}/").content.decode()
+    assert 'data-testid="replay-link">播放回放</a>' in page
+    assert f'data-testid="fig-peak">{PEAK_VIEWERS}</div>' in page
+    seed_live()
+    assert _state() == first
