@@ -73,6 +73,7 @@ def _fair(title: str, staff: User, now: dt.datetime, **fields: Any) -> tuple[Eve
     fair = Event.objects.filter(title=title).first()
     if fair is not None:
         return fair, False
+    assert staff.organisation is not None  # seed_fairs checked
     fair = Event.objects.create(
         title=title,
         type=Event.Type.CLOUD_FAIR,
