@@ -394,6 +394,11 @@ POLICIES: dict[str, Rule] = {
     # Video interview rooms: any signed-in user reaches the page; the room's parties only get
     # past the selector (qinghe.video.selectors.room_get_for_viewer).
     "video:room": SIGNED_IN,
+    # 我的视频面试: the rooms the viewer is a party to (qinghe.video.selectors.rooms_for_viewer);
+    # observer staff see the rooms whose student agreed to observers.
+    "video:mine": only(
+        Role.STUDENT, Role.AMBASSADOR, Role.ENTERPRISE_HR, Role.HR_STAFF, Role.SYSADMIN
+    ),
     "video:room_observers": {"POST": SELF},
     "cards:mine": SELF,
     "cards:apply": {"GET": SELF, "POST": SELF},

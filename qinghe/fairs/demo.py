@@ -32,6 +32,7 @@ from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.events.models import HOLDING_STATUSES, Event, EventChange, Registration
 from qinghe.jobs.models import Posting
+from qinghe.talents.demo import DEMO_SOURCE
 from qinghe.talents.models import Talent
 
 from .models import ACTIVE_STATES, Booth, HallVisit, QueueEntry
@@ -101,15 +102,20 @@ def _register(fair: Event, user: User, at: dt.datetime) -> None:
 
 
 def demo_students(count: int = DEMO_STUDENTS) -> list[User]:
-    """``demo_fair_1`` ... : found again on a second run; each new one takes a demo talent
-    without an account when there is one (so the student can apply)."""
+    """``demo_fair_1`` ... : found again on a second run; each new one takes a talent of the
+    demo survey (seed_talents) without an account when there is one (so the student can
+    apply); never a talent of any other source."""
     users = []
     for n in range(1, count + 1):
         username = f"demo_fair_{n}"
         user = User.objects.filter(username=username).first()
         if user is None:
             talent = (
-                Talent.objects.filter(user__isnull=True, merged_into__isnull=True)
+                Talent.objects.filter(
+                    user__isnull=True,
+                    merged_into__isnull=True,
+                    import_rows__batch__source_name=DEMO_SOURCE,
+                )
                 .order_by("pk")
                 .first()
             )

@@ -43,11 +43,45 @@ def own_enterprise(user: User) -> Enterprise | None:
     return Enterprise.objects.filter(organisation_id=user.organisation_id).first()
 
 
-def fair_list(*, viewer: User) -> QuerySet[Event]:
+def fair_list(*, viewer: User, show: str = "", now: dt.datetime | None = None) -> QuerySet[Event]:
+    """The fairs the viewer may open; ``show="running"``: published and under way now."""
     qs = Event.objects.filter(type=Event.Type.CLOUD_FAIR)
     if not is_event_staff(viewer):
         qs = qs.filter(state__in=VISIBLE_STATES)
+    if show == "running":
+        now = now or timezone.now()
+        qs = qs.filter(state=Event.State.PUBLISHED, starts_at__lte=now, ends_at__gte=now)
     return qs.order_by("-starts_at", "-id")
+
+
+def own_booths(*, viewer: User, fair_ids: list[int]) -> dict[int, Booth]:
+    """The viewer's enterprise's booth at each of these fairs (enterprise HR only)."""
+    own = own_enterprise(viewer)
+    if own is None:
+        return {}
+    return {b.fair_id: b for b in Booth.objects.filter(enterprise=own, fair_id__in=fair_ids)}
+
+
+def waiting_at_own_booths(*, viewer: User) -> QuerySet[QueueEntry]:
+    """Students waiting now in the queues of the viewer's enterprise's approved booths."""
+    org = viewer.organisation_id if getattr(viewer, "role", None) == Role.ENTERPRISE_HR else None
+    return QueueEntry.objects.filter(
+        booth__enterprise__organisation_id=org or 0,
+        booth__state=Booth.State.APPROVED,
+        booth__fair__state=Event.State.PUBLISHED,
+        state=QueueEntry.State.WAITING,
+    )
+
+
+def booths_to_review(*, viewer: User) -> QuerySet[Booth]:
+    """Booth applications waiting for event staff (none for anyone else)."""
+    if not is_event_staff(viewer):
+        return Booth.objects.none()
+    return Booth.objects.filter(
+        state=Booth.State.APPLIED,
+        fair__type=Event.Type.CLOUD_FAIR,
+        fair__state=Event.State.PUBLISHED,
+    )
 
 
 def fair_get_for_viewer(*, viewer: User, fair_id: int) -> Event:

@@ -42,11 +42,12 @@ def _allow_source(response: HttpResponse, url: str) -> HttpResponse:
 
 @require_GET
 def stream_list(request: AuthedRequest) -> HttpResponse:
-    streams = selectors.streams_for_viewer(viewer=request.user)[:50]
+    show = "upcoming" if request.GET.get("show") == "upcoming" else ""
+    streams = selectors.streams_for_viewer(viewer=request.user, show=show)[:50]
     return render(
         request,
         "live/list.html",
-        {"streams": streams, "organiser": rules.is_organiser(request.user)},
+        {"streams": streams, "show": show, "organiser": rules.is_organiser(request.user)},
     )
 
 

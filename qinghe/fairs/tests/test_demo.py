@@ -11,8 +11,7 @@ from qinghe.fairs import selectors
 from qinghe.fairs.demo import PAST_TITLE, TITLE, seed_fairs
 from qinghe.fairs.models import Booth, HallVisit, QueueEntry
 from qinghe.recruitment.models import Application
-from qinghe.talents.tests.factories import make_id, make_talent
-from qinghe.testing.recruiting import YEAR
+from qinghe.testing.recruiting import demo_survey_talents
 from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +28,7 @@ def _state() -> tuple[object, ...]:
 
 
 def test_the_demo_fairs_and_running_it_twice_adds_nothing(world: World) -> None:
-    for i in range(4):  # demo talents without an account: the demo students take them
-        make_talent(
-            name=f"演示学子{i}",
-            id_number=make_id("440784", "20030512", f"3{i:02d}"),
-            phone=f"1380013{i:04d}",
-            graduation_year=YEAR,
-        )
+    demo_survey_talents(4, seq=300)  # the demo students take these
     assert seed_fairs()["fairs"] == 2
     first = _state()
     running = Event.objects.get(title=TITLE)

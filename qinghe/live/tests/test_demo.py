@@ -11,8 +11,7 @@ from qinghe.live import selectors
 from qinghe.live.demo import ENDED_TITLE, PEAK_VIEWERS, SCHEDULED_TITLE, seed_live
 from qinghe.live.models import Question, Stream, StreamApplication
 from qinghe.recruitment.models import Application
-from qinghe.talents.tests.factories import make_id, make_talent
-from qinghe.testing.recruiting import YEAR
+from qinghe.testing.recruiting import demo_survey_talents
 from qinghe.testing.world import World
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +27,7 @@ def _state() -> tuple[object, ...]:
 
 
 def test_the_demo_streams_and_running_it_twice_adds_nothing(world: World, client_as: Any) -> None:
-    for i in range(3):
-        make_talent(
-            name=f"演示学子{i}",
-            id_number=make_id("440784", "20030512", f"4{i:02d}"),
-            phone=f"1380014{i:04d}",
-            graduation_year=YEAR,
-        )
+    demo_survey_talents(3, seq=400)  # the demo students take these
     assert seed_live() == {"streams": 2, "applications": 3}
     first = _state()
     scheduled = Stream.objects.get(title=SCHEDULED_TITLE)
