@@ -173,6 +173,33 @@ MENU: list[MenuItem] = [
         group="events",
     ),
     MenuItem(
+        "fairs:list",
+        _("云招聘会"),
+        _("空中双选会展厅：各展位实时排队，与企业视频面谈；企业申请展位、管理队列"),
+        group="events",
+        roles=frozenset(
+            {"student", "ambassador", "enterprise_hr", "hr_staff", "league_staff", "sysadmin"}
+        ),
+    ),
+    MenuItem(
+        "live:list",
+        _("直播带岗"),
+        _("企业直播推介岗位，现场提问，一键投递；直播结束后看回放与数据"),
+        group="events",
+        roles=frozenset(
+            {"student", "ambassador", "enterprise_hr", "hr_staff", "league_staff", "sysadmin"}
+        ),
+    ),
+    MenuItem(
+        "live:manage", _("直播管理"), _("安排、开始、结束直播，设置回放，查看数据"), group="events"
+    ),
+    MenuItem(
+        "video:mine",
+        _("视频面试"),
+        _("待进行与已结束的平台内视频面试，进入面试间"),
+        group="my",
+    ),
+    MenuItem(
         "alliance:mine", _("青鹤联盟"), _("加入高校、城市与母校分会，收到的邀请"), group="events"
     ),
     MenuItem(

@@ -409,6 +409,11 @@ POLICIES: dict[str, Rule] = {
     # Video interview rooms: any signed-in user reaches the page; the room's parties only get
     # past the selector (qinghe.video.selectors.room_get_for_viewer).
     "video:room": SIGNED_IN,
+    # 我的视频面试: the rooms the viewer is a party to (qinghe.video.selectors.rooms_for_viewer);
+    # observer staff see the rooms whose student agreed to observers.
+    "video:mine": only(
+        Role.STUDENT, Role.AMBASSADOR, Role.ENTERPRISE_HR, Role.HR_STAFF, Role.SYSADMIN
+    ),
     "video:room_observers": {"POST": SELF},
     # Recording only when both sides agreed: each side's consent; the interviewer side starts,
     # uploads and stops (qinghe.video.services); the two sides and HR bureau staff download
@@ -559,11 +564,16 @@ POLICIES: dict[str, Rule] = {
     "live:manage_detail": EVENT_STAFF,
     "live:start": {"POST": EVENT_STAFF},
     "live:end": {"POST": EVENT_STAFF},
+    # the replay address of an ended stream, set or corrected once the recording is ready
+    "live:replay": {"POST": EVENT_STAFF},
     # online job fairs (issue 15): a student registered for the fair watches their place at a
     # booth; the booth's own enterprise HR watches its queue (qinghe.fairs.consumers checks
     # the relationship).
     "ws:fair_booth": {"WS": SELF},
     "ws:fair_queue": {"WS": ENT},
+    # the fair's hall: every booth's live queue length, for anyone who may open the hall
+    # (fairs:hall is SIGNED_IN; the selector hides unpublished fairs from all but event staff).
+    "ws:fair_hall": {"WS": SIGNED_IN},
 }
 
 

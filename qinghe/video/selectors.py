@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import QuerySet
+
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
 
@@ -109,6 +111,26 @@ def room_get_for_viewer(*, viewer: Any, room_uuid: uuid.UUID | str) -> tuple[Vid
     if party is None:
         raise PermissionDenied("你不是本场视频面试的参与者，不能进入")
     return room, party
+
+
+def rooms_for_viewer(*, viewer: Any) -> QuerySet[VideoRoom]:
+    """The rooms the viewer may enter (the same parties as ``room_party``), the coming ones
+    first: a student's own, the enterprise side's (every HR user of the organisation), and for
+    observer staff the rooms whose student agreed to observers."""
+    from django.db.models import Q
+
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return VideoRoom.objects.none()
+    mine = Q(student_id=viewer.pk) | Q(interviewer_id=viewer.pk)
+    if viewer.role == Role.ENTERPRISE_HR and viewer.organisation_id:
+        mine |= Q(organisation_id=viewer.organisation_id)
+    if viewer.role in OBSERVER_ROLES:
+        mine |= Q(observers_allowed=True)
+    return (
+        VideoRoom.objects.filter(mine)
+        .select_related("organisation", "student", "interview__application__posting")
+        .order_by("state", "-starts_at", "-pk")
+    )
 
 
 def video_counts_for_plan(year: int) -> int:

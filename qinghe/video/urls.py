@@ -5,6 +5,7 @@ from . import views
 app_name = "video"
 
 urlpatterns = [
+    path("", views.mine, name="mine"),
     path("recordings/", views.recording_list, name="recording_list"),
     path("<uuid:room_uuid>/", views.room, name="room"),
     path("<uuid:room_uuid>/observers/", views.room_observers, name="room_observers"),

@@ -26,12 +26,47 @@ from django.views.decorators.http import require_GET, require_POST
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
 from qinghe.core.http import AuthedRequest
 from qinghe.core.masking import mask_name
+from qinghe.core.policies import access_for
 from qinghe.talents.importing import storage
 
 from . import selectors, services
 from .models import VideoRecording, VideoRoom
 
 MEDIA_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=()"
+
+
+ROOMS_SHOWN = 50
+
+
+@require_GET
+def mine(request: AuthedRequest) -> HttpResponse:
+    """我的视频面试: the rooms the viewer may enter, those still to be held first."""
+    rooms = list(selectors.rooms_for_viewer(viewer=request.user)[:ROOMS_SHOWN])
+    open_rows: list[dict[str, object]] = []
+    ended_rows: list[dict[str, object]] = []
+    for r in rooms:
+        party = selectors.room_party(viewer=request.user, room=r)
+        who = (
+            (r.organisation.name if r.organisation else "企业面试官")
+            if party == selectors.STUDENT
+            else mask_name(r.student.display_name or r.student.username)
+        )
+        (open_rows if r.state == VideoRoom.State.OPEN else ended_rows).append(
+            {"room": r, "party": party, "who": who}
+        )
+    recordings = access_for("video:recording_list", "GET")
+    return render(
+        request,
+        "video/mine.html",
+        {
+            "open_rows": open_rows,
+            "ended_rows": ended_rows,
+            # staff who may see the recordings list reach it from here
+            "show_recordings": bool(
+                recordings and recordings.allows(authenticated=True, role=request.user.role)
+            ),
+        },
+    )
 
 
 @require_GET

@@ -293,18 +293,21 @@ def seed() -> Seeded:
         child_id="440784201506010010",
     )
 
-    from qinghe.fairs.demo import seed_fairs
+    from qinghe.fairs.demo import TITLE, seed_fairs
     from qinghe.fairs.models import Booth
+    from qinghe.live.demo import ENDED_TITLE, seed_live
+    from qinghe.live.models import Stream
 
     seed_fairs()  # a running cloud fair with 雅图仕's approved booth, the student registered
-    booth = Booth.objects.get(enterprise=w.a, state=Booth.State.APPROVED)
+    booth = Booth.objects.get(fair__title=TITLE, enterprise=w.a, state=Booth.State.APPROVED)
+    seed_live()  # an ended stream: the watch page shows the replay and the figures
 
     def inbox(user: User) -> str:
         message = OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).first()
         assert message is not None, f"{user} has no message"
         return str(message.pk)
 
-    stream = make_stream(w, personas[Role.HR_STAFF])
+    make_stream(w, personas[Role.HR_STAFF])  # a live stream beside the ended one in the list
     from qinghe.video.models import VideoRoom
     from qinghe.video.services import room_create
 
@@ -319,7 +322,7 @@ def seed() -> Seeded:
     video.recording_stop(actor=hr, recording=recording)
 
     common = {
-        "stream_id": str(stream.pk),
+        "stream_id": str(Stream.objects.get(title=ENDED_TITLE).pk),
         "event_id": str(event.pk),
         "chapter_id": str(chapter.pk),
         "story_id": str(story.pk),

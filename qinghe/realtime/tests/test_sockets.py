@@ -37,7 +37,14 @@ def _message(user: Any, key: str) -> None:
 
 def test_every_websocket_route_has_a_ws_policy() -> None:
     names = [name for name, _ in iter_view_names(websocket_urlpatterns)]
-    assert names == ["ws:inbox", "ws:video_room", "ws:live", "ws:fair_booth", "ws:fair_queue"]
+    assert names == [
+        "ws:inbox",
+        "ws:video_room",
+        "ws:live",
+        "ws:fair_booth",
+        "ws:fair_queue",
+        "ws:fair_hall",
+    ]
     for name in names:
         rule = POLICIES[name]
         assert isinstance(rule, dict) and set(rule) == {"WS"}
