@@ -101,7 +101,8 @@ def share_preview(
     field, the live room's button). The page pre-selects ``default_phone_choice`` (the sign-up
     phone when there is one) and always sends a choice. Any other value is refused
     (ValidationError) so nothing is created. ``share_email``: False leaves the e-mail out."""
-    if not (share_phone or "").strip():
+    wanted = (share_phone or "").strip()
+    if not wanted:
         # As before the choice existed (the API without it, the live room's button).
         current = (
             talent.phones.filter(is_current=True, is_wrong=False)
@@ -109,11 +110,11 @@ def share_preview(
             .first()
         )
         number = current.number if current else ""
-    elif share_phone.strip() == PHONE_NONE:
+    elif wanted == PHONE_NONE:
         number = ""
     else:
         choices = phone_choices(user=user, talent=talent)
-        chosen = next((c for c in choices if c["value"] == share_phone.strip()), None)
+        chosen = next((c for c in choices if c["value"] == wanted), None)
         if chosen is None:
             raise ValidationError({"share_phone": PHONE_REFUSED})
         number = chosen["number"]
