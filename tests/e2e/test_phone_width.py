@@ -333,7 +333,11 @@ def seed() -> Seeded:
         "room_uuid": str(room.uuid),
     }
     return Seeded(
-        overrides={"policies:application": {"application_id": str(subsidy.pk)}},
+        overrides={
+            "policies:application": {"application_id": str(subsidy.pk)},
+            # the list behind one figure of the enterprise's own board
+            "board:mine_list": {"code": "open_postings"},
+        },
         params={
             Role.STUDENT: {
                 **common,
