@@ -66,3 +66,26 @@ def run_async(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
             return pool.submit(work).result()
 
     return call
+
+
+async def first_outcome(ws: WebsocketCommunicator) -> tuple[str, Any]:
+    """How a socket opening ends: ("rejected", code) when the handshake is refused,
+    ("refused", code) when the consumer accepts and closes at once, else ("open", the first
+    frame it sends). The socket is closed afterwards."""
+    connected, code = await ws.connect()
+    if not connected:
+        return ("rejected", code)
+    output = await ws.receive_output(timeout=5)
+    await ws.disconnect()
+    if output["type"] == "websocket.close":
+        return ("refused", output["code"])
+    return ("open", output)
+
+
+def socket_outcome(path: str, cookie: str | None = None) -> tuple[str, Any]:
+    """``first_outcome`` of a socket on ``path`` opened with ``cookie``, from synchronous tests."""
+
+    async def go() -> tuple[str, Any]:
+        return await first_outcome(communicator(path, cookie=cookie))
+
+    return run_async(go)()

@@ -22,8 +22,8 @@ from qinghe.core.roles import Role
 from qinghe.reference.models import Town
 from qinghe.stations.models import Station
 from qinghe.talents.models import Destination, Education, Source, Talent
-from tests.e2e.conftest import CHROMIUM, sign_in
-from tests.e2e.test_card_scan import qr_png, y4m_of
+from tests.e2e.camera import camera_video, launch_media_browser, qr_png
+from tests.e2e.conftest import sign_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -140,18 +140,8 @@ def test_apply_review_approve_show_and_a_partner_logs_a_benefit(
     assert token and token.count(".") == 2
 
     # A partner scans the displayed QR with another phone's camera and logs a benefit.
-    video = y4m_of(qr_png(token, tmp_path / "shown.png"), tmp_path / "shown.y4m")
-    camera = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    video = camera_video(qr_png(token, tmp_path / "shown.png"), tmp_path / "shown.y4m")
+    camera = launch_media_browser(browser, video)
     try:
         partner_context = camera.new_context(
             locale="zh-CN", base_url=live_server.url, permissions=["camera"]

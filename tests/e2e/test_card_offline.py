@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 from qinghe.cards import tokens
 from qinghe.cards.models import BenefitUse
 from qinghe.cards.selectors import ecard_for_holder
-from tests.e2e.test_card_scan import partner_page, qr_png, world  # noqa: F401 - fixture
+from tests.e2e.camera import qr_png
+from tests.e2e.test_card_scan import partner_page, world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

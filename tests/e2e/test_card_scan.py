@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qrcode
 from django.utils import timezone
 
 from qinghe.accounts.demo import DEMO_PASSWORD
@@ -28,7 +26,8 @@ from qinghe.core.roles import Role
 from qinghe.reference.models import Town
 from qinghe.stations.models import Station
 from qinghe.talents.models import Education, Source, Talent
-from tests.e2e.conftest import CHROMIUM, sign_in
+from tests.e2e.camera import camera_video, launch_media_browser, qr_png
+from tests.e2e.conftest import sign_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -38,25 +37,6 @@ pytestmark = [
 PHONE = {"width": 390, "height": 844}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CHILD_ID = "440784201506010010"
-
-
-def qr_png(text: str, path: Path) -> Path:
-    qrcode.make(text, box_size=4, border=4).save(path)
-    return path
-
-
-def y4m_of(png: Path, path: Path) -> Path:
-    """A 2-second 640x480 video of the QR centred on white: Chromium's fake camera loops it."""
-    subprocess.run(
-        [
-            "ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png),
-            "-vf", "scale=400:400:flags=neighbor,pad=640:480:(ow-iw)/2:(oh-ih)/2:white",
-            "-t", "2", "-r", "10", "-pix_fmt", "yuv420p", str(path),
-        ],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
-    return path
 
 
 @pytest.fixture
@@ -118,18 +98,8 @@ def test_a_partner_scans_the_ecard_with_the_phone_camera_and_logs_a_benefit(
 ) -> None:
     shown = ecard_for_holder(viewer=world["student"])
     assert shown is not None
-    video = y4m_of(qr_png(shown.token, tmp_path / "qr.png"), tmp_path / "qr.y4m")
-    camera = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    video = camera_video(qr_png(shown.token, tmp_path / "qr.png"), tmp_path / "qr.y4m")
+    camera = launch_media_browser(browser, video)
     try:
         context = camera.new_context(
             locale="zh-CN", base_url=live_server.url, permissions=["camera"]

@@ -8,7 +8,6 @@ the page's Permissions-Policy lets it use the camera and the CSP refuses nothing
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from qinghe.core.roles import Role
 from qinghe.events.models import Registration
 from qinghe.events.services import registration_create
 from qinghe.events.tests.factories import make_event
-from tests.e2e.conftest import CHROMIUM, sign_in
+from tests.e2e.camera import camera_video, launch_media_browser
+from tests.e2e.conftest import sign_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,21 +29,6 @@ pytestmark = [
 ]
 
 PHONE = {"width": 390, "height": 844}
-
-
-def camera_video_of(png: Path, path: Path) -> Path:
-    """A 2-second 640x480 video of the screenshot centred on white, as a camera held over the
-    student's screen sees it (smooth scaling, as a lens does): Chromium's fake camera loops it."""
-    subprocess.run(
-        [
-            "ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png),
-            "-vf", "scale=440:440:flags=bicubic,pad=640:480:(ow-iw)/2:(oh-ih)/2:white",
-            "-t", "2", "-r", "10", "-pix_fmt", "yuv420p", str(path),
-        ],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
-    return path
 
 
 def test_the_door_phone_scans_the_qr_on_the_students_phone_and_keeps_the_camera_on(
@@ -66,19 +51,9 @@ def test_the_door_phone_scans_the_qr_on_the_students_phone_and_keeps_the_camera_
     png = tmp_path / "shown.png"
     phone.get_by_alt_text("签到二维码：鹤山青年人才分享会").screenshot(path=str(png))
     own.close()
-    video = camera_video_of(png, tmp_path / "shown.y4m")
+    video = camera_video(png, tmp_path / "shown.y4m", size=440, smooth=True)
 
-    camera = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    camera = launch_media_browser(browser, video)
     try:
         context = camera.new_context(
             locale="zh-CN", base_url=live_server.url, viewport=PHONE, permissions=["camera"]

@@ -22,7 +22,8 @@ from qinghe.recruitment.services.stages import default_stages_ensure
 from qinghe.testing.recruiting import X_PHONE, apply_to, claim_talent
 from qinghe.video import services
 from qinghe.video.models import VideoRoom
-from tests.e2e.conftest import CHROMIUM, sign_in
+from tests.e2e.camera import launch_media_browser
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,24 +33,9 @@ def media_browser(browser: Any) -> Iterator[Any]:
     """Chromium with a fake camera (a moving test pattern) and microphone (a beep), granted
     without a prompt; launched by the session's Playwright (a second sync_playwright in the
     same worker would refuse to start)."""
-    if True:
-        media = browser.browser_type.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield media
-        media.close()
+    media = launch_media_browser(browser, extra=("--autoplay-policy=no-user-gesture-required",))
+    yield media
+    media.close()
 
 
 def _page(browser: Any, live_server: Any, *, width: int = 390) -> Any:

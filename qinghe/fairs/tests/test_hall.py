@@ -15,7 +15,12 @@ from qinghe.events.models import Event
 from qinghe.fairs import services
 from qinghe.fairs.models import Booth
 from qinghe.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.realtime.testing import (
+    communicator,
+    run_async,
+    session_cookie,
+    socket_outcome,
+)
 
 from .conftest import Fair
 
@@ -71,34 +76,19 @@ def test_the_hall_sees_every_booths_length_change(fair: Fair, client_as: Any) ->
     assert f'data-live-hall="/ws/fairs/{fair.fair.pk}/hall/"' in page
 
 
-def _outcome(path: str, cookie: str | None) -> Any:
-    async def go() -> Any:
-        ws = communicator(path, cookie=cookie)
-        connected, code = await ws.connect()
-        if not connected:
-            return ("rejected", code)
-        output = await ws.receive_output(timeout=5)
-        await ws.disconnect()
-        if output["type"] == "websocket.close":
-            return ("refused", output["code"])
-        return "open"
-
-    return run_async(go)()
-
-
 def test_the_hall_socket_is_open_to_everyone_who_may_see_the_fair(
     fair: Fair, personas: dict[str, Any]
 ) -> None:
     path = f"/ws/fairs/{fair.fair.pk}/hall/"
     assert set(personas) == set(ALL_ROLES)
     for role, user in personas.items():
-        assert (role, _outcome(path, session_cookie(user))) == (role, "open")
-    assert _outcome(path, None) == ("refused", CLOSE_REFUSED)
-    assert _outcome("/ws/fairs/999999/hall/", session_cookie(fair.students[0])) == (
+        assert (role, socket_outcome(path, session_cookie(user))[0]) == (role, "open")
+    assert socket_outcome(path, None) == ("refused", CLOSE_REFUSED)
+    assert socket_outcome("/ws/fairs/999999/hall/", session_cookie(fair.students[0])) == (
         "refused",
         CLOSE_NOT_FOUND,
     )
     # A fair still in draft: event staff see its hall, a student is told it does not exist.
     Event.objects.filter(pk=fair.fair.pk).update(state=Event.State.DRAFT)
-    assert _outcome(path, session_cookie(fair.students[0])) == ("refused", CLOSE_NOT_FOUND)
-    assert _outcome(path, session_cookie(fair.staff)) == "open"
+    assert socket_outcome(path, session_cookie(fair.students[0])) == ("refused", CLOSE_NOT_FOUND)
+    assert socket_outcome(path, session_cookie(fair.staff))[0] == "open"

@@ -16,7 +16,12 @@ from qinghe.fairs import selectors, services
 from qinghe.fairs.models import QueueEntry
 from qinghe.notifications.models import OutboxMessage
 from qinghe.realtime.consumers import CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.realtime.testing import (
+    communicator,
+    first_outcome,
+    run_async,
+    session_cookie,
+)
 from qinghe.video.models import VideoRoom
 
 from .conftest import Fair
@@ -201,17 +206,6 @@ def test_refused_actions_change_nothing_and_push_nothing(fair: Fair) -> None:
     assert _snapshot(fair) == before
 
 
-async def _outcome(ws: Any) -> Any:
-    connected, code = await ws.connect()
-    if not connected:
-        return ("rejected", code)
-    output = await ws.receive_output(timeout=5)
-    await ws.disconnect()
-    if output["type"] == "websocket.close":
-        return ("refused", output["code"])
-    return ("open", output)
-
-
 def test_the_queue_sockets_are_refused_to_the_wrong_people(fair: Fair) -> None:
     booth = fair.booth
     path = f"/ws/fairs/booths/{booth.pk}/"
@@ -226,7 +220,7 @@ def test_the_queue_sockets_are_refused_to_the_wrong_people(fair: Fair) -> None:
         return result[0] if result[0] == "open" else result
 
     def connect(url: str, who: str) -> Any:
-        return kind(run_async(_outcome)(communicator(url, cookie=cookies[who])))
+        return kind(run_async(first_outcome)(communicator(url, cookie=cookies[who])))
 
     assert connect(path, "unregistered") == ("refused", CLOSE_REFUSED)
     assert connect(path, "registered") == "open"

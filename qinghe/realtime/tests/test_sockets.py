@@ -19,7 +19,12 @@ from qinghe.notifications import services as notifications
 from qinghe.notifications.models import Channel
 from qinghe.realtime.consumers import CLOSE_REFUSED, PolicyConsumer
 from qinghe.realtime.routing import websocket_urlpatterns
-from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.realtime.testing import (
+    communicator,
+    first_outcome,
+    run_async,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,21 +55,9 @@ def test_every_websocket_route_has_a_ws_policy() -> None:
         assert isinstance(rule, dict) and set(rule) == {"WS"}
 
 
-async def _outcome(ws: Any) -> Any:
-    """("refused", code) when the consumer closed at once, else the first frame it sent."""
-    connected, code = await ws.connect()
-    if not connected:
-        return ("rejected", code)
-    output = await ws.receive_output(timeout=5)
-    await ws.disconnect()
-    if output["type"] == "websocket.close":
-        return ("refused", output["code"])
-    return ("open", output)
-
-
 def test_a_signed_out_visitor_gets_no_socket() -> None:
     async def scenario() -> Any:
-        return await _outcome(communicator("/ws/inbox/"))
+        return await first_outcome(communicator("/ws/inbox/"))
 
     assert run_async(scenario)() == ("refused", CLOSE_REFUSED)
 
@@ -141,7 +134,7 @@ def test_staff_need_the_second_factor_for_a_socket_too(personas: dict[str, Any])
     device = TOTPDevice.objects.create(user=staff, name="手机", confirmed=True)
 
     async def connect(cookie: str) -> Any:
-        return (await _outcome(communicator("/ws/inbox/", cookie=cookie)))[0]
+        return (await first_outcome(communicator("/ws/inbox/", cookie=cookie)))[0]
 
     assert run_async(connect)(session_cookie(staff)) == "refused"
     assert run_async(connect)(session_cookie(staff, otp_device=device)) == "open"

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from qinghe.realtime.consumers import CLOSE_NOT_FOUND, CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.realtime.testing import (
+    communicator,
+    run_async,
+    session_cookie,
+    socket_outcome,
+)
 from qinghe.testing.world import World
 from qinghe.video import services
 from qinghe.video.models import VideoRoom
@@ -26,25 +31,13 @@ def _room(world: World) -> VideoRoom:
     )
 
 
-async def _outcome(path: str, cookie: str | None) -> Any:
-    ws = communicator(path, cookie=cookie)
-    connected, code = await ws.connect()
-    if not connected:
-        return ("rejected", code)
-    output = await ws.receive_output(timeout=5)
-    await ws.disconnect()
-    if output["type"] == "websocket.close":
-        return ("refused", output["code"])
-    return ("open", output)
-
-
 def test_only_the_rooms_parties_get_a_socket(world: World) -> None:
     room = _room(world)
     path = f"/ws/video/{room.uuid}/"
     cookies = {name: session_cookie(getattr(world, name)) for name in ("hr_a", "x", "y", "hr_b")}
 
     def outcome(cookie: str | None, where: str = path) -> Any:
-        return run_async(_outcome)(where, cookie)
+        return socket_outcome(where, cookie)
 
     assert outcome(cookies["y"]) == ("refused", CLOSE_REFUSED)
     assert outcome(cookies["hr_b"]) == ("refused", CLOSE_REFUSED)

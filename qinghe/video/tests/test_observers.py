@@ -14,7 +14,12 @@ from qinghe.core.models import AuditLog
 from qinghe.core.roles import Role
 from qinghe.outreach.services import assignment_set
 from qinghe.realtime.consumers import CLOSE_REFUSED
-from qinghe.realtime.testing import communicator, run_async, session_cookie
+from qinghe.realtime.testing import (
+    communicator,
+    run_async,
+    session_cookie,
+    socket_outcome,
+)
 from qinghe.testing.recruiting import X_PHONE, claim_talent
 from qinghe.testing.world import World
 from qinghe.video import selectors, services
@@ -30,18 +35,6 @@ def _room(world: World) -> VideoRoom:
     return services.room_create(
         interviewer=world.hr_a, student=world.x, minutes=20, source=VideoRoom.Source.DIRECT
     )
-
-
-async def _outcome(path: str, cookie: str | None) -> Any:
-    ws = communicator(path, cookie=cookie)
-    connected, code = await ws.connect()
-    if not connected:
-        return ("rejected", code)
-    output = await ws.receive_output(timeout=5)
-    await ws.disconnect()
-    if output["type"] == "websocket.close":
-        return ("refused", output["code"])
-    return ("open", output)
 
 
 def _observer_audits(room: VideoRoom) -> int:
@@ -68,7 +61,7 @@ def test_every_role_against_the_socket_without_and_with_the_students_consent(
 
     def states() -> dict[str, Any]:
         return {
-            name: run_async(_outcome)(path, cookie)[0] if name else None
+            name: socket_outcome(path, cookie)[0] if name else None
             for name, cookie in cookies.items()
         }
 
@@ -115,7 +108,7 @@ def test_a_liaison_of_other_students_is_no_observer(world: World, personas: dict
     )
     services.room_set_observers(actor=world.x, room=room, allowed=True)
     path = f"/ws/video/{room.uuid}/"
-    assert run_async(_outcome)(path, session_cookie(liaison)) == ("refused", CLOSE_REFUSED)
+    assert socket_outcome(path, session_cookie(liaison)) == ("refused", CLOSE_REFUSED)
     assert selectors.room_party(viewer=liaison, room=room) is None
     assert _observer_audits(room) == 0
 
@@ -282,4 +275,4 @@ def test_withdrawing_the_consent_turns_the_observer_out_at_once(
     assert closed == {"type": "websocket.close", "code": CLOSE_REFUSED}
     assert hr_saw == {"kind": "bye"}
     assert hr_still is True
-    assert run_async(_outcome)(path, staff_cookie) == ("refused", CLOSE_REFUSED)
+    assert socket_outcome(path, staff_cookie) == ("refused", CLOSE_REFUSED)
