@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -163,7 +162,7 @@ def mine_list(request: AuthedRequest, code: str) -> HttpResponse:
     year = _year(request)
     scope = scoped.scope_for_viewer(viewer=request.user, chapter_id=_chapter_param(request))
     figure, rows = scoped.scoped_rows(scope=scope, code=code, year=year)
-    page = Paginator(rows, MINE_PAGE).get_page(request.GET.get("page"))
+    page = scoped.page_of(rows, request.GET.get("page"), MINE_PAGE)
     columns = scoped.columns_for(figure)
     return render(
         request,
