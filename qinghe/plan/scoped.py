@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -143,21 +143,35 @@ def _applications(scope: Scope) -> QuerySet[Any]:
     share with it in force (the same rule as its applicant list)."""
     from qinghe.recruitment.models import Application
 
-    return (
-        Application.objects.filter(enterprise_id=scope.object_id)
-        .annotate(share_granted=_share_in_force(scope, "talent_id"))
-        .filter(share_granted=True)
+    return Application.objects.filter(
+        enterprise_id=scope.object_id, talent_id__in=_sharing_talents(scope)
     )
 
 
-def _share_in_force(scope: Scope, talent_ref: str) -> Any:
-    """The applicant's share-with-this-enterprise decision in force (as
-    ``qinghe.recruitment.selectors.share_consent_in_force``, with the organisation known)."""
-    from qinghe.talents.consent import consent_in_force
+def _sharing_talents(scope: Scope) -> QuerySet[Any]:
+    """The talents whose decision in force on sharing with this enterprise is a consent (as
+    ``qinghe.talents.consent.consent_in_force``: the newest decision per talent, a withdrawal
+    or no decision fails), as one set over the enterprise's own decisions. A consent lookup
+    per application row (the correlated form) cost ~45 ms for the large enterprise's 5,600
+    applications on the bench; the set is a hashed subplan over its ~2,900 decisions."""
+    from django.db.models import F, Window
+    from django.db.models.functions import FirstValue
+
     from qinghe.talents.models import Consent
 
-    return consent_in_force(
-        Consent.Purpose.SHARE_ENTERPRISE, talent_ref=talent_ref, enterprise=scope.organisation_id
+    return (
+        Consent.objects.filter(
+            purpose=Consent.Purpose.SHARE_ENTERPRISE, enterprise_id=scope.organisation_id
+        )
+        .annotate(
+            in_force=Window(
+                FirstValue("granted"),
+                partition_by=[F("talent_id")],
+                order_by=[F("recorded_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(in_force=True)
+        .values("talent_id")
     )
 
 
@@ -167,12 +181,10 @@ def _interviews(scope: Scope) -> QuerySet[Any]:
     # A join on the application (its enterprise index) rather than ``application IN
     # (applications...)``: the IN form read every interview of the platform (366 ms at the
     # p50 for 30,000 interviews on the bench, load ~20).
-    return (
-        Interview.objects.filter(application__enterprise_id=scope.object_id)
-        .annotate(share_granted=_share_in_force(scope, "application__talent_id"))
-        .filter(share_granted=True)
-        .exclude(state=Interview.State.CANCELLED)
-    )
+    return Interview.objects.filter(
+        application__enterprise_id=scope.object_id,
+        application__talent_id__in=_sharing_talents(scope),
+    ).exclude(state=Interview.State.CANCELLED)
 
 
 def _booths(scope: Scope) -> QuerySet[Any]:
@@ -396,7 +408,8 @@ def page_of(rows: QuerySet[Any], number: Any, per_page: int) -> Any:
     from django.core.paginator import Paginator
 
     page = Paginator(rows.select_related(None), per_page).get_page(number)
-    page.object_list = rows.filter(pk__in=page.object_list.values("pk"))
+    ids = cast(QuerySet[Any], page.object_list).values("pk")
+    page.object_list = rows.filter(pk__in=ids)
     return page
 
 

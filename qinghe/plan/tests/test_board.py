@@ -470,3 +470,53 @@ def test_the_refresh_job_is_in_the_schedule_at_the_cadence_the_pages_state() -> 
     assert job is not None
     assert job.cron == f"*/{CADENCE_MINUTES} * * * *"
     assert job.target == "qinghe.plan.precomputed.figures_refresh"
+
+
+def test_the_set_based_alliance_counts_equal_the_alliance_figures_page(
+    world: World, personas: dict[str, Any]
+) -> None:
+    """counts_for_plan (SQL: window over each member's educations) against alliance_figures
+    (the member rows read into Python) and against counts made here: the latest education
+    counts, a member without a talent record counts as a member only, a pending member or a
+    member of a closed chapter not at all."""
+    from qinghe.alliance.selectors import alliance_figures, counts_for_plan
+    from qinghe.reference.models import University
+    from qinghe.talents.models import Education
+
+    gz = University.objects.create(source_id="t1", name="测试大学甲", city="广州市")
+    sz = University.objects.create(source_id="t2", name="测试大学乙", city="深圳市")
+    chapter = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·佛山分会", kind=Chapter.Kind.CITY, city="佛山"),
+    )
+    closed = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·珠海分会", kind=Chapter.Kind.CITY, city="珠海"),
+    )
+    Chapter.objects.filter(pk=closed.pk).update(state="closed")
+    s1, s2, s3, s4, s5 = (make_student(f"al{i}") for i in range(5))
+    t1 = make_talent(name="甲", phone=None, user=s1, university="测试大学甲", graduation_year=2020)
+    Education.objects.filter(talent=t1).update(university=gz)
+    # s1's later education (乙, 深圳) is the one that counts
+    Education.objects.create(
+        talent=t1, university=sz, university_name="测试大学乙", graduation_year=2024
+    )
+    make_talent(name="乙", phone=None, user=s2, university="测试大学甲", graduation_year=2023)
+    for s in (s1, s2, s3):  # s3 has no talent record
+        Membership.objects.create(chapter=chapter, user=s, slot="place", status="active")
+    Membership.objects.create(chapter=chapter, user=s4, slot="place", status="pending")
+    Membership.objects.create(chapter=closed, user=s5, slot="place", status="active")
+    counts = counts_for_plan()
+    page = alliance_figures()
+    assert counts == {
+        "members": 3,
+        "chapters": 1,
+        "universities": 2,  # 测试大学乙 (s1's latest), 测试大学甲 (s2)
+        "cities": 2,  # 深圳市 (乙's city) and 佛山 (the chapter's); s2's education has no city
+    }
+    assert counts == {
+        "members": page.members,
+        "chapters": page.chapters,
+        "universities": page.universities,
+        "cities": page.cities,
+    }
