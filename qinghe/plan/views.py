@@ -162,7 +162,7 @@ def mine_list(request: AuthedRequest, code: str) -> HttpResponse:
     year = _year(request)
     scope = scoped.scope_for_viewer(viewer=request.user, chapter_id=_chapter_param(request))
     figure, rows = scoped.scoped_rows(scope=scope, code=code, year=year)
-    page = scoped.page_of(rows, request.GET.get("page"), MINE_PAGE)
+    page = scoped.page_of(figure, rows, request.GET.get("page"), MINE_PAGE)
     columns = scoped.columns_for(figure)
     return render(
         request,

@@ -149,3 +149,30 @@ def test_the_public_page_reads_the_precomputed_counts_and_follows_the_rows_after
     assert response.context["figures"].returns.cells[-1] == "5"
     assert response.context["figures"].returns.total == "5"
     assert "数据更新于" in response.content.decode()
+
+
+# As the benchmark requests it (signed in): session, user, the precomputed counts (one row),
+# the unread badge, the session's save (savepoint, update, release). Signed out: the row only.
+PUBLIC_QUERIES = 7
+PUBLIC_QUERIES_SIGNED_OUT = 1
+
+
+@pytest.mark.django_db
+def test_the_public_page_costs_the_same_queries_however_many_rows(
+    client: Client, world: Any, personas: Any, django_assert_num_queries: Any
+) -> None:
+    from qinghe.plan.precomputed import figures_refresh
+
+    for n in range(3):
+        make_talent(name=f"学子{n}", id_number=make_id("440784", "20010101", f"{n:03d}"))
+    figures_refresh()
+    with django_assert_num_queries(PUBLIC_QUERIES_SIGNED_OUT):
+        assert client.get("/figures/").status_code == 200
+    client.force_login(personas["hr_staff"])
+    with django_assert_num_queries(PUBLIC_QUERIES):
+        assert client.get("/figures/").status_code == 200
+    for n in range(3, 20):
+        make_talent(name=f"学子{n}", id_number=make_id("440784", "20010101", f"{n:03d}"))
+    figures_refresh()
+    with django_assert_num_queries(PUBLIC_QUERIES):
+        assert client.get("/figures/").status_code == 200
