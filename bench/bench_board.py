@@ -17,7 +17,10 @@ client, so the real views, middleware and templates are timed:
 - every drill-down: the scoped lists ``/plan/mine/<figure>/`` and the lists the board links to;
 - the public figures ``/figures/``;
 
-and, in the same run, the same figures computed the plain way (one query per figure). Prints
+The board, the funnel and the public page read figures precomputed by the scheduled job
+``refresh_plan_figures`` (qinghe.plan.precomputed): the job is run (and timed) before them, as
+the scheduler keeps them fresh. And, in the same run, the same figures computed the plain way
+(one query per figure: what a request cost before the precomputation). Prints
 p50/p95 in ms, the ratio plain / ours (p50), the 200 ms goal ratio (p95 / 200 ms), the queries
 of one request and the load average. SQLite runs on a temporary file; PostgreSQL when
 BENCH_PG_URL is set (a temporary database on that server, migrated, dropped afterwards)."""
