@@ -100,7 +100,19 @@ class ContactLog(models.Model):
         indexes = [
             models.Index(
                 fields=["talent", "outcome", "-contacted_at"], name="contact_talent_outcome"
-            )
+            ),
+            # The contact rate (selectors.contact_rate): who was reached in a period, read from
+            # the index alone; and the open follow-ups past their date.
+            models.Index(
+                fields=["contacted_at", "talent"],
+                condition=models.Q(outcome="reached"),
+                name="contact_reached_at",
+            ),
+            models.Index(
+                fields=["next_follow_up", "liaison", "talent"],
+                condition=models.Q(follow_up_done=False),
+                name="contact_follow_up_open",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -172,10 +172,15 @@ def contact_rate(*, start: dt.date, end: dt.date) -> dict[str, Any]:
         .annotate(n=Count("id"))
         .values_list("liaison", "n")
     )
+    # Bounds as time stamps of the local days (not ``contacted_at__date``, which converts every
+    # row's time stamp and keeps PostgreSQL off the index on (talent, outcome, contacted_at)).
+    zone = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     in_period = ContactLog.objects.filter(
         outcome=ContactLog.Outcome.REACHED,
-        contacted_at__date__gte=start,
-        contacted_at__date__lte=end,
+        contacted_at__gte=since,
+        contacted_at__lt=until,
         talent=OuterRef("talent"),
     )
     reached = dict(

@@ -1,7 +1,8 @@
 """The 十个一 board: every indicator of the registry (indicators.py) with its goal, its monthly
 trend (month-end snapshots plus the live value of the current month) and, for indicators with a
-yearly goal, the burn-down of what remains. A fixed number of queries: the registry's shared
-groups once each, the year's snapshots in one."""
+yearly goal, the burn-down of what remains. A fixed number of queries: the year's target, the
+year's snapshots and — for the current year — the live values, which the page reads precomputed
+(qinghe.plan.precomputed, one row) and the report computes from the registry's groups."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from .indicators import INDICATORS, MEASURES, Indicator, Measured, Value
+from .indicators import INDICATORS, MEASURES, Indicator, Measured, Value, measure_all
 from .models import IndicatorSnapshot
 
 MONTHS = [f"{m}月" for m in range(1, 13)]
@@ -56,14 +57,14 @@ class Row:
 
     @property
     def trend_shown(self) -> list[tuple[str, str, str]]:
-        """Months with a value: (month, value, note) — note 实时 for the live month, 补记 for
+        """Months with a value: (month, value, note) — note 本月 for the live month (the current value), 补记 for
         a back-filled snapshot. Months without a record are left out (the table of the
         burn-down shows them as —)."""
         return [
             (
                 MONTHS[p.month - 1],
                 show_value(p.value),
-                "实时" if p.live else "补记" if p.backfilled else "",
+                "本月" if p.live else "补记" if p.backfilled else "",
             )
             for p in self.trend
             if p.value is not None
@@ -90,6 +91,8 @@ class Board:
     year: int
     measures: list[Measure]
     has_backfilled: bool
+    # When the live values were computed (precomputed figures), shown as 数据更新于 …
+    computed_at: str = ""
 
     @property
     def rows(self) -> list[Row]:
@@ -111,11 +114,21 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def board(*, year: int, today: dt.date | None = None) -> Board:
+def board(
+    *,
+    year: int,
+    today: dt.date | None = None,
+    values: dict[str, Value] | None = None,
+    computed_at: str = "",
+) -> Board:
+    """``values``: the live values of the current year (precomputed); computed from the rows
+    when not given. A past or future year needs none: its figures are month-end snapshots."""
     today = today or timezone.localdate()
     live_year = today.year == year
     measured = Measured(year=year, today=min(today, dt.date(year, 12, 31)))
     target = measured.target
+    if live_year and values is None:
+        values = measure_all(measured)
     snaps: dict[tuple[str, int], IndicatorSnapshot] = {
         (s.code, s.month.month): s
         for s in IndicatorSnapshot.objects.filter(month__year=year).only(
@@ -124,7 +137,7 @@ def board(*, year: int, today: dt.date | None = None) -> Board:
     }
     measures = {n: Measure(n, title) for n, title in MEASURES.items()}
     for ind in INDICATORS:
-        value = ind.value(measured)
+        value = values.get(ind.code) if live_year and values is not None else None
         trend: list[Point] = []
         last_month = today.month if live_year else (12 if year < today.year else 0)
         for month in range(1, last_month + 1):
@@ -153,6 +166,7 @@ def board(*, year: int, today: dt.date | None = None) -> Board:
         year=year,
         measures=list(measures.values()),
         has_backfilled=any(s.backfilled for s in snaps.values()),
+        computed_at=computed_at if live_year else "",
     )
 
 

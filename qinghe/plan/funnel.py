@@ -283,3 +283,62 @@ def funnel_chart(f: Funnel) -> dict[str, Any]:
             }
         ],
     }
+
+
+# ---- precomputed (qinghe.plan.precomputed): the page reads these from one stored row ---------
+
+TOP = 30  # rows of a breakdown before the rest is summed as 其他
+
+
+def _funnel_json(f: Funnel) -> dict[str, Any]:
+    return {"label": f.label, "counts": f.counts, "link_query": f.link_query}
+
+
+def _funnel_from(d: dict[str, Any]) -> Funnel:
+    return Funnel(d["label"], {c: int(d["counts"][c]) for c, _ in STAGES}, d["link_query"])
+
+
+def funnel_data(*, year: int) -> dict[str, Any]:
+    """Everything the funnel page shows for the cohort of ``year``, as JSON: year-on-year,
+    each dimension's breakdown (the top ``TOP`` and 其他) and where the employed work. Seven
+    grouped queries."""
+    yoy = year_on_year(year=year)
+    where = destinations(year=year)
+    return {
+        "yoy": {"this": _funnel_json(yoy.this), "before": _funnel_json(yoy.before)},
+        "breakdowns": {
+            by: [
+                _funnel_json(f)
+                for f in breakdown(by=by, year=None if by == "year" else year, top=TOP)
+            ]
+            for by in DIMENSIONS
+        },
+        "where": {
+            "cities": where.cities,
+            "industries": where.industries,
+            "total": where.total,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class FunnelPage:
+    yoy: YearOnYear
+    breakdowns: dict[str, list[Funnel]]
+    where: Destinations
+
+
+def funnel_page(data: dict[str, Any], *, year: int) -> FunnelPage:
+    """The stored JSON of ``funnel_data`` back as the page's objects."""
+    w = data["where"]
+    return FunnelPage(
+        yoy=YearOnYear(
+            year, _funnel_from(data["yoy"]["this"]), _funnel_from(data["yoy"]["before"])
+        ),
+        breakdowns={by: [_funnel_from(f) for f in rows] for by, rows in data["breakdowns"].items()},
+        where=Destinations(
+            [(str(k), int(n)) for k, n in w["cities"]],
+            [(str(k), int(n)) for k, n in w["industries"]],
+            int(w["total"]),
+        ),
+    )

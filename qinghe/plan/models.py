@@ -86,3 +86,22 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y 年 %m 月}报告"
+
+
+class PrecomputedFigures(models.Model):
+    """Aggregate figures computed by the scheduled job ``refresh_plan_figures``
+    (qinghe.plan.precomputed) so that the board, the funnel and the public page read one small
+    row instead of counting 100,000 talents on every request. One row per key (``board:2026``,
+    ``funnel:2025``, ``public:2026``); ``computed_at`` is shown on the page. Aggregates only:
+    no personal data."""
+
+    key = models.CharField(_("键"), max_length=48, unique=True)
+    data = models.JSONField(_("数据"))
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("预计算指标")
+        verbose_name_plural = _("预计算指标")
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.computed_at:%Y-%m-%d %H:%M}"

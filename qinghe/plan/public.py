@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
@@ -92,17 +93,19 @@ class PublicFigures:
     postings: int
     quality_jobs: int
     returns: Line
+    computed_at: str = ""
 
 
-def public_figures(*, today: dt.date | None = None) -> PublicFigures:
+def public_counts(*, year: int) -> dict[str, Any]:
+    """The raw counts behind the public page for ``year`` (five queries), as JSON: kept by the
+    precomputed figures (qinghe.plan.precomputed); the suppression is applied when shown,
+    never stored."""
     from qinghe.alliance.selectors import counts_for_plan
     from qinghe.jobs.models import Posting
     from qinghe.talents.models import Talent
 
     from . import selectors
 
-    today = today or timezone.localdate()
-    year = today.year
     start, end = selectors.year_bounds(year)
     alliance = counts_for_plan()
     years = list(range(year - 4, year + 1))
@@ -113,14 +116,38 @@ def public_figures(*, today: dt.date | None = None) -> PublicFigures:
         .annotate(n=Count("id"))
         .values_list("graduation_year", "n")
     )
-    cells, total = suppress_line([by_year.get(y, 0) for y in years])
+    return {
+        "members": alliance["members"],
+        "universities": alliance["universities"],
+        "cities": alliance["cities"],
+        "events": selectors.events_held_in_year(year=year).count(),
+        "postings": Posting.objects.filter(published_at__gte=start, published_at__lt=end).count(),
+        "quality_jobs": selectors.quality_jobs_in_year(year=year).count(),
+        "returns": [[y, int(by_year.get(y, 0))] for y in years],
+    }
+
+
+def public_figures(*, today: dt.date | None = None) -> PublicFigures:
+    """The page's figures: the precomputed counts of the year (one row; computed in the
+    request when missing or stale), small cells suppressed here."""
+    from .precomputed import public_raw
+
+    today = today or timezone.localdate()
+    stored = public_raw(today.year)
+    return figures_from(stored.data, year=today.year, computed_at=stored.shown)
+
+
+def figures_from(raw: dict[str, Any], *, year: int, computed_at: str = "") -> PublicFigures:
+    years = [int(y) for y, _n in raw["returns"]]
+    cells, total = suppress_line([int(n) for _y, n in raw["returns"]])
     return PublicFigures(
         year=year,
-        members=show_count(alliance["members"]),
-        universities=alliance["universities"],
-        cities=alliance["cities"],
-        events=selectors.events_held_in_year(year=year).count(),
-        postings=Posting.objects.filter(published_at__gte=start, published_at__lt=end).count(),
-        quality_jobs=selectors.quality_jobs_in_year(year=year).count(),
+        members=show_count(int(raw["members"])),
+        universities=int(raw["universities"]),
+        cities=int(raw["cities"]),
+        events=int(raw["events"]),
+        postings=int(raw["postings"]),
+        quality_jobs=int(raw["quality_jobs"]),
         returns=Line([f"{y} 届" for y in years], cells, total),
+        computed_at=computed_at,
     )

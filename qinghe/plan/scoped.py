@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -143,21 +143,35 @@ def _applications(scope: Scope) -> QuerySet[Any]:
     share with it in force (the same rule as its applicant list)."""
     from qinghe.recruitment.models import Application
 
-    return (
-        Application.objects.filter(enterprise_id=scope.object_id)
-        .annotate(share_granted=_share_in_force(scope, "talent_id"))
-        .filter(share_granted=True)
+    return Application.objects.filter(
+        enterprise_id=scope.object_id, talent_id__in=_sharing_talents(scope)
     )
 
 
-def _share_in_force(scope: Scope, talent_ref: str) -> Any:
-    """The applicant's share-with-this-enterprise decision in force (as
-    ``qinghe.recruitment.selectors.share_consent_in_force``, with the organisation known)."""
-    from qinghe.talents.consent import consent_in_force
+def _sharing_talents(scope: Scope) -> QuerySet[Any]:
+    """The talents whose decision in force on sharing with this enterprise is a consent (as
+    ``qinghe.talents.consent.consent_in_force``: the newest decision per talent, a withdrawal
+    or no decision fails), as one set over the enterprise's own decisions. A consent lookup
+    per application row (the correlated form) cost ~45 ms for the large enterprise's 5,600
+    applications on the bench; the set is a hashed subplan over its ~2,900 decisions."""
+    from django.db.models import F, Window
+    from django.db.models.functions import FirstValue
+
     from qinghe.talents.models import Consent
 
-    return consent_in_force(
-        Consent.Purpose.SHARE_ENTERPRISE, talent_ref=talent_ref, enterprise=scope.organisation_id
+    return (
+        Consent.objects.filter(
+            purpose=Consent.Purpose.SHARE_ENTERPRISE, enterprise_id=scope.organisation_id
+        )
+        .annotate(
+            in_force=Window(
+                FirstValue("granted"),
+                partition_by=[F("talent_id")],
+                order_by=[F("recorded_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(in_force=True)
+        .values("talent_id")
     )
 
 
@@ -167,12 +181,10 @@ def _interviews(scope: Scope) -> QuerySet[Any]:
     # A join on the application (its enterprise index) rather than ``application IN
     # (applications...)``: the IN form read every interview of the platform (366 ms at the
     # p50 for 30,000 interviews on the bench, load ~20).
-    return (
-        Interview.objects.filter(application__enterprise_id=scope.object_id)
-        .annotate(share_granted=_share_in_force(scope, "application__talent_id"))
-        .filter(share_granted=True)
-        .exclude(state=Interview.State.CANCELLED)
-    )
+    return Interview.objects.filter(
+        application__enterprise_id=scope.object_id,
+        application__talent_id__in=_sharing_talents(scope),
+    ).exclude(state=Interview.State.CANCELLED)
 
 
 def _booths(scope: Scope) -> QuerySet[Any]:
@@ -386,6 +398,26 @@ def scoped_rows(*, scope: Scope, code: str, year: int) -> tuple[ScopedFigure, Qu
     if base.related:
         qs = qs.select_related(*base.related)
     return figure, qs.order_by(*base.order)
+
+
+def page_of(figure: ScopedFigure, rows: QuerySet[Any], number: Any, per_page: int) -> Any:
+    """One page of a drill-down list: the page's ids sorted and cut on the lean rows (no joins
+    for the columns), then only those rows read by id with their related objects, in the same
+    query (``id IN (… LIMIT n)``; the scope's filter is not repeated outside, where PostgreSQL
+    would run the consent set once per row). Joining every row's talent and posting before
+    the sort cost ~240 ms for an enterprise's 3,000 interviews on the bench; the page now
+    joins 50."""
+    from django.core.paginator import Paginator
+
+    base = BASES[figure.base]
+    page = Paginator(rows.select_related(None), per_page).get_page(number)
+    ids = cast(QuerySet[Any], page.object_list).values("pk")
+    page.object_list = (
+        rows.model._default_manager.filter(pk__in=ids)
+        .select_related(*base.related)
+        .order_by(*base.order)
+    )
+    return page
 
 
 def columns_for(figure: ScopedFigure) -> tuple[Column, ...]:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from qinghe.stations.selectors import service_counts
 
 from . import board as board_module
 from . import funnel as funnel_module
-from . import public, scoped, selectors, services
+from . import precomputed, public, scoped, selectors, services
 from .forms import YearTargetForm
 
 
@@ -89,8 +88,13 @@ def _targets_url() -> str:
 def board(request: AuthedRequest) -> HttpResponse:
     """十个一 at a glance: every indicator against its goal, owner, source, trend, burn-down."""
     year = _year(request)
-    b = board_module.board(year=year)
     this_year = timezone.localdate().year
+    if year == this_year:
+        # The live values precomputed by the schedule's refresh_plan_figures (one row).
+        stored = precomputed.board_values(year)
+        b = board_module.board(year=year, values=stored.data["values"], computed_at=stored.shown)
+    else:
+        b = board_module.board(year=year)
     return render(
         request,
         "plan/board.html",
@@ -101,6 +105,7 @@ def board(request: AuthedRequest) -> HttpResponse:
             "burndown": board_module.burndown_chart(b),
             "burndown_table": board_module.burndown_table(b),
             "months": board_module.MONTHS,
+            "cadence": precomputed.CADENCE_MINUTES,
         },
     )
 
@@ -111,7 +116,11 @@ def public_figures(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "plan/public.html",
-        {"figures": public.public_figures(), "threshold": public.THRESHOLD},
+        {
+            "figures": public.public_figures(),
+            "threshold": public.THRESHOLD,
+            "cadence": precomputed.CADENCE_MINUTES,
+        },
     )
 
 
@@ -153,7 +162,7 @@ def mine_list(request: AuthedRequest, code: str) -> HttpResponse:
     year = _year(request)
     scope = scoped.scope_for_viewer(viewer=request.user, chapter_id=_chapter_param(request))
     figure, rows = scoped.scoped_rows(scope=scope, code=code, year=year)
-    page = Paginator(rows, MINE_PAGE).get_page(request.GET.get("page"))
+    page = scoped.page_of(figure, rows, request.GET.get("page"), MINE_PAGE)
     columns = scoped.columns_for(figure)
     return render(
         request,
@@ -170,7 +179,7 @@ def mine_list(request: AuthedRequest, code: str) -> HttpResponse:
     )
 
 
-FUNNEL_TOP = 30  # rows of a breakdown before the rest is summed as 其他
+FUNNEL_TOP = funnel_module.TOP  # rows of a breakdown before the rest is summed as 其他
 
 
 @require_GET
@@ -181,8 +190,11 @@ def funnel(request: AuthedRequest) -> HttpResponse:
     by = request.GET.get("by") or "university"
     if by not in funnel_module.DIMENSIONS:
         raise Http404("分组方式不正确")
-    yoy = funnel_module.year_on_year(year=year)
-    where = funnel_module.destinations(year=year)
+    # Precomputed by the schedule for last year's and this year's cohorts; another year's
+    # figures are computed on its first request and kept (qinghe.plan.precomputed).
+    stored = precomputed.funnel_figures(year)
+    figures = funnel_module.funnel_page(stored.data, year=year)
+    yoy, where = figures.yoy, figures.where
     this_year = timezone.localdate().year
     return render(
         request,
@@ -194,9 +206,9 @@ def funnel(request: AuthedRequest) -> HttpResponse:
             "dimensions": funnel_module.DIMENSIONS,
             "years": list(range(this_year + 1, this_year - 8, -1)),
             "yoy": yoy,
-            "rows": funnel_module.breakdown(
-                by=by, year=None if by == "year" else year, top=FUNNEL_TOP
-            ),
+            "rows": figures.breakdowns[by],
+            "computed_at": stored.shown,
+            "cadence": precomputed.CADENCE_MINUTES,
             "where": where,
             "funnel_chart": funnel_module.funnel_chart(yoy.this),
             "cities_chart": funnel_module.bar_chart(where.cities, "人数"),

@@ -30,6 +30,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("end_ambassador_terms", "10 0 * * *", "结束已届满的高校引才大使任期，恢复学子身份", "qinghe.alliance.ambassadors.terms_end", summary="届满大使 {0} 人"),
     Job("purge_subsidy_materials", "40 3 * * *", "删除未获批（驳回或撤回）超过保留期的补贴申请材料", "qinghe.policies.services.materials_purge", summary="删除材料 {0.files} 个，涉及申请 {0.applications} 件"),
     Job("record_plan_snapshots", "5 0 1 * *", "记录上月末十个一看板各项指标的数值（每月一次，已记录的不再重复）", "qinghe.plan.services.snapshots_record", summary="记录指标 {0} 项"),
+    Job("refresh_plan_figures", "*/10 * * * *", "更新十个一看板、返乡漏斗与数据公开页的当前数字（页面读取预先计算的结果，并显示更新时间）", "qinghe.plan.precomputed.figures_refresh", summary="更新 {0} 组数据"),
     Job("monthly_plan_report", "30 6 1 * *", "生成上月“青鹤归巢”月度报告（PDF 与 Excel）归档并通知领导（已生成的月份不再重复）", "qinghe.plan.services.monthly_report_scheduled", summary="生成报告 {0} 份"),
     Job("purge_audit", "0 4 1 * *", "删除超过保留期（至少 183 天）的审计日志", "qinghe.core.audit.audit_purge_expired", summary="删除审计记录 {0} 条"),
     Job("reap_interrupted_tasks", "*/2 * * * *", "找出执行进程已停止却仍显示“执行中”的后台任务：标记失败，可安全重做的重新排队一次", "qinghe.scheduler.reaper.interrupted_tasks_reap", summary="中断的后台任务 {0.interrupted} 个：重新排队 {0.requeued} 个，标记失败 {0.failed} 个"),

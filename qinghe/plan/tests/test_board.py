@@ -16,9 +16,11 @@ from qinghe.core.roles import Role
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.events.models import Event, Registration
 from qinghe.events.tests.factories import make_event, make_student
+from qinghe.jobs.models import Posting
 from qinghe.plan import board as board_module
 from qinghe.plan.indicators import BY_CODE, INDICATORS, MEASURES, Measured, measure_all
-from qinghe.plan.models import IndicatorSnapshot, YearTarget
+from qinghe.plan.models import IndicatorSnapshot, PrecomputedFigures, YearTarget
+from qinghe.plan.precomputed import CADENCE_MINUTES, STALE_AFTER, figures_refresh
 from qinghe.plan.services import snapshots_record
 from qinghe.talents.models import Destination, Source, Talent
 from qinghe.talents.tests.factories import make_id, make_talent
@@ -298,10 +300,9 @@ def test_the_trend_reads_snapshots_and_the_live_month_and_burns_down_the_goal(
 
 # --- query budget ---------------------------------------------------------------------------
 
-# Session, user, unread badge; the year's target; the five progress counts; talents (1);
-# contact rate (3 + names); alliance (3); ambassadors (1); hometown events (2); cards (3);
-# services (5); subsidies (4: totals, rejections, payments, paid total); the year's snapshots (1).
-BOARD_QUERIES = 42  # the cloud platform: fairs 4, streams 3, video 1
+# Session, user, the unread badge, the session's save (3: savepoint, update, release); the
+# precomputed values (one row), the year's target, the year's snapshots.
+BOARD_QUERIES = 9
 
 
 def add_rows(world: World, start: int, count: int) -> None:
@@ -311,24 +312,211 @@ def add_rows(world: World, start: int, count: int) -> None:
             world.a,
             title=f"优质{i}",
             is_quality=True,
-            quality_certified_at=dt.datetime(YEAR, 3, 1, tzinfo=TZ),
+            quality_certified_at=dt.datetime(timezone.localdate().year, 3, 1, tzinfo=TZ),
         )
         IndicatorSnapshot.objects.create(
-            code=f"natives_{i}", month=dt.date(YEAR, 1 + i % 5, 1), value=i
+            code=f"natives_{i}", month=dt.date(timezone.localdate().year, 1 + i % 5, 1), value=i
         )
 
 
 def test_the_board_costs_the_same_queries_however_many_rows(
     world: World, personas: dict[str, Any], django_assert_num_queries: Any
 ) -> None:
+    """The current year's board reads its precomputed values: a fixed number of queries."""
+    year = timezone.localdate().year
     client = Client()
     client.force_login(personas["hr_staff"])
     add_rows(world, 100, 1)
+    figures_refresh()
     with django_assert_num_queries(BOARD_QUERIES):
-        response = client.get(f"/plan/?year={YEAR}")
+        response = client.get(f"/plan/?year={year}")
     assert response.status_code == 200
     add_rows(world, 200, 6)
+    figures_refresh()
     with django_assert_num_queries(BOARD_QUERIES):
-        response = client.get(f"/plan/?year={YEAR}")
+        response = client.get(f"/plan/?year={year}")
     rows = {r.indicator.code: r.value for r in response.context["board"].rows}
     assert (rows["natives"], rows["quality_jobs"]) == (7, 7)
+
+
+# A past year reads its month-end snapshots only: the same frame, the target and the snapshots.
+PAST_BOARD_QUERIES = 8
+
+
+def test_a_past_years_board_reads_only_its_snapshots(
+    world: World, personas: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    year = timezone.localdate().year - 1
+    client = Client()
+    client.force_login(personas["hr_staff"])
+    add_rows(world, 100, 3)
+    IndicatorSnapshot.objects.create(code="natives", month=dt.date(year, 12, 1), value=5)
+    with django_assert_num_queries(PAST_BOARD_QUERIES):
+        response = client.get(f"/plan/?year={year}")
+    rows = {r.indicator.code: r.value for r in response.context["board"].rows}
+    assert rows["natives"] == 5 and rows["quality_jobs"] is None
+    assert PrecomputedFigures.objects.count() == 0
+    assert 'data-testid="computed-at"' not in response.content.decode()
+
+
+# --- precomputed figures --------------------------------------------------------------------
+
+
+def test_the_precomputed_board_equals_the_rows_and_follows_them_after_the_job(
+    client_as: Any, world: World, personas: dict[str, Any]
+) -> None:
+    """The job stores every indicator's value; each equals a count made here from the rows;
+    a change in the rows shows on the board once the job has run (not before), with the time
+    of the computation on the page."""
+    year = timezone.localdate().year
+    a = native(1)
+    native(2)
+    incomer(3)
+    Destination.objects.create(talent=a, kind="employed", year=year, source=Source.SURVEY)
+    chapter = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·深圳分会", kind=Chapter.Kind.CITY, city="深圳"),
+    )
+    students = [make_student(f"p{i}") for i in range(2)]
+    for s in students:
+        Membership.objects.create(chapter=chapter, user=s, slot="place", status="active")
+    certified = dt.datetime(year, 1, 2, 9, tzinfo=TZ)
+    make_posting(world.a, title="优质一", is_quality=True, quality_certified_at=certified)
+
+    assert figures_refresh() == 4
+    stored = PrecomputedFigures.objects.get(key=f"board:{year}")
+    independent = {
+        "natives": Talent.objects.filter(merged_into=None).exclude(native_evidence="none").count(),
+        "natives_with_destination": round(
+            100
+            * Talent.objects.filter(merged_into=None, destinations__isnull=False)
+            .exclude(native_evidence="none")
+            .distinct()
+            .count()
+            / 2,
+            1,
+        ),
+        "alliance_members": Membership.objects.filter(status="active")
+        .values("user_id")
+        .distinct()
+        .count(),
+        "alliance_chapters": Chapter.objects.filter(state="active").count(),
+        "alliance_cities": 1,
+        "quality_jobs": Posting.objects.filter(
+            is_quality=True, quality_certified_at__year=year
+        ).count(),
+    }
+    assert independent == {
+        "natives": 2,
+        "natives_with_destination": 50.0,
+        "alliance_members": 2,
+        "alliance_chapters": 1,
+        "alliance_cities": 1,
+        "quality_jobs": 1,
+    }
+    assert {k: stored.data["values"][k] for k in independent} == independent
+    # every indicator stored, each the registry's value computed from the rows right now
+    assert stored.data["values"] == measure_all(Measured(year=year))
+    assert set(stored.data["values"]) == set(BY_CODE)
+
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})
+    shown = {r.indicator.code: r.value for r in response.context["board"].rows}
+    assert {k: shown[k] for k in independent} == independent
+    local = timezone.localtime(stored.computed_at)
+    assert f"数据更新于 {local:%H:%M}（每 10 分钟自动更新）" in response.content.decode()
+
+    # the rows change: the board keeps the stored figures until the job runs again
+    native(4)
+    make_posting(world.a, title="优质二", is_quality=True, quality_certified_at=certified)
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})
+    shown = {r.indicator.code: r.value for r in response.context["board"].rows}
+    assert (shown["natives"], shown["quality_jobs"]) == (2, 1)
+    figures_refresh()
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})
+    shown = {r.indicator.code: r.value for r in response.context["board"].rows}
+    assert (shown["natives"], shown["quality_jobs"]) == (3, 2)
+    assert PrecomputedFigures.objects.filter(key=f"board:{year}").count() == 1
+
+
+def test_stale_figures_are_computed_in_the_request_and_stored(client_as: Any, world: World) -> None:
+    """When the job has missed runs (figures older than STALE_AFTER) or never ran, the page
+    computes its figures itself and keeps them for the next requests."""
+    year = timezone.localdate().year
+    native(1)
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})  # never ran
+    assert {r.indicator.code: r.value for r in response.context["board"].rows}["natives"] == 1
+    row = PrecomputedFigures.objects.get(key=f"board:{year}")
+    assert row.data["values"]["natives"] == 1
+    native(2)
+    PrecomputedFigures.objects.filter(pk=row.pk).update(
+        computed_at=timezone.now() - STALE_AFTER + dt.timedelta(minutes=1)
+    )
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})  # not yet stale
+    assert {r.indicator.code: r.value for r in response.context["board"].rows}["natives"] == 1
+    PrecomputedFigures.objects.filter(pk=row.pk).update(
+        computed_at=timezone.now() - STALE_AFTER - dt.timedelta(minutes=1)
+    )
+    response = client_as(Role.HR_STAFF).get("/plan/", {"year": str(year)})  # stale
+    assert {r.indicator.code: r.value for r in response.context["board"].rows}["natives"] == 2
+    row.refresh_from_db()
+    assert row.data["values"]["natives"] == 2
+    assert timezone.now() - row.computed_at < dt.timedelta(minutes=1)
+
+
+def test_the_refresh_job_is_in_the_schedule_at_the_cadence_the_pages_state() -> None:
+    from qinghe.scheduler.schedule import job_by_name
+
+    job = job_by_name("refresh_plan_figures")
+    assert job is not None
+    assert job.cron == f"*/{CADENCE_MINUTES} * * * *"
+    assert job.target == "qinghe.plan.precomputed.figures_refresh"
+
+
+def test_the_set_based_alliance_counts_equal_the_alliance_figures_page(
+    world: World, personas: dict[str, Any]
+) -> None:
+    """counts_for_plan (SQL: window over each member's educations) against alliance_figures
+    (the member rows read into Python) and against counts made here: the latest education
+    counts, a member without a talent record counts as a member only, a pending member or a
+    member of a closed chapter not at all."""
+    from qinghe.alliance.selectors import alliance_figures, counts_for_plan
+    from qinghe.reference.models import University
+    from qinghe.talents.models import Education
+
+    gz = University.objects.create(source_id="t1", name="测试大学甲", city="广州市")
+    sz = University.objects.create(source_id="t2", name="测试大学乙", city="深圳市")
+    chapter = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·佛山分会", kind=Chapter.Kind.CITY, city="佛山"),
+    )
+    closed = chapter_create(
+        actor=personas["league_staff"],
+        data=ChapterData(name="青鹤联盟·珠海分会", kind=Chapter.Kind.CITY, city="珠海"),
+    )
+    Chapter.objects.filter(pk=closed.pk).update(state="closed")
+    s1, s2, s3, s4, s5 = (make_student(f"al{i}") for i in range(5))
+    t1 = make_talent(name="甲", phone=None, user=s1, university="测试大学甲", graduation_year=2020)
+    Education.objects.filter(talent=t1).update(university=gz)
+    # s1's later education (乙, 深圳) is the one that counts
+    Education.objects.create(
+        talent=t1, university=sz, university_name="测试大学乙", graduation_year=2024
+    )
+    make_talent(name="乙", phone=None, user=s2, university="测试大学甲", graduation_year=2023)
+    for s in (s1, s2, s3):  # s3 has no talent record
+        Membership.objects.create(chapter=chapter, user=s, slot="place", status="active")
+    Membership.objects.create(chapter=chapter, user=s4, slot="place", status="pending")
+    Membership.objects.create(chapter=closed, user=s5, slot="place", status="active")
+    counts = counts_for_plan()
+    page = alliance_figures()
+    assert counts == {
+        "members": 3,
+        "chapters": 1,
+        "universities": 2,  # 测试大学乙 (s1's latest), 测试大学甲 (s2)
+        "cities": 2,  # 深圳市 (乙's city) and 佛山 (the chapter's); s2's education has no city
+    }
+    assert counts == {
+        "members": page.members,
+        "chapters": page.chapters,
+        "universities": page.universities,
+        "cities": page.cities,
+    }

@@ -110,3 +110,69 @@ def test_the_public_page_needs_no_sign_in_and_shows_no_small_count(
     assert not re.search(r">\s*[1-4]\s*<", table)
     assert response.context["figures"].members == "0"
     assert "&lt;5" in table and "身份证" not in html
+
+
+@pytest.mark.django_db
+def test_the_public_page_reads_the_precomputed_counts_and_follows_the_rows_after_the_job(
+    client: Client, world: Any
+) -> None:
+    """The job stores the raw counts; the page suppresses small cells when it shows them; new
+    rows show once the job has run again."""
+    from django.utils import timezone
+
+    from qinghe.plan.models import PrecomputedFigures
+    from qinghe.plan.precomputed import figures_refresh
+
+    year = timezone.localdate().year
+
+    def returned(n: int) -> None:
+        t = make_talent(
+            name=f"返乡{n}",
+            id_number=make_id("440784", "20010101", f"{n:03d}"),
+            phone=None,
+            graduation_year=year,
+        )
+        Talent.objects.filter(pk=t.pk).update(status=Talent.Status.EMPLOYED_HESHAN)
+
+    for n in range(4):
+        returned(n)
+    figures_refresh()
+    stored = PrecomputedFigures.objects.get(key=f"public:{year}").data
+    assert stored["returns"][-1] == [year, 4]  # the raw count is kept, never shown
+    response = client.get("/figures/")
+    assert response.context["figures"].returns.cells[-1] == "<5"
+    assert response.context["figures"].returns.total == "*"
+    returned(4)
+    assert client.get("/figures/").context["figures"].returns.cells[-1] == "<5"
+    figures_refresh()
+    response = client.get("/figures/")
+    assert response.context["figures"].returns.cells[-1] == "5"
+    assert response.context["figures"].returns.total == "5"
+    assert "数据更新于" in response.content.decode()
+
+
+# As the benchmark requests it (signed in): session, user, the precomputed counts (one row),
+# the unread badge, the session's save (savepoint, update, release). Signed out: the row only.
+PUBLIC_QUERIES = 7
+PUBLIC_QUERIES_SIGNED_OUT = 1
+
+
+@pytest.mark.django_db
+def test_the_public_page_costs_the_same_queries_however_many_rows(
+    client: Client, world: Any, personas: Any, django_assert_num_queries: Any
+) -> None:
+    from qinghe.plan.precomputed import figures_refresh
+
+    for n in range(3):
+        make_talent(name=f"学子{n}", id_number=make_id("440784", "20010101", f"{n:03d}"))
+    figures_refresh()
+    with django_assert_num_queries(PUBLIC_QUERIES_SIGNED_OUT):
+        assert client.get("/figures/").status_code == 200
+    client.force_login(personas["hr_staff"])
+    with django_assert_num_queries(PUBLIC_QUERIES):
+        assert client.get("/figures/").status_code == 200
+    for n in range(3, 20):
+        make_talent(name=f"学子{n}", id_number=make_id("440784", "20010101", f"{n:03d}"))
+    figures_refresh()
+    with django_assert_num_queries(PUBLIC_QUERIES):
+        assert client.get("/figures/").status_code == 200

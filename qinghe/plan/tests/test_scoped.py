@@ -376,7 +376,9 @@ ENTERPRISE_BOARD_QUERIES = 8
 # Session, user, unread badge, the ambassador's terms; memberships, events, attendance,
 # reports.
 CHAPTER_BOARD_QUERIES = 8
-# Session and user, unread badge, the scope; the count and the page of rows.
+# Session and user, unread badge, the scope; the count and the page of rows (its 50 ids cut
+# on the lean rows inside the same query: scoped.page_of). An empty list has no page query:
+# 5 (the benchmark's chapter has no activity reports).
 LIST_QUERIES = 6
 
 
