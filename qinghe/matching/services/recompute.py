@@ -5,6 +5,7 @@ figures of each posting."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,7 @@ from ..models import (
     Recommendation,
 )
 from ..scoring import PostingFacts, Score, TalentFacts, Weights
+from ..scoring_rows import PreparedPosting, RowScorer
 from .tags import BULK, postings_classify
 from .weights import weights_from_settings
 
@@ -167,6 +169,15 @@ def recompute_engine(
     postings = fetch.posting_facts(today=today)
     talents = fetch.talent_facts()
     phases.lap("fetch")
+    computed = engine_from_facts(talents, postings, weights)
+    phases.lap("engine")
+    return computed
+
+
+def engine_from_facts(
+    talents: list[TalentFacts], postings: list[PostingFacts], weights: Weights
+) -> RecomputeInput:
+    """The engine both ways over facts in memory (no database)."""
     index = MatchIndex(postings, weights)
     batch = index.encode(talents)
     top = index.top_all(
@@ -178,7 +189,6 @@ def recompute_engine(
             for name, (_label, member) in fair.GROUPS.items()
         },
     )
-    phases.lap("engine")
     return RecomputeInput(talents, postings, index, top, weights)
 
 
@@ -196,6 +206,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     computed = recompute_engine(today=today, phases=phases)
     talents = computed.talents
     slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
+    rows_of = RecomputeRows(computed)
     recommendations = candidates = 0
     with transaction.atomic():
         Recommendation.objects.all().delete()
@@ -205,9 +216,9 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
             rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
             with gc_paused():
-                chunk = _recommendation_rows(computed, rows, now)
+                chunk = rows_of.recommendations(rows, now)
                 phases.lap("rows")
-                insert_tuples(Recommendation, RECOMMENDATION_COLUMNS, chunk)
+                insert_rows(Recommendation, RECOMMENDATION_COLUMNS, chunk)
                 recommendations += len(chunk)
                 del chunk
             talent_ids = [talents[row].talent_id for row in rows]
@@ -216,11 +227,11 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
             phases.lap("write")
         for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
             with gc_paused():
-                chunk, fairness = _candidate_rows(
-                    computed, slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
+                chunk, fairness = rows_of.candidates(
+                    slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
                 )
                 phases.lap("rows")
-                insert_tuples(Candidate, CANDIDATE_COLUMNS, chunk)
+                insert_rows(Candidate, CANDIDATE_COLUMNS, chunk)
                 PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
                 candidates += len(chunk)
                 del chunk, fairness
@@ -236,73 +247,86 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     )
 
 
-# Rows of a full recompute are plain tuples in these columns (attribute names).
+# Rows of a full recompute are plain tuples in these columns (attribute names); ``reasons``
+# is JSON text (``scoring_rows``), written as it is.
 RECOMMENDATION_COLUMNS = ("talent_id", "posting_id", "score", "reasons", "computed_at")
 CANDIDATE_COLUMNS = ("posting_id", "talent_id", "score", "reasons", "computed_at")
 
 
-def _recommendation_rows(
-    computed: RecomputeInput, rows: Iterable[int], now: dt.datetime
-) -> list[tuple[Any, ...]]:
-    """The talents' (batch rows') top 20 with reasons, each talent's best first."""
-    out: list[tuple[Any, ...]] = []
-    for row in rows:
-        talent = computed.talents[row]
-        for posting, _ in computed.index.talent_top(computed.top, row):
-            scored = scoring.score(talent, posting, computed.weights)
-            if scored is not None:
-                out.append(
-                    (
-                        talent.talent_id,
-                        posting.posting_id,
-                        round(scored.total, 3),
-                        reasons_json(scored),
-                        now,
-                    )
-                )
-    return out
+def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY (PostgreSQL) or executemany of a chunk of rows whose reasons are JSON text."""
+    insert_tuples(model, columns, rows, json_text=("reasons",))
 
 
-def _candidate_rows(
-    computed: RecomputeInput, slots: Sequence[int], now: dt.datetime
-) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
-    """The postings' (index slots') top 50 with reasons, best first, and their fairness rows."""
-    talents, top, weights = computed.talents, computed.top, computed.weights
-    out: list[tuple[Any, ...]] = []
-    fairness: list[PostingFairness] = []
-    for slot in slots:
-        facts = computed.index.facts[slot]
-        assert facts is not None
-        ranked: list[tuple[TalentFacts, Score]] = []
-        for row in top.posting_talents[:, slot]:
-            if row < 0:
-                continue
-            scored = scoring.score(talents[row], facts, weights)
-            if scored is not None:
-                ranked.append((talents[row], scored))
-        ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
-        for talent, scored in ranked:
-            out.append(
-                (
-                    facts.posting_id,
-                    talent.talent_id,
-                    round(scored.total, 3),
-                    reasons_json(scored),
-                    now,
+class RecomputeRows:
+    """The rows of a full recompute, from the engine's result: the same totals and reasons
+    as ``scoring.score`` of each pair (``scoring_rows.RowScorer``), built from cached parts,
+    the reasons as JSON text."""
+
+    def __init__(self, computed: RecomputeInput) -> None:
+        self.computed = computed
+        self.scorer = RowScorer(computed.weights)
+        self.prepared: list[PreparedPosting | None] = [
+            self.scorer.posting(facts) if facts is not None else None
+            for facts in computed.index.facts
+        ]
+
+    def recommendations(self, rows: Iterable[int], now: dt.datetime) -> list[tuple[Any, ...]]:
+        """The talents' (batch rows') top 20 with reasons, each talent's best first (the
+        engine's order, as ``MatchIndex.talent_top`` gives it)."""
+        computed, prepared, scorer = self.computed, self.prepared, self.scorer
+        top = computed.top
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            talent = computed.talents[row]
+            postings = [
+                p
+                for slot, value in zip(
+                    top.talent_slots[row].tolist(), top.talent_scores[row].tolist(), strict=True
+                )
+                if slot >= 0 and math.isfinite(value) and (p := prepared[slot]) is not None
+            ]
+            talent_id = talent.talent_id
+            for p, result in zip(postings, scorer.rows(talent, postings), strict=True):
+                if result is not None:
+                    out.append((talent_id, p.posting_id, result[0], result[1], now))
+        return out
+
+    def candidates(
+        self, slots: Sequence[int], now: dt.datetime
+    ) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
+        """The postings' (index slots') top 50 with reasons, best first, and their fairness
+        rows."""
+        computed, scorer = self.computed, self.scorer
+        talents, top, weights = computed.talents, computed.top, computed.weights
+        out: list[tuple[Any, ...]] = []
+        fairness: list[PostingFairness] = []
+        for slot in slots:
+            p = self.prepared[slot]
+            assert p is not None
+            column = top.posting_talents[:, slot].tolist()
+            scored: list[tuple[TalentFacts, Any]] = []
+            for row in column:
+                if row < 0:
+                    continue
+                result = scorer.rows(talents[row], [p], scores=True)[0]
+                if result is not None:
+                    scored.append((talents[row], result))
+            scored.sort(key=lambda pair: (-pair[1][2].total, pair[0].talent_id))
+            for talent, result in scored:
+                out.append((p.posting_id, talent.talent_id, result[0], result[1], now))
+            pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
+            fairness.append(
+                _fairness_row(
+                    p.posting_id,
+                    [(talent, result[2]) for talent, result in scored],
+                    weights.boost_for(natives_first=p.facts.natives_first),
+                    pool,
+                    complete=False,
+                    now=now,
                 )
             )
-        pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
-        fairness.append(
-            _fairness_row(
-                facts.posting_id,
-                ranked,
-                weights.boost_for(natives_first=facts.natives_first),
-                pool,
-                complete=False,
-                now=now,
-            )
-        )
-    return out, fairness
+        return out, fairness
 
 
 def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
