@@ -297,21 +297,40 @@ class RecomputeRows:
     ) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
         """The postings' (index slots') top 50 with reasons, best first, and their fairness
         rows."""
-        computed, scorer = self.computed, self.scorer
+        computed, scorer, prepared = self.computed, self.scorer, self.prepared
         talents, top, weights = computed.talents, computed.top, computed.weights
         out: list[tuple[Any, ...]] = []
         fairness: list[PostingFairness] = []
-        for slot in slots:
-            p = self.prepared[slot]
+        # The chunk's pairs talent by talent (one ``rows`` call per talent), then back to
+        # each posting's column order.
+        columns = top.posting_talents[:, list(slots)]
+        k, n = columns.shape
+        flat = columns.T.ravel()  # posting by posting, rank by rank
+        valid = np.flatnonzero(flat >= 0)
+        by_talent = valid[np.argsort(flat[valid], kind="stable")]
+        results: list[Any] = [None] * len(flat)
+        talent_rows = flat[by_talent]
+        bounds = np.flatnonzero(np.diff(talent_rows)) + 1
+        for group in np.split(by_talent, bounds) if by_talent.size else []:
+            positions = group.tolist()
+            talent = talents[int(flat[positions[0]])]
+            computed_rows = scorer.rows(
+                talent,
+                [prepared[slots[i // k]] for i in positions],  # type: ignore[misc]
+                scores=True,
+            )
+            for i, result in zip(positions, computed_rows, strict=True):
+                results[i] = result
+        for j, slot in enumerate(slots):
+            p = prepared[slot]
             assert p is not None
-            column = top.posting_talents[:, slot].tolist()
-            scored: list[tuple[TalentFacts, Any]] = []
-            for row in column:
-                if row < 0:
-                    continue
-                result = scorer.rows(talents[row], [p], scores=True)[0]
-                if result is not None:
-                    scored.append((talents[row], result))
+            scored: list[tuple[TalentFacts, Any]] = [
+                (talents[row], result)
+                for row, result in zip(
+                    flat[j * k : (j + 1) * k].tolist(), results[j * k : (j + 1) * k], strict=True
+                )
+                if row >= 0 and result is not None
+            ]
             scored.sort(key=lambda pair: (-pair[1][2].total, pair[0].talent_id))
             for talent, result in scored:
                 out.append((p.posting_id, talent.talent_id, result[0], result[1], now))
