@@ -59,6 +59,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _shared import django_setup, pg_admin, pg_drop, pg_server_url, with_database  # noqa: E402
 
 GOAL_SECONDS = 60.0  # the issue's goal for "all talents' recommendations recomputed"
+GOAL_RATIO = 0.5  # issue 19: at most half of the previous code's time, measured in the same run
+GOAL_PEAK_MB = 1536.0
 ENTERPRISES = 2000
 SURNAMES = "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "晓子嘉俊思雨浩宇欣怡婷文杰明轩诗涵梓睿佳琪志伟建华丽娜敏静峰磊鑫"
@@ -454,11 +456,19 @@ def orm_insert_rows(model: Any, columns: Any, rows: Any) -> None:
     """The plain ORM way, for comparison: model instances through ``bulk_create``."""
     for start in range(0, len(rows), 2000):
         model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows[start : start + 2000]]
+            [
+                model(
+                    **{
+                        name: json.loads(value) if name == "reasons" else value
+                        for name, value in zip(columns, row, strict=True)
+                    }
+                )
+                for row in rows[start : start + 2000]
+            ]
         )
 
 
-def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
+def worker_recompute(args: argparse.Namespace, call: Any = None) -> dict[str, Any]:
     django_setup(args.database_url)
     from django.db import connection
 
@@ -466,7 +476,7 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     from qinghe.matching.services import recompute
 
     if args.orm_writer:
-        recompute.insert_tuples = orm_insert_rows  # type: ignore[assignment]
+        recompute.insert_rows = orm_insert_rows  # type: ignore[assignment]
     before = {
         "recommendations": Recommendation.objects.count(),
         "candidates": Candidate.objects.count(),
@@ -474,11 +484,15 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     connection.close()  # the call opens its own connection, as the nightly command does
     rss_before = _rss_mb()
     started = time.perf_counter()
-    result = recompute.recommendations_recompute_all()
+    cpu = time.process_time()
+    result = (call or recompute.recommendations_recompute_all)()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     peak = _peak_rss_mb()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "load": os.getloadavg()[0],
         "service_seconds": result.seconds,
         "phases": getattr(result, "phases", {}),
         "talents": result.talents,
@@ -496,6 +510,67 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """The previous code (bench/_baseline_recompute.py), timed as ``worker_recompute``."""
+    django_setup(args.database_url)
+    import _baseline_recompute
+
+    return worker_recompute(args, call=_baseline_recompute.baseline_recompute_all)
+
+
+def worker_incremental(args: argparse.Namespace) -> dict[str, Any]:
+    """The incremental path under a stream of postings opening and closing: each event is
+    what the task worker runs for it (``posting_refresh``, enqueued on the posting's commit),
+    timed from the state change to the talents' lists stored."""
+    django_setup(args.database_url)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from qinghe.jobs.models import Posting
+    from qinghe.matching.models import Recommendation
+    from qinghe.matching.services import recompute
+
+    today = timezone.localdate()
+    closed = list(
+        Posting.objects.exclude(state=Posting.State.PUBLISHED)
+        .order_by("id")
+        .values_list("id", flat=True)[: args.incremental]
+    )
+    open_ids = list(
+        Posting.objects.filter(state=Posting.State.PUBLISHED, closing_date__isnull=True)
+        .order_by("-id")
+        .values_list("id", flat=True)[: args.incremental]
+    )
+    events: list[dict[str, Any]] = []
+    warm = time.perf_counter()
+    recompute.posting_refresh(open_ids[-1])  # start-up: classifier, caches
+    warm_s = time.perf_counter() - warm
+    for n in range(args.incremental):
+        kind = "open" if n % 2 == 0 else "close"
+        posting_id = closed[n] if kind == "open" else open_ids[n]
+        started = time.perf_counter()
+        if kind == "open":
+            Posting.objects.filter(pk=posting_id).update(
+                state=Posting.State.PUBLISHED,
+                published_at=timezone.now(),
+                closing_date=today + dt.timedelta(days=30),
+            )
+        else:
+            Posting.objects.filter(pk=posting_id).update(state=Posting.State.CLOSED)
+        changed = recompute.posting_refresh(posting_id)
+        seconds = time.perf_counter() - started
+        events.append(
+            {
+                "kind": kind,
+                "seconds": seconds,
+                "changed": changed,
+                "listed": Recommendation.objects.filter(posting_id=posting_id).count(),
+            }
+        )
+    return {"warm_seconds": warm_s, "events": events, "peak_rss_mb": _peak_rss_mb()}
+
+
 def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     """Fetch and engine only, as the service does them, nothing written: the memory floor."""
     django_setup(args.database_url)
@@ -510,7 +585,13 @@ def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-WORKERS = {"seed": worker_seed, "recompute": worker_recompute, "engine": worker_engine}
+WORKERS = {
+    "seed": worker_seed,
+    "recompute": worker_recompute,
+    "baseline": worker_baseline,
+    "engine": worker_engine,
+    "incremental": worker_incremental,
+}
 
 
 # ---------------------------------------------------------------------------- orchestration
@@ -530,6 +611,8 @@ def run_worker(kind: str, args: argparse.Namespace, database_url: str) -> dict[s
         str(args.postings),
         "--seed",
         str(args.seed),
+        "--incremental",
+        str(args.incremental),
     ]
     if args.orm_writer:
         command.append("--orm-writer")
@@ -539,61 +622,90 @@ def run_worker(kind: str, args: argparse.Namespace, database_url: str) -> dict[s
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def bench_database(label: str, url: str, args: argparse.Namespace) -> float | None:
-    """Seeds, runs, prints; returns the median seconds of the whole call."""
-    started = time.perf_counter()
-    seed = run_worker("seed", args, url)
+def _print_run(label: str, name: str, i: int, run: dict[str, Any]) -> None:
+    stored = run["stored"]
+    rows = stored["recommendations"] + stored["candidates"] + stored["fairness"]
+    phases = run["phases"]
+    write = phases.get("write")
+    into = (
+        "empty tables"
+        if not run["replaced"]["recommendations"]
+        else f"replacing {run['replaced']['recommendations'] + run['replaced']['candidates']:,} rows"
+    )
     print(
-        f"{label}: seeded {seed['consenting']:,} consenting talents (+{seed['never_consented']:,} "
-        f"never consented, +{seed['withdrawn']:,} withdrew; {seed['profiles']:,} with preferences) "
-        f"and {seed['postings']:,} open postings (+{seed['postings'] // 10:,} not open) in "
-        f"{time.perf_counter() - started:.0f} s: reference and majors' occupations "
-        f"{seed['reference_seconds']:.1f} s, rows {seed['rows_seconds']:.1f} s, occupation tags "
-        f"{seed['classify_seconds']:.1f} s ({seed['untagged']} postings left untagged)",
+        f"{label}: run {i + 1} {name} ({into}): {run['talents']:,} talents x {run['postings']:,} "
+        f"postings -> {stored['recommendations']:,} recommendations + {stored['candidates']:,} "
+        f"candidates + {stored['fairness']:,} fairness rows = {rows:,} rows",
         flush=True,
     )
-    runs = []
+    phase_text = ", ".join(f"{name} {value:.1f}" for name, value in phases.items())
+    print(
+        f"{label}:   whole call {run['seconds']:6.1f} s (CPU {run['cpu_seconds']:.1f} s) = "
+        f"{rows / run['seconds']:,.0f} rows/s"
+        + (f"; write alone {write:.1f} s = {rows / write:,.0f} rows/s" if write else "")
+        + f"; phases (s): {phase_text}; load {run['load']:.2f}",
+        flush=True,
+    )
+    print(
+        f"{label}:   peak RSS {run['peak_rss_mb']:,.0f} MB (process at the call's start "
+        f"{run['rss_before_mb']:,.0f} MB)",
+        flush=True,
+    )
+    counted = (run["recommendations"], run["candidates"])
+    if counted != (stored["recommendations"], stored["candidates"]):
+        print(f"{label}:   MISMATCH: the result says {counted}, the tables hold {stored}")
+
+
+def bench_database(
+    label: str, url: str, args: argparse.Namespace, *, seed: bool = True
+) -> float | None:
+    """Seeds (unless the database is seeded already), runs, prints; returns the median
+    seconds of the whole call (today's code)."""
+    started = time.perf_counter()
+    if seed:
+        seeded = run_worker("seed", args, url)
+        print(
+            f"{label}: seeded {seeded['consenting']:,} consenting talents (+{seeded['never_consented']:,} "
+            f"never consented, +{seeded['withdrawn']:,} withdrew; {seeded['profiles']:,} with preferences) "
+            f"and {seeded['postings']:,} open postings (+{seeded['postings'] // 10:,} not open) in "
+            f"{time.perf_counter() - started:.0f} s: reference and majors' occupations "
+            f"{seeded['reference_seconds']:.1f} s, rows {seeded['rows_seconds']:.1f} s, occupation tags "
+            f"{seeded['classify_seconds']:.1f} s ({seeded['untagged']} postings left untagged)",
+            flush=True,
+        )
+    runs: dict[str, list[dict[str, Any]]] = {"previous": [], "today": []}
+    names = ("previous", "today") if args.compare else ("today",)
     for i in range(args.repeat):
-        run = run_worker("recompute", args, url)
-        runs.append(run)
-        stored = run["stored"]
-        rows = stored["recommendations"] + stored["candidates"] + stored["fairness"]
-        phases = run["phases"]
-        write = phases.get("write")
-        into = (
-            "empty tables"
-            if not run["replaced"]["recommendations"]
-            else f"replacing {run['replaced']['recommendations'] + run['replaced']['candidates']:,} rows"
-        )
+        for name in names:
+            run = run_worker("baseline" if name == "previous" else "recompute", args, url)
+            runs[name].append(run)
+            _print_run(label, name, i, run)
+    medians: dict[str, dict[str, float]] = {}
+    for name in names:
+        rs = runs[name]
+        medians[name] = {
+            "seconds": statistics.median(r["seconds"] for r in rs),
+            "cpu": statistics.median(r["cpu_seconds"] for r in rs),
+            "write": statistics.median(r["phases"].get("write", 0.0) for r in rs),
+            "peak": statistics.median(r["peak_rss_mb"] for r in rs),
+        }
+        m = medians[name]
         print(
-            f"{label}: run {i + 1} ({into}): {run['talents']:,} talents x {run['postings']:,} postings -> "
-            f"{stored['recommendations']:,} recommendations + {stored['candidates']:,} candidates + "
-            f"{stored['fairness']:,} fairness rows = {rows:,} rows",
+            f"{label}: median of {len(rs)} {name}: whole call {m['seconds']:.1f} s (CPU {m['cpu']:.1f} s), "
+            f"write {m['write']:.1f} s, peak RSS {m['peak']:,.0f} MB",
             flush=True,
         )
-        phase_text = ", ".join(f"{name} {value:.1f}" for name, value in phases.items())
+    whole = medians["today"]["seconds"]
+    if args.compare:
+        ratio = whole / medians["previous"]["seconds"]
+        cpu_ratio = medians["today"]["cpu"] / medians["previous"]["cpu"]
+        peak = medians["today"]["peak"]
         print(
-            f"{label}:   whole call {run['seconds']:6.1f} s = {rows / run['seconds']:,.0f} rows/s"
-            + (f"; write alone {write:.1f} s = {rows / write:,.0f} rows/s" if write else "")
-            + f"; phases (s): {phase_text}",
-            flush=True,
-        )
-        print(
-            f"{label}:   peak RSS {run['peak_rss_mb']:,.0f} MB (process at the call's start "
-            f"{run['rss_before_mb']:,.0f} MB)",
-            flush=True,
-        )
-        counted = (run["recommendations"], run["candidates"])
-        if counted != (stored["recommendations"], stored["candidates"]):
-            print(f"{label}:   MISMATCH: the result says {counted}, the tables hold {stored}")
-    whole = statistics.median(r["seconds"] for r in runs)
-    if args.repeat > 1:
-        writes = [r["phases"]["write"] for r in runs if r["phases"].get("write")]
-        peaks = statistics.median(r["peak_rss_mb"] for r in runs)
-        print(
-            f"{label}: median of {args.repeat}: whole call {whole:.1f} s"
-            + (f", write {statistics.median(writes):.1f} s" if writes else "")
-            + f", peak RSS {peaks:,.0f} MB",
+            f"{label}: ratio today / previous {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+            f"(goal <= {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}); peak RSS "
+            f"{peak:,.0f} MB (goal <= {GOAL_PEAK_MB:,.0f} MB: "
+            f"{'met' if peak <= GOAL_PEAK_MB else 'NOT met'}); load average "
+            + ", ".join(f"{v:.2f}" for v in os.getloadavg()),
             flush=True,
         )
     if args.engine_only:
@@ -601,6 +713,24 @@ def bench_database(label: str, url: str, args: argparse.Namespace) -> float | No
         print(
             f"{label}: fetch + engine alone (nothing written): {engine['seconds']:.1f} s, "
             f"peak RSS {engine['peak_rss_mb']:,.0f} MB",
+            flush=True,
+        )
+    if args.incremental:
+        inc = run_worker("incremental", args, url)
+        events = inc["events"]
+        times = sorted(e["seconds"] for e in events)
+        per_minute = 10 * statistics.mean(times)
+        print(
+            f"{label}: incremental path, {len(events)} events (postings opening and closing in "
+            f"turn, posting_refresh as the task worker runs it; first call {inc['warm_seconds']:.1f} s "
+            f"with start-up): median {statistics.median(times):.1f} s, max {times[-1]:.1f} s from the "
+            f"state change to the lists stored; opens "
+            + ", ".join(f"{e['seconds']:.1f}" for e in events if e["kind"] == "open")
+            + " s; closes "
+            + ", ".join(f"{e['seconds']:.1f}" for e in events if e["kind"] == "close")
+            + f" s; at 10 postings a minute one worker is busy {per_minute:.0f} s a minute "
+            f"({'keeps up: each list fresh within a minute' if per_minute < 60 and times[-1] < 60 else 'does NOT keep up within a minute'}); "
+            f"peak RSS {inc['peak_rss_mb']:,.0f} MB",
             flush=True,
         )
     print(
@@ -635,6 +765,23 @@ def main(argv: list[str] | None = None) -> int:
         help="write with the ORM's bulk_create (batches of 2,000) instead of COPY (PostgreSQL)"
         " or executemany (SQLite), to compare",
     )
+    parser.add_argument(
+        "--no-compare",
+        dest="compare",
+        action="store_false",
+        help="skip the previous code's runs (bench/_baseline_recompute.py)",
+    )
+    parser.add_argument(
+        "--incremental",
+        type=int,
+        default=10,
+        help="postings opened and closed in turn, timed through posting_refresh (0: none)",
+    )
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="PostgreSQL: use (and keep) this database, seeding it only when it is empty",
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -657,6 +804,15 @@ def main(argv: list[str] | None = None) -> int:
         server = pg_server_url()
         if server is None:
             print("postgresql: skipped (set BENCH_PG_URL)")
+            return 0
+        if args.keep_database:
+            url = with_database(server, args.keep_database)
+            try:
+                pg_admin(server, f'CREATE DATABASE "{args.keep_database}"')
+                seeded = False
+            except Exception:  # noqa: BLE001 - it exists
+                seeded = True
+            bench_database("postgresql", url, args, seed=not seeded)
             return 0
         name = f"qinghe_bench_recompute_{os.getpid()}"
         try:
