@@ -34,7 +34,7 @@ $(VENDOR)/.copied: node_modules/.package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsqr/
-	cp node_modules/hls.js/dist/hls.light.min.js $(VENDOR)/hls/
+	cp node_modules/hls.js/dist/hls.light.min.js node_modules/hls.js/dist/hls.light.min.js.map $(VENDOR)/hls/
 	@touch $@
 
 install: system $(VENV)/.installed assets ## create .venv and install Python and front-end dependencies
@@ -92,7 +92,7 @@ loadtest: install assets stack-packages ## Locust against the production stack: 
 	@.ci/postgres.sh
 	$(PYTHON) bench/loadtest.py --users $${USERS:-100} --seconds $${SECONDS:-60}
 
-drills: install assets stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (private PostgreSQL)
+drills: install assets browser stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (the reaper re-runs the task), Redis restarted under live websockets (private PostgreSQL)
 	$(PYTHON) bench/fault_drills.py
 
 browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR-scan test) when missing

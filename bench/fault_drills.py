@@ -9,10 +9,14 @@ so that restarting it disturbs nobody else; the stack (scripts/prodstack.py) run
 3. The outbox worker killed with SIGKILL while it sends 300 e-mails, then started again: is
    every message sent, none twice (Message-IDs counted in the worker's output), and are the
    ones whose outcome was lost shown to the administrator (需人工确认)?
-4. The task worker killed with SIGKILL while it runs a task, then started again: what becomes
-   of the task?
+4. The task worker killed with SIGKILL while it runs a task, then started again: the task,
+   left RUNNING, is found by the scheduled reaper (its worker's heartbeat stopped), marked
+   failed and run again once; is it done, and done only once more?
+5. Redis killed under live websockets (6 Chromium pages with the 我的消息 badge, through
+   nginx) and started again empty: do the pages reconnect by themselves, and do messages
+   queued during and after the gap reach their badges?
 
-    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4]
+    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4,5]
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -193,6 +198,39 @@ def db_task_state(stack: Stack, task: str) -> str:
     return " ".join(str(x) for x in row) if row else "missing"
 
 
+def db_interrupted(stack: Stack, task: str) -> tuple[str, str, str | None, str] | None:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT outcome, reason, retry_id, detected_at FROM scheduler_interruptedtask WHERE task_id = %s",
+            (task,),
+        ).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], str(row[2]) if row[2] else None, f"{row[3]:%H:%M:%S}"
+
+
+def db_task_runs(stack: Stack) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        rows = conn.execute(
+            "SELECT summary FROM scheduler_jobrun WHERE job = 'reap_interrupted_tasks' AND summary NOT LIKE '中断的后台任务 0 个%%' ORDER BY scheduled_for"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def db_count_tasks(stack: Stack, path: str) -> int:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE task_path = %s", (path,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def drill_web(pg: PrivatePostgres, stack: Stack) -> None:
     print("\n2. PostgreSQL restarted under web load (8 clients without pause, through nginx)")
     context = ssl.create_default_context(cafile=str(stack.cafile))
@@ -324,45 +362,306 @@ def drill_outbox(stack: Stack, n: int = 2000) -> None:
 
 
 TASK = """
-from qinghe.matching.tasks import recompute_recommendations
-print("TASK", recompute_recommendations.enqueue().id)
+from django.core.files import File
+from qinghe.talents.importing import survey_upload
+from qinghe.talents.tasks import run_import
+with open(SURVEY, "rb") as handle:
+    batch, _ = survey_upload(upload=File(handle, name="演练调查表.xlsx"), source_name="故障演练")
+print("BATCH", batch.pk)
+print("TASK", run_import.enqueue(batch.pk).id)
 """
 
 
-def drill_task_worker(stack: Stack) -> None:
-    print("\n4. the task worker killed with SIGKILL while it runs a task (the full recompute)")
-    out = stack.manage("shell", "-c", TASK)
+def db_batch(stack: Stack, batch: int) -> str:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT state, rows_done, total_rows, created, updated, unchanged, rejected, held "
+            "FROM talents_importbatch WHERE id = %s",
+            (batch,),
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT row_number) FROM talents_importrow WHERE batch_id = %s",
+            (batch,),
+        ).fetchone()
+    if row is None or rows is None:
+        return "missing"
+    state, done, total, created, updated, unchanged, rejected, held = row
+    return (
+        f"{state}, {done:,}/{total:,} rows (新建 {created:,}, 更新 {updated:,}, 未变 {unchanged:,}, "
+        f"拒绝 {rejected:,}, 暂缓 {held:,}); row records {rows[0]:,} for {rows[1]:,} distinct rows"
+    )
+
+
+def drill_task_worker(stack: Stack, rows: int) -> None:
+    from bench_import import make_file
+
+    print(
+        f"\n4. the task worker killed with SIGKILL while it runs a task (a survey import of {rows:,} rows)"
+    )
+    survey = make_file(rows, ROOT / "var" / "bench")
+    out = stack.manage("shell", "-c", f"SURVEY = {str(survey)!r}\n" + TASK)
+    batch = int(next(x for x in out.splitlines() if x.startswith("BATCH "))[6:])
     task = next(x for x in out.splitlines() if x.startswith("TASK "))[5:]
 
     def state() -> str:
         return db_task_state(stack, task)
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and state().split()[0] in {"READY"}:
-        time.sleep(0.01)
+        time.sleep(0.05)
+    time.sleep(4)  # some chunks committed
     before = state()
     stack.stop_proc("worker", sig=signal.SIGKILL)
-    print(f"   killed while: {before} (status, started, finished)")
-    if before.startswith("SUCCESSFUL"):
-        print("   the task finished before the kill landed: inconclusive on this small database")
+    print(f"   killed while: {before} (status, started, finished); batch: {db_batch(stack, batch)}")
     stack.spawn(
         "worker", [str(VENV_BIN / "python"), "manage.py", "db_worker", "--no-startup-delay"]
     )
-    time.sleep(20)
-    print(f"   20 s after a new worker started: {state()}")
-    if state().startswith("RUNNING"):
-        print(
-            "   ✗ the task stays RUNNING: django-tasks-db has no lease, so nobody runs it again and"
+    if before.startswith("SUCCESSFUL"):
+        print("   the task finished before the kill landed: inconclusive (use more --rows)")
+        return
+    print(f"   a new worker started; the dead one's task: {state()}")
+    # The scheduler of the stack runs reap_interrupted_tasks every 2 minutes; the drill's
+    # heartbeat is 2 s and a worker counts as dead after 10 s unseen (production: 15 s / 90 s).
+    deadline = time.monotonic() + 240
+    record = None
+    while time.monotonic() < deadline and record is None:
+        record = db_interrupted(stack, task)
+        time.sleep(1)
+    if record is None:
+        print("   ✗ no reaper record 4 minutes later: the task stays RUNNING for ever")
+        return
+    outcome, reason, retry, detected = record
+    print(
+        f"   reaper (scheduled job reap_interrupted_tasks, {detected}): {state()}; "
+        f"{outcome}: {reason}"
+    )
+    if retry is None:
+        print("   ✗ not run again")
+        return
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not db_task_state(stack, retry).startswith(
+        ("SUCCESSFUL", "FAILED")
+    ):
+        time.sleep(1)
+    again = db_task_state(stack, retry)
+    runs = db_task_runs(stack)
+    print(f"   its re-run {retry[:8]}…: {again} (status, started, finished)")
+    print(f"   the reaper's run records (系统 → 定时任务): {runs}")
+    twice = db_count_tasks(stack, "qinghe.talents.tasks.run_import")
+    after = db_batch(stack, batch)
+    print(f"   batch after the re-run: {after}")
+    ok = again.startswith("SUCCESSFUL") and twice == 2 and after.startswith("done")
+    print(
+        f"   {'✓' if ok else '✗'} lost: {'nothing' if ok else '?'}; import task rows: {twice} "
+        "(the interrupted one, failed, and its single re-run, which resumed the batch); shown to "
+        "the administrator on 系统 → 定时任务 (中断的后台任务) and in the back office (后台任务结果)"
+    )
+
+
+NOTIFY_INBOX = """
+import uuid
+from django.db import transaction
+from qinghe.accounts.models import User
+from qinghe.notifications.services import notify
+import time
+user = User.objects.get(username="xuezi")
+sent = time.time()
+with transaction.atomic():
+    notify(user=user, channels=("inbox",), category="system",
+           subject="演练消息" + LABEL, body="Redis 重启演练", key="drill-redis-" + uuid.uuid4().hex)
+print("PUBLISHED", LABEL, sent)
+"""
+
+# Every page's websockets, as the page saw them: open, close (code) and each frame, with the
+# browser's clock (the same machine's), so the Python side can read them at leisure.
+WS_SPY = """
+(() => {
+  const Native = window.WebSocket;
+  window.__ws = [];
+  window.WebSocket = function (url, protocols) {
+    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    const log = (kind, data) => window.__ws.push({t: Date.now(), kind, data});
+    socket.addEventListener("open", () => log("open", url));
+    socket.addEventListener("close", (e) => log("close", e.code));
+    socket.addEventListener("message", (e) => log("frame", e.data));
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+def drill_redis(stack: Stack, clients: int = 6, down_seconds: float = 5.0) -> None:
+    """5. Redis restarted under live websockets: ``clients`` browser pages (Chromium, each its
+    own context, the student xuezi's session) hold the 我的消息 badge socket (/ws/inbox/,
+    static/js/live-inbox.js) through nginx; Redis is killed (SIGKILL: the channel layer's
+    groups, held only in Redis, are gone), a message is queued while it is down, Redis starts
+    again empty, and a message is queued after. Does every page reconnect by itself, and does
+    the badge show the right count?"""
+    from playwright.sync_api import sync_playwright
+
+    from qinghe.accounts.demo import DEMO_PASSWORD
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    print(f"\n5. Redis restarted under {clients} live websockets (我的消息 badge, through nginx)")
+
+    def publish(label: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(VENV_BIN / "python"), "manage.py", "shell", "-c",
+             f"LABEL = {label!r}\n" + NOTIFY_INBOX],
+            cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
         )
-        print(
-            "     nothing marks it failed; the administrator sees it only as a task that never ends"
-        )
+        try:
+            login = browser.new_context(
+                locale="zh-CN", base_url=stack.base_url, ignore_https_errors=True
+            )
+            page = login.new_page()
+            page.goto("/accounts/login/")
+            page.get_by_label("用户名或手机号").fill("xuezi")
+            page.get_by_label("密码").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url("**/workbench/")
+            state = login.storage_state()
+            login.close()
+            pages = []
+            for _ in range(clients):
+                context = browser.new_context(
+                    locale="zh-CN",
+                    base_url=stack.base_url,
+                    ignore_https_errors=True,
+                    storage_state=state,
+                )
+                context.add_init_script(WS_SPY)
+                p = context.new_page()
+                p.goto("/workbench/")
+                pages.append(p)
+
+            def logs() -> list[list[dict[str, Any]]]:
+                return [p.evaluate("window.__ws") for p in pages]
+
+            def unread(log: list[dict[str, Any]]) -> int | None:
+                frames = [json.loads(e["data"]) for e in log if e["kind"] == "frame"]
+                counts = [f["unread"] for f in frames if f.get("type") == "inbox"]
+                return counts[-1] if counts else None
+
+            def wait_all(expected: int, timeout: float) -> float | None:
+                started = time.monotonic()
+                while time.monotonic() - started < timeout:
+                    if all(unread(log) == expected for log in logs()):
+                        return time.monotonic() - started
+                    pages[0].wait_for_timeout(100)
+                return None
+
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(unread(x) is not None for x in logs()):
+                pages[0].wait_for_timeout(100)
+            base = unread(logs()[0]) or 0
+
+            def push_latency(log: list[dict[str, Any]], since: float, count: int) -> str:
+                frames = [
+                    e["t"] / 1000 - since for e in log
+                    if e["kind"] == "frame" and e["t"] / 1000 >= since
+                    and json.loads(e["data"]).get("unread") == count
+                ]  # fmt: skip
+                return f"{frames[0]:.2f} s" if frames else "never"
+
+            def published(label: str) -> float:
+                out, err = publish(label).communicate(timeout=120)
+                line = next((x for x in out.splitlines() if x.startswith("PUBLISHED")), "")
+                if not line:
+                    raise RuntimeError(f"message {label} not queued: {err[-500:]}")
+                return float(line.split()[-1])
+
+            sent_a = published("A")
+            wait_all(base + 1, 30)
+            latencies = sorted(push_latency(log, sent_a, base + 1) for log in logs())
+            print(
+                f"   before: {clients} pages connected, badge {base}; message A's push reached "
+                f"every badge (latency {latencies[0]} … {latencies[-1]})"
+            )
+
+            killed_at = time.time()
+            stack.stop_proc("redis", sig=signal.SIGKILL)
+            during = publish("B")
+            out, err = during.communicate(timeout=120)
+            pages[0].wait_for_timeout(max(0.0, down_seconds - (time.time() - killed_at)) * 1000)
+            stack.start_redis()
+            up_at = time.time()
+            print(
+                f"   Redis killed (SIGKILL, no persistence: the channel layer's groups are gone), "
+                f"message B queued while it was down, Redis started again empty after "
+                f"{up_at - killed_at:.1f} s"
+            )
+            print(
+                f"   message B: {'saved' if 'PUBLISHED B' in out else 'NOT saved'} in 我的消息; "
+                f"its live push {'failed (logged: websocket publish … failed)' if 'websocket publish' in err else 'raised nothing visible'}"
+            )
+
+            def reopened(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                return [e for e in log if e["kind"] == "open" and e["t"] / 1000 >= killed_at]
+
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not all(reopened(x) for x in logs()):
+                pages[0].wait_for_timeout(200)
+            pages[0].wait_for_timeout(1000)  # the count each consumer sends on joining
+            sent_c = published("C")
+            took = wait_all(base + 3, 60)
+            print(
+                "   page  closed after kill  failed attempts  reconnected (after Redis back)  "
+                "badge then  message C's push"
+            )
+            lost = 0
+            for i, log in enumerate(logs()):
+                closes = [e for e in log if e["kind"] == "close" and e["t"] / 1000 >= killed_at]
+                opens = reopened(log)
+                back = opens[0]["t"] / 1000 if opens else None
+                before_back = [e for e in closes if back is None or e["t"] / 1000 < back]
+                resync = [
+                    json.loads(e["data"]).get("unread") for e in log
+                    if e["kind"] == "frame" and back is not None and e["t"] / 1000 >= back
+                ]  # fmt: skip
+                count = unread(log)
+                lost += count != base + 3
+                print(
+                    f"   {i + 1:>4}  "
+                    f"{(closes[0]['t'] / 1000 - killed_at) if closes else float('nan'):>14.2f} s  "
+                    f"{max(len(before_back) - 1, 0):>15}  "
+                    f"{(f'{back - up_at:+.2f} s' if back else 'never'):>31}  "
+                    f"{(resync[0] if resync else '-')!s:>10}  "
+                    f"{push_latency(log, sent_c, base + 3)}"
+                )
+            print(
+                f"   {'✓' if lost == 0 else '✗'} every page reconnected by itself (no reload) "
+                + (
+                    f"and shows {base + 3} (A, B, C); C's push arrived live"
+                    if took is not None and lost == 0
+                    else f"— {lost} of {clients} pages do not show {base + 3} 60 s after C"
+                )
+            )
+            print(
+                "   lost: the live push of B (Redis was down) — not the message: B is in 我的消息 "
+                "and each badge counted it from the count resent on reconnect"
+                if lost == 0
+                else f"   lost: {lost} page(s) stuck with a wrong count until reloaded"
+            )
+        finally:
+            browser.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--only", default="1,2,3,4")
+    parser.add_argument("--only", default="1,2,3,4,5")
     args = parser.parse_args()
     only = set(args.only.split(","))
     pg = PrivatePostgres()
@@ -370,10 +669,12 @@ def main() -> int:
     try:
         with Stack(database="qinghe_drills", pg_server=pg.url) as stack:
             stack.env["NOTIFY_INFLIGHT_SECONDS"] = "5"
+            stack.env["QINGHE_TASK_HEARTBEAT_SECONDS"] = "2"
+            stack.env["QINGHE_TASK_WORKER_STALE_SECONDS"] = "10"
             try:
                 if "1" in only:
                     drill_import(pg, stack, args.rows)
-                if only & {"2", "3", "4"}:
+                if only & {"2", "3", "4", "5"}:
                     stack.create_database()
                     stack.migrate()
                     stack.manage(
@@ -387,7 +688,9 @@ def main() -> int:
                 if "3" in only:
                     drill_outbox(stack)
                 if "4" in only:
-                    drill_task_worker(stack)
+                    drill_task_worker(stack, args.rows)
+                if "5" in only:
+                    drill_redis(stack)
             except BaseException as error:
                 print(f"\nFAILED: {type(error).__name__}: {error}")
                 for name in ("web", "worker", "outbox"):

@@ -354,7 +354,7 @@ class Stack:
             "web",
             [
                 str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py",
-                "--worker-class", "uvicorn_worker.UvicornWorker", "--no-control-socket",
+                "--worker-class", "qinghe.realtime.worker.UvicornWorker", "--no-control-socket",
                 "--workers", str(self.web_workers),
                 "--bind", f"127.0.0.1:{self.app_port}", "config.asgi:application",
             ],

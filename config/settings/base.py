@@ -156,6 +156,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT for the application's connections: its queries are short, and on the plan board
+    # PostgreSQL spent 0.6-0.9 s compiling one count it over-estimated (docs/SCALING.md).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -241,6 +246,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
+# Pages that scan a QR code with the phone camera (the card partner page, the event door).
+PERMISSIONS_POLICY_CAMERA = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -272,13 +279,29 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # QINGHE_REDIS_URL=redis://127.0.0.1:6379/1 (docs/OPERATIONS.md).
 ASGI_APPLICATION = "config.asgi.application"
 QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
+# Broadcast rooms (a live stream's viewers, qinghe/realtime/broadcast.py) travel on the
+# "broadcast" layer: Redis pub/sub by default (one PUBLISH per push, fanned out in each worker);
+# QINGHE_BROADCAST_LAYER=core carries them on the default list-based layer instead.
+QINGHE_BROADCAST_LAYER = env("QINGHE_BROADCAST_LAYER", "pubsub")
 if QINGHE_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe", "capacity": 1000},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+            # channels_redis blocks in BZPOPMIN: an idle socket's receive then failed with
+            # TimeoutError and closed the socket (seen in bench/bench_live_questions.py).
+            "CONFIG": {
+                "hosts": [{"address": QINGHE_REDIS_URL, "socket_timeout": 30}],
+                "prefix": "qinghe",
+                "capacity": 1000,
+            },
         }
     }
+    if QINGHE_BROADCAST_LAYER == "pubsub":
+        CHANNEL_LAYERS["broadcast"] = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [QINGHE_REDIS_URL], "prefix": "qinghe-broadcast"},
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -303,6 +326,13 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 # objects, e.g. [{"urls": "turn:turn.example.gov.cn:3478", "username": "u", "credential": "p"}].
 # Empty (the default) works on a LAN and on localhost; production: coturn (docs/OPERATIONS.md).
 QINGHE_ICE_SERVERS = json.loads(env("QINGHE_ICE_SERVERS", "[]"))
+# Video interview recordings (only when both sides agreed): kept encrypted this many days after
+# the recording began, then deleted by the purge_video_recordings job; one recording at most
+# QINGHE_VIDEO_RECORDING_MAX_MB (the browser uploads it in chunks of at most 4 MB).
+QINGHE_VIDEO_RECORDING_RETENTION_DAYS = int(
+    env("QINGHE_VIDEO_RECORDING_RETENTION_DAYS", "90") or 90
+)
+QINGHE_VIDEO_RECORDING_MAX_MB = int(env("QINGHE_VIDEO_RECORDING_MAX_MB", "1024") or 1024)
 NOTIFY_SMS = {
     "BASE_URL": env("NOTIFY_SMS_BASE_URL", "https://dysmsapi.aliyuncs.com"),
     "ACCESS_KEY_ID": env("NOTIFY_SMS_ACCESS_KEY_ID", ""),
@@ -402,6 +432,12 @@ QINGHE_IMPORT_DONE_UPLOAD_RETENTION_DAYS = int(
 QINGHE_EXPORT_BACKGROUND_ROWS = int(env("QINGHE_EXPORT_BACKGROUND_ROWS", "2000") or 2000)
 QINGHE_EXPORT_RETENTION_HOURS = int(env("QINGHE_EXPORT_RETENTION_HOURS", "24") or 24)
 QINGHE_EXPORT_STALE_MINUTES = int(env("QINGHE_EXPORT_STALE_MINUTES", "15") or 15)
+
+# The task worker's heartbeat (qinghe.scheduler.reaper): every QINGHE_TASK_HEARTBEAT_SECONDS
+# while it lives; a RUNNING task whose worker has not been seen for
+# QINGHE_TASK_WORKER_STALE_SECONDS is failed by the reaper (and run again once when safe).
+QINGHE_TASK_HEARTBEAT_SECONDS = float(env("QINGHE_TASK_HEARTBEAT_SECONDS", "15") or 15)
+QINGHE_TASK_WORKER_STALE_SECONDS = float(env("QINGHE_TASK_WORKER_STALE_SECONDS", "90") or 90)
 
 # 鹤才青年卡 application materials (labour contract, the employer's stamped form, degree and
 # qualification certificates; a dependant's relation and identity proofs) are kept encrypted

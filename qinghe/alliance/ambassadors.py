@@ -193,24 +193,50 @@ def members_for_ambassador(*, viewer: User, chapter_id: int) -> tuple[Chapter, l
 class YearRecord:
     year: int
     members_recruited: int
-    events_held: int
-    attendance: int
+    platform_events: int  # events of their chapter on the platform, held in the year
+    platform_attendance: int  # check-ins at those events
+    reported_events: int  # activities held elsewhere, reported by the ambassador
+    reported_attendance: int
+
+    @property
+    def events_held(self) -> int:
+        return self.platform_events + self.reported_events
+
+    @property
+    def attendance(self) -> int:
+        return self.platform_attendance + self.reported_attendance
 
 
 def ambassador_record(*, user: User, year: int) -> YearRecord:
-    """An ambassador's year: students who joined on their invitation or with their approval,
-    activities reported, attendance reported."""
+    """An ambassador's year: students who joined on their invitation or with their approval;
+    the events of the chapters they served that year held on the platform (published or
+    finished, over by now, ending in the year) with their check-ins, read from the events app;
+    and the activities held elsewhere that they reported."""
+    from qinghe.events.models import Event, Registration
+
     recruited = (
         Membership.objects.filter(joined_at__year=year, status=Membership.Status.ACTIVE)
         .filter((Q(invited_by=user) | Q(decided_by=user)) & ~Q(user=user))
         .count()
     )
+    served = Nomination.objects.filter(
+        nominee=user, round__year=year, state=Nomination.State.APPOINTED
+    ).values("chapter__organisation_id")
+    held = Event.objects.filter(
+        organiser_id__in=served,
+        state__in=(Event.State.PUBLISHED, Event.State.FINISHED),
+        ends_at__year=year,
+        ends_at__lte=timezone.now(),
+    )
+    checked_in = Registration.objects.filter(event__in=held, attended_at__isnull=False).count()
     reports = ActivityReport.objects.filter(ambassador=user, held_on__year=year)
     return YearRecord(
         year=year,
         members_recruited=recruited,
-        events_held=reports.count(),
-        attendance=sum(reports.values_list("attendance", flat=True)),
+        platform_events=held.count(),
+        platform_attendance=checked_in,
+        reported_events=reports.count(),
+        reported_attendance=sum(reports.values_list("attendance", flat=True)),
     )
 
 

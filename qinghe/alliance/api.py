@@ -1,10 +1,13 @@
 """Chapters and membership as JSON: the active chapters, one chapter, the signed-in student's
-memberships, applying to join and leaving. Access rules are in policies.py; objects come
-through the same selectors as the pages."""
+memberships, applying to join and leaving; for a chapter's managers (its leaders, this year's
+ambassador, League staff) its applications, members and invitations, deciding an application
+and inviting by phone; a student answers an invitation. Access rules are in policies.py;
+objects come through the same selectors as the pages."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -129,3 +132,108 @@ def chapter_join(request: AuthedRequest, chapter_id: int) -> Status[MembershipOu
 def chapter_leave(request: AuthedRequest, chapter_id: int) -> MembershipOut:
     chapter = selectors.chapter_get_public(chapter_id=chapter_id)
     return _membership_out(services.membership_leave(user=request.user, chapter=chapter))
+
+
+# ---- a chapter's managers: applications, decisions, invitations ---------------------------
+
+
+class MemberOut(Schema):
+    membership_id: int
+    name: str
+    school: str
+    graduation_year: int | None
+    status: str
+    created_at: dt.datetime
+
+
+class StatusFilterIn(SmallPageIn):
+    status: Literal["pending", "active", "invited"] = Field(
+        "pending", description="pending 待审核 · active 会员 · invited 已邀请"
+    )
+
+
+@router.get(
+    "/{int:chapter_id}/members",
+    response=list[MemberOut],
+    url_name="chapter_members",
+    summary="分会的入会申请、会员或邀请（分会负责人、在任大使、团市委）",
+)
+def chapter_members(
+    request: AuthedRequest, chapter_id: int, filters: Query[StatusFilterIn]
+) -> list[MemberOut]:
+    chapter = selectors.chapter_get_for_manager(viewer=request.user, chapter_id=chapter_id)
+    rows = selectors.chapter_members(chapter=chapter, status=filters.status)
+    return [
+        MemberOut(
+            membership_id=r.membership.pk,
+            name=r.name,
+            school=r.school,
+            graduation_year=r.graduation_year,
+            status=r.membership.status,
+            created_at=r.membership.created_at,
+        )
+        for r in rows[filters.offset : filters.offset + filters.limit]
+    ]
+
+
+class DecisionIn(Schema):
+    approve: bool
+    reason: str = Field("", max_length=300, description="不通过时必填")
+
+
+@router.post(
+    "/memberships/{int:membership_id}/decision",
+    response=MembershipOut,
+    url_name="chapter_membership_decide",
+    summary="审核入会申请：通过或不通过（附原因）",
+)
+def membership_decide(
+    request: AuthedRequest, membership_id: int, body: DecisionIn
+) -> MembershipOut:
+    membership = selectors.membership_get_for_manager(
+        viewer=request.user, membership_id=membership_id
+    )
+    decided = services.membership_decide(
+        actor=request.user, membership=membership, approve=body.approve, reason=body.reason
+    )
+    return _membership_out(decided)
+
+
+class InviteIn(Schema):
+    phone: str = Field(..., min_length=1, max_length=20, description="学子注册时的手机号")
+
+
+class InviteOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/{int:chapter_id}/invitations",
+    response={202: InviteOut},
+    url_name="chapter_invite",
+    summary="按手机号邀请学子加入分会（是否有此账号，回答都相同）",
+)
+def chapter_invite(request: AuthedRequest, chapter_id: int, body: InviteIn) -> Status[InviteOut]:
+    chapter = selectors.chapter_get_for_manager(viewer=request.user, chapter_id=chapter_id)
+    services.membership_invite(actor=request.user, chapter=chapter, phone=body.phone)
+    return Status(
+        202, InviteOut(detail="如该手机号已注册学子账号且尚未加入本分会，对方将收到邀请。")
+    )
+
+
+class AnswerIn(Schema):
+    accept: bool
+
+
+@router.post(
+    "/memberships/{int:membership_id}/answer",
+    response=MembershipOut,
+    url_name="chapter_invitation_respond",
+    summary="接受或谢绝分会的邀请",
+)
+def invitation_respond(request: AuthedRequest, membership_id: int, body: AnswerIn) -> MembershipOut:
+    membership = selectors.membership_get_own(user=request.user, membership_id=membership_id)
+    answered = services.invitation_respond(
+        user=request.user, membership=membership, accept=body.accept
+    )
+    return _membership_out(answered)

@@ -8,7 +8,9 @@ from . import tiers
 from .materials import MAX_BYTES, Upload
 from .models import CardMaterial, DependantCard, DependantMaterial
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# <input type="date"> takes ISO dates only: a localised value (e.g. the pre-filled start date)
+# would be shown as an empty field.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _tier_choices() -> list[tuple[str, str]]:

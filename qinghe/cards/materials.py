@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from qinghe.core.crypto import decrypt_file, encrypt_file
+from qinghe.core.diskspace import storage_save
 
 MAX_BYTES = 5 * 1024 * 1024
 ROOT = "cards"
@@ -73,7 +73,7 @@ def store(data: bytes, *, card_id: int | str, ext: str) -> tuple[str, str]:
     """Stores the file encrypted; returns (storage name, sha256 of the plaintext)."""
     digest = hashlib.sha256(data).hexdigest()
     name = f"{ROOT}/{card_id}/{uuid.uuid4().hex}.{ext}.enc"
-    saved = default_storage.save(name, ContentFile(encrypt_file(data, name=name)))
+    saved = storage_save(name, encrypt_file(data, name=name))
     _restrict(saved)
     return saved, digest
 

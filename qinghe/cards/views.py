@@ -10,6 +10,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +23,8 @@ from qinghe.core.audit import audit_record
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.http import AuthedRequest
+from qinghe.stations import selectors as station_selectors
+from qinghe.stations.models import Service
 from qinghe.stations.specialists import specialist_for_person
 
 from . import dependants, materials, selectors, services, tiers, tokens
@@ -60,6 +63,12 @@ def mine(request: AuthedRequest) -> HttpResponse:
             ),
             "moves": TRANSITIONS_FOR_HOLDER if card and card.state == Card.State.ACTIVE else [],
             "specialist": specialist_for_person(viewer=request.user),
+            "ask_services": (
+                Service.objects.filter(holder_may_ask=True)
+                if card and card.state == Card.State.ACTIVE
+                else []
+            ),
+            "my_requests": station_selectors.requests_of_holder(viewer=request.user),
             "change_form": ChangeForm(),
             "renew_form": RenewForm(),
         },
@@ -283,14 +292,18 @@ def partner(request: AuthedRequest) -> HttpResponse:
             ),
             "recent": selectors.benefit_uses_for_partner(viewer=request.user)[:20],
             "benefit_names": {b.code: b.name for b in scheme.benefits.values()},
+            # For the check without a network (static/js/cards-offline.js): the published
+            # public keys, the issuer and the tier names.
+            "offline": {
+                "jwks": tokens.jwks(),
+                "iss": tokens.ISSUER,
+                "tiers": {t.code: t.name for t in scheme.tiers},
+            },
         },
     )
     # The one page that may use the camera (same origin only): the QR scan.
-    response["Permissions-Policy"] = CAMERA_POLICY
+    response["Permissions-Policy"] = settings.PERMISSIONS_POLICY_CAMERA
     return response
-
-
-CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 
 # ---- public ---------------------------------------------------------------------------------

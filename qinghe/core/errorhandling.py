@@ -12,7 +12,9 @@ views let them rise; ``DomainErrorMiddleware`` turns them into what a person see
   same-host Referer, else back to the same URL. A refused button press thus reads like every
   other refusal ("只能核实分配给你的学生的档案") on the page it came from, as the pages always
   did; the route-level 403 of ``AccessPolicyMiddleware`` is unaffected;
-- ``ApplicationError`` / ``ValidationError`` during a GET → a 400 page with the message.
+- ``ApplicationError`` / ``ValidationError`` during a GET → a 400 page with the message;
+- ``StorageFull`` (a full disk during an upload, qinghe.core.diskspace) is also reported to the
+  system administrators before the message is shown.
 
 The JSON API under /api/ is left alone: django-ninja's handlers in ``config.api`` answer there.
 A view that re-renders a form with the errors on its fields still catches ``ValidationError``
@@ -31,6 +33,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .diskspace import StorageFull, storage_full_report
 from .errors import ApplicationError, NotFound, PermissionDenied, validation_message
 
 _TARGET_ATTR = "domain_error_redirect"
@@ -107,6 +110,8 @@ class DomainErrorMiddleware:
             return None
         if isinstance(exception, NotFound):
             return render(request, "404.html", status=404)
+        if isinstance(exception, StorageFull):  # the upload's transaction is rolled back by now
+            storage_full_report(actor=getattr(request, "user", None), error=exception)
         text = _message(exception)
         if request.method in SAFE_METHODS:
             if isinstance(exception, PermissionDenied):

@@ -108,6 +108,12 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem(
+        "board:mine",
+        _("我的看板"),
+        _("本分会或本企业的年度数字，点击查看名单"),
+        group="analysis",
+    ),
+    MenuItem(
         "board:funnel",
         _("返乡漏斗"),
         _("鹤山籍学子在校、毕业、就业、回鹤就业，按届别、院校、镇街；去向城市与行业"),
@@ -167,6 +173,33 @@ MENU: list[MenuItem] = [
         group="events",
     ),
     MenuItem(
+        "fairs:list",
+        _("云招聘会"),
+        _("空中双选会展厅：各展位实时排队，与企业视频面谈；企业申请展位、管理队列"),
+        group="events",
+        roles=frozenset(
+            {"student", "ambassador", "enterprise_hr", "hr_staff", "league_staff", "sysadmin"}
+        ),
+    ),
+    MenuItem(
+        "live:list",
+        _("直播带岗"),
+        _("企业直播推介岗位，现场提问，一键投递；直播结束后看回放与数据"),
+        group="events",
+        roles=frozenset(
+            {"student", "ambassador", "enterprise_hr", "hr_staff", "league_staff", "sysadmin"}
+        ),
+    ),
+    MenuItem(
+        "live:manage", _("直播管理"), _("安排、开始、结束直播，设置回放，查看数据"), group="events"
+    ),
+    MenuItem(
+        "video:mine",
+        _("视频面试"),
+        _("待进行与已结束的平台内视频面试，进入面试间"),
+        group="my",
+    ),
+    MenuItem(
         "alliance:mine", _("青鹤联盟"), _("加入高校、城市与母校分会，收到的邀请"), group="events"
     ),
     MenuItem(
@@ -220,7 +253,7 @@ MENU: list[MenuItem] = [
         group="analysis",
     ),
     MenuItem("cards:mine", _("鹤才青年卡"), _("申请、电子卡、续期、挂失与权益记录"), group="my"),
-    MenuItem("stations:book", _("预约体检"), _("人才驿站健康体检名额预约"), group="my"),
+    MenuItem("stations:book", _("预约服务"), _("在人才驿站预约健康体检、政策咨询"), group="my"),
     MenuItem(
         "stations:my_specialist",
         _("我的服务专员"),
@@ -230,6 +263,13 @@ MENU: list[MenuItem] = [
     MenuItem("cards:manage", _("青年卡办理"), _("初审、审批、制卡、补卡"), group="talent"),
     MenuItem("stations:day", _("今日驿站"), _("预约、专窗排号、办理中的事项"), group="talent"),
     MenuItem("stations:list", _("人才驿站"), _("1+10+N 驿站网络与服务项目"), group="talent"),
+    MenuItem(
+        "stations:request_new",
+        _("受理服务"),
+        _("为人才受理政策咨询、补贴帮办、走访慰问等服务"),
+        group="talent",
+    ),
+    MenuItem("stations:points", _("服务点"), _("人才服务中心新建、停用服务点"), group="talent"),
     MenuItem(
         "stations:specialists",
         _("专员分配"),

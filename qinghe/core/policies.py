@@ -76,7 +76,12 @@ HR_OR_ENT = only(Role.HR_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
 # Events (measures 7-8): HR bureau and Youth League staff run them; an enterprise's HR
 # proposes its own (object scoping: qinghe.events.selectors).
 EVENT_STAFF = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN)
-EVENT_ORGANISERS = only(Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR)
+EVENT_ORGANISERS = only(
+    Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN, Role.ENTERPRISE_HR, Role.AMBASSADOR
+)
+# Who proposes events for staff review: an enterprise's HR for its enterprise, a serving
+# ambassador for their chapter (object scoping: qinghe.events.selectors.organiser_orgs).
+EVENT_PROPOSERS = only(Role.ENTERPRISE_HR, Role.AMBASSADOR)
 # The alliance (measure 3): League staff run it; a chapter's leaders (students or ambassadors)
 # manage their own chapter (object scoping: qinghe.alliance.selectors).
 ALLIANCE_STAFF = only(Role.LEAGUE_STAFF, Role.SYSADMIN)
@@ -86,6 +91,10 @@ PLAN_READERS = only(Role.HR_STAFF, Role.EDU_STAFF, Role.LEAGUE_STAFF, Role.SYSAD
 # scoping: qinghe.cards.selectors); partners only verify and log benefit uses.
 CARD_STAFF = only(Role.STATION_STAFF, Role.HR_STAFF, Role.SYSADMIN)
 PARTNER = only(Role.PARTNER)
+# Video interviews: the two sides (an enterprise's HR, a student); recordings are also read by
+# HR bureau staff (object scoping: qinghe.video.selectors).
+VIDEO_SIDES = only(Role.ENTERPRISE_HR, Role.STUDENT, Role.AMBASSADOR)
+VIDEO_RECORDING_READERS = only(VIDEO_SIDES.roles, Role.HR_STAFF, Role.SYSADMIN)
 
 POLICIES: dict[str, Rule] = {
     # shell
@@ -227,6 +236,10 @@ POLICIES: dict[str, Rule] = {
     # the 十个一 board, the return funnel and the monthly reports: the leaders' bureaus
     "board:board": PLAN_READERS,
     "board:funnel": PLAN_READERS,
+    # the scoped board: an ambassador's chapter, an enterprise's own figures, and the rows
+    # behind each (object scoping: qinghe.plan.scoped)
+    "board:mine": only(Role.AMBASSADOR, Role.ENTERPRISE_HR),
+    "board:mine_list": only(Role.AMBASSADOR, Role.ENTERPRISE_HR),
     "board:reports": PLAN_READERS,
     "board:report_generate": {"POST": PLAN_READERS},
     "board:report_download": PLAN_READERS,
@@ -274,6 +287,8 @@ POLICIES: dict[str, Rule] = {
     "matching:tags": HR,
     "matching:posting_tags": HR,
     "matching:posting_tags_edit": {"POST": HR},
+    "matching:occupation_review": HR,
+    "matching:occupation_review_pick": {"POST": HR},
     "matching:majors": HR,
     "matching:major_detail": HR,
     "matching:major_edit": {"POST": HR},
@@ -290,7 +305,7 @@ POLICIES: dict[str, Rule] = {
     "events:create": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
     "events:manage_detail": EVENT_ORGANISERS,
     "events:edit": {"GET": EVENT_ORGANISERS, "POST": EVENT_ORGANISERS},
-    "events:submit": {"POST": ENT},
+    "events:submit": {"POST": EVENT_PROPOSERS},
     "events:publish": {"POST": EVENT_STAFF},
     "events:return": {"POST": EVENT_STAFF},
     "events:cancel": {"POST": EVENT_STAFF},
@@ -394,7 +409,21 @@ POLICIES: dict[str, Rule] = {
     # Video interview rooms: any signed-in user reaches the page; the room's parties only get
     # past the selector (qinghe.video.selectors.room_get_for_viewer).
     "video:room": SIGNED_IN,
+    # 我的视频面试: the rooms the viewer is a party to (qinghe.video.selectors.rooms_for_viewer);
+    # observer staff see the rooms whose student agreed to observers.
+    "video:mine": only(
+        Role.STUDENT, Role.AMBASSADOR, Role.ENTERPRISE_HR, Role.HR_STAFF, Role.SYSADMIN
+    ),
     "video:room_observers": {"POST": SELF},
+    # Recording only when both sides agreed: each side's consent; the interviewer side starts,
+    # uploads and stops (qinghe.video.services); the two sides and HR bureau staff download
+    # (qinghe.video.selectors.recording_get_for_viewer), staff through their list.
+    "video:room_recording_consent": {"POST": VIDEO_SIDES},
+    "video:recording_start": {"POST": ENT},
+    "video:recording_chunk": {"POST": ENT},
+    "video:recording_stop": {"POST": ENT},
+    "video:recording_download": {"GET": VIDEO_RECORDING_READERS},
+    "video:recording_list": {"GET": HR},
     "cards:mine": SELF,
     "cards:apply": {"GET": SELF, "POST": SELF},
     "cards:ecard": SELF,
@@ -420,6 +449,14 @@ POLICIES: dict[str, Rule] = {
     "stations:request_close": {"POST": only(Role.STATION_STAFF)},
     "stations:slot_set": {"POST": only(Role.STATION_STAFF)},
     "stations:book": {"GET": SELF, "POST": SELF},
+    # opening a service request: station staff for people of their station's scope, HR
+    # bureau staff for anyone (qinghe.stations.services.request_people_for); a card holder
+    # for themselves (the types the catalogue lets holders ask for)
+    "stations:request_new": {"GET": CARD_STAFF, "POST": CARD_STAFF},
+    "stations:request_ask": {"POST": SELF},
+    # service points ("N"): the centre's staff (checked in qinghe.stations.services)
+    "stations:points": {"GET": only(Role.STATION_STAFF), "POST": only(Role.STATION_STAFF)},
+    "stations:point_active": {"POST": only(Role.STATION_STAFF)},
     # talent service specialists (人才服务专员) for people: station staff assign within their
     # grid, HR bureau staff in any (qinghe.stations.specialists); a specialist sees their own
     # people; a person sees and writes to their own specialist
@@ -504,6 +541,10 @@ POLICIES: dict[str, Rule] = {
     "api:chapter_my_memberships": SELF,
     "api:chapter_join": {"POST": SELF},
     "api:chapter_leave": {"DELETE": SELF},
+    "api:chapter_members": {"GET": CHAPTER_MANAGERS},
+    "api:chapter_membership_decide": {"POST": CHAPTER_MANAGERS},
+    "api:chapter_invite": {"POST": CHAPTER_MANAGERS},
+    "api:chapter_invitation_respond": {"POST": SELF},
     "api:card_me": SELF,
     "api:card_dependant": SELF,
     # Websocket routes (qinghe/realtime/routing.py): the method is "WS"; the consumer's
@@ -523,11 +564,16 @@ POLICIES: dict[str, Rule] = {
     "live:manage_detail": EVENT_STAFF,
     "live:start": {"POST": EVENT_STAFF},
     "live:end": {"POST": EVENT_STAFF},
+    # the replay address of an ended stream, set or corrected once the recording is ready
+    "live:replay": {"POST": EVENT_STAFF},
     # online job fairs (issue 15): a student registered for the fair watches their place at a
     # booth; the booth's own enterprise HR watches its queue (qinghe.fairs.consumers checks
     # the relationship).
     "ws:fair_booth": {"WS": SELF},
     "ws:fair_queue": {"WS": ENT},
+    # the fair's hall: every booth's live queue length, for anyone who may open the hall
+    # (fairs:hall is SIGNED_IN; the selector hides unpublished fairs from all but event staff).
+    "ws:fair_hall": {"WS": SIGNED_IN},
 }
 
 

@@ -8,12 +8,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from qinghe.accounts.models import Organisation, User
+from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise
 from qinghe.jobs.models import Posting
 from qinghe.talents.models import Level
 
 from .models import Event, ItineraryStop, TourGroup
-from .selectors import is_event_staff
+from .selectors import is_event_staff, organiser_orgs
 from .services import EventData
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -98,6 +99,16 @@ class EventForm(forms.Form):
             ).order_by("kind", "name")
             fields["organiser"].help_text = "留空则为你所在的单位"
             enterprises = Enterprise.objects.filter(state=Enterprise.State.VERIFIED)
+        elif getattr(viewer, "role", None) == Role.AMBASSADOR:
+            # a serving ambassador proposes for a chapter of theirs; staff add enterprises
+            fields["organiser"].label = "主办分会"
+            fields["organiser"].queryset = Organisation.objects.filter(
+                pk__in=organiser_orgs(viewer)
+            ).order_by("name")
+            fields["organiser"].required = True
+            del self.fields["enterprises"]
+            del self.fields["postings"]
+            return
         else:
             del self.fields["organiser"]
             enterprises = Enterprise.objects.filter(

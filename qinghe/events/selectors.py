@@ -45,10 +45,27 @@ def is_participant(user: User) -> bool:
     return getattr(user, "role", None) in PARTICIPANTS
 
 
-def _enterprise_org(user: User) -> int | None:
-    if getattr(user, "role", None) != Role.ENTERPRISE_HR:
-        return None
-    return getattr(user, "organisation_id", None)
+def organiser_orgs(user: User) -> list[int]:
+    """The organisations whose events a non-staff user proposes and manages: an enterprise's
+    HR its enterprise; a serving ambassador (高校引才大使) the chapters of their current terms."""
+    role = getattr(user, "role", None)
+    if role == Role.ENTERPRISE_HR:
+        org = getattr(user, "organisation_id", None)
+        return [org] if org else []
+    if role == Role.AMBASSADOR:
+        from qinghe.alliance.models import Nomination
+
+        return list(
+            Nomination.objects.filter(
+                nominee=user,
+                state=Nomination.State.APPOINTED,
+                term_ends_on__gte=timezone.localdate(),
+            )
+            .order_by("chapter__organisation_id")
+            .values_list("chapter__organisation_id", flat=True)
+            .distinct()
+        )
+    return []
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime] | None:
@@ -79,16 +96,16 @@ def event_list_published(*, viewer: User, type: str = "", month: str = "") -> Qu
 
 
 def event_get_for_viewer(*, viewer: User, event_id: int) -> Event:
-    """An event's public page: staff see any; an enterprise its own proposals too; everyone
-    else a published, finished or cancelled event."""
+    """An event's public page: staff see any; an enterprise or an ambassador their own
+    proposals too; everyone else a published, finished or cancelled event."""
     qs = Event.objects.select_related("organiser", "audience_chapter")
     if is_event_staff(viewer):
         event = qs.filter(pk=event_id).first()
     else:
         visible = Q(state__in=VISIBLE_STATES)
-        org = _enterprise_org(viewer)
-        if org:
-            visible |= Q(organiser_id=org)
+        orgs = organiser_orgs(viewer)
+        if orgs:
+            visible |= Q(organiser_id__in=orgs)
         event = qs.filter(visible, pk=event_id).first()
     if event is None:
         raise NotFound("未找到该活动")
@@ -96,13 +113,14 @@ def event_get_for_viewer(*, viewer: User, event_id: int) -> Event:
 
 
 def event_manage_list(*, viewer: User, state: str = "", type: str = "") -> QuerySet[Event]:
-    """The events a viewer manages: staff all, an enterprise's HR those of its enterprise."""
+    """The events a viewer manages: staff all, an enterprise's HR those of its enterprise, a
+    serving ambassador those of their chapter."""
     qs = Event.objects.select_related("organiser", "audience_chapter")
     if not is_event_staff(viewer):
-        org = _enterprise_org(viewer)
-        if not org:
+        orgs = organiser_orgs(viewer)
+        if not orgs:
             return Event.objects.none()
-        qs = qs.filter(organiser_id=org)
+        qs = qs.filter(organiser_id__in=orgs)
     if state in Event.State.values:
         qs = qs.filter(state=state)
     if type in Event.Type.values:
@@ -118,10 +136,9 @@ def event_get_for_manager(*, viewer: User, event_id: int) -> Event:
 
 
 def is_manager(*, viewer: User, event: Event) -> bool:
-    """Whether the viewer manages this event (staff any, an enterprise its own)."""
-    return is_event_staff(viewer) or bool(
-        _enterprise_org(viewer) and event.organiser_id == _enterprise_org(viewer)
-    )
+    """Whether the viewer manages this event (staff any, an enterprise or a chapter's
+    ambassador their own)."""
+    return is_event_staff(viewer) or event.organiser_id in organiser_orgs(viewer)
 
 
 def event_get_for_staff(*, viewer: User, event_id: int) -> Event:

@@ -49,6 +49,7 @@ from .selectors import (
     EVENT_STAFF,
     is_event_staff,
     needs_guardian,
+    organiser_orgs,
     registration_refusal,
     waitlist_position,
     waitlist_queue,
@@ -199,6 +200,15 @@ def _organiser_for(actor: User, data: EventData) -> Organisation:
         return organiser
     if getattr(actor, "role", None) == Role.ENTERPRISE_HR:
         return _own_enterprise(actor).organisation
+    if getattr(actor, "role", None) == Role.AMBASSADOR:
+        orgs = organiser_orgs(actor)
+        if not orgs:
+            raise PermissionDenied("只有在任的分会大使可以为本分会申请活动")
+        if data.organiser is not None and data.organiser.pk in orgs:
+            return data.organiser
+        if data.organiser is None and len(orgs) == 1:
+            return Organisation.objects.get(pk=orgs[0])
+        raise ValidationError({"organiser": "请选择你任大使的分会"})
     raise PermissionDenied("无权创建活动")
 
 
@@ -209,16 +219,14 @@ def _check_participants(actor: User, data: EventData) -> None:
             p.enterprise_id != own.pk for p in data.postings
         ):
             raise ValidationError({"enterprises": "企业申请的活动只能关联本企业及其岗位"})
+    if getattr(actor, "role", None) == Role.AMBASSADOR and (data.enterprises or data.postings):
+        raise ValidationError({"enterprises": "分会申请的活动由工作人员审核时关联参会企业和岗位"})
 
 
 def _may_manage(actor: User, event: Event) -> bool:
     if is_event_staff(actor):
         return True
-    return (
-        getattr(actor, "role", None) == Role.ENTERPRISE_HR
-        and bool(getattr(actor, "organisation_id", None))
-        and actor.organisation_id == event.organiser_id
-    )
+    return event.organiser_id in organiser_orgs(actor)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -350,7 +351,7 @@ def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
         except ApplicationError as exc:
             error = exc.message
         form = CheckInForm()  # an empty field, ready for the next scan
-    return render(
+    response = render(
         request,
         "events/checkin.html",
         {
@@ -362,6 +363,9 @@ def checkin(request: AuthedRequest, event_id: int) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+    # The door scans students' QR codes with the phone camera (same origin only).
+    response["Permissions-Policy"] = settings.PERMISSIONS_POLICY_CAMERA
+    return response
 
 
 def checkin_offline_data(request: AuthedRequest, event_id: int) -> JsonResponse:

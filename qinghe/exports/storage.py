@@ -9,10 +9,10 @@ import contextlib
 import os
 import secrets
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from qinghe.core.crypto import decrypt_file, encrypt_file
+from qinghe.core.diskspace import storage_save
 
 ROOT = "exports"
 FILE_MODE = 0o600
@@ -37,7 +37,7 @@ def _restrict(name: str) -> None:
 def save_export(export_id: int, data: bytes, *, suffix: str) -> str:
     """Stores ``data`` encrypted under an unguessable name; returns the storage name."""
     name = f"{ROOT}/{export_id}/{secrets.token_hex(12)}{suffix}.enc"
-    saved = default_storage.save(name, ContentFile(encrypt_file(data, name=name)))
+    saved = storage_save(name, encrypt_file(data, name=name))
     _restrict(saved)
     return saved
 

@@ -72,3 +72,26 @@ class BoothQueueConsumer(PolicyConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """The page only listens; taking, finishing and inviting are POSTs."""
+
+
+class HallConsumer(PolicyConsumer):
+    """Anyone who may see the fair, on its hall page: every booth's queue length, sent on
+    joining and carried in each change (read once by the service after its commit)."""
+
+    route_name = "ws:fair_hall"
+    fair_id: int
+
+    def authorise(self, user: Any, **kwargs: Any) -> list[str]:
+        fair = selectors.fair_get_for_viewer(viewer=user, fair_id=kwargs["fair_id"])
+        self.fair_id = fair.pk
+        return [selectors.hall_group(fair.pk)]
+
+    async def on_joined(self, user: Any, **kwargs: Any) -> None:
+        state = await database_sync_to_async(selectors.hall_state)(fair_id=self.fair_id)
+        await self.send_json(state)
+
+    async def fairs_hall_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json({**event, "type": "hall"})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """The hall only listens."""

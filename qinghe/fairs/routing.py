@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .consumers import BoothConsumer, BoothQueueConsumer
+from .consumers import BoothConsumer, BoothQueueConsumer, HallConsumer
 
 websocket_urlpatterns = [
     path("ws/fairs/booths/<int:booth_id>/", BoothConsumer.as_asgi(), name="ws:fair_booth"),
@@ -11,4 +11,5 @@ websocket_urlpatterns = [
         BoothQueueConsumer.as_asgi(),
         name="ws:fair_queue",
     ),
+    path("ws/fairs/<int:fair_id>/hall/", HallConsumer.as_asgi(), name="ws:fair_hall"),
 ]

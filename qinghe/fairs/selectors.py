@@ -32,17 +32,56 @@ def booth_group(booth_id: int) -> str:
     return f"fairs.booth.{booth_id}"
 
 
+def hall_group(fair_id: int) -> str:
+    """The channel-layer group of everyone in a fair's hall (every booth's queue length)."""
+    return f"fairs.hall.{fair_id}"
+
+
 def own_enterprise(user: User) -> Enterprise | None:
     if getattr(user, "role", None) != Role.ENTERPRISE_HR or not user.organisation_id:
         return None
     return Enterprise.objects.filter(organisation_id=user.organisation_id).first()
 
 
-def fair_list(*, viewer: User) -> QuerySet[Event]:
+def fair_list(*, viewer: User, show: str = "", now: dt.datetime | None = None) -> QuerySet[Event]:
+    """The fairs the viewer may open; ``show="running"``: published and under way now."""
     qs = Event.objects.filter(type=Event.Type.CLOUD_FAIR)
     if not is_event_staff(viewer):
         qs = qs.filter(state__in=VISIBLE_STATES)
+    if show == "running":
+        now = now or timezone.now()
+        qs = qs.filter(state=Event.State.PUBLISHED, starts_at__lte=now, ends_at__gte=now)
     return qs.order_by("-starts_at", "-id")
+
+
+def own_booths(*, viewer: User, fair_ids: list[int]) -> dict[int, Booth]:
+    """The viewer's enterprise's booth at each of these fairs (enterprise HR only)."""
+    own = own_enterprise(viewer)
+    if own is None:
+        return {}
+    return {b.fair_id: b for b in Booth.objects.filter(enterprise=own, fair_id__in=fair_ids)}
+
+
+def waiting_at_own_booths(*, viewer: User) -> QuerySet[QueueEntry]:
+    """Students waiting now in the queues of the viewer's enterprise's approved booths."""
+    org = viewer.organisation_id if getattr(viewer, "role", None) == Role.ENTERPRISE_HR else None
+    return QueueEntry.objects.filter(
+        booth__enterprise__organisation_id=org or 0,
+        booth__state=Booth.State.APPROVED,
+        booth__fair__state=Event.State.PUBLISHED,
+        state=QueueEntry.State.WAITING,
+    )
+
+
+def booths_to_review(*, viewer: User) -> QuerySet[Booth]:
+    """Booth applications waiting for event staff (none for anyone else)."""
+    if not is_event_staff(viewer):
+        return Booth.objects.none()
+    return Booth.objects.filter(
+        state=Booth.State.APPLIED,
+        fair__type=Event.Type.CLOUD_FAIR,
+        fair__state=Event.State.PUBLISHED,
+    )
 
 
 def fair_get_for_viewer(*, viewer: User, fair_id: int) -> Event:
@@ -138,16 +177,22 @@ def waiting(*, booth: Booth) -> QuerySet[QueueEntry]:
 
 def average_minutes(*, booth: Booth) -> int:
     """Average minutes per student taken so far at this booth (called to done); 10 before any."""
+    return _averages([booth.pk]).get(booth.pk, DEFAULT_MINUTES)
+
+
+def _averages(booth_ids: list[int]) -> dict[int, int]:
+    """Each booth's average minutes per student done (booths with none are absent): one query."""
     spans = QueueEntry.objects.filter(
-        booth=booth,
+        booth_id__in=booth_ids,
         state=QueueEntry.State.DONE,
         called_at__isnull=False,
         finished_at__isnull=False,
-    ).values_list("called_at", "finished_at")
-    minutes = [(end - start).total_seconds() / 60 for start, end in spans if start and end]
-    if not minutes:
-        return DEFAULT_MINUTES
-    return max(1, round(sum(minutes) / len(minutes)))
+    ).values_list("booth_id", "called_at", "finished_at")
+    minutes: dict[int, list[float]] = {}
+    for booth_id, start, end in spans:
+        if start is not None and end is not None:
+            minutes.setdefault(booth_id, []).append((end - start).total_seconds() / 60)
+    return {b: max(1, round(sum(m) / len(m))) for b, m in minutes.items()}
 
 
 def student_queue_state(*, user: User, booth: Booth) -> dict[str, Any]:
@@ -217,7 +262,9 @@ class HallBooth:
 
 
 def hall_booths(*, fair: Event) -> list[HallBooth]:
-    booths = (
+    """The approved booths with their postings, queue length and the wait a student joining
+    now would have ((length + 1) x the booth's average minutes): four queries."""
+    booths = list(
         Booth.objects.filter(fair=fair, state=Booth.State.APPROVED)
         .select_related("enterprise")
         .prefetch_related("postings")
@@ -226,6 +273,7 @@ def hall_booths(*, fair: Event) -> list[HallBooth]:
         )
         .order_by("enterprise__name", "id")
     )
+    averages = _averages([b.pk for b in booths])
     out = []
     for b in booths:
         length = int(getattr(b, "waiting_count", 0))
@@ -234,10 +282,32 @@ def hall_booths(*, fair: Event) -> list[HallBooth]:
                 booth=b,
                 postings=list(b.postings.all()),
                 length=length,
-                wait_minutes=(length + 1) * average_minutes(booth=b),
+                wait_minutes=(length + 1) * averages.get(b.pk, DEFAULT_MINUTES),
             )
         )
     return out
+
+
+def hall_state(*, fair_id: int) -> dict[str, Any]:
+    """What the hall's socket sends: every approved booth's queue length and the wait for a
+    student joining now (the numbers the hall page shows on load)."""
+    lengths = dict(
+        Booth.objects.filter(fair_id=fair_id, state=Booth.State.APPROVED)
+        .annotate(waiting_count=Count("entries", filter=_waiting_q()))
+        .values_list("pk", "waiting_count")
+    )
+    averages = _averages(list(lengths))
+    return {
+        "type": "hall",
+        "booths": [
+            {
+                "id": pk,
+                "length": int(n),
+                "wait_minutes": (int(n) + 1) * averages.get(pk, DEFAULT_MINUTES),
+            }
+            for pk, n in sorted(lengths.items())
+        ],
+    }
 
 
 def _waiting_q() -> Any:
@@ -277,34 +347,80 @@ def invite_candidates(*, booth: Booth) -> list[dict[str, Any]]:
     return [{"id": u.pk, "name": student_name(u)} for u in users]
 
 
+@dataclass(frozen=True)
+class BoothFigures:
+    booth: Booth
+    queue_peak: int
+    joined: int
+    taken: int
+    applications: int
+    offers: int
+
+
+def fair_applications(fair: Event) -> QuerySet[Application]:
+    """Applications to the postings of the fair's approved booths made while the fair ran."""
+    posting_ids = Posting.objects.filter(
+        fair_booths__fair=fair, fair_booths__state=Booth.State.APPROVED
+    ).values("pk")
+    return Application.objects.filter(
+        posting_id__in=posting_ids,
+        applied_at__gte=fair.starts_at,
+        applied_at__lte=fair.ends_at,
+    )
+
+
 def fair_figures(fair: Event) -> dict[str, Any]:
     """The fair's figures afterwards: booths, visitors (distinct students who joined a queue
-    or opened the hall), queue lengths (max waiting at once, average per booth), students
-    taken, and applications to the fair's postings during the fair."""
-    booths = list(Booth.objects.filter(fair=fair, state=Booth.State.APPROVED))
+    or opened the hall), queue lengths (the most students waiting at one booth at once, the
+    largest and the average over booths), students taken into a video interview, applications
+    to the booths' postings made during the fair and the offers among them (an offer is an
+    application that entered a hiring stage, 录用: ``hired_at`` set by the recruitment
+    pipeline), and the same per booth. Five queries however many booths."""
+    booths = list(
+        Booth.objects.filter(fair=fair, state=Booth.State.APPROVED)
+        .select_related("enterprise")
+        .order_by("enterprise__name", "id")
+    )
     entries = list(
-        QueueEntry.objects.filter(booth__fair=fair).values(
+        QueueEntry.objects.filter(booth__fair=fair, booth__state=Booth.State.APPROVED).values(
             "booth_id", "student_id", "joined_at", "called_at", "finished_at", "state"
         )
     )
     visitors = {e["student_id"] for e in entries} | set(
         HallVisit.objects.filter(fair=fair).values_list("user_id", flat=True)
     )
-    peaks = [_peak(e for e in entries if e["booth_id"] == b.pk) for b in booths]
-    taken = sum(1 for e in entries if e["called_at"] is not None)
-    posting_ids = Posting.objects.filter(fair_booths__in=booths).values("pk")
-    applications = Application.objects.filter(
-        posting_id__in=posting_ids, created_at__gte=fair.starts_at, created_at__lte=fair.ends_at
-    ).count()
+    apps = list(fair_applications(fair).values("pk", "posting_id", "hired_at"))
+    booth_postings: dict[int, set[int]] = {b.pk: set() for b in booths}
+    for booth_id, posting_id in Booth.postings.through.objects.filter(booth__in=booths).values_list(
+        "booth_id", "posting_id"
+    ):
+        booth_postings[booth_id].add(posting_id)
+    per_booth = []
+    for b in booths:
+        mine = [e for e in entries if e["booth_id"] == b.pk]
+        booth_apps = [a for a in apps if a["posting_id"] in booth_postings[b.pk]]
+        per_booth.append(
+            BoothFigures(
+                booth=b,
+                queue_peak=_peak(mine),
+                joined=len(mine),
+                taken=sum(1 for e in mine if e["called_at"] is not None),
+                applications=len(booth_apps),
+                offers=sum(1 for a in booth_apps if a["hired_at"] is not None),
+            )
+        )
+    peaks = [row.queue_peak for row in per_booth]
     return {
         "booths": len(booths),
         "visitors": len(visitors),
         "queue_max": max(peaks, default=0),
         "queue_avg": round(sum(peaks) / len(peaks), 1) if peaks else 0,
         "joined": len(entries),
-        "taken": taken,
+        "taken": sum(row.taken for row in per_booth),
         "done": sum(1 for e in entries if e["state"] == QueueEntry.State.DONE),
-        "applications": applications,
+        "applications": len(apps),
+        "offers": sum(1 for a in apps if a["hired_at"] is not None),
+        "per_booth": per_booth,
     }
 
 
@@ -336,8 +452,8 @@ def fairs_counts_for_plan(year: int) -> dict[str, int]:
             fair__in=fairs,
             state=Booth.State.APPROVED,
             postings=OuterRef("posting_id"),
-            fair__starts_at__lte=OuterRef("created_at"),
-            fair__ends_at__gte=OuterRef("created_at"),
+            fair__starts_at__lte=OuterRef("applied_at"),
+            fair__ends_at__gte=OuterRef("applied_at"),
         )
     )
     return {

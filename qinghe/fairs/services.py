@@ -6,6 +6,7 @@ open socket then reads its own state again (``consumers``)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
@@ -21,20 +22,37 @@ from qinghe.events.models import Event
 from qinghe.events.selectors import is_event_staff
 from qinghe.notifications.models import Category, Channel
 from qinghe.notifications.services import make_key, notify, notify_bulk
-from qinghe.realtime.publish import publish_on_commit
+from qinghe.realtime.publish import publish_now, publish_on_commit
 
 from .models import ACTIVE_STATES, Booth, HallVisit, QueueEntry
 from .selectors import (
     booth_group,
+    hall_group,
+    hall_state,
     is_registered,
     open_postings,
     own_enterprise,
     queue_open_refusal,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def _changed(booth: Booth) -> None:
     publish_on_commit([booth_group(booth.pk)], {"type": "fairs.queue_changed"})
+    fair_id = booth.fair_id
+    transaction.on_commit(lambda: _publish_hall(fair_id))
+
+
+def _publish_hall(fair_id: int) -> None:
+    """The hall's lengths are read once after the commit and carried to every hall socket (a
+    hall may have hundreds open; they must not each query again)."""
+    try:
+        state = hall_state(fair_id=fair_id)
+    except Exception:  # noqa: BLE001 - a push is best effort; the queue change is saved
+        logger.exception("reading the hall of fair %s failed", fair_id)
+        return
+    publish_now([hall_group(fair_id)], {**state, "type": "fairs.hall_changed"})
 
 
 def _lock(booth: Booth) -> Booth:

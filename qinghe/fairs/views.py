@@ -23,8 +23,16 @@ from .models import Booth, QueueEntry
 
 @require_GET
 def fair_list(request: AuthedRequest) -> HttpResponse:
-    fairs = selectors.fair_list(viewer=request.user)[:50]
-    return render(request, "fairs/list.html", {"fairs": fairs})
+    show = "running" if request.GET.get("show") == "running" else ""
+    fairs = list(selectors.fair_list(viewer=request.user, show=show)[:50])
+    booths = selectors.own_booths(viewer=request.user, fair_ids=[f.pk for f in fairs])
+    rows = [{"fair": f, "own_booth": booths.get(f.pk)} for f in fairs]
+    review = set(selectors.booths_to_review(viewer=request.user).values_list("fair_id", flat=True))
+    return render(
+        request,
+        "fairs/list.html",
+        {"rows": rows, "show": show, "review": review, "is_staff": is_event_staff(request.user)},
+    )
 
 
 @require_GET

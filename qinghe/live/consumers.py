@@ -3,7 +3,13 @@
 Admission: any signed-in user whose policy allows ``ws:live`` and who can see the stream (the
 selector decides: students and staff see every stream, an enterprise's HR only streams their
 enterprise takes part in). Everyone joins ``live.<id>``; the host's team also joins
-``live.<id>.team`` where held questions and new applications arrive."""
+``live.<id>.team`` where held questions and new applications arrive.
+
+``live.<id>`` is a broadcast room (``qinghe.realtime.broadcast``): what everyone sees — visible
+questions, removals, the viewer count, the stream's state — is encoded once per push by
+``viewer_frame`` and written to each socket by its worker's relay, without passing through this
+consumer (the reason: bench/bench_live_questions.py, docs/SCALING.md). The team group stays an
+ordinary Channels group handled by the methods at the end."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
 from qinghe.core.errors import ApplicationError, NotFound, PermissionDenied
+from qinghe.realtime import broadcast
 from qinghe.realtime.consumers import PolicyConsumer
 
 from . import presence, rules, selectors, services
@@ -34,16 +41,29 @@ def _message(exc: Exception) -> str:
     return str(exc) or "操作失败"
 
 
-async def _flush_viewers(stream_id: int) -> None:
-    from channels.layers import get_channel_layer
+def viewer_frame(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The frame every viewer of a stream gets for an event published to ``live.<id>``."""
+    kind = event.get("type")
+    if kind == "live.question":
+        return {"type": "question", "question": event["question"]}
+    if kind == "live.removed":
+        return {"type": "removed", "id": event["id"]}
+    if kind == "live.viewers":
+        return {"type": "viewers", "count": event["count"]}
+    if kind == "live.state":
+        return {"type": "stream", "state": event["state"]}
+    return None
 
+
+broadcast.register(r"live\.\d+", viewer_frame)
+
+
+async def _flush_viewers(stream_id: int) -> None:
     count = presence.viewers(stream_id)
     await database_sync_to_async(_record_peak)(stream_id, count)
-    layer = get_channel_layer()
-    if layer is not None:
-        await layer.group_send(
-            services.stream_group(stream_id), {"type": "live.viewers", "count": count}
-        )
+    await broadcast.publish(
+        services.stream_group(stream_id), {"type": "live.viewers", "count": count}
+    )
 
 
 def _record_peak(stream_id: int, count: int) -> None:
@@ -133,19 +153,10 @@ class LiveConsumer(PolicyConsumer):
             services.question_release(actor=user, stream=stream, question_id=qid)
         return {"type": "done", "action": action, "id": qid}
 
-    # --- group messages -----------------------------------------------------------------------
+    # --- the team group (the room's frames never pass here) -----------------------------------
 
     async def live_question(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "question", "question": event["question"]})
-
-    async def live_removed(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "removed", "id": event["id"]})
-
-    async def live_viewers(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "viewers", "count": event["count"]})
-
-    async def live_state(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "stream", "state": event["state"]})
 
     async def live_applied(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "applied", "posting": event["posting"]})

@@ -33,8 +33,12 @@ def _visible_streams(viewer: User) -> QuerySet[Stream]:
     return qs.none()
 
 
-def streams_for_viewer(*, viewer: User) -> QuerySet[Stream]:
-    return _visible_streams(viewer).order_by("-starts_at", "-pk")
+def streams_for_viewer(*, viewer: User, show: str = "") -> QuerySet[Stream]:
+    """The streams the viewer may watch; ``show="upcoming"``: not yet ended."""
+    qs = _visible_streams(viewer)
+    if show == "upcoming":
+        qs = qs.filter(state__in=(Stream.State.SCHEDULED, Stream.State.LIVE))
+    return qs.order_by("-starts_at", "-pk")
 
 
 def stream_get_for_viewer(*, viewer: User, stream_id: int) -> Stream:

@@ -138,6 +138,32 @@ def stream_end(
     return stream
 
 
+@transaction.atomic
+def stream_set_replay(*, actor: User, stream: Stream, replay_url: str) -> Stream:
+    """Sets (or corrects, or clears) the replay of an ended stream: the recording is often
+    ready only after the stream ends. The same address rule as the live source."""
+    _require_organiser(actor)
+    stream = _locked(stream)
+    if stream.state != Stream.State.ENDED:
+        raise ApplicationError("直播结束后才能设置回放地址")
+    replay_url = (replay_url or "").strip()
+    if replay_url:
+        problem = rules.hls_url_problem(replay_url)
+        if problem:
+            raise ValidationError({"replay_url": problem.replace("直播地址", "回放地址")})
+    old = stream.replay_url
+    stream.replay_url = replay_url
+    stream.save(update_fields=["replay_url", "updated_at"])
+    audit_record(
+        action="update",
+        actor=actor,
+        target=stream,
+        summary=f"设置直播回放：{stream.title}",
+        data={"from": old, "to": replay_url},
+    )
+    return stream
+
+
 # --- the question box ----------------------------------------------------------------------------
 
 

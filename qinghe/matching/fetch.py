@@ -143,17 +143,22 @@ def posting_occupations(
     posting_ids: Iterable[int],
 ) -> dict[int, tuple[tuple[str, str, float], ...]]:
     """Each posting's occupations with weights in (0, 1], the first 1: staff tags when a
-    posting has any (by their order), else the classifier's (by rank and relative score)."""
+    posting has any (by their order), else the classifier's (by rank and relative score)
+    unless the classifier was not sure (``PostingOccupation.not_sure``: the posting waits
+    for a person and has no occupations meanwhile)."""
     staff: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     auto: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     rows = (
         PostingOccupation.objects.filter(posting_id__in=list(posting_ids))
         .order_by("posting_id", "rank", "id")
-        .values_list("posting_id", "source", "score", "occupation__code", "occupation__name")
+        .values_list(
+            "posting_id", "source", "score", "occupation__code", "occupation__name", "not_sure"
+        )
     )
-    for posting_id, source, score, code, name in rows:
+    for posting_id, source, score, code, name, unsure in rows:
         if source == TagSource.AUTO:
-            auto[posting_id].append((code, name, max(score, 0.0)))
+            if not unsure:
+                auto[posting_id].append((code, name, max(score, 0.0)))
         else:
             staff[posting_id].append((code, name, 1.0))
     out: dict[int, tuple[tuple[str, str, float], ...]] = {}

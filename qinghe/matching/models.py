@@ -34,6 +34,9 @@ class PostingOccupation(models.Model):
     source = models.CharField(
         _("来源"), max_length=16, choices=TagSource.choices, default=TagSource.AUTO
     )
+    # Auto rows of a posting the classifier was not sure of (classify.rank_with_doubt): they
+    # are candidates for a person, not used for matching.
+    not_sure = models.BooleanField(_("把握不足"), default=False)
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -298,14 +298,60 @@ def tag_postings(*, viewer: User, q: str = "", corrected: str = "") -> QuerySet[
     if q:
         qs = qs.filter(Q(title__contains=q) | Q(enterprise__name__contains=q))
     staff = PostingOccupation.objects.filter(posting=OuterRef("pk"), source=TagSource.STAFF)
-    qs = qs.annotate(corrected=Exists(staff))
+    qs = qs.annotate(corrected=Exists(staff), unsure=Exists(_unsure_first_tag()))
     if corrected in {"1", "0"}:
         qs = qs.filter(corrected=corrected == "1")
     return qs.order_by("-published_at", "-id")
 
 
+def _unsure_first_tag() -> QuerySet[PostingOccupation]:
+    """The posting's first automatic tag when the classifier was not sure of it."""
+    return PostingOccupation.objects.filter(
+        posting=OuterRef("pk"),
+        source=TagSource.AUTO,
+        rank=1,
+        not_sure=True,
+    )
+
+
+def occupation_review_postings(*, viewer: User) -> QuerySet[Posting]:
+    """Published postings whose occupation needs a person: the classifier was not sure
+    (``PostingOccupation.not_sure``) and no staff member has tagged them. Oldest first (the longest
+    without matching by occupation)."""
+    if _role(viewer) not in STAFF_EDITORS:
+        return Posting.objects.none()
+    staff = PostingOccupation.objects.filter(posting=OuterRef("pk"), source=TagSource.STAFF)
+    return (
+        Posting.objects.filter(state=Posting.State.PUBLISHED)
+        .filter(Exists(_unsure_first_tag()))
+        .exclude(Exists(staff))
+        .select_related("enterprise")
+        .order_by("published_at", "id")
+    )
+
+
+def occupation_review_get_for_viewer(*, viewer: User, posting_id: int) -> Posting:
+    posting = occupation_review_postings(viewer=viewer).filter(pk=posting_id).first()
+    if posting is None:
+        raise NotFound()
+    return posting
+
+
+def review_candidates(posting_ids: list[int]) -> dict[int, list[PostingOccupation]]:
+    """The classifier's candidates (its automatic tags, best first) of each posting."""
+    out: dict[int, list[PostingOccupation]] = defaultdict(list)
+    for row in (
+        PostingOccupation.objects.filter(posting_id__in=posting_ids, source=TagSource.AUTO)
+        .select_related("occupation")
+        .order_by("posting_id", "rank", "id")
+    ):
+        out[row.posting_id].append(row)
+    return {pid: out.get(pid, []) for pid in posting_ids}
+
+
 def tags_for(posting_ids: list[int]) -> dict[int, list[PostingOccupation]]:
-    """Each posting's tags in force (staff ones if any, else automatic), in order."""
+    """Each posting's tags in force (staff ones if any, else automatic unless the classifier
+    was not sure: then none, the posting waits for a person), in order."""
     rows = (
         PostingOccupation.objects.filter(posting_id__in=posting_ids)
         .select_related("occupation")
@@ -315,7 +361,10 @@ def tags_for(posting_ids: list[int]) -> dict[int, list[PostingOccupation]]:
     auto: dict[int, list[PostingOccupation]] = defaultdict(list)
     for row in rows:
         (auto if row.source == TagSource.AUTO else staff)[row.posting_id].append(row)
-    return {pid: staff.get(pid) or auto.get(pid, []) for pid in posting_ids}
+    return {
+        pid: staff.get(pid) or [t for t in auto.get(pid, []) if not t.not_sure]
+        for pid in posting_ids
+    }
 
 
 def tag_posting_get_for_viewer(*, viewer: User, posting_id: int) -> Posting:

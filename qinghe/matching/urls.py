@@ -21,6 +21,12 @@ urlpatterns = [
         name="invitation_resume",
     ),
     path("tags/", views.tags, name="tags"),
+    path("tags/review/", views.occupation_review, name="occupation_review"),
+    path(
+        "tags/review/<int:posting_id>/pick/",
+        views.occupation_review_pick,
+        name="occupation_review_pick",
+    ),
     path("tags/<int:posting_id>/", views.posting_tags, name="posting_tags"),
     path("tags/<int:posting_id>/edit/", views.posting_tags_edit, name="posting_tags_edit"),
     path("majors/", views.majors, name="majors"),

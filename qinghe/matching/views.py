@@ -184,6 +184,31 @@ def tags(request: AuthedRequest) -> HttpResponse:
     )
 
 
+@require_GET
+def occupation_review(request: AuthedRequest) -> HttpResponse:
+    """Postings the classifier was not sure of, with its candidates to pick from."""
+    page = Paginator(selectors.occupation_review_postings(viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    candidates = selectors.review_candidates([p.pk for p in page.object_list])
+    return render(
+        request,
+        "matching/occupation_review.html",
+        {"page": page, "rows": [(p, candidates[p.pk]) for p in page.object_list]},
+    )
+
+
+@require_POST
+@redirect_on_error("matching:occupation_review")
+def occupation_review_pick(request: AuthedRequest, posting_id: int) -> HttpResponse:
+    posting = selectors.occupation_review_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    tag = services.posting_occupation_correct(
+        actor=request.user, posting=posting, code=request.POST.get("code", ""), reviewed=True
+    )
+    messages.success(request, f"已确认“{posting.title}”为 {tag.occupation.name}，推荐将按此更新。")
+    return redirect("matching:occupation_review")
+
+
 def _tag_posting(request: AuthedRequest, posting_id: int) -> Posting:
     return selectors.tag_posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
 

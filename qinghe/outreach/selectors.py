@@ -10,9 +10,11 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from qinghe.core.audit import audit_record
 from qinghe.core.errors import NotFound
 from qinghe.core.roles import Role
-from qinghe.talents.models import PhoneNumber, Talent
+from qinghe.talents.consent import consent_in_force
+from qinghe.talents.models import Consent, PhoneNumber, Talent
 
 from .models import Campaign, Consultation, ContactLog, LiaisonAssignment
 
@@ -42,6 +44,8 @@ def my_students(*, liaison: User) -> QuerySet[Talent]:
                 PhoneNumber.objects.filter(talent=OuterRef("pk"), is_current=True, is_wrong=True)
             ),
             ever_reached=Exists(reached),
+            # The liaison-contact consent in force (True, False, or None when never decided).
+            liaison_consent=consent_in_force(Consent.Purpose.LIAISON),
         )
         .order_by("name", "id")
     )
@@ -110,6 +114,7 @@ def workspace(*, liaison: User, today: dt.date | None = None) -> Workspace:
     for s in students:
         s.days_since = (now - s.last_reached).days if s.last_reached else None
         s.is_lost = s.wrong_number or s.last_reached is None or now - s.last_reached > lost_after
+    _contact_details(liaison=liaison, students=students)
     return Workspace(
         students=students,
         due_today=[s for s in students if s.next_follow_up == today],
@@ -120,6 +125,32 @@ def workspace(*, liaison: User, today: dt.date | None = None) -> Workspace:
         ],
         term_start=start,
     )
+
+
+def _contact_details(*, liaison: User, students: list[Any]) -> None:
+    """Sets ``display_name`` and ``phone`` on each row: the full name and current number of a
+    student who consented to liaison contact (consent in force), the masked name and no
+    number for the others. One query for all the numbers; one audit row with the count when
+    any number is shown (as the alliance's ambassador member list does)."""
+    consented = [s for s in students if s.liaison_consent]
+    numbers: dict[int, str] = {}
+    if consented:
+        rows = PhoneNumber.objects.filter(
+            talent_id__in=[s.pk for s in consented], is_current=True, is_wrong=False
+        ).order_by("talent_id", "first_seen", "id")
+        for phone in rows:
+            numbers[phone.talent_id] = phone.number  # the newest current number wins
+    for s in students:
+        s.display_name = s.name if s.liaison_consent else s.name_masked
+        s.phone = numbers.get(s.pk, "") if s.liaison_consent else ""
+    shown = sum(1 for s in students if s.phone)
+    if shown:
+        audit_record(
+            action="outreach.workspace_phones_view",
+            actor=liaison,
+            summary=f"服务专员查看所联络学子（显示同意联络者的姓名和手机号 {shown} 个）",
+            count=shown,
+        )
 
 
 def workspace_rows(ws: Workspace, show: str) -> list[Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from . import selectors
@@ -58,8 +58,11 @@ class Measured:
         from qinghe.talents.models import Destination, Talent
 
         year_ago = timezone.now() - dt.timedelta(days=365)
-        # EXISTS rather than a join: one row per talent, no DISTINCT over 100,000 rows.
-        has_destination = Exists(Destination.objects.filter(talent=OuterRef("pk")))
+        # IN (a hashed subplan over the destinations) rather than a correlated EXISTS: one row
+        # per talent, no DISTINCT, and on PostgreSQL a plan cost low enough not to set off JIT
+        # compilation (EXPLAIN on the bench, 100,000 talents: EXISTS 1,347 ms of which JIT
+        # 884 ms; IN 232 ms, load ~20).
+        has_destination = Q(pk__in=Destination.objects.order_by().values("talent_id"))
         row = selectors.natives().aggregate(
             natives=Count("id"),
             with_destination=Count("id", filter=Q(has_destination)),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from qinghe.stations.selectors import service_counts
 
 from . import board as board_module
 from . import funnel as funnel_module
-from . import public, selectors, services
+from . import public, scoped, selectors, services
 from .forms import YearTargetForm
 
 
@@ -111,6 +112,61 @@ def public_figures(request: HttpRequest) -> HttpResponse:
         request,
         "plan/public.html",
         {"figures": public.public_figures(), "threshold": public.THRESHOLD},
+    )
+
+
+def _chapter_param(request: AuthedRequest) -> int | None:
+    raw = (request.GET.get("chapter") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise Http404("分会不正确")
+    return int(raw)
+
+
+@require_GET
+def mine(request: AuthedRequest) -> HttpResponse:
+    """The scoped board: an ambassador's chapter, an enterprise's own figures
+    (qinghe.plan.scoped); every figure links to its own rows."""
+    year = _year(request)
+    scope = scoped.scope_for_viewer(viewer=request.user, chapter_id=_chapter_param(request))
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "plan/mine.html",
+        {
+            "year": year,
+            "scope": scope,
+            "title": scoped.TITLES[scope.kind],
+            "rows": scoped.scoped_figures(scope=scope, year=year),
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+        },
+    )
+
+
+MINE_PAGE = 50
+
+
+@require_GET
+def mine_list(request: AuthedRequest, code: str) -> HttpResponse:
+    """The rows behind one figure of the scoped board, in the viewer's scope only."""
+    year = _year(request)
+    scope = scoped.scope_for_viewer(viewer=request.user, chapter_id=_chapter_param(request))
+    figure, rows = scoped.scoped_rows(scope=scope, code=code, year=year)
+    page = Paginator(rows, MINE_PAGE).get_page(request.GET.get("page"))
+    columns = scoped.columns_for(figure)
+    return render(
+        request,
+        "plan/mine_list.html",
+        {
+            "year": year,
+            "scope": scope,
+            "title": scoped.TITLES[scope.kind],
+            "figure": figure,
+            "page": page,
+            "columns": [c.label for c in columns],
+            "cells": [[(c.label, c.value(row)) for c in columns] for row in page.object_list],
+        },
     )
 
 

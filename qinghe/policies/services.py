@@ -538,12 +538,9 @@ def policy_attachment_add(
     if len(title) > 200:
         raise ValidationError({"title": "附件名称不能超过 200 字"})
     digest = hashlib.sha256(data).hexdigest()
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
+    from qinghe.core.diskspace import storage_save
 
-    stored = default_storage.save(
-        f"policies/attachments/{policy.pk}/{digest}{suffix}", ContentFile(data)
-    )
+    stored = storage_save(f"policies/attachments/{policy.pk}/{digest}{suffix}", data)
     attachment = PolicyAttachment.objects.create(
         policy=policy,
         title=title,

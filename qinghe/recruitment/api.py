@@ -151,11 +151,19 @@ class SharePreviewOut(Schema):
     consent_text: str
     not_shared: str
     shared: dict[str, Any] | None
+    # The phones the student may share (value, label, number) and the one the page pre-selects;
+    # ``shared`` is what a POST without ``share_phone`` sends.
+    phone_choices: list[dict[str, str]] = []
+    phone_default: str = ""
 
 
 class ApplyIn(Schema):
     consent: bool = False
     cover_letter: str = ""
+    # Omitted: the record's current number and the e-mail, as before the choice existed;
+    # "account" for the sign-up phone, a phone_choices value, or "none".
+    share_phone: str | None = None
+    share_email: bool = True
 
 
 class MyApplicationBrief(Schema):
@@ -218,6 +226,7 @@ def application_preview(request: AuthedRequest, posting_id: int) -> SharePreview
     posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
     existing = sel.application_for_posting(viewer=request.user, posting=posting)
     talent = talent_for_student(user=request.user)
+    choices = applications.phone_choices(user=request.user, talent=talent) if talent else []
     return SharePreviewOut(
         posting_id=posting.pk,
         enterprise=posting.enterprise.name,
@@ -226,7 +235,11 @@ def application_preview(request: AuthedRequest, posting_id: int) -> SharePreview
         has_talent=talent is not None,
         consent_text=applications.consent_text(posting.enterprise),
         not_shared=applications.NOT_SHARED,
-        shared=applications.share_preview(talent=talent) if talent is not None else None,
+        shared=applications.share_preview(talent=talent, user=request.user)
+        if talent is not None
+        else None,
+        phone_choices=choices,
+        phone_default=applications.default_phone_choice(choices) if talent is not None else "",
     )
 
 
@@ -243,6 +256,8 @@ def application_apply(request: AuthedRequest, posting_id: int, body: ApplyIn) ->
         posting=posting,
         consent=body.consent,
         cover_letter=body.cover_letter,
+        share_phone=body.share_phone,
+        share_email=body.share_email,
     )
     return _my_out(request, application.pk)
 

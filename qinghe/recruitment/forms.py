@@ -26,6 +26,10 @@ class ApplyForm(forms.Form):
     # Not required here: the service refuses a missing consent with its own message, so the
     # page and the API answer alike.
     consent = forms.BooleanField(required=False)
+    # Which phone to share ("account", a record phone's id, "none"; checked by the service)
+    # and whether to share the e-mail (an unticked box sends nothing: not shared).
+    share_phone = forms.CharField(required=False, max_length=32)
+    share_email = forms.BooleanField(required=False)
     cover_letter = forms.CharField(
         label="求职说明（选填）",
         required=False,

@@ -60,11 +60,17 @@ def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
         return {"can_apply": False}
     application = sel.application_for_posting(viewer=user, posting=posting)
     talent = None if application else talent_for_student(user=user)
+    choices = applications.phone_choices(user=user, talent=talent) if talent else []
+    default = applications.default_phone_choice(choices)
     return {
         "can_apply": True,
         "application": application,
         "has_talent": application is not None or talent is not None,
-        "shared": applications.share_preview(talent=talent) if talent is not None else None,
+        "shared": applications.share_preview(talent=talent, user=user, share_phone=default)
+        if talent is not None
+        else None,
+        "phone_choices": choices,
+        "phone_default": default,
         "consent_label": applications.consent_text(posting.enterprise),
         "not_shared": applications.NOT_SHARED,
         "apply_form": ApplyForm(),
@@ -83,11 +89,15 @@ def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
         messages.error(request, "求职说明不能超过 2000 字。")
         return redirect("jobs:detail", posting_id=posting.pk)
     data = form.cleaned_data
+    # The page sends the student's choice; a form without it (an older page) shares as before.
+    chose = "share_phone" in request.POST
     application = applications.application_apply(
         actor=request.user,
         posting=posting,
         consent=bool(data.get("consent")),
         cover_letter=data.get("cover_letter") or "",
+        share_phone=(data.get("share_phone") or applications.PHONE_NONE) if chose else None,
+        share_email=bool(data.get("share_email")) if chose else True,
     )
     messages.success(request, f"已投递“{posting.title}”。企业将看到你同意提供的信息。")
     return redirect("recruitment:my_application", application_id=application.pk)

@@ -13,7 +13,8 @@ from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
 
 from .jobs import Job
-from .models import JobRun
+from .models import InterruptedTask, JobRun
+from .reaper import task_label
 from .schedule import SCHEDULE
 
 
@@ -61,3 +62,13 @@ def job_run_list(*, viewer: User, job: str = "", outcome: str = "") -> QuerySet[
     if outcome:
         runs = runs.filter(outcome=outcome)
     return runs.order_by("-scheduled_for", "job")
+
+
+def interrupted_task_list(*, viewer: User, limit: int = 20) -> list[InterruptedTask]:
+    """The latest background tasks found running after their worker died (the reaper's
+    records), each with its Chinese name as ``label``."""
+    _require_sysadmin(viewer)
+    found = list(InterruptedTask.objects.order_by("-detected_at")[:limit])
+    for record in found:
+        record.label = task_label(record.task_path)  # type: ignore[attr-defined]
+    return found

@@ -32,6 +32,7 @@ def schedule(request: AuthedRequest) -> HttpResponse:
         "scheduler/schedule.html",
         {
             "statuses": selectors.job_status_list(viewer=request.user),
+            "interrupted": selectors.interrupted_task_list(viewer=request.user),
             "page": page,
             "jobs": SCHEDULE,
             "outcomes": JobRun.Outcome.choices,

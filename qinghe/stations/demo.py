@@ -1,7 +1,8 @@
 """Demo stations: the centre and the ten town stations from the reference towns, a staff
 account for each (the 沙坪街道 station is the persona 何伟雄's), the catalogue, the liaison
-persona on the 沙坪街道 grid, health-check places for the coming week, and at 沙坪街道 a
-walk-in ticket and two open requests for the demo student (one past its deadline).
+persona on the 沙坪街道 grid, three service points ("N") under their town stations, places
+of every bookable service (health check, policy consultation) for the coming week, and at
+沙坪街道 a walk-in ticket and two open requests for the demo student (one past its deadline).
 Idempotent."""
 
 from __future__ import annotations
@@ -24,10 +25,49 @@ from .models import (
     GridAssignment,
     HealthSlot,
     QueueTicket,
+    Service,
     ServiceRequest,
     SpecialistAssignment,
     Station,
 )
+
+# (town code, name, address, hours): service points of the "1+10+N".
+DEMO_POINTS = [
+    (
+        "440784001",
+        "大雁山青年创业园服务点",
+        "鹤山市沙坪街道大雁山青年创业园 A 栋一楼",
+        "周一至周五 9:00-12:00，14:30-17:30",
+    ),
+    (
+        "440784106",
+        "鹤山工业城服务点",
+        "鹤山市共和镇鹤山工业城管委会一楼大厅",
+        "周一至周五 8:30-12:00，14:30-17:30",
+    ),
+    ("440784103", "古劳水乡服务点", "鹤山市古劳镇古劳水乡游客服务中心", "周二至周日 9:00-17:00"),
+]
+
+
+def seed_points() -> list[Station]:
+    """The demo service points, each under its town's station (skipped when the town has no
+    station). Idempotent."""
+    made = []
+    for town_code, name, address, hours in DEMO_POINTS:
+        parent = Station.objects.filter(kind=Station.Kind.TOWN, town__code=town_code).first()
+        if parent is None:
+            continue
+        made.append(
+            services._station(
+                name,
+                kind=Station.Kind.POINT,
+                town=parent.town,
+                parent=parent,
+                address=address,
+                hours=hours,
+            )
+        )
+    return made
 
 
 @transaction.atomic
@@ -50,12 +90,17 @@ def seed_stations(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[
         GridAssignment.objects.get_or_create(
             specialist=liaison, town=shaping.town, defaults={"station": shaping}
         )
+    points = seed_points()
     today = timezone.localdate()
-    for station in network:
-        for offset in range(1, 8):
-            HealthSlot.objects.get_or_create(
-                station=station, day=today + dt.timedelta(days=offset), defaults={"capacity": 10}
-            )
+    for service in Service.objects.filter(bookable=True):
+        for station in network:
+            for offset in range(1, 8):
+                HealthSlot.objects.get_or_create(
+                    station=station,
+                    service=service,
+                    day=today + dt.timedelta(days=offset),
+                    defaults={"capacity": 10 if service.code == "health_check" else 4},
+                )
     student = User.objects.filter(username="xuezi").first()
     talent = talent_for_student(user=student) if student else None
     staff = User.objects.filter(username="yizhan").first()
@@ -79,8 +124,11 @@ def seed_stations(*, stdout: Any = None, scale: int = 0, seed: int = 0) -> dict[
             )
     _seed_specialist(talent)
     if stdout is not None:
-        stdout.write(f"stations demo: {len(network)} stations with staff, catalogue, slots")
-    return {"stations": len(network)}
+        stdout.write(
+            f"stations demo: {len(network)} stations with staff, {len(points)} service points, "
+            "catalogue, slots"
+        )
+    return {"stations": len(network), "points": len(points)}
 
 
 def _seed_specialist(talent: Talent | None) -> None:

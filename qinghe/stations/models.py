@@ -74,7 +74,10 @@ class Service(models.Model):
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     description = models.CharField(_("说明"), max_length=300, blank=True)
+    # Booked by day at a station (places per day under the slot's row lock).
     bookable = models.BooleanField(_("可预约"), default=False)
+    # A card holder may open a request of this type for themselves from the card page.
+    holder_may_ask = models.BooleanField(_("持卡人可申请"), default=False)
     # Days within which a request must be handled.
     due_days = models.PositiveSmallIntegerField(_("办理时限（天）"), default=5)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -89,20 +92,26 @@ class Service(models.Model):
 
 
 class HealthSlot(models.Model):
-    """Health-check places of one station on one day. ``booked`` is counted under this row's
-    lock, and a check constraint keeps it within the capacity."""
+    """Places of one bookable service (the health check, a policy consultation appointment…)
+    at one station on one day. ``booked`` is counted under this row's lock, and a check
+    constraint keeps it within the capacity."""
 
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="slots")
+    service = models.ForeignKey(
+        Service, verbose_name=_("服务项目"), on_delete=models.PROTECT, related_name="slots"
+    )
     day = models.DateField(_("日期"))
     capacity = models.PositiveSmallIntegerField(_("名额"))
     booked = models.PositiveSmallIntegerField(_("已预约"), default=0)
 
     class Meta:
-        verbose_name = _("体检名额")
-        verbose_name_plural = _("体检名额")
+        verbose_name = _("预约名额")
+        verbose_name_plural = _("预约名额")
         ordering = ["day"]
         constraints = [
-            models.UniqueConstraint(fields=["station", "day"], name="slot_unique_station_day"),
+            models.UniqueConstraint(
+                fields=["station", "service", "day"], name="slot_unique_station_service_day"
+            ),
             models.CheckConstraint(
                 condition=models.Q(booked__lte=models.F("capacity")),
                 name="slot_booked_within_capacity",
@@ -134,8 +143,8 @@ class Booking(models.Model):
     created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("体检预约")
-        verbose_name_plural = _("体检预约")
+        verbose_name = _("服务预约")
+        verbose_name_plural = _("服务预约")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -1,5 +1,7 @@
-"""Station pages: the network (everyone signed in), a station's day for its staff (bookings,
-the 专窗 queue, open requests with their deadlines), and health-check booking for students."""
+"""Station pages: the network with its service points (everyone signed in), a station's day
+for its staff (bookings, the 专窗 queue, open requests with their deadlines), opening a
+service request for a person (station and HR bureau staff) or for oneself (a card holder),
+the centre's service points, and booking the catalogue's bookable services for students."""
 
 from __future__ import annotations
 
@@ -9,14 +11,16 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
+from qinghe.core.errors import NotFound
 from qinghe.core.http import AuthedRequest
 
 from . import selectors, services
 from . import specialists as specialists_mod
-from .models import Service
+from .models import Service, Station
 
 
 @require_GET
@@ -24,7 +28,7 @@ def station_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "stations/list.html",
-        {"stations": selectors.station_list(), "services": Service.objects.all()},
+        {"network": selectors.network(), "services": Service.objects.all()},
     )
 
 
@@ -85,8 +89,13 @@ def slot_set(request: AuthedRequest) -> HttpResponse:
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"capacity": "请填写日期和名额"}) from None
-    services.slot_set(actor=request.user, day=when, capacity=capacity)
-    messages.success(request, "体检名额已保存")
+    services.slot_set(
+        actor=request.user,
+        day=when,
+        capacity=capacity,
+        service_code=request.POST.get("service", "health_check"),
+    )
+    messages.success(request, "预约名额已保存")
     return redirect("stations:day")
 
 
@@ -98,14 +107,109 @@ def book(request: AuthedRequest) -> HttpResponse:
             slot_id = int(request.POST.get("slot", ""))
         except ValueError:
             slot_id = 0
-        services.booking_create(user=request.user, slot_id=slot_id)
-        messages.success(request, "预约成功")
+        booking = services.booking_create(user=request.user, slot_id=slot_id)
+        messages.success(request, f"{booking.slot.service.name}预约成功")
         return redirect("stations:book")
     return render(
         request,
         "stations/book.html",
-        {"slots": selectors.slots_open(), "mine": selectors.bookings_for(viewer=request.user)[:20]},
+        {
+            "bookable": selectors.bookable_services(),
+            "mine": selectors.bookings_for(viewer=request.user)[:20],
+        },
     )
+
+
+# ---- service requests opened by staff or by a card holder -------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@redirect_on_error("stations:request_new")
+def request_new(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        talent = (
+            services.request_people_for(viewer=request.user)
+            .filter(pk=_int(request.POST.get("talent")) or 0)
+            .first()
+        )
+        if talent is None:
+            raise NotFound("没有这个人")
+        req = services.request_open(
+            actor=request.user,
+            talent=talent,
+            service_code=request.POST.get("service", ""),
+            note=request.POST.get("note", "")[:300],
+        )
+        messages.success(
+            request,
+            f"已受理：{talent.name} · {req.service.name}，"
+            f"时限 {timezone.localtime(req.due_at):%Y-%m-%d %H:%M}，已通知本人和{req.station.name}",
+        )
+        return redirect("stations:request_new")
+    q = request.GET.get("q", "")[:30]
+    return render(
+        request,
+        "stations/request_new.html",
+        {
+            "q": q,
+            "hits": selectors.request_people(viewer=request.user, q=q),
+            "services": Service.objects.all(),
+        },
+    )
+
+
+@require_POST
+@redirect_on_error("cards:mine")
+def request_ask(request: AuthedRequest) -> HttpResponse:
+    req = services.request_ask(
+        user=request.user,
+        service_code=request.POST.get("service", ""),
+        note=request.POST.get("note", "")[:300],
+    )
+    messages.success(
+        request,
+        f"“{req.service.name}”申请已提交{req.station.name}，"
+        f"将在 {timezone.localtime(req.due_at):%Y-%m-%d} 前办理",
+    )
+    return redirect("cards:mine")
+
+
+# ---- service points ("N") -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@redirect_on_error("stations:points")
+def points(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        point = services.point_create(
+            actor=request.user,
+            parent_id=_int(request.POST.get("parent")) or 0,
+            name=request.POST.get("name", "")[:100],
+            address=request.POST.get("address", "")[:200],
+            hours=request.POST.get("hours", "")[:100],
+            phone=request.POST.get("phone", "")[:32],
+        )
+        messages.success(request, f"服务点“{point.name}”已建立")
+        return redirect("stations:points")
+    rows, manage = selectors.points_for(viewer=request.user)
+    return render(
+        request,
+        "stations/points.html",
+        {
+            "points": rows,
+            "manage": manage,
+            "towns": Station.objects.filter(kind=Station.Kind.TOWN, is_active=True),
+        },
+    )
+
+
+@require_POST
+@redirect_on_error("stations:points")
+def point_active(request: AuthedRequest, station_id: int) -> HttpResponse:
+    active = request.POST.get("active") == "1"
+    point = services.point_set_active(actor=request.user, station_id=station_id, active=active)
+    messages.success(request, f"服务点“{point.name}”已{'启用' if active else '停用'}")
+    return redirect("stations:points")
 
 
 # ---- talent service specialists -------------------------------------------------------------

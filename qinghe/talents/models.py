@@ -382,6 +382,22 @@ class ImportBatch(TimeStampedModel):
         )
 
     @property
+    def reconciliation(self) -> str:
+        """The same reconciliation in words staff read (the import page)."""
+        parts = [
+            f"新建 {self.created:,}",
+            f"更新 {self.updated:,}",
+            f"未变 {self.unchanged:,}",
+            f"拒绝 {self.rejected:,}",
+        ]
+        if self.held:
+            parts.append(f"暂缓合并 {self.held:,}")
+        text = f"共 {self.total_rows:,} 行 = " + " + ".join(parts)
+        if self.flagged:
+            text += f"；其中待跟进 {self.flagged:,} 行"
+        return text
+
+    @property
     def percent(self) -> int:
         if not self.total_rows:
             return 0 if self.state != self.State.DONE else 100

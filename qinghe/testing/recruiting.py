@@ -101,3 +101,30 @@ def last_outbox_id() -> int:
     from qinghe.notifications.models import OutboxMessage
 
     return OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def demo_survey_talents(count: int, *, seq: int = 300) -> list[Talent]:
+    """Talents without an account that came from the demo survey (the fairs and live demos'
+    students take them), as seed_talents would leave them."""
+    from qinghe.talents.demo import DEMO_SOURCE
+    from qinghe.talents.models import ImportBatch, ImportRow
+
+    batch = ImportBatch.objects.create(
+        source_name=DEMO_SOURCE,
+        file_name="demo.xlsx",
+        file_sha256="0" * 64,
+        state=ImportBatch.State.DONE,
+    )
+    talents = []
+    for i in range(count):
+        talent = make_talent(
+            name=f"演示学子{i}",
+            id_number=make_id("440784", "20030512", f"{seq + i:03d}"),
+            phone=f"1380013{seq + i:04d}",
+            graduation_year=YEAR,
+        )
+        ImportRow.objects.create(
+            batch=batch, row_number=i + 2, outcome=ImportRow.Outcome.CREATED, talent=talent
+        )
+        talents.append(talent)
+    return talents

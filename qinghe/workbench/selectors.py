@@ -113,6 +113,103 @@ def _unread(viewer: User) -> Figure:
     )
 
 
+# --- the cloud platform (fairs, streams, video interviews) ------------------------------------
+
+
+def _fairs_running(viewer: User) -> Figure:
+    from qinghe.fairs.selectors import fair_list
+
+    return Figure(
+        "fairs_running",
+        "进行中的云招聘会",
+        fair_list(viewer=viewer, show="running").count(),
+        _url("fairs:list", show="running"),
+        note="进入展厅，看各展位排队人数",
+    )
+
+
+def _streams_upcoming(viewer: User, url_name: str = "live:list") -> Figure:
+    from qinghe.live.selectors import streams_for_viewer
+
+    return Figure(
+        "streams_upcoming",
+        "未结束的直播带岗",
+        streams_for_viewer(viewer=viewer, show="upcoming").count(),
+        _url(url_name, show="upcoming") if url_name == "live:list" else _url(url_name),
+        note="直播中与即将开始的直播",
+    )
+
+
+def _video_open(viewer: User) -> Figure:
+    from qinghe.video.models import VideoRoom
+    from qinghe.video.selectors import rooms_for_viewer
+
+    return Figure(
+        "video_open",
+        "待进行的视频面试",
+        rooms_for_viewer(viewer=viewer).filter(state=VideoRoom.State.OPEN).count(),
+        _url("video:mine"),
+        todo="进入 {n} 场待进行的视频面试",
+    )
+
+
+def _queue_notices(viewer: User) -> list[Todo]:
+    """A student waiting or called at a booth: where to go now (the booth's page)."""
+    from qinghe.fairs.models import ACTIVE_STATES, QueueEntry
+
+    entries = (
+        QueueEntry.objects.filter(
+            student_id=viewer.pk, state__in=ACTIVE_STATES, booth__fair__state="published"
+        )
+        .select_related("booth__enterprise")
+        .order_by("joined_at", "id")[:3]
+    )
+    return [
+        Todo(
+            f"queue_{e.pk}",
+            f"{'轮到你了' if e.state == QueueEntry.State.CALLED else '正在排队'}："
+            f"{e.booth.enterprise.name}展位",
+            reverse("fairs:booth", args=[e.booth_id]),
+        )
+        for e in entries
+    ]
+
+
+def _booth_notices(viewer: User) -> list[Todo]:
+    """Students waiting at the enterprise's own booths: one item per booth, to its queue."""
+    from django.db.models import Count
+
+    from qinghe.fairs.selectors import waiting_at_own_booths
+
+    rows = (
+        waiting_at_own_booths(viewer=viewer)
+        .values("booth_id", "booth__fair__title")
+        .annotate(n=Count("id"))
+        .order_by("booth_id")
+    )
+    return [
+        Todo(
+            f"booth_{r['booth_id']}",
+            f"{r['n']} 位学子在本企业展位排队（{r['booth__fair__title']}）",
+            reverse("fairs:queue", args=[r["booth_id"]]),
+        )
+        for r in rows
+    ]
+
+
+def _booths_review(viewer: User) -> Figure:
+    from qinghe.fairs.selectors import booths_to_review
+
+    return Figure(
+        "booths_review",
+        "待审核展位",
+        booths_to_review(viewer=viewer).count(),
+        _url("fairs:list"),
+        note="企业申请的云招聘会展位",
+        todo="审核 {n} 个云招聘会展位申请",
+    )
+
+
 # --- students and ambassadors ----------------------------------------------------------------
 
 
@@ -197,6 +294,7 @@ def student_workbench(viewer: User) -> Workbench:
     return Workbench(
         lead="看看新推荐的岗位，关注投递与面试进度。",
         completeness=completeness,
+        notices=_queue_notices(viewer),
         figures=[
             Figure(
                 "new_recommendations",
@@ -248,6 +346,9 @@ def student_workbench(viewer: User) -> Workbench:
                 note="看看答复，评价后办结",
                 todo="查看并评价 {n} 条已答复的咨询",
             ),
+            _video_open(viewer),
+            _fairs_running(viewer),
+            _streams_upcoming(viewer),
         ],
     )
 
@@ -282,6 +383,7 @@ def enterprise_workbench(viewer: User) -> Workbench:
         notices.append(
             Todo("rejected", "企业认证未通过：按审核意见修改后重新提交", _url("enterprises:mine"))
         )
+    notices += _booth_notices(viewer)
     return Workbench(
         lead="处理新投递，安排面试，留意即将截止的岗位。",
         notices=notices,
@@ -332,6 +434,9 @@ def enterprise_workbench(viewer: User) -> Workbench:
                 enterprise.get_state_display() if enterprise else "未登记",
                 _url("enterprises:mine"),
             ),
+            _video_open(viewer),
+            _fairs_running(viewer),
+            _streams_upcoming(viewer),
             _unread(viewer),
         ],
     )
@@ -488,7 +593,12 @@ def hr_figures(viewer: User) -> list[Figure]:
 def hr_workbench(viewer: User) -> Workbench:
     return Workbench(
         lead="审核企业与岗位，处理导入与重复档案，关注年度目标进度。",
-        figures=[*hr_figures(viewer), _unread(viewer)],
+        figures=[
+            *hr_figures(viewer),
+            _booths_review(viewer),
+            _streams_upcoming(viewer, "live:manage"),
+            _unread(viewer),
+        ],
     )
 
 
@@ -507,6 +617,8 @@ def sysadmin_workbench(viewer: User) -> Workbench:
                 todo="确认 {n} 条发送结果未知的消息",
             ),
             *hr_figures(viewer),
+            _booths_review(viewer),
+            _streams_upcoming(viewer, "live:manage"),
             _unread(viewer),
         ],
     )
@@ -589,6 +701,8 @@ def league_workbench(viewer: User) -> Workbench:
                 campaign_list(viewer=viewer).filter(state=Campaign.State.DRAFT).count(),
                 _url("outreach:campaigns"),
             ),
+            _booths_review(viewer),
+            _streams_upcoming(viewer, "live:manage"),
             _unread(viewer),
         ],
     )

@@ -1,7 +1,9 @@
-// The partner's verify page: scan a holder's e-card QR with the phone camera (getUserMedia +
-// jsQR, served from static/vendor — no CDN), or read it from a photo; the decoded token goes
-// into the code field and the form is submitted for the online check. Typing or pasting the
-// code keeps working whatever the browser allows.
+// Scan a QR code with the phone camera (getUserMedia + jsQR, served from static/vendor — no
+// CDN), or read it from a photo; the decoded text goes into the code field and the form is
+// submitted. Used by the card partner's verify page and by the event door's check-in page
+// (data-scan-continue: the camera stays on and the next code is read after the answer, the
+// same code is not sent twice within a few seconds). Typing or pasting the code keeps working
+// whatever the browser allows.
 (function () {
   "use strict";
   var root = document.querySelector("[data-scan]");
@@ -36,11 +38,25 @@
   }
   window.qingheDecodeQr = decode;
 
+  var continuous = root.hasAttribute("data-scan-continue");
+  var lastText = "";
+  var lastAt = 0;
+
   function found(text) {
-    halt();
+    if (continuous && stream) {
+      // the door: keep the camera on; the same code seen again within 4 s is the same scan
+      var now = Date.now();
+      if (text === lastText && now - lastAt < 4000) return;
+      lastText = text;
+      lastAt = now;
+    } else {
+      halt();
+    }
     field.value = text;
     say("已识别二维码，正在核验…");
     root.setAttribute("data-scan-result", "found");
+    // requestSubmit fires the submit event, so a page's own handler (the door's offline
+    // check) sees the scan as it sees a typed code.
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
@@ -77,7 +93,7 @@
           return video.play();
         })
         .then(function () {
-          say("请将持卡人的电子卡二维码对准取景框");
+          say(continuous ? "请将二维码对准取景框，可连续扫码" : "请将持卡人的电子卡二维码对准取景框");
           timer = window.setInterval(tick, 200);
         })
         .catch(function (error) {

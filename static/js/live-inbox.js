@@ -1,6 +1,7 @@
 // 我的消息 badge, live: a websocket to /ws/inbox/ (qinghe.notifications.consumers) sends the
 // unread count on connect and after every change. A refused socket (4403) stays closed; a
-// dropped one reconnects with a growing pause, and the server resends the count on reconnect.
+// dropped one reconnects with a growing, jittered pause, and the server resends the count on
+// reconnect (bench/fault_drills.py drill 5: Redis restarted under live pages).
 (function () {
   "use strict";
   var link = document.querySelector("[data-live-inbox]");
@@ -38,7 +39,9 @@
     };
     socket.onclose = function (event) {
       if (event.code === 4403 || event.code === 4404) return;
-      setTimeout(connect, pause);
+      // Jittered (0.5–1.5×) so that thousands of pages cut at the same moment (Redis or a web
+      // worker restarted) do not all come back in the same second.
+      setTimeout(connect, pause * (0.5 + Math.random()));
       pause = Math.min(pause * 2, 30000);
     };
   }

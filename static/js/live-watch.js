@@ -156,7 +156,7 @@
     };
     socket.onclose = function (event) {
       if (event.code === 4403 || event.code === 4404) return;
-      setTimeout(connect, pause);
+      setTimeout(connect, pause * (0.5 + Math.random()));  // jittered, see live-inbox.js
       pause = Math.min(pause * 2, 30000);
     };
   }

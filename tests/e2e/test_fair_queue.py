@@ -1,6 +1,7 @@
 """云招聘会 in a real Chromium, two browsers: the student joins 雅图仕's booth queue and sees
 their place; the enterprise's HR takes the next student on its queue page; the student's page
-shows 轮到你了 through the websocket, with no reload. At 390 px wide (a phone)."""
+shows 轮到你了 through the websocket, with no reload; a third browser on the fair's hall sees the
+booth's queue length follow both, also with no reload. At 390 px wide (a phone)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
@@ -59,6 +61,17 @@ def test_the_student_sees_the_call_without_a_reload(
         confirmed_at=now,
     )
 
+    # The hall, watched from another phone (the ambassador's): the booth's length, live.
+    hall_ctx = browser.new_context(
+        locale="zh-CN", base_url=live_server.url, viewport={"width": 390, "height": 844}
+    )
+    hall = hall_ctx.new_page()
+    sign_in(hall, "dashi", DEMO_PASSWORD)
+    hall.goto(f"/fairs/{fair.pk}/")
+    hall_length = hall.locator(f"[data-booth='{booth.pk}'] [data-testid=booth-length]")
+    expect(hall_length).to_have_text("0")
+    hall.wait_for_timeout(500)  # the hall's socket connects once its scripts have run
+
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "xuezi", DEMO_PASSWORD)
     page.goto(f"/fairs/{fair.pk}/")
@@ -68,6 +81,8 @@ def test_the_student_sees_the_call_without_a_reload(
     assert page.get_by_test_id("position").inner_text() == "1"
     assert page.get_by_test_id("wait").inner_text() == "10"
     assert page.get_by_test_id("called").is_hidden()
+    expect(hall_length).to_have_text("1", timeout=5000)
+    expect(hall.locator(f"[data-booth='{booth.pk}'] [data-testid=booth-wait]")).to_have_text("20")
     page.wait_for_timeout(500)  # the page's socket connects once its scripts have run
 
     hr_ctx = browser.new_context(locale="zh-CN", base_url=live_server.url)
@@ -83,4 +98,6 @@ def test_the_student_sees_the_call_without_a_reload(
     assert "轮到你了" in page.get_by_test_id("called").inner_text()
     assert page.get_by_test_id("my-place").is_hidden()
     assert QueueEntry.objects.get().state == QueueEntry.State.CALLED
+    expect(hall_length).to_have_text("0", timeout=5000)
+    hall_ctx.close()
     assert page.console_errors == []

@@ -78,6 +78,7 @@ EXCLUDED: dict[str, str] = {
     "policies:material_download": "answers an uploaded application material (a file)",
     "policies:attachment_download": "answers a policy's published attachment (a file)",
     "me:resume_download": "answers the student's own PDF résumé (a file), not a page",
+    "video:recording_download": "answers a video interview recording (a WebM file), not a page",
 }
 
 # Finds what a phone user would suffer: the page scrolls sideways, an element sticks out of
@@ -292,25 +293,36 @@ def seed() -> Seeded:
         child_id="440784201506010010",
     )
 
-    from qinghe.fairs.demo import seed_fairs
+    from qinghe.fairs.demo import TITLE, seed_fairs
     from qinghe.fairs.models import Booth
+    from qinghe.live.demo import ENDED_TITLE, seed_live
+    from qinghe.live.models import Stream
 
     seed_fairs()  # a running cloud fair with 雅图仕's approved booth, the student registered
-    booth = Booth.objects.get(enterprise=w.a, state=Booth.State.APPROVED)
+    booth = Booth.objects.get(fair__title=TITLE, enterprise=w.a, state=Booth.State.APPROVED)
+    seed_live()  # an ended stream: the watch page shows the replay and the figures
 
     def inbox(user: User) -> str:
         message = OutboxMessage.objects.filter(user=user, channel=Channel.INBOX).first()
         assert message is not None, f"{user} has no message"
         return str(message.pk)
 
-    stream = make_stream(w, personas[Role.HR_STAFF])
+    make_stream(w, personas[Role.HR_STAFF])  # a live stream beside the ended one in the list
     from qinghe.video.models import VideoRoom
     from qinghe.video.services import room_create
 
     room = room_create(interviewer=hr, student=x, minutes=30, source=VideoRoom.Source.DIRECT)
+    # A recording both sides agreed to: the room page lists it with its download link.
+    from qinghe.video import services as video
+
+    for side in (hr, x):
+        video.room_set_recording_consent(actor=side, room=room, agreed=True)
+    recording = video.recording_start(actor=hr, room=room)
+    video.recording_add_chunk(actor=hr, recording=recording, seq=0, data=video.WEBM_MAGIC + b"0")
+    video.recording_stop(actor=hr, recording=recording)
 
     common = {
-        "stream_id": str(stream.pk),
+        "stream_id": str(Stream.objects.get(title=ENDED_TITLE).pk),
         "event_id": str(event.pk),
         "chapter_id": str(chapter.pk),
         "story_id": str(story.pk),
@@ -321,7 +333,11 @@ def seed() -> Seeded:
         "room_uuid": str(room.uuid),
     }
     return Seeded(
-        overrides={"policies:application": {"application_id": str(subsidy.pk)}},
+        overrides={
+            "policies:application": {"application_id": str(subsidy.pk)},
+            # the list behind one figure of the enterprise's own board
+            "board:mine_list": {"code": "open_postings"},
+        },
         params={
             Role.STUDENT: {
                 **common,

@@ -28,6 +28,7 @@ from tests.e2e.conftest import sign_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STUDENT_PHONE = "13512349876"
+SIGNUP_PHONE = "13800138001"  # the demo student's account phone
 ENTERPRISE = "鹤山市青鹤精密模具有限公司"
 TITLE = "模具设计工程师"
 
@@ -142,7 +143,10 @@ def test_an_enterprise_registers_publishes_and_hires_a_student_who_applied(page:
     page.get_by_test_id("posting-card").get_by_role("link", name=TITLE).click()
     apply_form = page.get_by_test_id("apply-form")
     shared = page.get_by_test_id("shared").inner_text()
-    assert STUDENT_PHONE in shared and "李晓彤" in shared
+    # the sign-up phone is offered first and pre-selected; the student picks the record's number
+    assert SIGNUP_PHONE in shared and "李晓彤" in shared
+    assert apply_form.get_by_label(f"注册手机号 {SIGNUP_PHONE}").is_checked()
+    apply_form.get_by_label(STUDENT_PHONE, exact=False).check()
     assert talent.id_number not in page.content()
     apply_form.get_by_label(f"同意向【{ENTERPRISE}】提供以上信息（用途：招聘）").check()
     apply_form.get_by_role("button", name="确认投递").click()
@@ -155,7 +159,8 @@ def test_an_enterprise_registers_publishes_and_hires_a_student_who_applied(page:
     sign_in(page, "mould_hr", "Mould-register-2026")
     page.goto("/jobs/mine/applicants/")
     page.get_by_test_id("applicants").get_by_role("link", name="李晓彤").click()
-    assert STUDENT_PHONE in page.get_by_test_id("shared").inner_text()
+    shared = page.get_by_test_id("shared").inner_text()
+    assert STUDENT_PHONE in shared and SIGNUP_PHONE not in shared  # exactly what was chosen
     invite = page.get_by_test_id("invite-form")
     invite.locator("#id_starts_at").fill(local(48))
     invite.locator("#id_ends_at").fill(local(48.5))

@@ -108,3 +108,34 @@ def test_one_student_clicking_five_times_at_once_registers_once() -> None:
     errors = [r for r in results if isinstance(r, ApplicationError)]
     assert [e.message for e in errors] == ["你已报名该活动"] * 4
     assert Registration.objects.filter(event=event, user=student).count() == 1
+
+
+def test_fifty_students_posting_to_the_api_at_once_leave_ten_confirmed_and_forty_in_line() -> None:
+    """The same race through the HTTP API (POST /api/v1/events/{id}/registrations): each
+    student signed in on their own client, all released at once."""
+    from django.test import Client
+
+    event = _event()
+    students = [make_student(f"apiracer{i:02d}") for i in range(50)]
+    clients = []
+    for s in students:
+        c = Client()
+        c.force_login(s)
+        clients.append(c)
+    url = f"/api/v1/events/{event.pk}/registrations"
+
+    def post(c: Client) -> Callable[[], Any]:
+        return lambda: c.post(url, content_type="application/json")
+
+    responses = race([post(c) for c in clients])
+    assert [r for r in responses if isinstance(r, BaseException)] == []
+    assert [r.status_code for r in responses] == [201] * 50
+    statuses = sorted(r.json()["status"] for r in responses)
+    assert statuses == ["confirmed"] * 10 + ["waitlisted"] * 40
+    regs = list(Registration.objects.filter(event=event).order_by("registered_at", "id"))
+    assert [r.status for r in regs] == ["confirmed"] * 10 + ["waitlisted"] * 40
+    assert len({r.user_id for r in regs}) == 50
+    # each student clicking again is told they are already registered; nothing changes
+    again = race([post(c) for c in clients[:5]])
+    assert [r.status_code for r in again] == [400] * 5
+    assert Registration.objects.filter(event=event).count() == 50

@@ -17,7 +17,7 @@ from qinghe.accounts.services import user_create
 from qinghe.core.errors import ApplicationError
 from qinghe.core.roles import Role
 from qinghe.stations import services
-from qinghe.stations.models import Booking, HealthSlot, Station
+from qinghe.stations.models import Booking, HealthSlot, Service, Station
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,8 +57,12 @@ def test_thirty_bookings_for_ten_places_leave_exactly_ten() -> None:
         address="中山路 8 号",
         hours="8:30-17:30",
     )
+    services.catalogue_ensure()
     slot = HealthSlot.objects.create(
-        station=station, day=timezone.localdate() + dt.timedelta(days=2), capacity=10
+        station=station,
+        service=Service.objects.get(code="health_check"),
+        day=timezone.localdate() + dt.timedelta(days=2),
+        capacity=10,
     )
     students: list[User] = [
         user_create(
@@ -76,7 +80,7 @@ def test_thirty_bookings_for_ten_places_leave_exactly_ten() -> None:
     refused = [r for r in results if isinstance(r, ApplicationError)]
     assert len(booked) == 10
     assert len(refused) == 20
-    assert {str(r) for r in refused} == {"该日体检名额已满，请选择其他日期"}
+    assert {str(r) for r in refused} == {"该日健康体检名额已满，请选择其他日期"}
     slot.refresh_from_db()
     assert slot.booked == 10
     assert Booking.objects.filter(slot=slot, state="booked").count() == 10

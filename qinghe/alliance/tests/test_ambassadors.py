@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from qinghe.accounts.models import User
 from qinghe.alliance import ambassadors as amb
@@ -246,3 +247,113 @@ def test_pages_for_students_and_staff(alliance: World, client_as: Any) -> None:
     assert Nomination.objects.get().state == "appointed"
     call_command("end_ambassador_terms")  # within the year: nothing ends
     assert Nomination.objects.get().state == "appointed"
+
+
+def _event_form(organiser_id: int, *, title: str) -> dict[str, str]:
+    start = timezone.localtime() + dt.timedelta(days=20)
+
+    def at(d: dt.datetime) -> str:
+        return d.strftime("%Y-%m-%dT%H:%M")
+
+    return {
+        "type": "sharing",
+        "title": title,
+        "description": "学长学姐分享返乡就业经历。",
+        "organiser": str(organiser_id),
+        "place": "华南理工大学 31 号楼",
+        "starts_at": at(start),
+        "ends_at": at(start + dt.timedelta(hours=2)),
+        "registration_opens_at": at(start - dt.timedelta(days=10)),
+        "registration_closes_at": at(start - dt.timedelta(days=1)),
+        "cancel_deadline": at(start - dt.timedelta(days=2)),
+        "audience": "open",
+        "capacity": "50",
+    }
+
+
+def test_a_serving_ambassador_proposes_a_chapter_event_and_its_check_ins_count_in_the_year(
+    alliance: World,
+) -> None:
+    from qinghe.events.models import Event, Registration
+    from qinghe.events.services import event_transition
+    from qinghe.events.tests.factories import make_event
+
+    year = timezone.localdate().year
+    ambassador = member(alliance, "amb", alliance.uni)
+    client = Client()
+    client.force_login(ambassador)
+    form = _event_form(alliance.uni.organisation_id, title="返乡就业分享会")
+    # a student who is not (yet) an ambassador proposes nothing
+    before = Event.objects.count()
+    assert client.get("/events/manage/new/").status_code == 403
+    assert client.post("/events/manage/new/", form).status_code == 403
+    assert Event.objects.count() == before
+
+    amb.round_open(actor=alliance.league, year=year, mode="appoint")
+    n = amb.nominate(actor=ambassador, chapter=alliance.uni)
+    amb.shortlist(actor=alliance.league, nomination=n, keep=True)
+    amb.appoint(actor=alliance.league, nomination=n)
+    ambassador.refresh_from_db()
+    assert ambassador.role == Role.AMBASSADOR
+
+    page = client.get("/events/manage/new/")
+    assert page.status_code == 200
+    choices = [c[0].value for c in page.context["form"].fields["organiser"].choices if c[0]]
+    assert choices == [alliance.uni.organisation_id]
+    # another chapter's name is refused and nothing is created
+    other = client.post(
+        "/events/manage/new/", _event_form(alliance.city.organisation_id, title="冒名活动")
+    )
+    assert other.status_code == 200
+    assert "organiser" in other.context["form"].errors
+    assert Event.objects.count() == before
+
+    made = client.post("/events/manage/new/", form)
+    event = Event.objects.get(title="返乡就业分享会")
+    assert made["Location"] == f"/events/manage/{event.pk}/"
+    assert (event.organiser_id, event.state, event.created_by_id) == (
+        alliance.uni.organisation_id,
+        Event.State.DRAFT,
+        ambassador.pk,
+    )
+    assert client.post(f"/events/manage/{event.pk}/submit/").status_code == 302
+    event.refresh_from_db()
+    assert event.state == Event.State.REVIEW
+    assert OutboxMessage.objects.filter(
+        user=alliance.league, subject="活动待审核：返乡就业分享会"
+    ).exists()
+    event_transition(actor=alliance.league, event=event, action="publish")
+    assert OutboxMessage.objects.filter(
+        user=ambassador, body__contains="你申请的活动“返乡就业分享会”已发布"
+    ).exists()
+
+    # The year's record reads the events app: the chapter's event held this year with its
+    # check-ins; the future one and another chapter's do not count.
+    now = timezone.localtime()
+    # held this year and over by now (noon on 1 January, or three hours ago early that day)
+    ago = min(now - dt.timedelta(hours=3), now.replace(month=1, day=1, hour=12, minute=0))
+    held = make_event(
+        alliance.uni.organisation, now=ago - dt.timedelta(days=5), starts_at=ago,
+        title="分会迎新会", state=Event.State.FINISHED,
+    )  # fmt: skip
+    elsewhere = make_event(
+        alliance.city.organisation, now=ago - dt.timedelta(days=5), starts_at=ago,
+        title="广州分会聚会", state=Event.State.FINISHED,
+    )  # fmt: skip
+    held.ends_at = ago + dt.timedelta(minutes=30)
+    held.save(update_fields=["ends_at"])
+    for i, attended in enumerate((True, True, False)):
+        Registration.objects.create(
+            event=held, user=make_student(f"r{i}"), status="confirmed",
+            registered_at=ago - dt.timedelta(days=1), attended_at=ago if attended else None,
+        )  # fmt: skip
+    Registration.objects.create(
+        event=elsewhere, user=make_student("r9"), status="confirmed",
+        registered_at=ago - dt.timedelta(days=1), attended_at=ago,
+    )  # fmt: skip
+    record = amb.ambassador_record(user=ambassador, year=year)
+    assert (record.platform_events, record.platform_attendance) == (1, 2)
+    assert (record.reported_events, record.events_held, record.attendance) == (0, 1, 2)
+    # the ambassador manages their chapter's events only
+    assert client.get(f"/events/manage/{held.pk}/").status_code == 200
+    assert client.get(f"/events/manage/{elsewhere.pk}/").status_code == 404

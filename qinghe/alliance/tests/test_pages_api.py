@@ -206,3 +206,117 @@ def test_an_event_for_one_chapters_members(alliance: World, client_as: Any) -> N
     assert outsider.get(f"/api/v1/events/{event.pk}").json()["audience_chapter"] == (
         "青鹤联盟·华南理工大学分会"
     )
+
+
+def test_api_a_leader_decides_applications_and_invites_and_the_student_answers(
+    alliance: World,
+) -> None:
+    leader = make_student("lead")
+    Membership.objects.create(
+        chapter=alliance.uni, user=leader, slot="university", status="active", role="leader"
+    )
+    applicant = make_student("ap", university=alliance.scut, graduation_year=2026)
+    refused = make_student("ap3")
+    m = services.membership_apply(user=applicant, chapter=alliance.uni)
+    m3 = services.membership_apply(user=refused, chapter=alliance.uni)
+    m2 = services.membership_apply(user=make_student("ap2"), chapter=alliance.city)
+    api = Client()
+    api.force_login(leader)
+    listed = api.get(f"/api/v1/chapters/{alliance.uni.pk}/members").json()
+    assert [(r["membership_id"], r["name"], r["school"], r["graduation_year"]) for r in listed] == [
+        (m.pk, "梁ap", "华南理工大学", 2026),
+        (m3.pk, "学子ap3", "", None),
+    ]
+    assert "phone" not in listed[0]
+    # another chapter: 404 for its list and its applications, nothing changed
+    assert api.get(f"/api/v1/chapters/{alliance.city.pk}/members").status_code == 404
+    r = api.post(
+        f"/api/v1/chapters/memberships/{m2.pk}/decision",
+        {"approve": True},
+        content_type="application/json",
+    )
+    assert r.status_code == 404
+    m2.refresh_from_db()
+    assert m2.status == "pending"
+    # a refusal needs a reason: 400, nothing changed, nobody told
+    before = OutboxMessage.objects.count()
+    r = api.post(
+        f"/api/v1/chapters/memberships/{m3.pk}/decision",
+        {"approve": False},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json()["errors"] == {"reason": ["请填写不通过的原因"]}
+    m3.refresh_from_db()
+    assert m3.status == "pending" and OutboxMessage.objects.count() == before
+    r = api.post(
+        f"/api/v1/chapters/memberships/{m3.pk}/decision",
+        {"approve": False, "reason": "本分会只接收华南理工大学在读学子"},
+        content_type="application/json",
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "rejected")
+    r = api.post(
+        f"/api/v1/chapters/memberships/{m.pk}/decision",
+        {"approve": True},
+        content_type="application/json",
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "active")
+    assert (
+        OutboxMessage.objects.filter(user=applicant, subject=f"你已加入{alliance.uni.name}").count()
+        == 1
+    )
+    # deciding again: refused, nothing changed
+    again = api.post(
+        f"/api/v1/chapters/memberships/{m.pk}/decision",
+        {"approve": False, "reason": "x"},
+        content_type="application/json",
+    )
+    assert again.status_code == 400
+    m.refresh_from_db()
+    assert m.status == "active"
+
+    # Invitations answer alike for a registered phone and an unknown one.
+    invitee = make_student("inv", phone="13955556666")
+    known = api.post(
+        f"/api/v1/chapters/{alliance.uni.pk}/invitations",
+        {"phone": "13955556666"},
+        content_type="application/json",
+    )
+    unknown = api.post(
+        f"/api/v1/chapters/{alliance.uni.pk}/invitations",
+        {"phone": "13900000000"},
+        content_type="application/json",
+    )
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert known.status_code == 202
+    invitation = Membership.objects.get(user=invitee, chapter=alliance.uni)
+    assert invitation.status == "invited"
+    assert Membership.objects.filter(status="invited").count() == 1
+    bad = api.post(
+        f"/api/v1/chapters/{alliance.uni.pk}/invitations",
+        {"phone": "12345"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["errors"] == {"phone": ["请输入正确的手机号"]}
+    # someone else cannot answer the invitation; the invitee accepts it
+    other = Client()
+    other.force_login(applicant)
+    r = other.post(
+        f"/api/v1/chapters/memberships/{invitation.pk}/answer",
+        {"accept": True},
+        content_type="application/json",
+    )
+    assert r.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.status == "invited"
+    mine = Client()
+    mine.force_login(invitee)
+    r = mine.post(
+        f"/api/v1/chapters/memberships/{invitation.pk}/answer",
+        {"accept": True},
+        content_type="application/json",
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "active")
+    # a plain member (not a leader) manages nothing
+    member_api = Client()
+    member_api.force_login(applicant)
+    assert member_api.get(f"/api/v1/chapters/{alliance.uni.pk}/members").status_code == 404

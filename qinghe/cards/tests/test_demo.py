@@ -46,9 +46,21 @@ def test_the_demo_student_holds_an_issued_card_and_stations_have_staff(
     assert (holder, state, tier) == ("xuezi", "active", "B")
     assert number.startswith("HC")
     assert uses == 1
-    assert stations == ["沙坪街道人才驿站", "鹤山市人才服务中心", "龙口镇人才驿站"]
+    # The service point under 沙坪街道 (the other demo points' towns are not loaded here).
+    assert stations == [
+        "大雁山青年创业园服务点",
+        "沙坪街道人才驿站",
+        "鹤山市人才服务中心",
+        "龙口镇人才驿站",
+    ]
+    point = Station.objects.get(kind=Station.Kind.POINT)
+    assert (point.parent.name if point.parent else "", point.town_id, point.is_active) == (
+        "沙坪街道人才驿站",
+        Town.objects.get(code="440784001").pk,
+        True,
+    )
     assert staff == 3  # the persona at 沙坪街道, one each at the centre and 龙口镇
-    assert slots == 21 and requests == 2
+    assert slots == 42 and requests == 2  # health check and policy consultation, 7 days
     card = Card.objects.get()
     # Her record names no town: the centre handles her card.
     assert card.station is not None and card.station.name == "鹤山市人才服务中心"

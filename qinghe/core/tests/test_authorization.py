@@ -67,6 +67,8 @@ SAMPLE_PARAMS: dict[str, str] = {
     "report_id": "999999",
     "kind": "pdf",
     "room_uuid": "00000000-0000-0000-0000-000000000000",
+    "recording_uuid": "00000000-0000-0000-0000-000000000000",
+    "seq": "0",
     "stream_id": "999999",
     "fair_id": "999999",
     "booth_id": "999999",

@@ -20,7 +20,7 @@ from .factories import make_event, make_student
 pytestmark = pytest.mark.django_db
 
 STAFF: set[str] = {Role.HR_STAFF, Role.LEAGUE_STAFF, Role.SYSADMIN}
-ORGANISERS: set[str] = STAFF | {Role.ENTERPRISE_HR}
+ORGANISERS: set[str] = STAFF | {Role.ENTERPRISE_HR, Role.AMBASSADOR}
 SELF: set[str] = {Role.STUDENT, Role.AMBASSADOR}
 
 # (method, path with {id}, roles let through). Every page and API operation of the app.
@@ -36,7 +36,7 @@ EXPECTED: list[tuple[str, str, set[str]]] = [
     ("GET", "/events/manage/{id}/", ORGANISERS),
     ("GET", "/events/manage/{id}/edit/", ORGANISERS),
     ("POST", "/events/manage/{id}/edit/", ORGANISERS),
-    ("POST", "/events/manage/{id}/submit/", {str(Role.ENTERPRISE_HR)}),
+    ("POST", "/events/manage/{id}/submit/", {str(Role.ENTERPRISE_HR), str(Role.AMBASSADOR)}),
     ("POST", "/events/manage/{id}/publish/", STAFF),
     ("POST", "/events/manage/{id}/return/", STAFF),
     ("POST", "/events/manage/{id}/cancel/", STAFF),
@@ -222,7 +222,7 @@ def test_the_check_in_page_checks_in_once_and_refuses_other_codes(
     )
     staff = client_as(Role.HR_STAFF)
     page = staff.get(f"/events/{live.pk}/checkin/").content.decode()
-    assert "js/events-checkin.js" in page
+    assert "js/cards-scan.js" in page and "vendor/jsqr/jsQR.js" in page
     code = make_code(registration_id=reg.pk, event_id=live.pk)
     first = staff.post(f"/events/{live.pk}/checkin/", {"code": code})
     assert first.status_code == 200

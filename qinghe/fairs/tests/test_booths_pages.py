@@ -125,7 +125,9 @@ def test_staff_page_shows_the_figures(fair: Fair, client_as: Any) -> None:
     services.hall_visit_record(user=fair.students[0], fair=fair.fair)
     claim_talent(fair.students[6], name="学子七", seq="017", phone="13800000007")
     apply_to(fair.students[6], fair.world.posting_a)
-    assert selectors.fair_figures(fair.fair) == {
+    figures = selectors.fair_figures(fair.fair)
+    per_booth = figures.pop("per_booth")
+    assert figures == {
         "booths": 1,
         "visitors": 5,
         "queue_max": 4,
@@ -134,7 +136,11 @@ def test_staff_page_shows_the_figures(fair: Fair, client_as: Any) -> None:
         "taken": 1,
         "done": 1,
         "applications": 1,
+        "offers": 0,
     }
+    assert [
+        (r.booth, r.queue_peak, r.joined, r.taken, r.applications, r.offers) for r in per_booth
+    ] == [(booth, 4, 4, 1, 1, 0)]
     assert selectors.fairs_counts_for_plan(timezone.localtime(now).year) == {
         "applications": 1,  # the same application the fair's own figures count
         "fairs": 1,

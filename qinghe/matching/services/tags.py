@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -43,7 +44,12 @@ def postings_classify(
 ) -> int:
     """Replaces the automatic tags of the given postings (default: all) with the classifier's
     top ``fetch.POSTING_OCCUPATIONS``; staff tags are never touched. Returns how many
-    postings were tagged."""
+    postings were tagged.
+
+    Where the classifier is not sure (``rank_with_doubt``) the tags are
+    kept as candidates but not used for matching: the posting waits in the staff's queue
+    (``selectors.occupation_review_postings``), and the HR staff are told, in the same
+    transaction, of published postings that have just joined it."""
     qs = Posting.objects.all()
     if posting_ids is not None:
         qs = qs.filter(pk__in=list(posting_ids))
@@ -58,10 +64,12 @@ def postings_classify(
     done = 0
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
-        ranked = model.rank([(title, desc) for _, title, desc in chunk], fetch.POSTING_OCCUPATIONS)
+        ranked, doubt = model.rank_with_doubt(
+            [(title, desc) for _, title, desc in chunk], fetch.POSTING_OCCUPATIONS
+        )
         occupations = fetch.occupations_by_code(c for r in ranked for c, _ in r)
         tags: list[PostingOccupation] = []
-        for (posting_id, _t, _d), result in zip(chunk, ranked, strict=True):
+        for (posting_id, _t, _d), result, doubtful in zip(chunk, ranked, doubt, strict=True):
             for rank, (code, share) in enumerate(classify.shares(result), start=1):
                 if code in occupations:
                     tags.append(
@@ -71,15 +79,77 @@ def postings_classify(
                             score=round(share, 4),
                             rank=rank,
                             source=TagSource.AUTO,
+                            not_sure=doubtful,
                         )
                     )
+        ids = [r[0] for r in chunk]
+        unsure = {posting_id for (posting_id, _t, _d), u in zip(chunk, doubt, strict=True) if u}
         with transaction.atomic():
-            PostingOccupation.objects.filter(
-                posting_id__in=[r[0] for r in chunk], source=TagSource.AUTO
-            ).delete()
+            waiting = _waiting_for_a_person(ids)
+            PostingOccupation.objects.filter(posting_id__in=ids, source=TagSource.AUTO).delete()
             PostingOccupation.objects.bulk_create(tags, batch_size=BULK)
+            _tell_staff_of_new_reviews(unsure - waiting)
         done += len(chunk)
     return done
+
+
+def _waiting_for_a_person(posting_ids: Sequence[int]) -> set[int]:
+    """Which of the postings are in the staff's queue now (unsure and not tagged by staff)."""
+    staff = set(
+        PostingOccupation.objects.filter(
+            posting_id__in=posting_ids, source=TagSource.STAFF
+        ).values_list("posting_id", flat=True)
+    )
+    return set(
+        PostingOccupation.objects.filter(
+            posting_id__in=posting_ids, source=TagSource.AUTO, rank=1, not_sure=True
+        )
+        .exclude(posting_id__in=staff)
+        .values_list("posting_id", flat=True)
+    )
+
+
+def _tell_staff_of_new_reviews(posting_ids: set[int]) -> None:
+    """One inbox message to each active HR staff member about published postings that have
+    just joined the queue (none about postings a person already tagged)."""
+    from qinghe.accounts.models import User
+    from qinghe.core.roles import Role
+    from qinghe.notifications.models import Category, Channel
+    from qinghe.notifications.services import make_key, notify_bulk
+
+    if not posting_ids:
+        return
+    staff_tagged = PostingOccupation.objects.filter(
+        posting_id__in=posting_ids, source=TagSource.STAFF
+    ).values_list("posting_id", flat=True)
+    new = list(
+        Posting.objects.filter(pk__in=posting_ids, state=Posting.State.PUBLISHED)
+        .exclude(pk__in=staff_tagged)
+        .order_by("pk")
+        .values_list("pk", "title")
+    )
+    if not new:
+        return
+    users = list(
+        User.objects.filter(role=Role.HR_STAFF, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not users:
+        return
+    titles = "、".join(title for _, title in new[:3]) + (" 等" if len(new) > 3 else "")
+    notify_bulk(
+        user_ids=users,
+        channels=(Channel.INBOX,),
+        category=Category.SYSTEM,
+        subject=f"{len(new)} 个岗位的职业需要人工确认",
+        body=(
+            f"自动标注对这些岗位的职业把握不足：{titles}。"
+            "请在“待确认职业”中从候选职业里选定，确认前这些岗位不参与按职业的匹配。"
+        ),
+        key=make_key("occupation-review", *[pk for pk, _ in new]),
+        data={"url": reverse("matching:occupation_review"), "postings": [pk for pk, _ in new]},
+    )
 
 
 def posting_classify(*, posting_id: int) -> list[PostingOccupation]:
@@ -103,9 +173,13 @@ def _occupation_for_code(code: str) -> Occupation:
 
 
 @transaction.atomic
-def posting_occupation_correct(*, actor: User, posting: Posting, code: str) -> PostingOccupation:
+def posting_occupation_correct(
+    *, actor: User, posting: Posting, code: str, reviewed: bool = False
+) -> PostingOccupation:
     """A staff member says the posting is this occupation. Kept through re-classification;
-    while a posting has staff tags, matching uses them instead of the automatic ones."""
+    while a posting has staff tags, matching uses them instead of the automatic ones.
+    ``reviewed``: picked in the queue of postings the classifier was not sure of (the
+    audit says so)."""
     occupation = _occupation_for_code(code)
     existing = PostingOccupation.objects.filter(
         posting=posting, occupation=occupation, source=TagSource.STAFF
@@ -131,7 +205,9 @@ def posting_occupation_correct(*, actor: User, posting: Posting, code: str) -> P
         action="update",
         actor=actor,
         target=posting,
-        summary=f"校正岗位职业：{occupation.code} {occupation.name}",
+        summary=(
+            f"{'人工确认' if reviewed else '校正'}岗位职业：{occupation.code} {occupation.name}"
+        ),
     )
     _after_posting_change(posting.pk)
     return tag

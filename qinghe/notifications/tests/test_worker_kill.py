@@ -125,7 +125,7 @@ def test_a_worker_killed_after_12_of_40_sends_and_restarted_sends_each_message_e
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=600,
         )
         assert restarted.returncode == 0, restarted.stderr[-2000:]
 

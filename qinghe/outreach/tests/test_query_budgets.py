@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,20 +12,30 @@ from django.test.utils import CaptureQueriesContext
 from qinghe.core.roles import Role
 from qinghe.outreach.models import LiaisonAssignment
 from qinghe.outreach.services import assignment_set, contact_log_record
+from qinghe.talents.models import Consent
+from qinghe.talents.services import consent_record
 from qinghe.talents.tests.factories import make_id, make_talent
 
 pytestmark = pytest.mark.django_db
 
-WORKSPACE_QUERIES = 7  # incl. the unread badge of 我的消息
+# incl. the unread badge of 我的消息, the consenting students' numbers (one query) and the
+# audit row of the numbers shown
+WORKSPACE_QUERIES = 9
 
 
 def assign_students(personas: Any, first: int, count: int) -> None:
     liaison = personas[Role.LIAISON]
     for n in range(first, first + count):
         talent = make_talent(
-            name=f"李晓{n}", id_number=make_id("440784", "20030512", f"{n:03d}"), phone=None
+            name=f"李晓{n}",
+            id_number=make_id("440784", "20030512", f"{n:03d}"),
+            phone=f"13512340{n:03d}",
         )
         assignment_set(talent=talent, liaison=liaison, actor=personas[Role.HR_STAFF])
+        # Every other student consented to liaison contact: their numbers are shown.
+        consent_record(
+            talent=talent, purpose=Consent.Purpose.LIAISON, granted=bool(n % 2), actor=None
+        )
         if n % 2:
             contact_log_record(
                 liaison=liaison, talent_id=talent.pk, channel="phone", outcome="reached"
@@ -45,4 +56,6 @@ def test_the_liaison_workspace_costs_the_same_for_2_and_for_20_students(
         response = client.get("/outreach/")
     assert response.status_code == 200
     assert "我的学子（20 人）" in response.content.decode()
+    shown = re.findall(r'<a href="tel:(\d+)">', response.content.decode())
+    assert sorted(set(shown)) == [f"13512340{n:03d}" for n in range(1, 21, 2)]
     assert (len(few), len(many)) == (WORKSPACE_QUERIES, WORKSPACE_QUERIES)

@@ -292,6 +292,23 @@ def test_a_payment_is_recorded_once(
         }
     ]
     assert figures["paid_total"] == 10000
+    # the same figures as the plan page (年度目标, 措施十) shows them
+    import re
+
+    from django.test import Client
+
+    reader = Client()
+    reader.force_login(hr)
+    html = reader.get("/jobs/targets/").content.decode()
+    block = html[html.index('data-testid="measure-10"') :]
+    text = re.sub(
+        r"\s+",
+        " ",
+        re.sub(r"<[^>]+>", " ", block[: block.index("</h2>") if "</h2>" in block else len(block)]),
+    )
+    assert "申请 1 件 · 批准 1 件 · 未通过 0 件 · 批准中双一流 1 人（100.0%）" in text
+    assert "已发放 10000 元" in text
+    assert "2026-07 · 一次性创业资助：10000 元（1 笔）" in text
 
 
 def test_no_payment_before_approval(
@@ -361,4 +378,66 @@ def test_a_monthly_programme_pays_each_month_once_up_to_its_periods(
     assert list(application.payments.values_list("period", "amount")) == [
         ("2026-07", 3000),
         ("2026-08", 3000),
+    ]
+
+
+def test_staff_add_a_yearly_rental_subsidy_through_the_pages_and_it_pays_each_year_once(
+    student: User, personas: dict[str, User]
+) -> None:
+    """Heshan's rental subsidy, added as an administrator would (the programme page, then a
+    rule on the programme's page), paid yearly up to three years."""
+    from django.test import Client
+
+    hr, sysadmin = personas[Role.HR_STAFF], personas[Role.SYSADMIN]
+    pages = Client()
+    pages.force_login(hr)
+    made = pages.post(
+        "/policies/staff/programmes/",
+        {
+            "code": "heshan_rent",
+            "name": "鹤山市青年人才租房补贴",
+            "schedule": "yearly",
+            "periods": "3",
+            "amount_expression": "6000",
+            "materials": "租房合同",
+        },
+    )
+    assert made.status_code == 302
+    rent = Programme.objects.get(code="heshan_rent")
+    assert (rent.schedule, rent.periods, rent.materials) == (
+        Programme.Schedule.YEARLY,
+        3,
+        ["租房合同"],
+    )
+    added = pages.post(
+        "/policies/staff/programmes/heshan_rent/",
+        {
+            "code": "graduated_within_5_years",
+            "explanation": "毕业 5 年内",
+            "expression": "graduation_date != null && full_years(graduation_date, as_of) < 5",
+        },
+    )
+    assert added.status_code == 302
+    assert list(rent.rules.values_list("code", flat=True)) == ["graduated_within_5_years"]
+
+    application = application_submit(
+        actor=student, programme=rent, declared_raw={}, files=[("租房合同", pdf("租房合同.pdf"))]
+    )
+    assert application.amount == 6000
+    application_move(actor=hr, application=application, action="review")
+    application_move(actor=sysadmin, application=application, action="approve")
+    day = dt.date(2026, 12, 1)
+    with pytest.raises(ValidationError):
+        payment_record(actor=hr, application=application, period="2026-12", paid_on=day)
+    payment_record(actor=hr, application=application, period="2026", paid_on=day)
+    with pytest.raises(ApplicationError, match="第 2026 期已记录发放"):
+        payment_record(actor=hr, application=application, period="2026", paid_on=day)
+    payment_record(actor=hr, application=application, period="2027", paid_on=day)
+    payment_record(actor=hr, application=application, period="2028", paid_on=day)
+    with pytest.raises(ApplicationError, match="已发放全部期数"):
+        payment_record(actor=hr, application=application, period="2029", paid_on=day)
+    assert list(application.payments.order_by("period").values_list("period", "amount")) == [
+        ("2026", 6000),
+        ("2027", 6000),
+        ("2028", 6000),
     ]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from typing import Any
 
 import pytest
@@ -41,7 +37,14 @@ def _message(user: Any, key: str) -> None:
 
 def test_every_websocket_route_has_a_ws_policy() -> None:
     names = [name for name, _ in iter_view_names(websocket_urlpatterns)]
-    assert names == ["ws:inbox", "ws:video_room", "ws:live", "ws:fair_booth", "ws:fair_queue"]
+    assert names == [
+        "ws:inbox",
+        "ws:video_room",
+        "ws:live",
+        "ws:fair_booth",
+        "ws:fair_queue",
+        "ws:fair_hall",
+    ]
     for name in names:
         rule = POLICIES[name]
         assert isinstance(rule, dict) and set(rule) == {"WS"}
@@ -196,34 +199,6 @@ def test_a_route_without_a_policy_is_refused_even_to_the_system_administrator(
     assert run_async(connect)("/ws/undeclared/", admin_cookie) == ("refused", CLOSE_REFUSED)
     assert run_async(connect)("/ws/room/7/", admin_cookie) == ("refused", CLOSE_REFUSED)
     assert run_async(connect)("/ws/room/7/", student_cookie) == "open"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Any) -> Any:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it from Debian)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_the_redis_layer_carries_a_push_between_processes(redis_url: str) -> None:

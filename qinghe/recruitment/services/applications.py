@@ -58,17 +58,71 @@ def consent_text(enterprise: Enterprise) -> str:
 # --- what is shared ---------------------------------------------------------------------------
 
 
-def share_preview(*, talent: Talent) -> dict[str, Any]:
+PHONE_ACCOUNT = "account"
+PHONE_NONE = "none"
+PHONE_REFUSED = "所选手机号不是你的号码，请在列出的号码中选择"
+
+
+def phone_choices(*, user: User | None, talent: Talent) -> list[dict[str, str]]:
+    """The phones a student may share with an application, the default first: the sign-up
+    phone (``User.phone``) when they have one, then the record's usable numbers (current first,
+    the sign-up number not repeated). Each is ``{"value", "label", "number"}``; ``value`` is
+    what the form and the API send back."""
+    choices: list[dict[str, str]] = []
+    account = (getattr(user, "phone", "") or "").strip()
+    if account:
+        choices.append({"value": PHONE_ACCOUNT, "label": "注册手机号", "number": account})
+    for phone in talent.phones.filter(is_wrong=False).order_by("-is_current", "-first_seen", "-id"):
+        if phone.number == account:
+            continue
+        label = "档案中的当前号码" if phone.is_current else "档案中的号码"
+        choices.append({"value": str(phone.pk), "label": label, "number": phone.number})
+    return choices
+
+
+def default_phone_choice(choices: list[dict[str, str]]) -> str:
+    """What the apply form pre-selects: the sign-up phone when there is one."""
+    return choices[0]["value"] if choices else PHONE_NONE
+
+
+def share_preview(
+    *,
+    talent: Talent,
+    user: User | None = None,
+    share_phone: str | None = None,
+    share_email: bool = True,
+) -> dict[str, Any]:
     """Exactly what an application shares with the enterprise: stored as the application's
-    ``shared_snapshot`` and shown to the student before they agree. Never the ID number."""
-    phone = (
-        talent.phones.filter(is_current=True, is_wrong=False).order_by("-first_seen", "-id").first()
-    )
+    ``shared_snapshot`` and shown to the student before they agree. Never the ID number.
+
+    ``share_phone``: the ``value`` of one of ``phone_choices`` ("account" for the sign-up
+    phone, a record phone's id), "none" for no phone; None/"" keeps the
+    behaviour from before the choice existed: the record's current number (the API without the
+    field, the live room's button). The page pre-selects ``default_phone_choice`` (the sign-up
+    phone when there is one) and always sends a choice. Any other value is refused
+    (ValidationError) so nothing is created. ``share_email``: False leaves the e-mail out."""
+    wanted = (share_phone or "").strip()
+    if not wanted:
+        # As before the choice existed (the API without it, the live room's button).
+        current = (
+            talent.phones.filter(is_current=True, is_wrong=False)
+            .order_by("-first_seen", "-id")
+            .first()
+        )
+        number = current.number if current else ""
+    elif wanted == PHONE_NONE:
+        number = ""
+    else:
+        choices = phone_choices(user=user, talent=talent)
+        chosen = next((c for c in choices if c["value"] == wanted), None)
+        if chosen is None:
+            raise ValidationError({"share_phone": PHONE_REFUSED})
+        number = chosen["number"]
     return {
         "name": talent.name,
         "gender": talent.get_gender_display() if talent.gender else "",
-        "phone": phone.number if phone else "",
-        "email": talent.email,
+        "phone": number,
+        "email": talent.email if share_email else "",
         "educations": [
             {
                 "university": e.university_name,
@@ -112,11 +166,14 @@ def application_apply(
     posting: Posting,
     consent: bool,
     cover_letter: str = "",
+    share_phone: str | None = None,
+    share_email: bool = True,
     now: dt.datetime | None = None,
 ) -> Application:
     """Applies in one step: the share-with-this-enterprise consent, the application with the
     exact data shared, its first event, the audit entry. Refused (nothing written) when the
-    posting takes no applications, the student applied already, or did not consent."""
+    posting takes no applications, the student applied already, did not consent, or chose a
+    phone that is not theirs. ``share_phone``/``share_email``: see ``share_preview``."""
     if getattr(actor, "role", None) not in SELF_ROLES:
         raise PermissionDenied("只有学生可以投递岗位")
     talent = talent_for_student(user=actor)
@@ -141,7 +198,9 @@ def application_apply(
     rank = talent_level_rank(talent)
     if required and rank is not None and rank < required:
         raise ApplicationError(f"该岗位要求{posting.get_min_level_display()}及以上学历")
-    snapshot = share_preview(talent=talent)
+    snapshot = share_preview(
+        talent=talent, user=actor, share_phone=share_phone, share_email=share_email
+    )
     snapshot["shared_at"] = now.isoformat()
     snapshot["purpose"] = "招聘"
     consent_row = consent_record(

@@ -78,10 +78,12 @@ def test_the_posting_page_shows_exactly_what_will_be_shared_and_the_consent_to_t
 ) -> None:
     page = client_for(world.x).get(f"/jobs/{world.posting_a.pk}/")
     body = page.content.decode()
+    # The sign-up phone is pre-selected (test_share_choice.py covers the choice).
+    assert page.context["phone_default"] == "account"
     assert page.context["shared"] == {
         "name": "李晓彤",
         "gender": "女",
-        "phone": X_PHONE,
+        "phone": world.x.phone,
         "email": "xuezi@example.cn",
         "educations": [
             {

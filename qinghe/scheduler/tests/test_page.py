@@ -18,8 +18,8 @@ from .clock import at
 
 pytestmark = pytest.mark.django_db
 
-# session, user, 4 for the jobs, count + page of runs, unread badge, session save (3)
-PAGE_QUERIES = 12
+# session, user, 4 for the jobs, interrupted tasks, count + page of runs, unread badge, session save (3)
+PAGE_QUERIES = 13
 
 
 def _run(job: str, when: str, outcome: str, **fields: Any) -> JobRun:

@@ -198,6 +198,7 @@ def test_every_job_of_the_schedule_runs_on_an_empty_database_and_says_what_it_di
     assert summaries["purge_exports"] == "过期文件 0 个，中断的导出 0 个，孤立文件 0 个"
     assert summaries["purge_card_materials"] == "主卡材料 0 份，家属卡材料 0 份，涉及 0 张卡"
     assert summaries["purge_subsidy_materials"] == "删除材料 0 个，涉及申请 0 件"
+    assert summaries["purge_video_recordings"] == "删除录像 0 个，文件 0 个"
     assert summaries["recompute_recommendations"].startswith(
         "学生 0 人，岗位 0 个，推荐 0 条，推荐人才 0 条，用时 "
     )

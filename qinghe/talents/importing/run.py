@@ -208,7 +208,7 @@ def _finish(batch: ImportBatch) -> None:
             action="import",
             actor=batch.created_by,
             target=batch,
-            summary=f"{batch.source_name} {batch.file_name}: {batch.summary_line}",
+            summary=f"{batch.source_name} {batch.file_name}: {batch.reconciliation}",
             count=batch.total_rows,
             data={
                 "rows": batch.total_rows,

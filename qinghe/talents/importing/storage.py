@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from qinghe.core.crypto import decrypt_file, encrypt_file
+from qinghe.core.diskspace import storage_save
 
 ENCRYPTED_SUFFIX = ".enc"
 FILE_MODE = 0o600
@@ -48,7 +48,7 @@ def save_private(
         if not replace:
             return name
         default_storage.delete(name)
-    saved = default_storage.save(name, ContentFile(encrypt_file(data, name=name)))
+    saved = storage_save(name, encrypt_file(data, name=name))
     _restrict(saved, root_folder)
     return saved
 

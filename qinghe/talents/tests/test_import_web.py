@@ -57,7 +57,8 @@ def test_importers_upload_a_survey_and_see_it_finish(
     page = client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
-    assert MESSY_LINE in html
+    assert "对账：共 14 行 = 新建 9 + 更新 1 + 未变 1 + 拒绝 3；其中待跟进 2 行" in html
+    assert MESSY_LINE == "rows=14 created=9 updated=1 unchanged=1 rejected=3 flagged=2"
     assert "辅导员" in html
     assert reverse("talents:import_rejected", args=[batch.pk]) in html
     assert 'style="' not in html
@@ -91,7 +92,11 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(
     )
     done = client.get(reverse("talents:import_progress", args=[batch.pk])).content.decode()
     assert "hx-trigger" not in done
-    assert "rows=200 created=200 updated=0 unchanged=0 rejected=0" in done
+    assert (
+        '<p class="mb-2" data-testid="reconciliation">'
+        "对账：共 200 行 = 新建 200 + 更新 0 + 未变 0 + 拒绝 0</p>"
+    ) in done
+    assert "rows=" not in done and "created=" not in done
 
 
 def test_a_failed_batch_says_how_to_resume(client_as: Any, personas: Any) -> None:

@@ -17,6 +17,7 @@ from qinghe.video.models import VideoRoom
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OFFER = {"kind": "offer", "pc": "p1", "sdp": "v=0"}
+NO_RECORDING = {"type": "recording", "interviewer": False, "student": False, "recording": False}
 
 
 def _room(world: World) -> VideoRoom:
@@ -69,6 +70,8 @@ def test_signals_reach_the_other_party_chat_reaches_both_notes_only_the_intervie
         assert (await hr.connect())[0] and (await student.connect())[0]
         assert (await hr.receive_json_from())["party"] == "interviewer"
         assert (await student.receive_json_from())["party"] == "student"
+        for ws in (hr, student):
+            assert await ws.receive_json_from() == NO_RECORDING
 
         await hr.send_json_to({"type": "signal", "signal": OFFER})
         seen["student_got"] = await student.receive_json_from()
@@ -90,7 +93,10 @@ def test_signals_reach_the_other_party_chat_reaches_both_notes_only_the_intervie
         return seen
 
     seen = run_async(scenario)()
-    assert seen["student_got"] == {"type": "signal", "party": "interviewer", "signal": OFFER}
+    assert seen["student_got"]["type"] == "signal"
+    assert seen["student_got"]["party"] == "interviewer"
+    assert seen["student_got"]["signal"] == OFFER
+    assert len(seen["student_got"]["from"]) == 16
     assert seen["hr_echo"] is True
     assert seen["unknown_kind_relayed"] is False
     assert seen["chat_hr"]["text"] == "听得见吗" and seen["chat_hr"]["mine"] is False

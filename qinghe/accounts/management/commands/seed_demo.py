@@ -35,6 +35,7 @@ def _extensions() -> list[Any]:
     from qinghe.events.demo import seed_events
     from qinghe.fairs.demo import seed_fairs
     from qinghe.jobs.demo import seed_recruitment
+    from qinghe.live.demo import seed_live
     from qinghe.matching.demo import seed_matching
     from qinghe.outreach.demo import seed_outreach
     from qinghe.plan.demo import seed_plan
@@ -49,6 +50,7 @@ def _extensions() -> list[Any]:
         seed_matching,
         seed_events,
         seed_fairs,
+        seed_live,  # after the fairs: its applicants are the fairs demo's students
         seed_alliance,
         seed_policies,
         seed_stations,
