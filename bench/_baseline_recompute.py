@@ -6,7 +6,8 @@ Frozen: ``MatchIndex.top_all`` (``baseline_top_all``), the engine step of the se
 (``baseline_engine``), the rows (``scoring.score`` per pair, then ``Reason.as_dict``; the JSON
 field encodes them when they are written) and ``recommendations_recompute_all``
 (``baseline_recompute_all``), all as of commit 413fd57. What they call (``scoring.score``, the
-index's tables and fills, the fetchers, ``_fairness_row``, ``insert_tuples``) is shared and
+index's tables and fills, the fetchers, ``insert_tuples``) is shared; the fairness figures
+(``baseline_group_figures``, ``baseline_fairness_row``) are frozen too and
 held to the same results by the matching tests."""
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from qinghe.matching.models import Candidate, MatchingProfile, PostingFairness, 
 from qinghe.matching.scoring import Score, TalentFacts
 from qinghe.matching.services.recompute import (
     CANDIDATE_COLUMNS,
+    FAIRNESS_TOP,
     POSTING_TOP,
     RECOMMENDATION_COLUMNS,
     RECOMPUTE_CHUNK_POSTINGS,
@@ -46,12 +48,94 @@ from qinghe.matching.services.recompute import (
     RecomputeInput,
     RecomputeResult,
     _ensure_profiles,
-    _fairness_row,
     _Phases,
 )
 from qinghe.matching.services.tags import BULK, postings_classify
 from qinghe.matching.services.weights import weights_from_settings
 from qinghe.reference.models import Occupation
+
+
+# The fairness figures as they were (``fairness.group_figures`` and
+# ``recompute._fairness_row`` of commit 3be6774; the components of each candidate were
+# computed three times).
+def _baseline_top_ids(
+    ranked: Sequence[tuple[TalentFacts, Score]], minus: Sequence[str]
+) -> set[int]:
+    def key(pair: tuple[TalentFacts, Score]) -> tuple[float, int]:
+        parts = fair.components(pair[1])
+        return (-(pair[1].total - sum(parts.get(m, 0.0) for m in minus)), pair[0].talent_id)
+
+    return {t.talent_id for t, _ in sorted(ranked, key=key)[: fair.TOP]}
+
+
+def baseline_group_figures(
+    ranked: Sequence[tuple[TalentFacts, Score]], pool: dict[str, int]
+) -> dict[str, dict[str, Any]]:
+    """``ranked``: the posting's stored candidates, best first; ``pool``: group → how many of
+    the qualified pool are in it. The JSON stored in ``PostingFairness.groups``."""
+    top = list(ranked[: fair.TOP])
+    top_ids = {t.talent_id for t, _ in top}
+    no_boost = _baseline_top_ids(ranked, ("native",))
+    no_home = _baseline_top_ids(ranked, ("home_town",))
+    parts = {t.talent_id: fair.components(s) for t, s in ranked}
+    out: dict[str, dict[str, Any]] = {}
+    for name, (_label, member) in fair.GROUPS.items():
+        inside = [t.talent_id for t, _ in ranked if member(t)]
+        others = [t.talent_id for t, _ in top if not member(t)]
+        gap: dict[str, float] = {}
+        if inside and others:
+            for c in fair.COMPONENTS:
+                a = sum(parts[i].get(c, 0.0) for i in others) / len(others)
+                b = sum(parts[i].get(c, 0.0) for i in inside) / len(inside)
+                if round(a - b, 2):
+                    gap[c] = round(a - b, 2)
+        out[name] = {
+            "pool": int(pool.get(name, 0)),
+            "top": sum(1 for i in inside if i in top_ids),
+            "no_boost": sum(1 for i in inside if i in no_boost),
+            "no_home": sum(1 for i in inside if i in no_home),
+            "candidates": len(inside),
+            "gap": gap,
+        }
+    return out
+
+
+def baseline_fairness_row(
+    posting_id: int,
+    ranked: list[tuple[TalentFacts, Score]],
+    boost: float,
+    pool: dict[str, int],
+    complete: bool,
+    now: dt.datetime,
+) -> PostingFairness:
+    """``ranked``: the posting's stored candidates, best first (pure totals)."""
+    top = ranked[:FAIRNESS_TOP]
+    without = sorted(
+        ranked,
+        key=lambda pair: (
+            -(pair[1].total - (boost if pair[0].is_native else 0.0)),
+            pair[0].talent_id,
+        ),
+    )[:FAIRNESS_TOP]
+    # The no-boost list is certain when every talent who could reach it is among the stored
+    # candidates: all were stored, or the last stored is more than the cap below the n-th.
+    exact = complete or len(ranked) < POSTING_TOP
+    if not exact and len(ranked) >= FAIRNESS_TOP:
+        exact = ranked[-1][1].total < ranked[FAIRNESS_TOP - 1][1].total - scoring.NATIVE_BOOST_CAP
+    return PostingFairness(
+        posting_id=posting_id,
+        pool=pool["all"],
+        pool_natives=pool["native"],
+        pool_double_first_class=pool["dfc"],
+        top=len(top),
+        top_natives=sum(1 for t, _ in top if t.is_native),
+        top_double_first_class=sum(1 for t, _ in top if t.is_double_first_class),
+        top_natives_without_boost=sum(1 for t, _ in without if t.is_native),
+        top_double_first_class_without_boost=sum(1 for t, _ in without if t.is_double_first_class),
+        exact=exact,
+        groups=baseline_group_figures(ranked, pool),
+        computed_at=now,
+    )
 
 
 def reasons_json(result: Score) -> list[dict[str, Any]]:
@@ -283,7 +367,7 @@ def baseline_candidate_rows(
             )
         pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
         fairness.append(
-            _fairness_row(
+            baseline_fairness_row(
                 facts.posting_id,
                 ranked,
                 weights.boost_for(natives_first=facts.natives_first),
