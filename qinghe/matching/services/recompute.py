@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from qinghe.core.bulk import insert_tuples
@@ -85,8 +86,41 @@ def posting_index(*, today: dt.date | None = None) -> MatchIndex:
             return cached[1]
     index = MatchIndex(fetch.posting_facts(today=today), weights_from_settings())
     with _index_lock:
-        _index_cache["postings"] = (stamp, index)
+        _index_cache["postings"] = (stamp, index, time.monotonic())
     return index
+
+
+# A posting event changes the cached index in place (its postings added, replaced or switched
+# off) instead of reading every open posting again, unless the index is older than this (a
+# change no event reports, such as an enterprise's verification, is swept up by the events'
+# ``stale_postings`` anyway).
+INDEX_CACHE_SECONDS = 300.0
+
+
+def posting_index_after(
+    opened: Sequence[PostingFacts], closed: Sequence[int], *, today: dt.date
+) -> MatchIndex:
+    """``posting_index()`` once these postings opened (or changed) and closed: the cached
+    index updated in place when it is of today and recent, else built again."""
+    stamp = _postings_stamp(today)
+    with _index_lock:
+        cached = _index_cache.get("postings")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        if (
+            cached is not None
+            and cached[0][0] == today
+            and time.monotonic() - cached[2] < INDEX_CACHE_SECONDS
+            and cached[1].weights == weights_from_settings()
+        ):
+            index: MatchIndex = cached[1]
+            for posting_id in closed:
+                index.remove_posting(posting_id)
+            for posting in opened:
+                index.add_posting(posting)
+            _index_cache["postings"] = (stamp, index, cached[2])
+            return index
+    return posting_index(today=today)
 
 
 def _fairness_row(
@@ -446,9 +480,9 @@ def _trim(qs: Any, keep: int) -> None:
 # of them takes about 18 s on PostgreSQL): read again when a stamp of the tables they come
 # from changes (counts, last ids, last update times: a consent given or withdrawn, a talent
 # added, merged or edited, an education added, preferences saved, a major category's
-# occupations edited), and at the latest after this many seconds (an import may edit an
-# education in place, which leaves no count or time stamp behind).
-TALENT_CACHE_SECONDS = 300.0
+# occupations edited, sums of the education columns read), and at the latest after this many
+# seconds (an import's in-place edit of an education that leaves those sums as they were).
+TALENT_CACHE_SECONDS = 3600.0
 # Ids per ``IN`` list when reading the stored lists of many talents.
 IN_CHUNK = 5000
 
@@ -484,6 +518,17 @@ def _talents_stamp() -> tuple[Any, ...]:
     ):
         row = model.objects.aggregate(n=Count("id"), last=Max(last))
         stamp += [row["n"], row["last"]]
+    # What an import's in-place edit of an education changes (sums of the columns read).
+    row = Education.objects.aggregate(
+        years=Sum("graduation_year"),
+        majors=Sum("major_id"),
+        categories=Sum("major_category_id"),
+        universities=Sum("university_id"),
+        names=Sum(Length("major_name") * F("id")),
+        levels=Sum(Length("level") * F("id")),
+        dfc=Count("id", filter=Q(is_double_first_class=True)),
+    )
+    stamp += list(row.values())
     row = MajorOccupation.objects.filter(removed=False).aggregate(
         n=Count("id"), last=Max("id"), order=Sum(F("rank") * F("id"))
     )
@@ -601,8 +646,10 @@ def postings_refresh(posting_ids: Iterable[int] = (), *, sweep: bool = False) ->
             changed[posting.posting_id] += _posting_opened(
                 posting, scores, talents, scorer, refill, now
             )
-    if refill:
-        _lists_again(sorted(refill), scorer, today, now)
+    if refill or "postings" in _index_cache:
+        index = posting_index_after(opened, closed, today=today)
+        if refill:
+            _lists_again(sorted(refill), scorer, index, now)
     return PostingsRefreshed(
         [p.posting_id for p in opened], closed, changed, time.perf_counter() - started
     )
@@ -689,11 +736,10 @@ def _posting_opened(
 
 
 def _lists_again(
-    talent_ids: Sequence[int], scorer: RowScorer, today: dt.date, now: dt.datetime
+    talent_ids: Sequence[int], scorer: RowScorer, index: MatchIndex, now: dt.datetime
 ) -> None:
-    """The whole lists of these talents from the postings open now; a talent who no longer
-    consents to matching is left with none."""
-    index = posting_index(today=today)
+    """The whole lists of these talents from the postings open now (``index``); a talent who
+    no longer consents to matching is left with none."""
     talents = talent_set()
     rows: list[tuple[Any, ...]] = []
     for talent_id in talent_ids:
