@@ -75,52 +75,63 @@ def _postings_stamp(today: dt.date) -> tuple[Any, ...]:
     return (today, postings["n"], postings["last"], tags["n"], tags["last"])
 
 
+# The cached index is brought up to date in place (the postings that changed added, replaced
+# or switched off) when at most this many changed, and built again when it is older than
+# ``INDEX_CACHE_SECONDS`` or of another day (what the signature does not see, such as an
+# enterprise's industry changing, lasts at most that long).
+INDEX_PATCH_MAX = 500
+INDEX_CACHE_SECONDS = 300.0
+
+
+def _postings_signature(today: dt.date) -> dict[int, tuple[Any, ...]]:
+    """Per open posting: its update time and its tags' count and ids (one grouped query)."""
+    return {
+        row[0]: row[1:]
+        for row in fetch.open_postings(today=today)
+        .annotate(tags=Count("occupation_tags"), tag_ids=Sum("occupation_tags__id"))
+        .values_list("id", "updated_at", "tags", "tag_ids")
+    }
+
+
 def posting_index(*, today: dt.date | None = None) -> MatchIndex:
-    """Every open posting in a ``MatchIndex``, kept in the process and rebuilt only when the
-    open postings or their tags change (two aggregate queries tell)."""
+    """Every open posting in a ``MatchIndex``, kept in the process: returned as it is while
+    the open postings and their tags have not changed (two aggregate queries tell), brought
+    up to date in place when a few postings changed (their update times and tags, compared
+    posting by posting), else built again."""
     today = today or timezone.localdate()
     stamp = _postings_stamp(today)
     with _index_lock:
         cached = _index_cache.get("postings")
         if cached is not None and cached[0] == stamp:
             return cached[1]
-    index = MatchIndex(fetch.posting_facts(today=today), weights_from_settings())
-    with _index_lock:
-        _index_cache["postings"] = (stamp, index, time.monotonic())
-    return index
-
-
-# A posting event changes the cached index in place (its postings added, replaced or switched
-# off) instead of reading every open posting again, unless the index is older than this (a
-# change no event reports, such as an enterprise's verification, is swept up by the events'
-# ``stale_postings`` anyway).
-INDEX_CACHE_SECONDS = 300.0
-
-
-def posting_index_after(
-    opened: Sequence[PostingFacts], closed: Sequence[int], *, today: dt.date
-) -> MatchIndex:
-    """``posting_index()`` once these postings opened (or changed) and closed: the cached
-    index updated in place when it is of today and recent, else built again."""
-    stamp = _postings_stamp(today)
+    signature = _postings_signature(today)
+    weights = weights_from_settings()
     with _index_lock:
         cached = _index_cache.get("postings")
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
         if (
             cached is not None
             and cached[0][0] == today
-            and time.monotonic() - cached[2] < INDEX_CACHE_SECONDS
-            and cached[1].weights == weights_from_settings()
+            and time.monotonic() - cached[3] < INDEX_CACHE_SECONDS
+            and cached[1].weights == weights
         ):
             index: MatchIndex = cached[1]
-            for posting_id in closed:
-                index.remove_posting(posting_id)
-            for posting in opened:
-                index.add_posting(posting)
-            _index_cache["postings"] = (stamp, index, cached[2])
-            return index
-    return posting_index(today=today)
+            before = cached[2]
+            changed = {
+                p for p in signature.keys() | before.keys() if signature.get(p) != before.get(p)
+            }
+            if len(changed) <= INDEX_PATCH_MAX:
+                for posting_id in changed - signature.keys():
+                    index.remove_posting(posting_id)
+                for posting in fetch.posting_facts(
+                    posting_ids=changed & signature.keys(), today=today
+                ):
+                    index.add_posting(posting)
+                _index_cache["postings"] = (stamp, index, signature, cached[3])
+                return index
+    index = MatchIndex(fetch.posting_facts(today=today), weights)
+    with _index_lock:
+        _index_cache["postings"] = (stamp, index, signature, time.monotonic())
+    return index
 
 
 def _fairness_row(
@@ -646,10 +657,8 @@ def postings_refresh(posting_ids: Iterable[int] = (), *, sweep: bool = False) ->
             changed[posting.posting_id] += _posting_opened(
                 posting, scores, talents, scorer, refill, now
             )
-    if refill or "postings" in _index_cache:
-        index = posting_index_after(opened, closed, today=today)
-        if refill:
-            _lists_again(sorted(refill), scorer, index, now)
+    if refill:
+        _lists_again(sorted(refill), scorer, posting_index(today=today), now)
     return PostingsRefreshed(
         [p.posting_id for p in opened], closed, changed, time.perf_counter() - started
     )
