@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -59,6 +60,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _shared import django_setup, pg_admin, pg_drop, pg_server_url, with_database  # noqa: E402
 
 GOAL_SECONDS = 60.0  # the issue's goal for "all talents' recommendations recomputed"
+GOAL_RATIO = 0.5  # issue 19: at most half of the previous code's time, measured in the same run
+GOAL_PEAK_MB = 1536.0
 ENTERPRISES = 2000
 SURNAMES = "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "晓子嘉俊思雨浩宇欣怡婷文杰明轩诗涵梓睿佳琪志伟建华丽娜敏静峰磊鑫"
@@ -454,11 +457,19 @@ def orm_insert_rows(model: Any, columns: Any, rows: Any) -> None:
     """The plain ORM way, for comparison: model instances through ``bulk_create``."""
     for start in range(0, len(rows), 2000):
         model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows[start : start + 2000]]
+            [
+                model(
+                    **{
+                        name: json.loads(value) if name == "reasons" else value
+                        for name, value in zip(columns, row, strict=True)
+                    }
+                )
+                for row in rows[start : start + 2000]
+            ]
         )
 
 
-def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
+def worker_recompute(args: argparse.Namespace, call: Any = None) -> dict[str, Any]:
     django_setup(args.database_url)
     from django.db import connection
 
@@ -466,7 +477,7 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     from qinghe.matching.services import recompute
 
     if args.orm_writer:
-        recompute.insert_tuples = orm_insert_rows  # type: ignore[assignment]
+        recompute.insert_rows = orm_insert_rows  # type: ignore[assignment]
     before = {
         "recommendations": Recommendation.objects.count(),
         "candidates": Candidate.objects.count(),
@@ -474,11 +485,15 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     connection.close()  # the call opens its own connection, as the nightly command does
     rss_before = _rss_mb()
     started = time.perf_counter()
-    result = recompute.recommendations_recompute_all()
+    cpu = time.process_time()
+    result = (call or recompute.recommendations_recompute_all)()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     peak = _peak_rss_mb()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "load": os.getloadavg()[0],
         "service_seconds": result.seconds,
         "phases": getattr(result, "phases", {}),
         "talents": result.talents,
@@ -496,6 +511,115 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """The previous code (bench/_baseline_recompute.py), timed as ``worker_recompute``."""
+    django_setup(args.database_url)
+    import _baseline_recompute
+
+    return worker_recompute(args, call=_baseline_recompute.baseline_recompute_all)
+
+
+def worker_incremental(args: argparse.Namespace) -> dict[str, Any]:
+    """The incremental path under a stream of postings opening and closing: a thread changes
+    a posting's state every ``60 / args.per_minute`` seconds (in turn: a closed one opened,
+    an open one closed, committed at once as the workflow's services do), and puts its event
+    in a queue; the main thread is the task worker, running ``tasks.refresh_posting``'s
+    service (``posting_refresh``: the posting with every stale one) for each queued event in
+    turn. An event's lag: from its commit to the end of the first run that started after it
+    (and so took it along)."""
+    django_setup(args.database_url)
+    import datetime as dt
+    import queue
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from qinghe.jobs.models import Posting
+    from qinghe.matching.services import recompute
+
+    today = timezone.localdate()
+    n_events = max(1, round(args.stream_minutes * args.per_minute))
+    closed = list(
+        Posting.objects.exclude(state=Posting.State.PUBLISHED)
+        .order_by("id")
+        .values_list("id", flat=True)[:n_events]
+    )
+    open_ids = list(
+        Posting.objects.filter(state=Posting.State.PUBLISHED, closing_date__isnull=True)
+        .order_by("-id")
+        .values_list("id", flat=True)[:n_events]
+    )
+    warm = time.perf_counter()
+    recompute.posting_events(open_ids[-1])  # start-up: the talents, the index, the classifier
+    warm_s = time.perf_counter() - warm
+    events: queue.Queue[tuple[int, str, float]] = queue.Queue()
+    committed: list[tuple[int, str, float]] = []
+    interval = 60.0 / args.per_minute
+
+    def producer() -> None:
+        try:
+            start = time.perf_counter()
+            for n in range(n_events):
+                delay = start + n * interval - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                kind = "open" if n % 2 == 0 else "close"
+                posting_id = closed[n] if kind == "open" else open_ids[n]
+                if kind == "open":
+                    Posting.objects.filter(pk=posting_id).update(
+                        state=Posting.State.PUBLISHED,
+                        published_at=timezone.now(),
+                        closing_date=today + dt.timedelta(days=30),
+                        updated_at=timezone.now(),
+                    )
+                else:
+                    Posting.objects.filter(pk=posting_id).update(
+                        state=Posting.State.CLOSED, updated_at=timezone.now()
+                    )
+                event = (posting_id, kind, time.perf_counter())
+                committed.append(event)
+                events.put(event)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    done_at: dict[int, float] = {}
+    runs: list[dict[str, Any]] = []
+    handled = 0
+    while handled < n_events:
+        posting_id, _kind, _t = events.get()
+        handled += 1
+        started = time.perf_counter()
+        cpu = time.process_time()
+        result = recompute.posting_events(posting_id)
+        finished = time.perf_counter()
+        for pid in [*result.opened, *result.closed]:
+            done_at.setdefault(pid, finished)
+        # Events committed before this run started are in it (its own, and the sweep's).
+        for pid, _k, t in committed:
+            if t < started and pid not in done_at:
+                done_at[pid] = finished
+        runs.append(
+            {
+                "seconds": finished - started,
+                "cpu_seconds": time.process_time() - cpu,
+                "postings": len(result.opened) + len(result.closed),
+                "changed": sum(result.changed.values()),
+            }
+        )
+    thread.join()
+    lags = [{"kind": kind, "lag": done_at[pid] - t, "posting": pid} for pid, kind, t in committed]
+    return {
+        "warm_seconds": warm_s,
+        "events": lags,
+        "runs": runs,
+        "load": os.getloadavg()[0],
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
 def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     """Fetch and engine only, as the service does them, nothing written: the memory floor."""
     django_setup(args.database_url)
@@ -510,7 +634,13 @@ def worker_engine(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-WORKERS = {"seed": worker_seed, "recompute": worker_recompute, "engine": worker_engine}
+WORKERS = {
+    "seed": worker_seed,
+    "recompute": worker_recompute,
+    "baseline": worker_baseline,
+    "engine": worker_engine,
+    "incremental": worker_incremental,
+}
 
 
 # ---------------------------------------------------------------------------- orchestration
@@ -530,6 +660,12 @@ def run_worker(kind: str, args: argparse.Namespace, database_url: str) -> dict[s
         str(args.postings),
         "--seed",
         str(args.seed),
+        "--incremental",
+        str(args.incremental),
+        "--stream-minutes",
+        str(args.stream_minutes),
+        "--per-minute",
+        str(args.per_minute),
     ]
     if args.orm_writer:
         command.append("--orm-writer")
@@ -539,61 +675,90 @@ def run_worker(kind: str, args: argparse.Namespace, database_url: str) -> dict[s
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def bench_database(label: str, url: str, args: argparse.Namespace) -> float | None:
-    """Seeds, runs, prints; returns the median seconds of the whole call."""
-    started = time.perf_counter()
-    seed = run_worker("seed", args, url)
+def _print_run(label: str, name: str, i: int, run: dict[str, Any]) -> None:
+    stored = run["stored"]
+    rows = stored["recommendations"] + stored["candidates"] + stored["fairness"]
+    phases = run["phases"]
+    write = phases.get("write")
+    into = (
+        "empty tables"
+        if not run["replaced"]["recommendations"]
+        else f"replacing {run['replaced']['recommendations'] + run['replaced']['candidates']:,} rows"
+    )
     print(
-        f"{label}: seeded {seed['consenting']:,} consenting talents (+{seed['never_consented']:,} "
-        f"never consented, +{seed['withdrawn']:,} withdrew; {seed['profiles']:,} with preferences) "
-        f"and {seed['postings']:,} open postings (+{seed['postings'] // 10:,} not open) in "
-        f"{time.perf_counter() - started:.0f} s: reference and majors' occupations "
-        f"{seed['reference_seconds']:.1f} s, rows {seed['rows_seconds']:.1f} s, occupation tags "
-        f"{seed['classify_seconds']:.1f} s ({seed['untagged']} postings left untagged)",
+        f"{label}: run {i + 1} {name} ({into}): {run['talents']:,} talents x {run['postings']:,} "
+        f"postings -> {stored['recommendations']:,} recommendations + {stored['candidates']:,} "
+        f"candidates + {stored['fairness']:,} fairness rows = {rows:,} rows",
         flush=True,
     )
-    runs = []
+    phase_text = ", ".join(f"{name} {value:.1f}" for name, value in phases.items())
+    print(
+        f"{label}:   whole call {run['seconds']:6.1f} s (CPU {run['cpu_seconds']:.1f} s) = "
+        f"{rows / run['seconds']:,.0f} rows/s"
+        + (f"; write alone {write:.1f} s = {rows / write:,.0f} rows/s" if write else "")
+        + f"; phases (s): {phase_text}; load {run['load']:.2f}",
+        flush=True,
+    )
+    print(
+        f"{label}:   peak RSS {run['peak_rss_mb']:,.0f} MB (process at the call's start "
+        f"{run['rss_before_mb']:,.0f} MB)",
+        flush=True,
+    )
+    counted = (run["recommendations"], run["candidates"])
+    if counted != (stored["recommendations"], stored["candidates"]):
+        print(f"{label}:   MISMATCH: the result says {counted}, the tables hold {stored}")
+
+
+def bench_database(
+    label: str, url: str, args: argparse.Namespace, *, seed: bool = True
+) -> float | None:
+    """Seeds (unless the database is seeded already), runs, prints; returns the median
+    seconds of the whole call (today's code)."""
+    started = time.perf_counter()
+    if seed:
+        seeded = run_worker("seed", args, url)
+        print(
+            f"{label}: seeded {seeded['consenting']:,} consenting talents (+{seeded['never_consented']:,} "
+            f"never consented, +{seeded['withdrawn']:,} withdrew; {seeded['profiles']:,} with preferences) "
+            f"and {seeded['postings']:,} open postings (+{seeded['postings'] // 10:,} not open) in "
+            f"{time.perf_counter() - started:.0f} s: reference and majors' occupations "
+            f"{seeded['reference_seconds']:.1f} s, rows {seeded['rows_seconds']:.1f} s, occupation tags "
+            f"{seeded['classify_seconds']:.1f} s ({seeded['untagged']} postings left untagged)",
+            flush=True,
+        )
+    runs: dict[str, list[dict[str, Any]]] = {"previous": [], "today": []}
+    names = ("previous", "today") if args.compare else ("today",)
     for i in range(args.repeat):
-        run = run_worker("recompute", args, url)
-        runs.append(run)
-        stored = run["stored"]
-        rows = stored["recommendations"] + stored["candidates"] + stored["fairness"]
-        phases = run["phases"]
-        write = phases.get("write")
-        into = (
-            "empty tables"
-            if not run["replaced"]["recommendations"]
-            else f"replacing {run['replaced']['recommendations'] + run['replaced']['candidates']:,} rows"
-        )
+        for name in names:
+            run = run_worker("baseline" if name == "previous" else "recompute", args, url)
+            runs[name].append(run)
+            _print_run(label, name, i, run)
+    medians: dict[str, dict[str, float]] = {}
+    for name in names:
+        rs = runs[name]
+        medians[name] = {
+            "seconds": statistics.median(r["seconds"] for r in rs),
+            "cpu": statistics.median(r["cpu_seconds"] for r in rs),
+            "write": statistics.median(r["phases"].get("write", 0.0) for r in rs),
+            "peak": statistics.median(r["peak_rss_mb"] for r in rs),
+        }
+        m = medians[name]
         print(
-            f"{label}: run {i + 1} ({into}): {run['talents']:,} talents x {run['postings']:,} postings -> "
-            f"{stored['recommendations']:,} recommendations + {stored['candidates']:,} candidates + "
-            f"{stored['fairness']:,} fairness rows = {rows:,} rows",
+            f"{label}: median of {len(rs)} {name}: whole call {m['seconds']:.1f} s (CPU {m['cpu']:.1f} s), "
+            f"write {m['write']:.1f} s, peak RSS {m['peak']:,.0f} MB",
             flush=True,
         )
-        phase_text = ", ".join(f"{name} {value:.1f}" for name, value in phases.items())
+    whole = medians["today"]["seconds"]
+    if args.compare:
+        ratio = whole / medians["previous"]["seconds"]
+        cpu_ratio = medians["today"]["cpu"] / medians["previous"]["cpu"]
+        peak = medians["today"]["peak"]
         print(
-            f"{label}:   whole call {run['seconds']:6.1f} s = {rows / run['seconds']:,.0f} rows/s"
-            + (f"; write alone {write:.1f} s = {rows / write:,.0f} rows/s" if write else "")
-            + f"; phases (s): {phase_text}",
-            flush=True,
-        )
-        print(
-            f"{label}:   peak RSS {run['peak_rss_mb']:,.0f} MB (process at the call's start "
-            f"{run['rss_before_mb']:,.0f} MB)",
-            flush=True,
-        )
-        counted = (run["recommendations"], run["candidates"])
-        if counted != (stored["recommendations"], stored["candidates"]):
-            print(f"{label}:   MISMATCH: the result says {counted}, the tables hold {stored}")
-    whole = statistics.median(r["seconds"] for r in runs)
-    if args.repeat > 1:
-        writes = [r["phases"]["write"] for r in runs if r["phases"].get("write")]
-        peaks = statistics.median(r["peak_rss_mb"] for r in runs)
-        print(
-            f"{label}: median of {args.repeat}: whole call {whole:.1f} s"
-            + (f", write {statistics.median(writes):.1f} s" if writes else "")
-            + f", peak RSS {peaks:,.0f} MB",
+            f"{label}: ratio today / previous {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+            f"(goal <= {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}); peak RSS "
+            f"{peak:,.0f} MB (goal <= {GOAL_PEAK_MB:,.0f} MB: "
+            f"{'met' if peak <= GOAL_PEAK_MB else 'NOT met'}); load average "
+            + ", ".join(f"{v:.2f}" for v in os.getloadavg()),
             flush=True,
         )
     if args.engine_only:
@@ -601,6 +766,26 @@ def bench_database(label: str, url: str, args: argparse.Namespace) -> float | No
         print(
             f"{label}: fetch + engine alone (nothing written): {engine['seconds']:.1f} s, "
             f"peak RSS {engine['peak_rss_mb']:,.0f} MB",
+            flush=True,
+        )
+    if args.incremental:
+        inc = run_worker("incremental", args, url)
+        lags = sorted(e["lag"] for e in inc["events"])
+        runs = inc["runs"]
+        p95 = lags[min(len(lags) - 1, math.ceil(0.95 * len(lags)) - 1)]
+        busy = [r for r in runs if r["postings"]]
+        print(
+            f"{label}: incremental path, a stream of {args.per_minute:g} postings a minute for "
+            f"{args.stream_minutes:g} minutes ({len(lags)} events, opening and closing in turn; "
+            f"posting_refresh per event as the task worker runs it; start-up run "
+            f"{inc['warm_seconds']:.1f} s): lag from the state change to every affected list "
+            f"stored: median {statistics.median(lags):.1f} s, p95 {p95:.1f} s, max {lags[-1]:.1f} s "
+            f"(goal <= 60 s: {'met' if lags[-1] <= 60 else 'NOT met'}); {len(runs)} runs, "
+            f"{sum(r['postings'] for r in runs)} postings done (several events in one run when "
+            f"they queue up), a run median {statistics.median(r['seconds'] for r in busy):.2f} s "
+            f"wall / {statistics.median(r['cpu_seconds'] for r in busy):.2f} s CPU, max "
+            f"{max(r['seconds'] for r in runs):.2f} s; {sum(r['changed'] for r in runs):,} talents' "
+            f"lists changed; load {inc['load']:.2f}; peak RSS {inc['peak_rss_mb']:,.0f} MB",
             flush=True,
         )
     print(
@@ -635,6 +820,27 @@ def main(argv: list[str] | None = None) -> int:
         help="write with the ORM's bulk_create (batches of 2,000) instead of COPY (PostgreSQL)"
         " or executemany (SQLite), to compare",
     )
+    parser.add_argument(
+        "--no-compare",
+        dest="compare",
+        action="store_false",
+        help="skip the previous code's runs (bench/_baseline_recompute.py)",
+    )
+    parser.add_argument(
+        "--incremental",
+        type=int,
+        default=1,
+        help="1: time the incremental path under a stream of postings opening and closing; 0: not",
+    )
+    parser.add_argument("--stream-minutes", type=float, default=4.0, help="the stream's length")
+    parser.add_argument(
+        "--per-minute", type=float, default=10.0, help="the stream's events a minute"
+    )
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="PostgreSQL: use (and keep) this database, seeding it only when it is empty",
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -657,6 +863,15 @@ def main(argv: list[str] | None = None) -> int:
         server = pg_server_url()
         if server is None:
             print("postgresql: skipped (set BENCH_PG_URL)")
+            return 0
+        if args.keep_database:
+            url = with_database(server, args.keep_database)
+            try:
+                pg_admin(server, f'CREATE DATABASE "{args.keep_database}"')
+                seeded = False
+            except Exception:  # noqa: BLE001 - it exists
+                seeded = True
+            bench_database("postgresql", url, args, seed=not seeded)
             return 0
         name = f"qinghe_bench_recompute_{os.getpid()}"
         try:

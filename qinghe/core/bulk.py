@@ -79,17 +79,21 @@ def insert_tuples(
     rows: Sequence[tuple[Any, ...]],
     *,
     using: str = DEFAULT_DB_ALIAS,
+    json_text: Sequence[str] = (),
 ) -> None:
     """INSERT of plain tuples in ``attnames`` order (``talent_id``, ``reasons``...), JSON and
     date-time values prepared by their fields as the ORM prepares them (one date-time object
     shared by many rows, such as a run's time stamp, is prepared once); other values are sent
-    as they are. No defaults are filled: every NOT NULL column must be among ``attnames``."""
+    as they are. No defaults are filled: every NOT NULL column must be among ``attnames``.
+
+    ``json_text``: JSON fields whose values are given as JSON text already (``json.dumps``
+    of the value, as the ORM would write it): sent as they are, not encoded again."""
     conn = connections[using]
     targets = [model._meta.get_field(name) for name in attnames]
     prepared = [
         (i, f)
         for i, f in enumerate(targets)
-        if isinstance(f, models.JSONField | models.DateTimeField)
+        if isinstance(f, models.JSONField | models.DateTimeField) and f.name not in json_text
     ]
     done: dict[int, Any] = {}  # date-times by id
 

@@ -75,12 +75,20 @@ def components(result: Score) -> dict[str, float]:
     return out
 
 
-def _top_ids(ranked: Sequence[tuple[TalentFacts, Score]], minus: Sequence[str]) -> set[int]:
-    def key(pair: tuple[TalentFacts, Score]) -> tuple[float, int]:
-        parts = components(pair[1])
-        return (-(pair[1].total - sum(parts.get(m, 0.0) for m in minus)), pair[0].talent_id)
-
-    return {t.talent_id for t, _ in sorted(ranked, key=key)[:TOP]}
+def _top_ids(
+    ranked: Sequence[tuple[TalentFacts, Score]],
+    parts: Sequence[dict[str, float]],
+    minus: Sequence[str],
+) -> set[int]:
+    """The top list re-ranked without the ``minus`` components (``parts``: each candidate's
+    ``components``, in ``ranked`` order)."""
+    keyed = sorted(
+        (
+            (-(score.total - sum(p.get(m, 0.0) for m in minus)), talent.talent_id)
+            for (talent, score), p in zip(ranked, parts, strict=True)
+        )
+    )
+    return {talent_id for _key, talent_id in keyed[:TOP]}
 
 
 def group_figures(
@@ -90,9 +98,10 @@ def group_figures(
     the qualified pool are in it. The JSON stored in ``PostingFairness.groups``."""
     top = list(ranked[:TOP])
     top_ids = {t.talent_id for t, _ in top}
-    no_boost = _top_ids(ranked, ("native",))
-    no_home = _top_ids(ranked, ("home_town",))
-    parts = {t.talent_id: components(s) for t, s in ranked}
+    components_in_order = [components(s) for _t, s in ranked]
+    no_boost = _top_ids(ranked, components_in_order, ("native",))
+    no_home = _top_ids(ranked, components_in_order, ("home_town",))
+    parts = {t.talent_id: c for (t, _s), c in zip(ranked, components_in_order, strict=True)}
     out: dict[str, dict[str, Any]] = {}
     for name, (_label, member) in GROUPS.items():
         inside = [t.talent_id for t, _ in ranked if member(t)]

@@ -612,12 +612,9 @@ class MatchIndex:
             )
             del scores
 
-        groups_wanted = {"all": None, **(pool_groups or {})}
-
-        def work(chunk_starts: list[int]) -> tuple[_ColumnTop, dict[str, np.ndarray]]:
+        def work(chunk_starts: list[int]) -> _ColumnTop:
             best = _ColumnTop(posting_k, p)
             best.threshold = initial.copy()
-            pool = {name: np.zeros(p, dtype=np.int64) for name in groups_wanted}
             buffer = np.empty((rows_in_cache, p), dtype=np.float32)
             flush_at = max(4 * p, 50_000)
             scratch = np.empty((rows_in_cache, p), dtype=np.float32)
@@ -634,13 +631,6 @@ class MatchIndex:
                     block = self._fill(
                         batch, s, e, t, buffer[: e - s], lut, skills, offset=start, scratch=scratch
                     )
-                    if pool_groups is not None and p:
-                        passed = block > NEG
-                        pool["all"] += passed.sum(axis=0)
-                        for name, mask in pool_groups.items():
-                            rows = mask[s:e]
-                            if rows.any():
-                                pool[name] += passed[rows].sum(axis=0)
                     if k and p:
                         idx, vals = _top_rows(block, k, floor)
                         talent_slots[s:e] = np.where(idx >= 0, perm[np.maximum(idx, 0)], -1)
@@ -667,20 +657,22 @@ class MatchIndex:
                         np.concatenate(cand_cols),
                         np.concatenate(cand_vals),
                     )
-            return best, pool
+            return best
 
         groups = [g for g in (starts[i::workers] for i in range(max(workers, 1))) if g]
+        pool_total = (
+            _pool_counts(t["base"], batch.base_group, pool_groups)
+            if pool_groups is not None
+            else {}
+        )
         if len(groups) > 1:
             with ThreadPoolExecutor(max_workers=len(groups)) as executor:
                 results = list(executor.map(work, groups))
         else:
             results = [work(g) for g in groups]
         merged = _ColumnTop(posting_k, p)
-        pool_total = {name: np.zeros(p, dtype=np.int64) for name in groups_wanted}
-        for part, pool in results:
+        for part in results:
             merged.merge(part)
-            for name, counts in pool.items():
-                pool_total[name] += counts
         posting_talents, posting_scores = merged.sorted()
         # Back from place order to slot order.
         position = t["position"]
@@ -702,6 +694,24 @@ class MatchIndex:
                 if posting is not None:
                     out.append((posting, float(value)))
         return out
+
+
+def _pool_counts(
+    base: np.ndarray, base_group: np.ndarray, pool_groups: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per column, how many talents pass the hard filters ("all"), and how many of each
+    group. Only the base table (level, timing, closed) holds -inf, so a talent passes where
+    its base group's row does: counts of talents per base group times the rows' passes."""
+    passed = base > NEG
+    out: dict[str, np.ndarray] = {}
+    for name, mask in {"all": None, **pool_groups}.items():
+        members = base_group if mask is None else base_group[mask]
+        per_group = np.bincount(members, minlength=len(base))
+        counts = np.zeros(base.shape[1], dtype=np.int64)
+        for group in np.flatnonzero(per_group):
+            counts += int(per_group[group]) * passed[group]
+        out[name] = counts
+    return out
 
 
 def _subset(batch: TalentBatch, rows: np.ndarray) -> TalentBatch:
@@ -815,6 +825,13 @@ class _ColumnTop:
 
     def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
         k = self.k
+        # Candidates were taken against the thresholds of their block; those since risen
+        # leave out values that can no longer enter (below k kept values: never chosen).
+        fresh = vals >= self.threshold[cols]
+        if not fresh.all():
+            rows, cols, vals = rows[fresh], cols[fresh], vals[fresh]
+        if not cols.size:
+            return
         order = np.lexsort((-vals, cols))
         rows, cols, vals = rows[order], cols[order], vals[order]
         starts = np.concatenate(([0], np.flatnonzero(np.diff(cols)) + 1))

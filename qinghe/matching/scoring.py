@@ -323,8 +323,11 @@ def exclusion(talent: TalentFacts, posting: PostingFacts) -> str | None:
     return None
 
 
-def major_fit(talent: TalentFacts, posting: PostingFacts) -> tuple[float, str]:
-    """The major fit in [0, 1] and its reason (empty when there is nothing to say)."""
+def major_fit(
+    talent: TalentFacts, posting: PostingFacts, closeness: tuple[float, str] | None = None
+) -> tuple[float, str]:
+    """The major fit in [0, 1] and its reason (empty when there is nothing to say).
+    ``closeness``: ``occupation_fit`` of the pair when the caller has it already."""
     label = talent.major_label or "你的专业"
     best = 0.0
     text = ""
@@ -336,7 +339,7 @@ def major_fit(talent: TalentFacts, posting: PostingFacts) -> tuple[float, str]:
         talent.category_id is not None and talent.category_id in posting.required_major_category_ids
     ):
         best, text = FIT_SAME_CATEGORY, f"专业相近：{label}与岗位要求专业同属一类"
-    occ, occ_name = occupation_fit(talent.occupations, posting.occupations)
+    occ, occ_name = closeness or occupation_fit(talent.occupations, posting.occupations)
     if posting.majors_restricted:
         occ *= RESTRICTED_OCCUPATION_FACTOR
     if occ > best:

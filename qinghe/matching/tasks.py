@@ -16,12 +16,14 @@ def recompute_recommendations() -> int:
 
 @task()
 def posting_published(posting_id: int) -> int:
-    return recompute.recommendations_on_posting_published(posting_id)
+    """A posting event (published, closed, changed): this posting with every stale one, so
+    that events queued close together are done in one go; see ``postings_refresh``."""
+    return recompute.posting_refresh(posting_id)
 
 
 @task()
 def posting_closed(posting_id: int) -> int:
-    return recompute.recommendations_on_posting_closed(posting_id)
+    return recompute.posting_refresh(posting_id)
 
 
 @task()

@@ -5,6 +5,7 @@ figures of each posting."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,8 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from qinghe.core.bulk import insert_tuples
@@ -31,6 +33,7 @@ from ..models import (
     Recommendation,
 )
 from ..scoring import PostingFacts, Score, TalentFacts, Weights
+from ..scoring_rows import PreparedPosting, RowScorer
 from .tags import BULK, postings_classify
 from .weights import weights_from_settings
 
@@ -72,18 +75,62 @@ def _postings_stamp(today: dt.date) -> tuple[Any, ...]:
     return (today, postings["n"], postings["last"], tags["n"], tags["last"])
 
 
+# The cached index is brought up to date in place (the postings that changed added, replaced
+# or switched off) when at most this many changed, and built again when it is older than
+# ``INDEX_CACHE_SECONDS`` or of another day (what the signature does not see, such as an
+# enterprise's industry changing, lasts at most that long).
+INDEX_PATCH_MAX = 500
+INDEX_CACHE_SECONDS = 300.0
+
+
+def _postings_signature(today: dt.date) -> dict[int, tuple[Any, ...]]:
+    """Per open posting: its update time and its tags' count and ids (one grouped query)."""
+    return {
+        row[0]: row[1:]
+        for row in fetch.open_postings(today=today)
+        .annotate(tags=Count("occupation_tags"), tag_ids=Sum("occupation_tags__id"))
+        .values_list("id", "updated_at", "tags", "tag_ids")
+    }
+
+
 def posting_index(*, today: dt.date | None = None) -> MatchIndex:
-    """Every open posting in a ``MatchIndex``, kept in the process and rebuilt only when the
-    open postings or their tags change (two aggregate queries tell)."""
+    """Every open posting in a ``MatchIndex``, kept in the process: returned as it is while
+    the open postings and their tags have not changed (two aggregate queries tell), brought
+    up to date in place when a few postings changed (their update times and tags, compared
+    posting by posting), else built again."""
     today = today or timezone.localdate()
     stamp = _postings_stamp(today)
     with _index_lock:
         cached = _index_cache.get("postings")
         if cached is not None and cached[0] == stamp:
             return cached[1]
-    index = MatchIndex(fetch.posting_facts(today=today), weights_from_settings())
+    signature = _postings_signature(today)
+    weights = weights_from_settings()
     with _index_lock:
-        _index_cache["postings"] = (stamp, index)
+        cached = _index_cache.get("postings")
+        if (
+            cached is not None
+            and cached[0][0] == today
+            and time.monotonic() - cached[3] < INDEX_CACHE_SECONDS
+            and cached[1].weights == weights
+        ):
+            index: MatchIndex = cached[1]
+            before = cached[2]
+            changed = {
+                p for p in signature.keys() | before.keys() if signature.get(p) != before.get(p)
+            }
+            if len(changed) <= INDEX_PATCH_MAX:
+                for posting_id in changed - signature.keys():
+                    index.remove_posting(posting_id)
+                for posting in fetch.posting_facts(
+                    posting_ids=changed & signature.keys(), today=today
+                ):
+                    index.add_posting(posting)
+                _index_cache["postings"] = (stamp, index, signature, cached[3])
+                return index
+    index = MatchIndex(fetch.posting_facts(today=today), weights)
+    with _index_lock:
+        _index_cache["postings"] = (stamp, index, signature, time.monotonic())
     return index
 
 
@@ -167,6 +214,15 @@ def recompute_engine(
     postings = fetch.posting_facts(today=today)
     talents = fetch.talent_facts()
     phases.lap("fetch")
+    computed = engine_from_facts(talents, postings, weights)
+    phases.lap("engine")
+    return computed
+
+
+def engine_from_facts(
+    talents: list[TalentFacts], postings: list[PostingFacts], weights: Weights
+) -> RecomputeInput:
+    """The engine both ways over facts in memory (no database)."""
     index = MatchIndex(postings, weights)
     batch = index.encode(talents)
     top = index.top_all(
@@ -178,7 +234,6 @@ def recompute_engine(
             for name, (_label, member) in fair.GROUPS.items()
         },
     )
-    phases.lap("engine")
     return RecomputeInput(talents, postings, index, top, weights)
 
 
@@ -196,6 +251,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     computed = recompute_engine(today=today, phases=phases)
     talents = computed.talents
     slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
+    rows_of = RecomputeRows(computed)
     recommendations = candidates = 0
     with transaction.atomic():
         Recommendation.objects.all().delete()
@@ -205,9 +261,9 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
             rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
             with gc_paused():
-                chunk = _recommendation_rows(computed, rows, now)
+                chunk = rows_of.recommendations(rows, now)
                 phases.lap("rows")
-                insert_tuples(Recommendation, RECOMMENDATION_COLUMNS, chunk)
+                insert_rows(Recommendation, RECOMMENDATION_COLUMNS, chunk)
                 recommendations += len(chunk)
                 del chunk
             talent_ids = [talents[row].talent_id for row in rows]
@@ -216,11 +272,11 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
             phases.lap("write")
         for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
             with gc_paused():
-                chunk, fairness = _candidate_rows(
-                    computed, slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
+                chunk, fairness = rows_of.candidates(
+                    slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
                 )
                 phases.lap("rows")
-                insert_tuples(Candidate, CANDIDATE_COLUMNS, chunk)
+                insert_rows(Candidate, CANDIDATE_COLUMNS, chunk)
                 PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
                 candidates += len(chunk)
                 del chunk, fairness
@@ -236,73 +292,105 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     )
 
 
-# Rows of a full recompute are plain tuples in these columns (attribute names).
+# Rows of a full recompute are plain tuples in these columns (attribute names); ``reasons``
+# is JSON text (``scoring_rows``), written as it is.
 RECOMMENDATION_COLUMNS = ("talent_id", "posting_id", "score", "reasons", "computed_at")
 CANDIDATE_COLUMNS = ("posting_id", "talent_id", "score", "reasons", "computed_at")
 
 
-def _recommendation_rows(
-    computed: RecomputeInput, rows: Iterable[int], now: dt.datetime
-) -> list[tuple[Any, ...]]:
-    """The talents' (batch rows') top 20 with reasons, each talent's best first."""
-    out: list[tuple[Any, ...]] = []
-    for row in rows:
-        talent = computed.talents[row]
-        for posting, _ in computed.index.talent_top(computed.top, row):
-            scored = scoring.score(talent, posting, computed.weights)
-            if scored is not None:
-                out.append(
-                    (
-                        talent.talent_id,
-                        posting.posting_id,
-                        round(scored.total, 3),
-                        reasons_json(scored),
-                        now,
-                    )
-                )
-    return out
+def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY (PostgreSQL) or executemany of a chunk of rows whose reasons are JSON text."""
+    insert_tuples(model, columns, rows, json_text=("reasons",))
 
 
-def _candidate_rows(
-    computed: RecomputeInput, slots: Sequence[int], now: dt.datetime
-) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
-    """The postings' (index slots') top 50 with reasons, best first, and their fairness rows."""
-    talents, top, weights = computed.talents, computed.top, computed.weights
-    out: list[tuple[Any, ...]] = []
-    fairness: list[PostingFairness] = []
-    for slot in slots:
-        facts = computed.index.facts[slot]
-        assert facts is not None
-        ranked: list[tuple[TalentFacts, Score]] = []
-        for row in top.posting_talents[:, slot]:
-            if row < 0:
-                continue
-            scored = scoring.score(talents[row], facts, weights)
-            if scored is not None:
-                ranked.append((talents[row], scored))
-        ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
-        for talent, scored in ranked:
-            out.append(
-                (
-                    facts.posting_id,
-                    talent.talent_id,
-                    round(scored.total, 3),
-                    reasons_json(scored),
-                    now,
+class RecomputeRows:
+    """The rows of a full recompute, from the engine's result: the same totals and reasons
+    as ``scoring.score`` of each pair (``scoring_rows.RowScorer``), built from cached parts,
+    the reasons as JSON text."""
+
+    def __init__(self, computed: RecomputeInput) -> None:
+        self.computed = computed
+        self.scorer = RowScorer(computed.weights)
+        self.prepared: list[PreparedPosting | None] = [
+            self.scorer.posting(facts) if facts is not None else None
+            for facts in computed.index.facts
+        ]
+
+    def recommendations(self, rows: Iterable[int], now: dt.datetime) -> list[tuple[Any, ...]]:
+        """The talents' (batch rows') top 20 with reasons, each talent's best first (the
+        engine's order, as ``MatchIndex.talent_top`` gives it)."""
+        computed, prepared, scorer = self.computed, self.prepared, self.scorer
+        top = computed.top
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            talent = computed.talents[row]
+            postings = [
+                p
+                for slot, value in zip(
+                    top.talent_slots[row].tolist(), top.talent_scores[row].tolist(), strict=True
+                )
+                if slot >= 0 and math.isfinite(value) and (p := prepared[slot]) is not None
+            ]
+            talent_id = talent.talent_id
+            for p, result in zip(postings, scorer.rows(talent, postings), strict=True):
+                if result is not None:
+                    out.append((talent_id, p.posting_id, result[0], result[1], now))
+        return out
+
+    def candidates(
+        self, slots: Sequence[int], now: dt.datetime
+    ) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
+        """The postings' (index slots') top 50 with reasons, best first, and their fairness
+        rows."""
+        computed, scorer, prepared = self.computed, self.scorer, self.prepared
+        talents, top, weights = computed.talents, computed.top, computed.weights
+        out: list[tuple[Any, ...]] = []
+        fairness: list[PostingFairness] = []
+        # The chunk's pairs talent by talent (one ``rows`` call per talent), then back to
+        # each posting's column order.
+        columns = top.posting_talents[:, list(slots)]
+        k, n = columns.shape
+        flat = columns.T.ravel()  # posting by posting, rank by rank
+        valid = np.flatnonzero(flat >= 0)
+        by_talent = valid[np.argsort(flat[valid], kind="stable")]
+        results: list[Any] = [None] * len(flat)
+        talent_rows = flat[by_talent]
+        bounds = np.flatnonzero(np.diff(talent_rows)) + 1
+        for group in np.split(by_talent, bounds) if by_talent.size else []:
+            positions = group.tolist()
+            talent = talents[int(flat[positions[0]])]
+            computed_rows = scorer.rows(
+                talent,
+                [prepared[slots[i // k]] for i in positions],  # type: ignore[misc]
+                scores=True,
+            )
+            for i, result in zip(positions, computed_rows, strict=True):
+                results[i] = result
+        for j, slot in enumerate(slots):
+            p = prepared[slot]
+            assert p is not None
+            scored: list[tuple[TalentFacts, Any]] = [
+                (talents[row], result)
+                for row, result in zip(
+                    flat[j * k : (j + 1) * k].tolist(), results[j * k : (j + 1) * k], strict=True
+                )
+                if row >= 0 and result is not None
+            ]
+            scored.sort(key=lambda pair: (-pair[1][2].total, pair[0].talent_id))
+            for talent, result in scored:
+                out.append((p.posting_id, talent.talent_id, result[0], result[1], now))
+            pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
+            fairness.append(
+                _fairness_row(
+                    p.posting_id,
+                    [(talent, result[2]) for talent, result in scored],
+                    weights.boost_for(natives_first=p.facts.natives_first),
+                    pool,
+                    complete=False,
+                    now=now,
                 )
             )
-        pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
-        fairness.append(
-            _fairness_row(
-                facts.posting_id,
-                ranked,
-                weights.boost_for(natives_first=facts.natives_first),
-                pool,
-                complete=False,
-                now=now,
-            )
-        )
-    return out, fairness
+        return out, fairness
 
 
 def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
@@ -397,142 +485,309 @@ def _trim(qs: Any, keep: int) -> None:
         qs.model.objects.filter(pk__in=extra).delete()
 
 
-def recommendations_on_posting_published(posting_id: int) -> int:
-    """A posting was published (or changed while published): tag it, score it against every
-    consenting talent, store its top 50 candidates and fairness figures, and put it into
-    the lists of talents it now makes the top 20 of (dropping their 21st). No full rebuild.
-    Returns how many talents' lists changed. A posting that is not open is treated as
-    closed."""
+# --- the incremental path: postings opening and closing -----------------------------------------
+
+# The consenting talents' facts stay in the process between posting events (reading 100,000
+# of them takes about 18 s on PostgreSQL): read again when a stamp of the tables they come
+# from changes (counts, last ids, last update times: a consent given or withdrawn, a talent
+# added, merged or edited, an education added, preferences saved, a major category's
+# occupations edited, sums of the education columns read), and at the latest after this many
+# seconds (an import's in-place edit of an education that leaves those sums as they were).
+TALENT_CACHE_SECONDS = 3600.0
+# Ids per ``IN`` list when reading the stored lists of many talents.
+IN_CHUNK = 5000
+
+
+@dataclass
+class TalentSet:
+    """Every consenting talent's facts, with their rows by id and the fairness groups."""
+
+    facts: list[TalentFacts]
+    row_of: dict[int, int]
+    groups: dict[str, np.ndarray]
+    stamp: tuple[Any, ...]
+    loaded: float
+
+
+_talent_lock = threading.Lock()
+_talent_cache: dict[str, TalentSet] = {}
+
+
+def _talents_stamp() -> tuple[Any, ...]:
+    from qinghe.talents.models import Consent, Education, Talent
+
+    from ..models import MajorOccupation
+
+    stamp: list[Any] = []
+    for model, last in (
+        (Consent, "id"),
+        (Talent, "updated_at"),
+        (Education, "id"),
+        (MatchingProfile, "updated_at"),
+        (MatchingProfile.preferred_towns.through, "id"),
+        (MatchingProfile.preferred_industries.through, "id"),
+    ):
+        row = model.objects.aggregate(n=Count("id"), last=Max(last))
+        stamp += [row["n"], row["last"]]
+    # What an import's in-place edit of an education changes (sums of the columns read).
+    row = Education.objects.aggregate(
+        years=Sum("graduation_year"),
+        majors=Sum("major_id"),
+        categories=Sum("major_category_id"),
+        universities=Sum("university_id"),
+        names=Sum(Length("major_name") * F("id")),
+        levels=Sum(Length("level") * F("id")),
+        dfc=Count("id", filter=Q(is_double_first_class=True)),
+    )
+    stamp += list(row.values())
+    row = MajorOccupation.objects.filter(removed=False).aggregate(
+        n=Count("id"), last=Max("id"), order=Sum(F("rank") * F("id"))
+    )
+    stamp += [row["n"], row["last"], row["order"]]
+    return tuple(stamp)
+
+
+def talent_set() -> TalentSet:
+    """Every consenting talent's facts, kept in the process (``TALENT_CACHE_SECONDS``)."""
+    stamp = _talents_stamp()
+    with _talent_lock:
+        cached = _talent_cache.get("talents")
+        if (
+            cached is not None
+            and cached.stamp == stamp
+            and time.monotonic() - cached.loaded < TALENT_CACHE_SECONDS
+        ):
+            return cached
+    facts = fetch.talent_facts()
+    fresh = TalentSet(
+        facts=facts,
+        row_of={t.talent_id: i for i, t in enumerate(facts)},
+        groups={
+            name: np.asarray([member(t) for t in facts], dtype=bool)
+            for name, (_label, member) in fair.GROUPS.items()
+        },
+        stamp=stamp,
+        loaded=time.monotonic(),
+    )
+    with _talent_lock:
+        _talent_cache["talents"] = fresh
+    return fresh
+
+
+def stale_postings(*, today: dt.date | None = None) -> set[int]:
+    """Postings whose lists do not follow their state: open ones never processed (no fairness
+    row) or changed since (the row older than the posting), and postings no longer open that
+    still have a fairness row. What a posting event (``postings_refresh(sweep=True)``) takes
+    along with its own posting, so that events arriving close together are done in one go."""
+    open_qs = fetch.open_postings(today=today)
+    opened = set(
+        open_qs.filter(
+            Q(fairness__isnull=True) | Q(fairness__computed_at__lt=F("updated_at"))
+        ).values_list("id", flat=True)
+    )
+    closed = set(
+        PostingFairness.objects.exclude(posting_id__in=open_qs.values("id")).values_list(
+            "posting_id", flat=True
+        )
+    )
+    return opened | closed
+
+
+@dataclass
+class PostingsRefreshed:
+    opened: list[int]
+    closed: list[int]
+    # Posting id -> talents whose list changed because of it (it entered their list, or they
+    # had it and their list was computed again).
+    changed: dict[int, int]
+    seconds: float = 0.0
+
+
+def postings_refresh(posting_ids: Iterable[int] = (), *, sweep: bool = False) -> PostingsRefreshed:
+    """Postings opened, changed or closed: each talent's list and each posting's candidates
+    made what a full recompute would store, without one.
+
+    - A closed posting leaves every list; the talents who had it get their whole list
+      computed again from the postings open now (the cached ``posting_index``).
+    - An opened (or changed) posting is tagged and scored against every consenting talent
+      at once (the cached ``talent_set``, vectorised): its top 50 candidates and fairness row
+      are stored, and it enters the list of each talent whose 20th it beats (their 20th
+      dropped). Talents who had it before (a change) get their whole list computed again.
+
+    ``sweep``: also every posting ``stale_postings`` finds (the events queued behind this one:
+    their own runs then find nothing to do)."""
+    started = time.perf_counter()
     today = timezone.localdate()
-    postings = fetch.posting_facts(posting_ids=[posting_id], today=today)
-    if not postings:
-        return recommendations_on_posting_closed(posting_id)
-    if Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
-        postings_classify(posting_ids=[posting_id])
-        postings = fetch.posting_facts(posting_ids=[posting_id], today=today)
-    posting = postings[0]
-    now = timezone.now()
+    now = timezone.now()  # before anything is read: a change while this runs is stale after
+    wanted = set(posting_ids)
+    if sweep:
+        wanted |= stale_postings(today=today)
+    if not wanted:
+        return PostingsRefreshed([], [], {}, time.perf_counter() - started)
+    open_ids = set(
+        fetch.open_postings(today=today).filter(pk__in=wanted).values_list("id", flat=True)
+    )
+    if open_ids and Occupation.objects.filter(level=Occupation.Level.OCCUPATION).exists():
+        postings_classify(posting_ids=sorted(open_ids))
+    opened = fetch.posting_facts(posting_ids=open_ids, today=today)
+    closed = sorted(wanted - {p.posting_id for p in opened})
     weights = weights_from_settings()
-    talents = fetch.talent_facts()
-    index = MatchIndex([posting], weights)
-    batch = index.encode(talents)
-    scores = index.scores_for_posting(batch, posting_id)
-    qualified = np.isfinite(scores)
-    order = np.argsort(-scores, kind="stable")
-    ranked: list[tuple[TalentFacts, Score]] = []
-    for row in order[: POSTING_TOP * 2]:
-        if scores[row] < weights.min_total:
+    scorer = RowScorer(weights)
+    changed: dict[int, int] = {}
+    # Talents whose whole list is computed again at the end: they had a posting that closed
+    # or changed.
+    refill: set[int] = set()
+    for posting_id in [*closed, *(p.posting_id for p in opened)]:
+        had = set(
+            Recommendation.objects.filter(posting_id=posting_id).values_list("talent_id", flat=True)
+        )
+        refill |= had
+        changed[posting_id] = len(had)
+    if closed:
+        with transaction.atomic():
+            Recommendation.objects.filter(posting_id__in=closed).delete()
+            Candidate.objects.filter(posting_id__in=closed).delete()
+            PostingFairness.objects.filter(posting_id__in=closed).delete()
+    if opened:
+        talents = talent_set()
+        one_by_one = MatchIndex(opened, weights)
+        batch = one_by_one.encode(talents.facts)
+        for posting in opened:
+            scores = one_by_one.scores_for_posting(batch, posting.posting_id)
+            changed[posting.posting_id] += _posting_opened(
+                posting, scores, talents, scorer, refill, now
+            )
+    if refill:
+        _lists_again(sorted(refill), scorer, posting_index(today=today), now)
+    return PostingsRefreshed(
+        [p.posting_id for p in opened], closed, changed, time.perf_counter() - started
+    )
+
+
+def _posting_opened(
+    posting: PostingFacts,
+    scores: np.ndarray,
+    talents: TalentSet,
+    scorer: RowScorer,
+    skip: set[int],
+    now: dt.datetime,
+) -> int:
+    """Stores an open posting's candidates and fairness row and puts it into the lists of the
+    talents (outside ``skip``) whose 20th it beats; returns how many."""
+    weights = scorer.weights
+    facts = talents.facts
+    prepared = scorer.posting(posting)
+    floor = weights.min_total
+    ranked: list[tuple[TalentFacts, Any]] = []
+    for row in np.argsort(-scores, kind="stable")[: POSTING_TOP * 2].tolist():
+        if scores[row] < floor:
             break
-        scored = scoring.score(talents[row], posting, weights)
-        if scored is not None:
-            ranked.append((talents[row], scored))
-    ranked.sort(key=lambda pair: (-pair[1].total, pair[0].talent_id))
+        result = scorer.rows(facts[row], [prepared], scores=True)[0]
+        if result is not None:
+            ranked.append((facts[row], result))
+    ranked.sort(key=lambda pair: (-pair[1][2].total, pair[0].talent_id))
     ranked = ranked[:POSTING_TOP]
-    passed = [talents[i] for i in np.flatnonzero(qualified)]
-    pool = {"all": len(passed)} | {
-        name: sum(1 for t in passed if member(t)) for name, (_label, member) in fair.GROUPS.items()
+    qualified = np.isfinite(scores)
+    pool = {"all": int(qualified.sum())} | {
+        name: int((qualified & members).sum()) for name, members in talents.groups.items()
     }
     fairness = _fairness_row(
-        posting_id,
-        ranked,
+        posting.posting_id,
+        [(t, result[2]) for t, result in ranked],
         weights.boost_for(natives_first=posting.natives_first),
         pool,
-        complete=int((scores >= weights.min_total).sum()) <= POSTING_TOP,
+        complete=int((scores >= floor).sum()) <= POSTING_TOP,
         now=now,
     )
-    # The talent side: whoever this posting now makes the top 20 of.
-    eligible = np.flatnonzero(scores >= weights.min_total)
-    ids = [talents[i].talent_id for i in eligible]
-    stats = {
-        row["talent_id"]: (row["n"], row["low"])
-        for row in Recommendation.objects.filter(talent_id__in=ids)
-        .exclude(posting_id=posting_id)
-        .values("talent_id")
-        .annotate(n=Count("id"), low=Min("score"))
-    }
-    new_recs: list[Recommendation] = []
-    full: list[int] = []
-    for i in eligible:
-        talent = talents[i]
-        n, low = stats.get(talent.talent_id, (0, None))
-        if n >= TALENT_TOP and low is not None and scores[i] <= low:
+    # The talent side: the stored lists (without this posting) of whoever it could enter.
+    eligible = [
+        row for row in np.flatnonzero(scores >= floor).tolist() if facts[row].talent_id not in skip
+    ]
+    ids = [facts[row].talent_id for row in eligible]
+    stored: dict[int, list[tuple[float, int]]] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        for talent_id, rec_id, score in (
+            Recommendation.objects.filter(talent_id__in=ids[start : start + IN_CHUNK])
+            .exclude(posting_id=posting.posting_id)
+            .values_list("talent_id", "id", "score")
+        ):
+            stored.setdefault(talent_id, []).append((score, rec_id))
+    new_rows: list[tuple[Any, ...]] = []
+    dropped: list[int] = []
+    for row in eligible:
+        talent = facts[row]
+        have = stored.get(talent.talent_id, [])
+        # The list kept: the best TALENT_TOP by (-score, id), as ``_trim`` keeps them.
+        have.sort(key=lambda pair: (-pair[0], pair[1]))
+        if len(have) >= TALENT_TOP and scores[row] < have[TALENT_TOP - 1][0] - 0.01:
             continue
-        scored = scoring.score(talent, posting, weights)
-        if scored is None:
+        result = scorer.rows(talent, [prepared])[0]
+        if result is None:
             continue
-        new_recs.append(
-            Recommendation(
-                talent_id=talent.talent_id,
-                posting_id=posting_id,
-                score=round(scored.total, 3),
-                reasons=reasons_json(scored),
-                computed_at=now,
-            )
-        )
-        if n >= TALENT_TOP:
-            full.append(talent.talent_id)
+        if len(have) >= TALENT_TOP and not result[0] > have[TALENT_TOP - 1][0]:
+            continue
+        new_rows.append((talent.talent_id, posting.posting_id, result[0], result[1], now))
+        dropped += [rec_id for _score, rec_id in have[TALENT_TOP - 1 :]]
     with transaction.atomic():
-        Recommendation.objects.filter(posting_id=posting_id).delete()
-        Candidate.objects.filter(posting_id=posting_id).delete()
-        PostingFairness.objects.filter(posting_id=posting_id).delete()
-        Recommendation.objects.bulk_create(new_recs, batch_size=BULK)
-        Candidate.objects.bulk_create(
-            [
-                Candidate(
-                    posting_id=posting_id,
-                    talent_id=talent.talent_id,
-                    score=round(scored.total, 3),
-                    reasons=reasons_json(scored),
-                    computed_at=now,
-                )
-                for talent, scored in ranked
-            ]
+        Recommendation.objects.filter(posting_id=posting.posting_id).delete()
+        Candidate.objects.filter(posting_id=posting.posting_id).delete()
+        PostingFairness.objects.filter(posting_id=posting.posting_id).delete()
+        insert_rows(Recommendation, RECOMMENDATION_COLUMNS, new_rows)
+        insert_rows(
+            Candidate,
+            CANDIDATE_COLUMNS,
+            [(posting.posting_id, t.talent_id, result[0], result[1], now) for t, result in ranked],
         )
         fairness.save()
-        for talent_id in full:
-            _trim(Recommendation.objects.filter(talent_id=talent_id), TALENT_TOP)
-    return len(new_recs)
+        for start in range(0, len(dropped), IN_CHUNK):
+            Recommendation.objects.filter(pk__in=dropped[start : start + IN_CHUNK]).delete()
+    return len(new_rows)
+
+
+def _lists_again(
+    talent_ids: Sequence[int], scorer: RowScorer, index: MatchIndex, now: dt.datetime
+) -> None:
+    """The whole lists of these talents from the postings open now (``index``); a talent who
+    no longer consents to matching is left with none."""
+    talents = talent_set()
+    rows: list[tuple[Any, ...]] = []
+    for talent_id in talent_ids:
+        row = talents.row_of.get(talent_id)
+        if row is None:
+            continue
+        talent = talents.facts[row]
+        postings = [scorer.posting(p) for p, _vector in index.top_for_talent(talent, TALENT_TOP)]
+        for p, result in zip(postings, scorer.rows(talent, postings), strict=True):
+            if result is not None:
+                rows.append((talent_id, p.posting_id, result[0], result[1], now))
+    with transaction.atomic():
+        for start in range(0, len(talent_ids), IN_CHUNK):
+            Recommendation.objects.filter(
+                talent_id__in=talent_ids[start : start + IN_CHUNK]
+            ).delete()
+        insert_rows(Recommendation, RECOMMENDATION_COLUMNS, rows)
+
+
+def recommendations_on_posting_published(posting_id: int) -> int:
+    """A posting was published (or changed while published): see ``postings_refresh``.
+    Returns how many talents' lists changed. A posting that is not open is treated as
+    closed."""
+    return postings_refresh([posting_id]).changed.get(posting_id, 0)
 
 
 def recommendations_on_posting_closed(posting_id: int) -> int:
     """A posting closed (or expired, or was withdrawn): it leaves every list, and the talents
-    who had it get their lists refilled from the postings still open. No full rebuild.
-    Returns how many talents' lists were refilled."""
-    affected = list(
-        Recommendation.objects.filter(posting_id=posting_id)
-        .values_list("talent_id", flat=True)
-        .distinct()
-    )
-    with transaction.atomic():
-        Recommendation.objects.filter(posting_id=posting_id).delete()
-        Candidate.objects.filter(posting_id=posting_id).delete()
-        PostingFairness.objects.filter(posting_id=posting_id).delete()
-    if not affected:
-        return 0
-    index = posting_index()
-    index.remove_posting(posting_id)
-    now = timezone.now()
-    facts = fetch.talent_facts(talent_ids=affected)
-    rows: list[Recommendation] = []
-    for talent in facts:
-        for posting, result in index.recommend(talent, TALENT_TOP):
-            rows.append(
-                Recommendation(
-                    talent_id=talent.talent_id,
-                    posting_id=posting.posting_id,
-                    score=round(result.total, 3),
-                    reasons=reasons_json(result),
-                    computed_at=now,
-                )
-            )
-    with transaction.atomic():
-        Recommendation.objects.filter(talent_id__in=affected).delete()
-        Recommendation.objects.bulk_create(rows, batch_size=BULK)
-    return len(facts)
+    who had it get their lists computed again. Returns how many talents' lists were."""
+    return postings_refresh([posting_id]).changed.get(posting_id, 0)
+
+
+def posting_events(posting_id: int) -> PostingsRefreshed:
+    """What the task worker runs for a posting event (tasks ``refresh_posting``,
+    ``posting_published``, ``posting_closed``): this posting and every stale one."""
+    return postings_refresh([posting_id], sweep=True)
 
 
 def posting_refresh(posting_id: int) -> int:
-    """The right hook for a posting's current state."""
-    if fetch.open_postings().filter(pk=posting_id).exists():
-        return recommendations_on_posting_published(posting_id)
-    return recommendations_on_posting_closed(posting_id)
+    """The right hook for a posting's current state (with the stale ones, ``posting_events``);
+    returns how many talents' lists changed because of this posting."""
+    return posting_events(posting_id).changed.get(posting_id, 0)

@@ -3,6 +3,7 @@ change nothing that is stored, and a failure part-way leaves the previous lists 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -89,7 +90,13 @@ def stored(*, with_ids: bool = False) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def orm_insert_rows(model: Any, columns: Any, rows: Any) -> None:
-    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
+    """Model instances through bulk_create (the reasons come as JSON text)."""
+    model.objects.bulk_create(
+        [
+            model(**{**dict(zip(columns, row, strict=True)), "reasons": json.loads(row[3])})
+            for row in rows
+        ]
+    )
 
 
 def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
@@ -97,7 +104,7 @@ def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
 ) -> None:
     # As before streaming: the whole result in one chunk, model instances through bulk_create.
     with monkeypatch.context() as patch:
-        patch.setattr(recompute, "insert_tuples", orm_insert_rows)
+        patch.setattr(recompute, "insert_rows", orm_insert_rows)
         whole = recompute.recommendations_recompute_all()
     expected = stored()
     assert (whole.talents, whole.postings) == (9, 8)
@@ -113,13 +120,13 @@ def test_a_chunked_recompute_stores_exactly_the_rows_of_one_written_at_once(
     monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_TALENTS", 2)
     monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_POSTINGS", 3)
     calls: list[tuple[type, int]] = []
-    writer = recompute.insert_tuples
+    writer = recompute.insert_rows
 
     def counting(model: Any, columns: Any, rows: Any) -> None:
         calls.append((model, len(rows)))
         writer(model, columns, rows)
 
-    monkeypatch.setattr(recompute, "insert_tuples", counting)
+    monkeypatch.setattr(recompute, "insert_rows", counting)
     chunked = recompute.recommendations_recompute_all()
 
     assert [model for model, _ in calls] == [Recommendation] * 5 + [Candidate] * 3
@@ -159,7 +166,7 @@ def test_a_failure_part_way_leaves_the_previous_lists_untouched(
     monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_TALENTS", 2)
     monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_POSTINGS", 3)
     calls: list[type] = []
-    writer = recompute.insert_tuples
+    writer = recompute.insert_rows
 
     def failing(model: Any, columns: Any, rows: Any) -> None:
         calls.append(model)
@@ -167,7 +174,7 @@ def test_a_failure_part_way_leaves_the_previous_lists_untouched(
             raise RuntimeError("disk full")
         writer(model, columns, rows)
 
-    monkeypatch.setattr(recompute, "insert_tuples", failing)
+    monkeypatch.setattr(recompute, "insert_rows", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         recompute.recommendations_recompute_all()
 
@@ -176,7 +183,7 @@ def test_a_failure_part_way_leaves_the_previous_lists_untouched(
     assert Recommendation.objects.filter(posting=crowd.world.posting_a).exists()
 
     # Once the failure is gone, the next run replaces everything.
-    monkeypatch.setattr(recompute, "insert_tuples", writer)
+    monkeypatch.setattr(recompute, "insert_rows", writer)
     recompute.recommendations_recompute_all()
     assert not Recommendation.objects.filter(posting=crowd.world.posting_a).exists()
     assert not Candidate.objects.filter(posting=crowd.world.posting_a).exists()
