@@ -216,20 +216,30 @@ def _talents_by_id_index(keys: set[str]) -> Iterable[Talent]:
     )
 
 
-def _talent_ids_by_phone_index(keys: set[str]) -> set[int]:
+def _talent_ids_by_name_and_phone(pairs: set[tuple[str, str]]) -> set[int]:
+    """The talents that have one of these (name, phone blind index) pairs: a phone and the
+    name on the talent. Only those can match a row by name and phone (``match``); a shared
+    number (a parent's, a dormitory's) otherwise found hundreds of other people a chunk, each
+    loaded with its phones, educations and destinations for nothing."""
+    keys = {index for _, index in pairs}
     if connection.vendor != "postgresql":
-        return set(
-            PhoneNumber.objects.filter(number_index__in=keys).values_list("talent_id", flat=True)
+        found = PhoneNumber.objects.filter(number_index__in=keys).values_list(
+            "talent_id", "talent__name", "number_index"
         )
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {qn(_column(PhoneNumber, 'talent'))}"
-            f" FROM {qn(PhoneNumber._meta.db_table)}"
-            f" WHERE {qn(_column(PhoneNumber, 'number_index'))} = ANY(%s::text[])",
-            [_index_array(keys)],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    else:
+        qn = connection.ops.quote_name
+        phones, talents = qn(PhoneNumber._meta.db_table), qn(Talent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT p.{qn(_column(PhoneNumber, 'talent'))}, t.{qn(_column(Talent, 'name'))},"
+                f" p.{qn(_column(PhoneNumber, 'number_index'))}"
+                f" FROM {phones} p JOIN {talents} t"
+                f" ON t.{qn(_column(Talent, 'id'))} = p.{qn(_column(PhoneNumber, 'talent'))}"
+                f" WHERE p.{qn(_column(PhoneNumber, 'number_index'))} = ANY(%s::text[])",
+                [_index_array(keys)],
+            )
+            found = cursor.fetchall()
+    return {pk for pk, name, index in found if (name, index) in pairs}
 
 
 HELD_REASON = "身份证号对应的档案由学生自建、尚未核实：本行未合并，待工作人员处理"
@@ -305,11 +315,15 @@ class ChunkProcessor:
         if id_indexes:
             talents.update({t.pk: t for t in _talents_by_id_index(id_indexes)})
         found_ids = {t.id_index for t in talents.values()}
-        fallback_phones = {
-            item.phone_index for item in work if item.phone_index and item.id_index not in found_ids
+        fallback = {
+            (item.result.name, item.phone_index)
+            for item in work
+            if item.phone_index
+            and item.id_index not in found_ids
+            and isinstance(item.result, ParsedRow)
         }
-        if fallback_phones:
-            pks = _talent_ids_by_phone_index(fallback_phones)
+        if fallback:
+            pks = _talent_ids_by_name_and_phone(fallback)
             pks -= talents.keys()
             if pks:
                 talents.update({t.pk: t for t in Talent.objects.filter(pk__in=pks)})
