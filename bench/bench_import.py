@@ -14,6 +14,14 @@
 
 Each database run is a separate process (Django settings are per process); timings exclude
 interpreter start-up, migrations and the reference load. Repeated figures are medians.
+
+The goal (issue 19): the import at most 8 times the read floor, on SQLite and on PostgreSQL,
+measured in the same run. Both are printed as wall-clock ratios and as CPU ratios (the
+importing process's CPU seconds against calamine's): on a machine shared with other work the
+wall clock of a long run suffers more than that of a short one, and PostgreSQL's own work is
+in the server's processes, so the wall ratio on a quiet machine is the figure that counts and
+the CPU ratio the one that a busy machine does not distort. Temporary PostgreSQL databases are
+named BENCH_PG_PREFIX_<pid>_<n> (default prefix qinghe_bench).
 """
 
 from __future__ import annotations
@@ -32,9 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _shared import django_setup, pg_admin, pg_server_url, with_database  # noqa: E402
+from _shared import django_setup, pg_admin, pg_drop, pg_server_url, with_database  # noqa: E402
 
-GOAL_SECONDS = 20.0
+GOAL_RATIO = 8.0
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "qinghe_bench")
 SOURCE = "bench: 教育局毕业生就业调查"
 
 
@@ -61,13 +70,22 @@ def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
     from qinghe.talents.importing.run import survey_import_path
 
     results: dict[str, Any] = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = survey_import_path(args.file, source_name=SOURCE)
-    results["first"] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
+    results["first"] = {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "line": result.summary_line,
+    }
     results["hash"] = _tables_hash()
-    started = time.perf_counter()
-    result = survey_import_path(args.file, source_name=SOURCE)
-    results["again"] = {"seconds": time.perf_counter() - started, "line": result.summary_line}
+    if not args.skip_again:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = survey_import_path(args.file, source_name=SOURCE)
+        results["again"] = {
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
+            "line": result.summary_line,
+        }
     return results
 
 
@@ -190,7 +208,9 @@ def worker_import_export(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- orchestration
 
 
-def _worker_command(kind: str, file: Path, database_url: str, media_root: str) -> list[str]:
+def _worker_command(
+    kind: str, file: Path, database_url: str, media_root: str, *extra: str
+) -> list[str]:
     return [
         sys.executable,
         __file__,
@@ -202,29 +222,33 @@ def _worker_command(kind: str, file: Path, database_url: str, media_root: str) -
         database_url,
         "--media-root",
         media_root,
+        *extra,
     ]
 
 
-def run_worker(kind: str, file: Path, database_url: str, media_root: str) -> dict[str, Any]:
-    command = _worker_command(kind, file, database_url, media_root)
+def run_worker(
+    kind: str, file: Path, database_url: str, media_root: str, *extra: str
+) -> dict[str, Any]:
+    command = _worker_command(kind, file, database_url, media_root, *extra)
     completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def calamine_floor(file: Path, repeat: int) -> tuple[float, int]:
+def calamine_floor(file: Path, repeat: int) -> tuple[float, float, list[float]]:
+    """(median wall seconds, median CPU seconds, the wall seconds of each run)."""
     import python_calamine
 
-    times = []
-    rows = 0
+    times, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         workbook = python_calamine.CalamineWorkbook.from_path(str(file))
         sheet = workbook.get_sheet_by_index(0)
-        rows = sum(1 for _ in sheet.iter_rows())
+        sum(1 for _ in sheet.iter_rows())
         times.append(time.perf_counter() - started)
-    return statistics.median(times), rows
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(times), statistics.median(cpus), times
 
 
 def make_file(rows: int, directory: Path) -> Path:
@@ -276,15 +300,16 @@ def qinghe_on_postgres(file: Path, media_root: str, repeat: int) -> list[dict[st
         return "postgresql: skipped (set BENCH_PG_URL)"
     runs = []
     for i in range(repeat):
-        name = f"qinghe_bench_{os.getpid()}_{i}"
+        name = f"{PG_PREFIX}_{os.getpid()}_{i}"
         try:
             pg_admin(server, f'CREATE DATABASE "{name}"')
         except Exception as exc:  # noqa: BLE001
             return f"postgresql: skipped (cannot create a temporary database on BENCH_PG_URL: {exc.__class__.__name__})"
         try:
-            runs.append(run_worker("qinghe", file, with_database(server, name), media_root))
+            extra = ("--skip-again",) if i else ()
+            runs.append(run_worker("qinghe", file, with_database(server, name), media_root, *extra))
         finally:
-            pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+            pg_drop(server, name)
     return runs
 
 
@@ -292,7 +317,7 @@ def pg_kill_and_resume(file: Path, media_root: str, *, kill_after: float, clean_
     """``kill_and_resume`` in a temporary database on the PostgreSQL server."""
     server = pg_server_url()
     assert server is not None
-    name = f"qinghe_bench_{os.getpid()}_killed"
+    name = f"{PG_PREFIX}_{os.getpid()}_killed"
     pg_admin(server, f'CREATE DATABASE "{name}"')
     try:
         kill_and_resume(
@@ -304,7 +329,7 @@ def pg_kill_and_resume(file: Path, media_root: str, *, kill_after: float, clean_
             database="PostgreSQL",
         )
     finally:
-        pg_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+        pg_drop(server, name)
 
 
 def runs_label(seconds: list[float]) -> str:
@@ -329,8 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--slice", type=int, default=10_000, help="rows for django-import-export")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="runs of our import per database (medians)"
+        "--repeat", type=int, default=3, help="runs of our import per database (medians)"
     )
+    parser.add_argument("--no-slice", action="store_true", help="skip django-import-export")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--no-kill", action="store_true", help="skip the kill-and-resume run")
     parser.add_argument(
@@ -341,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--media-root", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-again", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
@@ -352,34 +379,40 @@ def main(argv: list[str] | None = None) -> int:
     file = make_file(args.rows, args.data_dir)
     size_mb = file.stat().st_size / 1024 / 1024
     print(f"survey file: {file.name}, {args.rows:,} rows, {size_mb:.1f} MB")
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every figure)"
+        f"machine: {os.cpu_count()} CPUs, load average {_load()} (other work on the machine slows every figure)"
     )
 
-    floor, _ = calamine_floor(file, repeat=3)
-    print(f"{'python-calamine read alone (floor)':<50} {floor:7.2f} s   median of 3")
+    floor, floor_cpu, floor_runs = calamine_floor(file, repeat=3)
+    floor_label = ", ".join(f"{t:.2f}" for t in floor_runs)
+    print(
+        f"{'python-calamine read alone (floor)':<50} {floor:7.2f} s   median of 3 ({floor_label}); "
+        f"CPU {floor_cpu:.2f} s"
+    )
 
+    # database -> (wall median, CPU median)
+    measured: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="qinghe-bench-") as tmp:
         sqlite_runs = [
-            run_worker("qinghe", file, f"sqlite:///{tmp}/bench-{i}.sqlite3", f"{tmp}/media-{i}")
+            run_worker(
+                "qinghe",
+                file,
+                f"sqlite:///{tmp}/bench-{i}.sqlite3",
+                f"{tmp}/media-{i}",
+                *(("--skip-again",) if i else ()),
+            )
             for i in range(args.repeat)
         ]
-        firsts = [run["first"]["seconds"] for run in sqlite_runs]
-        agains = [run["again"]["seconds"] for run in sqlite_runs]
-        ours, again = statistics.median(firsts), statistics.median(agains)
-        print(
-            f"{'qinghe import, SQLite':<50} {ours:7.2f} s   {runs_label(firsts)}: {sqlite_runs[0]['first']['line']}"
-        )
-        print(
-            f"{'qinghe same file again, SQLite':<50} {again:7.2f} s   {runs_label(agains)}: {sqlite_runs[0]['again']['line']}"
-        )
+        measured["SQLite"] = _report("SQLite", sqlite_runs)
+        if any(run["hash"] != sqlite_runs[0]["hash"] for run in sqlite_runs):
+            print("SQLite runs ended with DIFFERENT tables")
+        print(f"{'':<50} load average {_load()}")
         if not args.no_kill:
             kill_and_resume(
                 file,
                 f"sqlite:///{tmp}/killed.sqlite3",
                 f"{tmp}/media-k",
-                kill_after=max(ours * 0.5, 2.0),
+                kill_after=max(measured["SQLite"][0] * 0.5, 2.0),
                 clean_hash=sqlite_runs[0]["hash"],
                 database="SQLite",
             )
@@ -387,69 +420,93 @@ def main(argv: list[str] | None = None) -> int:
         postgres = qinghe_on_postgres(file, f"{tmp}/media-pg", args.repeat)
         if isinstance(postgres, str):
             print(postgres)
-            pg_seconds = None
         else:
-            firsts = [run["first"]["seconds"] for run in postgres]
-            agains = [run["again"]["seconds"] for run in postgres]
-            pg_seconds = statistics.median(firsts)
-            print(
-                f"{'qinghe import, PostgreSQL':<50} {pg_seconds:7.2f} s   {runs_label(firsts)}: {postgres[0]['first']['line']}"
-            )
-            print(
-                f"{'qinghe same file again, PostgreSQL':<50} {statistics.median(agains):7.2f} s   {runs_label(agains)}: {postgres[0]['again']['line']}"
-            )
+            measured["PostgreSQL"] = _report("PostgreSQL", postgres)
             if any(run["hash"] != postgres[0]["hash"] for run in postgres):
                 print("PostgreSQL runs ended with DIFFERENT tables")
+            print(f"{'':<50} load average {_load()}")
             if not args.no_kill:
                 pg_kill_and_resume(
                     file,
                     f"{tmp}/media-pg-k",
-                    kill_after=max(pg_seconds * 0.5, 2.0),
+                    kill_after=max(measured["PostgreSQL"][0] * 0.5, 2.0),
                     clean_hash=postgres[0]["hash"],
                 )
 
-        slice_rows = min(args.slice, args.rows)
-        sliced = make_slice(file, slice_rows, Path(tmp))
-        ours_slice = run_worker(
-            "qinghe", sliced, f"sqlite:///{tmp}/slice.sqlite3", f"{tmp}/media-s"
-        )["first"]
-        iex = run_worker("import_export", sliced, f"sqlite:///{tmp}/iex.sqlite3", f"{tmp}/media-x")
-        scale = args.rows / slice_rows
-        print(
-            f"{f'qinghe import, SQLite, {slice_rows:,}-row slice':<50} {ours_slice['seconds']:7.2f} s   {ours_slice['line']}"
-        )
-        print(
-            f"{f'django-import-export, SQLite, {slice_rows:,}-row slice':<50} {iex['seconds']:7.2f} s   "
-            f"new={iex['totals'].get('new', 0)} update={iex['totals'].get('update', 0)} "
-            f"skip={iex['totals'].get('skip', 0)} error={iex['totals'].get('error', 0)} "
-            f"invalid={iex['totals'].get('invalid', 0)}"
-        )
-        if scale != 1:
-            print(
-                f"{f'django-import-export, {args.rows:,} rows (extrapolated)':<50} {iex['seconds'] * scale:7.2f} s   x{scale:g} of the slice, not measured"
+        iex: dict[str, Any] | None = None
+        if not args.no_slice:
+            slice_rows = min(args.slice, args.rows)
+            sliced = make_slice(file, slice_rows, Path(tmp))
+            ours_slice = run_worker(
+                "qinghe", sliced, f"sqlite:///{tmp}/slice.sqlite3", f"{tmp}/media-s", "--skip-again"
+            )["first"]
+            iex = run_worker(
+                "import_export", sliced, f"sqlite:///{tmp}/iex.sqlite3", f"{tmp}/media-x"
             )
+            scale = args.rows / slice_rows
+            print(
+                f"{f'qinghe import, SQLite, {slice_rows:,}-row slice':<50} {ours_slice['seconds']:7.2f} s   {ours_slice['line']}"
+            )
+            print(
+                f"{f'django-import-export, SQLite, {slice_rows:,}-row slice':<50} {iex['seconds']:7.2f} s   "
+                f"new={iex['totals'].get('new', 0)} update={iex['totals'].get('update', 0)} "
+                f"skip={iex['totals'].get('skip', 0)} error={iex['totals'].get('error', 0)} "
+                f"invalid={iex['totals'].get('invalid', 0)}"
+            )
+            if scale != 1:
+                print(
+                    f"{f'django-import-export, {args.rows:,} rows (extrapolated)':<50} {iex['seconds'] * scale:7.2f} s   x{scale:g} of the slice, not measured"
+                )
 
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"machine: load average {load} at the end")
+    print(f"machine: load average {_load()} at the end")
     print()
-    print(f"ratio qinghe / calamine floor (SQLite, full file)         {ours / floor:6.1f}x")
-    if pg_seconds:
+    print(
+        f"{'ratio to the calamine floor, ' + f'{args.rows:,} rows':<42} {'wall':>7} {'CPU':>7}   goal"
+    )
+    verdicts = []
+    for database, (wall, cpu) in measured.items():
+        wall_ratio, cpu_ratio = wall / floor, cpu / floor_cpu
         print(
-            f"ratio qinghe / calamine floor (PostgreSQL, full file)     {pg_seconds / floor:6.1f}x"
+            f"{'qinghe import, ' + database:<42} {wall_ratio:6.1f}x {cpu_ratio:6.1f}x   "
+            f"<= {GOAL_RATIO:g}x: wall {'met' if wall_ratio <= GOAL_RATIO else 'MISSED'}, "
+            f"CPU {'met' if cpu_ratio <= GOAL_RATIO else 'MISSED'}"
         )
-    print(
-        f"ratio django-import-export / qinghe (same slice, SQLite)  {iex['seconds'] / ours_slice['seconds']:6.1f}x"
-    )
-    print(
-        f"ratio django-import-export extrapolated / qinghe full file {iex['seconds'] * scale / ours:6.1f}x"
-    )
-    verdicts = [f"SQLite {'met' if ours <= GOAL_SECONDS else 'MISSED'} ({ours:.1f} s)"]
-    if pg_seconds:
-        verdicts.append(
-            f"PostgreSQL {'met' if pg_seconds <= GOAL_SECONDS else 'MISSED'} ({pg_seconds:.1f} s)"
+        verdicts.append(f"{database} {wall_ratio:.1f}x wall / {cpu_ratio:.1f}x CPU")
+    if iex is not None:
+        print(
+            f"ratio django-import-export / qinghe (same slice, SQLite)  {iex['seconds'] / ours_slice['seconds']:6.1f}x"
         )
-    print(f"goal: {args.rows:,} rows in at most {GOAL_SECONDS:.0f} s: " + ", ".join(verdicts))
+        if "SQLite" in measured:
+            print(
+                f"ratio django-import-export extrapolated / qinghe full file {iex['seconds'] * scale / measured['SQLite'][0]:6.1f}x"
+            )
+    print(
+        f"goal: {args.rows:,} rows in at most {GOAL_RATIO:g}x the read floor, same run: "
+        + ", ".join(verdicts)
+    )
     return 0
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _report(database: str, runs: list[dict[str, Any]]) -> tuple[float, float]:
+    """Prints the import's figures on one database; returns the medians (wall, CPU)."""
+    firsts = [run["first"]["seconds"] for run in runs]
+    cpus = [run["first"]["cpu"] for run in runs]
+    wall, cpu = statistics.median(firsts), statistics.median(cpus)
+    print(
+        f"{'qinghe import, ' + database:<50} {wall:7.2f} s   {runs_label(firsts)}; "
+        f"CPU {cpu:.2f} s (median; {', '.join(f'{c:.2f}' for c in cpus)}): {runs[0]['first']['line']}"
+    )
+    again = runs[0].get("again")
+    if again:
+        print(
+            f"{'qinghe same file again, ' + database:<50} {again['seconds']:7.2f} s   1 run; "
+            f"CPU {again['cpu']:.2f} s: {again['line']}"
+        )
+    return wall, cpu
 
 
 if __name__ == "__main__":

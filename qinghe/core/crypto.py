@@ -6,7 +6,6 @@ rotation. Look-ups never decrypt: callers compare blind indexes."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 from functools import lru_cache
@@ -42,6 +41,23 @@ def encrypt(plaintext: str, *, context: bytes = b"qinghe") -> str:
     return _PREFIX + base64.b64encode(nonce + ct).decode("ascii")
 
 
+def encrypt_many(plaintexts: list[str], *, context: bytes = b"qinghe") -> list[str]:
+    """``[encrypt(p) for p in plaintexts]`` (the same stored form, a fresh random nonce for
+    each value), with the nonces read from the system in one call instead of one each: for
+    the survey import's 300,000 values a run, the system calls cost more than the cipher.
+    The nonces live only in this call (no pool a fork or another thread could share)."""
+    aead = _aead(settings.FIELD_ENCRYPTION_KEY)
+    seal = aead.encrypt
+    b64 = base64.b64encode
+    nonces = os.urandom(12 * len(plaintexts))
+    out = []
+    for position, plaintext in enumerate(plaintexts):
+        nonce = nonces[12 * position : 12 * position + 12]
+        blob = nonce + seal(nonce, plaintext.encode("utf-8"), context)
+        out.append(_PREFIX + b64(blob).decode("ascii"))
+    return out
+
+
 def decrypt(token: str, *, context: bytes = b"qinghe") -> str:
     if not token.startswith(_PREFIX):
         raise ValueError("not an encrypted value")
@@ -59,8 +75,9 @@ def _index_key(raw_key: str) -> bytes:
 def blind_index(value: str, *, purpose: str) -> str:
     """Keyed hash of a normalised value; ``purpose`` separates e.g. ID numbers from phones."""
     key = _index_key(settings.BLIND_INDEX_KEY)
-    digest = hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256)
-    return digest.hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same digest as hmac.new(...).hexdigest()
+    # without building two hash objects per value (the import computes 200,000 a run).
+    return hmac.digest(key, f"{purpose}\x00{value}".encode(), "sha256").hex()
 
 
 class EncryptedTextField(models.TextField):

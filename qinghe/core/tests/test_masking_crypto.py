@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qinghe.core.crypto import blind_index, decrypt, encrypt
+from qinghe.core.crypto import blind_index, decrypt, encrypt, encrypt_many
 from qinghe.core.logging import MaskPIIFilter
 from qinghe.core.masking import mask_id_number, mask_name, mask_phone, scrub_text
 
@@ -39,6 +42,26 @@ def test_the_same_value_encrypts_differently_but_indexes_the_same() -> None:
         "13812345678", purpose="phone"
     )
     assert blind_index("13812345678", purpose="phone") != blind_index("13812345678", purpose="id")
+
+
+def test_encrypt_many_gives_the_stored_form_of_encrypt_with_a_fresh_nonce_each() -> None:
+    values = ["440784200001011234", "13800138000", "13800138000", '["张三", "男"]']
+    tokens = encrypt_many(values)
+    assert [decrypt(token) for token in tokens] == values
+    assert all(token.startswith("v1:") for token in tokens)
+    assert [len(token) for token in tokens] == [len(encrypt(value)) for value in values]
+    nonces = {base64.b64decode(token[3:])[:12] for token in tokens}
+    assert len(nonces) == 4  # the two equal phones too
+    assert encrypt_many([]) == []
+
+
+def test_blind_index_is_the_keyed_sha256_it_always_was() -> None:
+    from django.conf import settings
+
+    key = base64.b64decode(settings.BLIND_INDEX_KEY)
+    for value, purpose in (("440784200001011234", "id"), ("13800138000", "phone"), ("", "id")):
+        expected = hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        assert blind_index(value, purpose=purpose) == expected
 
 
 def test_tampered_ciphertext_is_rejected() -> None:

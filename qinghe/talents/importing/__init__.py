@@ -13,8 +13,11 @@ the chunk in flight, and running the same file with the same source again resume
 may use another chunk size.
 
 Look-ups are done per chunk in a handful of queries (talents by ID blind index, then by name
-and phone blind index; their phones, educations, destinations and open conflicts) and writes
-are bulk operations (``writer``, through ``qinghe.core.bulk``). Reference data is matched in
+and phone blind index, keeping only talents whose name and phone both match a row; their
+phones, educations, destinations and open conflicts) and writes are bulk operations
+(``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
+``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
+(``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
 memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
 while the database works on this one's writes (``reader.ReadAhead``); everything that touches
 the database stays in the calling thread.

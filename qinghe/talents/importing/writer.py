@@ -15,7 +15,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from qinghe.core.bulk import insert_prepared
-from qinghe.core.crypto import EncryptedTextField, encrypt
+from qinghe.core.crypto import EncryptedTextField, encrypt_many
 
 
 class Record(SimpleNamespace):
@@ -133,9 +133,30 @@ def insert_records(
             plain.append((position, f.attname, None if f.primary_key else f.get_default()))
     now_db: dict[str, Any] = {}
     dates: dict[Any, Any] = {}
+    # The non-empty plain strings of each encrypted column (ID numbers, phones, raw rows:
+    # 300,000 values an import), encrypted together: what the field's get_prep_value gives
+    # each, without the generic layers in front of it and with one system call for all the
+    # nonces. None where the value takes the field's own path.
+    ciphertexts: dict[int, list[str | None]] = {}
+    for position, attname, f, _auto, encrypted in prepared:
+        if not encrypted:
+            continue
+        column: list[str | None] = [None] * len(records)
+        todo: list[int] = []
+        for number, record in enumerate(records):
+            value = record.__dict__.get(attname)
+            if type(value) is str and value and f.to_python(value) is value:
+                todo.append(number)
+        for number, token in zip(
+            todo,
+            encrypt_many([records[number].__dict__[attname] for number in todo]),
+            strict=True,
+        ):
+            column[number] = token
+        ciphertexts[position] = column
 
     def rows() -> Iterator[list[Any]]:
-        for record in records:
+        for number, record in enumerate(records):
             get = record.__dict__.get
             row = template.copy()
             for position, attname, default in plain:
@@ -144,16 +165,16 @@ def insert_records(
                 obj = get(relname)
                 row[position] = obj.id if obj is not None else get(attname)
             for position, attname, f, auto, encrypted in prepared:
+                if encrypted:
+                    token = ciphertexts[position][number]
+                    if token is not None:
+                        row[position] = token
+                        continue
                 value = get(attname, _MISSING)
                 if value is _MISSING:
                     value = now if auto else f.get_default()
                 if value is None:
                     pass
-                elif encrypted and type(value) is str and value and f.to_python(value) is value:
-                    # What the field's get_prep_value does with a non-empty plain string,
-                    # without the generic layers in front of it (a third of the cost, for
-                    # 300,000 values an import: ID numbers, phones, raw rows).
-                    value = encrypt(value)
                 elif type(value) is dt.date:
                     # Birth dates repeat: prepare each once.
                     done = dates.get(value)
