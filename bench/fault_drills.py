@@ -22,16 +22,13 @@ so that restarting it disturbs nobody else; the stack (scripts/prodstack.py) run
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -41,65 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
-from prodstack import VENV_BIN, Stack, free_port, with_database  # noqa: E402
-
-PG_BIN = (
-    Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
-    if Path("/usr/lib/postgresql").exists()
-    else Path("/usr/bin")
-)
-
-
-class PrivatePostgres:
-    """A PostgreSQL server of our own: initdb, trust authentication on 127.0.0.1, a free port."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="qinghe-drill-pg-"))
-        self.port = free_port()
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        if os.getuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.data = self.dir / "data"
-        self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        self.start()
-        subprocess.run(
-            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
-             "-c", "CREATE ROLE qinghe LOGIN PASSWORD 'qinghe' CREATEDB"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        self.url = f"postgres://qinghe:qinghe@127.0.0.1:{self.port}/postgres"
-
-    def run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_postgres, str(PG_BIN / tool), *args], check=True, capture_output=True
-        )
-
-    def pg_ctl(self, *args: str) -> None:
-        self.run(
-            "pg_ctl", "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-            "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", *args,
-        )  # fmt: skip
-
-    def start(self) -> None:
-        self.pg_ctl("start")
-
-    def restart(self) -> tuple[float, float]:
-        """Restarts fast (open connections are cut); returns (when it went down, seconds down)."""
-        went_down = time.monotonic()
-        self.pg_ctl("restart", "-m", "fast")
-        while not self.ready():
-            time.sleep(0.05)
-        return went_down, time.monotonic() - went_down
-
-    def ready(self) -> bool:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
-            return True
-        return False
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.pg_ctl("stop", "-m", "immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
+from privatepg import PG_BIN, PrivatePostgres  # noqa: E402
+from prodstack import VENV_BIN, Stack, with_database  # noqa: E402
 
 
 def import_worker(kind: str, survey: Path, url: str, media: Path, env: dict[str, str]) -> list[str]:
