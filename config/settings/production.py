@@ -35,16 +35,15 @@ QINGHE_REQUIRE_STAFF_2FA = env_bool("QINGHE_REQUIRE_STAFF_2FA", True)
 # (a 500 page, and the error is logged).
 # Each connection is checked as it is lent (one round trip): after a restart of PostgreSQL the
 # pool's dead connections are replaced instead of failing one request each.
+# (Django passes psycopg_pool's check_connection when CONN_HEALTH_CHECKS is on.)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    from psycopg_pool import ConnectionPool
-
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - the pool keeps the connections
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"] = {  # noqa: F405
         "min_size": int(env("QINGHE_DB_POOL_MIN", "2")),
         "max_size": int(env("QINGHE_DB_POOL_MAX", "8")),
         "timeout": float(env("QINGHE_DB_POOL_TIMEOUT", "10")),
         "max_idle": 300,
-        "check": ConnectionPool.check_connection,
     }
 
 if QINGHE_WECHAT_ENABLED and not (QINGHE_WECHAT_APPID and QINGHE_WECHAT_SECRET):  # noqa: F405
