@@ -88,12 +88,11 @@ prod-smoke: install assets browser stack-packages ## the production stack here (
 	@.ci/postgres.sh
 	$(PYTHON) scripts/prod_smoke.py
 
-loadtest: install assets stack-packages ## Locust against the production stack: 100,000 talents, 20,000 postings, 100 users during a 100,000-row import (USERS=, SECONDS=)
-	@.ci/postgres.sh
-	$(PYTHON) bench/loadtest.py --users $${USERS:-100} --seconds $${SECONDS:-60}
+loadtest: install assets stack-packages ## Locust against the production stack on a private PostgreSQL: 100,000 talents, 20,000 postings (prepared once, kept in var/loadtest/), 100 users during a 100,000-row import (USERS=, SECONDS=)
+	$(PYTHON) bench/loadtest.py --users $(or $(USERS),100) --seconds $(or $(SECONDS),60)
 
-drills: install assets browser stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (the reaper re-runs the task), Redis restarted under live websockets (private PostgreSQL)
-	$(PYTHON) bench/fault_drills.py
+drills: install assets browser stack-packages ## fault drills: PostgreSQL restarted during an import and under load, outbox and task workers killed (the reaper re-runs the task), Redis restarted under live websockets, the disk full during an upload (private PostgreSQL; DRILL=6 runs one)
+	$(PYTHON) bench/fault_drills.py $(if $(DRILL),--only $(DRILL))
 
 browser: ## install Debian's Chromium (and ffmpeg, for the fake camera of the QR-scan test) when missing
 	@command -v chromium >/dev/null 2>&1 || { \

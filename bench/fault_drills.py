@@ -16,7 +16,13 @@ so that restarting it disturbs nobody else; the stack (scripts/prodstack.py) run
    nginx) and started again empty: do the pages reconnect by themselves, and do messages
    queued during and after the gap reach their badges?
 
-    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4,5]
+6. The disk filling up during an upload: MEDIA_ROOT on a small tmpfs (root: mount), a student's
+   résumé uploaded through nginx onto the full disk: the Chinese message, nothing partial on
+   disk, no row for the failed upload, the system administrators told once, and the same upload
+   succeeding once space is freed.
+
+    .venv/bin/python bench/fault_drills.py [--rows 20000] [--only 1,2,3,4,5,6]
+    make drills DRILL=6        (one drill alone)
 """
 
 from __future__ import annotations
@@ -27,11 +33,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -41,65 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
-from prodstack import VENV_BIN, Stack, free_port, with_database  # noqa: E402
-
-PG_BIN = (
-    Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
-    if Path("/usr/lib/postgresql").exists()
-    else Path("/usr/bin")
-)
-
-
-class PrivatePostgres:
-    """A PostgreSQL server of our own: initdb, trust authentication on 127.0.0.1, a free port."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="qinghe-drill-pg-"))
-        self.port = free_port()
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        if os.getuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.data = self.dir / "data"
-        self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        self.start()
-        subprocess.run(
-            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
-             "-c", "CREATE ROLE qinghe LOGIN PASSWORD 'qinghe' CREATEDB"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        self.url = f"postgres://qinghe:qinghe@127.0.0.1:{self.port}/postgres"
-
-    def run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_postgres, str(PG_BIN / tool), *args], check=True, capture_output=True
-        )
-
-    def pg_ctl(self, *args: str) -> None:
-        self.run(
-            "pg_ctl", "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-            "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", *args,
-        )  # fmt: skip
-
-    def start(self) -> None:
-        self.pg_ctl("start")
-
-    def restart(self) -> tuple[float, float]:
-        """Restarts fast (open connections are cut); returns (when it went down, seconds down)."""
-        went_down = time.monotonic()
-        self.pg_ctl("restart", "-m", "fast")
-        while not self.ready():
-            time.sleep(0.05)
-        return went_down, time.monotonic() - went_down
-
-    def ready(self) -> bool:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
-            return True
-        return False
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.pg_ctl("stop", "-m", "immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
+from privatepg import PG_BIN, PrivatePostgres  # noqa: E402
+from prodstack import VENV_BIN, Stack, with_database  # noqa: E402
 
 
 def import_worker(kind: str, survey: Path, url: str, media: Path, env: dict[str, str]) -> list[str]:
@@ -658,10 +605,180 @@ def drill_redis(stack: Stack, clients: int = 6, down_seconds: float = 5.0) -> No
             browser.close()
 
 
+DISK_SETUP = """
+from qinghe.accounts.models import User
+from qinghe.talents.models import Talent
+from qinghe.testing.files import make_pdf
+from qinghe.testing.recruiting import X_PHONE, claim_talent
+user = User.objects.get(username="xuezi")
+if not Talent.objects.filter(user=user).exists():
+    claim_talent(user, name="李晓彤", seq="102", phone=X_PHONE)
+for name, pages, text in (("first.pdf", 2, "第一份"), ("bigger.pdf", 80, "第二份")):
+    with open(f"{FOLDER}/{name}", "wb") as handle:
+        handle.write(make_pdf(pages=pages, text=text))
+print("READY")
+"""
+
+STORAGE_FULL_SUBJECT = "服务器存储空间不足：有上传未能保存"
+
+
+def db_resume(stack: Stack) -> tuple[str, str, int] | None:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT r.storage_name, r.sha256, r.size FROM talents_resume r "
+            "JOIN accounts_user u ON u.id = r.user_id WHERE u.username = 'xuezi'"
+        ).fetchone()
+    return (str(row[0]), str(row[1]), int(row[2])) if row else None
+
+
+def db_storage_alerts(stack: Stack) -> int:
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM notifications_outboxmessage WHERE subject = %s",
+            (STORAGE_FULL_SUBJECT,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def drill_disk_full(stack: Stack, size_kb: int = 1024) -> None:
+    """6. The disk filling up during an upload: MEDIA_ROOT becomes a tmpfs of ``size_kb`` (the
+    web workers keep their MEDIA_ROOT path; the mount is what changes under it), a student
+    uploads a résumé through nginx, the disk is filled up to the last 4 KB, the student uploads
+    a bigger one (the write fails half-way: ENOSPC), then again, then space is freed and the
+    same upload is made once more."""
+    import re
+
+    import requests
+
+    from qinghe.accounts.demo import DEMO_PASSWORD
+    from qinghe.core.diskspace import STORAGE_FULL_MESSAGE
+
+    print(
+        f"\n6. the disk filling up during an upload (MEDIA_ROOT on a {size_kb} KB tmpfs, through nginx)"
+    )
+    media = stack.tmp / "media"
+    pdfs = stack.tmp / "drill-pdfs"
+    pdfs.mkdir(exist_ok=True)
+    out = stack.manage("shell", "-c", f"FOLDER = {str(pdfs)!r}\n" + DISK_SETUP)
+    if "READY" not in out:
+        raise RuntimeError(out)
+    first, bigger = (pdfs / "first.pdf").read_bytes(), (pdfs / "bigger.pdf").read_bytes()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0700", "tmpfs", str(media)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    filler = media / "filler.bin"
+    try:
+
+        def free() -> int:
+            stat = os.statvfs(media)
+            return stat.f_bavail * stat.f_frsize
+
+        def files() -> list[str]:
+            return sorted(
+                str(p.relative_to(media)) for p in media.rglob("*") if p.is_file() and p != filler
+            )
+
+        session = requests.Session()
+        session.verify = str(stack.cafile)
+        session.get(f"{stack.base_url}/accounts/login/", verify=str(stack.cafile))
+
+        def post(path: str, data: dict[str, str], upload: tuple[str, bytes] | None = None) -> Any:
+            token = session.cookies.get("__Host-qinghe-csrf", "")
+            return session.post(
+                f"{stack.base_url}{path}",
+                data={**data, "csrfmiddlewaretoken": token},
+                files={"file": (upload[0], upload[1], "application/pdf")} if upload else None,
+                headers={"Referer": f"{stack.base_url}{path}"},
+                timeout=60,
+                verify=str(stack.cafile),  # per request: the environment's CA bundle would win
+            )
+
+        signed = post("/accounts/login/", {"username": "xuezi", "password": DEMO_PASSWORD})
+        if "/workbench/" not in signed.url:
+            raise RuntimeError(f"sign-in failed: {signed.status_code} {signed.url}")
+
+        def upload(data: bytes) -> tuple[int, str]:
+            response = post("/me/resume/", {}, ("简历.pdf", data))
+            shown = re.findall(r"(简历已保存（\d+ 页）。|服务器存储空间不足[^<]*)", response.text)
+            return response.status_code, (shown[0].strip() if shown else "(no message)")
+
+        status, message = upload(first)
+        kept = db_resume(stack)
+        kept_files = files()
+        print(
+            f"   a first résumé ({len(first):,} bytes): {status}, 「{message}」; on disk {kept_files}"
+        )
+        with filler.open("wb") as handle:
+            with contextlib.suppress(OSError):
+                handle.write(b"\0" * (free() - 4096))
+        print(
+            f"   disk filled: {free():,} bytes left; the new résumé is {len(bigger):,} bytes "
+            "(encrypted, a little more)"
+        )
+        web_log = stack.tmp / "logs" / "web.log"
+        log_before = web_log.stat().st_size
+        alerts_before = db_storage_alerts(stack)
+        results = [upload(bigger) for _ in range(2)]
+        after = db_resume(stack)
+        log_lines = [
+            line for line in web_log.read_bytes()[log_before:].decode(errors="replace").splitlines()
+            if "storage full" in line
+        ]  # fmt: skip
+        alerts = db_storage_alerts(stack) - alerts_before
+        ok_message = all(m == STORAGE_FULL_MESSAGE for _, m in results)
+        for i, (status, message) in enumerate(results, start=1):
+            print(
+                f"   upload {i} on the full disk: HTTP {status} (after the redirect), the student sees 「{message}」"
+            )
+        print(
+            f"   {'✓' if files() == kept_files else '✗'} on disk afterwards: {files()} "
+            f"(nothing partial; {free():,} bytes free again)"
+        )
+        print(
+            f"   {'✓' if after == kept else '✗'} the résumé on record: "
+            f"{'unchanged (the first one, same checksum)' if after == kept else after}; "
+            "no row for the failed uploads"
+        )
+        print(
+            f"   {'✓' if alerts == 1 else '✗'} system administrators told: {alerts} 站内信 "
+            f"「{STORAGE_FULL_SUBJECT}」 for {len(results)} failed uploads (at most one an hour)"
+        )
+        print(
+            f"   operator's log (web): {len(log_lines)} line(s): {log_lines[-1][-160:] if log_lines else '(none)'}"
+        )
+        filler.unlink()
+        status, message = upload(bigger)
+        final = db_resume(stack)
+        ok_after = (
+            message.startswith("简历已保存")
+            and final is not None
+            and final[2] > 0
+            and final != kept
+        )
+        print(
+            f"   {'✓' if ok_after else '✗'} space freed ({free():,} bytes), the same upload: HTTP {status}, "
+            f"「{message}」; on disk {files()}"
+        )
+        good = ok_message and files() == [final[0]] if final else False
+        print(
+            f"   {'✓' if good and alerts == 1 and after == kept else '✗'} lost: nothing "
+            "(the student was told to try again; the old résumé stayed whole until the new one was saved)"
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            filler.unlink()
+        subprocess.run(["umount", str(media)], check=False, capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--only", default="1,2,3,4,5")
+    parser.add_argument("--only", default="1,2,3,4,5,6")
     args = parser.parse_args()
     only = set(args.only.split(","))
     pg = PrivatePostgres()
@@ -674,7 +791,7 @@ def main() -> int:
             try:
                 if "1" in only:
                     drill_import(pg, stack, args.rows)
-                if only & {"2", "3", "4", "5"}:
+                if only & {"2", "3", "4", "5", "6"}:
                     stack.create_database()
                     stack.migrate()
                     stack.manage(
@@ -691,6 +808,8 @@ def main() -> int:
                     drill_task_worker(stack, args.rows)
                 if "5" in only:
                     drill_redis(stack)
+                if "6" in only:
+                    drill_disk_full(stack)
             except BaseException as error:
                 print(f"\nFAILED: {type(error).__name__}: {error}")
                 for name in ("web", "worker", "outbox"):

@@ -309,6 +309,11 @@ class Stack:
         self.drop_database()
         pg_admin(f'CREATE DATABASE "{self.database}" OWNER qinghe', self.pg_server)
 
+    def use_database(self, name: str) -> None:
+        """Points the stack (before start) at another database of the same server and keys."""
+        self.database_url = with_database(self.pg_server, name)
+        self.env["DATABASE_URL"] = self.database_url
+
     def drop_database(self) -> None:
         import psycopg
 

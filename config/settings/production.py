@@ -25,6 +25,27 @@ for _name in (
 
 QINGHE_REQUIRE_STAFF_2FA = env_bool("QINGHE_REQUIRE_STAFF_2FA", True)
 
+# PostgreSQL through a connection pool per process (Django's psycopg_pool support), not a
+# connection per request and not CONN_MAX_AGE: under ASGI each request's sync code runs in its
+# own thread, so "persistent" connections are neither reused nor closed in time and a crowd
+# exhausts max_connections (the first load test: "too many clients"). Size it so that
+# web workers × QINGHE_DB_POOL_MAX + the task, outbox and scheduler processes × their pool
+# stays under the server's max_connections (docs/OPERATIONS.md, "Database connections").
+# A request waits up to QINGHE_DB_POOL_TIMEOUT seconds for a free connection, then fails
+# (a 500 page, and the error is logged).
+# Each connection is checked as it is lent (one round trip): after a restart of PostgreSQL the
+# pool's dead connections are replaced instead of failing one request each.
+# (Django passes psycopg_pool's check_connection when CONN_HEALTH_CHECKS is on.)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - the pool keeps the connections
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"] = {  # noqa: F405
+        "min_size": int(env("QINGHE_DB_POOL_MIN", "2")),
+        "max_size": int(env("QINGHE_DB_POOL_MAX", "8")),
+        "timeout": float(env("QINGHE_DB_POOL_TIMEOUT", "10")),
+        "max_idle": 300,
+    }
+
 if QINGHE_WECHAT_ENABLED and not (QINGHE_WECHAT_APPID and QINGHE_WECHAT_SECRET):  # noqa: F405
     raise ImproperlyConfigured(
         "QINGHE_WECHAT_ENABLED is on: QINGHE_WECHAT_APPID and QINGHE_WECHAT_SECRET are required"
