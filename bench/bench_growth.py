@@ -356,6 +356,10 @@ def worker_pages(args: argparse.Namespace) -> dict[str, Any]:
             get()  # the warm-up
         queries = len(ctx.captured_queries)  # now: the next requests reset the log
         times = []
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+        db0 = _backend_cpu(backend)
         cpu0 = time.process_time()
         for _ in range(args.runs):
             t = time.perf_counter()
@@ -369,6 +373,7 @@ def worker_pages(args: argparse.Namespace) -> dict[str, Any]:
                 "p50_ms": round(statistics.median(times), 1),
                 "p95_ms": round(statistics.quantiles(times, n=20)[-1], 1),
                 "cpu_ms_per_request": round((time.process_time() - cpu0) * 1000 / args.runs, 1),
+                "db_cpu_ms_per_request": round((_backend_cpu(backend) - db0) * 1000 / args.runs, 1),
                 "loadavg": [round(x, 2) for x in os.getloadavg()],
             }
         )
@@ -475,18 +480,34 @@ def _db_size(server: str, name: str) -> str:
     return row[0] if row else "?"
 
 
-def survey_file(rows: int) -> Path:
-    path = OUT / f"survey-{rows}.xlsx"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "make_survey.py"), "--rows", str(rows),
-             "--out", str(path)],
-            check=True, cwd=ROOT,
-        )  # fmt: skip
-        print(f"survey file {path.name}: {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+# The importer refuses files over 20 MB (MAX_UPLOAD_BYTES): about 190,000 generated rows. Larger
+# sizes are imported as several files of at most this many rows, one after another into the
+# same database, as a province's survey would be (one file per city or school).
+FILE_ROWS = 150_000
+
+
+def survey_files(rows: int) -> list[Path]:
+    parts = math.ceil(rows / FILE_ROWS)
+    per = math.ceil(rows / parts)
+    out = []
+    for i in range(parts):
+        count = min(per, rows - i * per)
+        path = OUT / (
+            f"survey-{rows}.xlsx" if parts == 1 else f"survey-{rows}-{i + 1}of{parts}.xlsx"
+        )
+        if not path.exists():
+            OUT.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
+            tmp = path.with_suffix(".tmp.xlsx")
+            subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "make_survey.py"), "--rows", str(count),
+                 "--out", str(tmp), "--seed", str(20250601 + i)],
+                check=True, cwd=ROOT,
+            )  # fmt: skip
+            tmp.rename(path)
+            print(f"survey file {path.name}: {time.perf_counter() - started:.0f} s", flush=True)
+        out.append(path)
+    return out
 
 
 def slope(points: list[tuple[int, float]]) -> str:
@@ -503,11 +524,12 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
     latest: dict[tuple[str, int], dict[str, Any]] = {}
     for s in steps:
         latest[(s["op"], s["talents"])] = s
-    rows: list[tuple[str, dict[int, str], list[tuple[int, float]], str, str]] = []
+    rows: list[tuple[str, dict[int, str], str, str, str]] = []
 
     def batch(op: str, name: str, key: str = "") -> None:
         cells: dict[int, str] = {}
         pts: list[tuple[int, float]] = []
+        cpu_pts: list[tuple[int, float]] = []
         peaks, loads = [], []
         for n in sizes:
             s = latest.get((op, n))
@@ -520,9 +542,13 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
                 continue
             cells[n] = f"{r['wall_s']:,.1f} s (cpu {r['cpu_s']:,.0f} + db {r['db_cpu_s']:,.0f})"
             pts.append((n, r["wall_s"]))
+            cpu_pts.append((n, r["cpu_s"] + r["db_cpu_s"]))
             peaks.append(f"{r['peak_mb']:,}")
             loads.append(f"{r['loadavg'][0]:.1f}")
-        rows.append((name, cells, pts, " / ".join(peaks), " / ".join(loads)))
+        rows.append(
+            (name, cells, f"wall {slope(pts)}; cpu {slope(cpu_pts)}", " / ".join(peaks),
+             " / ".join(loads))
+        )  # fmt: skip
 
     batch("import", "survey import (real importer)")
     batch("load", "COPY load (bench_board._load)", "load")
@@ -536,6 +562,7 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
     for label in labels:
         cells = {}
         pts = []
+        cpu_pts: list[tuple[int, float]] = []
         loads = []
         for n in sizes:
             s = latest.get(("pages", n))
@@ -543,22 +570,29 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
                          if p["label"] == label), None)  # fmt: skip
             if page is None:
                 continue
+            db = page.get("db_cpu_ms_per_request")
             cells[n] = (
-                f"p50 {page['p50_ms']:,.0f} / p95 {page['p95_ms']:,.0f} ms ({page['queries']} q)"
+                f"p50 {page['p50_ms']:,.0f} / p95 {page['p95_ms']:,.0f} ms ({page['queries']} q"
+                + (f"; cpu {page['cpu_ms_per_request']:,.0f} + db {db:,.0f} ms" if db else "")
+                + ")"
             )
             pts.append((n, page["p50_ms"]))
+            if db is not None:
+                cpu_pts.append((n, page["cpu_ms_per_request"] + db))
             loads.append(f"{page['loadavg'][0]:.1f}")
-        rows.append((label, cells, pts, "", " / ".join(loads)))
+        rows.append(
+            (label, cells, f"p50 {slope(pts)}; cpu {slope(cpu_pts)}", "", " / ".join(loads))
+        )
     head = (
         "| operation | "
         + " | ".join(_label(n) for n in sizes)
         + " | slope (log-log) | peak MB | load |"
     )
     lines = [head, "|" + "---|" * (len(sizes) + 4)]
-    for name, cells, pts, peak, load in rows:
+    for name, cells, slopes, peak, load in rows:
         lines.append(
             f"| {name} | " + " | ".join(cells.get(n, "—") for n in sizes)
-            + f" | {slope(pts)} | {peak or '—'} | {load or '—'} |"
+            + f" | {slopes} | {peak or '—'} | {load or '—'} |"
         )  # fmt: skip
     return "\n".join(lines)
 
@@ -634,10 +668,23 @@ def main() -> int:
             pg_drop(server, name)
     if "import" in ops:
         for n in import_sizes:
-            path = survey_file(n)
+            paths = survey_files(n)
             name = f"{base}_import"
             _create_from_template(server, name, base)
-            result = run_worker("import", with_database(server, name), args, file=path)
+            files = [run_worker("import", with_database(server, name), args, file=p) for p in paths]
+            if len(files) == 1 or any("failed" in f or "stopped" in f for f in files):
+                result = (
+                    files[0] if len(files) == 1 else {"failed": "a file failed", "files": files}
+                )
+            else:
+                result = {
+                    key: round(sum(f[key] for f in files), 1)
+                    for key in ("wall_s", "cpu_s", "db_cpu_s")
+                } | {
+                    "peak_mb": max(f["peak_mb"] for f in files),
+                    "loadavg": files[-1]["loadavg"],
+                    "files": files,
+                }
             result["database"] = _db_size(server, name)
             _record({"op": "import", "talents": n, "result": result})
             pg_drop(server, name)
