@@ -316,6 +316,14 @@ def worker_pages(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["QINGHE_REQUIRE_STAFF_2FA"] = "false"
     django_setup(args.database_url)
     from django.db import connection
+    from django.db.utils import OperationalError
+
+    # A query over --page-timeout seconds ends the page's timing (recorded as such): at 1M
+    # talents one of the board's queries does not finish in minutes (docs/SCALING.md).
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    options["options"] = (
+        f"{options.get('options', '')} -c statement_timeout={args.page_timeout * 1000}".strip()
+    )
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.utils import timezone
@@ -352,8 +360,24 @@ def worker_pages(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"{url}: {response.status_code}")
             return response
 
-        with CaptureQueriesContext(connection) as ctx:
-            get()  # the warm-up
+        try:
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as ctx:
+                get()  # the warm-up
+        except OperationalError as exc:  # the statement timeout
+            out.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "timed_out": f"a query over {args.page_timeout} s "
+                    f"(request stopped after {time.perf_counter() - started:.0f} s)",
+                    "error": str(exc).splitlines()[0][:200],
+                    "loadavg": [round(x, 2) for x in os.getloadavg()],
+                }
+            )
+            print(f"    {json.dumps(out[-1], ensure_ascii=False)}", file=sys.stderr, flush=True)
+            connection.close()
+            continue
         queries = len(ctx.captured_queries)  # now: the next requests reset the log
         times = []
         with connection.cursor() as cur:
@@ -424,7 +448,8 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 def run_worker(kind: str, url: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     """Runs one step in its own process; the parent stops it above the memory limit."""
     command = [sys.executable, __file__, "--worker", kind, "--database-url", url,
-               "--runs", str(args.runs), "--postings", str(args.postings)]  # fmt: skip
+               "--runs", str(args.runs), "--postings", str(args.postings),
+               "--page-timeout", str(args.page_timeout)]  # fmt: skip
     for key, value in extra.items():
         command += [f"--{key}", str(value)]
     started = time.perf_counter()
@@ -570,6 +595,10 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
                          if p["label"] == label), None)  # fmt: skip
             if page is None:
                 continue
+            if "timed_out" in page:
+                cells[n] = f"did not finish: {page['timed_out']}"
+                loads.append(f"{page['loadavg'][0]:.1f}")
+                continue
             db = page.get("db_cpu_ms_per_request")
             cells[n] = (
                 f"p50 {page['p50_ms']:,.0f} / p95 {page['p95_ms']:,.0f} ms ({page['queries']} q"
@@ -613,6 +642,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--ops", default="load,recompute,pages,import")
     parser.add_argument("--mem-limit-mb", type=int, default=8192)
+    parser.add_argument("--page-timeout", type=int, default=60, help="seconds per query")
     parser.add_argument("--keep", action="store_true", help="keep the per-size databases")
     parser.add_argument("--table", action="store_true", help="print the table of var/growth only")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
