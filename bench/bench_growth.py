@@ -5,8 +5,8 @@
             [--import-sizes 10000,100000,1000000] [--postings 20000] [--runs 20]
             [--ops load,recompute,pages,import] [--mem-limit-mb 8192] [--keep]
 
-(``make growth`` runs it; it takes about an hour at 1M on this machine, so it is not part of
-``make bench``.)
+(``make growth`` runs it; about an hour and a half at 1M on this machine under load, so it is not
+part of ``make bench``.)
 
 Databases, all on the server named by ``BENCH_PG_URL`` (its database name is the base name):
 
@@ -29,12 +29,15 @@ machine), the process's peak resident memory (``VmHWM``) and the load average. T
 watches the recompute's memory and stops it above ``--mem-limit-mb`` (reported as the
 bottleneck). Steps:
 
-- import: ``qinghe.talents.importing.run.survey_import_path`` on a file made by
-  ``bench/make_survey.py`` (cached in var/growth/);
+- import: ``qinghe.talents.importing.run.survey_import_path`` on files made by
+  ``bench/make_survey.py`` (cached in var/growth/); the importer refuses files over 20 MB, so
+  sizes over 150,000 rows are imported as several files into the same database, summed;
 - recompute: ``qinghe.matching.services.recompute.recommendations_recompute_all`` (persisted);
 - pages through Django's test client, 20 requests after a warm-up, p50/p95: the staff talent
   list filtered (status and graduation year), a phone lookup (blind index), a name search
-  (part of a name), the job search (a word, as a student) and the 十个一 board ``/plan/``.
+  (part of a name), the job search (a word, as a student) and the 十个一 board ``/plan/``;
+  Python and PostgreSQL CPU per request beside; a query over ``--page-timeout`` seconds (60)
+  ends that page's timing and is reported as "did not finish".
 
 Then a table: operation, the figure at each size, the slope (log-log: log(t2/t1)/log(n2/n1),
 1.0 = linear in talents, 0 = flat), peak memory and load average; and JSON in
