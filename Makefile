@@ -10,7 +10,7 @@ PORT ?= 8000
 VENDOR := static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help system install assets migrate reference demo run worker deliver scheduler backup restore backup-drill prod-smoke stack-packages loadtest drills test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench clean check-deploy messages embeddings
+.PHONY: help system install assets migrate reference demo run worker deliver scheduler backup restore backup-drill prod-smoke stack-packages loadtest drills test test-fast fuzz e2e browser fonts screenshots lint format typecheck bench growth clean check-deploy messages embeddings
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -156,9 +156,13 @@ messages: install ## refresh and compile the English translations (needs GNU get
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench --ignore=tests -v0
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0
 
-bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and print the figures
+bench: install ## run the benchmarks under bench/ on SQLite and PostgreSQL and print the figures (the growth curves are `make growth`)
 	@.ci/postgres.sh && export BENCH_PG_URL=$${BENCH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_bench}; \
 	$(PYTHON) bench/run.py
+
+growth: install ## growth curves at 10k, 100k and 1M talents on PostgreSQL: import, recompute, search, board (about an hour; not in `make bench`; SIZES=, IMPORT_SIZES=)
+	@.ci/postgres.sh && export BENCH_PG_URL=$${GROWTH_PG_URL:-postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_growth}; \
+	$(PYTHON) bench/bench_growth.py $(if $(SIZES),--sizes $(SIZES)) $(if $(IMPORT_SIZES),--import-sizes $(IMPORT_SIZES))
 
 embeddings: install ## rebuild qinghe/matching/data/e5_catalog.npz (the catalog's sentence vectors, about 80 s)
 	$(MANAGE) build_embeddings
