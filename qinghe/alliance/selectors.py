@@ -299,16 +299,25 @@ def _member_rows(member_ids: list[int], members: Any = None) -> dict[int, _Membe
     return rows
 
 
-def _alliance_base() -> tuple[list[int], list[tuple[str, str | None, str]], dict[int, _MemberRow]]:
-    active = Membership.objects.filter(
+def _active_memberships() -> QuerySet[Membership]:
+    return Membership.objects.filter(
         status=Membership.Status.ACTIVE, chapter__state=Chapter.State.ACTIVE
     )
-    member_ids = sorted(set(active.values_list("user_id", flat=True)))
-    chapters: list[tuple[str, str | None, str]] = list(
+
+
+def _active_chapters() -> list[tuple[str, str | None, str]]:
+    """(kind, university name, city) of every active chapter: one query."""
+    return list(
         Chapter.objects.filter(state=Chapter.State.ACTIVE).values_list(
             "kind", "university__name", "city"
         )
     )
+
+
+def _alliance_base() -> tuple[list[int], list[tuple[str, str | None, str]], dict[int, _MemberRow]]:
+    active = _active_memberships()
+    member_ids = sorted(set(active.values_list("user_id", flat=True)))
+    chapters = _active_chapters()
     return member_ids, chapters, _member_rows(member_ids, active.values("user_id"))
 
 
@@ -364,15 +373,9 @@ def counts_for_plan() -> dict[str, Any]:
     from django.db.models import F, Window
     from django.db.models.functions import RowNumber
 
-    active = Membership.objects.filter(
-        status=Membership.Status.ACTIVE, chapter__state=Chapter.State.ACTIVE
-    )
+    active = _active_memberships()
     members = active.aggregate(n=Count("user_id", distinct=True))["n"] or 0
-    chapters: list[tuple[str, str | None, str]] = list(
-        Chapter.objects.filter(state=Chapter.State.ACTIVE).values_list(
-            "kind", "university__name", "city"
-        )
-    )
+    chapters = _active_chapters()
     latest = (
         Education.objects.filter(
             talent__user_id__in=active.values("user_id"), talent__merged_into__isnull=True

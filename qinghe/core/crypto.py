@@ -36,9 +36,7 @@ def _aead(raw_key: str) -> AESGCM:
 
 
 def encrypt(plaintext: str, *, context: bytes = b"qinghe") -> str:
-    nonce = os.urandom(12)
-    ct = _aead(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, plaintext.encode("utf-8"), context)
-    return _PREFIX + base64.b64encode(nonce + ct).decode("ascii")
+    return encrypt_many([plaintext], context=context)[0]
 
 
 def encrypt_many(plaintexts: list[str], *, context: bytes = b"qinghe") -> list[str]:

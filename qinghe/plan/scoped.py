@@ -149,30 +149,12 @@ def _applications(scope: Scope) -> QuerySet[Any]:
 
 
 def _sharing_talents(scope: Scope) -> QuerySet[Any]:
-    """The talents whose decision in force on sharing with this enterprise is a consent (as
-    ``qinghe.talents.consent.consent_in_force``: the newest decision per talent, a withdrawal
-    or no decision fails), as one set over the enterprise's own decisions. A consent lookup
-    per application row (the correlated form) cost ~45 ms for the large enterprise's 5,600
-    applications on the bench; the set is a hashed subplan over its ~2,900 decisions."""
-    from django.db.models import F, Window
-    from django.db.models.functions import FirstValue
-
+    """The talents whose decision in force on sharing with this enterprise is a consent, as
+    one set (``qinghe.talents.consent.talents_consenting``)."""
+    from qinghe.talents.consent import talents_consenting
     from qinghe.talents.models import Consent
 
-    return (
-        Consent.objects.filter(
-            purpose=Consent.Purpose.SHARE_ENTERPRISE, enterprise_id=scope.organisation_id
-        )
-        .annotate(
-            in_force=Window(
-                FirstValue("granted"),
-                partition_by=[F("talent_id")],
-                order_by=[F("recorded_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(in_force=True)
-        .values("talent_id")
-    )
+    return talents_consenting(Consent.Purpose.SHARE_ENTERPRISE, enterprise=scope.organisation_id)
 
 
 def _interviews(scope: Scope) -> QuerySet[Any]:
