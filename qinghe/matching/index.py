@@ -702,15 +702,11 @@ def _pool_counts(
     """Per column, how many talents pass the hard filters ("all"), and how many of each
     group. Only the base table (level, timing, closed) holds -inf, so a talent passes where
     its base group's row does: counts of talents per base group times the rows' passes."""
-    passed = base > NEG
+    passed = (base > NEG).astype(np.int64)
     out: dict[str, np.ndarray] = {}
     for name, mask in {"all": None, **pool_groups}.items():
         members = base_group if mask is None else base_group[mask]
-        per_group = np.bincount(members, minlength=len(base))
-        counts = np.zeros(base.shape[1], dtype=np.int64)
-        for group in np.flatnonzero(per_group):
-            counts += int(per_group[group]) * passed[group]
-        out[name] = counts
+        out[name] = np.bincount(members, minlength=len(base)).astype(np.int64) @ passed
     return out
 
 
