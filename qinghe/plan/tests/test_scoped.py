@@ -376,8 +376,8 @@ ENTERPRISE_BOARD_QUERIES = 8
 # Session, user, unread badge, the ambassador's terms; memberships, events, attendance,
 # reports.
 CHAPTER_BOARD_QUERIES = 8
-# Session and user, unread badge, the scope; the count and the page of rows (its 50 ids cut
-# on the lean rows inside the same query: scoped.page_of). An empty list has no page query:
+# Session and user, unread badge, the scope; the page's ids with the row count (one query on
+# the lean rows), then those rows by id (scoped.page_of). An empty list has no second query:
 # 5 (the benchmark's chapter has no activity reports).
 LIST_QUERIES = 6
 
