@@ -316,7 +316,9 @@ def _active_chapters() -> list[tuple[str, str | None, str]]:
 
 def _alliance_base() -> tuple[list[int], list[tuple[str, str | None, str]], dict[int, _MemberRow]]:
     active = _active_memberships()
-    member_ids = sorted(set(active.values_list("user_id", flat=True)))
+    # Distinct in SQL, unordered (the model's default order sorted every membership by its
+    # creation for nothing).
+    member_ids = sorted(active.order_by().values_list("user_id", flat=True).distinct())
     chapters = _active_chapters()
     return member_ids, chapters, _member_rows(member_ids, active.values("user_id"))
 

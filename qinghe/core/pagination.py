@@ -1,9 +1,13 @@
 """The paging parameters every JSON list operation takes. Bounds are declared here once so an
 out-of-range value is a 422 with a Chinese message (config/api.py) instead of reaching the
-database: a 36-digit offset overflowed PostgreSQL's bigint and answered 500."""
+database: a 36-digit offset overflowed PostgreSQL's bigint and answered 500. And the pages'
+paginator when a page already knows its row count (``CountedPaginator``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.paginator import Paginator
 from ninja import Field, Schema
 
 # Far beyond any list the platform holds, far below bigint and SQLite's 64-bit integers.
@@ -21,3 +25,13 @@ class SmallPageIn(PageIn):
     """For searches people page through by hand: limit 1..100 (20 by default)."""
 
     limit: int = Field(20, ge=1, le=100, description="每页条数（1–100）")
+
+
+class CountedPaginator(Paginator):
+    """A page-by-page list whose row count is already known (from a query the page runs
+    anyway, e.g. the staff talent list's overview by status), so it runs no COUNT of its
+    own. ``count`` must be the number of rows of ``object_list``."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property

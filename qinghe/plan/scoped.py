@@ -28,6 +28,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from qinghe.core.errors import NotFound
+from qinghe.core.labels import choice_label
 from qinghe.core.masking import mask_name
 from qinghe.core.roles import Role
 
@@ -72,6 +73,9 @@ class Base:
     columns: tuple[Column, ...]
     related: tuple[str, ...] = ()
     order: tuple[str, ...] = ("-id",)
+    # The fields the columns show (with ``related``'s): the page reads only these, not every
+    # column of the talent and the posting (~10 ms of Python for 50 interviews on the bench).
+    fields: tuple[str, ...] = ()
 
 
 def _in_year(field: str, year: int) -> Q:
@@ -186,22 +190,24 @@ BASES: dict[str, Base] = {
         _memberships,
         (
             Column("会员", _member_name),
-            Column("状态", lambda m: m.get_status_display()),
-            Column("身份", lambda m: m.get_role_display()),
+            Column("状态", lambda m: choice_label(m, "status")),
+            Column("身份", lambda m: choice_label(m, "role")),
             Column("入会时间", lambda m: _day(m.joined_at)),
         ),
         related=("user",),
         order=("-joined_at", "-id"),
+        fields=("status", "role", "joined_at", "user__display_name", "user__username"),
     ),
     "chapter_events": Base(
         _chapter_events,
         (
             Column("活动", lambda e: e.title),
-            Column("类型", lambda e: e.get_type_display()),
+            Column("类型", lambda e: choice_label(e, "type")),
             Column("开始时间", lambda e: _local(e.starts_at)),
-            Column("状态", lambda e: e.get_state_display()),
+            Column("状态", lambda e: choice_label(e, "state")),
         ),
         order=("-starts_at", "-id"),
+        fields=("title", "type", "starts_at", "state"),
     ),
     "chapter_attendance": Base(
         _chapter_attendance,
@@ -212,6 +218,7 @@ BASES: dict[str, Base] = {
         ),
         related=("user", "event"),
         order=("-attended_at", "-id"),
+        fields=("attended_at", "user__display_name", "user__username", "event__title"),
     ),
     "chapter_reports": Base(
         _chapter_reports,
@@ -221,17 +228,19 @@ BASES: dict[str, Base] = {
             Column("参加人数", lambda r: r.attendance),
         ),
         order=("-held_on", "-id"),
+        fields=("held_on", "title", "attendance"),
     ),
     "postings": Base(
         _postings,
         (
             Column("岗位", lambda p: p.title),
-            Column("类型", lambda p: p.get_kind_display()),
+            Column("类型", lambda p: choice_label(p, "kind")),
             Column("招聘人数", lambda p: p.headcount),
-            Column("状态", lambda p: p.get_state_display()),
+            Column("状态", lambda p: choice_label(p, "state")),
             Column("发布时间", lambda p: _day(p.published_at)),
         ),
         order=("-published_at", "-id"),
+        fields=("title", "kind", "headcount", "state", "published_at"),
     ),
     "applications": Base(
         _applications,
@@ -243,6 +252,7 @@ BASES: dict[str, Base] = {
         ),
         related=("talent", "posting", "stage"),
         order=("-applied_at", "-id"),
+        fields=("applied_at", "talent__name", "posting__title", "stage__name"),
     ),
     "interviews": Base(
         _interviews,
@@ -250,20 +260,22 @@ BASES: dict[str, Base] = {
             Column("应聘者", lambda i: mask_name(i.application.talent.name)),
             Column("岗位", lambda i: i.application.posting.title),
             Column("面试时间", lambda i: _local(i.starts_at)),
-            Column("状态", lambda i: i.get_state_display()),
+            Column("状态", lambda i: choice_label(i, "state")),
         ),
         related=("application__talent", "application__posting"),
         order=("-starts_at", "-id"),
+        fields=("starts_at", "state", "application__talent__name", "application__posting__title"),
     ),
     "booths": Base(
         _booths,
         (
             Column("招聘会", lambda b: b.fair.title),
             Column("开始时间", lambda b: _local(b.fair.starts_at)),
-            Column("展位状态", lambda b: b.get_state_display()),
+            Column("展位状态", lambda b: choice_label(b, "state")),
         ),
         related=("fair",),
         order=("-fair__starts_at", "-id"),
+        fields=("state", "fair__title", "fair__starts_at"),
     ),
 }
 
@@ -383,22 +395,45 @@ def scoped_rows(*, scope: Scope, code: str, year: int) -> tuple[ScopedFigure, Qu
 
 
 def page_of(figure: ScopedFigure, rows: QuerySet[Any], number: Any, per_page: int) -> Any:
-    """One page of a drill-down list: the page's ids sorted and cut on the lean rows (no joins
-    for the columns), then only those rows read by id with their related objects, in the same
-    query (``id IN (… LIMIT n)``; the scope's filter is not repeated outside, where PostgreSQL
-    would run the consent set once per row). Joining every row's talent and posting before
-    the sort cost ~240 ms for an enterprise's 3,000 interviews on the bench; the page now
-    joins 50."""
+    """One page of a drill-down list in two queries: the page's ids and the number of rows in
+    one (``COUNT(*) OVER ()`` beside the ids, sorted and cut on the lean rows, no joins for
+    the columns), then only those rows read by id with their related objects. The rows are
+    selected once: a COUNT and a separate page query ran the scope's filter twice (the
+    enterprise's interviews on the bench: its 5,600 applications, their consent set and an
+    interview lookup per application, ~15 ms of database CPU each). A page past the end (or
+    not a positive number) falls back to ``Paginator.get_page`` (the last page)."""
     from django.core.paginator import Paginator
+    from django.db.models import Window
+
+    from qinghe.core.pagination import CountedPaginator
 
     base = BASES[figure.base]
-    page = Paginator(rows.select_related(None), per_page).get_page(number)
-    ids = cast(QuerySet[Any], page.object_list).values("pk")
-    page.object_list = (
-        rows.model._default_manager.filter(pk__in=ids)
-        .select_related(*base.related)
-        .order_by(*base.order)
-    )
+    lean = rows.select_related(None)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    got: list[tuple[Any, int]] = []
+    if wanted >= 1:
+        offset = (wanted - 1) * per_page
+        got = list(
+            lean.annotate(listed=Window(Count("pk"))).values_list("pk", "listed")[
+                offset : offset + per_page
+            ]
+        )
+    if got or wanted == 1:
+        page = CountedPaginator(lean, per_page, count=got[0][1] if got else 0).page(wanted)
+        if not got:
+            page.object_list = []
+            return page
+        ids: Any = [pk for pk, _listed in got]
+    else:
+        page = Paginator(lean, per_page).get_page(number)
+        ids = cast(QuerySet[Any], page.object_list).values("pk")
+    shown = rows.model._default_manager.filter(pk__in=ids).select_related(*base.related)
+    if base.fields:
+        shown = shown.only(*base.fields)
+    page.object_list = shown.order_by(*base.order)
     return page
 
 

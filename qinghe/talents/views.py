@@ -16,6 +16,7 @@ from qinghe.accounts.models import Organisation
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, validation_message
 from qinghe.core.http import AuthedRequest
+from qinghe.core.pagination import CountedPaginator
 from qinghe.exports.services import background_threshold
 from qinghe.reference.models import MajorCategory, Town
 
@@ -31,7 +32,11 @@ def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
 def talent_list(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.GET)
     talents = selectors.talent_list(viewer=request.user, filters=filters)
-    page = Paginator(talents.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
+    overview = selectors.talent_overview(viewer=request.user, filters=filters)
+    # The list's row count is the overview's (same filters, one query): no second COUNT.
+    page = CountedPaginator(
+        talents.prefetch_related("educations"), 30, count=overview["rows"]
+    ).get_page(request.GET.get("page"))
     year = timezone.localdate().year
     return render(
         request,
@@ -48,7 +53,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
             ),
             "years": list(range(year + 4, year - 12, -1)),
             "segments": selectors.segment_list(viewer=request.user),
-            "overview": selectors.talent_overview(viewer=request.user, filters=filters),
+            "overview": overview,
             "verification_filters": selectors.VERIFICATION_FILTERS,
             "verification_counts": selectors.verification_counts(viewer=request.user),
             "can_unmask": selectors.can_unmask(request.user, "id_number")

@@ -320,3 +320,30 @@ def test_api_a_leader_decides_applications_and_invites_and_the_student_answers(
     member_api = Client()
     member_api.force_login(applicant)
     assert member_api.get(f"/api/v1/chapters/{alliance.uni.pk}/members").status_code == 404
+
+
+# Session, user, unread badge, the session saved (savepoint, update, release); the active
+# members' ids, the active chapters, the members' latest educations (one query), the pending
+# applications.
+FIGURES_QUERIES = 10
+
+
+def test_the_figures_page_costs_the_same_for_2_and_for_12_members(
+    alliance: World, client_as: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(Role.LEAGUE_STAFF)
+    shown = []
+    for first, count in ((0, 2), (2, 10)):
+        for n in range(first, first + count):
+            s = make_student(f"fq{n}", university=alliance.scut, graduation_year=2026)
+            m = services.membership_apply(user=s, chapter=alliance.uni)
+            services.membership_decide(actor=alliance.league, membership=m, approve=True)
+        client.get("/alliance/figures/")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/alliance/figures/")
+        assert response.status_code == 200
+        shown.append((response.context["f"].members, len(captured)))
+    assert shown == [(2, FIGURES_QUERIES), (12, FIGURES_QUERIES)]

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from qinghe.core import masking
+from qinghe.core.labels import choice_label
 
 register = template.Library()
 
@@ -20,6 +21,7 @@ def query_replace(context: dict[str, Any], **kwargs: Any) -> str:
     return urlencode(sorted(params.lists()), doseq=True)
 
 
+register.filter("display", choice_label)  # ``{{ obj|display:"status" }}``
 register.filter("mask_id", masking.mask_id_number)
 register.filter("mask_phone", masking.mask_phone)
 register.filter("mask_name", masking.mask_name)

@@ -59,3 +59,30 @@ def test_the_liaison_workspace_costs_the_same_for_2_and_for_20_students(
     shown = re.findall(r'<a href="tel:(\d+)">', response.content.decode())
     assert sorted(set(shown)) == [f"13512340{n:03d}" for n in range(1, 21, 2)]
     assert (len(few), len(many)) == (WORKSPACE_QUERIES, WORKSPACE_QUERIES)
+
+
+# Session, user, unread badge, the session saved (savepoint, update, release); the assigned
+# and reached students per liaison (one query: it was two), the overdue follow-ups per
+# liaison, the liaisons' names.
+FIGURES_QUERIES = 9
+
+
+def test_the_contact_rate_page_costs_the_same_for_2_and_for_20_students(
+    personas: Any, client_as: Any
+) -> None:
+    client = client_as(Role.HR_STAFF)
+    assign_students(personas, 1, 2)
+    client.get("/outreach/figures/")
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/outreach/figures/")
+    assert response.status_code == 200
+    assert (response.context["fig"]["assigned"], response.context["fig"]["reached"]) == (2, 1)
+    assign_students(personas, 3, 18)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/outreach/figures/")
+    assert response.status_code == 200
+    fig = response.context["fig"]
+    # 20 assigned, the odd-numbered 10 reached today (assign_students)
+    assert (fig["assigned"], fig["reached"], fig["rate"]) == (20, 10, 50.0)
+    assert [(r["assigned"], r["reached"]) for r in fig["rows"]] == [(20, 10)]
+    assert (len(few), len(many)) == (FIGURES_QUERIES, FIGURES_QUERIES)

@@ -376,8 +376,8 @@ ENTERPRISE_BOARD_QUERIES = 8
 # Session, user, unread badge, the ambassador's terms; memberships, events, attendance,
 # reports.
 CHAPTER_BOARD_QUERIES = 8
-# Session and user, unread badge, the scope; the count and the page of rows (its 50 ids cut
-# on the lean rows inside the same query: scoped.page_of). An empty list has no page query:
+# Session and user, unread badge, the scope; the page's ids with the row count (one query on
+# the lean rows), then those rows by id (scoped.page_of). An empty list has no second query:
 # 5 (the benchmark's chapter has no activity reports).
 LIST_QUERIES = 6
 
@@ -410,3 +410,63 @@ def test_the_scoped_pages_cost_the_same_queries_however_many_rows(
             assert ent.get("/plan/mine/open_postings/").status_code == 200
         with django_assert_num_queries(LIST_QUERIES):
             assert amb.get("/plan/mine/members/").status_code == 200
+
+
+def test_every_list_costs_the_same_queries_and_shows_what_the_full_rows_show(
+    personas: dict[str, User],
+    world: World,
+    firms: dict[str, Any],
+    chapters: dict[str, Chapter],
+    django_assert_num_queries: Any,
+) -> None:
+    """Each drill-down list of both scopes: LIST_QUERIES with rows, one fewer without (no page
+    query), and its cells equal the columns read from the full rows (``scoped_rows``): the
+    page reads only ``Base.fields``, and a field missing there would be a query per row."""
+    for persona in (Role.ENTERPRISE_HR, Role.AMBASSADOR):
+        client = Client()
+        client.force_login(personas[persona])
+        scope = scoped.scope_for_viewer(viewer=personas[persona])
+        listed = 0
+        for figure in scoped.FIGURES[scope.kind]:
+            _, rows = scoped.scoped_rows(scope=scope, code=figure.code, year=YEAR)
+            full = list(rows)
+            listed += bool(full)
+            expected = LIST_QUERIES if full else LIST_QUERIES - 1
+            with django_assert_num_queries(expected):
+                response = client.get(f"/plan/mine/{figure.code}/")
+            assert response.status_code == 200, figure.code
+            columns = scoped.columns_for(figure)
+            assert response.context["cells"] == [
+                [(c.label, c.value(r)) for c in columns] for r in full
+            ], figure.code
+            assert response.context["page"].paginator.count == len(full), figure.code
+        assert listed >= 5  # most lists of the fixture have rows
+
+
+def test_a_list_pages_as_django_paginator_does(world: World) -> None:
+    """``page_of`` reads the ids and the row count in one query; the page it answers is the
+    one ``Paginator.get_page`` answers for any page number, out of range ones included."""
+    from django.core.paginator import Paginator
+
+    for i in range(5):
+        make_posting(world.a, title=f"翻页{i}", published_at=THIS_YEAR - dt.timedelta(days=i))
+    scope = scoped.scope_for_viewer(viewer=world.hr_a)
+    figure, rows = scoped.scoped_rows(scope=scope, code="published", year=YEAR)
+    assert rows.count() == 6  # posting_a and these five
+    for number in (None, "", "1", "2", "4", "5", "0", "-1", "x", "2.0", "999"):
+        ours = scoped.page_of(figure, rows, number, 2)
+        theirs = Paginator(rows, 2).get_page(number)
+        assert (
+            ours.number,
+            ours.paginator.count,
+            ours.paginator.num_pages,
+            [p.pk for p in ours.object_list],
+        ) == (
+            theirs.number,
+            theirs.paginator.count,
+            theirs.paginator.num_pages,
+            [p.pk for p in theirs.object_list],
+        ), number
+    _, none = scoped.scoped_rows(scope=scope, code="published", year=YEAR - 5)
+    empty = scoped.page_of(figure, none, "1", 2)
+    assert (empty.number, empty.paginator.count, list(empty.object_list)) == (1, 0, [])

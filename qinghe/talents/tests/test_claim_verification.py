@@ -279,6 +279,8 @@ def test_the_staff_list_filters_and_counts_records_awaiting_verification(
     assert '<option value="rejected">学生自建，核实不属实（1）</option>' in html
     assert response.context["overview"]["total"] == 4
     assert response.context["overview"]["pending"] == 2
+    # The page's row count is the overview's (no COUNT of its own): the rows listed.
+    assert response.context["page"].paginator.count == len(listed()) == 4
     assert "按状态分布（共 4 人，其中学生自建待核实 2 人）" in html
     assert "另有 1 条学生自建记录经核实不属实，未列入名单和统计；可按“核实状态”筛选查看。" in html
     assert html.count('data-testid="verification-badge">学生自建，待核实</span>') == 2
@@ -289,7 +291,9 @@ def test_the_staff_list_filters_and_counts_records_awaiting_verification(
         **pending_only.context["overview"],
         "total": 2,
         "pending": 2,
+        "rows": 2,
     }
+    assert pending_only.context["page"].paginator.count == 2
     assert 'data-testid="rejected-note"' not in pending_only.content.decode()
 
 
