@@ -127,8 +127,10 @@ def insert_records(
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
     # How many records set each attribute: one set by all is read without a default.
     counts: Counter[str] = Counter()
-    for record in records:
-        counts.update(record.__dict__.keys())
+    # Records of one model mostly set the same attributes: count each set of names once.
+    for names, times in Counter(tuple(record.__dict__) for record in records).items():
+        for name in names:
+            counts[name] += times
     total = len(records)
     # The columns go in this order (the INSERT names them, so any order will do): attributes
     # every record sets, read together by one itemgetter; attributes some set; foreign keys

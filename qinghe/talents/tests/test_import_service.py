@@ -5,6 +5,7 @@ and its resume, file limits, provenance rules and what the database holds."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import threading
@@ -894,12 +895,17 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
     assert parsed["n"] == 55
 
 
-def test_blind_indexes_go_to_postgresql_as_an_array_literal_of_hex_digests() -> None:
-    assert chunks._index_array({"0a1b"}) == "{0a1b}"
-    assert sorted(chunks._index_array({"0a", "1b"})[1:-1].split(",")) == ["0a", "1b"]
+def test_blind_indexes_go_as_one_array_of_hex_digests() -> None:
+    pg = functools.partial(chunks._in_keys, '"c"', vendor="postgresql")
+    lite = functools.partial(chunks._in_keys, '"c"', vendor="sqlite")
+    assert pg({"0a1b"}) == ('"c" = ANY(%s::text[])', "{0a1b}")
+    assert sorted(pg({"0a", "1b"})[1][1:-1].split(",")) == ["0a", "1b"]
+    assert lite({"0a1b"}) == ('"c" IN (SELECT value FROM json_each(%s))', '["0a1b"]')
+    assert sorted(json.loads(lite({"0a", "1b"})[1])) == ["0a", "1b"]
     for bad in ("0a,1b", "0a}", '"0a"', "0a 1b", "NULL", "é1", ""):
-        with pytest.raises(ValueError, match="hex digest"):
-            chunks._index_array({bad})
+        for in_keys in (pg, lite):
+            with pytest.raises(ValueError, match="hex digest"):
+                in_keys({bad})
 
 
 def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
