@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -36,7 +37,7 @@ from ..models import (
 )
 from ..normalize import HeaderMap, ParsedRow, ReferenceIndex, Rejection
 from .reader import ReadAhead, RowWork, prepare_chunk
-from .writer import Record, insert_records, reserve_ids
+from .writer import JsonText, Record, insert_records, reserve_ids
 
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 # Enum members as plain values, read once: an enum attribute costs a descriptor call, and the
@@ -141,7 +142,15 @@ class ImportContext:
     def now_text(self) -> str:
         return self.now.isoformat()  # once, not once a row
 
-    def provenance(self, row_number: int) -> dict[str, Any]:
+    @functools.cached_property
+    def _provenance_head(self) -> str:
+        """``json.dumps`` of a source up to its row number, which comes last."""
+        text = json.dumps(self.provenance_dict(0))
+        if not text.endswith(', "row": 0}'):
+            raise RuntimeError("the row number must come last in a source")
+        return text[: -len("0}")]
+
+    def provenance_dict(self, row_number: int) -> dict[str, Any]:
         return {
             "source": _SURVEY,
             "ref": self.batch_id,
@@ -149,6 +158,12 @@ class ImportContext:
             "file": self.file_key,
             "row": row_number,
         }
+
+    def provenance(self, row_number: int) -> JsonText:
+        """The source of a value from this row, with its JSON text (``JsonText``)."""
+        source = JsonText(self.provenance_dict(row_number))
+        source.text = f"{self._provenance_head}{int(row_number)}}}"
+        return source
 
     def source_ref(self, row_number: int) -> str:
         return f"{self.batch_id}:{row_number}"

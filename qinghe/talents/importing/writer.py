@@ -67,19 +67,47 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     return None
 
 
+class JsonText(dict[str, Any]):
+    """A dict that carries its own ``json.dumps`` text (``text``, set by whoever builds it
+    from a template and never changed after): a survey's provenance maps each field a row set
+    to one such source, 100,000 sources an import, which are then not serialised again."""
+
+    __slots__ = ("text",)
+
+
 _QUOTED_KEYS: dict[str, str] = {}
+# The keys of a dict whose values are all one object -> the text in front of each value.
+_SHARED_VALUE_PREFIXES: dict[tuple[str, ...], list[str]] = {}
+
+
+def _json_text(item: Any) -> str:
+    return item.text if type(item) is JsonText else json.dumps(item)
 
 
 def _json_dumps(value: dict[str, Any]) -> str:
     """``json.dumps(value)`` (same output) for a dict whose values are often one shared
     object, as provenance maps every field a row set to the same source: each distinct value
-    is serialised once."""
+    is serialised once (a ``JsonText`` not at all), and a dict whose values are all one object
+    is put together by one ``join`` over the text in front of each value."""
+    items = list(value.values())
+    if items and all(item is items[0] for item in items):
+        keys = tuple(value)
+        prefixes = _SHARED_VALUE_PREFIXES.get(keys)
+        if prefixes is None:
+            prefixes = [
+                ("{" if number == 0 else ", ") + json.dumps(key) + ": "
+                for number, key in enumerate(keys)
+            ]
+            if len(_SHARED_VALUE_PREFIXES) < 4096:
+                _SHARED_VALUE_PREFIXES[keys] = prefixes
+        text = _json_text(items[0])
+        return text.join(prefixes) + text + "}"
     done: dict[int, str] = {}
     parts = []
     for key, item in value.items():
         text = done.get(id(item))
         if text is None:
-            text = done[id(item)] = json.dumps(item)
+            text = done[id(item)] = _json_text(item)
         quoted = _QUOTED_KEYS.get(key)
         if quoted is None:
             quoted = _QUOTED_KEYS[key] = json.dumps(key)

@@ -934,3 +934,36 @@ def test_raw_rows_are_kept_as_json_of_the_original_cells(messy: Path) -> None:
     assert raw[1] == "黄诗婷"
     assert raw[9] == str(surveys.EXCEL_SERIAL_2025_07_01)
     assert raw[15] == "李老师"
+
+
+def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
+    from qinghe.talents.importing.writer import JsonText, _json_dumps
+
+    ctx = chunks.ImportContext(
+        batch_id=12,
+        file_sha256="ab" * 32,
+        header=normalize.HeaderMap(names=(), columns={}, extra=()),
+        reference=normalize.ReferenceIndex(),
+        today=dt.date(2026, 12, 4),
+        now=dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC),
+    )
+    source = ctx.provenance(345)
+    assert type(source) is JsonText
+    assert source == {
+        "source": "survey",
+        "ref": 12,
+        "at": "2026-12-04T08:30:00+00:00",
+        "file": "ab" * 8,
+        "row": 345,
+    }
+    assert source.text == json.dumps(source)
+    other = ctx.provenance(7)
+    cases = [
+        {"name": source, "gender": source, "id_number": source},  # one source for all
+        {"name": source, "town": other},
+        {"name": source, "note": {"source": "staff", "row": None}, "gender": source},
+        {"名字": {"a": [1, "二"]}},
+        {},
+    ]
+    for value in cases:
+        assert _json_dumps(value) == json.dumps(value), value
