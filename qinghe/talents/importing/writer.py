@@ -73,6 +73,7 @@ class JsonText(dict[str, Any]):
     to one such source, 100,000 sources an import, which are then not serialised again."""
 
     __slots__ = ("text",)
+    text: str
 
 
 _QUOTED_KEYS: dict[str, str] = {}
@@ -105,13 +106,13 @@ def _json_dumps(value: dict[str, Any]) -> str:
     done: dict[int, str] = {}
     parts = []
     for key, item in value.items():
-        text = done.get(id(item))
-        if text is None:
-            text = done[id(item)] = _json_text(item)
+        known = done.get(id(item))
+        if known is None:
+            known = done[id(item)] = _json_text(item)
         quoted = _QUOTED_KEYS.get(key)
         if quoted is None:
             quoted = _QUOTED_KEYS[key] = json.dumps(key)
-        parts.append(f"{quoted}: {text}")
+        parts.append(f"{quoted}: {known}")
     return "{" + ", ".join(parts) + "}"
 
 

@@ -958,7 +958,7 @@ def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
     }
     assert source.text == json.dumps(source)
     other = ctx.provenance(7)
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"name": source, "gender": source, "id_number": source},  # one source for all
         {"name": source, "town": other},
         {"name": source, "note": {"source": "staff", "row": None}, "gender": source},
