@@ -6,7 +6,7 @@ rotation. Look-ups never decrypt: callers compare blind indexes."""
 from __future__ import annotations
 
 import base64
-import hmac
+import hashlib
 import os
 from functools import lru_cache
 from typing import Any
@@ -66,16 +66,27 @@ def decrypt(token: str, *, context: bytes = b"qinghe") -> str:
 
 
 @lru_cache(maxsize=4)
-def _index_key(raw_key: str) -> bytes:
-    return _decode_key("BLIND_INDEX_KEY")
+def _index_hashes(raw_key: str) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hashes with the key's padded blocks already absorbed
+    (RFC 2104; the key is 32 bytes, shorter than SHA-256's 64-byte block)."""
+    block = _decode_key("BLIND_INDEX_KEY").ljust(64, b"\0")
+    return (
+        hashlib.sha256(bytes(byte ^ 0x36 for byte in block)),
+        hashlib.sha256(bytes(byte ^ 0x5C for byte in block)),
+    )
 
 
 def blind_index(value: str, *, purpose: str) -> str:
-    """Keyed hash of a normalised value; ``purpose`` separates e.g. ID numbers from phones."""
-    key = _index_key(settings.BLIND_INDEX_KEY)
-    # hmac.digest is OpenSSL's one-shot HMAC: the same digest as hmac.new(...).hexdigest()
-    # without building two hash objects per value (the import computes 200,000 a run).
-    return hmac.digest(key, f"{purpose}\x00{value}".encode(), "sha256").hex()
+    """Keyed hash of a normalised value; ``purpose`` separates e.g. ID numbers from phones:
+    ``hmac.new(key, f"{purpose}\\x00{value}", sha256).hexdigest()``. Computed from copies of
+    the keyed inner and outer hashes: OpenSSL 3's one-shot HMAC looks the digest up and keys
+    it again on every call, which took twice as long (the import computes 200,000 a run)."""
+    inner, outer = _index_hashes(settings.BLIND_INDEX_KEY)
+    digest = inner.copy()
+    digest.update(f"{purpose}\x00{value}".encode())
+    result = outer.copy()
+    result.update(digest.digest())
+    return result.hexdigest()
 
 
 class EncryptedTextField(models.TextField):

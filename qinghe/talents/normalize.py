@@ -251,7 +251,7 @@ def fast_clean(value: object) -> str:
     (IDs, phones) are already clean, and other strings (schools, majors, places) are
     remembered."""
     if type(value) is not str:
-        return clean_text(value)
+        return "" if value is None else clean_text(value)  # empty cells are most of a row's
     if value.isascii() and value.isalnum():
         return value
     cleaned = _clean_memo.get(value)
@@ -292,6 +292,13 @@ def parse_year(value: object, *, column: str) -> int | None:
     if match:
         return int(match.group(1))
     raise InvalidValue(f"{column}无法识别（{text[:20]}）")
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _parse_year_memo(value: object, column: str) -> int | None:
+    """``parse_year`` for parse_row: a survey's year cells repeat a few dozen values (refusals
+    are not remembered: the exception is raised again each time)."""
+    return parse_year(value, column=column)
 
 
 _LEVEL_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -469,16 +476,18 @@ class Rejection:
         return "；".join(self.reasons)
 
 
+_NO_CELLS: dict[str, str] = dict.fromkeys(CANONICAL_COLUMNS, "")
+
+
 def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> ParsedRow | Rejection:
     """One survey row, keyed by canonical column, to clean values or the reasons it is refused."""
     today = today or dt.date.today()
     reasons: list[str] = []
     warnings: list[str] = []
 
-    cleaned = {column: fast_clean(value) for column, value in raw.items()}
-
-    def text(column: str) -> str:
-        return cleaned.get(column, "")
+    # Every column, "" where the row has none: ``text`` is then the dict's own look-up.
+    cleaned = _NO_CELLS | {column: fast_clean(value) for column, value in raw.items()}
+    text = cleaned.__getitem__
 
     name = ""
     if not text(NAME):
@@ -523,7 +532,7 @@ def parse_row(raw: Mapping[str, object], *, today: dt.date | None = None) -> Par
     years: dict[str, int | None] = {}
     for column in (ENROLMENT_YEAR, GRADUATION_YEAR):
         try:
-            year = parse_year(raw.get(column), column=column)
+            year = _parse_year_memo(raw.get(column), column)
         except InvalidValue as exc:
             secondary.append(str(exc))
             year = None

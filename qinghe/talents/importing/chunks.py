@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -36,7 +37,7 @@ from ..models import (
 )
 from ..normalize import HeaderMap, ParsedRow, ReferenceIndex, Rejection
 from .reader import ReadAhead, RowWork, prepare_chunk
-from .writer import Record, insert_records, reserve_ids
+from .writer import JsonText, Record, insert_records, reserve_ids
 
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 # Enum members as plain values, read once: an enum attribute costs a descriptor call, and the
@@ -141,7 +142,15 @@ class ImportContext:
     def now_text(self) -> str:
         return self.now.isoformat()  # once, not once a row
 
-    def provenance(self, row_number: int) -> dict[str, Any]:
+    @functools.cached_property
+    def _provenance_head(self) -> str:
+        """``json.dumps`` of a source up to its row number, which comes last."""
+        text = json.dumps(self.provenance_dict(0))
+        if not text.endswith(', "row": 0}'):
+            raise RuntimeError("the row number must come last in a source")
+        return text[: -len("0}")]
+
+    def provenance_dict(self, row_number: int) -> dict[str, Any]:
         return {
             "source": _SURVEY,
             "ref": self.batch_id,
@@ -149,6 +158,12 @@ class ImportContext:
             "file": self.file_key,
             "row": row_number,
         }
+
+    def provenance(self, row_number: int) -> JsonText:
+        """The source of a value from this row, with its JSON text (``JsonText``)."""
+        source = JsonText(self.provenance_dict(row_number))
+        source.text = f"{self._provenance_head}{int(row_number)}}}"
+        return source
 
     def source_ref(self, row_number: int) -> str:
         return f"{self.batch_id}:{row_number}"
@@ -163,14 +178,18 @@ class ImportContext:
         return self.batch_files.get(int(batch), "")[:16] == self.file_key and int(row) > row_number
 
 
+# Schools and employers repeat across a survey: each spelling's key is computed once.
+_name_key = functools.lru_cache(maxsize=65536)(name_key)
+
+
 def _education_key(
     university_name: str, level: str, graduation_year: int | None
 ) -> tuple[str, str, int | None]:
-    return (name_key(university_name), level or "", graduation_year)
+    return (_name_key(university_name), level or "", graduation_year)
 
 
 def _destination_key(kind: str, employer: str, year: int | None) -> tuple[str, str, int | None]:
-    return (kind, name_key(employer), year)
+    return (kind, _name_key(employer), year)
 
 
 _EDUCATION_UPDATE_FIELDS = (
@@ -183,10 +202,11 @@ _EDUCATION_UPDATE_FIELDS = (
 )
 
 
-# A chunk looks up its 5,000 blind indexes at once. On PostgreSQL they go as one array
-# literal (``= ANY(%s::text[])``): as an IN list, Django and psycopg preparing and quoting
-# 5,000 placeholders took longer than the look-up itself, and psycopg's list adapter quotes
-# each element in Python too. Blind indexes are hex digests, so the literal needs no quoting.
+# A chunk looks up its thousands of blind indexes at once, as one parameter: on PostgreSQL an
+# array literal (``= ANY(%s::text[])``), on SQLite a JSON array (``IN (SELECT value FROM
+# json_each(%s))``, which SQLite answers by probing the index once per value). As an IN list,
+# Django and the driver preparing and quoting 10,000 placeholders took longer than the look-up
+# itself. Blind indexes are hex digests, so the literals need no quoting.
 
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]+")
@@ -199,20 +219,27 @@ def _column(model: type[Model], name: str) -> str:
     return field.column
 
 
-def _index_array(keys: set[str]) -> str:
+def _in_keys(column: str, keys: set[str], *, vendor: str) -> tuple[str, str]:
+    """SQL testing that ``column`` (quoted) is one of ``keys`` (blind indexes) on ``vendor``
+    (postgresql or sqlite), and its one parameter."""
     if not all(_HEX_DIGEST.fullmatch(key) for key in keys):
         raise ValueError("a blind index is a hex digest")
-    return "{" + ",".join(keys) + "}"
+    if vendor == "postgresql":
+        return f"{column} = ANY(%s::text[])", "{" + ",".join(keys) + "}"
+    return f"{column} IN (SELECT value FROM json_each(%s))", '["' + '","'.join(keys) + '"]'
+
+
+_KEY_LISTS = frozenset({"postgresql", "sqlite"})
 
 
 def _talents_by_id_index(keys: set[str]) -> Iterable[Talent]:
-    if connection.vendor != "postgresql":
+    if connection.vendor not in _KEY_LISTS:
         return Talent.objects.filter(id_index__in=keys)
     qn = connection.ops.quote_name
+    condition, param = _in_keys(qn(_column(Talent, "id_index")), keys, vendor=connection.vendor)
     return Talent.objects.raw(
-        f"SELECT * FROM {qn(Talent._meta.db_table)}"
-        f" WHERE {qn(_column(Talent, 'id_index'))} = ANY(%s::text[])",
-        [_index_array(keys)],
+        f"SELECT * FROM {qn(Talent._meta.db_table)} WHERE {condition}",
+        [param],
     )
 
 
@@ -222,21 +249,24 @@ def _talent_ids_by_name_and_phone(pairs: set[tuple[str, str]]) -> set[int]:
     number (a parent's, a dormitory's) otherwise found hundreds of other people a chunk, each
     loaded with its phones, educations and destinations for nothing."""
     keys = {index for _, index in pairs}
-    if connection.vendor != "postgresql":
+    if connection.vendor not in _KEY_LISTS:
         found = PhoneNumber.objects.filter(number_index__in=keys).values_list(
             "talent_id", "talent__name", "number_index"
         )
     else:
         qn = connection.ops.quote_name
         phones, talents = qn(PhoneNumber._meta.db_table), qn(Talent._meta.db_table)
+        condition, param = _in_keys(
+            f"p.{qn(_column(PhoneNumber, 'number_index'))}", keys, vendor=connection.vendor
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT p.{qn(_column(PhoneNumber, 'talent'))}, t.{qn(_column(Talent, 'name'))},"
                 f" p.{qn(_column(PhoneNumber, 'number_index'))}"
                 f" FROM {phones} p JOIN {talents} t"
                 f" ON t.{qn(_column(Talent, 'id'))} = p.{qn(_column(PhoneNumber, 'talent'))}"
-                f" WHERE p.{qn(_column(PhoneNumber, 'number_index'))} = ANY(%s::text[])",
-                [_index_array(keys)],
+                f" WHERE {condition}",
+                [param],
             )
             found = cursor.fetchall()
     return {pk for pk, name, index in found if (name, index) in pairs}
@@ -802,8 +832,8 @@ def _process_chunk(
                 # Parents are written before children, so foreign keys can be checked at the
                 # end of each COPY rather than all at commit; measured about 10% faster.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                # Every query here finds rows by a key. Given 5,000 blind indexes, the planner
-                # estimates 5,000 matches and scans the whole talents table instead (about
+                # Every query here finds rows by a key. Given 10,000 blind indexes, the planner
+                # estimates 10,000 matches and scans the whole talents table instead (about
                 # 30 ms a chunk at 100,000 talents, growing with the table) where the unique
                 # index finds the few that exist in about 3 ms.
                 cursor.execute("SET LOCAL enable_seqscan TO OFF")

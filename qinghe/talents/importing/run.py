@@ -40,7 +40,11 @@ from .storage import save_private
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 5000
+# Rows per chunk (one transaction). Each commit on SQLite writes every page the chunk touched
+# to the WAL, and the indexes on random keys (blind indexes, names) touch most of their leaf
+# pages in any chunk: at 10,000 rows, half as many commits write about half as many pages as
+# at 5,000 (1.8 -> 0.9 s of CPU for 100,000 rows, measured). A kill loses at most one chunk.
+DEFAULT_CHUNK_SIZE = 10_000
 
 ProgressCallback = Callable[[ImportBatch], None]
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+import operator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +28,18 @@ class Record(SimpleNamespace):
 
 
 _MISSING = object()
+
+
+def _reader(attnames: list[str]) -> Callable[[dict[str, Any]], list[Any]]:
+    """A function giving a record's values of ``attnames`` (every record has them) as a new
+    list: one C-level itemgetter call instead of a Python loop over the columns."""
+    if not attnames:
+        return lambda values: []
+    if len(attnames) == 1:
+        name = attnames[0]
+        return lambda values: [values[name]]
+    getter = operator.itemgetter(*attnames)
+    return lambda values: list(getter(values))
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
@@ -53,23 +67,52 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     return None
 
 
+class JsonText(dict[str, Any]):
+    """A dict that carries its own ``json.dumps`` text (``text``, set by whoever builds it
+    from a template and never changed after): a survey's provenance maps each field a row set
+    to one such source, 100,000 sources an import, which are then not serialised again."""
+
+    __slots__ = ("text",)
+    text: str
+
+
 _QUOTED_KEYS: dict[str, str] = {}
+# The keys of a dict whose values are all one object -> the text in front of each value.
+_SHARED_VALUE_PREFIXES: dict[tuple[str, ...], list[str]] = {}
+
+
+def _json_text(item: Any) -> str:
+    return item.text if type(item) is JsonText else json.dumps(item)
 
 
 def _json_dumps(value: dict[str, Any]) -> str:
     """``json.dumps(value)`` (same output) for a dict whose values are often one shared
     object, as provenance maps every field a row set to the same source: each distinct value
-    is serialised once."""
+    is serialised once (a ``JsonText`` not at all), and a dict whose values are all one object
+    is put together by one ``join`` over the text in front of each value."""
+    items = list(value.values())
+    if items and all(item is items[0] for item in items):
+        keys = tuple(value)
+        prefixes = _SHARED_VALUE_PREFIXES.get(keys)
+        if prefixes is None:
+            prefixes = [
+                ("{" if number == 0 else ", ") + json.dumps(key) + ": "
+                for number, key in enumerate(keys)
+            ]
+            if len(_SHARED_VALUE_PREFIXES) < 4096:
+                _SHARED_VALUE_PREFIXES[keys] = prefixes
+        text = _json_text(items[0])
+        return text.join(prefixes) + text + "}"
     done: dict[int, str] = {}
     parts = []
     for key, item in value.items():
-        text = done.get(id(item))
-        if text is None:
-            text = done[id(item)] = json.dumps(item)
+        known = done.get(id(item))
+        if known is None:
+            known = done[id(item)] = _json_text(item)
         quoted = _QUOTED_KEYS.get(key)
         if quoted is None:
             quoted = _QUOTED_KEYS[key] = json.dumps(key)
-        parts.append(f"{quoted}: {text}")
+        parts.append(f"{quoted}: {known}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -106,42 +149,69 @@ def insert_records(
 
     Values go through each field's ``get_db_prep_save`` where it matters (encryption, JSON,
     dates), so the stored form is the ORM's; defaults, ``auto_now`` and ``auto_now_add`` are
-    filled as the ORM fills them. Columns no record sets are prepared once for all rows."""
+    filled as the ORM fills them. Columns no record sets are prepared once for all rows.
+    A column that only some records set takes the field's default in the others."""
     if not records:
         return
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
-    present: set[str] = set()
-    for record in records:
-        present.update(record.__dict__)
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    template: list[Any] = []
-    plain: list[tuple[int, str, Any]] = []  # (position, attname, default)
-    related: list[tuple[int, str, str]] = []  # (position, relation name, attname)
-    # (position, attname, field, auto, encrypted)
-    prepared: list[tuple[int, str, models.Field, bool, bool]] = []
-    for position, f in enumerate(fields):
-        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        if not (f.attname in present or (f.is_relation and f.name in present)):
-            template.append(_prep_value(f, now if auto else f.get_default(), conn))
+    # How many records set each attribute: one set by all is read without a default.
+    counts: Counter[str] = Counter()
+    # Records of one model mostly set the same attributes: count each set of names once.
+    for names, times in Counter(tuple(record.__dict__) for record in records).items():
+        for name in names:
+            counts[name] += times
+    total = len(records)
+    # The columns go in this order (the INSERT names them, so any order will do): attributes
+    # every record sets, read together by one itemgetter; attributes some set; foreign keys
+    # given as objects; values a field prepares (encrypted, JSON, dates); then the columns no
+    # record sets, prepared once for all rows.
+    always: list[models.Field] = []
+    sometimes: list[tuple[models.Field, Any]] = []  # (field, default)
+    related: list[models.Field] = []
+    # (field, auto, encrypted)
+    prepared: list[tuple[models.Field, bool, bool]] = []
+    constant: list[models.Field] = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key and not with_pk:
             continue
-        template.append(None)
+        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
         if isinstance(f, EncryptedTextField | models.JSONField | models.DateField):
-            prepared.append((position, f.attname, f, auto, isinstance(f, EncryptedTextField)))
-        elif f.is_relation and f.name in present:
-            related.append((position, f.name, f.attname))
+            if counts[f.attname]:
+                prepared.append((f, auto, isinstance(f, EncryptedTextField)))
+            else:
+                constant.append(f)
+        elif f.is_relation and counts[f.name]:
+            related.append(f)
+        elif counts[f.attname] == total:
+            always.append(f)
+        elif counts[f.attname]:
+            sometimes.append((f, None if f.primary_key else f.get_default()))
         else:
-            plain.append((position, f.attname, None if f.primary_key else f.get_default()))
+            constant.append(f)
+    constants = [
+        _prep_value(
+            f,
+            now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default(),
+            conn,
+        )
+        for f in constant
+    ]
+    fields = [*always, *(f for f, _ in sometimes), *related, *(f for f, *_ in prepared), *constant]
+    read_always = _reader([f.attname for f in always])
     now_db: dict[str, Any] = {}
     dates: dict[Any, Any] = {}
     # The non-empty plain strings of each encrypted column (ID numbers, phones, raw rows:
     # 300,000 values an import), encrypted together: what the field's get_prep_value gives
     # each, without the generic layers in front of it and with one system call for all the
     # nonces. None where the value takes the field's own path.
-    ciphertexts: dict[int, list[str | None]] = {}
-    for position, attname, f, _auto, encrypted in prepared:
+    ciphertexts: dict[str, list[str | None]] = {}
+    for f, _auto, encrypted in prepared:
         if not encrypted:
             continue
-        column: list[str | None] = [None] * len(records)
+        attname = f.attname
+        column: list[str | None] = [None] * total
         todo: list[int] = []
         for number, record in enumerate(records):
             value = record.__dict__.get(attname)
@@ -153,41 +223,44 @@ def insert_records(
             strict=True,
         ):
             column[number] = token
-        ciphertexts[position] = column
+        ciphertexts[attname] = column
+
+    def prepare(f: models.Field, auto: bool, value: Any) -> Any:
+        if value is _MISSING:
+            value = now if auto else f.get_default()
+        if value is None:
+            return None
+        if type(value) is dt.date:
+            # Birth dates repeat: prepare each once.
+            done = dates.get(value)
+            if done is None:
+                done = dates[value] = f.get_db_prep_save(value, conn)
+            return done
+        if value is now:
+            attname = f.attname
+            if attname not in now_db:
+                now_db[attname] = f.get_db_prep_save(now, conn)
+            return now_db[attname]
+        return _prep_value(f, value, conn)
 
     def rows() -> Iterator[list[Any]]:
         for number, record in enumerate(records):
-            get = record.__dict__.get
-            row = template.copy()
-            for position, attname, default in plain:
-                row[position] = get(attname, default)
-            for position, relname, attname in related:
-                obj = get(relname)
-                row[position] = obj.id if obj is not None else get(attname)
-            for position, attname, f, auto, encrypted in prepared:
+            values = record.__dict__
+            get = values.get
+            row = read_always(values)
+            for f, default in sometimes:
+                row.append(get(f.attname, default))
+            for f in related:
+                obj = get(f.name)
+                row.append(obj.id if obj is not None else get(f.attname))
+            for f, auto, encrypted in prepared:
                 if encrypted:
-                    token = ciphertexts[position][number]
+                    token = ciphertexts[f.attname][number]
                     if token is not None:
-                        row[position] = token
+                        row.append(token)
                         continue
-                value = get(attname, _MISSING)
-                if value is _MISSING:
-                    value = now if auto else f.get_default()
-                if value is None:
-                    pass
-                elif type(value) is dt.date:
-                    # Birth dates repeat: prepare each once.
-                    done = dates.get(value)
-                    if done is None:
-                        done = dates[value] = f.get_db_prep_save(value, conn)
-                    value = done
-                elif value is now:
-                    if attname not in now_db:
-                        now_db[attname] = f.get_db_prep_save(now, conn)
-                    value = now_db[attname]
-                else:
-                    value = _prep_value(f, value, conn)
-                row[position] = value
+                row.append(prepare(f, auto, get(f.attname, _MISSING)))
+            row += constants
             yield row
 
     # On PostgreSQL each row goes to the server as soon as it is built (the server inserts and

@@ -193,6 +193,59 @@ def test_fast_clean_is_clean_text(value: object) -> None:
     assert normalize.fast_clean(value) == clean_text(value)
 
 
+def test_id_birth_dates_are_stdnums_reading() -> None:
+    """parse_id_number reads the birth date itself (no second cleaning of the number): the
+    same dates as python-stdnum, and the same refusals of impossible ones."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    from qinghe.talents.identity import parse_id_number
+
+    births = ["19990228", "20000229", "19000229", "19990230", "20011301", "20010100", "19851231"]
+    for birth in births:
+        number = make_id("440784", birth, "123")
+        try:
+            expected: dt.date | None = ric.get_birth_date(number)
+        except ValidationError:
+            expected = None
+        try:
+            got: dt.date | None = parse_id_number(number, today=dt.date(2026, 1, 1)).birth_date
+        except InvalidValue as exc:
+            assert str(exc) == "身份证号中的出生日期无效"
+            got = None
+        assert got == expected, number
+    assert [d is None for d in map(_stdnum_birth, births)] == [
+        False, False, True, True, True, True, False
+    ]  # fmt: skip
+
+
+def _stdnum_birth(birth: str) -> dt.date | None:
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    try:
+        return ric.get_birth_date(make_id("440784", birth, "123"))
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("raw", [" 440784199901011234 ", "４４０７８４", "44078419990101123x"])
+def test_id_numbers_are_cleaned_before_parsing(raw: str) -> None:
+    from qinghe.talents.identity import parse_id_number
+
+    text = clean_text(raw).replace(" ", "").upper()
+    for value in (raw, text):
+        try:
+            got: object = parse_id_number(value).number
+        except InvalidValue as exc:
+            got = str(exc)
+        try:
+            expected: object = parse_id_number(text).number
+        except InvalidValue as exc:
+            expected = str(exc)
+        assert got == expected, raw
+
+
 # ---------------------------------------------------------------------------- rows
 
 

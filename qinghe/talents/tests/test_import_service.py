@@ -5,6 +5,7 @@ and its resume, file limits, provenance rules and what the database holds."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import threading
@@ -894,12 +895,17 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
     assert parsed["n"] == 55
 
 
-def test_blind_indexes_go_to_postgresql_as_an_array_literal_of_hex_digests() -> None:
-    assert chunks._index_array({"0a1b"}) == "{0a1b}"
-    assert sorted(chunks._index_array({"0a", "1b"})[1:-1].split(",")) == ["0a", "1b"]
+def test_blind_indexes_go_as_one_array_of_hex_digests() -> None:
+    pg = functools.partial(chunks._in_keys, '"c"', vendor="postgresql")
+    lite = functools.partial(chunks._in_keys, '"c"', vendor="sqlite")
+    assert pg({"0a1b"}) == ('"c" = ANY(%s::text[])', "{0a1b}")
+    assert sorted(pg({"0a", "1b"})[1][1:-1].split(",")) == ["0a", "1b"]
+    assert lite({"0a1b"}) == ('"c" IN (SELECT value FROM json_each(%s))', '["0a1b"]')
+    assert sorted(json.loads(lite({"0a", "1b"})[1])) == ["0a", "1b"]
     for bad in ("0a,1b", "0a}", '"0a"', "0a 1b", "NULL", "é1", ""):
-        with pytest.raises(ValueError, match="hex digest"):
-            chunks._index_array({bad})
+        for in_keys in (pg, lite):
+            with pytest.raises(ValueError, match="hex digest"):
+                in_keys({bad})
 
 
 def test_two_runs_of_one_batch_cannot_both_write_a_chunk(messy: Path) -> None:
@@ -928,3 +934,36 @@ def test_raw_rows_are_kept_as_json_of_the_original_cells(messy: Path) -> None:
     assert raw[1] == "黄诗婷"
     assert raw[9] == str(surveys.EXCEL_SERIAL_2025_07_01)
     assert raw[15] == "李老师"
+
+
+def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
+    from qinghe.talents.importing.writer import JsonText, _json_dumps
+
+    ctx = chunks.ImportContext(
+        batch_id=12,
+        file_sha256="ab" * 32,
+        header=normalize.HeaderMap(names=(), columns={}, extra=()),
+        reference=normalize.ReferenceIndex(),
+        today=dt.date(2026, 12, 4),
+        now=dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC),
+    )
+    source = ctx.provenance(345)
+    assert type(source) is JsonText
+    assert source == {
+        "source": "survey",
+        "ref": 12,
+        "at": "2026-12-04T08:30:00+00:00",
+        "file": "ab" * 8,
+        "row": 345,
+    }
+    assert source.text == json.dumps(source)
+    other = ctx.provenance(7)
+    cases: list[dict[str, Any]] = [
+        {"name": source, "gender": source, "id_number": source},  # one source for all
+        {"name": source, "town": other},
+        {"name": source, "note": {"source": "staff", "row": None}, "gender": source},
+        {"名字": {"a": [1, "二"]}},
+        {},
+    ]
+    for value in cases:
+        assert _json_dumps(value) == json.dumps(value), value
