@@ -455,6 +455,8 @@ def talent_overview(*, viewer: User, filters: TalentFilter) -> dict[str, Any]:
     values = [counts[value] for value, _label in Talent.Status.choices if counts.get(value)]
     return {
         "total": sum(values),
+        # every listed record, whatever its status: the list's pager counts these
+        "rows": sum(counts.values()),
         "pending": pending,
         "chart": {
             "tooltip": {"trigger": "axis"},

@@ -31,7 +31,12 @@ def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
 def talent_list(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.GET)
     talents = selectors.talent_list(viewer=request.user, filters=filters)
-    page = Paginator(talents.prefetch_related("educations"), 30).get_page(request.GET.get("page"))
+    overview = selectors.talent_overview(viewer=request.user, filters=filters)
+    paginator = Paginator(talents.prefetch_related("educations"), 30)
+    # The overview counted the same filtered list by status: its total is the pager's count
+    # (a second COUNT over every matching record was a third of the page's database time).
+    paginator.count = overview["rows"]
+    page = paginator.get_page(request.GET.get("page"))
     year = timezone.localdate().year
     return render(
         request,
@@ -48,7 +53,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
             ),
             "years": list(range(year + 4, year - 12, -1)),
             "segments": selectors.segment_list(viewer=request.user),
-            "overview": selectors.talent_overview(viewer=request.user, filters=filters),
+            "overview": overview,
             "verification_filters": selectors.VERIFICATION_FILTERS,
             "verification_counts": selectors.verification_counts(viewer=request.user),
             "can_unmask": selectors.can_unmask(request.user, "id_number")
