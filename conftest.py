@@ -15,6 +15,14 @@ from qinghe.accounts.models import User
 pytest_plugins = ["qinghe.testing.fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache (a fragment cached by one test is not another's)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_persona_users() -> dict[str, User]:
     return personas_ensure()
 

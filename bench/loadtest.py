@@ -136,6 +136,7 @@ def prepare(stack: Stack, pg: PrivatePostgres, args: argparse.Namespace) -> str:
     stamp = PREPARED / f"{args.database}.json"
     if stamp.exists() and stack.keys_loaded:
         print(f"prepared database kept: {stamp.read_text().strip()}")
+        stack.manage("migrate", "--noinput", "-v0")  # the code's newer migrations, if any
     else:
         stack.create_database()
         started = time.perf_counter()

@@ -235,6 +235,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (encrypted survey uploads, rejected-rows files); backed up by `make backup`.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Django's cache: in each process's memory, for page fragments that are the same for every
+# viewer and may be minutes old (the job search's filter options). Nothing personal is cached
+# and nothing relies on processes sharing it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "qinghe",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -4,16 +4,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .navigation import menu_for, menu_groups_for
+from .navigation import menus_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None:
         return {"menu": [], "menu_groups": [], "inbox_unread": 0}
+    menu, groups = menus_for(user)
     return {
-        "menu": menu_for(user),
-        "menu_groups": menu_groups_for(user),
+        "menu": menu,
+        "menu_groups": groups,
         "inbox_unread": lambda: inbox_unread(request),
     }
 

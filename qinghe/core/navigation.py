@@ -347,3 +347,20 @@ def menu_groups_for(user: User) -> list[MenuGroup]:
             groups.append(group)
         group.items.append(item)
     return groups
+
+
+_MENUS: dict[tuple[int, bool, str | None], tuple[list[MenuItem], list[MenuGroup]]] = {}
+
+
+def menus_for(user: User) -> tuple[list[MenuItem], list[MenuGroup]]:
+    """menu_for and menu_groups_for, worked out once per process for each role (they depend on
+    the role and the policy table only, both fixed in code): every page's context asks."""
+    from . import policies
+
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    role = getattr(user, "role", None) if authenticated else None
+    key = (id(policies.POLICIES), authenticated, role)
+    found = _MENUS.get(key)
+    if found is None:
+        found = _MENUS[key] = (menu_for(user), menu_groups_for(user))
+    return found

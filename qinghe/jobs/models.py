@@ -139,6 +139,8 @@ class Posting(TimeStampedModel):
         indexes = [
             models.Index(fields=["state", "closing_date"], name="jobs_posting_state_closing"),
             models.Index(fields=["kind", "state"], name="jobs_posting_kind_state"),
+            # the job search's order (newest first, ties by id): read in order, no sort
+            models.Index(fields=["-published_at", "-id"], name="jobs_posting_published_order"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -170,6 +170,33 @@ def apply_filters(qs: QuerySet[Posting], filters: PostingFilter) -> QuerySet[Pos
     return qs
 
 
+# The columns a posting's card shows (the search's list, 为你推荐; jobs/_posting_card.html,
+# matching/_rec_list.html): a list reads only these. The others cost every row for nothing —
+# the long texts, and the enterprise's contact phone, decrypted row by row.
+POSTING_CARD_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "salary_min",
+    "salary_max",
+    "headcount",
+    "closing_date",
+    "is_quality",
+    "natives_first",
+    "published_at",
+    "enterprise",
+    "enterprise__name",
+    "town",
+    "town__name",
+)
+
+
+def posting_card_fields(prefix: str = "") -> list[str]:
+    """POSTING_CARD_FIELDS for ``QuerySet.only``, from a model that reaches the posting
+    through ``prefix`` (e.g. "posting__")."""
+    return [prefix + name for name in POSTING_CARD_FIELDS]
+
+
 def posting_search(
     *, viewer: User, filters: PostingFilter, today: dt.date | None = None
 ) -> QuerySet[Posting]:

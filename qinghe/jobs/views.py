@@ -15,6 +15,7 @@ from qinghe.alliance.stories import stories_related
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.http import AuthedRequest
+from qinghe.core.pagination import CappedPaginator
 from qinghe.enterprises.forms import add_service_errors, heshan_towns
 from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
 from qinghe.recruitment.selectors import posting_applicant_counts
@@ -28,6 +29,12 @@ from .services import FACT_LABELS
 from .workflow import ENTERPRISE, QUALITY_CRITERIA, QUALITY_MIN_SALARY, STAFF, moves_from
 
 PAGE_SIZE = 20
+# The search counts and lists at most this many postings (the newest first); more matches ask
+# for a filter. Counting every open posting on each page view was a scan of all of them.
+SEARCH_CAP = 1000
+# The filter form's options (towns, industries, major categories: reference data, changed by
+# `load_reference`) are rendered once per choice of filters and kept this long per process.
+FILTER_FORM_CACHE_SECONDS = 600
 SALARY_STEPS = (3000, 4000, 5000, 6000, 8000, 10000, 15000)
 
 
@@ -58,8 +65,10 @@ def _facts(posting: Posting) -> list[tuple[str, str]]:
 @require_GET
 def search(request: AuthedRequest) -> HttpResponse:
     filters = selectors.PostingFilter.from_query(request.GET)
-    postings = selectors.posting_search(viewer=request.user, filters=filters)
-    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    postings = selectors.posting_search(viewer=request.user, filters=filters).only(
+        *selectors.posting_card_fields()
+    )
+    page = CappedPaginator(postings, PAGE_SIZE, cap=SEARCH_CAP).get_page(request.GET.get("page"))
     ids = [p.pk for p in page.object_list]
     return render(
         request,
@@ -71,9 +80,11 @@ def search(request: AuthedRequest) -> HttpResponse:
             "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
             "kinds": Posting.Kind.choices,
             "levels": [c for c in MinLevel.choices if c[0]],
-            "towns": heshan_towns(),
-            "industries": _industry_options(),
-            "categories": category_choices(),
+            # read only when the filter form's cached fragment is missing (search.html)
+            "towns": heshan_towns,
+            "industries": _industry_options,
+            "categories": category_choices,
+            "filter_cache_seconds": FILTER_FORM_CACHE_SECONDS,
             "salaries": SALARY_STEPS,
             "my_major": selectors.viewer_major_code(viewer=request.user),
         },

@@ -19,6 +19,7 @@ from qinghe.core.errors import NotFound
 from qinghe.core.masking import mask_name
 from qinghe.core.roles import Role
 from qinghe.jobs.models import Posting
+from qinghe.jobs.selectors import posting_card_fields
 from qinghe.reference.models import MajorCategory, Occupation
 from qinghe.talents.consent import consent_in_force, consent_state
 from qinghe.talents.models import Consent, Education, Resume, Talent
@@ -93,9 +94,18 @@ def student_recommendations(*, user: User, new_only: bool = False) -> StudentRec
         else Recommendation.objects.filter(talent=talent, posting__in=fetch.open_postings())
     )
     recs = list(
-        base.select_related("posting", "posting__enterprise", "posting__town").order_by(
-            "-score", "posting_id"
-        )[:40]
+        base.select_related("posting", "posting__enterprise", "posting__town")
+        # the posting's card columns only (qinghe.jobs.selectors.POSTING_CARD_FIELDS)
+        .only(
+            "id",
+            "talent",
+            "posting",
+            "score",
+            "reasons",
+            "computed_at",
+            *posting_card_fields("posting__"),
+        )
+        .order_by("-score", "posting_id")[:40]
     )
     invitations = list(
         Invitation.objects.filter(talent=talent, state=Invitation.State.PENDING)

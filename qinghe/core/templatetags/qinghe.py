@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import forms, template
@@ -62,3 +63,22 @@ def bs(field: Any) -> str:
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key, key) if hasattr(mapping, "get") else key
+
+
+_TENTH = Decimal("0.1")
+
+
+@register.filter
+def one_decimal(value: Any) -> str:
+    """``floatformat:1`` for a plain number (a score, a reason's points), the same text — the
+    number as written, rounded half up to one decimal — without floatformat's localisation
+    machinery, which cost 为你推荐 a tenth of its CPU (80 numbers a page). Not for numbers
+    that need a thousands separator."""
+    try:
+        number = Decimal(str(float(value)))
+    except (TypeError, ValueError, InvalidOperation):
+        return ""
+    if not number.is_finite():
+        return str(value)
+    rounded = number.quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return str(rounded if rounded else rounded.copy_abs())  # -0.0 reads 0.0, as floatformat
