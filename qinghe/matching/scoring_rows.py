@@ -245,10 +245,14 @@ class RowScorer:
         *,
         scores: bool = False,
         with_parts: bool = False,
+        stored: tuple[list[Row], Any] | None = None,
     ) -> list[Row | None]:
         """``row`` for one talent and many postings (prepared by ``posting``), in order.
         ``with_parts`` (without ``scores``): each row is ``(round(total, 3), text, total,
-        parts)``, the parts in the order of the ``Score``'s reasons."""
+        parts)``, the parts in the order of the ``Score``'s reasons. ``stored=(rows, stamp)``
+        (without the others): appends ``(talent_id, posting_id, round(total, 3), text,
+        stamp)`` to ``rows`` for each pair that ``score`` does not exclude, in order, and
+        returns an empty list (the full recompute's stored recommendations)."""
         out: list[Row | None] = []
         grad = (talent.level_rank, talent.graduation_year)
         level_timing_of = self._level_timing.get(grad)
@@ -276,9 +280,14 @@ class RowScorer:
                 salary_of = self._salary[expected] = {}
         is_native = talent.is_native
         append = out.append
+        keep = stored is not None
+        if stored is not None:
+            stored_append, stamp = stored[0].append, stored[1]
+            talent_id = talent.talent_id
         for p in postings:
             if not p.is_open:
-                append(None)
+                if not keep:
+                    append(None)
                 continue
             level_timing = level_timing_of.get(p.level_timing_key, False)
             if level_timing is False:
@@ -286,7 +295,8 @@ class RowScorer:
                     talent, p.facts
                 )
             if level_timing is None:
-                append(None)
+                if not keep:
+                    append(None)
                 continue
             major = major_of.get(p, False)
             if major is False:
@@ -318,7 +328,9 @@ class RowScorer:
                 parts.append(p.native)
             total = sum([q[0] for q in parts])
             text = "[" + ", ".join([q[1] for q in parts]) + "]"
-            if scores:
+            if keep:
+                stored_append((talent_id, p.posting_id, round(total, 3), text, stamp))
+            elif scores:
                 append((round(total, 3), text, Score(total, tuple([q[2] for q in parts]))))
             elif with_parts:
                 append((round(total, 3), text, total, parts))

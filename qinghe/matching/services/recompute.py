@@ -5,7 +5,6 @@ figures of each posting."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -332,21 +331,18 @@ class RecomputeRows:
         """The talents' (batch rows') top 20 with reasons, each talent's best first (the
         engine's order, as ``MatchIndex.talent_top`` gives it)."""
         computed, prepared, scorer = self.computed, self.prepared, self.scorer
-        top = computed.top
+        top, talents = computed.top, computed.talents
+        rows = list(rows)
+        # The slots of each talent's list, -1 where there is none (no slot, -inf).
+        slots = top.talent_slots[rows]
+        slots = np.where((slots >= 0) & np.isfinite(top.talent_scores[rows]), slots, -1)
         out: list[tuple[Any, ...]] = []
-        for row in rows:
-            talent = computed.talents[row]
+        stored = (out, now)
+        for row, talent_slots in zip(rows, slots.tolist(), strict=True):
             postings = [
-                p
-                for slot, value in zip(
-                    top.talent_slots[row].tolist(), top.talent_scores[row].tolist(), strict=True
-                )
-                if slot >= 0 and math.isfinite(value) and (p := prepared[slot]) is not None
+                p for slot in talent_slots if slot >= 0 and (p := prepared[slot]) is not None
             ]
-            talent_id = talent.talent_id
-            for p, result in zip(postings, scorer.rows(talent, postings), strict=True):
-                if result is not None:
-                    out.append((talent_id, p.posting_id, result[0], result[1], now))
+            scorer.rows(talents[row], postings, stored=stored)
         return out
 
     def candidates(
