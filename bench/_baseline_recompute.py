@@ -2,7 +2,7 @@
 the benchmarks time today's code against it in the same run and the tests hold the two to the
 same rows. Not a benchmark itself (``bench/run.py`` runs ``bench_*.py`` only).
 
-Frozen: ``MatchIndex.top_all`` (``baseline_top_all``), the engine step of the service
+Frozen: ``MatchIndex.top_all`` (``baseline_top_all``) and its ``_fill`` (``baseline_fill``), the engine step of the service
 (``baseline_engine``), the rows (``scoring.score`` per pair, then ``Reason.as_dict``; the JSON
 field encodes them when they are written) and ``recommendations_recompute_all``
 (``baseline_recompute_all``), all as of commit 413fd57. What they call (``scoring.score``, the
@@ -31,6 +31,7 @@ from qinghe.matching.index import (
     AllTop,
     MatchIndex,
     TalentBatch,
+    _accumulate,
     _ColumnTop,
     _subset,
     _top_rows,
@@ -142,6 +143,32 @@ def reasons_json(result: Score) -> list[dict[str, Any]]:
     return [reason.as_dict() for reason in result.reasons]
 
 
+def baseline_fill(
+    self: MatchIndex,
+    batch: TalentBatch,
+    start: int,
+    stop: int,
+    t: dict[str, Any],
+    out: np.ndarray,
+    lut: np.ndarray | None,
+    skills: Any,
+    offset: int = 0,
+    scratch: np.ndarray | None = None,
+) -> np.ndarray:
+    """``MatchIndex._fill`` as it was (the town and industry points gathered by ``np.take``)."""
+    major, base = t["major"], t["base"]
+    major_group, base_group = batch.major_group, batch.base_group
+    for i in range(start, stop):
+        np.add(major[major_group[i]], base[base_group[i]], out=out[i - start])
+    if lut is not None:
+        rows = lut[start - offset : stop - offset]
+        tmp = scratch[: stop - start] if scratch is not None else None
+        out += np.take(rows, t["place"], axis=1, out=tmp)
+    if skills is not None:
+        _accumulate(skills[start - offset : stop - offset], out)
+    return out
+
+
 def baseline_top_all(
     self: MatchIndex,
     batch: TalentBatch,
@@ -174,7 +201,8 @@ def baseline_top_all(
         sample = np.sort(np.random.default_rng(0).choice(n, size=min(n, 2048), replace=False))
         sub = _subset(batch, sample)
         scores = np.empty((len(sample), p), dtype=np.float32)
-        self._fill(
+        baseline_fill(
+            self,
             sub,
             0,
             len(sample),
@@ -209,8 +237,17 @@ def baseline_top_all(
             pending = 0
             for s in range(start, stop, rows_in_cache):
                 e = min(s + rows_in_cache, stop)
-                block = self._fill(
-                    batch, s, e, t, buffer[: e - s], lut, skills, offset=start, scratch=scratch
+                block = baseline_fill(
+                    self,
+                    batch,
+                    s,
+                    e,
+                    t,
+                    buffer[: e - s],
+                    lut,
+                    skills,
+                    offset=start,
+                    scratch=scratch,
                 )
                 if pool_groups is not None and p:
                     passed = block > NEG

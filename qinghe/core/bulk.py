@@ -130,3 +130,65 @@ def prepared_datetime(
         return cache[value]
 
     return prepare
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_str(value: str) -> str:
+    """A str as a COPY text field (backslash, tab, newline and carriage return escaped)."""
+    if "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value.replace("\\", "\\\\")
+
+
+def copy_text_tuples(
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    chunk: int = 5000,
+) -> None:
+    """``COPY ... FROM STDIN`` (PostgreSQL only) of plain tuples whose values are ``int``,
+    ``float``, ``str`` (JSON fields given as JSON text, as ``insert_tuples``'s ``json_text``)
+    or time-zone-aware date-times, written as COPY text by Python, ``chunk`` rows to a
+    ``write``: no per-value adaptation by the driver. Floats go as ``repr`` (the same double
+    back), date-times in ISO 8601 with their offset (each distinct object formatted once). No
+    None; a value of another type raises TypeError (use ``insert_tuples``)."""
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        raise ValueError("copy_text_tuples: PostgreSQL only (use insert_tuples)")
+    qn = conn.ops.quote_name
+    fields = [model._meta.get_field(name) for name in attnames]
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    stamps: dict[int, str] = {}
+
+    def cell(value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return int.__repr__(value)
+        if kind is float:
+            return float.__repr__(value)
+        if kind is str:
+            return _copy_str(value)
+        if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+            key = id(value)
+            text = stamps.get(key)
+            if text is None:
+                text = stamps[key] = value.isoformat()
+            return text
+        raise TypeError(f"copy_text_tuples: cannot write {kind.__name__} values")
+
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for start in range(0, len(rows), chunk):
+                copy.write(
+                    "".join(
+                        [
+                            "\t".join([cell(v) for v in row]) + "\n"
+                            for row in rows[start : start + chunk]
+                        ]
+                    )
+                )

@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .scoring import CRITERIA_LABELS, HOME_TOWN_TEXT, Score, TalentFacts
 
 TOP = 20
@@ -121,6 +123,80 @@ def group_figures(
             "candidates": len(inside),
             "gap": gap,
         }
+    return out
+
+
+def group_figures_many(
+    totals: np.ndarray,
+    counts: np.ndarray,
+    talent_ids: np.ndarray,
+    points: np.ndarray,
+    members: dict[str, np.ndarray],
+    pools: Sequence[dict[str, int]],
+) -> list[dict[str, dict[str, Any]]]:
+    """``group_figures`` of many postings at once (the full recompute), the same figures to
+    the last bit. Posting ``j``'s stored candidates, best first, are the first ``counts[j]``
+    entries of row ``j`` of: ``totals`` (the scores' totals, float64), ``talent_ids``,
+    ``points`` (postings x entries x ``COMPONENTS``: each candidate's ``components``, 0.0
+    where absent) and ``members[name]`` (bool, for every name of ``GROUPS``); ``pools[j]``:
+    group -> how many of its qualified pool are in it.
+
+    The means are sums in the candidates' order (``np.cumsum`` adds one after the other, as
+    ``sum`` does; the zeros put in for those left out change nothing), divided by the count,
+    then rounded by Python's ``round``."""
+    n, k = totals.shape
+    rank = np.arange(k)[None, :]
+    ok = rank < counts[:, None]
+    top = rank < np.minimum(counts, TOP)[:, None]
+
+    def top_without(component_name: str) -> np.ndarray:
+        """Which entries are in the top list re-ranked without a component (``_top_ids``)."""
+        key = np.where(ok, -(totals - points[:, :, COMPONENTS.index(component_name)]), np.inf)
+        order = np.lexsort((talent_ids, key), axis=1)
+        chosen = np.zeros((n, k), dtype=bool)
+        np.put_along_axis(chosen, order, top, axis=1)
+        return chosen
+
+    no_boost = top_without("native")
+    no_home = top_without("home_town")
+    pool_of = [[int(pool.get(name, 0)) for name in GROUPS] for pool in pools]
+    figures: dict[str, tuple[list[Any], ...]] = {}
+    for name in GROUPS:
+        inside = members[name] & ok
+        others = top & ~inside
+        n_inside = inside.sum(axis=1)
+        n_others = others.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = np.cumsum(np.where(others[:, :, None], points, 0.0), axis=1)[:, -1, :]
+            b = np.cumsum(np.where(inside[:, :, None], points, 0.0), axis=1)[:, -1, :]
+            diff = a / n_others[:, None] - b / n_inside[:, None]
+        figures[name] = (
+            n_inside.tolist(),
+            n_others.tolist(),
+            (inside & top).sum(axis=1).tolist(),
+            (inside & no_boost).sum(axis=1).tolist(),
+            (inside & no_home).sum(axis=1).tolist(),
+            diff.tolist(),
+        )
+    out: list[dict[str, dict[str, Any]]] = []
+    for j in range(n):
+        posting: dict[str, dict[str, Any]] = {}
+        for g, name in enumerate(GROUPS):
+            n_in, n_oth, in_top, in_no_boost, in_no_home, diff_of = figures[name]
+            gap: dict[str, float] = {}
+            if n_in[j] and n_oth[j]:
+                for c, d in zip(COMPONENTS, diff_of[j], strict=True):
+                    if shown := round(d, 2):
+                        gap[c] = shown
+            posting[name] = {
+                "pool": pool_of[j][g],
+                "top": in_top[j],
+                "no_boost": in_no_boost[j],
+                "no_home": in_no_home[j],
+                "candidates": n_in[j],
+                "gap": gap,
+            }
+        out.append(posting)
     return out
 
 

@@ -25,6 +25,7 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from . import scoring
+from .fairness import COMPONENTS, component
 from .scoring import (
     FIT_HOME_TOWN,
     FIT_NEAR_SECTION,
@@ -42,14 +43,16 @@ from .scoring import (
 # major facts of talents, each with the postings met; the others stay small).
 CACHE_LIMIT = 200_000
 
-# A reason as the rows need it: its points, its JSON text (``json.dumps(reason.as_dict())``)
-# and the ``Reason`` itself (for a ``Score`` when asked).
-Part = tuple[float, str, Reason]
+# A reason as the rows need it: its points, its JSON text (``json.dumps(reason.as_dict())``),
+# the ``Reason`` itself (for a ``Score`` when asked) and its fairness component's position in
+# ``fairness.COMPONENTS`` (``fairness.component``: the town criterion split by home town).
+Part = tuple[float, str, Reason, int]
 # (round(total, 3), reasons as JSON text) or, with scores, also the Score.
 Row = tuple[Any, ...]
 
 
 _text = encode_basestring_ascii  # json.dumps of a str (C)
+_COMPONENT_AT = {name: i for i, name in enumerate(COMPONENTS)}
 
 
 def part(criterion: str, points: float, text: str) -> Part:
@@ -69,6 +72,7 @@ def part(criterion: str, points: float, text: str) -> Part:
         + _text(text)
         + "}",
         reason,
+        _COMPONENT_AT[component(criterion, text)],
     )
 
 
@@ -235,9 +239,20 @@ class RowScorer:
         return self.rows(talent, [self.posting(posting)], scores=scores)[0]
 
     def rows(
-        self, talent: TalentFacts, postings: list[PreparedPosting], *, scores: bool = False
+        self,
+        talent: TalentFacts,
+        postings: list[PreparedPosting],
+        *,
+        scores: bool = False,
+        with_parts: bool = False,
+        stored: tuple[list[Row], Any] | None = None,
     ) -> list[Row | None]:
-        """``row`` for one talent and many postings (prepared by ``posting``), in order."""
+        """``row`` for one talent and many postings (prepared by ``posting``), in order.
+        ``with_parts`` (without ``scores``): each row is ``(round(total, 3), text, total,
+        parts)``, the parts in the order of the ``Score``'s reasons. ``stored=(rows, stamp)``
+        (without the others): appends ``(talent_id, posting_id, round(total, 3), text,
+        stamp)`` to ``rows`` for each pair that ``score`` does not exclude, in order, and
+        returns an empty list (the full recompute's stored recommendations)."""
         out: list[Row | None] = []
         grad = (talent.level_rank, talent.graduation_year)
         level_timing_of = self._level_timing.get(grad)
@@ -265,9 +280,14 @@ class RowScorer:
                 salary_of = self._salary[expected] = {}
         is_native = talent.is_native
         append = out.append
+        keep = stored is not None
+        if stored is not None:
+            stored_append, stamp = stored[0].append, stored[1]
+            talent_id = talent.talent_id
         for p in postings:
             if not p.is_open:
-                append(None)
+                if not keep:
+                    append(None)
                 continue
             level_timing = level_timing_of.get(p.level_timing_key, False)
             if level_timing is False:
@@ -275,7 +295,8 @@ class RowScorer:
                     talent, p.facts
                 )
             if level_timing is None:
-                append(None)
+                if not keep:
+                    append(None)
                 continue
             major = major_of.get(p, False)
             if major is False:
@@ -307,8 +328,12 @@ class RowScorer:
                 parts.append(p.native)
             total = sum([q[0] for q in parts])
             text = "[" + ", ".join([q[1] for q in parts]) + "]"
-            if scores:
+            if keep:
+                stored_append((talent_id, p.posting_id, round(total, 3), text, stamp))
+            elif scores:
                 append((round(total, 3), text, Score(total, tuple([q[2] for q in parts]))))
+            elif with_parts:
+                append((round(total, 3), text, total, parts))
             else:
                 append((round(total, 3), text))
         return out

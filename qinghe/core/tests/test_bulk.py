@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 
 from qinghe.accounts.models import User
-from qinghe.core.bulk import insert_prepared, insert_tuples
+from qinghe.core.bulk import copy_text_tuples, insert_prepared, insert_tuples
 from qinghe.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,34 @@ def test_insert_tuples_stores_json_and_date_times_as_the_orm_does(alice: User) -
     assert {k: v for k, v in stored["bulk-1"].items() if k != "idempotency_key"} == orm
     assert stored["bulk-2"]["data"] == {}
     assert stored["bulk-2"]["created_at"] == STAMP
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_text_tuples_stores_what_insert_tuples_stores(alice: User) -> None:
+    data = {"岗位": "化工\t工艺员\n", "path": "C:\\tmp", "n": 3.25, "list": [1, None]}
+    tricky = "制表\t换行\n回车\r反斜杠\\N 结束"
+    stamp = dt.datetime(2026, 7, 1, 17, 30, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    rows = [
+        (*row("plain", alice, data)[:5], tricky, tricky, data, *row("", alice, {})[8:]),
+        (*row("stamped", alice, {})[:10], stamp, "", "", stamp),
+    ]
+    insert_tuples(OutboxMessage, COLUMNS, [(f"orm-{r[0]}", *r[1:]) for r in rows])
+    as_text = [(*r[:7], json.dumps(r[7]), *r[8:]) for r in rows]
+    copy_text_tuples(OutboxMessage, COLUMNS, [(f"copy-{r[0]}", *r[1:]) for r in as_text])
+
+    stored = {
+        m["idempotency_key"]: m
+        for m in OutboxMessage.objects.values("idempotency_key", *COMPARED, "next_attempt_at")
+    }
+    for key in ("plain", "stamped"):
+        orm = {k: v for k, v in stored[f"orm-{key}"].items() if k != "idempotency_key"}
+        copied = {k: v for k, v in stored[f"copy-{key}"].items() if k != "idempotency_key"}
+        assert copied == orm
+    assert stored["copy-plain"]["subject"] == tricky
+    assert stored["copy-plain"]["data"] == data
+    assert stored["copy-stamped"]["created_at"] == stamp
+    with pytest.raises(TypeError):
+        copy_text_tuples(OutboxMessage, COLUMNS, [(None, *as_text[0][1:])])
 
 
 def test_without_ignore_conflicts_a_duplicate_key_fails_and_nothing_is_kept(alice: User) -> None:

@@ -5,7 +5,6 @@ figures of each posting."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -13,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from qinghe.core.bulk import insert_tuples
+from qinghe.core.bulk import copy_text_tuples, insert_tuples
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
 
@@ -299,8 +298,12 @@ CANDIDATE_COLUMNS = ("posting_id", "talent_id", "score", "reasons", "computed_at
 
 
 def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY (PostgreSQL) or executemany of a chunk of rows whose reasons are JSON text."""
-    insert_tuples(model, columns, rows, json_text=("reasons",))
+    """A chunk of rows whose reasons are JSON text: COPY text built in Python on PostgreSQL
+    (``copy_text_tuples``), executemany elsewhere."""
+    if connection.vendor == "postgresql":
+        copy_text_tuples(model, columns, rows)
+    else:
+        insert_tuples(model, columns, rows, json_text=("reasons",))
 
 
 class RecomputeRows:
@@ -315,40 +318,45 @@ class RecomputeRows:
             self.scorer.posting(facts) if facts is not None else None
             for facts in computed.index.facts
         ]
+        talents = computed.talents
+        self.talent_ids = np.fromiter(
+            (t.talent_id for t in talents), dtype=np.int64, count=len(talents)
+        )
+        self.members: dict[str, np.ndarray] = {
+            name: np.fromiter((bool(member(t)) for t in talents), dtype=bool, count=len(talents))
+            for name, (_label, member) in fair.GROUPS.items()
+        }
 
     def recommendations(self, rows: Iterable[int], now: dt.datetime) -> list[tuple[Any, ...]]:
         """The talents' (batch rows') top 20 with reasons, each talent's best first (the
         engine's order, as ``MatchIndex.talent_top`` gives it)."""
         computed, prepared, scorer = self.computed, self.prepared, self.scorer
-        top = computed.top
+        top, talents = computed.top, computed.talents
+        rows = list(rows)
+        # The slots of each talent's list, -1 where there is none (no slot, -inf).
+        slots = top.talent_slots[rows]
+        slots = np.where((slots >= 0) & np.isfinite(top.talent_scores[rows]), slots, -1)
         out: list[tuple[Any, ...]] = []
-        for row in rows:
-            talent = computed.talents[row]
+        stored = (out, now)
+        for row, talent_slots in zip(rows, slots.tolist(), strict=True):
             postings = [
-                p
-                for slot, value in zip(
-                    top.talent_slots[row].tolist(), top.talent_scores[row].tolist(), strict=True
-                )
-                if slot >= 0 and math.isfinite(value) and (p := prepared[slot]) is not None
+                p for slot in talent_slots if slot >= 0 and (p := prepared[slot]) is not None
             ]
-            talent_id = talent.talent_id
-            for p, result in zip(postings, scorer.rows(talent, postings), strict=True):
-                if result is not None:
-                    out.append((talent_id, p.posting_id, result[0], result[1], now))
+            scorer.rows(talents[row], postings, stored=stored)
         return out
 
     def candidates(
         self, slots: Sequence[int], now: dt.datetime
     ) -> tuple[list[tuple[Any, ...]], list[PostingFairness]]:
         """The postings' (index slots') top 50 with reasons, best first, and their fairness
-        rows."""
+        rows (``_fairness_row`` of each, computed for the chunk at once in arrays:
+        ``_fairness_rows``)."""
         computed, scorer, prepared = self.computed, self.scorer, self.prepared
-        talents, top, weights = computed.talents, computed.top, computed.weights
-        out: list[tuple[Any, ...]] = []
-        fairness: list[PostingFairness] = []
+        talents, top = computed.talents, computed.top
+        slots = list(slots)
         # The chunk's pairs talent by talent (one ``rows`` call per talent), then back to
         # each posting's column order.
-        columns = top.posting_talents[:, list(slots)]
+        columns = top.posting_talents[:, slots]
         k, n = columns.shape
         flat = columns.T.ravel()  # posting by posting, rank by rank
         valid = np.flatnonzero(flat >= 0)
@@ -362,35 +370,122 @@ class RecomputeRows:
             computed_rows = scorer.rows(
                 talent,
                 [prepared[slots[i // k]] for i in positions],  # type: ignore[misc]
-                scores=True,
+                with_parts=True,
             )
             for i, result in zip(positions, computed_rows, strict=True):
                 results[i] = result
-        for j, slot in enumerate(slots):
-            p = prepared[slot]
-            assert p is not None
-            scored: list[tuple[TalentFacts, Any]] = [
-                (talents[row], result)
-                for row, result in zip(
-                    flat[j * k : (j + 1) * k].tolist(), results[j * k : (j + 1) * k], strict=True
+        found = [i for i, result in enumerate(results) if result is not None]
+        total = np.zeros(len(flat))
+        total[found] = [results[i][2] for i in found]
+        width = len(fair.COMPONENTS)
+        points = np.zeros(len(flat) * width)
+        points[[i * width + q[3] for i in found for q in results[i][3]]] = [
+            q[0] for i in found for q in results[i][3]
+        ]
+        # Each posting's candidates by (-total, talent id), those not scored last.
+        is_found = np.zeros(len(flat), dtype=bool)
+        is_found[found] = True
+        row_of = np.maximum(flat, 0)
+        ids = self.talent_ids[row_of]
+        order = np.lexsort(
+            (ids.reshape(n, k), np.where(is_found, -total, np.inf).reshape(n, k)), axis=1
+        )
+        ranked = order + (np.arange(n) * k)[:, None]
+        counts = is_found.reshape(n, k).sum(axis=1)
+        ids_of = ids.tolist()
+        out: list[tuple[Any, ...]] = []
+        for j, (positions, count) in enumerate(zip(ranked.tolist(), counts.tolist(), strict=True)):
+            posting_id = prepared[slots[j]].posting_id  # type: ignore[union-attr]
+            for i in positions[:count]:
+                result = results[i]
+                out.append((posting_id, ids_of[i], result[0], result[1], now))
+        fairness = self._fairness_rows(
+            slots,
+            total[ranked],
+            counts,
+            ids[ranked],
+            row_of[ranked],
+            points.reshape(len(flat), width)[ranked],
+            now,
+        )
+        return out, fairness
+
+    def _fairness_rows(
+        self,
+        slots: list[int],
+        totals: np.ndarray,
+        counts: np.ndarray,
+        talent_ids: np.ndarray,
+        rows: np.ndarray,
+        points: np.ndarray,
+        now: dt.datetime,
+    ) -> list[PostingFairness]:
+        """``_fairness_row`` of each posting of a chunk (``complete=False``), in arrays:
+        posting ``j``'s candidates, best first, are the first ``counts[j]`` entries of row
+        ``j`` (totals, talent ids, batch rows, ``fairness.COMPONENTS`` points)."""
+        computed, prepared = self.computed, self.prepared
+        weights, pool_counts = computed.weights, computed.top.pool
+        n, k = totals.shape
+        rank = np.arange(k)[None, :]
+        ok = rank < counts[:, None]
+        top = rank < np.minimum(counts, FAIRNESS_TOP)[:, None]
+        natives = self.members["native"][rows] & ok
+        dfc = self.members["dfc"][rows] & ok
+        facts = [prepared[slot].facts for slot in slots]  # type: ignore[union-attr]
+        boost = np.array([weights.boost_for(natives_first=f.natives_first) for f in facts])
+        # Re-ranked without the boost: total - (boost if native else 0.0).
+        key = np.where(natives, totals - boost[:, None], totals)
+        order = np.lexsort((talent_ids, np.where(ok, -key, np.inf)), axis=1)
+        without = np.zeros((n, k), dtype=bool)
+        np.put_along_axis(without, order, top, axis=1)
+        pools = [{name: int(c[slot]) for name, c in pool_counts.items()} for slot in slots]
+        groups = fair.group_figures_many(
+            totals,
+            counts,
+            talent_ids,
+            points,
+            {name: self.members[name][rows] for name in fair.GROUPS},
+            pools,
+        )
+        totals_of = totals.tolist()
+        out: list[PostingFairness] = []
+        for j, (count, n_top, top_natives, top_dfc, natives_without, dfc_without) in enumerate(
+            zip(
+                counts.tolist(),
+                top.sum(axis=1).tolist(),
+                (top & natives).sum(axis=1).tolist(),
+                (top & dfc).sum(axis=1).tolist(),
+                (without & natives).sum(axis=1).tolist(),
+                (without & dfc).sum(axis=1).tolist(),
+                strict=True,
+            )
+        ):
+            # As ``_fairness_row``: certain when all were stored or the last stored is more
+            # than the cap below the n-th.
+            exact = count < POSTING_TOP
+            if not exact and count >= FAIRNESS_TOP:
+                exact = (
+                    totals_of[j][count - 1]
+                    < totals_of[j][FAIRNESS_TOP - 1] - scoring.NATIVE_BOOST_CAP
                 )
-                if row >= 0 and result is not None
-            ]
-            scored.sort(key=lambda pair: (-pair[1][2].total, pair[0].talent_id))
-            for talent, result in scored:
-                out.append((p.posting_id, talent.talent_id, result[0], result[1], now))
-            pool = {name: int(counts[slot]) for name, counts in top.pool.items()}
-            fairness.append(
-                _fairness_row(
-                    p.posting_id,
-                    [(talent, result[2]) for talent, result in scored],
-                    weights.boost_for(natives_first=p.facts.natives_first),
-                    pool,
-                    complete=False,
-                    now=now,
+            pool = pools[j]
+            out.append(
+                PostingFairness(
+                    posting_id=facts[j].posting_id,
+                    pool=pool["all"],
+                    pool_natives=pool["native"],
+                    pool_double_first_class=pool["dfc"],
+                    top=n_top,
+                    top_natives=top_natives,
+                    top_double_first_class=top_dfc,
+                    top_natives_without_boost=natives_without,
+                    top_double_first_class_without_boost=dfc_without,
+                    exact=exact,
+                    groups=groups[j],
+                    computed_at=now,
                 )
             )
-        return out, fairness
+        return out
 
 
 def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
