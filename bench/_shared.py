@@ -8,6 +8,23 @@ import os
 import time
 from urllib.parse import urlsplit, urlunsplit
 
+# What the load test's students type into the job search (bench/locustfile.py), and what
+# bench/page_cost.py times the search with.
+SEARCH_WORDS = [
+    "工程师",
+    "技术员",
+    "销售",
+    "会计",
+    "机械",
+    "电气",
+    "质检",
+    "文员",
+    "设计",
+    "数控",
+    "物流",
+    "行政",
+]
+
 
 def django_setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url

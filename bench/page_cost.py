@@ -32,24 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))  # this checkout's code (the shared .venv may point elsewhere)
+from _shared import SEARCH_WORDS  # noqa: E402
 from privatepg import PrivatePostgres  # noqa: E402
 
 PREPARED = ROOT / "var" / "loadtest"
 TICKS = os.sysconf("SC_CLK_TCK")
-WORDS = [
-    "工程师",
-    "技术员",
-    "销售",
-    "会计",
-    "机械",
-    "电气",
-    "质检",
-    "文员",
-    "设计",
-    "数控",
-    "物流",
-    "行政",
-]
 STAFF_QUERIES = [
     "",
     "?status=returned",
@@ -135,7 +122,12 @@ def pages(student_postings: list[str]) -> list[tuple[str, str, Any, str]]:
     return [
         ("bare /healthz", "student", "/healthz", ""),
         ("student 为你推荐", "student", "/matching/for-me/", "为你推荐"),
-        ("student 搜索岗位", "student", lambda i: f"/jobs/?q={WORDS[i % len(WORDS)]}", "岗位"),
+        (
+            "student 搜索岗位",
+            "student",
+            lambda i: f"/jobs/?q={SEARCH_WORDS[i % len(SEARCH_WORDS)]}",
+            "岗位",
+        ),
         (
             "student 岗位详情",
             "student",
