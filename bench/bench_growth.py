@@ -3,7 +3,7 @@
     BENCH_PG_URL=postgres://qinghe:qinghe@127.0.0.1:5432/qinghe_growth \\
         .venv/bin/python bench/bench_growth.py [--sizes 10000,100000,1000000]
             [--import-sizes 10000,100000,1000000] [--postings 20000] [--runs 20]
-            [--ops load,recompute,pages,import] [--mem-limit-mb 8192] [--keep]
+            [--ops load,recompute,figures,pages,import] [--mem-limit-mb 8192] [--keep]
 
 (``make growth`` runs it; about an hour and a half at 1M on this machine under load, so it is not
 part of ``make bench``.)
@@ -33,6 +33,8 @@ bottleneck). Steps:
   ``bench/make_survey.py`` (cached in var/growth/); the importer refuses files over 20 MB, so
   sizes over 150,000 rows are imported as several files into the same database, summed;
 - recompute: ``qinghe.matching.services.recompute.recommendations_recompute_all`` (persisted);
+- figures: the schedule's ``refresh_plan_figures`` job (``qinghe.plan.precomputed.figures_refresh``:
+  the board's, the public page's and two cohorts' funnel figures, which the pages then read);
 - pages through Django's test client, 20 requests after a warm-up, p50/p95: the staff talent
   list filtered (status and graduation year), a phone lookup (blind index), a name search
   (part of a name), the job search (a word, as a student) and the 十个一 board ``/plan/``;
@@ -315,6 +317,17 @@ def worker_recompute(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def worker_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """The schedule's ``refresh_plan_figures`` job: the board, public and funnel figures that
+    the board's page reads (``qinghe.plan.precomputed``)."""
+    django_setup(args.database_url)
+    from qinghe.plan import precomputed
+
+    meter = Meter()
+    groups = precomputed.figures_refresh()
+    return {**meter.done(), "groups": groups}
+
+
 def worker_pages(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["QINGHE_REQUIRE_STAFF_2FA"] = "false"
     django_setup(args.database_url)
@@ -426,6 +439,7 @@ WORKERS = {
     "base": worker_base,
     "load": worker_load,
     "recompute": worker_recompute,
+    "figures": worker_figures,
     "pages": worker_pages,
     "import": worker_import,
 }
@@ -581,6 +595,7 @@ def table(steps: list[dict[str, Any]], sizes: list[int]) -> str:
     batch("import", "survey import (real importer)")
     batch("load", "COPY load (bench_board._load)", "load")
     batch("recompute", "full recompute, persisted (× 20k postings)")
+    batch("figures", "the plan's figures refresh (scheduled, every 10 min)")
     labels = []
     for s in steps:
         if s["op"] == "pages":
@@ -643,7 +658,7 @@ def main() -> int:
     parser.add_argument("--import-sizes", default="")
     parser.add_argument("--postings", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--ops", default="load,recompute,pages,import")
+    parser.add_argument("--ops", default="load,recompute,figures,pages,import")
     parser.add_argument("--mem-limit-mb", type=int, default=8192)
     parser.add_argument("--page-timeout", type=int, default=60, help="seconds per query")
     parser.add_argument("--keep", action="store_true", help="keep the per-size databases")
@@ -684,7 +699,7 @@ def main() -> int:
     started = time.perf_counter()
     run_worker("base", with_database(server, base), args)
     print(f"template {base}: ready in {time.perf_counter() - started:.0f} s", flush=True)
-    for n in sizes if ops & {"load", "recompute", "pages"} else []:
+    for n in sizes if ops & {"load", "recompute", "figures", "pages"} else []:
         name = f"{base}_{_label(n)}"
         url = with_database(server, name)
         if "load" in ops:
@@ -694,6 +709,8 @@ def main() -> int:
             )
         if "recompute" in ops:
             _record({"op": "recompute", "talents": n, "result": run_worker("recompute", url, args)})
+        if "figures" in ops:
+            _record({"op": "figures", "talents": n, "result": run_worker("figures", url, args)})
         if "pages" in ops:
             _record({"op": "pages", "talents": n, "result": run_worker("pages", url, args)})
         print(f"database {name}: {_db_size(server, name)}", flush=True)
