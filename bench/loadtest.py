@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 from privatepg import PrivatePostgres  # noqa: E402
-from prodstack import VENV_BIN, Stack, pg_admin  # noqa: E402
+from prodstack import VENV_BIN, Stack, pg_admin, unit_nice  # noqa: E402
 
 STAFF_ACCOUNTS = 20
 # A fixed TOTP key per load-test staff account (hex, as django-otp stores it): the locustfile
@@ -245,8 +245,9 @@ def main() -> int:
     parser.add_argument("--database", default="qinghe_load")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument(
-        "--import-nice", type=int, default=0,
-        help="run the import at this nice level (production runs it on a worker machine)",
+        "--import-nice", type=int, default=unit_nice(),
+        help="run the import at this nice level (default: the task worker's Nice= in "
+        "deploy/systemd/qinghe-worker.service, where production runs imports)",
     )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
