@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
 
 from qinghe.core.roles import Role
 from qinghe.enterprises.tests.factories import make_posting
@@ -54,20 +54,27 @@ def test_a_card_escapes_what_the_enterprise_typed(world: World) -> None:
 
 
 def test_the_search_cards_carry_this_requests_token_and_favourites(
-    client_as: Any, world: World
+    personas: dict[str, Any], world: World
 ) -> None:
-    client = client_as(Role.STUDENT)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas[Role.STUDENT])
     saved = world.posting_a
-    client.post(f"/jobs/{saved.pk}/favourite/", {"next": "/jobs/"})
-    response = client.get("/jobs/", {"q": "软件"})
-    html = response.content.decode()
+    html = client.get("/jobs/", {"q": "软件"}).content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert tokens, "the student's cards have their 收藏 forms"
-    secret = client.cookies["csrftoken"].value
-    assert {_unmask_cipher_token(t) for t in tokens} == {secret}
     assert '<input type="hidden" name="next" value="/jobs/?q=%E8%BD%AF%E4%BB%B6">' in html
+    # the card's token passes the CSRF check of this session (a foreign one would not)
+    refused = client.post(
+        f"/jobs/{saved.pk}/favourite/", {"next": "/jobs/", "csrfmiddlewaretoken": "x" * 64}
+    )
+    assert refused.status_code == 403
+    done = client.post(
+        f"/jobs/{saved.pk}/favourite/", {"next": "/jobs/", "csrfmiddlewaretoken": tokens[0]}
+    )
+    assert (done.status_code, done["Location"]) == (302, "/jobs/")
+    html = client.get("/jobs/", {"q": "软件"}).content.decode()
     card = html.split(f'href="/jobs/{saved.pk}/"', 1)[1].split("</form>", 1)[0]
-    assert "已收藏" in card
+    assert 'btn-warning" type="submit">已收藏</button>' in card
 
 
 def test_reasons_and_recommendation_cards(world: World) -> None:
