@@ -4,7 +4,8 @@ on PostgreSQL holding 100,000 talents and 20,000 postings, while a 100,000-row s
 runs through the real importer.
 
     .venv/bin/python bench/loadtest.py [--users 100] [--seconds 60] [--talents 100000]
-                                       [--postings 20000] [--web-workers 3] [--no-import]
+                                       [--postings 20000] [--web-workers 3] [--web-class uvicorn|gthread]
+                                       [--no-import]
 
 1. Prepare (once; the database `qinghe_load` and its keys are kept in var/prodstack/): migrate,
    reference data, 2,000 enterprises, the postings and the talents seeded by
@@ -242,6 +243,11 @@ def main() -> int:
     parser.add_argument("--postings", type=int, default=20_000)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--pool", type=int, default=8, help="connections per process (pool max)")
+    parser.add_argument(
+        "--web-class", choices=("uvicorn", "gthread"), default="uvicorn",
+        help="gunicorn's workers: uvicorn on config.asgi (production) or gthread on config.wsgi "
+        "(4 threads each; no websockets, which the mix does not use), to compare serving",
+    )  # fmt: skip
     parser.add_argument("--database", default="qinghe_load")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument(
@@ -267,6 +273,7 @@ def main() -> int:
             database=args.database,
             keep_database=True,
             web_workers=args.web_workers,
+            web_class=args.web_class,
             pg_server=pg.url,
         ) as stack:
             stack.env["QINGHE_DB_POOL_MAX"] = str(args.pool)
@@ -278,7 +285,7 @@ def main() -> int:
             static_files(stack)
             stack.start()
             print(
-                f"stack up: nginx+TLS → gunicorn ({args.web_workers} uvicorn workers, a pool of ≤ {args.pool} "
+                f"stack up: nginx+TLS → gunicorn ({args.web_workers} {args.web_class} workers, a pool of ≤ {args.pool} "
                 "connections each), PostgreSQL (private), Redis, task and outbox workers, scheduler"
             )
             print(f"load average before: {loadavg()}")

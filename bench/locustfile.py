@@ -13,23 +13,19 @@ Every page is checked for its status and a piece of its content: a page without 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import itertools
 import os
 import random
 import re
-import ssl
 import struct
 import time
-from http.cookiejar import Cookie
 from typing import Any
 
-import requests
 from _shared import SEARCH_WORDS  # bench/ is on the path: locust adds the locustfile's folder
 from gevent.lock import Semaphore
-from locust import FastHttpUser, between, task
+from locust import HttpUser, between, task
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "Qinghe-demo-2026")
 STAFF_KEY = bytes.fromhex(
@@ -49,93 +45,70 @@ def totp(key: bytes, step: int = 30, digits: int = 6) -> str:
     return f"{code:0{digits}d}"
 
 
-_sessions: dict[str, list[Cookie]] = {}
+_sessions: dict[str, dict[str, str]] = {}
 _signing_in: dict[str, Semaphore] = {}
 
 
-def ca_context() -> ssl.SSLContext:
+def trust(user: HttpUser) -> None:
     """The stack's self-signed certificate (loadtest.py passes its path): verified, not ignored."""
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
-    return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
+    if os.environ.get("REQUESTS_CA_BUNDLE"):
+        user.client.verify = os.environ["REQUESTS_CA_BUNDLE"]
 
 
-class SignIn:
-    """One account's sign-in, done once with a plain ``requests`` session (Argon2 costs about a
-    second of CPU here, which is not what the pages cost); its cookies are then shared by every
-    simulated user of the account. Its requests are reported under "sign-in"."""
+class SignedIn(HttpUser):
+    abstract = True
+    wait_time = between(0.5, 2)
+    username = ""
 
-    def __init__(self, user: SignedIn) -> None:
-        self.user = user
-        self.session = requests.Session()
-        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
-
-    def report(self, name: str, started: float, response: requests.Response, ok: bool) -> None:
-        self.user.environment.events.request.fire(
-            request_type=response.request.method or "GET",
-            name=name,
-            response_time=(time.perf_counter() - started) * 1000,
-            response_length=len(response.content),
-            response=response,
-            context={},
-            exception=None if ok else RuntimeError(f"{response.status_code} at {response.url}"),
-        )
-
-    def get(self, path: str, name: str) -> None:
-        started = time.perf_counter()
-        response = self.session.get(f"{self.user.host}{path}")
-        self.report(name, started, response, response.ok)
+    def csrf(self) -> str:
+        return str(self.client.cookies.get("__Host-qinghe-csrf", ""))
 
     def post_form(
         self, path: str, data: dict[str, str], name: str, lands_on: tuple[str, ...]
     ) -> str:
         """Posts a form; a failure unless the redirects end on one of ``lands_on``."""
-        started = time.perf_counter()
-        response = self.session.post(
-            f"{self.user.host}{path}",
-            data={
-                **data,
-                "csrfmiddlewaretoken": self.session.cookies.get("__Host-qinghe-csrf", ""),
-            },
-            headers={"Referer": f"{self.user.host}{path}"},
-        )
-        ok = response.ok and any(part in response.url for part in lands_on)
-        self.report(name, started, response, ok)
-        return str(response.url)
-
-
-class SignedIn(FastHttpUser):
-    """Locust's FastHttpUser (geventhttpclient): a fraction of the CPU of its requests-based
-    HttpUser per request, which matters when the load tool shares the two cores with the stack."""
-
-    abstract = True
-    wait_time = between(0.5, 2)
-    username = ""
-    insecure = False
-    ssl_context_factory = staticmethod(ca_context)
+        with self.client.post(
+            path,
+            data={**data, "csrfmiddlewaretoken": self.csrf()},
+            headers={"Referer": f"{self.host}{path}"},
+            name=name,
+            catch_response=True,
+        ) as response:
+            if response.ok and any(part in response.url for part in lands_on):
+                response.success()
+            else:
+                response.failure(f"{self.username}: {response.status_code} at {response.url}")
+            return str(response.url)
 
     def shared_sign_in(self, extra: Any = None) -> None:
+        """One sign-in per account, its cookies shared by every simulated user of it: Argon2
+        makes a sign-in cost about a second of CPU here, which is not what the pages cost."""
+        trust(self)
         with _signing_in.setdefault(self.username, Semaphore()):
             if self.username not in _sessions:
-                signing = SignIn(self)
-                signing.get("/accounts/login/", "sign-in")
-                signing.post_form(
-                    "/accounts/login/",
-                    {"username": self.username, "password": PASSWORD},
-                    "sign-in",
-                    ("/workbench/", "/2fa/"),
-                )
+                self.sign_in()
                 if extra is not None:
-                    extra(signing)
-                _sessions[self.username] = list(signing.session.cookies)
-        for cookie in _sessions[self.username]:
-            self.client.cookiejar.set_cookie(copy.copy(cookie))
+                    extra()
+                _sessions[self.username] = self.client.cookies.get_dict()
+        for name, value in _sessions[self.username].items():
+            self.client.cookies.set(name, value)
+
+    def sign_in(self) -> None:
+        trust(self)
+        self.client.get("/accounts/login/", name="sign-in")
+        self.post_form(
+            "/accounts/login/",
+            {"username": self.username, "password": PASSWORD},
+            "sign-in",
+            ("/workbench/", "/2fa/"),
+        )
 
     def page(self, path: str, name: str, must_contain: str) -> Any:
         with self.client.get(path, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
-            elif must_contain not in (response.text or ""):
-                response.failure(f"missing {must_contain!r} (at {path})")
+            elif must_contain not in response.text:
+                response.failure(f"missing {must_contain!r} (at {response.url})")
             else:
                 response.success()
             return response
@@ -189,15 +162,15 @@ class Staff(SignedIn):
         self.username = f"load_staff_{next(_staff_numbers) % 3}"
         self.shared_sign_in(self.totp)
 
-    def totp(self, signing: SignIn) -> None:
-        signing.get("/accounts/2fa/verify/", "sign-in TOTP")
-        landed = signing.post_form(
+    def totp(self) -> None:
+        self.client.get("/accounts/2fa/verify/", name="sign-in TOTP")
+        landed = self.post_form(
             "/accounts/2fa/verify/", {"token": totp(STAFF_KEY)}, "sign-in TOTP", ("/workbench/",)
         )
         if "/workbench/" not in landed:
             # this account's code of this 30 s step was used already (a rerun): the next one
             time.sleep(31 - int(time.time()) % 30)
-            signing.post_form(
+            self.post_form(
                 "/accounts/2fa/verify/",
                 {"token": totp(STAFF_KEY)},
                 "sign-in TOTP retry",
@@ -222,10 +195,11 @@ class Staff(SignedIn):
         self.page("/jobs/targets/", "staff 计划看板", "目标")
 
 
-class BareView(FastHttpUser):
+class BareView(HttpUser):
     wait_time = between(0.5, 2)
-    insecure = False
-    ssl_context_factory = staticmethod(ca_context)
+
+    def on_start(self) -> None:
+        trust(self)
 
     @task
     def healthz(self) -> None:

@@ -149,6 +149,10 @@ class Proc:
 class Stack:
     database: str
     web_workers: int = 3
+    # "uvicorn": production's (config.asgi: pages, API, websockets); "gthread": gunicorn's
+    # threaded WSGI workers on config.wsgi (pages and API only, no websockets), for measuring
+    # what serving costs (bench/loadtest.py --web-class, bench/serving_cost.py).
+    web_class: str = "uvicorn"
     keep_database: bool = False
     pg_server: str = PG_SERVER
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="qinghe-stack-")))
@@ -365,13 +369,19 @@ class Stack:
         wait_for(lambda: redis_ping(self.redis_port), "redis", self.procs["redis"])
 
     def start_web(self) -> None:
+        serving = {
+            "uvicorn": [
+                "--worker-class",
+                "qinghe.realtime.worker.UvicornWorker",
+                "config.asgi:application",
+            ],
+            "gthread": ["--worker-class", "gthread", "--threads", "4", "config.wsgi:application"],
+        }[self.web_class]
         self.spawn(
             "web",
             [
-                str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py",
-                "--worker-class", "qinghe.realtime.worker.UvicornWorker", "--no-control-socket",
-                "--workers", str(self.web_workers),
-                "--bind", f"127.0.0.1:{self.app_port}", "config.asgi:application",
+                str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--no-control-socket",
+                "--workers", str(self.web_workers), "--bind", f"127.0.0.1:{self.app_port}", *serving,
             ],
         )  # fmt: skip
         wait_for(
