@@ -4,7 +4,8 @@ on PostgreSQL holding 100,000 talents and 20,000 postings, while a 100,000-row s
 runs through the real importer.
 
     .venv/bin/python bench/loadtest.py [--users 100] [--seconds 60] [--talents 100000]
-                                       [--postings 20000] [--web-workers 3] [--no-import]
+                                       [--postings 20000] [--web-workers 3] [--web-class uvicorn|gthread]
+                                       [--no-import]
 
 1. Prepare (once; the database `qinghe_load` and its keys are kept in var/prodstack/): migrate,
    reference data, 2,000 enterprises, the postings and the talents seeded by
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 from privatepg import PrivatePostgres  # noqa: E402
-from prodstack import VENV_BIN, Stack, pg_admin  # noqa: E402
+from prodstack import VENV_BIN, Stack, pg_admin, unit_nice  # noqa: E402
 
 STAFF_ACCOUNTS = 20
 # A fixed TOTP key per load-test staff account (hex, as django-otp stores it): the locustfile
@@ -242,11 +243,17 @@ def main() -> int:
     parser.add_argument("--postings", type=int, default=20_000)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--pool", type=int, default=8, help="connections per process (pool max)")
+    parser.add_argument(
+        "--web-class", choices=("uvicorn", "gthread"), default="uvicorn",
+        help="gunicorn's workers: uvicorn on config.asgi (production) or gthread on config.wsgi "
+        "(4 threads each; no websockets, which the mix does not use), to compare serving",
+    )  # fmt: skip
     parser.add_argument("--database", default="qinghe_load")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument(
-        "--import-nice", type=int, default=0,
-        help="run the import at this nice level (production runs it on a worker machine)",
+        "--import-nice", type=int, default=unit_nice(),
+        help="run the import at this nice level (default: the task worker's Nice= in "
+        "deploy/systemd/qinghe-worker.service, where production runs imports)",
     )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
@@ -266,6 +273,7 @@ def main() -> int:
             database=args.database,
             keep_database=True,
             web_workers=args.web_workers,
+            web_class=args.web_class,
             pg_server=pg.url,
         ) as stack:
             stack.env["QINGHE_DB_POOL_MAX"] = str(args.pool)
@@ -277,7 +285,7 @@ def main() -> int:
             static_files(stack)
             stack.start()
             print(
-                f"stack up: nginx+TLS → gunicorn ({args.web_workers} uvicorn workers, a pool of ≤ {args.pool} "
+                f"stack up: nginx+TLS → gunicorn ({args.web_workers} {args.web_class} workers, a pool of ≤ {args.pool} "
                 "connections each), PostgreSQL (private), Redis, task and outbox workers, scheduler"
             )
             print(f"load average before: {loadavg()}")

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 NGINX_SITE = ROOT / "deploy" / "nginx" / "qinghe.conf"
+WORKER_UNIT = ROOT / "deploy" / "systemd" / "qinghe-worker.service"
 PG_SERVER = "postgres://qinghe:qinghe@127.0.0.1:5432/postgres"
 HOST = "localhost"
 
@@ -48,6 +49,15 @@ def free_port() -> int:
 def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def unit_nice(unit: Path = WORKER_UNIT) -> int:
+    """The ``Nice=`` of a systemd unit (0 without one): the stack runs its task worker, and the
+    load test its import, at the priority production gives them."""
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Nice="):
+            return int(line.removeprefix("Nice="))
+    return 0
 
 
 def pg_admin(statement: str, server: str = PG_SERVER) -> None:
@@ -139,6 +149,10 @@ class Proc:
 class Stack:
     database: str
     web_workers: int = 3
+    # "uvicorn": production's (config.asgi: pages, API, websockets); "gthread": gunicorn's
+    # threaded WSGI workers on config.wsgi (pages and API only, no websockets), for measuring
+    # what serving costs (bench/loadtest.py --web-class, bench/serving_cost.py).
+    web_class: str = "uvicorn"
     keep_database: bool = False
     pg_server: str = PG_SERVER
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="qinghe-stack-")))
@@ -355,13 +369,19 @@ class Stack:
         wait_for(lambda: redis_ping(self.redis_port), "redis", self.procs["redis"])
 
     def start_web(self) -> None:
+        serving = {
+            "uvicorn": [
+                "--worker-class",
+                "qinghe.realtime.worker.UvicornWorker",
+                "config.asgi:application",
+            ],
+            "gthread": ["--worker-class", "gthread", "--threads", "4", "config.wsgi:application"],
+        }[self.web_class]
         self.spawn(
             "web",
             [
-                str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py",
-                "--worker-class", "qinghe.realtime.worker.UvicornWorker", "--no-control-socket",
-                "--workers", str(self.web_workers),
-                "--bind", f"127.0.0.1:{self.app_port}", "config.asgi:application",
+                str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--no-control-socket",
+                "--workers", str(self.web_workers), "--bind", f"127.0.0.1:{self.app_port}", *serving,
             ],
         )  # fmt: skip
         wait_for(
@@ -373,7 +393,8 @@ class Stack:
 
     def start_workers(self) -> None:
         py = str(VENV_BIN / "python")
-        self.spawn("worker", [py, "manage.py", "db_worker", "--no-startup-delay"])
+        nice = ["nice", "-n", str(unit_nice())] if unit_nice() else []
+        self.spawn("worker", [*nice, py, "manage.py", "db_worker", "--no-startup-delay"])
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
         self.spawn("scheduler", [py, "manage.py", "run_scheduler"])
 

@@ -170,8 +170,8 @@ def apply_filters(qs: QuerySet[Posting], filters: PostingFilter) -> QuerySet[Pos
     return qs
 
 
-# The columns a posting's card shows (the search's list, 为你推荐; jobs/_posting_card.html,
-# matching/_rec_list.html): a list reads only these. The others cost every row for nothing —
+# The columns a posting's card shows (the search's list, 为你推荐; qinghe/jobs/cards.py):
+# a list reads only these. The others cost every row for nothing —
 # the long texts, and the enterprise's contact phone, decrypted row by row.
 POSTING_CARD_FIELDS = (
     "id",

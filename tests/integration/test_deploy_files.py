@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from prodstack import nginx_main_conf, render_nginx_site  # noqa: E402
+from prodstack import nginx_main_conf, render_nginx_site, unit_nice  # noqa: E402
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -67,6 +67,15 @@ def test_the_site_file_refuses_a_changed_template(
             static_root=tmp_path,
             log_dir=tmp_path,
         )
+
+
+def test_the_task_worker_runs_below_the_web_workers_priority(tmp_path: Path) -> None:
+    """The unit's Nice= is what the production stack and the load test start the worker at."""
+    assert unit_nice() == 10
+    assert unit_nice(ROOT / "deploy" / "systemd" / "qinghe-web.service") == 0
+    other = tmp_path / "other.service"
+    other.write_text("[Service]\nNice=5\nExecStart=/bin/true\n")
+    assert unit_nice(other) == 5
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
