@@ -17,7 +17,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from qinghe.core.bulk import copy_text_tuples, insert_tuples
+from qinghe.core.bulk import copy_text_tuples, insert_tuples, tables_replaced
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
 
@@ -252,9 +252,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
     rows_of = RecomputeRows(computed)
     recommendations = candidates = 0
-    with transaction.atomic():
-        Recommendation.objects.all().delete()
-        Candidate.objects.all().delete()
+    with transaction.atomic(), tables_replaced(Recommendation, Candidate):
         PostingFairness.objects.all().delete()
         phases.lap("write")
         for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
