@@ -27,8 +27,9 @@ end to end: fetching the facts, the engine (``MatchIndex.top_all``), the reasons
 write (delete of the stored rows and insert of every talent's top 20, every posting's top 50 and
 the fairness rows, in one transaction, in chunks). Printed: rows written per table, seconds for
 the whole call and per phase (the service's own ``RecomputeResult.phases``: "write" is the
-deletes, inserts and commit alone), rows per second, and the process's peak resident memory
-(``resource.getrusage``), beside the peak of a process that only fetches and runs the engine
+deletes, inserts and commit alone), rows per second, the CPU seconds of the process and of its
+PostgreSQL backend (read from ``/proc``: the server runs on this machine; parallel index-build
+workers not counted), and the process's peak resident memory (``resource.getrusage``), beside the peak of a process that only fetches and runs the engine
 (``--no-engine-only`` skips it), whose difference is what writing costs in memory.
 
 SQLite runs on a temporary file. PostgreSQL runs when BENCH_PG_URL (or a postgres DATABASE_URL)

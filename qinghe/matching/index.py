@@ -851,18 +851,21 @@ class _ColumnTop:
         rank = np.arange(len(cols)) - starts[group]
         keep = np.flatnonzero(rank < k)
         group, rank = group[keep], rank[keep]
-        new_rows = np.full((len(affected), k), -1, dtype=np.int64)
-        new_vals = np.full((len(affected), k), NEG, dtype=np.float32)
-        new_rows[group, rank] = rows[keep]
-        new_vals[group, rank] = vals[keep]
-        all_rows = np.hstack([self.rows[affected], new_rows])
-        all_vals = np.hstack([self.vals[affected], new_vals])
+        # Each affected column's k kept, then its best k new (padded): one array, filled in
+        # place (the same values in the same places as stacking the two).
+        all_rows = np.empty((len(affected), 2 * k), dtype=np.int64)
+        all_vals = np.empty((len(affected), 2 * k), dtype=np.float32)
+        all_rows[:, :k] = self.rows[affected]
+        all_vals[:, :k] = self.vals[affected]
+        all_rows[:, k:] = -1
+        all_vals[:, k:] = NEG
+        all_rows[group, rank + k] = rows[keep]
+        all_vals[group, rank + k] = vals[keep]
         part = np.argpartition(all_vals, k, axis=1)[:, k:]  # the k largest of 2k
+        kept = np.take_along_axis(all_vals, part, axis=1)
         self.rows[affected] = np.take_along_axis(all_rows, part, axis=1)
-        self.vals[affected] = np.take_along_axis(all_vals, part, axis=1)
-        self.threshold[affected] = np.maximum(
-            self.threshold[affected], self.vals[affected].min(axis=1)
-        )
+        self.vals[affected] = kept
+        self.threshold[affected] = np.maximum(self.threshold[affected], kept.min(axis=1))
 
     def sorted(self) -> tuple[np.ndarray, np.ndarray]:
         """(k x columns) talents and totals, best first."""
