@@ -8,7 +8,7 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -303,7 +303,7 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
 _T = TypeVar("_T")
 
 
-def _built_ahead(items: Iterator[_T], depth: int = 1) -> Iterator[_T]:
+def _built_ahead(items: Iterator[_T], depth: int = 1) -> Generator[_T, None, None]:
     """``items`` iterated by a thread of its own, at most ``depth`` items ahead of the
     caller (and one being built): the work of producing them overlaps the caller's with
     each. Its exceptions are raised here; a caller that stops early stops it."""
