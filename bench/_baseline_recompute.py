@@ -2,7 +2,8 @@
 the benchmarks time today's code against it in the same run and the tests hold the two to the
 same rows. Not a benchmark itself (``bench/run.py`` runs ``bench_*.py`` only).
 
-Frozen: ``MatchIndex.top_all`` (``baseline_top_all``) and its ``_fill`` (``baseline_fill``), the engine step of the service
+Frozen: ``MatchIndex.top_all`` (``baseline_top_all``), its ``_fill`` (``baseline_fill``) and
+``_ColumnTop`` (the per-posting top 50, as of commit 5f47027), the engine step of the service
 (``baseline_engine``), the rows (``scoring.score`` per pair, then ``Reason.as_dict``; the JSON
 field encodes them when they are written) and ``recommendations_recompute_all``
 (``baseline_recompute_all``), all as of commit 413fd57. What they call (``scoring.score``, the
@@ -32,7 +33,6 @@ from qinghe.matching.index import (
     MatchIndex,
     TalentBatch,
     _accumulate,
-    _ColumnTop,
     _subset,
     _top_rows,
 )
@@ -141,6 +141,57 @@ def baseline_fairness_row(
 
 def reasons_json(result: Score) -> list[dict[str, Any]]:
     return [reason.as_dict() for reason in result.reasons]
+
+
+class _ColumnTop:
+    """``index._ColumnTop`` as it was (commit 5f47027): per column (posting), the best ``k``
+    rows (talents) seen so far, candidates ordered by ``np.lexsort``."""
+
+    def __init__(self, k: int, columns: int) -> None:
+        self.k = k
+        self.rows = np.full((columns, k), -1, dtype=np.int64)
+        self.vals = np.full((columns, k), NEG, dtype=np.float32)
+        self.threshold = np.full(columns, NEG, dtype=np.float32)
+
+    def merge(self, other: _ColumnTop) -> None:
+        cols, ranks = np.nonzero(np.isfinite(other.vals))
+        if cols.size:
+            self.add(other.rows[cols, ranks], cols, other.vals[cols, ranks])
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        k = self.k
+        fresh = vals >= self.threshold[cols]
+        if not fresh.all():
+            rows, cols, vals = rows[fresh], cols[fresh], vals[fresh]
+        if not cols.size:
+            return
+        order = np.lexsort((-vals, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(cols)) + 1))
+        affected = cols[starts]
+        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(cols))))
+        rank = np.arange(len(cols)) - starts[group]
+        keep = rank < k
+        new_rows = np.full((len(affected), k), -1, dtype=np.int64)
+        new_vals = np.full((len(affected), k), NEG, dtype=np.float32)
+        new_rows[group[keep], rank[keep]] = rows[keep]
+        new_vals[group[keep], rank[keep]] = vals[keep]
+        all_rows = np.hstack([self.rows[affected], new_rows])
+        all_vals = np.hstack([self.vals[affected], new_vals])
+        part = np.argpartition(all_vals, k, axis=1)[:, k:]  # the k largest of 2k
+        self.rows[affected] = np.take_along_axis(all_rows, part, axis=1)
+        self.vals[affected] = np.take_along_axis(all_vals, part, axis=1)
+        self.threshold[affected] = np.maximum(
+            self.threshold[affected], self.vals[affected].min(axis=1)
+        )
+
+    def sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """(k x columns) talents and totals, best first."""
+        order = np.argsort(-self.vals, axis=1, kind="stable")
+        vals = np.take_along_axis(self.vals, order, axis=1)
+        rows = np.take_along_axis(self.rows, order, axis=1)
+        rows[~np.isfinite(vals)] = -1
+        return np.ascontiguousarray(rows.T), np.ascontiguousarray(vals.T)
 
 
 def baseline_fill(

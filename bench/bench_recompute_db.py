@@ -27,8 +27,9 @@ end to end: fetching the facts, the engine (``MatchIndex.top_all``), the reasons
 write (delete of the stored rows and insert of every talent's top 20, every posting's top 50 and
 the fairness rows, in one transaction, in chunks). Printed: rows written per table, seconds for
 the whole call and per phase (the service's own ``RecomputeResult.phases``: "write" is the
-deletes, inserts and commit alone), rows per second, and the process's peak resident memory
-(``resource.getrusage``), beside the peak of a process that only fetches and runs the engine
+deletes, inserts and commit alone), rows per second, the CPU seconds of the process and of its
+PostgreSQL backend (read from ``/proc``: the server runs on this machine; parallel index-build
+workers not counted), and the process's peak resident memory (``resource.getrusage``), beside the peak of a process that only fetches and runs the engine
 (``--no-engine-only`` skips it), whose difference is what writing costs in memory.
 
 SQLite runs on a temporary file. PostgreSQL runs when BENCH_PG_URL (or a postgres DATABASE_URL)
@@ -109,6 +110,16 @@ def _peak_rss_mb() -> float:
 def _rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _process_cpu(pid: int) -> float:
+    """User and system CPU seconds of a process on this machine so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _catalog_titles(rng: random.Random) -> list[tuple[str, str]]:
@@ -483,16 +494,32 @@ def worker_recompute(args: argparse.Namespace, call: Any = None) -> dict[str, An
         "candidates": Candidate.objects.count(),
     }
     connection.close()  # the call opens its own connection, as the nightly command does
+    # The server's CPU: the call's backend process (PostgreSQL on this machine; its parallel
+    # index-build workers, if any, are not counted).
+    from django.db.backends.signals import connection_created
+
+    backends: list[int] = []
+
+    def remember(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backends.append(cursor.fetchone()[0])
+
+    connection_created.connect(remember)
     rss_before = _rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()
     result = (call or recompute.recommendations_recompute_all)()
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    server_cpu = sum(_process_cpu(pid) for pid in backends)
+    connection_created.disconnect(remember)
     peak = _peak_rss_mb()
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         "load": os.getloadavg()[0],
         "service_seconds": result.seconds,
         "phases": getattr(result, "phases", {}),
@@ -693,7 +720,8 @@ def _print_run(label: str, name: str, i: int, run: dict[str, Any]) -> None:
     )
     phase_text = ", ".join(f"{name} {value:.1f}" for name, value in phases.items())
     print(
-        f"{label}:   whole call {run['seconds']:6.1f} s (CPU {run['cpu_seconds']:.1f} s) = "
+        f"{label}:   whole call {run['seconds']:6.1f} s (CPU {run['cpu_seconds']:.1f} s, server "
+        f"{run.get('server_cpu_seconds', 0.0):.1f} s) = "
         f"{rows / run['seconds']:,.0f} rows/s"
         + (f"; write alone {write:.1f} s = {rows / write:,.0f} rows/s" if write else "")
         + f"; phases (s): {phase_text}; load {run['load']:.2f}",
@@ -739,12 +767,17 @@ def bench_database(
         medians[name] = {
             "seconds": statistics.median(r["seconds"] for r in rs),
             "cpu": statistics.median(r["cpu_seconds"] for r in rs),
+            "server_cpu": statistics.median(r.get("server_cpu_seconds", 0.0) for r in rs),
+            "all_cpu": statistics.median(
+                r["cpu_seconds"] + r.get("server_cpu_seconds", 0.0) for r in rs
+            ),
             "write": statistics.median(r["phases"].get("write", 0.0) for r in rs),
             "peak": statistics.median(r["peak_rss_mb"] for r in rs),
         }
         m = medians[name]
         print(
-            f"{label}: median of {len(rs)} {name}: whole call {m['seconds']:.1f} s (CPU {m['cpu']:.1f} s), "
+            f"{label}: median of {len(rs)} {name}: whole call {m['seconds']:.1f} s (CPU {m['cpu']:.1f} s, "
+            f"server {m['server_cpu']:.1f} s), "
             f"write {m['write']:.1f} s, peak RSS {m['peak']:,.0f} MB",
             flush=True,
         )
@@ -752,9 +785,11 @@ def bench_database(
     if args.compare:
         ratio = whole / medians["previous"]["seconds"]
         cpu_ratio = medians["today"]["cpu"] / medians["previous"]["cpu"]
+        all_ratio = medians["today"]["all_cpu"] / max(medians["previous"]["all_cpu"], 1e-9)
         peak = medians["today"]["peak"]
         print(
             f"{label}: ratio today / previous {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+            f"({all_ratio:.2f} client + server CPU) "
             f"(goal <= {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}); peak RSS "
             f"{peak:,.0f} MB (goal <= {GOAL_PEAK_MB:,.0f} MB: "
             f"{'met' if peak <= GOAL_PEAK_MB else 'NOT met'}); load average "

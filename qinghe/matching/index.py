@@ -806,6 +806,16 @@ def _top_rows(block: np.ndarray, k: int, floor: np.float32) -> tuple[np.ndarray,
     return idx, out
 
 
+def _column_value_key(cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """uint64 keys that sort as (column, -value): the column in the high 32 bits, the float32
+    value's bits in the low 32, mapped so that they order as the values do (negative values'
+    bits inverted, the sign bit set on the others; -0.0 made 0.0 first, so that they tie as
+    equal floats do), then inverted for descending."""
+    bits = (vals.astype(np.float32) + np.float32(0.0)).view(np.uint32)
+    ascending = np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000))
+    return (cols.astype(np.uint64) << np.uint64(32)) | (~ascending).astype(np.uint64)
+
+
 class _ColumnTop:
     """Per column (posting), the best ``k`` rows (talents) seen so far; stored one posting
     per row (columns x k) so that the per-posting work is contiguous."""
@@ -830,25 +840,32 @@ class _ColumnTop:
             rows, cols, vals = rows[fresh], cols[fresh], vals[fresh]
         if not cols.size:
             return
-        order = np.lexsort((-vals, cols))
+        # By column, then value (best first), ties in the order given: one stable sort of a
+        # 64-bit key (column, then the value's bits turned so that a larger value comes first)
+        # is the order of ``np.lexsort((-vals, cols))``, in about half its time.
+        order = np.argsort(_column_value_key(cols, vals), kind="stable")
         rows, cols, vals = rows[order], cols[order], vals[order]
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(cols)) + 1))
+        starts = np.flatnonzero(np.diff(cols, prepend=-1))
         affected = cols[starts]
-        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(cols))))
+        group = np.repeat(np.arange(len(starts)), np.diff(starts, append=len(cols)))
         rank = np.arange(len(cols)) - starts[group]
-        keep = rank < k
-        new_rows = np.full((len(affected), k), -1, dtype=np.int64)
-        new_vals = np.full((len(affected), k), NEG, dtype=np.float32)
-        new_rows[group[keep], rank[keep]] = rows[keep]
-        new_vals[group[keep], rank[keep]] = vals[keep]
-        all_rows = np.hstack([self.rows[affected], new_rows])
-        all_vals = np.hstack([self.vals[affected], new_vals])
+        keep = np.flatnonzero(rank < k)
+        group, rank = group[keep], rank[keep]
+        # Each affected column's k kept, then its best k new (padded): one array, filled in
+        # place (the same values in the same places as stacking the two).
+        all_rows = np.empty((len(affected), 2 * k), dtype=np.int64)
+        all_vals = np.empty((len(affected), 2 * k), dtype=np.float32)
+        all_rows[:, :k] = self.rows[affected]
+        all_vals[:, :k] = self.vals[affected]
+        all_rows[:, k:] = -1
+        all_vals[:, k:] = NEG
+        all_rows[group, rank + k] = rows[keep]
+        all_vals[group, rank + k] = vals[keep]
         part = np.argpartition(all_vals, k, axis=1)[:, k:]  # the k largest of 2k
+        kept = np.take_along_axis(all_vals, part, axis=1)
         self.rows[affected] = np.take_along_axis(all_rows, part, axis=1)
-        self.vals[affected] = np.take_along_axis(all_vals, part, axis=1)
-        self.threshold[affected] = np.maximum(
-            self.threshold[affected], self.vals[affected].min(axis=1)
-        )
+        self.vals[affected] = kept
+        self.threshold[affected] = np.maximum(self.threshold[affected], kept.min(axis=1))
 
     def sorted(self) -> tuple[np.ndarray, np.ndarray]:
         """(k x columns) talents and totals, best first."""

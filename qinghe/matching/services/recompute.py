@@ -5,11 +5,12 @@ figures of each posting."""
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from django.db import connection, transaction
@@ -17,7 +18,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from qinghe.core.bulk import copy_text_tuples, insert_tuples
+from qinghe.core.bulk import copy_text_tuples, insert_tuples, tables_replaced
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
 
@@ -240,10 +241,14 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     """Every consenting talent's top 20 open postings and every open posting's top 50
     consenting talents, with reasons, and the fairness figures; replaces what was stored.
 
-    The rows are built and written ``RECOMPUTE_CHUNK_TALENTS`` talents (then
-    ``RECOMPUTE_CHUNK_POSTINGS`` postings) at a time inside one transaction: readers see the
-    previous lists until the new ones are complete, a failure part-way leaves them as they
-    were, and memory holds one chunk's rows rather than all of them."""
+    The rows are built ``RECOMPUTE_CHUNK_TALENTS`` talents (then ``RECOMPUTE_CHUNK_POSTINGS``
+    postings) at a time by a thread of their own (``_built_ahead``: pure Python and numpy, no
+    database), one chunk ahead of this thread, which writes each chunk inside one transaction
+    while the next is built (the database server works on one chunk while Python builds the
+    next). The recommendations and candidates go into new tables swapped in at the commit
+    (``core.bulk.tables_replaced``): readers see the previous lists until the new ones are
+    complete, a failure part-way leaves them as they were, and memory holds a few chunks'
+    rows rather than all of them."""
     started = time.perf_counter()
     phases = _Phases()
     now = timezone.now()
@@ -251,36 +256,40 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     talents = computed.talents
     slots = [slot for slot, facts in enumerate(computed.index.facts) if facts is not None]
     rows_of = RecomputeRows(computed)
-    recommendations = candidates = 0
-    with transaction.atomic():
-        Recommendation.objects.all().delete()
-        Candidate.objects.all().delete()
-        PostingFairness.objects.all().delete()
-        phases.lap("write")
+
+    def chunks() -> Iterator[tuple[str, range | list[int], Any]]:
         for start in range(0, len(talents), RECOMPUTE_CHUNK_TALENTS):
             rows = range(start, min(start + RECOMPUTE_CHUNK_TALENTS, len(talents)))
-            with gc_paused():
-                chunk = rows_of.recommendations(rows, now)
-                phases.lap("rows")
-                insert_rows(Recommendation, RECOMMENDATION_COLUMNS, chunk)
-                recommendations += len(chunk)
-                del chunk
-            talent_ids = [talents[row].talent_id for row in rows]
-            MatchingProfile.objects.filter(talent_id__in=talent_ids).update(recommended_at=now)
-            _ensure_profiles(talent_ids, now)
-            phases.lap("write")
+            yield "recommendations", rows, rows_of.recommendations(rows, now)
         for start in range(0, len(slots), RECOMPUTE_CHUNK_POSTINGS):
-            with gc_paused():
-                chunk, fairness = rows_of.candidates(
-                    slots[start : start + RECOMPUTE_CHUNK_POSTINGS], now
-                )
-                phases.lap("rows")
+            part = slots[start : start + RECOMPUTE_CHUNK_POSTINGS]
+            yield "candidates", part, rows_of.candidates(part, now)
+
+    recommendations = candidates = 0
+    with (
+        gc_paused(),
+        transaction.atomic(),
+        tables_replaced(Recommendation, Candidate),
+    ):
+        PostingFairness.objects.all().delete()
+        phases.lap("write")
+        # "rows": this thread waiting for the builder; "write": this thread writing.
+        for kind, part, built in _built_ahead(chunks()):
+            phases.lap("rows")
+            if kind == "recommendations":
+                insert_rows(Recommendation, RECOMMENDATION_COLUMNS, built)
+                recommendations += len(built)
+                talent_ids = [talents[row].talent_id for row in part]
+                MatchingProfile.objects.filter(talent_id__in=talent_ids).update(recommended_at=now)
+                _ensure_profiles(talent_ids, now)
+            else:
+                chunk, fairness = built
                 insert_rows(Candidate, CANDIDATE_COLUMNS, chunk)
                 PostingFairness.objects.bulk_create(fairness, batch_size=BULK)
                 candidates += len(chunk)
-                del chunk, fairness
+            del built
             phases.lap("write")
-    phases.lap("write")  # the commit
+    phases.lap("write")  # the indexes, the swap, the commit
     return RecomputeResult(
         talents=len(talents),
         postings=len(computed.postings),
@@ -289,6 +298,51 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
         seconds=time.perf_counter() - started,
         phases=phases.seconds,
     )
+
+
+_T = TypeVar("_T")
+
+
+def _built_ahead(items: Iterator[_T], depth: int = 1) -> Generator[_T, None, None]:
+    """``items`` iterated by a thread of its own, at most ``depth`` items ahead of the
+    caller (and one being built): the work of producing them overlaps the caller's with
+    each. Its exceptions are raised here; a caller that stops early stops it."""
+    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, end))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            put((False, exc))
+
+    thread = threading.Thread(target=run, name="recompute-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = handoff.get()
+            if not ok:
+                raise item
+            if item is end:
+                return
+            yield item
+            del item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # Rows of a full recompute are plain tuples in these columns (attribute names); ``reasons``

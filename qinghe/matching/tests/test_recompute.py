@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from qinghe.core import bulk
 from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
 from qinghe.matching.models import Candidate, MatchingProfile, PostingFairness, Recommendation
@@ -187,3 +189,93 @@ def test_a_failure_part_way_leaves_the_previous_lists_untouched(
     recompute.recommendations_recompute_all()
     assert not Recommendation.objects.filter(posting=crowd.world.posting_a).exists()
     assert not Candidate.objects.filter(posting=crowd.world.posting_a).exists()
+
+
+def table_shape(table: str) -> dict[str, Any]:
+    """The table's oid, its indexes' and constraints' names and definitions (PostgreSQL),
+    and whether the replacement's schema is left."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)::oid", [table])
+        oid = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table]
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated, condeferrable,"
+            " condeferred FROM pg_constraint WHERE conrelid = %s ORDER BY 1",
+            [oid],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [bulk.SHADOW_SCHEMA])
+        schemas = cursor.fetchone()[0]
+    return {"oid": oid, "indexes": indexes, "constraints": constraints, "schemas": schemas}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="tables swapped on PostgreSQL")
+def test_the_new_tables_replace_the_old_with_the_same_indexes_and_constraints(
+    crowd: Matching, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recompute.recommendations_recompute_all()
+    before = {t: table_shape(t) for t in ("matching_recommendation", "matching_candidate")}
+    assert len(before["matching_recommendation"]["indexes"]) == 5
+    assert [c[0] for c in before["matching_candidate"]["constraints"]] == [
+        "matching_candidate_pkey",
+        "matching_candidate_posting_id_5fbb58e1_fk_jobs_posting_id",
+        "matching_candidate_talent_id_fae6bd49_fk_talents_talent_id",
+        "matching_candidate_unique",
+    ]
+    recompute.recommendations_recompute_all()
+    for table, shape in before.items():
+        after = table_shape(table)
+        assert after["oid"] != shape["oid"]  # a new table
+        assert after["indexes"] == shape["indexes"]
+        assert after["constraints"] == shape["constraints"]  # validated, deferred as before
+        assert after["schemas"] == 0
+
+    # A failure part-way: the same table, nothing left of the new one.
+    monkeypatch.setattr(recompute, "RECOMPUTE_CHUNK_TALENTS", 2)
+
+    def failing(model: Any, columns: Any, rows: Any) -> None:
+        raise RuntimeError("disk full")
+
+    kept = table_shape("matching_recommendation")
+    monkeypatch.setattr(recompute, "insert_rows", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        recompute.recommendations_recompute_all()
+    assert table_shape("matching_recommendation") == kept
+
+
+def test_rows_built_ahead_come_in_order_and_a_builders_error_reaches_the_caller() -> None:
+    import threading
+
+    built: list[int] = []
+
+    def items() -> Any:
+        for i in range(5):
+            built.append(i)
+            yield i
+        raise ValueError("broken chunk")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="broken chunk"):
+        for item in recompute._built_ahead(items()):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4] == built
+
+    # A caller that stops early (a failed write) stops the builder: at most the item being
+    # handed over and one queued are built beyond what was taken.
+    endless_built: list[int] = []
+
+    def endless() -> Any:
+        i = 0
+        while True:
+            endless_built.append(i)
+            yield i
+            i += 1
+
+    ahead = recompute._built_ahead(endless())
+    assert [next(ahead), next(ahead)] == [0, 1]
+    ahead.close()
+    assert not any(t.name == "recompute-rows" for t in threading.enumerate())
+    assert len(endless_built) <= 4
