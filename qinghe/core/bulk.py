@@ -218,7 +218,8 @@ def tables_replaced(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) 
     waits for the queries already reading them and holds new ones only for the swap itself);
     an error or a kill before the commit leaves everything as it was, the new tables with it.
     Adding the foreign keys holds writes to the referenced tables (not reads) until the
-    commit. The new tables start their ids at 1, are owned by the current role and carry no
+    commit. The new tables' ids go on from the live tables' sequences, their planner
+    statistics are gathered before the swap; they are owned by the current role and carry no
     grants of the old ones. Concurrent replacements wait for each other (the schema's name).
 
     Elsewhere (SQLite): the rows are deleted, the block writes into the tables themselves."""
@@ -252,6 +253,19 @@ def tables_replaced(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) 
                 f"CREATE TABLE {shadow}.{qn(table)} "
                 f"(LIKE {qualified} INCLUDING ALL EXCLUDING INDEXES)"
             )
+            # Ids go on from the live table's sequence rather than from 1: an id read before
+            # the swap (a concurrent incremental run deleting rows by id) can never name a
+            # row of the new table.
+            cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attidentity <> ''",
+                [oid],
+            )
+            for (column,) in cursor.fetchall():
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s),"
+                    " nextval(pg_get_serial_sequence(%s, %s)), false)",
+                    [f"{shadow}.{qn(table)}", column, qualified, column],
+                )
         cursor.execute("SELECT set_config('search_path', %s, true)", [f"{shadow}, {search_path}"])
     yield
     with conn.cursor() as cursor:
@@ -281,6 +295,9 @@ def tables_replaced(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) 
             )
             for name, definition in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {qn(name)} {definition}")
+            # The planner's statistics, so that the first readers after the swap get the
+            # plans they had (autovacuum would analyze the new table only later).
+            cursor.execute(f"ANALYZE {new}")
     # Checks deferred by earlier writes of the transaction to the live tables run now (a
     # table with pending trigger events cannot be dropped); Django's own way, constraints
     # deferred again after.

@@ -225,7 +225,21 @@ def test_the_new_tables_replace_the_old_with_the_same_indexes_and_constraints(
         "matching_candidate_talent_id_fae6bd49_fk_talents_talent_id",
         "matching_candidate_unique",
     ]
+    from qinghe.matching.models import Recommendation
+
+    ids_before = list(Recommendation.objects.values_list("id", flat=True))
+    assert ids_before
     recompute.recommendations_recompute_all()
+    # Ids go on from the old table's sequence: no id read before the swap names a new row.
+    ids_after = list(Recommendation.objects.values_list("id", flat=True))
+    assert len(ids_after) == len(ids_before)
+    assert min(ids_after) > max(ids_before)
+    with connection.cursor() as cursor:  # statistics gathered before the swap
+        cursor.execute(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'matching_recommendation'"
+            " AND attname = 'talent_id'"
+        )
+        assert cursor.fetchone()[0] == 1
     for table, shape in before.items():
         after = table_shape(table)
         assert after["oid"] != shape["oid"]  # a new table
