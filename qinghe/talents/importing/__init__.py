@@ -18,12 +18,14 @@ phones, educations, destinations and open conflicts) and writes are bulk operati
 (``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
-memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
-while the database works on this one's writes (``reader.ReadAhead``); everything that touches
-the database stays in the calling thread.
+memory (``normalize.ReferenceIndex``). A forked process opens, reads and parses the file on
+the machine's other core, at most two chunks ahead, and sends each chunk's parsed rows as plain
+tuples (``reader.ProcessReadAhead``); where there is no fork, a background thread parses the
+next chunk while the database works on this one's writes (``reader.ReadAhead``). Everything
+that touches the database stays in the importing process's calling thread.
 
 Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the read-ahead
-thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
+process or thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
 ``rejected`` (the rejected rows file), ``run`` (batches, the run with resume). The batch
 list and the rejected-file download are reads: ``qinghe.talents.selectors``.
 
