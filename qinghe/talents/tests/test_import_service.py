@@ -23,6 +23,7 @@ from qinghe.core.models import AuditLog
 from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files
+from qinghe.talents.importing import reader as reader_module
 from qinghe.talents.importing import run as run_module
 from qinghe.talents.importing.rejected import rejected_file_read
 from qinghe.talents.models import (
@@ -742,9 +743,9 @@ def wipe() -> None:
 
 @pytest.fixture(params=["process", "thread"])
 def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test with the file read in a forked process (where fork exists, the default)
-    and in a thread of the importing process."""
-    if request.param == "process" and not run_module.fork_available():
+    """Runs a test with the file read in a forked process (where fork exists) and in a
+    thread of the importing process (the default: ``run.READ_IN_PROCESS``)."""
+    if request.param == "process" and not reader_module.fork_available():
         pytest.skip("no fork on this platform")
     monkeypatch.setattr(run_module, "READ_IN_PROCESS", request.param == "process")
     return str(request.param)
@@ -1002,8 +1003,6 @@ def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
 
 
 def test_a_chunk_crosses_from_the_reader_process_as_plain_tuples_and_back(messy: Path) -> None:
-    from qinghe.talents.importing import reader as reader_module
-
     table = files.open_table("xlsx", messy.read_bytes())
     rows = list(table.rows())
     work = reader_module.prepare_chunk(rows, table.header, dt.date(2025, 9, 1))
