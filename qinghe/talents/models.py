@@ -61,11 +61,14 @@ class Talent(TimeStampedModel):
         VERIFIED = "verified", _("学生自建，已核实")
         REJECTED = "rejected", _("学生自建，核实不属实")
 
-    name = models.CharField(_("姓名"), max_length=64, db_index=True)
+    # No index of its own: the (name, birth_date) index serves every look-up by name, and one
+    # more index on a random key cost the import a B-tree insert a talent (issue 19 item 5).
+    name = models.CharField(_("姓名"), max_length=64)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True, default="")
     id_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    id_prefix = models.CharField(_("身份证地区码"), max_length=6, blank=True, db_index=True)
+    # Not indexed: no query selects by it (``native_evidence`` holds what it says).
+    id_prefix = models.CharField(_("身份证地区码"), max_length=6, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     wechat = models.CharField(_("微信号"), max_length=64, blank=True)
     email = models.EmailField(_("电子邮箱"), blank=True)
@@ -138,6 +141,7 @@ class Talent(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # talent_verification_by: only the few set values are indexed
     )
     verification_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     verification_reason = models.CharField(_("核实说明"), max_length=300, blank=True)
@@ -156,6 +160,13 @@ class Talent(TimeStampedModel):
                 "id",
                 name="talent_list_order",
                 condition=models.Q(merged_into__isnull=True),
+            ),
+            # Looked up only by a user (SET_NULL when the user is deleted); almost every
+            # talent has none, and an index of NULLs was written for each imported one.
+            models.Index(
+                fields=["verification_by"],
+                name="talent_verification_by",
+                condition=models.Q(verification_by__isnull=False),
             ),
         ]
         constraints = [
@@ -189,7 +200,11 @@ class Talent(TimeStampedModel):
 class PhoneNumber(models.Model):
     """Students change numbers: every number ever seen is kept, the newest is current."""
 
-    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="phones")
+    # Not indexed alone: phone_unique_per_talent (talent, number_index) serves look-ups by
+    # talent.
+    talent = models.ForeignKey(
+        Talent, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     number = EncryptedTextField(_("手机号"))
     number_index = models.CharField(max_length=64, db_index=True)
     is_current = models.BooleanField(_("当前号码"), default=True)
@@ -430,7 +445,10 @@ class ImportRow(models.Model):
         # waits for staff, or for the real owner's claim (qinghe/talents/claims.py).
         HELD = "held", _("暂缓：档案待核实，未合并")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # Not indexed alone: import_row_unique (batch, row_number) serves look-ups by batch.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
     talent = models.ForeignKey(
@@ -450,6 +468,7 @@ class ImportRow(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="held_import_rows",
+        db_index=False,  # import_row_held_for: only the few held rows are indexed
     )
 
     class Meta:
@@ -457,6 +476,13 @@ class ImportRow(models.Model):
         verbose_name_plural = _("导入行")
         constraints = [
             models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["held_for"],
+                name="import_row_held_for",
+                condition=models.Q(held_for__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
