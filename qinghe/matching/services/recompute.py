@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from qinghe.core import dblocks
 from qinghe.core.bulk import copy_text_tuples, insert_tuples, tables_replaced
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
@@ -238,6 +239,15 @@ def engine_from_facts(
 
 
 def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
+    """See ``_recompute_all``. Holds ``dblocks.MATCHING_LISTS`` from its first read to its
+    commit: a posting event's run (``postings_refresh``, the task worker) waits for it and
+    then works on the new lists, rather than writing into tables this replaces or being
+    undone by lists computed from facts read before the event."""
+    with dblocks.held(dblocks.MATCHING_LISTS):
+        return _recompute_all(today=today)
+
+
+def _recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
     """Every consenting talent's top 20 open postings and every open posting's top 50
     consenting talents, with reasons, and the fairness figures; replaces what was stored.
 
@@ -555,7 +565,13 @@ def _ensure_profiles(talent_ids: Sequence[int], now: dt.datetime) -> None:
 def recommendations_refresh_talent(*, talent_id: int, today: dt.date | None = None) -> int:
     """One talent's recommendations, from the postings open now (after a change of
     preferences or consent, or a first visit). A talent without consent to matching has
-    none, and is taken off every posting's candidates. Returns how many are stored."""
+    none, and is taken off every posting's candidates. Returns how many are stored.
+    Waits for a full recompute that is running (``dblocks.MATCHING_LISTS``)."""
+    with dblocks.held(dblocks.MATCHING_LISTS):
+        return _refresh_talent(talent_id=talent_id, today=today)
+
+
+def _refresh_talent(*, talent_id: int, today: dt.date | None) -> int:
     today = today or timezone.localdate()
     now = timezone.now()
     facts = fetch.talent_facts(talent_ids=[talent_id])
@@ -765,6 +781,12 @@ def postings_refresh(posting_ids: Iterable[int] = (), *, sweep: bool = False) ->
 
     ``sweep``: also every posting ``stale_postings`` finds (the events queued behind this one:
     their own runs then find nothing to do)."""
+    # One run at a time with the full recompute (and other events' runs) across processes.
+    with dblocks.held(dblocks.MATCHING_LISTS):
+        return _postings_refresh(posting_ids, sweep=sweep)
+
+
+def _postings_refresh(posting_ids: Iterable[int], *, sweep: bool) -> PostingsRefreshed:
     started = time.perf_counter()
     today = timezone.localdate()
     now = timezone.now()  # before anything is read: a change while this runs is stale after
