@@ -17,7 +17,7 @@ interpreter start-up, migrations and the reference load. Repeated figures are me
 
 The goal (issue 19): the import at most 8 times the read floor, on SQLite and on PostgreSQL,
 measured in the same run. Both are printed as wall-clock ratios and as CPU ratios (the
-importing process's CPU seconds, its reader process's included, against calamine's): on a machine shared with other work the
+importing process's CPU seconds against calamine's): on a machine shared with other work the
 wall clock of a long run suffers more than that of a short one, and PostgreSQL's own work is
 in the server's processes, so the wall ratio on a quiet machine is the figure that counts and
 the CPU ratio the one that a busy machine does not distort. Temporary PostgreSQL databases are
@@ -70,13 +70,11 @@ def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
     from qinghe.talents.importing.run import survey_import_path
 
     def timed_import() -> dict[str, Any]:
-        started, cpu, reader = time.perf_counter(), time.process_time(), _children_cpu()
+        started, cpu = time.perf_counter(), time.process_time()
         result = survey_import_path(args.file, source_name=SOURCE)
-        own, reader = time.process_time() - cpu, _children_cpu() - reader
         return {
             "seconds": time.perf_counter() - started,
-            "cpu": own + reader,
-            "reader_cpu": reader,
+            "cpu": time.process_time() - cpu,
             "line": result.summary_line,
         }
 
@@ -84,15 +82,6 @@ def worker_qinghe(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_again:
         results["again"] = timed_import()
     return results
-
-
-def _children_cpu() -> float:
-    """CPU seconds of this worker's finished children: the import's reader process, which
-    reads and parses the file on the other core (``reader.ProcessReadAhead``)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _tables_hash() -> str:
@@ -504,14 +493,13 @@ def _report(database: str, runs: list[dict[str, Any]]) -> tuple[float, float]:
     wall, cpu = statistics.median(firsts), statistics.median(cpus)
     print(
         f"{'qinghe import, ' + database:<50} {wall:7.2f} s   {runs_label(firsts)}; "
-        f"CPU {cpu:.2f} s (median; {', '.join(f'{c:.2f}' for c in cpus)}; of which the reader "
-        f"process {runs[0]['first'].get('reader_cpu', 0):.2f} s): {runs[0]['first']['line']}"
+        f"CPU {cpu:.2f} s (median; {', '.join(f'{c:.2f}' for c in cpus)}): {runs[0]['first']['line']}"
     )
     again = runs[0].get("again")
     if again:
         print(
             f"{'qinghe same file again, ' + database:<50} {again['seconds']:7.2f} s   1 run; "
-            f"CPU {again['cpu']:.2f} s (reader {again.get('reader_cpu', 0):.2f} s): {again['line']}"
+            f"CPU {again['cpu']:.2f} s: {again['line']}"
         )
     return wall, cpu
 

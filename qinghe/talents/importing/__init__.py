@@ -18,15 +18,12 @@ phones, educations, destinations and open conflicts) and writes are bulk operati
 (``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
-memory (``normalize.ReferenceIndex``). A background thread parses the next chunk while the
-database works on this one's writes (``reader.ReadAhead``). ``reader.ProcessReadAhead`` does
-the opening, reading and parsing in a forked process on the other core instead, sending each
-chunk's rows as plain tuples; it is off (``run.READ_IN_PROCESS``): measured, the import took
-longer with it (docs/SCALING.md). Everything
-that touches the database stays in the importing process's calling thread.
+memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
+while the database works on this one's writes (``reader.ReadAhead``); everything that touches
+the database stays in the calling thread.
 
 Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the read-ahead
-process or thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
+thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
 ``rejected`` (the rejected rows file), ``run`` (batches, the run with resume). The batch
 list and the rejected-file download are reads: ``qinghe.talents.selectors``.
 

@@ -36,7 +36,7 @@ from ..models import (
     ValueChange,
 )
 from ..normalize import HeaderMap, ParsedRow, ReferenceIndex, Rejection
-from .reader import ProcessReadAhead, ReadAhead, RowWork, prepare_chunk
+from .reader import ReadAhead, RowWork, prepare_chunk
 from .writer import JsonText, Record, insert_records, reserve_ids
 
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
@@ -132,7 +132,7 @@ class ImportContext:
     # batch id -> file digest, for records whose source_ref names a batch ("12:345").
     batch_files: dict[int, str] = field(default_factory=dict)
     # The thread parsing the next chunk, paused while this one is matched (see ReadAhead).
-    read_ahead: ReadAhead | ProcessReadAhead | None = None
+    read_ahead: ReadAhead | None = None
 
     @functools.cached_property
     def file_key(self) -> str:

@@ -34,7 +34,7 @@ from .files import (
     open_table,
     sha256_of,
 )
-from .reader import ProcessReadAhead, ReadAhead, table_info
+from .reader import ReadAhead
 from .rejected import write_rejected_file
 from .storage import save_private
 
@@ -134,59 +134,50 @@ def survey_import_run(
             raise ImportFileError("文件内容与该批次登记的不一致")
         kind = file_kind(batch.file_name)
         today = today or timezone.localdate()
-        reader = _open_reader(
-            kind,
-            data,
-            skip=batch.rows_done,
-            chunk_size=chunk_size,
-            today=today,
-            count=not batch.header_map,
+        table = open_table(kind, data)
+        if not batch.header_map:
+            batch.total_rows = table.estimated_rows()
+            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
+            batch.extra_columns = list(table.header.extra)
+        batch.state = ImportBatch.State.RUNNING
+        batch.error = ""
+        batch.save(
+            update_fields=[
+                "total_rows",
+                "header_map",
+                "extra_columns",
+                "state",
+                "error",
+                "updated_at",
+            ]
         )
-        with contextlib.closing(reader):
-            table = reader.table
-            if table is None:
-                raise RuntimeError("the reader has no table")
-            if not batch.header_map:
-                batch.total_rows = table.estimated_rows or 0
-                batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
-                batch.extra_columns = list(table.header.extra)
-            batch.state = ImportBatch.State.RUNNING
-            batch.error = ""
-            batch.save(
-                update_fields=[
-                    "total_rows",
-                    "header_map",
-                    "extra_columns",
-                    "state",
-                    "error",
-                    "updated_at",
-                ]
-            )
-            if progress:
-                progress(batch)
-            logger.info(
-                "import batch %s: %s rows, resuming after %s",
-                batch.pk,
-                batch.total_rows,
-                batch.rows_done,
-            )
-            ctx = ImportContext(
-                batch_id=batch.pk,
-                file_sha256=batch.file_sha256,
-                header=table.header,
-                reference=reference_index(),
-                today=today,
-                now=timezone.now(),
-                read_ahead=reader,
-            )
-            rows_done = batch.rows_done
-            with gc_paused(), _sqlite_bulk_pragmas():
-                for rows, work in reader:
-                    process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
-                    rows_done += len(rows)
-                    if progress:
-                        batch.refresh_from_db()
-                        progress(batch)
+        if progress:
+            progress(batch)
+        logger.info(
+            "import batch %s: %s rows, resuming after %s",
+            batch.pk,
+            batch.total_rows,
+            batch.rows_done,
+        )
+        ctx = ImportContext(
+            batch_id=batch.pk,
+            file_sha256=batch.file_sha256,
+            header=table.header,
+            reference=reference_index(),
+            today=today,
+            now=timezone.now(),
+        )
+        rows_done = batch.rows_done
+        chunks = ctx.read_ahead = ReadAhead(
+            table, skip=rows_done, chunk_size=chunk_size, today=today
+        )
+        with gc_paused(), contextlib.closing(chunks), _sqlite_bulk_pragmas():
+            for rows, work in chunks:
+                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                rows_done += len(rows)
+                if progress:
+                    batch.refresh_from_db()
+                    progress(batch)
         batch.refresh_from_db()
         _finish(batch)
     except ImportConflict:
@@ -206,35 +197,6 @@ def survey_import_run(
     if progress:
         progress(batch)
     return ImportResult(batch, seconds)
-
-
-# Whether the file is read and parsed in a forked process (the machine's other core) rather
-# than a thread of this one (``reader.ProcessReadAhead``, ``reader.ReadAhead``). Off: measured
-# on 100,000 rows into SQLite (2026-12-04, load 4-5, same code otherwise) the process took
-# 36.2 s wall / 15.6 s CPU in the importer + 5.9 s in the reader, the thread 16.2 s / 15.8 s;
-# why the importer's own CPU does not fall and its wall doubles is not yet understood.
-READ_IN_PROCESS = False
-
-
-def _open_reader(
-    kind: str, data: bytes, *, skip: int, chunk_size: int, today: dt.date, count: bool
-) -> ReadAhead | ProcessReadAhead:
-    """The file's chunks after the first ``skip`` rows, parsed ahead of the writes; its
-    ``table`` (header, estimated rows when ``count``) is known when this returns."""
-    if READ_IN_PROCESS:
-        return ProcessReadAhead(
-            kind,
-            data,
-            skip=skip,
-            chunk_size=chunk_size,
-            today=today,
-            opener=open_table,
-            count=count,
-        )
-    table = open_table(kind, data)
-    reader = ReadAhead(table, skip=skip, chunk_size=chunk_size, today=today)
-    reader.table = table_info(table, count=count)
-    return reader
 
 
 # SQLite only, for the run's chunk loop, on this connection, restored afterwards.

@@ -8,7 +8,6 @@ import datetime as dt
 import functools
 import io
 import json
-import multiprocessing
 import threading
 import zipfile
 from pathlib import Path
@@ -23,7 +22,6 @@ from qinghe.core.models import AuditLog
 from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files
-from qinghe.talents.importing import reader as reader_module
 from qinghe.talents.importing import run as run_module
 from qinghe.talents.importing.rejected import rejected_file_read
 from qinghe.talents.models import (
@@ -741,18 +739,8 @@ def wipe() -> None:
     Talent.objects.all().delete()
 
 
-@pytest.fixture(params=["process", "thread"])
-def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test with the file read in a forked process (where fork exists) and in a
-    thread of the importing process (the default: ``run.READ_IN_PROCESS``)."""
-    if request.param == "process" and not reader_module.fork_available():
-        pytest.skip("no fork on this platform")
-    monkeypatch.setattr(run_module, "READ_IN_PROCESS", request.param == "process")
-    return str(request.param)
-
-
 def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = resume_survey(tmp_path)
     clean_line, _ = run(path, chunk_size=10)
@@ -792,23 +780,14 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
     assert run(path)[0] == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
 
 
-def read_ahead_threads() -> list[Any]:
-    """Readers still running: threads, and processes not yet reaped."""
-    return [t for t in threading.enumerate() if t.name == "survey-read-ahead"] + [
-        p for p in multiprocessing.active_children() if p.name == "survey-read-ahead"
-    ]
-
-
-def _log_line(log: Path, text: str) -> None:
-    """Appends a line to ``log``: what a reader in another process saw, read by the test."""
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(text + "\n")
+def read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "survey-read-ahead"]
 
 
 def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Rows are parsed in a reader process (or thread), a chunk ahead of the writes: a failure there
+    # Rows are parsed in a background thread, a chunk ahead of the writes: a failure there
     # reaches the import when it gets to that chunk, and the chunks before it stand.
     path = resume_survey(tmp_path)
     clean_line, _ = run(path, chunk_size=10)
@@ -840,38 +819,29 @@ def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_i
     assert snapshot() == clean
 
 
-def test_the_reader_never_uses_a_database_connection(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+def test_the_read_ahead_thread_never_opens_a_database_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Django's connections are per thread: one opened by a reader thread would be another
-    # session, outside the chunk's transaction, and left open. A forked reader inherits the
-    # importing process's connections, whose sockets it must never use (nor close): it
-    # forgets them. Parsing must not need the database.
+    # Django's connections are per thread: one opened by the reader would be another session,
+    # outside the chunk's transaction, and left open. Parsing must not need the database.
     path = resume_survey(tmp_path)
     real_parse = normalize.parse_row
-    log = tmp_path / "seen.log"
+    seen: set[tuple[str, bool]] = set()  # (thread, that thread has an open connection)
 
     def watching_parse(raw: Any, **kwargs: Any) -> Any:
         result = real_parse(raw, **kwargs)
         open_ = any(c.connection is not None for c in connections.all(initialized_only=True))
-        where = (multiprocessing.current_process().name, threading.current_thread().name)
-        _log_line(log, f"{where[0]} {where[1]} {open_}")
+        seen.add((threading.current_thread().name, open_))
         return result
 
     monkeypatch.setattr(normalize, "parse_row", watching_parse)
     assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
-    expected = (
-        "survey-read-ahead MainThread False"
-        if reader == "process"
-        else "MainProcess survey-read-ahead False"
-    )
-    assert set(log.read_text(encoding="utf-8").splitlines()) == {expected}
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 55
+    assert seen == {("survey-read-ahead", False)}
     assert not read_ahead_threads()
 
 
 def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The importing thread fails while the reader is a chunk ahead (and resumed, inside a
     # COPY on PostgreSQL): the reader is stopped and the failing chunk leaves nothing.
@@ -897,22 +867,19 @@ def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
 
 
 def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = resume_survey(tmp_path)
     real_parse = normalize.parse_row
     real_process = run_module.process_chunk
-    log = tmp_path / "parsed.log"  # a line a parsed row, whichever process parsed it
-    log.touch()
     parsed = {"n": 0}
     seen: list[tuple[int, int, int]] = []  # (rows done before the chunk, its rows, rows parsed)
 
     def counting_parse(raw: Any, **kwargs: Any) -> Any:
-        _log_line(log, "row")
+        parsed["n"] += 1
         return real_parse(raw, **kwargs)
 
     def watching_process(batch_id: int, rows: Any, **kwargs: Any) -> Any:
-        parsed["n"] = len(log.read_text(encoding="utf-8").splitlines())
         seen.append((kwargs["rows_done_before"], len(rows), parsed["n"]))
         return real_process(batch_id, rows, **kwargs)
 
@@ -925,7 +892,7 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
     ]  # fmt: skip
     # This chunk, the next one waiting, and at most the one after that being parsed.
     assert all(before + size <= n <= before + 3 * 10 for before, size, n in seen)
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 55
+    assert parsed["n"] == 55
 
 
 def test_blind_indexes_go_as_one_array_of_hex_digests() -> None:
@@ -1002,32 +969,7 @@ def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
         assert _json_dumps(value) == json.dumps(value), value
 
 
-def test_a_chunk_crosses_from_the_reader_process_as_plain_tuples_and_back(messy: Path) -> None:
-    table = files.open_table("xlsx", messy.read_bytes())
-    rows = list(table.rows())
-    work = reader_module.prepare_chunk(rows, table.header, dt.date(2025, 9, 1))
-    kinds = {type(item.result).__name__ for item in work}
-    assert kinds == {"ParsedRow", "Rejection"}  # both kinds go through
-    packed = reader_module.pack_chunk(work)
-
-    # Only plain values cross the pipe: no dataclass is pickled.
-    def leaves(value: Any) -> list[Any]:
-        if isinstance(value, tuple):
-            return [leaf for item in value for leaf in leaves(item)]
-        return [value]
-
-    types = {type(leaf).__name__ for leaf in leaves(tuple(packed))}
-    assert types <= {"int", "str", "NoneType", "bool", "date"}
-    assert "date" in types  # birth dates, in the ID numbers' tuples
-    back = reader_module.unpack_chunk(packed)
-    assert [(b.row_number, b.result, b.raw, b.id_index, b.phone_index, b.cells) for b in back] == [
-        (w.row_number, w.result, w.raw, w.id_index, w.phone_index, []) for w in work
-    ]
-
-
-def test_a_file_the_reader_process_cannot_open_fails_with_its_chinese_reason(
-    tmp_path: Path, reader: str
-) -> None:
+def test_a_file_that_cannot_be_opened_fails_with_its_chinese_reason(tmp_path: Path) -> None:
     path = tmp_path / "no-header.xlsx"
     book = openpyxl.Workbook()
     sheet = book.active
