@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 # What the load test's students type into the job search (bench/locustfile.py), and what
@@ -64,3 +66,19 @@ def pg_drop(url: str, name: str) -> None:
         except psycopg.errors.ObjectInUse:
             time.sleep(1)
     print(f"postgresql: could not drop the temporary database {name}; drop it by hand")
+
+
+def processes_cpu_seconds(keep: Callable[[int, int, int], bool]) -> float:
+    """User + system CPU seconds of the live processes that ``keep(pid, ppid, pgrp)`` selects,
+    from ``/proc/<pid>/stat`` (Linux)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if keep(int(entry.name), int(fields[1]), int(fields[2])):
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")

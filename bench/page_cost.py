@@ -32,11 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))  # this checkout's code (the shared .venv may point elsewhere)
-from _shared import SEARCH_WORDS  # noqa: E402
+from _shared import SEARCH_WORDS, processes_cpu_seconds  # noqa: E402
 from privatepg import PrivatePostgres  # noqa: E402
 
 PREPARED = ROOT / "var" / "loadtest"
-TICKS = os.sysconf("SC_CLK_TCK")
 STAFF_QUERIES = [
     "",
     "?status=returned",
@@ -52,18 +51,7 @@ def loadavg() -> str:
 
 def server_cpu_seconds(postmaster_pid: int) -> float:
     """User + system CPU of the postmaster and all its children (backends, background)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry.name), int(fields[1])
-        if pid == postmaster_pid or ppid == postmaster_pid:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return processes_cpu_seconds(lambda pid, ppid, _pgrp: postmaster_pid in (pid, ppid))
 
 
 def setup(database_url: str, database: str) -> None:

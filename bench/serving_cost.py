@@ -24,10 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+from _shared import processes_cpu_seconds  # noqa: E402
 from privatepg import PrivatePostgres  # noqa: E402
 from prodstack import HOST, VENV_BIN, Stack, http_ok, wait_for  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 CLASSES = {
     "uvicorn (ASGI)": ["--worker-class", "qinghe.realtime.worker.UvicornWorker", "config.asgi:application"],
     "gthread (WSGI)": ["--worker-class", "gthread", "--threads", "4", "config.wsgi:application"],
@@ -37,17 +38,7 @@ PATHS = ["/healthz", "/accounts/login/"]
 
 
 def group_cpu(pgid: int) -> float:
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+    return processes_cpu_seconds(lambda _pid, _ppid, pgrp: pgrp == pgid)
 
 
 def ask(port: int, path: str, n: int) -> None:
