@@ -15,6 +15,9 @@ drops a part while another puts the old one back.
 - ``bump`` gives new tokens at once and again when the writer's transaction commits: a reader
   that read the new token before the commit, and the data as it was, keeps what it drew under
   a token that the commit replaces.
+- ``kept(..., seconds=N)`` also bounds a part's age: for counts whose writers do not all bump
+  (the staff talent list's counts: a record saved one at a time bumps TALENTS, an import's
+  bulk writes of thousands of records a minute do not, and show within N seconds).
 - When the versions cache cannot be read, pages are drawn without it (``versions`` returns
   None); a bump that cannot be written is logged (the parts under the old token then last at
   most the fragments' hour).
@@ -38,6 +41,7 @@ T = TypeVar("T")
 # Names of versions (what a kept part depends on).
 POSTINGS = "postings"  # any posting or enterprise changed (the job search's results)
 RECOMMENDATIONS = "recommendations"  # the recommendations of many talents were written again
+TALENTS = "talents"  # a talent record was saved or deleted one at a time (talents/apps.py)
 
 
 def talent_recommendations(talent_id: int) -> str:
@@ -89,9 +93,17 @@ def key(kind: str, tokens: tuple[str, ...], *parts: Any) -> str:
     return f"{kind}:{digest}"
 
 
-def kept(kind: str, names: tuple[str, ...], parts: tuple[Any, ...], make: Callable[[], T]) -> T:
-    """``make()``'s value, kept under the tokens of ``names`` and ``parts``; made afresh (and
-    not kept) when the tokens cannot be read."""
+def kept(
+    kind: str,
+    names: tuple[str, ...],
+    parts: tuple[Any, ...],
+    make: Callable[[], T],
+    *,
+    seconds: int | None = None,
+) -> T:
+    """``make()``'s value, kept under the tokens of ``names`` and ``parts`` (at most
+    ``seconds``, else the fragments cache's hour); made afresh (and not kept) when the
+    tokens cannot be read."""
     tokens = versions(*names)
     if tokens is None:
         return make()
@@ -100,5 +112,8 @@ def kept(kind: str, names: tuple[str, ...], parts: tuple[Any, ...], make: Callab
     value = cache.get(k)
     if value is None:
         value = make()
-        cache.set(k, value)
+        if seconds is None:
+            cache.set(k, value)
+        else:
+            cache.set(k, value, timeout=seconds)
     return value  # type: ignore[no-any-return]
