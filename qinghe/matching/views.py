@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -67,7 +67,7 @@ def for_me(request: AuthedRequest) -> HttpResponse:
                     fragments.RECOMMENDATIONS,
                     fragments.talent_recommendations(talent_id),
                 ),
-                (talent_id, timezone.localdate(), view.computed_at),
+                (talent_id, timezone.localdate(), view.computed_at, translation.get_language()),
                 draw,
             )
     return render(
