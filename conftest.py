@@ -17,10 +17,11 @@ pytest_plugins = ["qinghe.testing.fixtures"]
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Each test starts with an empty cache (a fragment cached by one test is not another's)."""
-    from django.core.cache import cache
+    """Each test starts with empty caches (a fragment cached by one test is not another's)."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "fragments", "versions"):
+        caches[alias].clear()
 
 
 def make_persona_users() -> dict[str, User]:

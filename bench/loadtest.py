@@ -12,7 +12,8 @@ runs through the real importer.
    bench/bench_recompute_db.py's seeder (bulk rows, real classifier), the demo world
    (seed_demo: the demo enterprise with its applicants), the full recompute of 为你推荐, and
    20 staff accounts with confirmed TOTP devices (each simulated staff member signs in with
-   its own code).
+   its own code), and 200 student accounts, each on a seeded talent with its recommendations
+   (each simulated student browses as its own account, signed in once before the mix).
 2. Baseline: the same users hit `/healthz` (a bare Django view: one `SELECT 1`) through the same
    nginx and workers; its requests per second are the yardstick.
 3. The mix (bench/locustfile.py): students (7 in 10) browse 为你推荐, search jobs and open a
@@ -59,6 +60,51 @@ for i in range({STAFF_ACCOUNTS}):
     )
     TOTPDevice.objects.get_or_create(user=user, name="load", defaults={{"key": "{STAFF_KEY}", "confirmed": True}})
 print("users ok")
+"""
+
+STUDENT_ACCOUNTS = 200
+# Students of the seeded talents (each with its recommendations from the full recompute and its
+# consent to matching), one account each: per-student kept parts (core/fragments.py) are
+# measured with as many students as a busy minute has, not one shared demo student. Added to a
+# prepared database that lacks them (a few seconds).
+PREPARE_STUDENTS = f"""
+from django.db.models import Count
+from qinghe.accounts.demo import demo_password_hash
+from qinghe.accounts.models import User
+from qinghe.accounts.services import user_create
+from qinghe.core.roles import Role
+from qinghe.matching.models import Recommendation
+from qinghe.talents.models import Talent
+have = set(User.objects.filter(username__startswith="load_student_").values_list("username", flat=True))
+wanted = [f"load_student_{{i}}" for i in range({STUDENT_ACCOUNTS}) if f"load_student_{{i}}" not in have]
+if wanted:
+    talents = list(
+        Recommendation.objects.filter(talent__user__isnull=True, talent__merged_into__isnull=True)
+        .values("talent_id").annotate(n=Count("id")).filter(n__gte=10)
+        .order_by("talent_id").values_list("talent_id", flat=True)[: len(wanted)]
+    )
+    hashed = demo_password_hash()
+    for name, talent_id in zip(wanted, talents, strict=True):
+        user = user_create(username=name, password="", role=Role.STUDENT, display_name=name,
+                           validate=False, password_hash=hashed)
+        Talent.objects.filter(pk=talent_id, user__isnull=True).update(user=user)
+print("students", len(have) + len(wanted))
+"""
+
+# Each run signs its students in once before the mix (django.contrib.auth.login, which also
+# writes the sign-in to the audit trail): an Argon2 check per account, about a quarter of a
+# second of CPU each, is the sign-in's cost, not the pages'. Prints the session cookies.
+STUDENT_SESSIONS = f"""
+import json
+from django.conf import settings
+from django.test import Client
+from qinghe.accounts.models import User
+cookies = {{}}
+for user in User.objects.filter(username__startswith="load_student_").order_by("id")[:{STUDENT_ACCOUNTS}]:
+    client = Client()
+    client.force_login(user, backend="qinghe.accounts.backends.UsernameOrPhoneBackend")
+    cookies[user.username] = client.cookies[settings.SESSION_COOKIE_NAME].value
+print("SESSIONS", json.dumps({{"cookie": settings.SESSION_COOKIE_NAME, "sessions": cookies}}))
 """
 
 RECOMPUTE = """
@@ -150,6 +196,23 @@ def drain_tasks(stack: Stack) -> None:
         )
 
 
+def run_due_jobs(stack: Stack) -> None:
+    """The prepared database starts the run with the schedule's current periods run, as a
+    running site is: the stack's scheduler claims at its start every job whose latest period
+    nobody ran — on a copy of a database where no scheduler ever ran, all of them, the nightly
+    full recompute of 为你推荐 (minutes of CPU, and every student's kept lists new) among them,
+    inside the measured minute. Run here once per period instead (the nightly recompute once a
+    day); the jobs whose period turns during the run still run then, as on a site."""
+    started = time.perf_counter()
+    out = stack.manage("run_scheduler", "--once", timeout=3600).strip()
+    ran = [line for line in out.splitlines() if line.strip()]
+    if ran:
+        print(
+            f"scheduled jobs of the current periods run before the copy: {len(ran)}, "
+            f"{time.perf_counter() - started:.0f} s ({'; '.join(ran)[:300]})"
+        )
+
+
 def prepare(stack: Stack, pg: PrivatePostgres, args: argparse.Namespace) -> str:
     """The prepared database ``qinghe_load`` on the private server, kept in var/loadtest/ with
     its keys (var/prodstack/): made once (about NN minutes), reused by every rerun. Each run
@@ -194,6 +257,8 @@ def prepare(stack: Stack, pg: PrivatePostgres, args: argparse.Namespace) -> str:
         counts = stack.manage("shell", "-c", COUNTS).strip().splitlines()[-1]
         print(counts)
         stamp.write_text(counts + f" (prepared {time.strftime('%Y-%m-%d %H:%M')})\n")
+    print(stack.manage("shell", "-c", PREPARE_STUDENTS, timeout=1800).strip().splitlines()[-1])
+    run_due_jobs(stack)
     drain_tasks(stack)
     run = f"{args.database}_run"
     pg_admin(f'DROP DATABASE IF EXISTS "{run}"', pg.url)
@@ -304,6 +369,10 @@ def main() -> int:
                 return 0
             pg.restart({"fsync": "on"})  # the measured run writes as production does
             stack.use_database(run)
+            out = stack.manage("shell", "-c", STUDENT_SESSIONS, timeout=1800)
+            sessions = stack.tmp / "student-sessions.json"
+            sessions.write_text(out.split("SESSIONS", 1)[1].strip())
+            stack.env["LOAD_STUDENT_SESSIONS"] = str(sessions)
             static_files(stack)
             stack.start()
             print(

@@ -4,7 +4,8 @@ Run alone against a running stack (`python scripts/prodstack.py NAME`):
     REQUESTS_CA_BUNDLE=/tmp/.../tls/fullchain.pem locust -f bench/locustfile.py \\
         --host https://localhost:PORT Student Enterprise Staff
 
-Students (weight 70) browse 为你推荐, search jobs and open a posting; the demo enterprise's HR
+Students (weight 70) browse 为你推荐, search jobs and open a posting, each simulated student on
+its own account (the 200 that loadtest.py prepares and signs in); the demo enterprise's HR
 (15) reviews its applicants and its postings; staff (15) filter the talent list and open the
 plan board, each staff user on its own account with its own TOTP code. `BareView` is the
 yardstick: a bare Django view (`/healthz`, one SELECT 1) through the same nginx and workers.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 import os
 import random
 import re
@@ -103,28 +105,56 @@ class SignedIn(HttpUser):
             ("/workbench/", "/2fa/"),
         )
 
-    def page(self, path: str, name: str, must_contain: str) -> Any:
+    def page(self, path: str, name: str, must_contain: str, also: str = "") -> Any:
         with self.client.get(path, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
-            elif must_contain not in response.text:
-                response.failure(f"missing {must_contain!r} (at {response.url})")
+            elif must_contain not in response.text or also not in response.text:
+                response.failure(
+                    f"{self.username}: missing {must_contain!r} or {also!r} (at {response.url})"
+                )
             else:
                 response.success()
             return response
 
 
+_student_numbers = itertools.count()
+
+
+def student_sessions() -> tuple[str, dict[str, str]]:
+    """loadtest.py signs its 200 students in before the mix and names the file of their
+    session cookies in LOAD_STUDENT_SESSIONS; without it, every student is the demo 学子."""
+    path = os.environ.get("LOAD_STUDENT_SESSIONS", "")
+    if not path:
+        return "", {}
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return str(data["cookie"]), dict(data["sessions"])
+
+
+STUDENT_COOKIE, STUDENT_SESSIONS = student_sessions()
+
+
 class Student(SignedIn):
+    """Each simulated student on its own account (its own 为你推荐), while there are accounts."""
+
     weight = 70
     username = "xuezi"
 
     def on_start(self) -> None:
         self.postings: list[str] = []
-        self.shared_sign_in()
+        if STUDENT_SESSIONS:
+            trust(self)
+            names = sorted(STUDENT_SESSIONS)
+            self.username = names[next(_student_numbers) % len(names)]
+            self.client.cookies.set(STUDENT_COOKIE, STUDENT_SESSIONS[self.username])
+        else:
+            self.shared_sign_in()
 
     @task(3)
     def for_me(self) -> None:
-        self.page("/matching/for-me/", "student 为你推荐", "为你推荐")
+        # A student of the load test has recommendations: the page lists postings.
+        self.page("/matching/for-me/", "student 为你推荐", "为你推荐", also='href="/jobs/')
 
     @task(3)
     def search(self) -> None:

@@ -141,6 +141,13 @@ def main() -> int:
     parser.add_argument("--only", default="", help="pages whose name contains this")
     parser.add_argument("--profile", action="store_true", help="cProfile the pages (slower)")
     parser.add_argument("--migrate", action="store_true", help="apply the code's migrations first")
+    parser.add_argument("--sql", action="store_true", help="print each query of one request")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the kept page parts (core/fragments.py) before each measured request: "
+        "the cost of a page whose part is missing (the first view, or after a change)",
+    )
     args = parser.parse_args()
     pg = PrivatePostgres(keep=PREPARED / "pg")
     try:
@@ -148,6 +155,7 @@ def main() -> int:
         setup(pg.url.rsplit("/", 1)[0] + f"/{args.database}", args.database)
         import re
 
+        from django.core.cache import caches
         from django.db import connection
 
         if args.migrate:
@@ -157,7 +165,10 @@ def main() -> int:
         made = clients()
         listing = made["student"].get("/jobs/?q=工程师").content.decode()
         postings = re.findall(r'href="/jobs/(\d+)/"', listing)[:20]
-        print(f"load average before: {loadavg()}; {args.runs} runs a page after 2 warm-ups")
+        print(
+            f"load average before: {loadavg()}; {args.runs} runs a page after 2 warm-ups; "
+            + ("kept parts emptied before each run" if args.cold else "kept parts as they come")
+        )
         print(
             f"{'page':<22} {'queries':>7} {'web CPU ms':>10} {'db CPU ms':>9} {'wall ms':>8} "
             f"{'(web p90)':>9}"
@@ -178,12 +189,20 @@ def main() -> int:
 
             def count(execute: Any, sql: str, *rest: Any, queries: list[str] = queries) -> Any:
                 queries.append(sql)
-                return execute(sql, *rest)
+                started = time.perf_counter()
+                try:
+                    return execute(sql, *rest)
+                finally:
+                    if args.sql:
+                        ms = (time.perf_counter() - started) * 1000
+                        print(f"   {ms:7.1f} ms  {sql[:220]}")
 
             with connection.execute_wrapper(count):
                 client.get(url(0))
             cpu, db, wall = [], [], []
             for i in range(args.runs):
+                if args.cold:
+                    caches["fragments"].clear()
                 d0 = server_cpu_seconds(postmaster)  # outside the web process's window
                 c0, w0 = time.process_time(), time.perf_counter()
                 client.get(url(i))

@@ -235,15 +235,43 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (encrypted survey uploads, rejected-rows files); backed up by `make backup`.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
-# Django's cache: in each process's memory, for page fragments that are the same for every
-# viewer and may be minutes old (the job search's filter options). Nothing personal is cached
-# and nothing relies on processes sharing it.
+# Django's caches (docs/SCALING.md, "Page caches"):
+# - "default": in each process's memory, for page fragments that are the same for every viewer
+#   and may be minutes old (the job search's filter options).
+# - "fragments": in each process's memory, for rendered parts of pages kept under a version
+#   (qinghe/core/fragments.py): 为你推荐's list per student, the job search's result ids per
+#   query. A process restart (a deploy) empties it, so no fragment outlives the code that drew it.
+# - "versions": the version tokens those keys carry, bumped when what they show changes. Every
+#   process must see a bump at once: in Redis when QINGHE_REDIS_URL is set (production; the
+#   same Redis as the channel layer, below), else in this process's memory (one process:
+#   `make run`, the tests).
+QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "qinghe",
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "qinghe-fragments",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 3000},
+    },
+    "versions": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": QINGHE_REDIS_URL,
+            "KEY_PREFIX": "qinghe-versions",
+            "TIMEOUT": None,
+        }
+        if QINGHE_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "qinghe-versions",
+            "TIMEOUT": None,
+        }
+    ),
 }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -288,7 +316,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # embedded `make run` needs; several processes (production) share groups through Redis:
 # QINGHE_REDIS_URL=redis://127.0.0.1:6379/1 (docs/OPERATIONS.md).
 ASGI_APPLICATION = "config.asgi.application"
-QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
 # Broadcast rooms (a live stream's viewers, qinghe/realtime/broadcast.py) travel on the
 # "broadcast" layer: Redis pub/sub by default (one PUBLISH per push, fanned out in each worker);
 # QINGHE_BROADCAST_LAYER=core carries them on the default list-based layer instead.

@@ -53,13 +53,14 @@ class CappedPaginator(Paginator):
         self.cap = cap
 
     @cached_property
-    def _bounded_count(self) -> int:
+    def bounded_count(self) -> int:
+        """The rows, counted up to ``cap + 1``; a page that kept it may set it (jobs/views.py)."""
         return self.queryset.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
-        return min(self._bounded_count, self.cap)
+        return min(self.bounded_count, self.cap)
 
     @property
     def capped(self) -> bool:
-        return self._bounded_count > self.cap
+        return self.bounded_count > self.cap

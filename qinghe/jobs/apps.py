@@ -5,3 +5,8 @@ class JobsConfig(AppConfig):
     name = "qinghe.jobs"
     label = "jobs"
     verbose_name = "岗位"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from qinghe.core import fragments
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import ApplicationError, PermissionDenied
 from qinghe.core.roles import Role
@@ -160,6 +161,7 @@ def _set_majors(posting: Posting, majors: list[Major], categories: list[MajorCat
     if posting.majors_unrestricted != unrestricted:
         posting.majors_unrestricted = unrestricted
         Posting.objects.filter(pk=posting.pk).update(majors_unrestricted=unrestricted)
+        fragments.bump(fragments.POSTINGS)  # an update() sends no post_save (jobs/signals.py)
 
 
 @transaction.atomic

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.alliance.stories import stories_related
+from qinghe.core import fragments
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError
 from qinghe.core.http import AuthedRequest
@@ -68,8 +69,26 @@ def search(request: AuthedRequest) -> HttpResponse:
     postings = selectors.posting_search(viewer=request.user, filters=filters).only(
         *selectors.posting_card_fields()
     )
-    page = CappedPaginator(postings, PAGE_SIZE, cap=SEARCH_CAP).get_page(request.GET.get("page"))
-    ids = [p.pk for p in page.object_list]
+    paginator = CappedPaginator(postings, PAGE_SIZE, cap=SEARCH_CAP)
+    asked = request.GET.get("page")
+
+    def draw() -> tuple[int, list[int], int]:
+        found = paginator.get_page(asked)
+        return found.number, [p.pk for p in found.object_list], paginator.bounded_count
+
+    # Which postings a query's page lists, and how many match, kept per query, filters and
+    # page (core/fragments.py; the same for every viewer): new whenever any posting or
+    # enterprise changes, and each day (closing dates). The cards are drawn for this viewer
+    # (收藏) from the postings themselves, read by id (and still open).
+    number, ids, bounded = fragments.kept(
+        "job-search",
+        (fragments.POSTINGS,),
+        (filters, asked, timezone.localdate(), PAGE_SIZE, SEARCH_CAP),
+        draw,
+    )
+    paginator.bounded_count = bounded
+    by_id = postings.order_by().in_bulk(ids)
+    page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
     return render(
         request,
         "jobs/search.html",

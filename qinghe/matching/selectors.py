@@ -79,15 +79,42 @@ def new_recommendations(
     )
 
 
-def student_recommendations(*, user: User, new_only: bool = False) -> StudentRecommendations:
+def student_recommendations(
+    *, user: User, new_only: bool = False, lists: bool = True
+) -> StudentRecommendations:
     """为你推荐: the student's recommendations of open postings; ``new_only`` keeps those of
-    ``new_recommendations`` (the workbench's 新推荐)."""
+    ``new_recommendations`` (the workbench's 新推荐). ``lists=False`` leaves ``jobs`` and
+    ``internships`` empty (the page fills them with ``recommendation_lists`` when its kept
+    part is missing: matching/views.py)."""
     talent = talent_for_student(user=user)
     if talent is None:
         return StudentRecommendations(state="no_talent")
     if not consent_state(talent=talent).get(Consent.Purpose.MATCHING):
         return StudentRecommendations(state="no_consent", talent=talent)
     profile = MatchingProfile.objects.filter(talent=talent).first()
+    invitations = list(
+        Invitation.objects.filter(talent=talent, state=Invitation.State.PENDING)
+        .select_related("posting", "enterprise")
+        .order_by("-created_at")
+    )
+    view = StudentRecommendations(
+        state="ok",
+        talent=talent,
+        invitations=invitations,
+        profile=profile,
+        computed=bool(profile and profile.recommended_at),
+        computed_at=profile.recommended_at if profile else None,
+    )
+    if lists:
+        recommendation_lists(view, new_only=new_only)
+    return view
+
+
+def recommendation_lists(view: StudentRecommendations, *, new_only: bool = False) -> None:
+    """Fills ``view.jobs`` and ``view.internships``: the talent's 40 best recommendations of
+    open postings (one query)."""
+    talent = view.talent
+    assert talent is not None and view.state == "ok"
     base = (
         new_recommendations(talent=talent)
         if new_only
@@ -107,21 +134,8 @@ def student_recommendations(*, user: User, new_only: bool = False) -> StudentRec
         )
         .order_by("-score", "posting_id")[:40]
     )
-    invitations = list(
-        Invitation.objects.filter(talent=talent, state=Invitation.State.PENDING)
-        .select_related("posting", "enterprise")
-        .order_by("-created_at")
-    )
-    return StudentRecommendations(
-        state="ok",
-        talent=talent,
-        jobs=[r for r in recs if r.posting.kind == Posting.Kind.JOB],
-        internships=[r for r in recs if r.posting.kind in INTERNSHIP_KINDS],
-        invitations=invitations,
-        profile=profile,
-        computed=bool(profile and profile.recommended_at),
-        computed_at=profile.recommended_at if profile else None,
-    )
+    view.jobs = [r for r in recs if r.posting.kind == Posting.Kind.JOB]
+    view.internships = [r for r in recs if r.posting.kind in INTERNSHIP_KINDS]
 
 
 # --- the enterprise: 推荐人才 ------------------------------------------------------------------

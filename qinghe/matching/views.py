@@ -11,9 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qinghe.core import fragments
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
@@ -36,20 +39,46 @@ PAGE_SIZE = 20
 @require_GET
 def for_me(request: AuthedRequest) -> HttpResponse:
     new_only = request.GET.get("show") == "new"
-    view = selectors.student_recommendations(user=request.user, new_only=new_only)
+    view = selectors.student_recommendations(user=request.user, new_only=new_only, lists=False)
     if view.state == "ok" and not view.computed and view.talent is not None:
         # First visit after consenting: compute in the background (immediately in tests).
         refresh_talent.enqueue(view.talent.pk)
-        view = selectors.student_recommendations(user=request.user, new_only=new_only)
+        view = selectors.student_recommendations(user=request.user, new_only=new_only, lists=False)
+    lists = ""
+    if view.state == "ok" and view.talent is not None:
+
+        def draw() -> str:
+            selectors.recommendation_lists(view, new_only=new_only)
+            return render_to_string(
+                "matching/_for_me_lists.html",
+                {"view": view, "cap": scoring.NATIVE_BOOST_CAP},
+            )
+
+        if new_only:  # "published in the last 7 days" moves with the clock: drawn each time
+            lists = draw()
+        else:
+            # The lists, kept per talent (core/fragments.py): new when any posting or
+            # enterprise changes, when many talents' lists are written again, or this one's.
+            talent_id = view.talent.pk
+            lists = fragments.kept(
+                "for-me",
+                (
+                    fragments.POSTINGS,
+                    fragments.RECOMMENDATIONS,
+                    fragments.talent_recommendations(talent_id),
+                ),
+                (talent_id, timezone.localdate(), view.computed_at, translation.get_language()),
+                draw,
+            )
     return render(
         request,
         "matching/for_me.html",
         {
             "view": view,
+            "lists": mark_safe(lists),  # noqa: S308 - drawn by the template above
             "filter_note": f"近 {selectors.NEW_RECOMMENDATION_DAYS} 天发布的岗位"
             if new_only
             else "",
-            "cap": scoring.NATIVE_BOOST_CAP,
             "weights": services.weights_from_settings(),
         },
     )

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.accounts.models import Organisation
+from qinghe.core import fragments
 from qinghe.core.errorhandling import redirect_on_error
 from qinghe.core.errors import ApplicationError, validation_message
 from qinghe.core.http import AuthedRequest
@@ -23,6 +24,9 @@ from qinghe.reference.models import MajorCategory, Town
 from . import claims, exporting, selectors, services, services_self
 from .models import Consent, Talent, ValueChange
 
+# The staff list's counts may be this old after writes that bump no version (an import's).
+TALENT_COUNTS_SECONDS = 60
+
 
 def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
     return selectors.talent_get_for_viewer(viewer=request.user, talent_id=talent_id)
@@ -32,7 +36,17 @@ def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
 def talent_list(request: AuthedRequest) -> HttpResponse:
     filters = selectors.TalentFilter.from_query(request.GET)
     talents = selectors.talent_list(viewer=request.user, filters=filters)
-    overview = selectors.talent_overview(viewer=request.user, filters=filters)
+    # The counts (by status, awaiting verification, the pager's) are kept per role and
+    # filters until a record is saved, at most TALENT_COUNTS_SECONDS (an import's bulk writes:
+    # docs/SCALING.md, "Page caches"); the rows are read on each request.
+    role = getattr(request.user, "role", None)
+    overview = fragments.kept(
+        "talent-overview",
+        (fragments.TALENTS,),
+        (role, filters),
+        lambda: selectors.talent_overview(viewer=request.user, filters=filters),
+        seconds=TALENT_COUNTS_SECONDS,
+    )
     # The list's row count is the overview's (same filters, one query): no second COUNT.
     page = CountedPaginator(
         talents.prefetch_related("educations"), 30, count=overview["rows"]
@@ -55,7 +69,13 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
             "segments": selectors.segment_list(viewer=request.user),
             "overview": overview,
             "verification_filters": selectors.VERIFICATION_FILTERS,
-            "verification_counts": selectors.verification_counts(viewer=request.user),
+            "verification_counts": fragments.kept(
+                "talent-verification-counts",
+                (fragments.TALENTS,),
+                (role,),
+                lambda: selectors.verification_counts(viewer=request.user),
+                seconds=TALENT_COUNTS_SECONDS,
+            ),
             "can_unmask": selectors.can_unmask(request.user, "id_number")
             and selectors.can_unmask(request.user, "phone"),
         },

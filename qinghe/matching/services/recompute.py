@@ -18,7 +18,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from qinghe.core import dblocks
+from qinghe.core import dblocks, fragments
 from qinghe.core.bulk import copy_text_tuples, insert_tuples, tables_replaced
 from qinghe.core.gcpause import gc_paused
 from qinghe.reference.models import Occupation
@@ -244,7 +244,9 @@ def recommendations_recompute_all(*, today: dt.date | None = None) -> RecomputeR
     then works on the new lists, rather than writing into tables this replaces or being
     undone by lists computed from facts read before the event."""
     with dblocks.held(dblocks.MATCHING_LISTS):
-        return _recompute_all(today=today)
+        result = _recompute_all(today=today)
+    fragments.bump(fragments.RECOMMENDATIONS)  # every student's 为你推荐 (core/fragments.py)
+    return result
 
 
 def _recompute_all(*, today: dt.date | None = None) -> RecomputeResult:
@@ -568,7 +570,9 @@ def recommendations_refresh_talent(*, talent_id: int, today: dt.date | None = No
     none, and is taken off every posting's candidates. Returns how many are stored.
     Waits for a full recompute that is running (``dblocks.MATCHING_LISTS``)."""
     with dblocks.held(dblocks.MATCHING_LISTS):
-        return _refresh_talent(talent_id=talent_id, today=today)
+        stored = _refresh_talent(talent_id=talent_id, today=today)
+    fragments.bump(fragments.talent_recommendations(talent_id))
+    return stored
 
 
 def _refresh_talent(*, talent_id: int, today: dt.date | None) -> int:
@@ -783,7 +787,10 @@ def postings_refresh(posting_ids: Iterable[int] = (), *, sweep: bool = False) ->
     their own runs then find nothing to do)."""
     # One run at a time with the full recompute (and other events' runs) across processes.
     with dblocks.held(dblocks.MATCHING_LISTS):
-        return _postings_refresh(posting_ids, sweep=sweep)
+        refreshed = _postings_refresh(posting_ids, sweep=sweep)
+    if refreshed.opened or refreshed.closed or refreshed.changed:
+        fragments.bump(fragments.RECOMMENDATIONS)  # the lists of the talents it touched
+    return refreshed
 
 
 def _postings_refresh(posting_ids: Iterable[int], *, sweep: bool) -> PostingsRefreshed:

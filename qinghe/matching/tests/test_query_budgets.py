@@ -1,8 +1,10 @@
-"""Query budget of 为你推荐: pinned exactly, and the same for 2 recommendations as for 12."""
+"""Query budget of 为你推荐: pinned exactly, and the same for 2 recommendations as for 12;
+one fewer when the student's lists are kept (core/fragments.py: no read of the lists)."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from .conftest import Matching
 pytestmark = pytest.mark.django_db
 
 FOR_ME_QUERIES = 8  # incl. the unread badge of 我的消息
+FOR_ME_QUERIES_KEPT = 7  # the lists kept: not read
 
 
 def for_me_queries(client: Client) -> tuple[int, str]:
@@ -30,7 +33,9 @@ def test_for_me_costs_the_same_for_few_and_many_recommendations(matching: Matchi
     client = Client()
     client.force_login(w.x)
     client.get("/matching/for-me/")  # the first visit computes the list
+    caches["fragments"].clear()
     few, _ = for_me_queries(client)
+    kept, _ = for_me_queries(client)
     shown_before = Recommendation.objects.filter(talent=matching.x).count()
     for n in range(10):
         make_posting(
@@ -42,4 +47,7 @@ def test_for_me_costs_the_same_for_few_and_many_recommendations(matching: Matchi
     many, page = for_me_queries(client)
     assert Recommendation.objects.filter(talent=matching.x).count() == shown_before + 10
     assert "软件开发工程师（9）" in page
+    kept_again, again = for_me_queries(client)
+    assert "软件开发工程师（9）" in again
     assert (few, many) == (FOR_ME_QUERIES, FOR_ME_QUERIES)
+    assert (kept, kept_again) == (FOR_ME_QUERIES_KEPT, FOR_ME_QUERIES_KEPT)

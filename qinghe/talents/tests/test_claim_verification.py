@@ -614,3 +614,33 @@ def test_the_migration_marks_records_students_created_earlier(newcomer: User) ->
         by_audit.pk: "pending",
         by_provenance.pk: "pending",
     }
+
+
+def test_the_staff_lists_counts_are_kept_until_a_record_is_decided(
+    client_as: Any, mixed: dict[str, Talent], personas: Any
+) -> None:
+    """The counts are kept (core/fragments.py): read again without their two queries, and
+    drawn afresh at once when a record is saved (here: a pending record verified)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(Role.HR_STAFF)
+    client.get("/talents/")
+
+    def visit() -> tuple[int, dict[str, int], int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/talents/")
+        return (
+            len(captured),
+            response.context["verification_counts"],
+            response.context["overview"]["pending"],
+        )
+
+    kept = visit()
+    assert kept[1:] == ({"pending": 2, "verified": 1, "rejected": 1}, 2)
+    talent_verification_decide(
+        viewer=personas[Role.HR_STAFF], talent=mixed["second"], decision="verified"
+    )
+    fresh = visit()
+    assert fresh[1:] == ({"pending": 1, "verified": 2, "rejected": 1}, 1)
+    assert fresh[0] == kept[0] + 2  # the overview and the verification counts read again

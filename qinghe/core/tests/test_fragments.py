@@ -1,0 +1,73 @@
+"""Version tokens and kept parts (core/fragments.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.db import transaction
+
+from qinghe.core import fragments
+
+
+def counter() -> tuple[list[int], Any]:
+    made: list[int] = []
+
+    def make() -> str:
+        made.append(1)
+        return f"drawn {len(made)}"
+
+    return made, make
+
+
+def test_a_part_is_kept_until_its_version_is_bumped() -> None:
+    made, make = counter()
+    names = (fragments.POSTINGS, fragments.talent_recommendations(7))
+    assert fragments.kept("t", names, (1,), make) == "drawn 1"
+    assert fragments.kept("t", names, (1,), make) == "drawn 1"
+    assert fragments.kept("t", names, (2,), make) == "drawn 2"  # other parts, other key
+    fragments.bump(fragments.talent_recommendations(8))  # another talent: no effect
+    assert fragments.kept("t", names, (1,), make) == "drawn 1"
+    fragments.bump(fragments.talent_recommendations(7))
+    assert fragments.kept("t", names, (1,), make) == "drawn 3"
+    assert len(made) == 3
+
+
+def test_a_lost_token_comes_back_as_a_new_one() -> None:
+    """A token the versions cache lost (a Redis restart) is never one used before: the parts
+    kept under the old one are not read."""
+    made, make = counter()
+    before = fragments.versions(fragments.POSTINGS)
+    assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 1"
+    caches["versions"].clear()
+    after = fragments.versions(fragments.POSTINGS)
+    assert after is not None and before is not None and after != before
+    assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bump_in_a_transaction_gives_new_tokens_now_and_at_the_commit() -> None:
+    first = fragments.versions(fragments.POSTINGS)
+    with transaction.atomic():
+        fragments.bump(fragments.POSTINGS)
+        during = fragments.versions(fragments.POSTINGS)
+        assert during != first
+    after = fragments.versions(fragments.POSTINGS)
+    assert after not in (first, during)
+
+
+def test_without_the_versions_cache_pages_are_drawn_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made, make = counter()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(caches["versions"], "get_many", broken)
+    monkeypatch.setattr(caches["versions"], "set_many", broken)
+    assert fragments.versions(fragments.POSTINGS) is None
+    assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 1"
+    assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 2"
+    fragments.bump(fragments.POSTINGS)  # logged, not raised
