@@ -242,9 +242,11 @@ MEDIA_URL = "/media/"
 #   (qinghe/core/fragments.py): 为你推荐's list per student, the job search's result ids per
 #   query. A process restart (a deploy) empties it, so no fragment outlives the code that drew it.
 # - "versions": the version tokens those keys carry, bumped when what they show changes. Every
-#   process must see a bump at once: in Redis when QINGHE_REDIS_URL is set (production; the
-#   same Redis as the channel layer, below), else in this process's memory (one process:
-#   `make run`, the tests).
+#   process must see a bump at once, the task worker's and the scheduler's too (they run the
+#   recompute and the expiry): in Redis when QINGHE_REDIS_URL is set (production; the same
+#   Redis as the channel layer, below), else in files under QINGHE_VERSIONS_DIR (var/cache/
+#   versions: every process of one machine, as `make run` starts them). The tests keep them in
+#   memory (config/settings/test.py).
 QINGHE_REDIS_URL = env("QINGHE_REDIS_URL", "")
 CACHES = {
     "default": {
@@ -267,9 +269,11 @@ CACHES = {
         }
         if QINGHE_REDIS_URL
         else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "qinghe-versions",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("QINGHE_VERSIONS_DIR", str(BASE_DIR / "var" / "cache" / "versions")),
             "TIMEOUT": None,
+            # one token per name: the shared ones and one per talent whose list was refreshed
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
         }
     ),
 }

@@ -27,6 +27,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Version tokens of kept page parts in each test process's memory (base.py keeps them in files
+# shared by a machine's processes; parallel test workers must not share them).
+CACHES["versions"] = {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "qinghe-versions",
+    "TIMEOUT": None,
+}
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # noqa: F405

@@ -6,7 +6,9 @@ out of the cache. Nothing is ever "deleted", so there is no window in which one 
 drops a part while another puts the old one back.
 
 - Tokens live in the "versions" cache: Redis in production (every web process sees a bump at
-  once), this process's memory without QINGHE_REDIS_URL (`make run`, the tests: one process).
+  once); without QINGHE_REDIS_URL, files shared by the processes of one machine (`make run`'s
+  server, task worker and scheduler: the recompute and the expiry run in the latter two); the
+  tests keep them in each test process's memory.
   A token is a random string, never a counter that could start again at a value used before:
   a token Redis lost (restart, eviction) comes back as a new one, which only empties the
   parts kept under it.

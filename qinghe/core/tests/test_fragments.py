@@ -71,3 +71,34 @@ def test_without_the_versions_cache_pages_are_drawn_each_time(
     assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 1"
     assert fragments.kept("t", (fragments.POSTINGS,), (), make) == "drawn 2"
     fragments.bump(fragments.POSTINGS)  # logged, not raised
+
+
+def _in_another_process(code: str, versions_dir: str) -> str:
+    """Runs ``code`` in a new Python process on the development settings (no Redis), the way
+    `make run`'s server, task worker and scheduler run, and returns what it printed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "QINGHE_VERSIONS_DIR": versions_dir,
+        "QINGHE_REDIS_URL": "",
+    }
+    program = f"import django; django.setup()\nfrom qinghe.core import fragments\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_without_redis_a_bump_in_one_process_is_seen_by_the_others(tmp_path: Any) -> None:
+    """`make run`: the recompute runs in the task worker, the expiry in the scheduler; the
+    server must see their bumps (the tokens are in files, not in each process's memory)."""
+    read = "print(fragments.versions(fragments.POSTINGS)[0])"
+    first = _in_another_process(read, str(tmp_path))
+    assert _in_another_process(read, str(tmp_path)) == first  # the same token in a second process
+    _in_another_process("fragments.bump(fragments.POSTINGS)", str(tmp_path))
+    after = _in_another_process(read, str(tmp_path))
+    assert after != first and len(after) == 16
