@@ -9,7 +9,6 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -851,9 +850,9 @@ class ChunkProcessor:
         now = self.ctx.now
         read_ahead = self.ctx.read_ahead
 
-        def overlap() -> AbstractContextManager[None] | None:
-            # The next chunk is parsed while PostgreSQL finishes each COPY.
-            return read_ahead.running() if read_ahead is not None else None
+        # The next chunk is parsed while PostgreSQL finishes each COPY and while SQLite runs
+        # each multi-row INSERT.
+        overlap = read_ahead.running if read_ahead is not None else None
 
         if self.new_states:
             records = [state.talent for state in self.new_states]
@@ -867,9 +866,7 @@ class ChunkProcessor:
             else:
                 for record, pk in zip(records, ids, strict=True):
                     record.id = pk
-                insert_records(
-                    Talent, records, now=now, with_pk=True, while_copy_completes=overlap()
-                )
+                insert_records(Talent, records, now=now, with_pk=True, overlap=overlap)
         updated = [s for s in self.states_by_pk.values() if s.changed_fields]
         if updated:
             fields = sorted(set().union(*(s.changed_fields for s in updated)) | {"updated_at"})
@@ -892,7 +889,7 @@ class ChunkProcessor:
             (ValueChange, self.value_changes),
             (ImportRow, self.import_rows),
         ):
-            insert_records(model, records, now=now, with_pk=False, while_copy_completes=overlap())
+            insert_records(model, records, now=now, with_pk=False, overlap=overlap)
 
 
 def process_chunk(
