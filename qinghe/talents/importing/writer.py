@@ -1,7 +1,7 @@
 """Writing a chunk's new rows: ``Record`` objects (plain attributes, no model instances) prepared
 as the ORM would prepare them and sent by ``qinghe.core.bulk.insert_prepared`` (COPY on
-PostgreSQL, ``executemany`` elsewhere), with primary keys reserved up front so children can
-point at parents written in the same chunk."""
+PostgreSQL) or as INSERTs of about a thousand rows each (SQLite), with primary keys reserved
+up front so children can point at parents written in the same chunk."""
 
 from __future__ import annotations
 
