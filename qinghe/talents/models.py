@@ -66,7 +66,11 @@ class Talent(TimeStampedModel):
     name = models.CharField(_("姓名"), max_length=64)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True, default="")
-    id_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # Unique through ``talent_id_index_unique`` (Meta), not ``unique=True``: on PostgreSQL
+    # that would add a second, ``varchar_pattern_ops`` index on the same random key for LIKE
+    # queries nobody makes, a B-tree insert an imported talent (issue 19 item 5).
+    # NULL, not "", without an ID: the unique constraint lets any number of NULLs through.
+    id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     # Not indexed: no query selects by it (``native_evidence`` holds what it says).
     id_prefix = models.CharField(_("身份证地区码"), max_length=6, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -87,10 +91,9 @@ class Talent(TimeStampedModel):
         max_length=16,
         choices=Evidence.choices,
         default=Evidence.NONE,
-        db_index=True,
     )
     status = models.CharField(
-        _("当前状态"), max_length=24, choices=Status.choices, default=Status.UNKNOWN, db_index=True
+        _("当前状态"), max_length=24, choices=Status.choices, default=Status.UNKNOWN
     )
     returned_home = models.BooleanField(_("已返乡就业"), default=False, db_index=True)
     graduation_year = models.PositiveSmallIntegerField(
@@ -114,6 +117,7 @@ class Talent(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged",
+        db_index=False,  # talent_merged_into: only the few set values are indexed
     )
     last_confirmed_at = models.DateTimeField(_("本人最近确认时间"), null=True, blank=True)
     chapter = models.ForeignKey(
@@ -124,6 +128,7 @@ class Talent(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="chapter_members",
         limit_choices_to={"kind": "chapter"},
+        db_index=False,  # talent_chapter: only the few set values are indexed
     )
     # A record a student created by claiming: pending until staff decide (who, when, why).
     verification = models.CharField(
@@ -132,7 +137,6 @@ class Talent(TimeStampedModel):
         choices=Verification.choices,
         blank=True,
         default=Verification.NOT_NEEDED,
-        db_index=True,
     )
     verification_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -168,8 +172,33 @@ class Talent(TimeStampedModel):
                 name="talent_verification_by",
                 condition=models.Q(verification_by__isnull=False),
             ),
+            # Indexes declared here rather than with db_index=True: on PostgreSQL db_index on
+            # a CharField adds a second, varchar_pattern_ops index for LIKE queries, which no
+            # query makes on these codes, and each costs the import a B-tree insert a talent.
+            models.Index(fields=["status"], name="talent_status"),
+            models.Index(fields=["native_evidence"], name="talent_native_evidence"),
+            # Only the records staff must check (pending, rejected, verified) are indexed:
+            # the verification queue asks for those; almost every talent has "".
+            models.Index(
+                fields=["verification"],
+                name="talent_verification",
+                condition=~models.Q(verification=""),
+            ),
+            # Almost every talent has neither: an index of NULLs was written for each
+            # imported one. Look-ups by a chapter or a merge target name a value.
+            models.Index(
+                fields=["merged_into"],
+                name="talent_merged_into",
+                condition=models.Q(merged_into__isnull=False),
+            ),
+            models.Index(
+                fields=["chapter"],
+                name="talent_chapter",
+                condition=models.Q(chapter__isnull=False),
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["id_index"], name="talent_id_index_unique"),
             # A decision has a time; an undecided record has none.
             models.CheckConstraint(
                 condition=(
@@ -206,7 +235,9 @@ class PhoneNumber(models.Model):
         Talent, on_delete=models.CASCADE, related_name="phones", db_index=False
     )
     number = EncryptedTextField(_("手机号"))
-    number_index = models.CharField(max_length=64, db_index=True)
+    # Indexed by phone_number_index (Meta): db_index=True would add, on PostgreSQL, a second
+    # (varchar_pattern_ops) index on this random key that no query uses.
+    number_index = models.CharField(max_length=64)
     is_current = models.BooleanField(_("当前号码"), default=True)
     is_wrong = models.BooleanField(_("号码有误"), default=False)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
@@ -221,6 +252,7 @@ class PhoneNumber(models.Model):
                 fields=["talent", "number_index"], name="phone_unique_per_talent"
             ),
         ]
+        indexes = [models.Index(fields=["number_index"], name="phone_number_index")]
 
     def __str__(self) -> str:
         return self.masked
@@ -267,12 +299,20 @@ class Education(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # education_verified_by: only the few set values are indexed
     )
 
     class Meta:
         verbose_name = _("教育经历")
         verbose_name_plural = _("教育经历")
         ordering = ["-graduation_year", "-id"]
+        indexes = [
+            models.Index(
+                fields=["verified_by"],
+                name="education_verified_by",
+                condition=models.Q(verified_by__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.university_name} {self.major_name}"
@@ -304,6 +344,7 @@ class Destination(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,  # destination_industry: only the set values are indexed
     )
     occupation = models.ForeignKey(
         "reference.Occupation",
@@ -311,6 +352,7 @@ class Destination(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,  # destination_occupation: only the set values are indexed
     )
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("年份"), null=True, blank=True)
@@ -322,6 +364,19 @@ class Destination(models.Model):
         verbose_name = _("毕业去向")
         verbose_name_plural = _("毕业去向")
         ordering = ["-year", "-created_at", "-id"]
+        # The survey sets neither: an index of NULLs was written for each imported row.
+        indexes = [
+            models.Index(
+                fields=["industry"],
+                name="destination_industry",
+                condition=models.Q(industry__isnull=False),
+            ),
+            models.Index(
+                fields=["occupation"],
+                name="destination_occupation",
+                condition=models.Q(occupation__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.employer}"

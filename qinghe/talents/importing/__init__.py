@@ -14,7 +14,9 @@ may use another chunk size.
 
 Look-ups are done per chunk in a handful of queries (talents by ID blind index, then by name
 and phone blind index, keeping only talents whose name and phone both match a row; their
-phones, educations, destinations and open conflicts) and writes are bulk operations
+phones, educations, destinations and open conflicts), read as plain rows of the columns the
+chunk uses (``chunks.Loaded``, not model instances: a re-import finds every talent), and
+writes are bulk operations
 (``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in

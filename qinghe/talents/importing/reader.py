@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -96,18 +97,25 @@ def _file_chunks(
         yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
 
 
+# Seconds: the interpreter's switch interval while the read-ahead thread parses during a wait
+# for the database (see ``ReadAhead.running``).
+WAIT_SWITCH_INTERVAL = 0.0005
+
+
 class ReadAhead:
     """Reads and parses the file's chunks in a background thread, at most one chunk ahead of
     the loop that writes them.
 
     Parsing is pure Python without database access, so it can run while the importing thread
     waits for the database with the GIL released: while PostgreSQL inserts, indexes and
-    checks the foreign keys of what a COPY sent it (the end of each COPY waits for that), and
-    while a chunk commits (an fsync on SQLite) and the next chunk is awaited.
+    checks the foreign keys of what a COPY sent it (the end of each COPY waits for that), while
+    SQLite runs each INSERT of a thousand rows (``writer._sqlite_insert``: one step of the
+    statement, the GIL released throughout), and while a chunk commits (an fsync on SQLite)
+    and the next chunk is awaited.
 
     The importing thread opens that window (``resume``) and closes it (``pause``); the thread
     stops at its next checkpoint, a few rows later. Everywhere else (look-ups, matching,
-    building and sending the rows, SQLite's inserts, which release the GIL for every row) the
+    building and sending the rows, statements of one row, which release the GIL briefly) the
     two threads would only take turns on the GIL, and each short wait for the database would
     cost the importing thread up to a 5 ms switch interval.
 
@@ -144,12 +152,19 @@ class ReadAhead:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
-        """Lets the thread parse while the caller waits for the database, then pauses it."""
+        """Lets the thread parse while the caller waits for the database, then pauses it.
+
+        Meanwhile the interpreter's switch interval is ``WAIT_SWITCH_INTERVAL``: when the
+        database call returns, the caller waits that long at most for the thread to hand the
+        GIL back (5 ms by default, against a few milliseconds for a whole statement)."""
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(WAIT_SWITCH_INTERVAL)
         self.resume()
         try:
             yield
         finally:
             self.pause()
+            sys.setswitchinterval(previous)
 
     def _checkpoint(self) -> None:
         self._go.wait()

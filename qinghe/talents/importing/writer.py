@@ -1,16 +1,18 @@
 """Writing a chunk's new rows: ``Record`` objects (plain attributes, no model instances) prepared
 as the ORM would prepare them and sent by ``qinghe.core.bulk.insert_prepared`` (COPY on
-PostgreSQL, ``executemany`` elsewhere), with primary keys reserved up front so children can
-point at parents written in the same chunk."""
+PostgreSQL) or as INSERTs of about a thousand rows each (SQLite), with primary keys reserved
+up front so children can point at parents written in the same chunk."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import operator
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from types import SimpleNamespace
 from typing import Any
 
@@ -142,10 +144,14 @@ def insert_records(
     *,
     now: dt.datetime,
     with_pk: bool,
-    while_copy_completes: AbstractContextManager[Any] | None = None,
+    overlap: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> None:
-    """INSERT of ``records`` through ``qinghe.core.bulk.insert_prepared``: ``COPY`` on
-    PostgreSQL, ``executemany`` elsewhere.
+    """INSERT of ``records``: ``COPY`` on PostgreSQL (``qinghe.core.bulk.insert_prepared``),
+    INSERTs of many rows each on SQLite (``_sqlite_insert``), ``executemany`` elsewhere.
+
+    ``overlap`` gives a context manager entered while this thread waits for the database
+    with the GIL released (the end of each COPY, each SQLite statement): the read-ahead
+    thread parsing the next chunk.
 
     Values go through each field's ``get_db_prep_save`` where it matters (encryption, JSON,
     dates), so the stored form is the ORM's; defaults, ``auto_now`` and ``auto_now_add`` are
@@ -263,8 +269,69 @@ def insert_records(
             row += constants
             yield row
 
+    if conn.vendor == "sqlite":
+        _sqlite_insert(conn, model, fields, rows(), overlap)
+        return
     # On PostgreSQL each row goes to the server as soon as it is built (the server inserts and
     # indexes while Python prepares the next); the end of the COPY waits for the server to
-    # insert, index and check them, and ``while_copy_completes`` (the read-ahead thread
-    # parsing the next chunk) runs meanwhile.
-    insert_prepared(model, fields, rows(), while_copy_completes=while_copy_completes)
+    # insert, index and check them, and ``overlap`` (the read-ahead thread parsing the next
+    # chunk) runs meanwhile.
+    insert_prepared(
+        model, fields, rows(), while_copy_completes=overlap() if overlap is not None else None
+    )
+
+
+# Bound parameters per SQLite INSERT at most (the library's own limit may be lower; 32,766
+# is SQLite's default since 3.32).
+SQLITE_MAX_VARIABLES = 32766
+# Statement texts by (table, columns, rows): the same few for a whole import.
+_SQLITE_STATEMENTS: dict[tuple[str, tuple[str, ...], int, str], str] = {}
+
+
+def _sqlite_statement(table: str, columns: tuple[str, ...], count: int, placeholder: str) -> str:
+    key = (table, columns, count, placeholder)
+    sql = _SQLITE_STATEMENTS.get(key)
+    if sql is None:
+        row = "(" + ", ".join([placeholder] * len(columns)) + ")"
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
+        if len(_SQLITE_STATEMENTS) >= 64:
+            _SQLITE_STATEMENTS.clear()
+        _SQLITE_STATEMENTS[key] = sql
+    return sql
+
+
+def _sqlite_insert(
+    conn: Any,
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    rows: Iterator[list[Any]],
+    overlap: Callable[[], AbstractContextManager[Any]] | None,
+) -> None:
+    """The rows as ``INSERT ... VALUES (...), (...), ...`` statements of as many rows as
+    ``SQLITE_MAX_VARIABLES`` parameters allow (about a thousand), rather than one
+    ``executemany``: Python's sqlite3 releases the GIL for each step of a statement, which is
+    one row of an ``executemany`` (a few microseconds) but all the rows of a multi-row
+    INSERT, so the read-ahead thread can parse during SQLite's inserting and indexing
+    (``overlap``) without taking turns with this thread on the GIL row by row.
+
+    The text has SQLite's own ``?`` placeholders and goes to the sqlite3 cursor directly:
+    Django's cursor rewrites ``%s`` by a regular expression over the whole text (a megabyte,
+    20 ms) at each call. When queries are being logged (DEBUG, tests) or wrapped, the
+    statement goes through Django's cursor, with ``%s``."""
+    qn = conn.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = tuple(qn(str(f.column)) for f in fields)
+    conn.ensure_connection()
+    limit = min(
+        SQLITE_MAX_VARIABLES, conn.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    )
+    per_statement = max(1, limit // len(columns))
+    through_django = conn.queries_logged or bool(conn.execute_wrappers)
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        execute = cursor.execute if through_django else conn.connection.cursor().execute
+        placeholder = "%s" if through_django else "?"
+        while batch := list(itertools.islice(rows, per_statement)):
+            sql = _sqlite_statement(table, columns, len(batch), placeholder)
+            params = list(itertools.chain.from_iterable(batch))
+            with overlap() if overlap is not None else nullcontext():
+                execute(sql, params)
