@@ -221,3 +221,18 @@ def test_after_applying_the_form_page_shows_the_application_instead(
     for path in (f"/jobs/{world.posting_a.pk}/", f"/jobs/{world.posting_a.pk}/apply/"):
         html = client.get(path).content.decode()
         assert 'data-testid="applied"' in html and 'data-testid="apply-form"' not in html
+
+
+# The session, the user, the posting, its majors and categories, the favourite, the related
+# stories, the student's application and talent, the layout's own; no phone (the form's page
+# reads them: bench/page_cost.py counted 14 → 10 on the load test's database).
+POSTING_PAGE_QUERIES = 10
+
+
+def test_the_posting_pages_queries_are_pinned(
+    world: World, x_talent: Talent, django_assert_num_queries: Any
+) -> None:
+    client = client_for(world.x)
+    client.get(f"/jobs/{world.posting_a.pk}/")
+    with django_assert_num_queries(POSTING_PAGE_QUERIES):
+        assert client.get(f"/jobs/{world.posting_a.pk}/").status_code == 200
