@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 from privatepg import PrivatePostgres  # noqa: E402
-from prodstack import VENV_BIN, Stack, pg_admin, unit_nice  # noqa: E402
+from prodstack import VENV_BIN, Stack, pg_admin, run_idle, unit_idle, unit_nice  # noqa: E402
 
 STAFF_ACCOUNTS = 20
 # A fixed TOTP key per load-test staff account (hex, as django-otp stores it): the locustfile
@@ -342,6 +342,11 @@ def main() -> int:
         help="run the import at this nice level (default: the task worker's Nice= in "
         "deploy/systemd/qinghe-worker.service, where production runs imports)",
     )  # fmt: skip
+    parser.add_argument(
+        "--import-policy", choices=("idle", "other"), default="idle" if unit_idle() else "other",
+        help="the import's CPU scheduling policy: idle (SCHED_IDLE) or other (the default "
+        "policy); default: the task worker unit's CPUSchedulingPolicy=",
+    )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -390,7 +395,14 @@ def main() -> int:
                 from bench_import import make_file
 
                 survey = make_file(100_000, ROOT / "var" / "bench")
-                nice = args.import_nice
+                nice, idle = args.import_nice, args.import_policy == "idle"
+
+                def lower() -> None:
+                    if nice:
+                        os.nice(nice)
+                    if idle:
+                        run_idle()
+
                 importer = subprocess.Popen(
                     [
                         str(VENV_BIN / "python"), "bench/bench_import.py", "--worker", "import_once",
@@ -398,7 +410,7 @@ def main() -> int:
                         "--media-root", str(stack.tmp / "media"),
                     ],
                     cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
+                    preexec_fn=lower if nice or idle else None,  # noqa: PLW1509
                 )  # fmt: skip
                 import_started = time.perf_counter()
             mix = read_stats(
@@ -419,6 +431,7 @@ def main() -> int:
                 else:
                     result = json.loads(out.strip().splitlines()[-1])
                     where = f", nice {args.import_nice}" if args.import_nice else ""
+                    where += ", SCHED_IDLE" if idle else ""
                     import_line = (
                         f"import of 100,000 survey rows during the load{where}: {import_seconds:.0f} s "
                         f"({result.get('line', result)})"

@@ -60,6 +60,22 @@ def unit_nice(unit: Path = WORKER_UNIT) -> int:
     return 0
 
 
+def unit_idle(unit: Path = WORKER_UNIT) -> bool:
+    """Whether a systemd unit runs under ``CPUSchedulingPolicy=idle`` (Linux's SCHED_IDLE: the
+    process gets a core only when nothing else of normal priority wants it — a nice level still
+    gets a share of a busy core). The stack runs its task worker, and the load test its import,
+    so too."""
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("CPUSchedulingPolicy="):
+            return line.removeprefix("CPUSchedulingPolicy=").strip() == "idle"
+    return False
+
+
+def run_idle() -> None:
+    """``preexec_fn`` for a child that runs under SCHED_IDLE (as ``unit_idle`` reads)."""
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def pg_admin(statement: str, server: str = PG_SERVER) -> None:
     import psycopg
 
@@ -394,7 +410,8 @@ class Stack:
     def start_workers(self) -> None:
         py = str(VENV_BIN / "python")
         nice = ["nice", "-n", str(unit_nice())] if unit_nice() else []
-        self.spawn("worker", [*nice, py, "manage.py", "db_worker", "--no-startup-delay"])
+        idle = ["chrt", "--idle", "0"] if unit_idle() else []
+        self.spawn("worker", [*nice, *idle, py, "manage.py", "db_worker", "--no-startup-delay"])
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
         self.spawn("scheduler", [py, "manage.py", "run_scheduler"])
 

@@ -44,6 +44,7 @@ T = TypeVar("T")
 POSTINGS = "postings"  # any posting or enterprise changed (the job search's results)
 RECOMMENDATIONS = "recommendations"  # the recommendations of many talents were written again
 TALENTS = "talents"  # a talent record was saved or deleted one at a time (talents/apps.py)
+PLAN_TARGETS = "plan-targets"  # a year's targets were set (plan.services.year_target_set)
 
 
 def talent_recommendations(talent_id: int) -> str:

@@ -212,7 +212,7 @@ POLICIES: dict[str, Rule] = {
     "jobs:revoke_quality": {"POST": HR},
     # applications and interviews (measure 4): the student applies with a separate consent to
     # share; an enterprise sees only its own applicants whose consent is in force (selectors)
-    "recruitment:apply": {"POST": SELF},
+    "recruitment:apply": {"GET": SELF, "POST": SELF},
     "recruitment:my_applications": SELF,
     "recruitment:my_application": SELF,
     "recruitment:application_withdraw": {"POST": SELF},

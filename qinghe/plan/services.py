@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qinghe.accounts.models import User
+from qinghe.core import fragments
 from qinghe.core.audit import audit_record
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
@@ -45,6 +46,7 @@ def year_target_set(*, actor: User, year: int, values: dict[str, int]) -> YearTa
         setattr(target, name, values[name])
     target.updated_by = actor
     target.save()
+    fragments.bump(fragments.PLAN_TARGETS)
     audit_record(
         action="update",
         actor=actor,

@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.cards.selectors import card_counts
+from qinghe.core import fragments
 from qinghe.core.errorhandling import redirect_on_error, redirect_on_error_to
 from qinghe.core.http import AuthedRequest
 from qinghe.enterprises.forms import add_service_errors
@@ -26,6 +27,9 @@ from . import funnel as funnel_module
 from . import precomputed, public, scoped, selectors, services
 from .forms import YearTargetForm
 
+# The plan's page (/jobs/targets/) counts at most this old (docs/SCALING.md, "Page caches").
+PLAN_FIGURES_SECONDS = 60
+
 
 def _year(request: AuthedRequest) -> int:
     raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
@@ -36,28 +40,44 @@ def _year(request: AuthedRequest) -> int:
     return int(raw)
 
 
+def _year_figures(year: int) -> dict[str, Any]:
+    target = selectors.year_target(year=year)
+    return {
+        "lines": selectors.year_progress(year=year, target=target),
+        "target": target,
+        "figures": selectors.gathering_figures(year=year),
+        # measure 9: the 鹤才青年卡 and the talent stations
+        "cards": card_counts(year=year),
+        "services": service_counts(year=year),
+        # measure 10: subsidy applications, approvals and payments
+        "subsidies": subsidy_figures(year=year),
+    }
+
+
 @require_GET
 def targets(request: AuthedRequest) -> HttpResponse:
     year = _year(request)
-    lines = selectors.year_progress(year=year)
-    this_year = timezone.localdate().year
+    today = timezone.localdate()
+    # Counted from many tables whose writers do not announce themselves: kept per year at most
+    # PLAN_FIGURES_SECONDS; a change of the year's targets (year_target_set) shows at once.
+    figures = fragments.kept(
+        "plan-targets",
+        (fragments.PLAN_TARGETS,),
+        (year, today),
+        lambda: _year_figures(year),
+        seconds=PLAN_FIGURES_SECONDS,
+    )
+    this_year = today.year
     return render(
         request,
         "plan/targets.html",
         {
+            **figures,
             "year": year,
-            "lines": lines,
-            "chart": selectors.year_progress_chart(lines),
+            "chart": selectors.year_progress_chart(figures["lines"]),
             "years": list(range(this_year + 1, this_year - 6, -1)),
-            "target": selectors.year_target(year=year),
-            "figures": selectors.gathering_figures(year=year),
             "can_edit": getattr(request.user, "role", None) in ("hr_staff", "sysadmin"),
             "can_see_board": getattr(request.user, "role", None) in services.REPORT_READERS,
-            # measure 9: the 鹤才青年卡 and the talent stations
-            "cards": card_counts(year=year),
-            "services": service_counts(year=year),
-            # measure 10: subsidy applications, approvals and payments
-            "subsidies": subsidy_figures(year=year),
         },
     )
 

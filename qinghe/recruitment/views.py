@@ -52,14 +52,24 @@ SELF_ROLES = ("student", "ambassador")
 # --- the student: applying (on the posting's page) --------------------------------------------
 
 
-def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
-    """What the posting's page needs for the one-step application form."""
+def apply_context(request: HttpRequest, posting: Posting, *, form: bool = False) -> dict[str, Any]:
+    """What the one-step application needs: on the posting's page (``form=False``) whether the
+    student applied or can, and a link to the form; on the form's own page (``form=True``,
+    GET /jobs/<id>/apply/) what will be shared, the phones to choose from (decrypted: read only
+    there) and the consent."""
     # The posting's page may be reached by anyone signed in; only a student applies.
     user = request.user
     if not isinstance(user, User) or user.role not in SELF_ROLES:
         return {"can_apply": False}
     application = sel.application_for_posting(viewer=user, posting=posting)
     talent = None if application else talent_for_student(user=user)
+    if not form:
+        return {
+            "can_apply": True,
+            "application": application,
+            "has_talent": application is not None or talent is not None,
+            "apply_form_shown": False,
+        }
     choices = applications.phone_choices(user=user, talent=talent) if talent else []
     default = applications.default_phone_choice(choices)
     return {
@@ -74,13 +84,24 @@ def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
         "consent_label": applications.consent_text(posting.enterprise),
         "not_shared": applications.NOT_SHARED,
         "apply_form": ApplyForm(),
+        "apply_form_shown": True,
     }
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @redirect_on_error("jobs:detail", "posting_id")
 def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
     posting = posting_selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    if request.method == "GET":  # the form, opened from the posting's page (a plain link)
+        return render(
+            request,
+            "recruitment/apply.html",
+            {
+                "posting": posting,
+                "open": posting.accepts_applications(),
+                **apply_context(request, posting, form=True),
+            },
+        )
     if talent_for_student(user=request.user) is None:
         messages.warning(request, "投递前请先认领你的人才档案。")
         return redirect("me:claim")

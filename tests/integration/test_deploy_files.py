@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from prodstack import nginx_main_conf, render_nginx_site, unit_nice  # noqa: E402
+from prodstack import nginx_main_conf, render_nginx_site, run_idle, unit_idle, unit_nice  # noqa: E402
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -76,6 +76,30 @@ def test_the_task_worker_runs_below_the_web_workers_priority(tmp_path: Path) -> 
     other = tmp_path / "other.service"
     other.write_text("[Service]\nNice=5\nExecStart=/bin/true\n")
     assert unit_nice(other) == 5
+
+
+def test_the_task_worker_runs_under_sched_idle(tmp_path: Path) -> None:
+    """The unit's CPUSchedulingPolicy=idle is what the stack and the load test start it with."""
+    assert unit_idle() is True
+    assert unit_idle(ROOT / "deploy" / "systemd" / "qinghe-web.service") is False
+    other = tmp_path / "other.service"
+    other.write_text("[Service]\nCPUSchedulingPolicy=batch\nExecStart=/bin/true\n")
+    assert unit_idle(other) is False
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.sched_getscheduler(0) == os.SCHED_IDLE)"],
+        preexec_fn=run_idle,  # noqa: PLW1509
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout.strip() == "True"
+    idle = subprocess.run(
+        ["chrt", "--idle", "0", sys.executable, "-c", "import os; print(os.sched_getscheduler(0))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(idle.stdout) == os.SCHED_IDLE
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")

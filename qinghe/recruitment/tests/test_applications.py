@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from qinghe.enterprises.tests.factories import make_posting
 from qinghe.jobs.models import Posting
 from qinghe.notifications.models import OutboxMessage
 from qinghe.plan.selectors import native_hires_in_year, placed_interns, year_progress
+from qinghe.plan.views import PLAN_FIGURES_SECONDS
 from qinghe.recruitment import pipeline
 from qinghe.recruitment import selectors as sel
 from qinghe.recruitment.models import Application, ApplicationEvent, PipelineStage
@@ -76,7 +78,7 @@ def state() -> tuple[Any, ...]:
 def test_the_posting_page_shows_exactly_what_will_be_shared_and_the_consent_to_tick(
     world: World, x_talent: Talent
 ) -> None:
-    page = client_for(world.x).get(f"/jobs/{world.posting_a.pk}/")
+    page = client_for(world.x).get(f"/jobs/{world.posting_a.pk}/apply/")
     body = page.content.decode()
     # The sign-up phone is pre-selected (test_share_choice.py covers the choice).
     assert page.context["phone_default"] == "account"
@@ -463,7 +465,7 @@ def test_the_student_withdraws_with_a_reason_kept(world: World, x_talent: Talent
 
 
 def test_a_hire_writes_exactly_one_destination_and_updates_status_and_the_plans_counts(
-    world: World, x_talent: Talent, personas: Any
+    world: World, x_talent: Talent, personas: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     application = apply_to(world.x, world.posting_a)
     staff = client_for(personas[Role.HR_STAFF])
@@ -507,6 +509,9 @@ def test_a_hire_writes_exactly_one_destination_and_updates_status_and_the_plans_
     assert application.destination_id == destination.pk and application.hired_at is not None
     talent = Talent.objects.get(pk=x_talent.pk)
     assert (talent.status, talent.returned_home) == ("employed_heshan", True)
+    assert targets_count() == 0  # the plan page's counts are kept for at most 60 s
+    later = time.time() + PLAN_FIGURES_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)  # the fragments cache's clock
     assert (native_hires_in_year(year=YEAR).count(), targets_count()) == (1, 1)
     # Onboarding after the offer is the same hire: no second destination.
     application_transition(

@@ -309,6 +309,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("api:year_targets", "GET"): Case(THIS_YEAR),
     ("api:year_targets", "PUT"): Case(THIS_YEAR, json=TARGETS),
     # applications and interviews: pages
+    ("recruitment:apply", "GET"): Case(B_POSTING),
     ("recruitment:apply", "POST"): Case(B_POSTING, data={"consent": "1"}),
     ("recruitment:my_applications", "GET"): Case(),
     ("recruitment:my_application", "GET"): Case(X_APP, owner="x"),

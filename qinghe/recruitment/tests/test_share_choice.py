@@ -61,7 +61,7 @@ def counts() -> tuple[int, int, int, int, int]:
 def test_the_apply_form_offers_the_signup_phone_first_and_preselected(
     world: World, x_talent: Talent
 ) -> None:
-    body = client_for(world.x).get(f"/jobs/{world.posting_a.pk}/").content.decode()
+    body = client_for(world.x).get(f"/jobs/{world.posting_a.pk}/apply/").content.decode()
     current = x_talent.phones.get(is_current=True)
     old = x_talent.phones.get(is_current=False)
     assert (
@@ -160,7 +160,7 @@ def test_a_student_without_a_signup_phone_is_offered_the_record_current_phone(
     world.y.phone_index = None
     world.y.save(update_fields=["phone", "phone_index"])
     talent = claim_talent(world.y, name="区嘉敏", seq="202", phone=Y_PHONE)
-    page = client_for(world.y).get(f"/jobs/{world.posting_a.pk}/")
+    page = client_for(world.y).get(f"/jobs/{world.posting_a.pk}/apply/")
     current = talent.phones.get()
     assert page.context["phone_default"] == str(current.pk)
     assert page.context["shared"]["phone"] == Y_PHONE
@@ -191,3 +191,48 @@ def test_a_phone_that_is_not_the_students_is_refused_and_nothing_is_written(
     )
     assert "所选手机号不是你的号码，请在列出的号码中选择" in page.content.decode()
     assert counts() == before
+
+
+def test_the_posting_page_links_to_the_form_and_reads_no_phone(
+    world: World, x_talent: Talent
+) -> None:
+    """The posting's page shows a link to the form (a page of its own, no script needed); the
+    phones are read, decrypted and shown only there."""
+    client = client_for(world.x)
+    page = client.get(f"/jobs/{world.posting_a.pk}/")
+    body = page.content.decode()
+    assert f'href="/jobs/{world.posting_a.pk}/apply/" data-testid="open-apply">一键投递</a>' in body
+    assert (page.context["has_talent"], page.context["apply_form_shown"]) == (True, False)
+    assert "phone_choices" not in page.context and "shared" not in page.context
+    assert SIGNUP_PHONE not in body and X_PHONE not in body and 'name="share_phone"' not in body
+    form = client.get(f"/jobs/{world.posting_a.pk}/apply/")
+    assert form.status_code == 200 and form.context["apply_form_shown"] is True
+    html = form.content.decode()
+    assert 'data-testid="apply-form"' in html and X_PHONE in html
+    assert f'action="/jobs/{world.posting_a.pk}/apply/"' in html
+
+
+def test_after_applying_the_form_page_shows_the_application_instead(
+    world: World, x_talent: Talent
+) -> None:
+    client = client_for(world.x)
+    response = client.post(f"/jobs/{world.posting_a.pk}/apply/", {"consent": "1"})
+    assert response.status_code == 302
+    for path in (f"/jobs/{world.posting_a.pk}/", f"/jobs/{world.posting_a.pk}/apply/"):
+        html = client.get(path).content.decode()
+        assert 'data-testid="applied"' in html and 'data-testid="apply-form"' not in html
+
+
+# The session, the user, the posting, its majors and categories, the favourite, the related
+# stories, the student's application and talent, the layout's own; no phone (the form's page
+# reads them: bench/page_cost.py counted 14 → 10 on the load test's database).
+POSTING_PAGE_QUERIES = 10
+
+
+def test_the_posting_pages_queries_are_pinned(
+    world: World, x_talent: Talent, django_assert_num_queries: Any
+) -> None:
+    client = client_for(world.x)
+    client.get(f"/jobs/{world.posting_a.pk}/")
+    with django_assert_num_queries(POSTING_PAGE_QUERIES):
+        assert client.get(f"/jobs/{world.posting_a.pk}/").status_code == 200
