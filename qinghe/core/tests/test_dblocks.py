@@ -78,9 +78,15 @@ def test_the_services_that_replace_lists_hold_the_matching_lock(
     from qinghe.matching.services import recompute
 
     seen: list[bool] = []
-    monkeypatch.setattr(
-        recompute, inner, lambda *a, **k: seen.append(free_for(other, dblocks.MATCHING_LISTS))
-    )
+    # What the work returns when it changed nothing (postings_refresh reads its result after
+    # giving the lock back, to renew the kept lists' version).
+    nothing = recompute.PostingsRefreshed([], [], {}) if service == "postings_refresh" else None
+
+    def work(*args: Any, **kw: Any) -> Any:
+        seen.append(free_for(other, dblocks.MATCHING_LISTS))
+        return nothing
+
+    monkeypatch.setattr(recompute, inner, work)
     getattr(recompute, service)(**kwargs)
     assert seen == [False]  # held while the work ran
     assert free_for(other, dblocks.MATCHING_LISTS)  # and given back
