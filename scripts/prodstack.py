@@ -51,13 +51,18 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
+def unit_setting(key: str, unit: Path = WORKER_UNIT) -> str | None:
+    """The value of a systemd unit's first ``key=`` line, or None without one."""
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{key}="):
+            return line.removeprefix(f"{key}=").strip()
+    return None
+
+
 def unit_nice(unit: Path = WORKER_UNIT) -> int:
     """The ``Nice=`` of a systemd unit (0 without one): the stack runs its task worker, and the
     load test its import, at the priority production gives them."""
-    for line in unit.read_text(encoding="utf-8").splitlines():
-        if line.startswith("Nice="):
-            return int(line.removeprefix("Nice="))
-    return 0
+    return int(unit_setting("Nice", unit) or 0)
 
 
 def unit_idle(unit: Path = WORKER_UNIT) -> bool:
@@ -65,10 +70,7 @@ def unit_idle(unit: Path = WORKER_UNIT) -> bool:
     process gets a core only when nothing else of normal priority wants it — a nice level still
     gets a share of a busy core). The stack runs its task worker, and the load test its import,
     so too."""
-    for line in unit.read_text(encoding="utf-8").splitlines():
-        if line.startswith("CPUSchedulingPolicy="):
-            return line.removeprefix("CPUSchedulingPolicy=").strip() == "idle"
-    return False
+    return unit_setting("CPUSchedulingPolicy", unit) == "idle"
 
 
 def run_idle() -> None:
@@ -409,7 +411,8 @@ class Stack:
 
     def start_workers(self) -> None:
         py = str(VENV_BIN / "python")
-        nice = ["nice", "-n", str(unit_nice())] if unit_nice() else []
+        level = unit_nice()
+        nice = ["nice", "-n", str(level)] if level else []
         idle = ["chrt", "--idle", "0"] if unit_idle() else []
         self.spawn("worker", [*nice, *idle, py, "manage.py", "db_worker", "--no-startup-delay"])
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
