@@ -14,7 +14,7 @@ def post_worker_init(worker: Any) -> None:
     worker's ``gc.freeze()``, which then also covers what the warm-up loaded)."""
     from qinghe.core.warmup import warm_up
 
-    figures = warm_up()
+    figures = warm_up(worker.notify)  # tells the arbiter after each step that it is alive
     worker.log.info(
         "worker %s warmed up: URLconf %.2f s, jieba %.2f s, %d templates %.2f s",
         worker.pid,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.apps import apps
@@ -48,21 +49,25 @@ def project_templates() -> list[str]:
     return sorted(names)
 
 
-def warm_up() -> dict[str, float]:
+def warm_up(alive: Callable[[], None] = lambda: None) -> dict[str, float]:
     """URLconf, jieba's dictionary, the project's templates; returns the seconds of each step
-    and the number of templates compiled."""
+    and the number of templates compiled. ``alive`` is called after each step (gunicorn's
+    ``worker.notify``: the arbiter kills a worker silent for ``--timeout`` seconds, 30 by
+    default, and on a busy machine the warm-up took up to 10 s)."""
     figures: dict[str, float] = {}
     started = time.perf_counter()
     resolver = get_resolver()
     resolver.url_patterns  # noqa: B018 - imports the URLconf and every view module
     resolver._populate()  # the reverse() tables, as the first {% url %} builds them
     figures["urls"] = time.perf_counter() - started
+    alive()
 
     started = time.perf_counter()
     import jieba
 
     jieba.initialize()
     figures["jieba"] = time.perf_counter() - started
+    alive()
 
     started = time.perf_counter()
     compiled = 0
@@ -76,6 +81,7 @@ def warm_up() -> dict[str, float]:
             compiled += 1
     figures["templates"] = time.perf_counter() - started
     figures["templates_compiled"] = compiled
+    alive()
     logger.info(
         "warm-up: URLconf %.2f s, jieba %.2f s, %d templates %.2f s",
         figures["urls"],

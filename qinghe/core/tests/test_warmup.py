@@ -4,6 +4,7 @@ dictionary is loaded, and the shipped gunicorn config runs it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -42,8 +43,10 @@ def test_the_warm_up_compiles_every_template_and_loads_jieba(
     loader = engines["django"].engine.template_loaders[0]  # type: ignore[attr-defined]
     assert type(loader).__name__ == "Loader" and hasattr(loader, "get_template_cache")
     loader.reset()
+    alive: list[str] = []
     with caplog.at_level("INFO", logger="qinghe.warmup"):
-        figures = warmup.warm_up()
+        figures = warmup.warm_up(lambda: alive.append("alive"))
+    assert alive == ["alive", "alive", "alive"]  # after each of the three steps
     names = warmup.project_templates()
     assert figures["templates_compiled"] == len(names)  # a template that fails shows here
     assert set(names) <= set(loader.get_template_cache)
@@ -60,15 +63,18 @@ def test_the_shipped_gunicorn_config_warms_each_worker_up(monkeypatch: pytest.Mo
     calls: list[str] = []
     figures = {"urls": 1.0, "jieba": 0.5, "templates": 0.25, "templates_compiled": 207}
 
-    def fake_warm_up() -> dict[str, float]:
+    def fake_warm_up(alive: Callable[[], None]) -> dict[str, float]:
         calls.append("warm_up")
+        alive()
         return figures
 
     monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
     logged: list[str] = []
     worker = SimpleNamespace(
-        pid=4321, log=SimpleNamespace(info=lambda msg, *a: logged.append(msg % a))
+        pid=4321,
+        log=SimpleNamespace(info=lambda msg, *a: logged.append(msg % a)),
+        notify=lambda: calls.append("notify"),
     )
     namespace["post_worker_init"](worker)
-    assert calls == ["warm_up"]
+    assert calls == ["warm_up", "notify"]
     assert logged == ["worker 4321 warmed up: URLconf 1.00 s, jieba 0.50 s, 207 templates 0.25 s"]
