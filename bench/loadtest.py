@@ -139,6 +139,112 @@ def loadavg() -> str:
 PREPARED = ROOT / "var" / "loadtest"
 
 
+class CpuSampler:
+    """For --trace: every process's CPU seconds (user + system) each second while the mix runs,
+    summed by role — the web workers, the import, each one's PostgreSQL backends (a backend is
+    matched to its client process by the client's TCP port), PostgreSQL's own processes
+    (autovacuum, WAL writer, checkpointer), Locust, the rest of the stack, and everything else
+    on the machine (other people's work)."""
+
+    def __init__(self, stack: Stack, importer_pid: int | None) -> None:
+        import threading
+
+        self.stack_marker = str(stack.tmp)
+        self.importer_pid = importer_pid
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.role: dict[int, str] = {}
+        self.started = time.time()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _client_roles(self) -> dict[int, str]:
+        import psutil
+
+        roles = {}
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.pid and conn.laddr and conn.raddr:
+                roles[conn.laddr.port] = self._role_of(conn.pid)
+        return roles
+
+    def _role_of(self, pid: int) -> str:
+        import psutil
+
+        try:
+            proc = psutil.Process(pid)
+            cmd = " ".join(proc.cmdline())
+            parent = proc.parent()
+            ours = self.stack_marker in cmd or (
+                parent is not None and self.stack_marker in " ".join(parent.cmdline())
+            )
+            if not ours:
+                with contextlib.suppress(psutil.Error):
+                    ours = any(self.stack_marker in v for v in proc.environ().values())
+        except psutil.Error:
+            return "gone"
+        if self.importer_pid and pid == self.importer_pid:
+            return "import"
+        if "locust" in cmd:
+            return "locust"
+        if not ours:
+            return "other"
+        if "gunicorn" in cmd:
+            return "web (gunicorn)"
+        if "nginx" in cmd:
+            return "nginx"
+        return "stack: workers, scheduler, redis"
+
+    def _sample(self, ports: dict[int, str]) -> None:
+        import psutil
+
+        for proc in psutil.process_iter(["pid", "cmdline", "cpu_times", "create_time"]):
+            info = proc.info
+            if info["cpu_times"] is None:
+                continue
+            pid = info["pid"]
+            cpu = info["cpu_times"].user + info["cpu_times"].system
+            if pid not in self.role:
+                cmd = " ".join(info["cmdline"] or [])
+                if cmd.startswith("postgres:"):
+                    port = (
+                        cmd.split("127.0.0.1(", 1)[1].split(")", 1)[0]
+                        if "127.0.0.1(" in cmd
+                        else ""
+                    )
+                    if port.isdigit():
+                        if int(port) not in ports:
+                            ports.update(self._client_roles())
+                        self.role[pid] = f"PostgreSQL for {ports.get(int(port), 'other')}"
+                    else:
+                        self.role[pid] = "PostgreSQL's own (autovacuum, WAL, checkpoints)"
+                elif cmd.startswith("postgres") or "/postgres " in cmd:
+                    self.role[pid] = "PostgreSQL's own (autovacuum, WAL, checkpoints)"
+                else:
+                    self.role[pid] = self._role_of(pid)
+                self.first[pid] = 0.0 if info["create_time"] > self.started else cpu
+            self.last[pid] = cpu
+
+    def _run(self) -> None:
+        ports: dict[int, str] = {}
+        while not self.stopping.is_set():
+            with contextlib.suppress(Exception):
+                self._sample(ports)
+            self.stopping.wait(1.0)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> dict[str, float]:
+        """Cores used by each role over the sampled time."""
+        self.stopping.set()
+        self.thread.join()
+        seconds = max(time.time() - self.started, 0.001)
+        used: dict[str, float] = {}
+        for pid, cpu in self.last.items():
+            used[self.role[pid]] = used.get(self.role[pid], 0.0) + (cpu - self.first[pid]) / seconds
+        return dict(sorted(used.items(), key=lambda item: -item[1]))
+
+
 class DedupedClassifier:
     """The real classifier, asked once per distinct (title, description): the seeded postings
     repeat a few thousand titles, so 20,000 postings cost a few thousand classifications (the
@@ -268,10 +374,18 @@ def prepare(stack: Stack, pg: PrivatePostgres, args: argparse.Namespace) -> str:
     return run
 
 
-def run_locust(stack: Stack, classes: list[str], users: int, seconds: int, label: str) -> Path:
+def run_locust(
+    stack: Stack,
+    classes: list[str],
+    users: int,
+    seconds: int,
+    label: str,
+    trace: Path | None = None,
+) -> Path:
     prefix = stack.tmp / f"locust-{label}"
     env = {
         **stack.env,
+        **({"LOAD_REQUEST_LOG": str(trace / f"requests-{label}.tsv")} if trace else {}),
         "REQUESTS_CA_BUNDLE": str(stack.cafile),
         "LOAD_STAFF_KEY": STAFF_KEY,
         "LOAD_STAFF_ACCOUNTS": str(STAFF_ACCOUNTS),
@@ -347,6 +461,12 @@ def main() -> int:
         help="the import's CPU scheduling policy: idle (SCHED_IDLE) or other (the default "
         "policy); default: the task worker unit's CPUSchedulingPolicy=",
     )  # fmt: skip
+    parser.add_argument(
+        "--trace", type=Path, metavar="DIR",
+        help="keep in DIR every request's time (Locust), the stack's logs (nginx's access log "
+        "with $upstream_response_time), PostgreSQL's log of the run and `vmstat 1`; "
+        "bench/latency_trace.py DIR reads them",
+    )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -372,7 +492,12 @@ def main() -> int:
             run = prepare(stack, pg, args)
             if args.prepare_only:
                 return 0
-            pg.restart({"fsync": "on"})  # the measured run writes as production does
+            pg_log_start = (pg.dir / "log").stat().st_size if (pg.dir / "log").exists() else 0
+            # the measured run writes as production does; a traced one also logs PostgreSQL's
+            # checkpoints, autovacuums and statements over 200 ms
+            logging = {"log_checkpoints": "on", "log_autovacuum_min_duration": "0",
+                       "log_min_duration_statement": "200"}  # fmt: skip
+            pg.restart({"fsync": "on", **(logging if args.trace else {})})
             stack.use_database(run)
             out = stack.manage("shell", "-c", STUDENT_SESSIONS, timeout=1800)
             sessions = stack.tmp / "student-sessions.json"
@@ -385,8 +510,20 @@ def main() -> int:
                 "connections each), PostgreSQL (private), Redis, task and outbox workers, scheduler"
             )
             print(f"load average before: {loadavg()}")
+            trace = args.trace
+            vmstat = None
+            if trace:
+                trace.mkdir(parents=True, exist_ok=True)
+                for old in trace.glob("requests-*.tsv"):
+                    old.unlink()
+                vmstat = subprocess.Popen(
+                    ["vmstat", "-n", "-t", "1"], stdout=(trace / "vmstat.txt").open("w")
+                )
+                (trace / "events.tsv").write_text(f"{time.time():.3f}\tstack up\n")
             base = read_stats(
-                run_locust(stack, ["BareView"], args.users, max(20, args.seconds // 3), "bare")
+                run_locust(
+                    stack, ["BareView"], args.users, max(20, args.seconds // 3), "bare", trace
+                )
             )
             bare = next(r for r in base if r["Name"] == "Aggregated")
 
@@ -413,11 +550,26 @@ def main() -> int:
                     preexec_fn=lower if nice or idle else None,  # noqa: PLW1509
                 )  # fmt: skip
                 import_started = time.perf_counter()
+            sampler = None
+            if trace:
+                with (trace / "events.tsv").open("a") as events:
+                    events.write(f"{time.time():.3f}\tmix starts\n")
+                sampler = CpuSampler(stack, importer.pid if importer else None)
+                sampler.start()
             mix = read_stats(
                 run_locust(
-                    stack, ["Student", "Enterprise", "Staff"], args.users, args.seconds, "mix"
+                    stack, ["Student", "Enterprise", "Staff"], args.users, args.seconds, "mix",
+                    trace,
                 )
-            )
+            )  # fmt: skip
+            if trace:
+                with (trace / "events.tsv").open("a") as events:
+                    events.write(f"{time.time():.3f}\tmix ends\n")
+            if sampler is not None:
+                cores = sampler.stop()
+                lines = [f"{role:<52} {used:5.2f}" for role, used in cores.items() if used >= 0.005]
+                (trace / "cpu.txt").write_text("\n".join(lines) + "\n")
+                print("cores used during the mix, by role:\n  " + "\n  ".join(lines))
             load_after = loadavg()
             connections = pg.psql(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
@@ -443,6 +595,16 @@ def main() -> int:
             errors = stack.log_tail("web", 400)
             refused = errors.count("too many clients") + errors.count("PoolTimeout")
             print(f"web log: 'too many clients' / pool time-outs: {refused}")
+            if trace:
+                import shutil
+
+                if vmstat is not None:
+                    vmstat.terminate()
+                shutil.copytree(stack.tmp / "logs", trace / "logs", dirs_exist_ok=True)
+                with (pg.dir / "log").open("rb") as log:
+                    log.seek(pg_log_start)
+                    (trace / "postgresql.log").write_bytes(log.read())
+                print(f"trace kept in {trace} (bench/latency_trace.py {trace})")
     finally:
         if run:
             with contextlib.suppress(Exception):

@@ -27,7 +27,7 @@ from typing import Any
 
 from _shared import SEARCH_WORDS  # bench/ is on the path: locust adds the locustfile's folder
 from gevent.lock import Semaphore
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "Qinghe-demo-2026")
 STAFF_KEY = bytes.fromhex(
@@ -45,6 +45,19 @@ def totp(key: bytes, step: int = 30, digits: int = 6) -> str:
     offset = digest[-1] & 0x0F
     code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return f"{code:0{digits}d}"
+
+
+REQUEST_LOG = os.environ.get("LOAD_REQUEST_LOG", "")
+if REQUEST_LOG:
+    # bench/loadtest.py --trace: every request's start (Unix time), name, time and outcome, one
+    # line each, for the per-second series of bench/latency_trace.py.
+    _log = open(REQUEST_LOG, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open for the run
+
+    @events.request.add_listener
+    def _log_request(
+        name: str, response_time: float, exception: Any = None, start_time: float = 0.0, **_: Any
+    ) -> None:
+        _log.write(f"{start_time:.3f}\t{name}\t{response_time:.1f}\t{int(exception is not None)}\n")
 
 
 _sessions: dict[str, dict[str, str]] = {}
