@@ -287,6 +287,9 @@ def _run_overlapped(
         for rows, work in chunks:
             if work is None:
                 work = prepare_chunk(rows, ctx.header, ctx.today)
+            # The read-ahead thread parses on meanwhile, taking turns on the GIL: holding it
+            # while a chunk is matched (so that it parses only while this thread waits) was
+            # measured slower (14.93-15.34 s against 14.02-14.43 s, same client CPU).
             processor = chunk_compute(ctx, work, overlay)
             writer.submit(
                 chunk_write, processor, batch.pk, rows_done_before=rows_done, rows=len(rows)
