@@ -11,7 +11,10 @@ INSERTs and UPDATEs), each table's INSERT (``insert:<model>``) and, within it, t
 end of its COPY while the server inserts, indexes and checks the rows the client has sent
 (``copy_end:<model>``: the read-ahead thread parses meanwhile), the waits for the read-ahead
 thread's next chunk (``next_chunk``) and the commits. ``process`` minus ``flush`` is the
-chunks' look-ups and matching, when the server is mostly idle.
+chunks' look-ups and matching, when the server is mostly idle. When chunks overlap (the
+default on PostgreSQL) ``overlap:compute`` is the look-ups and matching, ``overlap:write`` the
+writes in the writer thread, and ``overlap:wait_for_writes`` the importing thread's waits for
+them; the server CPU then adds the writer's connections.
 
 The database is created, migrated and dropped by this script: give it a name of your own."""
 
@@ -98,6 +101,32 @@ def _instrument() -> None:
     _timed(run, "_finish", "finish")
     _timed(chunks.ChunkProcessor, "process", "process")
     _timed(chunks.ChunkProcessor, "flush", "flush")
+    # Overlapping chunks (PostgreSQL): the look-ups and matching in this thread, the writes
+    # in the writer thread on its own connection, and this thread's waits for them.
+    _timed(run, "chunk_compute", "overlap:compute")
+    _timed(run._ChunkWriter, "wait", "overlap:wait_for_writes")
+    write = run.chunk_write
+
+    def timed_write(*args: Any, **kwargs: Any) -> Any:
+        from django.db import connection
+
+        started = time.perf_counter()
+        try:
+            return write(*args, **kwargs)
+        finally:
+            seconds["overlap:write"] += time.perf_counter() - started
+            calls["overlap:write"] += 1
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+            writer_backends[pid] = _backend_cpu(pid)()
+
+    run.chunk_write = timed_write  # type: ignore[assignment]
+
+
+# The writer thread's backends (pid -> CPU seconds so far): new connections, so all of it is
+# the import's.
+writer_backends: dict[int, float] = {}
 
 
 def _backend_cpu(pid: int) -> Callable[[], float]:
@@ -115,6 +144,9 @@ def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--database-url", required=True, help="any database on the server")
     parser.add_argument("--name", required=True, help="the database to create, use and drop")
+    parser.add_argument(
+        "--no-overlap", action="store_true", help="chunks one after another (no writer thread)"
+    )
     args = parser.parse_args()
     pg_drop(args.database_url, args.name)
     pg_admin(args.database_url, f'CREATE DATABASE "{args.name}"')
@@ -129,6 +161,10 @@ def main() -> int:
         from qinghe.talents.importing.run import survey_import_path
 
         _instrument()
+        if args.no_overlap:
+            from qinghe.talents.importing import run
+
+            run._can_overlap = lambda: False  # type: ignore[assignment]
         _timed(connection, "_commit", "commit")
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
@@ -139,7 +175,7 @@ def main() -> int:
         figures = {
             "wall": time.perf_counter() - started,
             "client_cpu": time.process_time() - client,
-            "server_cpu": server_cpu() - server,
+            "server_cpu": server_cpu() - server + sum(writer_backends.values()),
             **dict(sorted(seconds.items())),
         }
         print(result.summary_line)

@@ -21,8 +21,12 @@ writes are bulk operations
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
 memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
-while the database works on this one's writes (``reader.ReadAhead``); everything that touches
-the database stays in the calling thread.
+while the database works on this one's writes (``reader.ReadAhead``). On PostgreSQL (outside
+a transaction) chunks overlap: a writer thread runs each chunk's transaction on its own
+connection, from writes the calling thread built (the COPYs' data, ``writer.CopyLater``),
+while the calling thread looks up and matches the next chunk with the previous one's talents
+overlaid on what the database says (``chunks.Overlay``, ``run._run_overlapped``); at most one
+chunk is in flight, and its batch row is claimed in its own transaction as before.
 
 Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the read-ahead
 thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,15 @@ from .. import normalize
 from ..models import (
     ImportBatch,
 )
-from .chunks import ImportConflict, ImportContext, process_chunk, reference_index
+from .chunks import (
+    ImportConflict,
+    ImportContext,
+    Overlay,
+    chunk_compute,
+    chunk_write,
+    process_chunk,
+    reference_index,
+)
 from .files import (
     ImportFileError,
     check_file,
@@ -34,7 +44,7 @@ from .files import (
     open_table,
     sha256_of,
 )
-from .reader import ReadAhead
+from .reader import ReadAhead, prepare_chunk
 from .rejected import write_rejected_file
 from .storage import save_private
 
@@ -120,9 +130,14 @@ def survey_import_run(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: ProgressCallback | None = None,
     today: dt.date | None = None,
+    overlap_chunks: bool = True,
 ) -> ImportResult:
     """Imports (or resumes) a batch. ``data`` is the file's content; without it the stored
-    upload is read. A finished batch is returned as it is."""
+    upload is read. A finished batch is returned as it is.
+
+    ``overlap_chunks``: on PostgreSQL, outside a transaction, each chunk's look-ups and
+    matching run while the previous chunk's writes run on a second connection
+    (``_run_overlapped``)."""
     started = time.perf_counter()
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.state == ImportBatch.State.DONE:
@@ -172,12 +187,15 @@ def survey_import_run(
             table, skip=rows_done, chunk_size=chunk_size, today=today
         )
         with gc_paused(), contextlib.closing(chunks), _sqlite_bulk_pragmas():
-            for rows, work in chunks:
-                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
-                rows_done += len(rows)
-                if progress:
-                    batch.refresh_from_db()
-                    progress(batch)
+            if overlap_chunks and _can_overlap():
+                _run_overlapped(batch, chunks, ctx=ctx, rows_done=rows_done, progress=progress)
+            else:
+                for rows, work in chunks:
+                    process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                    rows_done += len(rows)
+                    if progress:
+                        batch.refresh_from_db()
+                        progress(batch)
         batch.refresh_from_db()
         _finish(batch)
     except ImportConflict:
@@ -197,6 +215,94 @@ def survey_import_run(
     if progress:
         progress(batch)
     return ImportResult(batch, seconds)
+
+
+def _can_overlap() -> bool:
+    """Overlapping chunks takes a second connection, which sees only what is committed: not
+    inside a transaction (a test's, say), and only on PostgreSQL, whose readers do not wait
+    for a writer (SQLite's chunks are bound by the one process's CPU anyway)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+class _ChunkWriter:
+    """A thread writing computed chunks one at a time, in order, on its own connection
+    (Django's connections are per thread), at most one chunk behind the caller."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-writer")
+        self._pending: Future[Any] | None = None
+
+    def wait(self) -> None:
+        """Until the chunk in flight is committed; its error, if any, raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.wait()
+        self._pending = self._pool.submit(fn, *args, **kwargs)
+
+    def close(self) -> None:
+        """Waits for the chunk in flight (its error is not raised: the caller is failing or
+        has waited already) and closes the thread's connection."""
+        if self._pending is not None:
+            with contextlib.suppress(Exception):
+                self._pending.result()
+            self._pending = None
+        # In the thread: ``connection`` there is that thread's own.
+        self._pool.submit(lambda: connection.close()).result()
+        self._pool.shutdown()
+
+
+# Seconds: the interpreter's switch interval while chunks overlap. The server is the
+# bottleneck: when the writer thread's COPY has drained (the server took the rows) it must get
+# the GIL back soon to send more, not after the default 5 ms of the other threads' Python.
+OVERLAP_SWITCH_INTERVAL = 0.001
+
+
+def _run_overlapped(
+    batch: ImportBatch,
+    chunks: ReadAhead,
+    *,
+    ctx: ImportContext,
+    rows_done: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """The chunk loop with each chunk's writes (server-bound on PostgreSQL: inserting,
+    indexing, checking foreign keys) running in a writer thread on its own connection while
+    this thread looks up and matches the next chunk (client-bound; the server idle).
+
+    The next chunk's look-ups cannot see the previous chunk's writes, not committed yet (or
+    committed half-way through them): the previous chunk's talents, as it leaves them, are
+    overlaid on what the database says (``chunks.Overlay``), so each chunk finds exactly what
+    it would after the previous commit. At most one chunk is in flight: before handing a chunk
+    to the writer, this thread waits for the one before it to be committed. A kill loses the
+    chunk in flight, uncommitted, and the batch's ``rows_done`` (committed with each chunk)
+    says where a rerun starts, as without overlap."""
+    writer = _ChunkWriter()
+    overlay: Overlay | None = None
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(OVERLAP_SWITCH_INTERVAL)
+    try:
+        for rows, work in chunks:
+            if work is None:
+                work = prepare_chunk(rows, ctx.header, ctx.today)
+            # The read-ahead thread parses on meanwhile, taking turns on the GIL: holding it
+            # while a chunk is matched (so that it parses only while this thread waits) was
+            # measured slower (14.93-15.34 s against 14.02-14.43 s, same client CPU).
+            processor = chunk_compute(ctx, work, overlay)
+            writer.submit(
+                chunk_write, processor, batch.pk, rows_done_before=rows_done, rows=len(rows)
+            )
+            overlay = Overlay(processor)
+            rows_done += len(rows)
+            if progress:
+                batch.refresh_from_db()
+                progress(batch)
+        writer.wait()
+    finally:
+        sys.setswitchinterval(previous)
+        writer.close()
 
 
 # SQLite only, for the run's chunk loop, on this connection, restored afterwards.

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from psycopg.copy import Copy, Writer
 
 from qinghe.core.bulk import insert_prepared
 from qinghe.core.crypto import EncryptedTextField, encrypt_many
@@ -145,9 +146,13 @@ def insert_records(
     now: dt.datetime,
     with_pk: bool,
     overlap: Callable[[], AbstractContextManager[Any]] | None = None,
+    later: list[Callable[[], object]] | None = None,
 ) -> None:
     """INSERT of ``records``: ``COPY`` on PostgreSQL (``qinghe.core.bulk.insert_prepared``),
     INSERTs of many rows each on SQLite (``_sqlite_insert``), ``executemany`` elsewhere.
+
+    ``later`` (PostgreSQL only): the COPY's data is built now, in this thread, and a function
+    sending it on the calling thread's connection is appended to ``later`` (``CopyLater``).
 
     ``overlap`` gives a context manager entered while this thread waits for the database
     with the GIL released (the end of each COPY, each SQLite statement): the read-ahead
@@ -272,6 +277,9 @@ def insert_records(
     if conn.vendor == "sqlite":
         _sqlite_insert(conn, model, fields, rows(), overlap)
         return
+    if later is not None:
+        later.append(CopyLater(conn, model, fields, rows()))
+        return
     # On PostgreSQL each row goes to the server as soon as it is built (the server inserts and
     # indexes while Python prepares the next); the end of the COPY waits for the server to
     # insert, index and check them, and ``overlap`` (the read-ahead thread parsing the next
@@ -279,6 +287,51 @@ def insert_records(
     insert_prepared(
         model, fields, rows(), while_copy_completes=overlap() if overlap is not None else None
     )
+
+
+class _Collect(Writer):
+    """COPY data gathered in memory rather than sent."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: Any) -> None:
+        self.parts.append(bytes(data))
+
+
+class CopyLater:
+    """A COPY (PostgreSQL) whose data is formatted now, by psycopg as ``Copy.write_row``
+    formats it, with the adapters of ``conn``, and sent when called, on the calling
+    thread's connection: a chunk built by the importing thread and written by another
+    (``run._run_overlapped``), which then holds the GIL only to hand over a few buffers
+    while the server inserts, indexes and checks the rows."""
+
+    def __init__(
+        self,
+        conn: Any,
+        model: type[models.Model],
+        fields: Sequence[models.Field[Any, Any]],
+        rows: Iterator[list[Any]],
+    ) -> None:
+        if conn.vendor != "postgresql":
+            raise ValueError("CopyLater: PostgreSQL only")
+        qn = conn.ops.quote_name
+        columns = ", ".join(qn(str(f.column)) for f in fields)
+        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        sink = _Collect()
+        conn.ensure_connection()
+        with conn.wrap_database_errors, conn.connection.cursor() as cursor:
+            with Copy(cursor, writer=sink) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        self.parts = sink.parts
+
+    def __call__(self) -> None:
+        conn = connections[DEFAULT_DB_ALIAS]  # this thread's
+        with conn.cursor() as cursor, conn.wrap_database_errors:
+            with cursor.cursor.copy(self.sql) as copy:
+                for part in self.parts:
+                    copy.write(part)
 
 
 # Bound parameters per SQLite INSERT at most (the library's own limit may be lower; 32,766
