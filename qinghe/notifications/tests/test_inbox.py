@@ -219,18 +219,23 @@ def test_the_badge_is_kept_until_that_users_inbox_changes(
     assert badge(world.x) == ("2", 0)
     assert services.inbox_mark_opened(user=world.x, ids=[first.pk]) == 1
     assert badge(world.x) == ("1", 1)
-    campaign = {
-        "channels": [Channel.INBOX],
-        "category": Category.SYSTEM,
-        "subject": "活动",
-        "body": "正文",
-    }
-    services.notify_bulk_count(user_ids=[world.x.pk, world.y.pk], key="campaign-1", **campaign)
+
+    def campaign(key: str) -> None:
+        services.notify_bulk_count(
+            user_ids=[world.x.pk, world.y.pk],
+            channels=[Channel.INBOX],
+            category=Category.SYSTEM,
+            subject="活动",
+            body="正文",
+            key=key,
+        )
+
+    campaign("campaign-1")
     assert badge(world.x) == ("2", 1)
     assert badge(world.y) == ("1", 1)
     # A large audience gives every badge one new version instead of one per recipient.
     monkeypatch.setattr(services, "LIVE_PUSH_LIMIT", 1)
-    services.notify_bulk_count(user_ids=[world.x.pk, world.y.pk], key="campaign-2", **campaign)
+    campaign("campaign-2")
     assert badge(world.x) == ("3", 1)
     assert badge(world.y) == ("2", 1)
     # Saved or deleted one at a time (the admin; a user's deletion cascades).
