@@ -206,9 +206,11 @@ QINGHE_TRUSTED_PROXIES = env_list("QINGHE_TRUSTED_PROXIES")
 AXES_VERBOSE = False
 
 # Sessions: students keep two weeks; staff roles expire after 30 idle minutes
-# (StaffSessionMiddleware refreshes the expiry on every request).
+# (StaffSessionMiddleware pushes the expiry forward at most once every
+# STAFF_SESSION_PUSH_SECONDS, so a staff session ends 29-30 idle minutes after its last request).
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 STAFF_SESSION_IDLE_SECONDS = 30 * 60
+STAFF_SESSION_PUSH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag instead
@@ -260,6 +262,14 @@ CACHES = {
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 3000},
     },
+    # the unread badge of 我的消息 per user, kept under the user's inbox version
+    # (core/context_processors.py): in each process's memory, at most an hour
+    "badges": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "qinghe-badges",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
     "versions": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -277,6 +287,21 @@ CACHES = {
         }
     ),
 }
+# Sessions are rows of django_session. With Redis (production: every web process shares it),
+# they are also kept in it (Django's cached_db engine): a request reads its session from
+# Redis, not PostgreSQL; every write, sign-out and key rotation goes to both, and deletes the
+# Redis copy, so a sign-out in one process reaches every other at once. A session missing
+# from Redis (restarted, evicted, unreachable) is read from the database. Without Redis the
+# database alone: a cache in each process's memory would keep a signed-out session alive in
+# the other processes.
+if QINGHE_REDIS_URL:
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": QINGHE_REDIS_URL,
+        "KEY_PREFIX": "qinghe-sessions",
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -13,7 +13,9 @@ drops a part while another puts the old one back.
   a token Redis lost (restart, eviction) comes back as a new one, which only empties the
   parts kept under it.
 - The parts live in the "fragments" cache, in each process's memory (a restart, hence a
-  deploy, empties it: no part outlives the code that drew it), at most an hour.
+  deploy, empties it: no part outlives the code that drew it), at most an hour; the unread
+  badges of 我的消息 in the "badges" cache beside it (also in memory, an hour), so that
+  emptying one kind of kept part leaves the other.
 - ``bump`` gives new tokens at once and again when the writer's transaction commits: a reader
   that read the new token before the commit, and the data as it was, keeps what it drew under
   a token that the commit replaces.
@@ -45,11 +47,17 @@ POSTINGS = "postings"  # any posting or enterprise changed (the job search's res
 RECOMMENDATIONS = "recommendations"  # the recommendations of many talents were written again
 TALENTS = "talents"  # a talent record was saved or deleted one at a time (talents/apps.py)
 PLAN_TARGETS = "plan-targets"  # a year's targets were set (plan.services.year_target_set)
+INBOX = "inbox"  # inbox messages of many users were queued (a campaign: notify_bulk_count)
 
 
 def talent_recommendations(talent_id: int) -> str:
     """One talent's recommendations were written again (or its matching profile changed)."""
     return f"recommendations:talent:{talent_id}"
+
+
+def inbox_of(user_id: int) -> str:
+    """One user's inbox changed: a message queued, opened or deleted (the unread badge)."""
+    return f"inbox:user:{user_id}"
 
 
 def _token() -> str:
@@ -103,14 +111,15 @@ def kept(
     make: Callable[[], T],
     *,
     seconds: int | None = None,
+    cache_alias: str = "fragments",
 ) -> T:
     """``make()``'s value, kept under the tokens of ``names`` and ``parts`` (at most
-    ``seconds``, else the fragments cache's hour); made afresh (and not kept) when the
-    tokens cannot be read."""
+    ``seconds``, else the cache's own time: the fragments cache's hour) in the process's
+    cache ``cache_alias``; made afresh (and not kept) when the tokens cannot be read."""
     tokens = versions(*names)
     if tokens is None:
         return make()
-    cache = caches["fragments"]
+    cache = caches[cache_alias]
     k = key(kind, tokens, *parts)
     value = cache.get(k)
     if value is None:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from .policies import access_for, operation_view_name, policy_for
 from .roles import STAFF_ROLES
@@ -71,8 +72,19 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return error_403(request)
 
 
+# The session key holding when a staff session's expiry was last pushed (epoch seconds).
+STAFF_EXPIRY_PUSHED = "_staff_expiry_pushed"
+
+
 class StaffSessionMiddleware:
-    """Staff sessions expire after 30 idle minutes: every request pushes the expiry forward."""
+    """Staff sessions expire after 30 idle minutes (STAFF_SESSION_IDLE_SECONDS).
+
+    A request pushes the expiry forward (the session is written: its expiry is counted from
+    the write) only when the last push is STAFF_SESSION_PUSH_SECONDS old or more, not on
+    every request: a staff page would otherwise write its session row each time. So a
+    session ends between 30 minutes minus the push interval and 30 minutes after its last
+    request, never later; any other write of the session (a message, a sign-in) pushes too.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -80,7 +92,17 @@ class StaffSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.role in STAFF_ROLES:
-            request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
+            session = request.session
+            idle = settings.STAFF_SESSION_IDLE_SECONDS
+            now = int(timezone.now().timestamp())
+            pushed = session.get(STAFF_EXPIRY_PUSHED)
+            if (
+                session.get_expiry_age() != idle
+                or not isinstance(pushed, int)
+                or not 0 <= now - pushed < settings.STAFF_SESSION_PUSH_SECONDS
+            ):
+                session.set_expiry(idle)
+                session[STAFF_EXPIRY_PUSHED] = now
         return self.get_response(request)
 
 

@@ -196,8 +196,21 @@ def notify_bulk(
         OutboxMessage.objects.bulk_create(
             messages[start : start + batch_size], ignore_conflicts=True
         )
-    _push_inbox_changed({m.user_id for m in messages if m.channel == Channel.INBOX})
+    inboxes = {m.user_id for m in messages if m.channel == Channel.INBOX}
+    _inbox_changed(inboxes)
+    _push_inbox_changed(inboxes)
     return messages
+
+
+def _inbox_changed(user_ids: set[int]) -> None:
+    """New versions of these users' unread badges (core/fragments.py); for a large audience
+    one version of every badge instead of one per recipient."""
+    from qinghe.core import fragments
+
+    if len(user_ids) > LIVE_PUSH_LIMIT:
+        fragments.bump(fragments.INBOX)
+    elif user_ids:
+        fragments.bump(*(fragments.inbox_of(u) for u in sorted(user_ids)))
 
 
 # Live badge pushes are for the messages of a person's day; a campaign to thousands
@@ -319,6 +332,7 @@ def notify_bulk_count(
         ignore_conflicts_on=[str(f("idempotency_key").column)],
         batch_size=batch_size,
     )
+    _inbox_changed({r[1] for r in rows if r[2] == Channel.INBOX})
     return len(rows), len({r[1] for r in rows})
 
 
@@ -389,6 +403,7 @@ def inbox_mark_opened(*, user: User, ids: Sequence[int]) -> int:
         user=user, channel=Channel.INBOX, pk__in=list(ids), opened_at__isnull=True
     ).update(opened_at=timezone.now())
     if count:
+        _inbox_changed({user.pk})
         _push_inbox_changed({user.pk})
     return count
 
@@ -399,5 +414,6 @@ def inbox_mark_all_read(*, user: Any) -> int:
         user=user, channel=Channel.INBOX, opened_at__isnull=True
     ).update(opened_at=timezone.now())
     if count:
+        _inbox_changed({user.pk})
         _push_inbox_changed({user.pk})
     return count

@@ -94,6 +94,140 @@ def test_staff_sessions_expire_after_thirty_idle_minutes_student_sessions_do_not
     assert student.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
 
 
+# The database's sessions under a mocked clock (with Redis the cached_db engine's copy expires
+# by Redis's own clock, the same 30 minutes counted from the same write).
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db")
+def test_a_staff_session_is_written_at_most_once_a_minute_and_ends_after_thirty_idle_minutes(
+    personas: Any,
+) -> None:
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    start = timezone.now().replace(microsecond=0)
+    clock = {"now": start}
+    idle = timedelta(minutes=30)
+
+    def at(seconds: int) -> None:
+        clock["now"] = start + timedelta(seconds=seconds)
+
+    with mock.patch("django.utils.timezone.now", lambda: clock["now"]):
+        staff = Client()
+        staff.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+        key = staff.cookies[settings.SESSION_COOKIE_NAME].value
+
+        def expires() -> Any:
+            return Session.objects.get(session_key=key).expire_date
+
+        def page() -> tuple[int, int]:
+            """The workbench's status and how many session writes the request made."""
+            with CaptureQueriesContext(connection) as queries:
+                status = staff.get("/workbench/").status_code
+            return status, sum(
+                'UPDATE "django_session"' in query["sql"] for query in queries.captured_queries
+            )
+
+        assert page() == (200, 1)  # the first staff request sets the 30 minutes
+        assert expires() == start + idle
+        at(59)
+        assert page() == (200, 0)  # pushed 59 s ago: not written
+        assert expires() == start + idle
+        at(60)
+        assert page() == (200, 1)
+        assert expires() == start + timedelta(seconds=60) + idle
+        # Active every 50 s for ten minutes: stays signed in, written about once a minute.
+        writes = 0
+        for second in range(110, 660, 50):
+            at(second)
+            status, written = page()
+            assert status == 200
+            writes += written
+        assert writes == 5  # at 160, 260, 360, 460 and 560: every other request
+        last_push = start + timedelta(seconds=560)
+        assert expires() == last_push + idle
+        # The last request (610) did not push: signed out 29 min 10 s after it, within a
+        # minute of the rule, never after 30 minutes.
+        at(560 + 30 * 60 - 1)
+        assert page() == (200, 1)  # one second before the expiry: still in, and pushed
+        at(560 + 30 * 60 - 1 + 30 * 60)  # idle exactly 30 minutes since
+        response = staff.get("/workbench/")
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/login/?next=/workbench/"
+        assert not Session.objects.filter(session_key=key, expire_date__gt=clock["now"]).exists()
+
+
+def test_sessions_are_kept_in_redis_only_when_it_is_configured() -> None:
+    """With QINGHE_REDIS_URL (shared by every web process) the cached_db engine on its own
+    Redis cache; without it the database alone (a per-process cache would keep a signed-out
+    session alive in the other processes)."""
+    code = (
+        "import json; from config.settings import base as b; print(json.dumps(["
+        "b.SESSION_ENGINE if hasattr(b, 'SESSION_ENGINE') else '', "
+        "b.CACHES.get('sessions', {}).get('BACKEND', ''), "
+        "b.CACHES.get('sessions', {}).get('LOCATION', '')]))"
+    )
+    found = []
+    for url in ("redis://127.0.0.1:6399/3", ""):
+        env = {**os.environ, "QINGHE_REDIS_URL": url}
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        found.append(result.stdout.strip())
+    assert found == [
+        '["django.contrib.sessions.backends.cached_db", '
+        '"django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6399/3"]',
+        '["", "", ""]',
+    ]
+
+
+@override_settings(
+    SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+    SESSION_CACHE_ALIAS="shared-sessions",
+    CACHES={
+        **settings.CACHES,
+        # stands in for the Redis every web process shares
+        "shared-sessions": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-shared-sessions",
+        },
+    },
+)
+def test_with_sessions_in_the_shared_cache_a_sign_out_reaches_every_copy(personas: Any) -> None:
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    shared = caches["shared-sessions"]
+    browser = Client()
+    before = browser.session  # an anonymous session, as a visitor has before signing in
+    before["seen"] = True
+    before.save()
+    anonymous = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert shared.get(KEY_PREFIX + anonymous) == {"seen": True}
+    # signing in rotates the key: the old one is gone from the cache and the database
+    browser.post("/accounts/login/", {"username": "renshe", "password": DEMO_PASSWORD})
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert key != anonymous
+    assert shared.get(KEY_PREFIX + anonymous) is None
+    assert not Session.objects.filter(session_key=anonymous).exists()
+    assert browser.get("/workbench/").status_code == 200
+    assert shared.get(KEY_PREFIX + key)["_auth_user_id"] == str(personas[Role.HR_STAFF].pk)
+    # the same cookie through another client (another web process reading the shared cache)
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert other.get("/workbench/").status_code == 200
+    # signing out in one "process" ends the session for the other at once
+    assert browser.post("/accounts/logout/").status_code == 302
+    assert shared.get(KEY_PREFIX + key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert other.get("/workbench/")["Location"] == "/accounts/login/?next=/workbench/"
+
+
 @override_settings(QINGHE_REQUIRE_STAFF_2FA=True)
 def test_staff_must_bind_and_pass_totp_when_required(personas: Any) -> None:
     client = Client()

@@ -322,10 +322,11 @@ def test_api_a_leader_decides_applications_and_invites_and_the_student_answers(
     assert member_api.get(f"/api/v1/chapters/{alliance.uni.pk}/members").status_code == 404
 
 
-# Session, user, unread badge, the session saved (savepoint, update, release); the active
-# members' ids, the active chapters, the members' latest educations (one query), the pending
+# Session, user (within a minute of the last push the staff session is not written, and the
+# unread badge is kept: core/middleware.py, core/context_processors.py); the active members'
+# ids, the active chapters, the members' latest educations (one query), the pending
 # applications.
-FIGURES_QUERIES = 10
+FIGURES_QUERIES = 6
 
 
 def test_the_figures_page_costs_the_same_for_2_and_for_12_members(

@@ -179,3 +179,74 @@ def test_the_badge_costs_one_query_however_often_it_is_shown(world: World) -> No
         if "opened_at" in q["sql"] and "COUNT" in q["sql"].upper()
     ]
     assert len(counts) == 1
+
+
+def test_the_badge_is_kept_until_that_users_inbox_changes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The badge is kept under the user's inbox version (core/fragments.py): read without
+    its COUNT until a message of that user is queued, opened, marked read, saved or deleted;
+    another user's change leaves it kept."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qinghe.notifications import services
+
+    clients = {world.x.pk: signed_in(world.x), world.y.pk: signed_in(world.y)}
+
+    def badge(user: User) -> tuple[str | None, int]:
+        """The badge shown and how many unread COUNTs the page read."""
+        with CaptureQueriesContext(connection) as ctx:
+            html = clients[user.pk].get(reverse("notifications:preferences")).content.decode()
+        counted = sum(
+            "opened_at" in q["sql"] and "COUNT" in q["sql"].upper() for q in ctx.captured_queries
+        )
+        shown = re.search(r'data-testid="inbox-unread">(\d+)<', html)
+        return (shown.group(1) if shown else None, counted)
+
+    news(world.x, 1)
+    assert badge(world.x) == ("1", 1)
+    assert badge(world.x) == ("1", 0)  # kept
+    assert badge(world.y) == (None, 1)
+    assert badge(world.y) == (None, 0)
+    news(world.x, 2)  # queued (notify_bulk)
+    assert badge(world.x) == ("2", 1)
+    assert badge(world.y) == (None, 0)  # not Y's inbox
+    first = OutboxMessage.objects.get(user=world.x, subject="第1条")
+    assert services.inbox_mark_opened(user=world.y, ids=[first.pk]) == 0  # not Y's message
+    assert badge(world.x) == ("2", 0)
+    assert services.inbox_mark_opened(user=world.x, ids=[first.pk]) == 1
+    assert badge(world.x) == ("1", 1)
+
+    def campaign(key: str) -> None:
+        services.notify_bulk_count(
+            user_ids=[world.x.pk, world.y.pk],
+            channels=[Channel.INBOX],
+            category=Category.SYSTEM,
+            subject="活动",
+            body="正文",
+            key=key,
+        )
+
+    campaign("campaign-1")
+    assert badge(world.x) == ("2", 1)
+    assert badge(world.y) == ("1", 1)
+    # A large audience gives every badge one new version instead of one per recipient.
+    monkeypatch.setattr(services, "LIVE_PUSH_LIMIT", 1)
+    campaign("campaign-2")
+    assert badge(world.x) == ("3", 1)
+    assert badge(world.y) == ("2", 1)
+    # Saved or deleted one at a time (the admin; a user's deletion cascades).
+    OutboxMessage.objects.get(user=world.x, subject="第2条").delete()
+    assert badge(world.x) == ("2", 1)
+    unread = OutboxMessage.objects.filter(user=world.x, opened_at__isnull=True).first()
+    assert unread is not None
+    unread.opened_at = timezone.now()
+    unread.save()
+    assert badge(world.x) == ("1", 1)
+    assert badge(world.y) == ("2", 0)
+    assert services.inbox_mark_all_read(user=world.y) == 2
+    assert badge(world.y) == (None, 1)
+    assert badge(world.x) == ("1", 0)

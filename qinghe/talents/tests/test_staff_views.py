@@ -49,6 +49,38 @@ def test_filters_narrow_the_list(client_as: Any, jiayi: Talent) -> None:
     assert client.get("/talents/").context["page"].paginator.count == 2
 
 
+def test_the_listed_records_are_kept_until_a_record_is_saved_and_read_afresh_each_time(
+    client_as: Any, jiayi: Talent
+) -> None:
+    """Which records a page lists (their ids) is kept like the counts (core/fragments.py,
+    TALENTS, at most TALENT_COUNTS_SECONDS); the records themselves are read on each request
+    through the same filters, so they show their current values and drop out once they no
+    longer match."""
+
+    other = make_talent(
+        name="黄志伟", id_number=make_id("440106", "20020101", "555"), phone="13700001111"
+    )
+    outside = make_talent(
+        name="李四", id_number=make_id("440106", "20020101", "777"), phone="13700002222"
+    )
+    client = client_as(Role.HR_STAFF)
+
+    def listed() -> list[str]:
+        return sorted(t.name for t in client.get("/talents/", {"q": "黄"}).context["page"])
+
+    assert listed() == sorted(["黄嘉怡", "黄志伟"])
+    # Writes that announce nothing (an import's bulk writes do not bump TALENTS): the kept
+    # ids stay, and each listed record is read again.
+    Talent.objects.filter(pk=other.pk).update(name="李志伟")
+    Talent.objects.filter(pk=outside.pk).update(name="黄四")
+    assert listed() == ["黄嘉怡"]  # no longer a match: not shown; 黄四 not among the kept
+    Talent.objects.filter(pk=other.pk).update(name="黄志强")
+    assert listed() == sorted(["黄嘉怡", "黄志强"])  # its current name
+    # A record saved one at a time bumps TALENTS: the list is drawn again at once.
+    make_talent(name="黄小明", id_number=make_id("440106", "20020101", "999"), phone=None)
+    assert listed() == sorted(["黄四", "黄嘉怡", "黄小明", "黄志强"])
+
+
 def test_talent_page_shows_native_evidence_and_timeline(client_as: Any, jiayi: Talent) -> None:
     response = client_as(Role.HR_STAFF).get(f"/talents/{jiayi.pk}/")
     html = response.content.decode()
