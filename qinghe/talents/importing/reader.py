@@ -31,13 +31,14 @@ class RowWork:
     phone_index: str | None = None
 
 
+# ``json.dumps(..., ensure_ascii=False)`` without building an encoder for every row.
+_raw_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _row_work(row_number: int, cells: list[Any], result: ParsedRow | Rejection) -> RowWork:
     """A parsed row with its blind indexes (keyed: computed here, in the importing process)
     and its cells as JSON text (ImportRow.raw)."""
-    raw = json.dumps(
-        [cell if type(cell) is str else normalize.cell_text(cell) for cell in cells],
-        ensure_ascii=False,
-    )
+    raw = _raw_json([cell if type(cell) is str else normalize.cell_text(cell) for cell in cells])
     if isinstance(result, Rejection):
         return RowWork(row_number, cells, result, raw)
     return RowWork(
