@@ -822,6 +822,27 @@ class ChunkProcessor:
         self.flush()
         return self.counters
 
+    def release(self) -> list[list[Any]]:
+        """The chunk's records and states as lists, which this processor no longer holds:
+        to be freed elsewhere (``ReadAhead.discard``)."""
+        bulk: list[list[Any]] = [
+            list(self.states_by_pk.values()),
+            self.new_states,
+            self.new_phones,
+            self.new_educations,
+            self.new_destinations,
+            self.value_changes,
+            self.import_rows,
+            list(self.dirty_phones.values()),
+            list(self.dirty_educations.values()),
+            list(self.dirty_destinations.values()),
+        ]
+        self.states_by_pk, self.by_id_index, self.by_name_phone = {}, {}, {}
+        self.new_states, self.new_phones, self.new_educations = [], [], []
+        self.new_destinations, self.value_changes, self.import_rows = [], [], []
+        self.dirty_phones, self.dirty_educations, self.dirty_destinations = {}, {}, {}
+        return bulk
+
     # -- derived fields and writing --------------------------------------------------------
 
     def derive(self) -> None:
@@ -944,7 +965,10 @@ def _process_chunk(
         )
         if claimed != 1:
             raise ImportConflict("该批次正由另一进程导入")
-        counters = ChunkProcessor(ctx).process(work)
+        processor = ChunkProcessor(ctx)
+        counters = processor.process(work)
+        if ctx.read_ahead is not None:
+            ctx.read_ahead.discard(*processor.release())
         ImportBatch.objects.filter(pk=batch_id).update(
             rows_done=rows_done_before + len(rows),
             created=F("created") + counters.created,
