@@ -219,9 +219,7 @@ class ReadAhead:
         while True:
             self._collect()
             try:
-                # Awake every 10 ms while a chunk waits to be taken, to empty what the
-                # consumer discards meanwhile.
-                self._queue.put(entry, timeout=0.01)
+                self._queue.put(entry, timeout=0.1)
             except queue.Full:
                 if self._stop:
                     raise _Stopped from None
