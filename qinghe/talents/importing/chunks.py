@@ -295,7 +295,8 @@ _EDUCATION_UPDATE_FIELDS = (
 # itself. Blind indexes are hex digests, so the literals need no quoting.
 
 
-_HEX_DIGEST = re.compile(r"[0-9a-f]+")
+# Blind indexes joined by commas: one match for a chunk's 10,000 rather than one each.
+_HEX_DIGESTS = re.compile(r"[0-9a-f]+(?:,[0-9a-f]+)*")
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -308,11 +309,15 @@ def _column(model: type[Model], name: str) -> str:
 def _in_keys(column: str, keys: set[str], *, vendor: str) -> tuple[str, str]:
     """SQL testing that ``column`` (quoted) is one of ``keys`` (blind indexes) on ``vendor``
     (postgresql or sqlite), and its one parameter."""
-    if not all(_HEX_DIGEST.fullmatch(key) for key in keys):
+    joined = ",".join(keys)
+    # As many commas as separators: no key has one of its own.
+    if keys and not (_HEX_DIGESTS.fullmatch(joined) and joined.count(",") == len(keys) - 1):
         raise ValueError("a blind index is a hex digest")
     if vendor == "postgresql":
-        return f"{column} = ANY(%s::text[])", "{" + ",".join(keys) + "}"
-    return f"{column} IN (SELECT value FROM json_each(%s))", '["' + '","'.join(keys) + '"]'
+        return f"{column} = ANY(%s::text[])", "{" + joined + "}"
+    return f"{column} IN (SELECT value FROM json_each(%s))", '["' + joined.replace(
+        ",", '","'
+    ) + '"]'
 
 
 _KEY_LISTS = frozenset({"postgresql", "sqlite"})
@@ -929,6 +934,27 @@ class ChunkProcessor:
                 self.counters.flagged += 1
         self.derive()
 
+    def release(self) -> list[list[Any]]:
+        """The chunk's records and states as lists, which this processor no longer holds:
+        to be freed elsewhere (``ReadAhead.discard``)."""
+        bulk: list[list[Any]] = [
+            list(self.states_by_pk.values()),
+            self.new_states,
+            self.new_phones,
+            self.new_educations,
+            self.new_destinations,
+            self.value_changes,
+            self.import_rows,
+            list(self.dirty_phones.values()),
+            list(self.dirty_educations.values()),
+            list(self.dirty_destinations.values()),
+        ]
+        self.states_by_pk, self.by_id_index, self.by_name_phone = {}, {}, {}
+        self.new_states, self.new_phones, self.new_educations = [], [], []
+        self.new_destinations, self.value_changes, self.import_rows = [], [], []
+        self.dirty_phones, self.dirty_educations, self.dirty_destinations = {}, {}, {}
+        return bulk
+
     # -- derived fields and writing --------------------------------------------------------
 
     def derive(self) -> None:
@@ -1075,7 +1101,10 @@ def _process_chunk(
         )
         if claimed != 1:
             raise ImportConflict("该批次正由另一进程导入")
-        counters = ChunkProcessor(ctx).process(work)
+        processor = ChunkProcessor(ctx)
+        counters = processor.process(work)
+        if ctx.read_ahead is not None:
+            ctx.read_ahead.discard(*processor.release())
         _count(batch_id, counters, rows_done_before + len(rows))
         if ctx.read_ahead is not None:
             # The commit (an fsync on SQLite), the progress report and the wait for the

@@ -193,6 +193,8 @@ def survey_import_run(
                 for rows, work in chunks:
                     process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
                     rows_done += len(rows)
+                    chunks.discard(rows, work)  # freed by the read-ahead thread
+                    del rows, work
                     if progress:
                         batch.refresh_from_db()
                         progress(batch)

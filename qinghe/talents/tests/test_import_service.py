@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from django.db import connection, connections
 from qinghe.core.models import AuditLog
 from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
-from qinghe.talents.importing import chunks, files
+from qinghe.talents.importing import chunks, files, reader
 from qinghe.talents.importing import run as run_module
 from qinghe.talents.importing.rejected import rejected_file_read
 from qinghe.talents.models import (
@@ -893,6 +894,37 @@ def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
     # This chunk, the next one waiting, and at most the one after that being parsed.
     assert all(before + size <= n <= before + 3 * 10 for before, size, n in seen)
     assert parsed["n"] == 55
+
+
+def test_the_reader_frees_what_the_importer_discards_only_while_it_waits(
+    tmp_path: Path,
+) -> None:
+    # A finished chunk's objects are freed by the read-ahead thread, in the windows the
+    # importing thread opens while it waits for the database, not while it works.
+    table = files.open_table("xlsx", resume_survey(tmp_path).read_bytes())
+    read_ahead = reader.ReadAhead(table, skip=0, chunk_size=10, today=dt.date(2025, 7, 1))
+    freed_in: list[str] = []
+
+    class Sentinel:
+        def __del__(self) -> None:
+            freed_in.append(threading.current_thread().name)
+
+    try:
+        rows, work = next(iter(read_ahead))
+        assert len(rows) == len(work) == 10
+        read_ahead.pause()
+        held = [Sentinel(), *work]
+        read_ahead.discard(held)
+        time.sleep(0.1)
+        assert (freed_in, len(held)) == ([], 11)  # the window is closed
+        read_ahead.resume()
+        deadline = time.monotonic() + 10
+        while held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert (freed_in, held) == (["survey-read-ahead"], [])
+    finally:
+        read_ahead.close()
+    assert not read_ahead_threads()
 
 
 def test_blind_indexes_go_as_one_array_of_hex_digests() -> None:
