@@ -499,6 +499,8 @@ def main() -> int:
                        "log_min_duration_statement": "200"}  # fmt: skip
             pg.restart({"fsync": "on", **(logging if args.trace else {})})
             stack.use_database(run)
+            # the students' sessions go where the stack keeps them (Redis and the database)
+            stack.start_redis()
             out = stack.manage("shell", "-c", STUDENT_SESSIONS, timeout=1800)
             sessions = stack.tmp / "student-sessions.json"
             sessions.write_text(out.split("SESSIONS", 1)[1].strip())

@@ -377,6 +377,10 @@ class Stack:
         return tls / "fullchain.pem"
 
     def start_redis(self) -> None:
+        """Starts the stack's Redis, once (a caller may need it before ``start``: sessions live
+        there when ``QINGHE_REDIS_URL`` is set)."""
+        if "redis" in self.procs:
+            return
         self.spawn(
             "redis",
             [
