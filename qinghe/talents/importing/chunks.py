@@ -1096,11 +1096,7 @@ def _process_chunk(
         work = prepare_chunk(rows, ctx.header, ctx.today)
     with transaction.atomic():
         _chunk_settings()
-        claimed = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
-            updated_at=timezone.now()
-        )
-        if claimed != 1:
-            raise ImportConflict("该批次正由另一进程导入")
+        _claim(batch_id, rows_done_before)
         processor = ChunkProcessor(ctx)
         counters = processor.process(work)
         if ctx.read_ahead is not None:
@@ -1111,6 +1107,16 @@ def _process_chunk(
             # next chunk: the thread parses on until that chunk's look-ups start.
             ctx.read_ahead.resume()
     return counters
+
+
+def _claim(batch_id: int, rows_done_before: int) -> None:
+    """Writes the batch row where ``rows_done`` is still what this run expects (the lock that
+    keeps two processes from writing the same batch's chunks; ``process_chunk``)."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
+        updated_at=timezone.now()
+    )
+    if claimed != 1:
+        raise ImportConflict("该批次正由另一进程导入")
 
 
 def _count(batch_id: int, counters: Counters, rows_done: int) -> None:
@@ -1126,18 +1132,19 @@ def _count(batch_id: int, counters: Counters, rows_done: int) -> None:
     )
 
 
-def _chunk_settings() -> None:
-    """A chunk's transaction settings on PostgreSQL."""
+def _chunk_settings(*, writes: bool = True) -> None:
+    """A chunk's transaction settings on PostgreSQL (``writes=False``: the look-ups' only)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # Losing the last chunks to a server crash costs nothing here: rows_done is
-        # committed with them, so a rerun redoes exactly those. No need to wait for
-        # the WAL flush on each commit.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # Parents are written before children, so foreign keys can be checked at the
-        # end of each COPY rather than all at commit; measured about 10% faster.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if writes:
+            # Losing the last chunks to a server crash costs nothing here: rows_done is
+            # committed with them, so a rerun redoes exactly those. No need to wait for
+            # the WAL flush on each commit.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # Parents are written before children, so foreign keys can be checked at the
+            # end of each COPY rather than all at commit; measured about 10% faster.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Every query here finds rows by a key. Given 10,000 blind indexes, the planner
         # estimates 10,000 matches and scans the whole talents table instead (about
         # 30 ms a chunk at 100,000 talents, growing with the table) where the unique
@@ -1155,9 +1162,7 @@ def chunk_compute(
     with gc_paused():
         processor = ChunkProcessor(ctx, overlay)
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL enable_seqscan TO OFF")  # see _chunk_settings
+            _chunk_settings(writes=False)
             processor.compute(work)
         processor.assign_ids(children=True)
         processor.flush(later=processor.writes)
@@ -1171,11 +1176,7 @@ def chunk_write(
     claimed as ``process_chunk`` claims them."""
     with gc_paused(), transaction.atomic():
         _chunk_settings()
-        claimed = ImportBatch.objects.filter(pk=batch_id, rows_done=rows_done_before).update(
-            updated_at=timezone.now()
-        )
-        if claimed != 1:
-            raise ImportConflict("该批次正由另一进程导入")
+        _claim(batch_id, rows_done_before)
         for write in processor.writes:
             write()
         _count(batch_id, processor.counters, rows_done_before + rows)

@@ -26,7 +26,13 @@ from qinghe.talents.models import (
 )
 
 from .fixtures import surveys
-from .test_import_service import SOURCE, resume_survey, run, wipe
+from .test_import_service import (
+    SOURCE,
+    die_at_third_chunks_import_rows,
+    resume_survey,
+    run,
+    wipe,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -186,17 +192,7 @@ def test_a_failed_write_leaves_the_batch_resumable_with_the_same_tables(
 
     # Chunk 3's writes die after its talents, before its import rows; chunk 4 is being
     # computed meanwhile.
-    calls = {"n": 0}
-    real_insert = chunks.insert_records
-
-    def dying_insert(model: Any, records: Any, **kwargs: Any) -> None:
-        if model is ImportRow:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise RuntimeError("killed")
-        real_insert(model, records, **kwargs)
-
-    monkeypatch.setattr(chunks, "insert_records", dying_insert)
+    real_insert = die_at_third_chunks_import_rows(monkeypatch)
     with pytest.raises(RuntimeError, match="killed"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()

@@ -740,16 +740,9 @@ def wipe() -> None:
     Talent.objects.all().delete()
 
 
-def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = resume_survey(tmp_path)
-    clean_line, _ = run(path, chunk_size=10)
-    assert clean_line == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
-    clean = snapshot()
-    wipe()
-
-    # Chunk 3 dies in the middle of its writes: after the talents, before the import rows.
+def die_at_third_chunks_import_rows(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Makes the third chunk's writes die after its talents, before its import rows; returns
+    the real ``insert_records`` to put back."""
     calls = {"n": 0}
     real_insert = chunks.insert_records
 
@@ -761,6 +754,20 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
         real_insert(model, records, **kwargs)
 
     monkeypatch.setattr(chunks, "insert_records", dying_insert)
+    return real_insert
+
+
+def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = resume_survey(tmp_path)
+    clean_line, _ = run(path, chunk_size=10)
+    assert clean_line == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+    clean = snapshot()
+    wipe()
+
+    # Chunk 3 dies in the middle of its writes: after the talents, before the import rows.
+    real_insert = die_at_third_chunks_import_rows(monkeypatch)
     with pytest.raises(RuntimeError, match="killed"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()
