@@ -31,6 +31,7 @@ from prodstack import HOST, VENV_BIN, Stack, http_ok, wait_for  # noqa: E402
 
 CLASSES = {
     "uvicorn (ASGI)": ["--worker-class", "qinghe.realtime.worker.UvicornWorker", "config.asgi:application"],
+    "uvicorn, Django's handler": ["--worker-class", "qinghe.realtime.worker.UvicornWorker", "--pythonpath", "bench", "asgi_stock:application"],
     "gthread (WSGI)": ["--worker-class", "gthread", "--threads", "4", "config.wsgi:application"],
     "sync (WSGI)": ["--worker-class", "sync", "config.wsgi:application"],
 }  # fmt: skip

@@ -4,11 +4,13 @@ against the policy table by ``qinghe.realtime.consumers.PolicyConsumer``)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-# Django is set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+
+from qinghe.core.asgi import pages_asgi_application  # noqa: E402
+
+# Django is set up before anything imports models (the consumers do). The pages' handler runs
+# each request's sync work in one hop to a kept thread (qinghe/core/asgi.py).
+django_asgi_app = pages_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
