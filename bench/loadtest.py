@@ -40,7 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 from privatepg import PrivatePostgres  # noqa: E402
-from prodstack import VENV_BIN, Stack, pg_admin, run_idle, unit_idle, unit_nice  # noqa: E402
+from prodstack import (  # noqa: E402
+    VENV_BIN,
+    Stack,
+    pg_admin,
+    run_idle,
+    unit_environment,
+    unit_idle,
+    unit_nice,
+)
 
 STAFF_ACCOUNTS = 20
 # A fixed TOTP key per load-test staff account (hex, as django-otp stores it): the locustfile
@@ -467,6 +475,11 @@ def main() -> int:
         "with $upstream_response_time), PostgreSQL's log of the run and `vmstat 1`; "
         "bench/latency_trace.py DIR reads them",
     )  # fmt: skip
+    parser.add_argument(
+        "--import-backends-normal", action="store_true",
+        help="leave the import's PostgreSQL backends at normal priority (without the worker "
+        "unit's QINGHE_DB_BACKEND_NICE), to compare",
+    )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -535,6 +548,8 @@ def main() -> int:
 
                 survey = make_file(100_000, ROOT / "var" / "bench")
                 nice, idle = args.import_nice, args.import_policy == "idle"
+                # the worker unit's environment: its database backends at nice 19 (core/dbpriority.py)
+                worker_env = {} if args.import_backends_normal else unit_environment()
 
                 def lower() -> None:
                     if nice:
@@ -548,7 +563,8 @@ def main() -> int:
                         "--file", str(survey), "--database-url", stack.database_url,
                         "--media-root", str(stack.tmp / "media"),
                     ],
-                    cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    cwd=ROOT, env={**stack.env, **worker_env}, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True,
                     preexec_fn=lower if nice or idle else None,  # noqa: PLW1509
                 )  # fmt: skip
                 import_started = time.perf_counter()
@@ -586,6 +602,8 @@ def main() -> int:
                     result = json.loads(out.strip().splitlines()[-1])
                     where = f", nice {args.import_nice}" if args.import_nice else ""
                     where += ", SCHED_IDLE" if idle else ""
+                    if worker_env.get("QINGHE_DB_BACKEND_NICE"):
+                        where += f", its backends at nice {worker_env['QINGHE_DB_BACKEND_NICE']}"
                     import_line = (
                         f"import of 100,000 survey rows during the load{where}: {import_seconds:.0f} s "
                         f"({result.get('line', result)})"

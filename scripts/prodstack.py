@@ -73,6 +73,18 @@ def unit_idle(unit: Path = WORKER_UNIT) -> bool:
     return unit_setting("CPUSchedulingPolicy", unit) == "idle"
 
 
+def unit_environment(unit: Path = WORKER_UNIT) -> dict[str, str]:
+    """A systemd unit's ``Environment=NAME=value`` lines but the settings module (the stack
+    sets its own): the stack's task worker, and the load test's import, run with them."""
+    found = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").strip().partition("=")
+            if name != "DJANGO_SETTINGS_MODULE":
+                found[name] = value
+    return found
+
+
 def run_idle() -> None:
     """``preexec_fn`` for a child that runs under SCHED_IDLE (as ``unit_idle`` reads)."""
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
@@ -418,7 +430,11 @@ class Stack:
         level = unit_nice()
         nice = ["nice", "-n", str(level)] if level else []
         idle = ["chrt", "--idle", "0"] if unit_idle() else []
-        self.spawn("worker", [*nice, *idle, py, "manage.py", "db_worker", "--no-startup-delay"])
+        self.spawn(
+            "worker",
+            [*nice, *idle, py, "manage.py", "db_worker", "--no-startup-delay"],
+            env={**self.env, **unit_environment()},
+        )
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
         self.spawn("scheduler", [py, "manage.py", "run_scheduler"])
 

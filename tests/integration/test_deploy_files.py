@@ -15,7 +15,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from prodstack import nginx_main_conf, render_nginx_site, run_idle, unit_idle, unit_nice  # noqa: E402
+from prodstack import (  # noqa: E402
+    nginx_main_conf,
+    render_nginx_site,
+    run_idle,
+    unit_environment,
+    unit_idle,
+    unit_nice,
+)
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -100,6 +107,23 @@ def test_the_task_worker_runs_under_sched_idle(tmp_path: Path) -> None:
         check=True,
     )
     assert int(idle.stdout) == os.SCHED_IDLE
+
+
+def test_the_task_workers_database_backends_below_the_pages(tmp_path: Path) -> None:
+    """The unit asks for its PostgreSQL backends at nice 19 (qinghe/core/dbpriority.py) and
+    grants only the capability that needs; the stack and the load test pass the same
+    environment."""
+    unit = ROOT / "deploy" / "systemd" / "qinghe-worker.service"
+    assert unit_environment() == {"QINGHE_DB_BACKEND_NICE": "19"}
+    lines = unit.read_text().splitlines()
+    assert "AmbientCapabilities=CAP_SYS_NICE" in lines
+    assert "CapabilityBoundingSet=CAP_SYS_NICE" in lines
+    assert "QINGHE_DB_BACKEND_NICE" not in unit_environment(
+        ROOT / "deploy" / "systemd" / "qinghe-web.service"
+    )
+    other = tmp_path / "x.service"
+    other.write_text("[Service]\nEnvironment=A=1\nEnvironment=DJANGO_SETTINGS_MODULE=x\n")
+    assert unit_environment(other) == {"A": "1"}
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
