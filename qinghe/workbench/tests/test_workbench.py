@@ -494,8 +494,8 @@ BUDGETS: dict[str, int] = {
     Role.AMBASSADOR: 13,
     Role.ENTERPRISE_HR: 14,
     Role.LIAISON: 6,
-    Role.HR_STAFF: 21,  # incl. the plan's five targets (recruitment events since plan 0002)
-    Role.SYSADMIN: 22,
+    Role.HR_STAFF: 19,  # incl. the plan's five targets (recruitment events since plan 0002)
+    Role.SYSADMIN: 20,  # the duplicates count kept (≤ 5 min, TALENTS)
     Role.EDU_STAFF: 7,
     Role.LEAGUE_STAFF: 10,
     Role.STATION_STAFF: 6,
@@ -536,3 +536,28 @@ def test_the_students_and_enterprises_budgets_do_not_grow_with_rows(
         posting = make_posting(world.a, title=f"岗位{n}")
         apply_to(world.x, posting)
     assert (queries(student), queries(hr)) == few
+
+
+def test_hr_duplicates_figure_is_kept_until_a_record_changes(
+    world: World, client_as: Any, personas: Any
+) -> None:
+    """The kept count (≤ 5 minutes, TALENTS version) shows a merge and a new record at once.
+    A group is a (name, birth date, university) shared by two or more active talents — not
+    one talent with two educations at that university. (make_id gives every talent the same
+    birth date; make_talent the same university.)"""
+    from qinghe.talents.models import Education
+
+    a = make_talent(name="陈思远", id_number=make_id(seq="011"), phone="13912340011")
+    b = make_talent(name="陈思远", id_number=make_id(seq="013"), phone=None)
+    lone = make_talent(name="吴可欣", id_number=make_id(seq="012"), phone="13912340012")
+    Education.objects.create(talent=lone, university_name="华南理工大学", level="master")
+    client = client_as(Role.HR_STAFF)
+    assert values(workbench(client), "duplicates") == {"duplicates": 1}
+    with CaptureQueriesContext(connection) as kept:
+        assert values(workbench(client), "duplicates") == {"duplicates": 1}
+    assert not [q for q in kept.captured_queries if "talents_education" in q["sql"]]
+    b.merged_into = a
+    b.save()  # a merge saves the merged record: the kept figure is drawn again
+    assert values(workbench(client), "duplicates") == {"duplicates": 0}
+    make_talent(name="吴可欣", id_number=make_id(seq="014"), phone="13912340014")
+    assert values(workbench(client), "duplicates") == {"duplicates": 1}
