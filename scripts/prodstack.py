@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 NGINX_SITE = ROOT / "deploy" / "nginx" / "qinghe.conf"
 WORKER_UNIT = ROOT / "deploy" / "systemd" / "qinghe-worker.service"
+SCHEDULER_UNIT = ROOT / "deploy" / "systemd" / "qinghe-scheduler.service"
 PG_SERVER = "postgres://qinghe:qinghe@127.0.0.1:5432/postgres"
 HOST = "localhost"
 
@@ -427,16 +428,20 @@ class Stack:
 
     def start_workers(self) -> None:
         py = str(VENV_BIN / "python")
-        level = unit_nice()
-        nice = ["nice", "-n", str(level)] if level else []
-        idle = ["chrt", "--idle", "0"] if unit_idle() else []
-        self.spawn(
-            "worker",
-            [*nice, *idle, py, "manage.py", "db_worker", "--no-startup-delay"],
-            env={**self.env, **unit_environment()},
-        )
+        # the task worker and the scheduler at their units' priority and environment
+        for name, unit, args in (
+            ("worker", WORKER_UNIT, ["db_worker", "--no-startup-delay"]),
+            ("scheduler", SCHEDULER_UNIT, ["run_scheduler"]),
+        ):
+            level = unit_nice(unit)
+            nice = ["nice", "-n", str(level)] if level else []
+            idle = ["chrt", "--idle", "0"] if unit_idle(unit) else []
+            self.spawn(
+                name,
+                [*nice, *idle, py, "manage.py", *args],
+                env={**self.env, **unit_environment(unit)},
+            )
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
-        self.spawn("scheduler", [py, "manage.py", "run_scheduler"])
 
     def start_nginx(self) -> None:
         cert = self.make_certificate()

@@ -121,6 +121,10 @@ def test_the_task_workers_database_backends_below_the_pages(tmp_path: Path) -> N
     assert "QINGHE_DB_BACKEND_NICE" not in unit_environment(
         ROOT / "deploy" / "systemd" / "qinghe-web.service"
     )
+    scheduler = ROOT / "deploy" / "systemd" / "qinghe-scheduler.service"
+    assert unit_environment(scheduler) == {"QINGHE_DB_BACKEND_NICE": "10"}
+    assert (unit_nice(scheduler), unit_idle(scheduler)) == (10, False)
+    assert "CapabilityBoundingSet=CAP_SYS_NICE" in scheduler.read_text().splitlines()
     other = tmp_path / "x.service"
     other.write_text("[Service]\nEnvironment=A=1\nEnvironment=DJANGO_SETTINGS_MODULE=x\n")
     assert unit_environment(other) == {"A": "1"}
