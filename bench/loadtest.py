@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -389,24 +390,42 @@ def run_locust(
     seconds: int,
     label: str,
     trace: Path | None = None,
+    *,
+    warm_up: int = 0,
+    on_measure: Callable[[], None] | None = None,
 ) -> Path:
+    """Runs Locust for ``warm_up`` + ``seconds``; its statistics (the CSV) cover the last
+    ``seconds`` only: at the end of the warm-up the locustfile writes what it measured so far
+    to ``{prefix}_warm_up.json``, empties its statistics and touches ``{prefix}.measuring``,
+    which is when ``on_measure`` is called (the import starts)."""
     prefix = stack.tmp / f"locust-{label}"
+    mark = Path(f"{prefix}.measuring")
+    mark.unlink(missing_ok=True)
     env = {
         **stack.env,
         **({"LOAD_REQUEST_LOG": str(trace / f"requests-{label}.tsv")} if trace else {}),
         "REQUESTS_CA_BUNDLE": str(stack.cafile),
         "LOAD_STAFF_KEY": STAFF_KEY,
         "LOAD_STAFF_ACCOUNTS": str(STAFF_ACCOUNTS),
+        "LOAD_WARM_UP_SECONDS": str(warm_up),
+        "LOAD_WARM_UP_REPORT": f"{prefix}_warm_up.json",
+        "LOAD_MEASURE_MARK": str(mark),
     }
-    subprocess.run(
+    locust = subprocess.Popen(
         [
             str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
             "--host", stack.base_url, "-u", str(users), "-r", str(max(1, users // 5)),
-            "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--reset-stats",
+            "-t", f"{warm_up + seconds}s", "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--reset-stats",
             "--loglevel", "WARNING", *classes,
         ],
-        cwd=ROOT, env=env, check=False, capture_output=True,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    if warm_up:
+        while not mark.exists() and locust.poll() is None:
+            time.sleep(0.05)
+    if on_measure is not None:
+        on_measure()
+    locust.wait()
     failures = Path(f"{prefix}_failures.csv")
     if failures.exists():
         lines = failures.read_text().splitlines()[1:4]
@@ -460,6 +479,12 @@ def main() -> int:
     parser.add_argument("--database", default="qinghe_load")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument(
+        "--warm-up", type=int, default=30, metavar="SECONDS",
+        help="run the mix this long before the measured seconds (not measured; its figures are "
+        "printed apart as the cold start): the measured minute is a site in its steady state, "
+        "its per-process caches drawn, when the import starts (0: cold, as before)",
+    )  # fmt: skip
+    parser.add_argument(
         "--import-nice", type=int, default=unit_nice(),
         help="run the import at this nice level (default: the task worker's Nice= in "
         "deploy/systemd/qinghe-worker.service, where production runs imports)",
@@ -483,6 +508,10 @@ def main() -> int:
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if 0 < args.warm_up < 10:
+        parser.error(
+            "--warm-up: 0, or at least 10 s (Locust's own reset after spawning comes first)"
+        )
     if args.seed_worker:
         seed_worker(args.seed_worker, args.talents, args.postings)
         return 0
@@ -542,14 +571,22 @@ def main() -> int:
             )
             bare = next(r for r in base if r["Name"] == "Aggregated")
 
-            importer = None
+            started: dict[str, Any] = {}
+            # the worker unit's environment: its database backends at nice 19 (core/dbpriority.py)
+            worker_env = {} if args.import_backends_normal else unit_environment()
             if not args.no_import:
                 from bench_import import make_file
 
                 survey = make_file(100_000, ROOT / "var" / "bench")
+
+            def start_import() -> None:
+                """At the end of the warm-up: the import starts as the measured seconds do."""
+                if trace:
+                    with (trace / "events.tsv").open("a") as events:
+                        events.write(f"{time.time():.3f}\tmeasured seconds start\n")
+                if args.no_import:
+                    return
                 nice, idle = args.import_nice, args.import_policy == "idle"
-                # the worker unit's environment: its database backends at nice 19 (core/dbpriority.py)
-                worker_env = {} if args.import_backends_normal else unit_environment()
 
                 def lower() -> None:
                     if nice:
@@ -557,7 +594,7 @@ def main() -> int:
                     if idle:
                         run_idle()
 
-                importer = subprocess.Popen(
+                started["importer"] = subprocess.Popen(
                     [
                         str(VENV_BIN / "python"), "bench/bench_import.py", "--worker", "import_once",
                         "--file", str(survey), "--database-url", stack.database_url,
@@ -567,19 +604,29 @@ def main() -> int:
                     stderr=subprocess.PIPE, text=True,
                     preexec_fn=lower if nice or idle else None,  # noqa: PLW1509
                 )  # fmt: skip
-                import_started = time.perf_counter()
+                started["at"] = time.perf_counter()
+
             sampler = None
+
+            def measure() -> None:
+                nonlocal sampler
+                start_import()
+                if trace:
+                    sampler = CpuSampler(
+                        stack, started["importer"].pid if "importer" in started else None
+                    )
+                    sampler.start()
+
             if trace:
                 with (trace / "events.tsv").open("a") as events:
                     events.write(f"{time.time():.3f}\tmix starts\n")
-                sampler = CpuSampler(stack, importer.pid if importer else None)
-                sampler.start()
-            mix = read_stats(
-                run_locust(
-                    stack, ["Student", "Enterprise", "Staff"], args.users, args.seconds, "mix",
-                    trace,
-                )
+            mix_csv = run_locust(
+                stack, ["Student", "Enterprise", "Staff"], args.users, args.seconds, "mix",
+                trace, warm_up=args.warm_up, on_measure=measure,
             )  # fmt: skip
+            mix = read_stats(mix_csv)
+            importer = started.get("importer")
+            import_started = started.get("at", 0.0)
             if trace:
                 with (trace / "events.tsv").open("a") as events:
                     events.write(f"{time.time():.3f}\tmix ends\n")
@@ -601,7 +648,7 @@ def main() -> int:
                 else:
                     result = json.loads(out.strip().splitlines()[-1])
                     where = f", nice {args.import_nice}" if args.import_nice else ""
-                    where += ", SCHED_IDLE" if idle else ""
+                    where += ", SCHED_IDLE" if args.import_policy == "idle" else ""
                     if worker_env.get("QINGHE_DB_BACKEND_NICE"):
                         where += f", its backends at nice {worker_env['QINGHE_DB_BACKEND_NICE']}"
                     import_line = (
@@ -609,6 +656,15 @@ def main() -> int:
                         f"({result.get('line', result)})"
                     )
             print_report(bare, mix, args, import_line, load_after)
+            cold = Path(str(mix_csv).removesuffix("_stats.csv") + "_warm_up.json")
+            if args.warm_up and cold.exists():
+                print(
+                    f"\nthe warm-up before it ({args.warm_up} s, the same mix from a cold start, no import; not measured above):"
+                )
+                for name, row in sorted(json.loads(cold.read_text()).items()):
+                    print(
+                        f"  {name[:32]:<32} {row['requests']:>6} reqs  median {row['p50']:>5} ms  p99 {row['p99']:>6} ms  max {row['max']:>6.0f} ms  errors {row['failures']}"
+                    )
             print(
                 f"PostgreSQL client connections at the end of the mix: {connections} (max_connections 100)"
             )

@@ -25,6 +25,7 @@ import struct
 import time
 from typing import Any
 
+import gevent
 from _shared import SEARCH_WORDS  # bench/ is on the path: locust adds the locustfile's folder
 from gevent.lock import Semaphore
 from locust import HttpUser, between, events, task
@@ -58,6 +59,41 @@ if REQUEST_LOG:
         name: str, response_time: float, exception: Any = None, start_time: float = 0.0, **_: Any
     ) -> None:
         _log.write(f"{start_time:.3f}\t{name}\t{response_time:.1f}\t{int(exception is not None)}\n")
+
+
+WARM_UP_SECONDS = float(os.environ.get("LOAD_WARM_UP_SECONDS", "0") or 0)
+
+
+@events.test_start.add_listener
+def _measure_after_warm_up(environment: Any, **_: Any) -> None:
+    """bench/loadtest.py --warm-up: after LOAD_WARM_UP_SECONDS of the mix, what was measured so
+    far goes to LOAD_WARM_UP_REPORT (the cold start, printed apart), the statistics start
+    again (the CSV covers the measured seconds only), and LOAD_MEASURE_MARK is touched: the
+    load test starts the import then."""
+    if WARM_UP_SECONDS <= 0:
+        return
+
+    def later() -> None:
+        gevent.sleep(WARM_UP_SECONDS)
+        stats = environment.runner.stats
+        report = {
+            name: {
+                "requests": entry.num_requests,
+                "failures": entry.num_failures,
+                "p50": entry.get_response_time_percentile(0.5),
+                "p99": entry.get_response_time_percentile(0.99),
+                "max": entry.max_response_time,
+            }
+            for (name, _method), entry in stats.entries.items()
+            if entry.num_requests
+        }
+        with open(os.environ["LOAD_WARM_UP_REPORT"], "w", encoding="utf-8") as handle:
+            json.dump(report, handle, ensure_ascii=False)
+        stats.reset_all()
+        with open(os.environ["LOAD_MEASURE_MARK"], "w", encoding="utf-8"):
+            pass
+
+    gevent.spawn(later)
 
 
 _sessions: dict[str, dict[str, str]] = {}
