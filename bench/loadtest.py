@@ -651,6 +651,9 @@ def main() -> int:
                     where += ", SCHED_IDLE" if args.import_policy == "idle" else ""
                     if worker_env.get("QINGHE_DB_BACKEND_NICE"):
                         where += f", its backends at nice {worker_env['QINGHE_DB_BACKEND_NICE']}"
+                        where += (
+                            " and SCHED_IDLE" if worker_env.get("QINGHE_DB_BACKEND_IDLE") else ""
+                        )
                     import_line = (
                         f"import of 100,000 survey rows during the load{where}: {import_seconds:.0f} s "
                         f"({result.get('line', result)})"

@@ -15,8 +15,14 @@ client port), and when the operating system allows it: lowering another user's p
 CAP_SYS_NICE, which the worker's unit grants (``AmbientCapabilities=CAP_SYS_NICE``). Otherwise
 (a database on another machine, no capability) nothing changes and the process logs it once.
 The level is the backend's for its whole life: the worker's connections only ever serve
-background work. A backend at nice 19 still runs when it holds a lock a page's backend waits
-for: it has a small share of a busy core (SCHED_IDLE, which can starve, is not used here)."""
+background work.
+
+``QINGHE_DB_BACKEND_IDLE=1`` also puts the backend under SCHED_IDLE, as the worker itself is
+(the worker's unit sets both). A nice level alone was not enough (bench/loadtest.py --trace):
+a CPU running a nice-19 task does not count as idle when the kernel places a waking task, so a
+page's waking web thread or backend queued behind busy work on the other core while this one
+ran the import; a CPU running only SCHED_IDLE tasks counts as idle. A SCHED_IDLE backend holding
+a lock that a page's backend waits for gets the CPU as soon as that backend sleeps on it."""
 
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ENV = "QINGHE_DB_BACKEND_NICE"
+IDLE_ENV = "QINGHE_DB_BACKEND_IDLE"
 
 # connections (psycopg's) already seen: a pool hands the same one out again and again, each
 # time with Django's connection_created
@@ -47,6 +54,10 @@ def backend_nice() -> int | None:
     except ValueError:
         return None
     return min(19, max(0, level))
+
+
+def backend_idle() -> bool:
+    return os.environ.get(IDLE_ENV, "").strip() in {"1", "true", "yes"}
 
 
 def _client_port(connection: Any) -> int | None:
@@ -73,12 +84,14 @@ def is_local_backend(pid: int, client_port: int | None) -> bool:
     return f"({client_port})".encode() in cmdline
 
 
-def lower(pid: int, level: int) -> bool:
-    """Raises the nice level of process ``pid`` to ``level`` (never lowers it). False when
-    the operating system refuses."""
+def lower(pid: int, level: int, *, idle: bool = False) -> bool:
+    """Raises the nice level of process ``pid`` to ``level`` (never lowers it), and with
+    ``idle`` puts it under SCHED_IDLE. False when the operating system refuses."""
     try:
         if os.getpriority(os.PRIO_PROCESS, pid) < level:
             os.setpriority(os.PRIO_PROCESS, pid, level)
+        if idle and os.sched_getscheduler(pid) != os.SCHED_IDLE:
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:
         _tell(f"the database backend's priority was left as it is ({type(exc).__name__})")
         return False
@@ -106,4 +119,4 @@ def connection_opened(sender: Any, connection: Any, **kwargs: Any) -> None:
     if not is_local_backend(pid, _client_port(raw)):
         _tell("the database server is not a process of this machine")
         return
-    lower(pid, level)
+    lower(pid, level, idle=backend_idle())

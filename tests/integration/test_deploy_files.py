@@ -114,7 +114,7 @@ def test_the_task_workers_database_backends_below_the_pages(tmp_path: Path) -> N
     grants only the capability that needs; the stack and the load test pass the same
     environment."""
     unit = ROOT / "deploy" / "systemd" / "qinghe-worker.service"
-    assert unit_environment() == {"QINGHE_DB_BACKEND_NICE": "19"}
+    assert unit_environment() == {"QINGHE_DB_BACKEND_NICE": "19", "QINGHE_DB_BACKEND_IDLE": "1"}
     lines = unit.read_text().splitlines()
     assert "AmbientCapabilities=CAP_SYS_NICE" in lines
     assert "CapabilityBoundingSet=CAP_SYS_NICE" in lines

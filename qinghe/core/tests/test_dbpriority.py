@@ -18,6 +18,14 @@ def test_level_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         assert dbpriority.backend_nice() == level
 
 
+def test_idle_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(dbpriority.IDLE_ENV, raising=False)
+    assert dbpriority.backend_idle() is False
+    for raw, idle in (("1", True), ("true", True), ("0", False), ("", False)):
+        monkeypatch.setenv(dbpriority.IDLE_ENV, raw)
+        assert dbpriority.backend_idle() is idle
+
+
 def test_only_a_local_postgres_process_of_this_connection(tmp_path: object) -> None:
     assert dbpriority.is_local_backend(os.getpid(), 5432) is False  # pytest, not postgres
     assert dbpriority.is_local_backend(2**22 + 12345, 5432) is False  # no such process
@@ -33,6 +41,7 @@ def test_never_raises_a_priority() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_new_connections_backend_lowered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(dbpriority.ENV, "19")
+    monkeypatch.setenv(dbpriority.IDLE_ENV, "1")
     fresh = connections.create_connection("default")
     try:
         fresh.ensure_connection()  # connection_created → core/apps.py's receiver
@@ -48,6 +57,7 @@ def test_new_connections_backend_lowered(monkeypatch: pytest.MonkeyPatch) -> Non
         except PermissionError:
             pytest.skip("no permission to change the server's priorities here")
         assert os.getpriority(os.PRIO_PROCESS, pid) == 19
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
     finally:
         fresh.close()
 
@@ -63,5 +73,6 @@ def test_without_the_variable_nothing_changes(monkeypatch: pytest.MonkeyPatch) -
         if not dbpriority.is_local_backend(pid, dbpriority._client_port(fresh.connection)):
             pytest.skip("the test database server is not a process of this machine")
         assert os.getpriority(os.PRIO_PROCESS, pid) == 0
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
     finally:
         fresh.close()
