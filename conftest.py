@@ -20,7 +20,7 @@ def _empty_cache() -> None:
     """Each test starts with empty caches (a fragment cached by one test is not another's)."""
     from django.core.cache import caches
 
-    for alias in ("default", "fragments", "badges", "versions"):
+    for alias in ("default", "fragments", "badges", "versions", "shared"):
         caches[alias].clear()
 
 

@@ -286,6 +286,24 @@ CACHES = {
             "OPTIONS": {"MAX_ENTRIES": 200_000},
         }
     ),
+    # Kept values that every process would otherwise count again (core/fragments.py,
+    # ``kept(..., shared=True)``: the staff talent list's counts and page ids): Redis, else
+    # files shared by the machine's processes; keys carry a fingerprint of the code.
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": QINGHE_REDIS_URL,
+            "KEY_PREFIX": "qinghe-shared",
+            "TIMEOUT": 3600,
+        }
+        if QINGHE_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("QINGHE_SHARED_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "shared")),
+            "TIMEOUT": 3600,
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    ),
 }
 # Sessions are rows of django_session. With Redis (production: every web process shares it),
 # they are also kept in it (Django's cached_db engine): a request reads its session from

@@ -29,6 +29,10 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 # Version tokens of kept page parts in each test process's memory (base.py keeps them in files
 # shared by a machine's processes; parallel test workers must not share them).
+CACHES["shared"] = {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "qinghe-shared",
+}
 CACHES["versions"] = {  # noqa: F405
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "qinghe-versions",

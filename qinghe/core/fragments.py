@@ -22,6 +22,12 @@ drops a part while another puts the old one back.
 - ``kept(..., seconds=N)`` also bounds a part's age: for counts whose writers do not all bump
   (the staff talent list's counts: a record saved one at a time bumps TALENTS, an import's
   bulk writes of thousands of records a minute do not, and show within N seconds).
+- ``kept(..., shared=True)`` keeps a value in the "shared" cache instead (Redis in production,
+  else files of the machine): for values that are data, not markup (counts, lists of ids),
+  whose drawing costs the database more than a read of the cache (the staff talent list's
+  counts and page ids: 100-500 ms of database time each, which every web process drew again).
+  Their keys carry a fingerprint of the project's code (``code_fingerprint``), so that, as
+  with the parts kept in a process's memory, no value outlives the code that drew it.
 - When the versions cache cannot be read, pages are drawn without it (``versions`` returns
   None); a bump that cannot be written is logged (the parts under the old token then last at
   most the fragments' hour).
@@ -98,6 +104,24 @@ def bump(*names: str) -> None:
         transaction.on_commit(lambda: _set_tokens(names))
 
 
+_fingerprint: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A digest of the project's Python source (computed once per process): the code that
+    draws a shared value is part of its key."""
+    if not _fingerprint:
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        digest = hashlib.sha256()
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+        _fingerprint.append(digest.hexdigest()[:16])
+    return _fingerprint[0]
+
+
 def key(kind: str, tokens: tuple[str, ...], *parts: Any) -> str:
     """A fragments-cache key: the kind, the tokens and the parts (hashed: queries are text)."""
     digest = hashlib.sha256(repr((tokens, parts)).encode()).hexdigest()[:32]
@@ -112,20 +136,36 @@ def kept(
     *,
     seconds: int | None = None,
     cache_alias: str = "fragments",
+    shared: bool = False,
 ) -> T:
     """``make()``'s value, kept under the tokens of ``names`` and ``parts`` (at most
     ``seconds``, else the cache's own time: the fragments cache's hour) in the process's
-    cache ``cache_alias``; made afresh (and not kept) when the tokens cannot be read."""
+    cache ``cache_alias`` — or, ``shared``, in the "shared" cache under the code's fingerprint
+    too; made afresh (and not kept) when the tokens cannot be read."""
     tokens = versions(*names)
     if tokens is None:
         return make()
+    if shared:
+        cache_alias = "shared"
+        parts = (code_fingerprint(), *parts)
     cache = caches[cache_alias]
     k = key(kind, tokens, *parts)
-    value = cache.get(k)
+    try:
+        value = cache.get(k)
+    except Exception:  # noqa: BLE001 - a shared cache that cannot be read: drawn now
+        if not shared:
+            raise
+        logger.exception("shared kept value could not be read: %s", kind)
+        return make()
     if value is None:
         value = make()
-        if seconds is None:
-            cache.set(k, value)
-        else:
-            cache.set(k, value, timeout=seconds)
+        try:
+            if seconds is None:
+                cache.set(k, value)
+            else:
+                cache.set(k, value, timeout=seconds)
+        except Exception:  # noqa: BLE001 - not kept this time
+            if not shared:
+                raise
+            logger.exception("shared kept value could not be written: %s", kind)
     return value  # type: ignore[no-any-return]

@@ -81,6 +81,9 @@ def warm_up(alive: Callable[[], None] = lambda: None) -> dict[str, float]:
             compiled += 1
     figures["templates"] = time.perf_counter() - started
     figures["templates_compiled"] = compiled
+    from . import fragments
+
+    fragments.code_fingerprint()  # read once per process: the shared kept values' keys
     alive()
     logger.info(
         "warm-up: URLconf %.2f s, jieba %.2f s, %d templates %.2f s",

@@ -47,6 +47,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
         (role, filters),
         lambda: selectors.talent_overview(viewer=request.user, filters=filters),
         seconds=TALENT_COUNTS_SECONDS,
+        shared=True,
     )
     # The list's row count is the overview's (same filters, one query): no second COUNT.
     page = CountedPaginator(talents, 30, count=overview["rows"]).get_page(request.GET.get("page"))
@@ -69,6 +70,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
         (role, filters, page.number),
         draw,
         seconds=TALENT_COUNTS_SECONDS,
+        shared=True,
     )
     if drawn:
         page.object_list = drawn[0]
@@ -100,6 +102,7 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
                 (role,),
                 lambda: selectors.verification_counts(viewer=request.user),
                 seconds=TALENT_COUNTS_SECONDS,
+                shared=True,
             ),
             "can_unmask": selectors.can_unmask(request.user, "id_number")
             and selectors.can_unmask(request.user, "phone"),

@@ -102,3 +102,54 @@ def test_without_redis_a_bump_in_one_process_is_seen_by_the_others(tmp_path: Any
     _in_another_process("fragments.bump(fragments.POSTINGS)", str(tmp_path))
     after = _in_another_process(read, str(tmp_path))
     assert after != first and len(after) == 16
+
+
+def test_shared_values_are_kept_across_processes_under_the_codes_fingerprint(
+    monkeypatch: Any,
+) -> None:
+    """kept(..., shared=True): one drawing for every process (the "shared" cache), under the
+    version tokens and the code's fingerprint; a bump or other code draws again."""
+    from django.core.cache import caches
+
+    from qinghe.core import fragments
+
+    caches["shared"].clear()
+    drawn: list[int] = []
+
+    def make() -> dict[str, int]:
+        drawn.append(1)
+        return {"n": len(drawn)}
+
+    def ask() -> dict[str, int]:
+        return fragments.kept("shared-test", (fragments.TALENTS,), ("r",), make, shared=True)
+
+    assert ask() == {"n": 1}
+    caches["fragments"].clear()  # another process: its own memory is empty, the shared cache not
+    assert ask() == {"n": 1}
+    assert len(drawn) == 1
+    fragments.bump(fragments.TALENTS)
+    assert ask() == {"n": 2}
+    monkeypatch.setattr(fragments, "_fingerprint", ["other-code"])
+    assert ask() == {"n": 3}
+    assert fragments.code_fingerprint() == "other-code"
+
+
+def test_a_shared_cache_that_fails_draws_the_value_now(monkeypatch: Any) -> None:
+    from django.core.cache import caches
+
+    from qinghe.core import fragments
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(caches["shared"], "get", broken)
+    monkeypatch.setattr(caches["shared"], "set", broken)
+    values = iter([1, 2])
+    assert (
+        fragments.kept("shared-fail", (fragments.TALENTS,), (), lambda: next(values), shared=True)
+        == 1
+    )
+    assert (
+        fragments.kept("shared-fail", (fragments.TALENTS,), (), lambda: next(values), shared=True)
+        == 2
+    )
