@@ -10,7 +10,6 @@ import itertools
 import json
 import operator
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import SimpleNamespace
@@ -20,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from psycopg.copy import Copy, Writer
 
 from qinghe.core.bulk import insert_prepared
-from qinghe.core.crypto import EncryptedTextField, encrypt_many
+from qinghe.core.crypto import EncryptedTextField, Sealed, encrypt_many
 
 
 class Record(SimpleNamespace):
@@ -166,13 +165,13 @@ def insert_records(
     if not records:
         return
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
-    # How many records set each attribute: one set by all is read without a default.
-    counts: Counter[str] = Counter()
-    # Records of one model mostly set the same attributes: count each set of names once.
-    # (``map`` in C rather than a generator: 500,000 records an import.)
-    for names, times in Counter(map(tuple, map(_attributes, records))).items():
-        for name in names:
-            counts[name] += times
+    # The attributes some record sets, and those every record sets (read without a default):
+    # records of one model mostly set the same attributes, so each distinct set of names is
+    # looked at once. (``map`` in C rather than a generator, and a set rather than a Counter
+    # of them: 500,000 records an import.)
+    shapes = [set(names) for names in set(map(tuple, map(_attributes, records)))]
+    some: set[str] = set().union(*shapes)
+    every: set[str] = set.intersection(*shapes)
     total = len(records)
     # The columns go in this order (the INSERT names them, so any order will do): attributes
     # every record sets, read together by one itemgetter; attributes some set; foreign keys
@@ -189,15 +188,15 @@ def insert_records(
             continue
         auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
         if isinstance(f, EncryptedTextField | models.JSONField | models.DateField):
-            if counts[f.attname]:
+            if f.attname in some:
                 prepared.append((f, auto, isinstance(f, EncryptedTextField)))
             else:
                 constant.append(f)
-        elif f.is_relation and counts[f.name]:
+        elif f.is_relation and f.name in some:
             related.append(f)
-        elif counts[f.attname] == total:
+        elif f.attname in every:
             always.append(f)
-        elif counts[f.attname]:
+        elif f.attname in some:
             sometimes.append((f, None if f.primary_key else f.get_default()))
         else:
             constant.append(f)
@@ -228,7 +227,9 @@ def insert_records(
     # The non-empty plain strings of each encrypted column (ID numbers, phones, raw rows:
     # 300,000 values an import), encrypted together: what the field's get_prep_value gives
     # each, without the generic layers in front of it and with one system call for all the
-    # nonces. None where the value takes the field's own path.
+    # nonces. A ``Sealed`` value was encrypted ahead of time (the survey import's ID numbers,
+    # phones and raw rows, by the read-ahead thread): its ciphertext as it is. None where the
+    # value takes the field's own path.
     ciphertexts: dict[str, list[str | None]] = {}
     for f, _auto, encrypted in prepared:
         if not encrypted:
@@ -238,7 +239,9 @@ def insert_records(
         todo: list[int] = []
         for number, record in enumerate(records):
             value = record.__dict__.get(attname)
-            if type(value) is str and value and f.to_python(value) is value:
+            if type(value) is Sealed:
+                column[number] = value.token  # encrypted by the read-ahead thread
+            elif type(value) is str and value and f.to_python(value) is value:
                 todo.append(number)
         for number, token in zip(
             todo,
