@@ -333,6 +333,23 @@ class _Collect(Writer):
         self.parts.append(bytes(data))
 
 
+# The overlapped chunks' COPYs in PostgreSQL's binary format (the column types from the
+# fields, ``_pg_type``): psycopg writes each value's bytes with a length in front instead of
+# escaping it into text, and the server reads numbers, dates and time stamps without parsing
+# them. A/B of the 100k survey in one process, alternating (load 4-11): importing process CPU
+# 12.26 / 12.06 / 12.40 s in text against 11.06 / 11.14 / 11.35 s in binary, server CPU
+# 11.17 / 10.87 / 10.27 against 10.42 / 10.43 / 10.17 s, identical tables.
+COPY_BINARY = True
+
+
+def _pg_type(field: models.Field[Any, Any], conn: Any) -> str:
+    """The column's PostgreSQL type name as psycopg knows it (no length: ``varchar``)."""
+    db_type = field.db_type(conn)
+    if db_type is None:
+        raise ValueError(f"{field} has no column type")
+    return db_type.split("(", 1)[0].strip()
+
+
 class CopyLater:
     """A COPY (PostgreSQL) whose data is formatted now, by psycopg as ``Copy.write_row``
     formats it, with the adapters of ``conn``, and sent when called, on the calling
@@ -351,11 +368,16 @@ class CopyLater:
             raise ValueError("CopyLater: PostgreSQL only")
         qn = conn.ops.quote_name
         columns = ", ".join(qn(str(f.column)) for f in fields)
-        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        binary = COPY_BINARY
+        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN" + (
+            " (FORMAT BINARY)" if binary else ""
+        )
         sink = _Collect()
         conn.ensure_connection()
         with conn.wrap_database_errors, conn.connection.cursor() as cursor:
-            with Copy(cursor, writer=sink) as copy:
+            with Copy(cursor, binary=binary, writer=sink) as copy:
+                if binary:
+                    copy.set_types([_pg_type(f, conn) for f in fields])
                 for row in rows:
                     copy.write_row(row)
         self.parts = sink.parts
