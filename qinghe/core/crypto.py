@@ -56,37 +56,6 @@ def encrypt_many(plaintexts: list[str], *, context: bytes = b"qinghe") -> list[s
     return out
 
 
-class Sealed(str):
-    """A plaintext with its ciphertext made ahead of time (``seal_many``), for a value that is
-    stored once: it compares, hashes and prints as the plaintext (``str()`` of it is the plain
-    text), and ``EncryptedTextField`` (and the survey import's writer) store ``token`` instead
-    of encrypting it again. Encrypting is pure work, so a thread with time to spare (the survey
-    import's read-ahead thread, while the importing thread waits for the database) can do it
-    for the thread that writes."""
-
-    token: str
-
-    def __new__(cls, plaintext: str, token: str) -> Sealed:
-        if not token.startswith(_PREFIX):
-            raise ValueError("not an encrypted value")
-        sealed = super().__new__(cls, plaintext)
-        sealed.token = token
-        return sealed
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        return (str(self), self.token)
-
-
-def seal_many(plaintexts: list[str], *, context: bytes = b"qinghe") -> list[Sealed]:
-    """``plaintexts`` with their ciphertexts (``encrypt_many``), as ``Sealed`` values."""
-    return [
-        Sealed(plaintext, token)
-        for plaintext, token in zip(
-            plaintexts, encrypt_many(plaintexts, context=context), strict=True
-        )
-    ]
-
-
 def decrypt(token: str, *, context: bytes = b"qinghe") -> str:
     if not token.startswith(_PREFIX):
         raise ValueError("not an encrypted value")
@@ -126,8 +95,6 @@ class EncryptedTextField(models.TextField):
     Filtering on it is meaningless (every encryption differs): pair it with a blind index."""
 
     def get_prep_value(self, value: Any) -> Any:
-        if type(value) is Sealed:
-            return value.token  # encrypted ahead of time (the default context)
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value

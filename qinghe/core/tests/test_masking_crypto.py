@@ -1,25 +1,15 @@
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import hmac
 import logging
-import pickle
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qinghe.core.crypto import (
-    EncryptedTextField,
-    Sealed,
-    blind_index,
-    decrypt,
-    encrypt,
-    encrypt_many,
-    seal_many,
-)
+from qinghe.core.crypto import blind_index, decrypt, encrypt, encrypt_many
 from qinghe.core.logging import MaskPIIFilter
 from qinghe.core.masking import mask_id_number, mask_name, mask_phone, scrub_text
 
@@ -63,24 +53,6 @@ def test_encrypt_many_gives_the_stored_form_of_encrypt_with_a_fresh_nonce_each()
     nonces = {base64.b64decode(token[3:])[:12] for token in tokens}
     assert len(nonces) == 4  # the two equal phones too
     assert encrypt_many([]) == []
-
-
-def test_sealed_values_are_their_plaintext_and_store_their_own_ciphertext() -> None:
-    first, second = seal_many(["440784199901011234", "440784199901011234"])
-    assert type(first) is Sealed and first == "440784199901011234"
-    assert hash(first) == hash("440784199901011234") and type(str(first)) is str
-    assert first.token != second.token  # a fresh nonce each
-    assert decrypt(first.token) == decrypt(second.token) == "440784199901011234"
-    # The field stores the ciphertext made ahead of time, and plain text encrypted afresh.
-    field = EncryptedTextField()
-    assert field.get_prep_value(first) == first.token
-    plain = field.get_prep_value("440784199901011234")
-    assert plain not in (first.token, second.token)
-    assert decrypt(plain) == "440784199901011234"
-    for again in (copy.copy(first), copy.deepcopy(first), pickle.loads(pickle.dumps(first))):
-        assert (type(again), again, again.token) == (Sealed, first, first.token)
-    with pytest.raises(ValueError, match="not an encrypted value"):
-        Sealed("440784199901011234", "440784199901011234")
 
 
 def test_blind_index_is_the_keyed_sha256_it_always_was() -> None:

@@ -17,9 +17,8 @@ and phone blind index, keeping only talents whose name and phone both match a ro
 phones, educations, destinations and open conflicts), read as plain rows of the columns the
 chunk uses (``chunks.Loaded``, not model instances: a re-import finds every talent), and
 writes are bulk operations
-(``writer``, through ``qinghe.core.bulk``; each row's raw cells, ID number and phone are
-encrypted by the read-ahead thread as it parses them, ``crypto.Sealed``, any other encrypted
-column in one ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
+(``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
+``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
 memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
 while the database works on this one's writes (``reader.ReadAhead``). On PostgreSQL (outside

@@ -687,9 +687,7 @@ class ChunkProcessor:
         ident = row.id_number
         if ident is None or state.talent.id_number:
             return False
-        changed = self._set_field(
-            state, "id_number", item.id_number if item.id_number is not None else ident.number
-        )
+        changed = self._set_field(state, "id_number", ident.number)
         if changed:
             talent = state.talent
             talent.id_index = item.id_index
@@ -715,7 +713,7 @@ class ChunkProcessor:
                     self.dirty_phones[phone.pk] = phone
         phone = Record(
             talent=state.talent,
-            number=item.phone if item.phone is not None else row.phone,
+            number=row.phone,
             number_index=index,
             is_current=True,
             is_wrong=False,
@@ -840,7 +838,7 @@ class ChunkProcessor:
         provenance: dict[str, Any] = {}
         ident = row.id_number
         if ident is not None:
-            talent.id_number = item.id_number if item.id_number is not None else ident.number
+            talent.id_number = ident.number
             talent.id_index = item.id_index
             talent.id_prefix = ident.prefix
             talent.birth_date = ident.birth_date

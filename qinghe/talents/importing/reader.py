@@ -17,7 +17,6 @@ from typing import Any
 from django.db import connections
 
 from qinghe.accounts.phones import phone_index
-from qinghe.core.crypto import Sealed, seal_many
 
 from .. import normalize
 from ..normalize import HeaderMap, ParsedRow, Rejection, SurveyTable
@@ -28,12 +27,9 @@ class RowWork:
     row_number: int
     cells: list[Any]
     result: ParsedRow | Rejection
-    raw: str  # the row's cells as JSON text (ImportRow.raw), ``Sealed`` once sealed
+    raw: str  # the row's cells as JSON text (ImportRow.raw)
     id_index: str | None = None
     phone_index: str | None = None
-    # The ID number and the phone (normal form) with their ciphertexts (``_seal``).
-    id_number: Sealed | None = None
-    phone: Sealed | None = None
 
 
 # ``json.dumps(..., ensure_ascii=False)`` without building an encoder for every row.
@@ -56,46 +52,15 @@ def _row_work(row_number: int, cells: list[Any], result: ParsedRow | Rejection) 
     )
 
 
-# Rows sealed together (``_seal``): one system call for their nonces, a checkpoint between.
-SEAL_ROWS = 32
-
-
-def _seal(work: list[RowWork], checkpoint: Callable[[], None] | None) -> None:
-    """Encrypts each row's raw cells, ID number and phone ahead of their INSERTs
-    (``crypto.Sealed``): in the read-ahead thread this runs while the importing thread waits
-    for the database, which otherwise encrypted 300,000 values an import itself."""
-    for start in range(0, len(work), SEAL_ROWS):
-        if checkpoint is not None:
-            checkpoint()
-        part = work[start : start + SEAL_ROWS]
-        with_id = [item for item in part if item.id_index is not None]
-        with_phone = [item for item in part if item.phone_index is not None]
-        sealed = iter(
-            seal_many(
-                [
-                    *(item.raw for item in part),
-                    *(item.result.id_number.number for item in with_id),  # type: ignore[union-attr]
-                    *(item.result.phone for item in with_phone),  # type: ignore[union-attr]
-                ]
-            )
-        )
-        for item in part:
-            item.raw = next(sealed)
-        for item in with_id:
-            item.id_number = next(sealed)
-        for item in with_phone:
-            item.phone = next(sealed)
-
-
 def prepare_chunk(
     rows: Sequence[tuple[int, list[Any]]],
     header: HeaderMap,
     today: dt.date,
     checkpoint: Callable[[], None] | None = None,
 ) -> list[RowWork]:
-    """Parses the rows (pure work, outside the transaction) and seals their encrypted values
-    (``_seal``). ``checkpoint`` is called every few rows: the read-ahead thread waits there
-    while the importing thread wants the interpreter to itself."""
+    """Parses the rows (pure work, outside the transaction). ``checkpoint`` is called every
+    few rows: the read-ahead thread waits there while the importing thread wants the
+    interpreter to itself."""
     columns = list(header.columns.items())
     work = []
     for position, (row_number, cells) in enumerate(rows):
@@ -107,7 +72,6 @@ def prepare_chunk(
         width = len(cells)
         raw = {canonical: cells[pos] if pos < width else None for pos, canonical in columns}
         work.append(_row_work(row_number, cells, normalize.parse_row(raw, today=today)))
-    _seal(work, checkpoint)
     return work
 
 

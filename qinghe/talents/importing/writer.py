@@ -19,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from psycopg.copy import Copy, Writer
 
 from qinghe.core.bulk import insert_prepared
-from qinghe.core.crypto import EncryptedTextField, Sealed, encrypt_many
+from qinghe.core.crypto import EncryptedTextField, encrypt_many
 
 
 class Record(SimpleNamespace):
@@ -227,9 +227,7 @@ def insert_records(
     # The non-empty plain strings of each encrypted column (ID numbers, phones, raw rows:
     # 300,000 values an import), encrypted together: what the field's get_prep_value gives
     # each, without the generic layers in front of it and with one system call for all the
-    # nonces. A ``Sealed`` value was encrypted ahead of time (the survey import's ID numbers,
-    # phones and raw rows, by the read-ahead thread): its ciphertext as it is. None where the
-    # value takes the field's own path.
+    # nonces. None where the value takes the field's own path.
     ciphertexts: dict[str, list[str | None]] = {}
     for f, _auto, encrypted in prepared:
         if not encrypted:
@@ -239,9 +237,7 @@ def insert_records(
         todo: list[int] = []
         for number, record in enumerate(records):
             value = record.__dict__.get(attname)
-            if type(value) is Sealed:
-                column[number] = value.token  # encrypted by the read-ahead thread
-            elif type(value) is str and value and f.to_python(value) is value:
+            if type(value) is str and value and f.to_python(value) is value:
                 todo.append(number)
         for number, token in zip(
             todo,

@@ -19,14 +19,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
-from qinghe.core.crypto import Sealed, decrypt
 from qinghe.core.models import AuditLog
 from qinghe.talents import normalize
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files, reader
 from qinghe.talents.importing import run as run_module
 from qinghe.talents.importing.rejected import rejected_file_read
-from qinghe.talents.importing.writer import Record, insert_records
 from qinghe.talents.models import (
     Destination,
     Education,
@@ -299,43 +297,6 @@ def test_the_database_holds_no_raw_id_number_or_phone(messy: Path) -> None:
     stored = repr([talents, phones, rows, audit])
     for secret in secrets:
         assert secret not in stored
-
-
-def test_rows_are_sealed_when_parsed_and_stored_with_that_ciphertext(messy: Path) -> None:
-    """The read-ahead thread encrypts each row's raw cells, ID number and phone
-    (``reader._seal``); the writer stores those ciphertexts rather than encrypting again."""
-    table = files.open_table("xlsx", messy.read_bytes())
-    rows = list(table.rows())
-    work = reader.prepare_chunk(rows, table.header, dt.date(2025, 9, 1))
-    assert len(work) == len(rows) > reader.SEAL_ROWS // 4
-    with_id = [item for item in work if item.id_index]
-    with_phone = [item for item in work if item.phone_index]
-    assert with_id and with_phone
-    for item in work:
-        assert type(item.raw) is Sealed and decrypt(item.raw.token) == item.raw
-        assert json.loads(item.raw) == json.loads(str(item.raw))
-    for item in with_id:
-        assert isinstance(item.result, normalize.ParsedRow) and item.result.id_number is not None
-        assert type(item.id_number) is Sealed
-        assert item.id_number == item.result.id_number.number == decrypt(item.id_number.token)
-    for item in with_phone:
-        assert isinstance(item.result, normalize.ParsedRow)
-        assert type(item.phone) is Sealed
-        assert item.phone == item.result.phone == decrypt(item.phone.token)
-    assert all(item.id_number is None for item in work if not item.id_index)
-    assert all(item.phone is None for item in work if not item.phone_index)
-
-    batch = ImportBatch.objects.create(source_name=SOURCE, file_name="x.xlsx", file_sha256="0" * 64)
-    sealed = work[0].raw
-    assert isinstance(sealed, Sealed)
-    record = Record(
-        batch_id=batch.pk, row_number=1, outcome="rejected", talent_id=None, reason="", raw=sealed
-    )
-    insert_records(ImportRow, [record], now=batch.created_at, with_pk=False)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT raw FROM talents_importrow WHERE batch_id = %s", [batch.pk])
-        assert cursor.fetchall() == [(sealed.token,)]
-    assert ImportRow.objects.get(batch=batch).raw == str(sealed)
 
 
 # ---------------------------------------------------------------------------- other files
