@@ -23,7 +23,8 @@ writes are bulk operations
 memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
 while the database works on this one's writes (``reader.ReadAhead``). On PostgreSQL (outside
 a transaction) chunks overlap: a writer thread runs each chunk's transaction on its own
-connection, from writes the calling thread built (the COPYs' data, ``writer.CopyLater``),
+connection, from writes the calling thread built (the COPYs' data in binary format,
+``writer.CopyLater``),
 while the calling thread looks up and matches the next chunk with the previous one's talents
 overlaid on what the database says (``chunks.Overlay``, ``run._run_overlapped``); at most one
 chunk is in flight, and its batch row is claimed in its own transaction as before.

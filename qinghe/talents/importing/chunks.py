@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -295,8 +294,9 @@ _EDUCATION_UPDATE_FIELDS = (
 # itself. Blind indexes are hex digests, so the literals need no quoting.
 
 
-# Blind indexes joined by commas: one match for a chunk's 10,000 rather than one each.
-_HEX_DIGESTS = re.compile(r"[0-9a-f]+(?:,[0-9a-f]+)*")
+# Deletes hex digits and commas: blind indexes joined by commas leave nothing (one C-level
+# pass over a chunk's 10,000 rather than a regular expression, a fifth of the time).
+_HEX_AND_COMMAS = str.maketrans("", "", "0123456789abcdef,")
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -310,8 +310,10 @@ def _in_keys(column: str, keys: set[str], *, vendor: str) -> tuple[str, str]:
     """SQL testing that ``column`` (quoted) is one of ``keys`` (blind indexes) on ``vendor``
     (postgresql or sqlite), and its one parameter."""
     joined = ",".join(keys)
-    # As many commas as separators: no key has one of its own.
-    if keys and not (_HEX_DIGESTS.fullmatch(joined) and joined.count(",") == len(keys) - 1):
+    # No empty key, and as many commas as separators: no key has one of its own.
+    if keys and (
+        "" in keys or joined.translate(_HEX_AND_COMMAS) or joined.count(",") != len(keys) - 1
+    ):
         raise ValueError("a blind index is a hex digest")
     if vendor == "postgresql":
         return f"{column} = ANY(%s::text[])", "{" + joined + "}"

@@ -10,7 +10,6 @@ import itertools
 import json
 import operator
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import SimpleNamespace
@@ -166,13 +165,13 @@ def insert_records(
     if not records:
         return
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
-    # How many records set each attribute: one set by all is read without a default.
-    counts: Counter[str] = Counter()
-    # Records of one model mostly set the same attributes: count each set of names once.
-    # (``map`` in C rather than a generator: 500,000 records an import.)
-    for names, times in Counter(map(tuple, map(_attributes, records))).items():
-        for name in names:
-            counts[name] += times
+    # The attributes some record sets, and those every record sets (read without a default):
+    # records of one model mostly set the same attributes, so each distinct set of names is
+    # looked at once. (``map`` in C rather than a generator, and a set rather than a Counter
+    # of them: 500,000 records an import.)
+    shapes = [set(names) for names in set(map(tuple, map(_attributes, records)))]
+    some: set[str] = set().union(*shapes)
+    every: set[str] = set.intersection(*shapes)
     total = len(records)
     # The columns go in this order (the INSERT names them, so any order will do): attributes
     # every record sets, read together by one itemgetter; attributes some set; foreign keys
@@ -189,15 +188,15 @@ def insert_records(
             continue
         auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
         if isinstance(f, EncryptedTextField | models.JSONField | models.DateField):
-            if counts[f.attname]:
+            if f.attname in some:
                 prepared.append((f, auto, isinstance(f, EncryptedTextField)))
             else:
                 constant.append(f)
-        elif f.is_relation and counts[f.name]:
+        elif f.is_relation and f.name in some:
             related.append(f)
-        elif counts[f.attname] == total:
+        elif f.attname in every:
             always.append(f)
-        elif counts[f.attname]:
+        elif f.attname in some:
             sometimes.append((f, None if f.primary_key else f.get_default()))
         else:
             constant.append(f)
@@ -330,6 +329,23 @@ class _Collect(Writer):
         self.parts.append(bytes(data))
 
 
+# The overlapped chunks' COPYs in PostgreSQL's binary format (the column types from the
+# fields, ``_pg_type``): psycopg writes each value's bytes with a length in front instead of
+# escaping it into text, and the server reads numbers, dates and time stamps without parsing
+# them. A/B of the 100k survey in one process, alternating (load 4-11): importing process CPU
+# 12.26 / 12.06 / 12.40 s in text against 11.06 / 11.14 / 11.35 s in binary, server CPU
+# 11.17 / 10.87 / 10.27 against 10.42 / 10.43 / 10.17 s, identical tables.
+COPY_BINARY = True
+
+
+def _pg_type(field: models.Field[Any, Any], conn: Any) -> str:
+    """The column's PostgreSQL type name as psycopg knows it (no length: ``varchar``)."""
+    db_type = field.db_type(conn)
+    if db_type is None:
+        raise ValueError(f"{field} has no column type")
+    return db_type.split("(", 1)[0].strip()
+
+
 class CopyLater:
     """A COPY (PostgreSQL) whose data is formatted now, by psycopg as ``Copy.write_row``
     formats it, with the adapters of ``conn``, and sent when called, on the calling
@@ -348,11 +364,16 @@ class CopyLater:
             raise ValueError("CopyLater: PostgreSQL only")
         qn = conn.ops.quote_name
         columns = ", ".join(qn(str(f.column)) for f in fields)
-        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        binary = COPY_BINARY
+        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN" + (
+            " (FORMAT BINARY)" if binary else ""
+        )
         sink = _Collect()
         conn.ensure_connection()
         with conn.wrap_database_errors, conn.connection.cursor() as cursor:
-            with Copy(cursor, writer=sink) as copy:
+            with Copy(cursor, binary=binary, writer=sink) as copy:
+                if binary:
+                    copy.set_types([_pg_type(f, conn) for f in fields])
                 for row in rows:
                     copy.write_row(row)
         self.parts = sink.parts

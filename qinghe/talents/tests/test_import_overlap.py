@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from qinghe.talents.importing import chunks
+from qinghe.talents.importing import chunks, writer
 from qinghe.talents.importing import run as run_module
 from qinghe.talents.models import (
     Destination,
@@ -170,8 +170,21 @@ def test_overlapped_chunks_end_as_chunks_one_after_another(
     wipe()
 
     overlaid = writes_wait_for_the_next_lookups(monkeypatch, chunk_count=6)
+    # The overlapped chunks' COPYs go in binary (the chunks one after another: text), and
+    # the tables end the same.
+    sent: list[str] = []
+    real_send = writer.CopyLater.__call__
+
+    def send(self: Any) -> None:
+        sent.append(self.sql)
+        real_send(self)
+
+    monkeypatch.setattr(writer.CopyLater, "__call__", send)
     assert run(path, chunk_size=10)[0] == line
     assert full_snapshot() == one_after_another
+    tables = {sql.split()[1].strip('"') for sql in sent}
+    assert {"talents_talent", "talents_phonenumber", "talents_importrow"} <= tables
+    assert all(sql.endswith(" FROM STDIN (FORMAT BINARY)") for sql in sent)
     # Chunk 5 (rows 40-49) finds person 33 of chunk 4 again by ID; chunk 6 (rows 50-54)
     # finds three people without an ID of chunk 5 by name and phone: all from the overlay,
     # their rows in the database not committed yet.
