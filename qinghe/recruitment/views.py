@@ -26,7 +26,7 @@ from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
 from qinghe.jobs.models import Posting
 from qinghe.talents.resume import resume_of, resume_open_for_application, resume_response
-from qinghe.talents.selectors import talent_for_student
+from qinghe.talents.selectors import student_has_talent, talent_for_student
 
 from . import selectors as sel
 from .forms import (
@@ -50,6 +50,22 @@ SELF_ROLES = ("student", "ambassador")
 
 
 # --- the student: applying (on the posting's page) --------------------------------------------
+
+
+def apply_state(request: HttpRequest, posting_id: int) -> dict[str, Any]:
+    """What the posting's page shows of the one-step application: whether the student applied
+    (the application's id and stage) or can, and a link to the form (at most two narrow
+    queries: the application, and only without one whether the student has a record)."""
+    user = request.user
+    if not isinstance(user, User) or user.role not in SELF_ROLES:
+        return {"can_apply": False}
+    application = sel.application_stage_for_posting(viewer=user, posting_id=posting_id)
+    return {
+        "can_apply": True,
+        "application": application,
+        "has_talent": application is not None or student_has_talent(user=user),
+        "apply_form_shown": False,
+    }
 
 
 def apply_context(request: HttpRequest, posting: Posting, *, form: bool = False) -> dict[str, Any]:
