@@ -27,7 +27,7 @@ from qinghe.recruitment.selectors import posting_applicant_counts
 from qinghe.recruitment.views import apply_state
 from qinghe.reference.models import Industry
 
-from . import selectors, services
+from . import cards, selectors, services
 from .forms import PostingForm, QualityForm, category_choices
 from .models import MinLevel, Posting
 from .services import FACT_LABELS
@@ -76,23 +76,23 @@ def search(request: AuthedRequest) -> HttpResponse:
     paginator = CappedPaginator(postings, PAGE_SIZE, cap=SEARCH_CAP)
     asked = request.GET.get("page")
 
-    def draw() -> tuple[int, list[int], int]:
+    def draw() -> tuple[int, list[cards.Card], int]:
         found = paginator.get_page(asked)
-        return found.number, [p.pk for p in found.object_list], paginator.bounded_count
+        return found.number, cards.card_parts(found.object_list), paginator.bounded_count
 
-    # Which postings a query's page lists, and how many match, kept per query, filters and
-    # page (core/fragments.py; the same for every viewer): new whenever any posting or
-    # enterprise changes, and each day (closing dates). The cards are drawn for this viewer
-    # (收藏) from the postings themselves, read by id (and still open).
-    number, ids, bounded = fragments.kept(
-        "job-search",
+    # A query's page of cards (drawn without the viewer's 收藏 forms) and how many postings
+    # match, kept per query, filters and page (core/fragments.py; the same for every
+    # viewer): new whenever any posting or enterprise changes (jobs/signals.py), and each
+    # day (closing dates). The 收藏 forms are this viewer's, added for each request.
+    number, kept, bounded = fragments.kept(
+        "job-search-cards",
         (fragments.POSTINGS,),
-        (filters, asked, timezone.localdate(), PAGE_SIZE, SEARCH_CAP),
+        (filters, asked, timezone.localdate(), PAGE_SIZE, SEARCH_CAP, translation.get_language()),
         draw,
     )
     paginator.bounded_count = bounded
-    by_id = postings.order_by().in_bulk(ids)
-    page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
+    page = Page(kept, number, paginator)
+    ids = [card.pk for card in kept]
     return render(
         request,
         "jobs/search.html",

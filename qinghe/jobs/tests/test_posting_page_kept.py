@@ -173,3 +173,24 @@ def test_the_viewers_favourite_record_and_application_show_at_once(world: World)
     assert 'data-testid="applied"' in html and 'data-testid="open-apply"' not in html
     assert f"（当前阶段：{application.stage.name}）" in html
     assert f'href="{reverse("recruitment:my_application", args=[application.pk])}"' in html
+
+
+def test_the_search_keeps_its_cards_and_each_viewers_favourites_show_at_once(
+    world: World,
+) -> None:
+    x, y = signed_in(world.x), signed_in(world.y)
+    card = f'action="/jobs/{world.posting_a.pk}/favourite/"'
+    for client in (x, y):
+        html = client.get("/jobs/", {"q": "软件"}).content.decode()
+        form = html[html.index(card) :]
+        assert form[: form.index("</form>")].endswith(">收藏</button>")
+
+    services.favourite_toggle(user=world.x, posting=world.posting_a)
+
+    html = x.get("/jobs/", {"q": "软件"}).content.decode()
+    form = html[html.index(card) :]
+    assert form[: form.index("</form>")].endswith(">已收藏</button>")
+    # the other student's page, drawn from the same kept cards, is not
+    html = y.get("/jobs/", {"q": "软件"}).content.decode()
+    form = html[html.index(card) :]
+    assert form[: form.index("</form>")].endswith(">收藏</button>")
