@@ -205,3 +205,42 @@ def recommendation_cards(recs: Iterable[Any], *, empty: str) -> SafeString:
     if not cards:
         return mark_safe(f'<p class="text-muted">{esc(empty)}</p>')  # noqa: S308 - escaped
     return mark_safe("".join(cards))  # noqa: S308 - every value is escaped above
+
+
+_STATE_CLASSES = {
+    Posting.State.PUBLISHED: "text-bg-success",
+    Posting.State.REVIEW: "text-bg-warning",
+    Posting.State.DRAFT: "text-bg-light border",
+}
+
+
+def state_badge(posting: Posting, today: Any = None) -> SafeString:
+    """A posting's state (jobs/_state.html written out, for the rows of a list): a published
+    posting past its closing date ``today`` shows as awaiting its expiry."""
+    if (
+        posting.state == Posting.State.PUBLISHED
+        and today
+        and posting.closing_date
+        and posting.closing_date < today
+    ):
+        return mark_safe('<span class="badge text-bg-secondary">已截止（待下线）</span>')
+    css = _STATE_CLASSES.get(posting.state, "text-bg-secondary")
+    label = esc(posting.get_state_display())
+    return mark_safe(f'<span class="badge {css}">{label}</span>')  # noqa: S308 - escaped
+
+
+_STAGE_CLASSES = {
+    "offer": "text-bg-success",
+    "onboarded": "text-bg-success",
+    "rejected": "text-bg-secondary",
+    "withdrawn": "text-bg-secondary",
+    "interview": "text-bg-info",
+}
+
+
+def stage_badge(stage: Any) -> SafeString:
+    """An application's stage (recruitment/_stage.html written out, for the rows of a list)."""
+    css = _STAGE_CLASSES.get(stage.kind, "text-bg-light border")
+    return mark_safe(  # noqa: S308 - the name is escaped
+        f'<span class="badge {css}" data-testid="stage">{esc(stage.name)}</span>'
+    )

@@ -215,7 +215,12 @@ def my_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     show = request.GET.get("show", "")
     show = show if show in selectors.OWN_POSTING_SHOW_LABELS else ""
-    postings = selectors.own_postings(viewer=request.user, state=state, show=show)
+    # the list's columns only (no enterprise, town or texts)
+    postings = (
+        selectors.own_postings(viewer=request.user, state=state, show=show)
+        .select_related(None)
+        .only("id", "title", "is_quality", "kind", "state", "closing_date", "updated_at")
+    )
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -228,9 +228,15 @@ def interview_reschedule_request(request: AuthedRequest, interview_id: int) -> H
 def applicants(request: AuthedRequest) -> HttpResponse:
     filters = sel.ApplicantFilter.from_query(request.GET)
     enterprise = enterprise_for_user(user=request.user)
-    page = Paginator(
-        sel.enterprise_applications(viewer=request.user, filters=filters), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    # the list's columns only: no talent record (its ID number decrypted for each row), no
+    # posting texts, no cover letter
+    rows = (
+        sel.enterprise_applications(viewer=request.user, filters=filters)
+        .select_related(None)
+        .select_related("posting", "stage")
+        .only("id", "applied_at", "shared_snapshot", "posting__title", "stage__name", "stage__kind")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "recruitment/applicants.html",

@@ -44,3 +44,13 @@ def reasons(items: Iterable[Mapping[str, Any]]) -> SafeString:
 @register.simple_tag
 def posting_badges(posting: Posting) -> SafeString:
     return cards.badges(posting)
+
+
+@register.simple_tag
+def state_badge(posting: Posting, today: Any = None) -> SafeString:
+    return cards.state_badge(posting, today)
+
+
+@register.simple_tag
+def stage_badge(stage: Any) -> SafeString:
+    return cards.stage_badge(stage)
