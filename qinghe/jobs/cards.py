@@ -207,7 +207,7 @@ def recommendation_cards(recs: Iterable[Any], *, empty: str) -> SafeString:
     return mark_safe("".join(cards))  # noqa: S308 - every value is escaped above
 
 
-_STATE_CLASSES = {
+_STATE_CLASSES: dict[str, str] = {
     Posting.State.PUBLISHED: "text-bg-success",
     Posting.State.REVIEW: "text-bg-warning",
     Posting.State.DRAFT: "text-bg-light border",
