@@ -68,24 +68,15 @@ def apply_state(request: HttpRequest, posting_id: int) -> dict[str, Any]:
     }
 
 
-def apply_context(request: HttpRequest, posting: Posting, *, form: bool = False) -> dict[str, Any]:
-    """What the one-step application needs: on the posting's page (``form=False``) whether the
-    student applied or can, and a link to the form; on the form's own page (``form=True``,
-    GET /jobs/<id>/apply/) what will be shared, the phones to choose from (decrypted: read only
-    there) and the consent."""
-    # The posting's page may be reached by anyone signed in; only a student applies.
+def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
+    """What the one-step application's own page (GET /jobs/<id>/apply/, opened from the
+    posting's page: ``apply_state``) needs: whether the student applied or can, what will be
+    shared, the phones to choose from (decrypted: read only there) and the consent."""
     user = request.user
     if not isinstance(user, User) or user.role not in SELF_ROLES:
         return {"can_apply": False}
     application = sel.application_for_posting(viewer=user, posting=posting)
     talent = None if application else talent_for_student(user=user)
-    if not form:
-        return {
-            "can_apply": True,
-            "application": application,
-            "has_talent": application is not None or talent is not None,
-            "apply_form_shown": False,
-        }
     choices = applications.phone_choices(user=user, talent=talent) if talent else []
     default = applications.default_phone_choice(choices)
     return {
@@ -115,7 +106,7 @@ def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
             {
                 "posting": posting,
                 "open": posting.accepts_applications(),
-                **apply_context(request, posting, form=True),
+                **apply_context(request, posting),
             },
         )
     if talent_for_student(user=request.user) is None:
