@@ -54,6 +54,7 @@ RECOMMENDATIONS = "recommendations"  # the recommendations of many talents were 
 TALENTS = "talents"  # a talent record was saved or deleted one at a time (talents/apps.py)
 PLAN_TARGETS = "plan-targets"  # a year's targets were set (plan.services.year_target_set)
 INBOX = "inbox"  # inbox messages of many users were queued (a campaign: notify_bulk_count)
+STORIES = "stories"  # an alliance story was saved or deleted (alliance/signals.py)
 
 
 def talent_recommendations(talent_id: int) -> str:

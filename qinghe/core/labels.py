@@ -10,8 +10,15 @@ from typing import Any
 
 from django.utils.encoding import force_str
 
+# Each field's choices as a dict, made once per process: the labels stay lazy (translated
+# when shown, in the language of that request); choices are fixed with the code.
+_LABELS: dict[Any, dict[Any, Any]] = {}
+
 
 def choice_label(obj: Any, field_name: str) -> Any:
     field = obj._meta.get_field(field_name)
+    labels = _LABELS.get(field)
+    if labels is None:
+        labels = _LABELS[field] = dict(field.flatchoices)
     value = getattr(obj, field.attname)
-    return force_str(dict(field.flatchoices).get(value, value), strings_only=True)
+    return force_str(labels.get(value, value), strings_only=True)

@@ -344,11 +344,12 @@ def viewer_major_code(*, viewer: User) -> str:
         return ""
     from qinghe.talents.models import Education
 
-    education = (
-        Education.objects.filter(talent__user=viewer, talent__merged_into__isnull=True)
-        .exclude(major__isnull=True)
-        .select_related("major")
+    code = (
+        Education.objects.filter(
+            talent__user=viewer, talent__merged_into__isnull=True, major__isnull=False
+        )
         .order_by("-graduation_year", "-id")
+        .values_list("major__code", flat=True)
         .first()
     )
-    return education.major.code if education and education.major else ""
+    return code or ""

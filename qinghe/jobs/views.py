@@ -3,27 +3,31 @@ certification. Thin: parse, select, call one service, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qinghe.alliance.stories import stories_related
 from qinghe.core import fragments
 from qinghe.core.errorhandling import redirect_on_error
-from qinghe.core.errors import ApplicationError
+from qinghe.core.errors import ApplicationError, NotFound
 from qinghe.core.http import AuthedRequest
 from qinghe.core.pagination import CappedPaginator
 from qinghe.enterprises.forms import add_service_errors, heshan_towns
 from qinghe.enterprises.selectors import enterprise_for_user, is_enterprise_staff
 from qinghe.recruitment.selectors import posting_applicant_counts
-from qinghe.recruitment.views import apply_context
+from qinghe.recruitment.views import apply_state
 from qinghe.reference.models import Industry
 
-from . import selectors, services
+from . import cards, selectors, services
 from .forms import PostingForm, QualityForm, category_choices
 from .models import MinLevel, Posting
 from .services import FACT_LABELS
@@ -72,23 +76,23 @@ def search(request: AuthedRequest) -> HttpResponse:
     paginator = CappedPaginator(postings, PAGE_SIZE, cap=SEARCH_CAP)
     asked = request.GET.get("page")
 
-    def draw() -> tuple[int, list[int], int]:
+    def draw() -> tuple[int, list[cards.Card], int]:
         found = paginator.get_page(asked)
-        return found.number, [p.pk for p in found.object_list], paginator.bounded_count
+        return found.number, cards.card_parts(found.object_list), paginator.bounded_count
 
-    # Which postings a query's page lists, and how many match, kept per query, filters and
-    # page (core/fragments.py; the same for every viewer): new whenever any posting or
-    # enterprise changes, and each day (closing dates). The cards are drawn for this viewer
-    # (收藏) from the postings themselves, read by id (and still open).
-    number, ids, bounded = fragments.kept(
-        "job-search",
+    # A query's page of cards (drawn without the viewer's 收藏 forms) and how many postings
+    # match, kept per query, filters and page (core/fragments.py; the same for every
+    # viewer): new whenever any posting or enterprise changes (jobs/signals.py), and each
+    # day (closing dates). The 收藏 forms are this viewer's, added for each request.
+    number, kept, bounded = fragments.kept(
+        "job-search-cards",
         (fragments.POSTINGS,),
-        (filters, asked, timezone.localdate(), PAGE_SIZE, SEARCH_CAP),
+        (filters, asked, timezone.localdate(), PAGE_SIZE, SEARCH_CAP, translation.get_language()),
         draw,
     )
     paginator.bounded_count = bounded
-    by_id = postings.order_by().in_bulk(ids)
-    page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
+    page = Page(kept, number, paginator)
+    ids = [card.pk for card in kept]
     return render(
         request,
         "jobs/search.html",
@@ -110,29 +114,65 @@ def search(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _page_part(viewer: Any, posting_id: int) -> dict[str, Any] | None:
+    """What a posting's page shows the same to every viewer, drawn: its status, description,
+    facts, summary and related stories (None: no such public posting)."""
+    try:
+        posting = selectors.posting_get_for_viewer(viewer=viewer, posting_id=posting_id)
+    except NotFound:
+        return None
+    context = {
+        "posting": posting,
+        "facts": _facts(posting),
+        "majors": posting.required_majors.order_by("code"),
+        "categories": posting.required_categories.order_by("code"),
+        "open": posting.accepts_applications(),
+        "stories": stories_related(
+            industry_ids=[posting.enterprise.industry_id] if posting.enterprise.industry_id else [],
+            town_ids=[posting.town_id] if posting.town_id else [],
+        ),
+    }
+    return {
+        "posting": {
+            "pk": posting.pk,
+            "title": posting.title,
+            "enterprise": {"name": posting.enterprise.name},
+        },
+        "open": context["open"],
+        "status": mark_safe(render_to_string("jobs/_detail_status.html", context)),  # noqa: S308
+        "main": mark_safe(render_to_string("jobs/_detail_main.html", context)),  # noqa: S308
+        "side": mark_safe(render_to_string("jobs/_detail_side.html", context)),  # noqa: S308
+    }
+
+
 @require_GET
 def detail(request: AuthedRequest, posting_id: int) -> HttpResponse:
-    posting = selectors.posting_get_for_viewer(viewer=request.user, posting_id=posting_id)
+    if not getattr(request.user, "is_authenticated", False):
+        raise NotFound()
+    # The part every viewer sees alike, kept per posting and day (core/fragments.py: closing
+    # dates): new whenever any posting or enterprise changes (its state, text, required
+    # majors: jobs/signals.py) or any story does (alliance/signals.py). What is this
+    # viewer's — 收藏, the application and its stage — is read for each request.
+    part = fragments.kept(
+        "posting-page",
+        (fragments.POSTINGS, fragments.STORIES),
+        (posting_id, timezone.localdate(), translation.get_language()),
+        lambda: _page_part(request.user, posting_id),
+    )
+    if part is None:
+        raise NotFound()
     return render(
         request,
         "jobs/detail.html",
         {
-            "posting": posting,
-            "facts": _facts(posting),
-            "majors": posting.required_majors.order_by("code"),
-            "categories": posting.required_categories.order_by("code"),
-            "open": posting.accepts_applications(),
+            "part": part,
+            "posting": part["posting"],
+            "open": part["open"],
             "is_favourite": bool(
-                selectors.favourite_ids(viewer=request.user, posting_ids=[posting.pk])
+                selectors.favourite_ids(viewer=request.user, posting_ids=[posting_id])
             ),
             "can_favourite": getattr(request.user, "role", None) in ("student", "ambassador"),
-            "stories": stories_related(
-                industry_ids=[posting.enterprise.industry_id]
-                if posting.enterprise.industry_id
-                else [],
-                town_ids=[posting.town_id] if posting.town_id else [],
-            ),
-            **apply_context(request, posting),
+            **apply_state(request, posting_id),
         },
     )
 
@@ -175,7 +215,12 @@ def my_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     show = request.GET.get("show", "")
     show = show if show in selectors.OWN_POSTING_SHOW_LABELS else ""
-    postings = selectors.own_postings(viewer=request.user, state=state, show=show)
+    # the list's columns only (no enterprise, town or texts)
+    postings = (
+        selectors.own_postings(viewer=request.user, state=state, show=show)
+        .select_related(None)
+        .only("id", "title", "is_quality", "kind", "state", "closing_date", "updated_at")
+    )
     page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

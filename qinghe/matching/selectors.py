@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from qinghe.core.errors import NotFound
@@ -21,9 +21,8 @@ from qinghe.core.roles import Role
 from qinghe.jobs.models import Posting
 from qinghe.jobs.selectors import posting_card_fields
 from qinghe.reference.models import MajorCategory, Occupation
-from qinghe.talents.consent import consent_in_force, consent_state
+from qinghe.talents.consent import consent_in_force
 from qinghe.talents.models import Consent, Education, Resume, Talent
-from qinghe.talents.selectors import talent_for_student
 
 from . import classify, fetch, scoring
 from . import fairness as fair
@@ -31,7 +30,6 @@ from .models import (
     Candidate,
     Invitation,
     MajorOccupation,
-    MatchingProfile,
     PostingFairness,
     PostingOccupation,
     Recommendation,
@@ -60,7 +58,6 @@ class StudentRecommendations:
     jobs: list[Recommendation] = field(default_factory=list)
     internships: list[Recommendation] = field(default_factory=list)
     invitations: list[Invitation] = field(default_factory=list)
-    profile: MatchingProfile | None = None
     computed: bool = False
     computed_at: dt.datetime | None = None
 
@@ -86,12 +83,24 @@ def student_recommendations(
     ``new_recommendations`` (the workbench's 新推荐). ``lists=False`` leaves ``jobs`` and
     ``internships`` empty (the page fills them with ``recommendation_lists`` when its kept
     part is missing: matching/views.py)."""
-    talent = talent_for_student(user=user)
+    # The student's record (its id only), the matching consent in force and when the lists
+    # were computed, in one query (talent_for_student, consent_state and the profile were
+    # three, and read the whole record).
+    talent = (
+        Talent.objects.filter(user=user, merged_into__isnull=True)
+        .annotate(
+            matching_ok=consent_in_force(Consent.Purpose.MATCHING),
+            recommended_at=F("matching_profile__recommended_at"),
+        )
+        .only("id")
+        .order_by("pk")
+        .first()
+    )
     if talent is None:
         return StudentRecommendations(state="no_talent")
-    if not consent_state(talent=talent).get(Consent.Purpose.MATCHING):
+    if not talent.matching_ok:
         return StudentRecommendations(state="no_consent", talent=talent)
-    profile = MatchingProfile.objects.filter(talent=talent).first()
+    computed_at = talent.recommended_at
     invitations = list(
         Invitation.objects.filter(talent=talent, state=Invitation.State.PENDING)
         .select_related("posting", "enterprise")
@@ -101,9 +110,8 @@ def student_recommendations(
         state="ok",
         talent=talent,
         invitations=invitations,
-        profile=profile,
-        computed=bool(profile and profile.recommended_at),
-        computed_at=profile.recommended_at if profile else None,
+        computed=computed_at is not None,
+        computed_at=computed_at,
     )
     if lists:
         recommendation_lists(view, new_only=new_only)

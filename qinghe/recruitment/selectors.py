@@ -292,6 +292,20 @@ def student_interview_get(*, viewer: User, interview_id: int) -> Interview:
     return interview
 
 
+def application_stage_for_posting(*, viewer: User, posting_id: int) -> Application | None:
+    """The student's application to this posting with only its id and its stage's name (the
+    posting's page)."""
+    if getattr(viewer, "role", None) not in SELF_ROLES or not getattr(viewer, "pk", None):
+        return None
+    return (
+        Application.objects.filter(applicant=viewer, posting_id=posting_id)
+        .select_related("stage")
+        .only("id", "stage__name")
+        .order_by("-applied_at", "-id")
+        .first()
+    )
+
+
 def application_for_posting(*, viewer: User, posting: Posting) -> Application | None:
     return student_applications(viewer=viewer).filter(posting=posting).first()
 

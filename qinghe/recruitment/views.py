@@ -26,7 +26,7 @@ from qinghe.enterprises.selectors import enterprise_for_user
 from qinghe.jobs import selectors as posting_selectors
 from qinghe.jobs.models import Posting
 from qinghe.talents.resume import resume_of, resume_open_for_application, resume_response
-from qinghe.talents.selectors import talent_for_student
+from qinghe.talents.selectors import student_has_talent, talent_for_student
 
 from . import selectors as sel
 from .forms import (
@@ -52,24 +52,31 @@ SELF_ROLES = ("student", "ambassador")
 # --- the student: applying (on the posting's page) --------------------------------------------
 
 
-def apply_context(request: HttpRequest, posting: Posting, *, form: bool = False) -> dict[str, Any]:
-    """What the one-step application needs: on the posting's page (``form=False``) whether the
-    student applied or can, and a link to the form; on the form's own page (``form=True``,
-    GET /jobs/<id>/apply/) what will be shared, the phones to choose from (decrypted: read only
-    there) and the consent."""
-    # The posting's page may be reached by anyone signed in; only a student applies.
+def apply_state(request: HttpRequest, posting_id: int) -> dict[str, Any]:
+    """What the posting's page shows of the one-step application: whether the student applied
+    (the application's id and stage) or can, and a link to the form (at most two narrow
+    queries: the application, and only without one whether the student has a record)."""
+    user = request.user
+    if not isinstance(user, User) or user.role not in SELF_ROLES:
+        return {"can_apply": False}
+    application = sel.application_stage_for_posting(viewer=user, posting_id=posting_id)
+    return {
+        "can_apply": True,
+        "application": application,
+        "has_talent": application is not None or student_has_talent(user=user),
+        "apply_form_shown": False,
+    }
+
+
+def apply_context(request: HttpRequest, posting: Posting) -> dict[str, Any]:
+    """What the one-step application's own page (GET /jobs/<id>/apply/, opened from the
+    posting's page: ``apply_state``) needs: whether the student applied or can, what will be
+    shared, the phones to choose from (decrypted: read only there) and the consent."""
     user = request.user
     if not isinstance(user, User) or user.role not in SELF_ROLES:
         return {"can_apply": False}
     application = sel.application_for_posting(viewer=user, posting=posting)
     talent = None if application else talent_for_student(user=user)
-    if not form:
-        return {
-            "can_apply": True,
-            "application": application,
-            "has_talent": application is not None or talent is not None,
-            "apply_form_shown": False,
-        }
     choices = applications.phone_choices(user=user, talent=talent) if talent else []
     default = applications.default_phone_choice(choices)
     return {
@@ -99,7 +106,7 @@ def apply(request: AuthedRequest, posting_id: int) -> HttpResponse:
             {
                 "posting": posting,
                 "open": posting.accepts_applications(),
-                **apply_context(request, posting, form=True),
+                **apply_context(request, posting),
             },
         )
     if talent_for_student(user=request.user) is None:
@@ -212,9 +219,15 @@ def interview_reschedule_request(request: AuthedRequest, interview_id: int) -> H
 def applicants(request: AuthedRequest) -> HttpResponse:
     filters = sel.ApplicantFilter.from_query(request.GET)
     enterprise = enterprise_for_user(user=request.user)
-    page = Paginator(
-        sel.enterprise_applications(viewer=request.user, filters=filters), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    # the list's columns only: no talent record (its ID number decrypted for each row), no
+    # posting texts, no cover letter
+    rows = (
+        sel.enterprise_applications(viewer=request.user, filters=filters)
+        .select_related(None)
+        .select_related("posting", "stage")
+        .only("id", "applied_at", "shared_snapshot", "posting__title", "stage__name", "stage__kind")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "recruitment/applicants.html",

@@ -256,6 +256,11 @@ def talent_for_student(*, user: User) -> Talent | None:
     return Talent.objects.filter(user=user, merged_into__isnull=True).first()
 
 
+def student_has_talent(*, user: User) -> bool:
+    """Whether the student has claimed a talent record (``talent_for_student`` without reading it)."""
+    return Talent.objects.filter(user=user, merged_into__isnull=True).exists()
+
+
 def talent_timeline(*, talent: Talent) -> list[dict[str, Any]]:
     """Education, destinations, imports and edits of one talent, newest first."""
     events: list[dict[str, Any]] = []

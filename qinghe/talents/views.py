@@ -27,6 +27,8 @@ from .models import Consent, Talent, ValueChange
 
 # The staff list's counts may be this old after writes that bump no version (an import's).
 TALENT_COUNTS_SECONDS = 60
+# The filter form's reference data and fixed choices are kept this long (talent_list.html).
+FILTER_FORM_CACHE_SECONDS = 600
 
 
 def _get_talent(request: AuthedRequest, talent_id: int) -> Talent:
@@ -93,6 +95,11 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
                 "name"
             ),
             "years": list(range(year + 4, year - 12, -1)),
+            # the filter form's reference data (major categories, towns: changed by
+            # `load_reference`) and fixed choices, rendered once per choice of those filters
+            # and kept this long (talent_list.html); the chapters and the verification
+            # counts are drawn each time
+            "filter_cache_seconds": FILTER_FORM_CACHE_SECONDS,
             "segments": selectors.segment_list(viewer=request.user),
             "overview": overview,
             "verification_filters": selectors.VERIFICATION_FILTERS,

@@ -46,3 +46,14 @@ def test_display_equals_get_field_display_for_every_choice_and_an_unknown_value(
             == str(Talent.Status.STUDYING.label)
             == Talent(status="studying").get_status_display()
         )
+
+
+def test_the_kept_labels_follow_the_requests_language() -> None:
+    obj = Talent(status=Talent.Status.STUDYING)
+    for language in ("zh-hans", "en", "zh-hans"):
+        with translation.override(language):
+            assert choice_label(obj, "status") == obj.get_status_display()
+    with translation.override("en"):
+        english = obj.get_status_display()
+    with translation.override("zh-hans"):
+        assert english != obj.get_status_display()  # the label has an English translation

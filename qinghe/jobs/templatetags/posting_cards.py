@@ -17,12 +17,13 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def posting_cards(context: template.Context, postings: Iterable[Posting]) -> SafeString:
-    """The search's cards; the 收藏 forms carry this request's CSRF token and path."""
+def posting_cards(context: template.Context, kept: Iterable[cards.Card]) -> SafeString:
+    """The search's cards (drawn by ``cards.card_parts``, kept per query and page); the 收藏
+    forms carry this request's CSRF token and path."""
     request = context["request"]
     can_favourite = bool(context.get("can_favourite"))
-    return cards.posting_cards(
-        postings,
+    return cards.cards_with_forms(
+        kept,
         can_favourite=can_favourite,
         favourites=context.get("favourites") or (),
         csrf_token=str(context.get("csrf_token") or get_token(request)) if can_favourite else "",
@@ -43,3 +44,13 @@ def reasons(items: Iterable[Mapping[str, Any]]) -> SafeString:
 @register.simple_tag
 def posting_badges(posting: Posting) -> SafeString:
     return cards.badges(posting)
+
+
+@register.simple_tag
+def state_badge(posting: Posting, today: Any = None) -> SafeString:
+    return cards.state_badge(posting, today)
+
+
+@register.simple_tag
+def stage_badge(stage: Any) -> SafeString:
+    return cards.stage_badge(stage)

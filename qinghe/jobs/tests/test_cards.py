@@ -98,3 +98,25 @@ def test_reasons_and_recommendation_cards(world: World) -> None:
     assert cards.recommendation_cards([], empty="没有<合适>") == (
         '<p class="text-muted">没有&lt;合适&gt;</p>'
     )
+
+
+def test_the_state_and_stage_badges_are_the_templates_they_replace() -> None:
+    from django.template.loader import render_to_string
+
+    today = dt.date(2026, 6, 1)
+    for state in Posting.State.values:
+        for closing in (None, dt.date(2026, 5, 31), today):
+            p = Posting(state=state, closing_date=closing)
+            for day in (today, None):
+                drawn = render_to_string("jobs/_state.html", {"p": p, "today": day})
+                assert str(cards.state_badge(p, day)) == drawn.rstrip("\n")
+    assert str(
+        cards.state_badge(Posting(state="published", closing_date=dt.date(2026, 5, 31)), today)
+    ) == ('<span class="badge text-bg-secondary">已截止（待下线）</span>')
+    for kind in ("applied", "interview", "offer", "onboarded", "rejected", "withdrawn", "other"):
+        stage = SimpleNamespace(kind=kind, name="面试<复试>")
+        drawn = render_to_string("recruitment/_stage.html", {"stage": stage})
+        assert str(cards.stage_badge(stage)) == drawn.rstrip("\n")
+    assert str(cards.stage_badge(SimpleNamespace(kind="offer", name="A&B"))) == (
+        '<span class="badge text-bg-success" data-testid="stage">A&amp;B</span>'
+    )
