@@ -32,6 +32,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
@@ -81,8 +82,6 @@ class PagesASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        from django.core.exceptions import RequestAborted
-
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:

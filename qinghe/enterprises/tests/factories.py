@@ -16,7 +16,7 @@ from qinghe.core.roles import Role
 from qinghe.enterprises.models import Enterprise, InternshipBase
 from qinghe.enterprises.uscc import make_uscc
 from qinghe.jobs.models import FACT_FIELDS, Posting
-from qinghe.jobs.services import posting_refresh_tokens
+from qinghe.jobs.services import PostingData, posting_refresh_tokens
 from qinghe.reference.models import Industry, Major, MajorCategory, Town
 
 FACTS = {
@@ -212,3 +212,26 @@ def make_base(
         valid_from=valid_from,
         valid_to=valid_to,
     )
+
+
+def posting_data_of(posting: Posting, **changes: Any) -> PostingData:
+    """What the enterprise's form would send for ``posting`` as it stands, with ``changes``."""
+    data = PostingData(
+        kind=posting.kind,
+        title=posting.title,
+        description=posting.description,
+        town=posting.town,
+        min_level=posting.min_level,
+        salary_min=posting.salary_min,
+        salary_max=posting.salary_max,
+        closing_date=posting.closing_date,
+        working_hours=posting.working_hours,
+        housing=posting.housing,
+        meals=posting.meals,
+        social_insurance=posting.social_insurance,
+        leave=posting.leave,
+        safety=posting.safety,
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data

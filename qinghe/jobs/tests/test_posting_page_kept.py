@@ -18,8 +18,9 @@ from qinghe.alliance import stories
 from qinghe.alliance.stories import StoryData
 from qinghe.core.roles import Role
 from qinghe.enterprises.services import ProfileData, enterprise_update_profile
+from qinghe.enterprises.tests.factories import posting_data_of
 from qinghe.jobs import services
-from qinghe.jobs.services import PostingData, posting_close, posting_update
+from qinghe.jobs.services import posting_close, posting_update
 from qinghe.recruitment.tests.test_share_choice import POSTING_PAGE_QUERIES
 from qinghe.testing.recruiting import X_PHONE, apply_to, claim_talent
 from qinghe.testing.world import World
@@ -77,22 +78,7 @@ def test_a_revised_posting_is_gone_at_once_and_back_with_its_new_title(
     services.posting_transition(actor=world.hr_a, posting=posting, action="revise")
     assert client.get(f"/jobs/{posting.pk}/").status_code == 404
     posting.refresh_from_db()
-    data = PostingData(
-        kind=posting.kind,
-        title="高级软件开发工程师",
-        description=posting.description,
-        town=posting.town,
-        min_level=posting.min_level,
-        salary_min=posting.salary_min,
-        salary_max=posting.salary_max,
-        closing_date=posting.closing_date,
-        working_hours=posting.working_hours,
-        housing=posting.housing,
-        meals=posting.meals,
-        social_insurance=posting.social_insurance,
-        leave=posting.leave,
-        safety=posting.safety,
-    )
+    data = posting_data_of(posting, title="高级软件开发工程师")
     assert posting_update(actor=world.hr_a, posting=posting, data=data) == ["title"]
     assert client.get(f"/jobs/{posting.pk}/").status_code == 404
     services.posting_submit(actor=world.hr_a, posting=posting)

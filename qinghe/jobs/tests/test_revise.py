@@ -11,10 +11,10 @@ from django.test import Client
 from qinghe.accounts.models import User
 from qinghe.core.errors import PermissionDenied
 from qinghe.core.roles import Role
+from qinghe.enterprises.tests.factories import posting_data_of
 from qinghe.jobs import services
 from qinghe.jobs.models import Posting, PostingEvent
 from qinghe.jobs.selectors import open_postings
-from qinghe.jobs.services import PostingData
 from qinghe.recruitment.models import Application
 from qinghe.testing.recruiting import X_PHONE, apply_to, claim_talent
 from qinghe.testing.world import World
@@ -51,22 +51,7 @@ def test_a_published_posting_is_revised_edited_and_republished_keeping_applicati
     # The applicants stay reachable from the draft's page.
     assert "应聘者（1）" in hr.get(f"/jobs/mine/{posting.pk}/").content.decode()
 
-    data = PostingData(
-        kind=posting.kind,
-        title="高级软件开发工程师",
-        description=posting.description,
-        town=posting.town,
-        min_level=posting.min_level,
-        salary_min=posting.salary_min,
-        salary_max=posting.salary_max,
-        closing_date=posting.closing_date,
-        working_hours=posting.working_hours,
-        housing=posting.housing,
-        meals=posting.meals,
-        social_insurance=posting.social_insurance,
-        leave=posting.leave,
-        safety=posting.safety,
-    )
+    data = posting_data_of(posting, title="高级软件开发工程师")
     assert services.posting_update(actor=world.hr_a, posting=posting, data=data) == ["title"]
     services.posting_submit(actor=world.hr_a, posting=posting)
     services.posting_approve(actor=personas[Role.HR_STAFF], posting=posting)
