@@ -43,9 +43,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from privatepg import PrivatePostgres  # noqa: E402
 from prodstack import (  # noqa: E402
     VENV_BIN,
+    WORKER_UNIT,
     Stack,
+    join_group,
     pg_admin,
     run_idle,
+    unit_cpu_weight,
     unit_environment,
     unit_idle,
     unit_nice,
@@ -505,6 +508,12 @@ def main() -> int:
         help="leave the import's PostgreSQL backends at normal priority (without the worker "
         "unit's QINGHE_DB_BACKEND_NICE), to compare",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-cpu-weight", action="store_true",
+        help="run the import in this process's session instead of a cpu cgroup standing in for "
+        "the task worker unit's CPUWeight= (the comparison: a session's group takes an equal "
+        "share of a busy core whatever its tasks' policy)",
+    )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -587,8 +596,14 @@ def main() -> int:
                 if args.no_import:
                     return
                 nice, idle = args.import_nice, args.import_policy == "idle"
+                # the import runs where production runs it: in the task worker's cgroup
+                # (its unit's CPUWeight=idle)
+                group = None if args.no_cpu_weight else stack.cpu_group("worker", WORKER_UNIT)
+                started["group"] = group
 
                 def lower() -> None:
+                    if group is not None:
+                        join_group(group)
                     if nice:
                         os.nice(nice)
                     if idle:
@@ -602,7 +617,7 @@ def main() -> int:
                     ],
                     cwd=ROOT, env={**stack.env, **worker_env}, stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE, text=True,
-                    preexec_fn=lower if nice or idle else None,  # noqa: PLW1509
+                    preexec_fn=lower,  # noqa: PLW1509
                 )  # fmt: skip
                 started["at"] = time.perf_counter()
 
@@ -648,6 +663,8 @@ def main() -> int:
                 else:
                     result = json.loads(out.strip().splitlines()[-1])
                     where = f", nice {args.import_nice}" if args.import_nice else ""
+                    if started.get("group") is not None:
+                        where += f", in the worker's cpu cgroup (CPUWeight={unit_cpu_weight()})"
                     where += ", SCHED_IDLE" if args.import_policy == "idle" else ""
                     if worker_env.get("QINGHE_DB_BACKEND_NICE"):
                         where += f", its backends at nice {worker_env['QINGHE_DB_BACKEND_NICE']}"

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -89,6 +89,75 @@ def unit_environment(unit: Path = WORKER_UNIT) -> dict[str, str]:
 def run_idle() -> None:
     """``preexec_fn`` for a child that runs under SCHED_IDLE (as ``unit_idle`` reads)."""
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def unit_cpu_weight(unit: Path = WORKER_UNIT) -> str | None:
+    """A systemd unit's ``CPUWeight=`` ("idle", a number 1-10000, or None: the default 100)."""
+    return unit_setting("CPUWeight", unit)
+
+
+# Where the stack finds the cpu controller: cgroup v1's own hierarchy, or v2's unified one
+CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
+CGROUP_V2 = Path("/sys/fs/cgroup")
+
+
+def cpu_group(
+    name: str, weight: str, *, v1: Path = CGROUP_V1_CPU, v2: Path = CGROUP_V2
+) -> Path | None:
+    """A cgroup of the cpu controller standing in for a unit's ``CPUWeight=`` (``"idle"`` or a
+    number), as systemd gives each service its own: its folder, or None where no cpu controller
+    is writable here (not root, a container without one), and the child then runs without it.
+
+    Why it matters: every service runs in a session of its own (systemd's units, and the stack's
+    processes here), and Linux shares a busy core between sessions' groups (autogroups, or the
+    services' cgroups once any unit sets a CPU weight) before it looks at a task's policy or nice
+    level inside a group. SCHED_IDLE and Nice= rank a worker only against its own group's tasks;
+    its group as a whole still took an equal share of a busy core from the web workers' group
+    (a 100,000-row import under the load test took 0.4-0.7 cores from the pages, docs/SCALING.md).
+    ``CPUWeight=idle`` makes the whole group idle (the kernel's ``cpu.idle``)."""
+    for base, fields in (
+        (v1, {"idle": "cpu.idle", "weight": "cpu.shares"}),
+        (v2, {"idle": "cpu.idle", "weight": "cpu.weight"}),
+    ):
+        if base == v2 and "cpu" not in _read(base / "cgroup.subtree_control").split():
+            continue
+        if not (base / "cgroup.procs").exists():
+            continue
+        group = base / name
+        try:
+            group.mkdir(exist_ok=True)
+            if weight == "idle":
+                (group / fields["idle"]).write_text("1")
+            else:
+                # cgroup v1 counts shares of 1024 where v2 and systemd count 100
+                value = int(weight) * 1024 // 100 if base == v1 else int(weight)
+                (group / fields["weight"]).write_text(str(max(2, value)))
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                group.rmdir()
+            continue
+        return group
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def join_group(group: Path) -> None:
+    """Moves the calling process into ``group`` (a ``preexec_fn``: the child and everything it
+    starts run there from its first instruction)."""
+    (group / "cgroup.procs").write_text(str(os.getpid()))
+
+
+def remove_group(group: Path | None) -> None:
+    """Removes a cgroup once its processes have ended (a cgroup with processes stays)."""
+    if group is not None:
+        with contextlib.suppress(OSError):
+            group.rmdir()
 
 
 def pg_admin(statement: str, server: str = PG_SERVER) -> None:
@@ -188,6 +257,8 @@ class Stack:
     pg_server: str = PG_SERVER
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="qinghe-stack-")))
     procs: dict[str, Proc] = field(default_factory=dict)
+    # the cpu cgroups standing in for the units' CPUWeight= (None where none can be made)
+    cpu_groups: dict[str, Path | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.https_port = free_port()
@@ -256,7 +327,14 @@ class Stack:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         raise SystemExit(f"signal {signum}: stopping the stack")
 
-    def spawn(self, name: str, args: list[str], *, env: dict[str, str] | None = None) -> Proc:
+    def spawn(
+        self,
+        name: str,
+        args: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        preexec: Callable[[], None] | None = None,
+    ) -> Proc:
         log = self.tmp / "logs" / f"{name}.log"
         handle = log.open("ab")
         popen = subprocess.Popen(
@@ -266,6 +344,7 @@ class Stack:
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends it with its children
+            preexec_fn=preexec,  # noqa: PLW1509
         )
         handle.close()
         proc = Proc(name, popen, log)
@@ -296,6 +375,8 @@ class Stack:
             names.append("redis")
         for name in names:
             self.stop_proc(name)
+        for group in self.cpu_groups.values():
+            remove_group(group)
         left = self.leftovers()
         for pid in left:
             with contextlib.suppress(ProcessLookupError, ValueError):
@@ -306,6 +387,24 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.orphans = left
         return left
+
+    def cpu_group(self, name: str, unit: Path) -> Path | None:
+        """The cpu cgroup standing in for ``unit``'s ``CPUWeight=`` (made once a stack, named by
+        ``name``, removed by ``stop()``); None without the setting, or where no cpu controller
+        is writable here (said once on stderr: the child then runs in its session's group)."""
+        weight = unit_cpu_weight(unit)
+        if weight is None:
+            return None
+        if name not in self.cpu_groups:
+            group = cpu_group(f"qinghe-stack-{os.getpid()}-{name}", weight)
+            if group is None:
+                print(
+                    f"{unit.name}: CPUWeight={weight} not applied (no writable cpu cgroup here); "
+                    f"{name} shares the cores with the web workers as a session of its own",
+                    file=sys.stderr,
+                )
+            self.cpu_groups[name] = group
+        return self.cpu_groups[name]
 
     def leftovers(self) -> list[str]:
         """Processes whose command line or environment names this stack's folder."""
@@ -436,10 +535,12 @@ class Stack:
             level = unit_nice(unit)
             nice = ["nice", "-n", str(level)] if level else []
             idle = ["chrt", "--idle", "0"] if unit_idle(unit) else []
+            group = self.cpu_group(name, unit)
             self.spawn(
                 name,
                 [*nice, *idle, py, "manage.py", *args],
                 env={**self.env, **unit_environment(unit)},
+                preexec=(lambda group=group: join_group(group)) if group else None,
             )
         self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
 

@@ -16,9 +16,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from prodstack import (  # noqa: E402
+    cpu_group,
+    join_group,
     nginx_main_conf,
+    remove_group,
     render_nginx_site,
     run_idle,
+    unit_cpu_weight,
     unit_environment,
     unit_idle,
     unit_nice,
@@ -156,3 +160,66 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "qinghe" not in result.stderr, result.stderr
+
+
+def test_the_background_services_give_way_as_whole_cgroups() -> None:
+    """SCHED_IDLE and Nice= rank a process only inside its own group; the units also set the
+    weight of their service's cgroup, which the stack and the load test stand in for."""
+    systemd = ROOT / "deploy" / "systemd"
+    assert unit_cpu_weight() == "idle"
+    assert unit_cpu_weight(systemd / "qinghe-scheduler.service") == "10"
+    assert unit_cpu_weight(systemd / "qinghe-web.service") is None
+    assert unit_cpu_weight(systemd / "qinghe-outbox.service") is None
+
+
+def test_cpu_group_writes_the_controllers_files(tmp_path: Path) -> None:
+    """cgroup v1 first (shares out of 1024), then v2 (weight out of 100, only where the root
+    hands the cpu controller down); None where neither is there."""
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    v1.mkdir()
+    v2.mkdir()
+    (v2 / "cgroup.procs").write_text("")
+    (v2 / "cgroup.subtree_control").write_text("memory pids\n")
+    assert cpu_group("g", "idle", v1=v1, v2=v2) is None
+    assert list(v1.iterdir()) == []
+    assert sorted(p.name for p in v2.iterdir()) == ["cgroup.procs", "cgroup.subtree_control"]
+
+    (v2 / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    group = cpu_group("g", "10", v1=v1, v2=v2)
+    assert group == v2 / "g"
+    assert (group / "cpu.weight").read_text() == "10"
+    idle = cpu_group("h", "idle", v1=v1, v2=v2)
+    assert idle == v2 / "h"
+    assert (idle / "cpu.idle").read_text() == "1"
+
+    (v1 / "cgroup.procs").write_text("")
+    group = cpu_group("g", "10", v1=v1, v2=v2)
+    assert group == v1 / "g"
+    assert (group / "cpu.shares").read_text() == "102"
+    assert (cpu_group("w", "1", v1=v1, v2=v2) / "cpu.shares").read_text() == "10"
+    assert cpu_group("bad", "lots", v1=v1, v2=v2) is None
+    assert not (v1 / "bad").exists()
+    assert not (v2 / "bad").exists()
+
+
+def test_a_child_runs_in_an_idle_cpu_group_from_its_start() -> None:
+    """On this machine's kernel, where a cpu controller is writable (root): the child is in the
+    group before it runs, the kernel marks the group idle, and the group goes once it is empty."""
+    group = cpu_group(f"qinghe-test-{os.getpid()}", "idle")
+    if group is None:
+        pytest.skip("no writable cpu cgroup here")
+    try:
+        assert (group / "cpu.idle").read_text().strip() == "1"
+        child = subprocess.run(
+            [sys.executable, "-c", "print(open('/proc/self/cgroup').read())"],
+            preexec_fn=lambda: join_group(group),  # noqa: PLW1509
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = [line for line in child.stdout.splitlines() if line.endswith(f"/{group.name}")]
+        assert len(lines) == 1
+        assert (group / "cgroup.procs").read_text() == ""
+    finally:
+        remove_group(group)
+    assert not group.exists()
