@@ -312,6 +312,9 @@ class Education(models.Model):
                 name="education_verified_by",
                 condition=models.Q(verified_by__isnull=False),
             ),
+            # the staff list's 毕业年份 filter reads a cohort's talents from here
+            # (talents/selectors.py, talent_list)
+            models.Index(fields=["graduation_year", "talent"], name="education_year_talent"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import QueryDict
 
 from qinghe.core.audit import audit_record
@@ -178,6 +190,24 @@ def talent_query(text: str) -> TalentQuery | None:
     return TalentQuery("name", text, text)
 
 
+class _AnyOf(Func):
+    """``column = ANY(ARRAY(subquery))`` on PostgreSQL — the subquery is run once and its
+    list looked up, never turned into a join the planner may walk in the outer query's order
+    — and ``column IN (subquery)`` elsewhere."""
+
+    output_field = BooleanField()
+    arity = 2
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        column, subquery = self.source_expressions
+        column_sql, column_params = compiler.compile(column)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        params = (*column_params, *subquery_params)
+        if connection.vendor == "postgresql":
+            return f"{column_sql} = ANY(ARRAY{subquery_sql})", params
+        return f"{column_sql} IN {subquery_sql}", params
+
+
 def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
     if getattr(viewer, "role", None) not in TALENT_READERS:
         return Talent.objects.none()
@@ -195,7 +225,7 @@ def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
         qs = qs.filter(name__contains=query.value)
         exact_first = True
     if filters.university or filters.major_category or filters.graduation_year:
-        educations = Education.objects.filter(talent=OuterRef("pk"))
+        educations = Education.objects.all()
         if filters.university.isdigit():
             educations = educations.filter(university_id=int(filters.university))
         elif filters.university:
@@ -208,7 +238,15 @@ def talent_list(*, viewer: User, filters: TalentFilter) -> QuerySet[Talent]:
             educations = educations.filter(major_category__code=filters.major_category)
         if filters.graduation_year:
             educations = educations.filter(graduation_year=filters.graduation_year)
-        qs = qs.filter(Exists(educations))
+        if filters.university or filters.graduation_year:
+            # A school's or a cohort's educations (at most a few tenths of them): the talents
+            # are read from that list, then sorted. Asked as EXISTS, PostgreSQL walked the
+            # list's order until 30 matched, which for an early cohort is most of the talents
+            # (graduation_year is the order's first key and the filter's: 270 ms at 115,000
+            # talents for 2022, against 19 ms).
+            qs = qs.filter(_AnyOf(F("pk"), Subquery(educations.values("talent_id"))))
+        else:
+            qs = qs.filter(Exists(educations.filter(talent=OuterRef("pk"))))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.native_evidence == NATIVE_ANY:

@@ -49,6 +49,31 @@ def test_filters_narrow_the_list(client_as: Any, jiayi: Talent) -> None:
     assert client.get("/talents/").context["page"].paginator.count == 2
 
 
+def test_school_and_year_filters_match_one_education_each(client_as: Any, personas: Any) -> None:
+    """A cohort or a school lists each talent once, whatever its other educations; the two
+    together match only a talent with one education of that school in that year."""
+    from qinghe.talents.models import Education
+
+    two = make_talent(name="陈思远", phone=None, university="中山大学", graduation_year=2020)
+    Education.objects.create(
+        talent=two, university_name="暨南大学", graduation_year=2024, source=Source.STAFF
+    )
+    Talent.objects.filter(pk=two.pk).update(graduation_year=2024)
+    make_talent(name="何晓彤", phone=None, university="暨南大学", graduation_year=2020)
+    client = client_as(Role.HR_STAFF)
+
+    def listed(**params: str) -> list[str]:
+        page = client.get("/talents/", params).context["page"]
+        return [t.name for t in page.object_list]
+
+    assert listed(graduation_year="2020") == ["陈思远", "何晓彤"]
+    assert listed(graduation_year="2024") == ["陈思远"]
+    assert listed(university="暨南大学") == ["陈思远", "何晓彤"]
+    assert listed(university="暨南大学", graduation_year="2020") == ["何晓彤"]
+    assert listed(university="中山大学", graduation_year="2024") == []
+    assert listed(graduation_year="2019") == []
+
+
 def test_the_listed_records_are_kept_until_a_record_is_saved_and_read_afresh_each_time(
     client_as: Any, jiayi: Talent
 ) -> None:
