@@ -77,9 +77,8 @@ def talent_list(request: AuthedRequest) -> HttpResponse:
     if drawn:
         page.object_list = drawn[0]
     else:
-        page.object_list = (
-            list(talents.filter(pk__in=ids).prefetch_related("educations")) if ids else []
-        )
+        again = selectors.talent_list(viewer=request.user, filters=filters, among=ids)
+        page.object_list = list(again.prefetch_related("educations")) if ids else []
     year = timezone.localdate().year
     return render(
         request,

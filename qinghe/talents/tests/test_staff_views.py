@@ -339,3 +339,21 @@ def test_filter_by_alliance_chapter(client_as: Any, jiayi: Talent) -> None:
     Talent.objects.filter(pk=other.pk).update(chapter=chapter)
     page = client_as(Role.HR_STAFF).get("/talents/", {"chapter": str(chapter.pk)}).context["page"]
     assert [t.pk for t in page] == [other.pk]
+
+
+def test_a_kept_page_lists_only_the_records_that_still_match(client_as: Any, personas: Any) -> None:
+    """The page's ids are kept; its records are read again on each request, and one that left
+    the cohort since (a bulk write: no new version) is not shown."""
+    from qinghe.talents.models import Education
+
+    gone = make_talent(name="甲子豪", phone=None, graduation_year=2021)
+    make_talent(name="乙嘉欣", phone=None, graduation_year=2021)
+    client = client_as(Role.HR_STAFF)
+
+    def listed() -> list[str]:
+        page = client.get("/talents/", {"graduation_year": "2021"}).context["page"]
+        return [t.name for t in page.object_list]
+
+    assert listed() == ["乙嘉欣", "甲子豪"]
+    Education.objects.filter(talent=gone).update(graduation_year=2019)
+    assert listed() == ["乙嘉欣"]
