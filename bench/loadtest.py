@@ -510,9 +510,9 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument(
         "--no-cpu-weight", action="store_true",
-        help="run the import in this process's session instead of a cpu cgroup standing in for "
-        "the task worker unit's CPUWeight= (the comparison: a session's group takes an equal "
-        "share of a busy core whatever its tasks' policy)",
+        help="run the web workers, the task worker and the import each in its session's group "
+        "instead of cpu cgroups standing in for their units' CPUWeight= (the comparison: a "
+        "session's group takes an equal share of a busy core whatever its tasks' policy)",
     )  # fmt: skip
     parser.add_argument("--prepare-only", action="store_true", help="fill the database and stop")
     parser.add_argument("--seed-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
@@ -538,6 +538,7 @@ def main() -> int:
             web_workers=args.web_workers,
             web_class=args.web_class,
             pg_server=pg.url,
+            cpu_weights=not args.no_cpu_weight,
         ) as stack:
             stack.env["QINGHE_DB_POOL_MAX"] = str(args.pool)
             run = prepare(stack, pg, args)
@@ -598,7 +599,7 @@ def main() -> int:
                 nice, idle = args.import_nice, args.import_policy == "idle"
                 # the import runs where production runs it: in the task worker's cgroup
                 # (its unit's CPUWeight=idle)
-                group = None if args.no_cpu_weight else stack.cpu_group("worker", WORKER_UNIT)
+                group = stack.cpu_group("worker", WORKER_UNIT)
                 started["group"] = group
 
                 def lower() -> None:

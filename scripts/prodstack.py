@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 NGINX_SITE = ROOT / "deploy" / "nginx" / "qinghe.conf"
 WORKER_UNIT = ROOT / "deploy" / "systemd" / "qinghe-worker.service"
+WEB_UNIT = ROOT / "deploy" / "systemd" / "qinghe-web.service"
 SCHEDULER_UNIT = ROOT / "deploy" / "systemd" / "qinghe-scheduler.service"
 PG_SERVER = "postgres://qinghe:qinghe@127.0.0.1:5432/postgres"
 HOST = "localhost"
@@ -255,6 +256,9 @@ class Stack:
     web_class: str = "uvicorn"
     keep_database: bool = False
     pg_server: str = PG_SERVER
+    # the units' CPUWeight= stood in for by cpu cgroups (False: every process in its own
+    # session's group, as before; bench/loadtest.py --no-cpu-weight compares)
+    cpu_weights: bool = True
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="qinghe-stack-")))
     procs: dict[str, Proc] = field(default_factory=dict)
     # the cpu cgroups standing in for the units' CPUWeight= (None where none can be made)
@@ -393,7 +397,7 @@ class Stack:
         ``name``, removed by ``stop()``); None without the setting, or where no cpu controller
         is writable here (said once on stderr: the child then runs in its session's group)."""
         weight = unit_cpu_weight(unit)
-        if weight is None:
+        if weight is None or not self.cpu_weights:
             return None
         if name not in self.cpu_groups:
             group = cpu_group(f"qinghe-stack-{os.getpid()}-{name}", weight)
@@ -511,12 +515,14 @@ class Stack:
             ],
             "gthread": ["--worker-class", "gthread", "--threads", "4", "config.wsgi:application"],
         }[self.web_class]
+        group = self.cpu_group("web", WEB_UNIT)
         self.spawn(
             "web",
             [
                 str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--no-control-socket",
                 "--workers", str(self.web_workers), "--bind", f"127.0.0.1:{self.app_port}", *serving,
             ],
+            preexec=(lambda: join_group(group)) if group else None,
         )  # fmt: skip
         wait_for(
             lambda: http_ok(f"http://127.0.0.1:{self.app_port}/healthz", host=HOST),

@@ -168,7 +168,7 @@ def test_the_background_services_give_way_as_whole_cgroups() -> None:
     systemd = ROOT / "deploy" / "systemd"
     assert unit_cpu_weight() == "idle"
     assert unit_cpu_weight(systemd / "qinghe-scheduler.service") == "10"
-    assert unit_cpu_weight(systemd / "qinghe-web.service") is None
+    assert unit_cpu_weight(systemd / "qinghe-web.service") == "400"
     assert unit_cpu_weight(systemd / "qinghe-outbox.service") is None
 
 
