@@ -238,7 +238,10 @@ def drill_web(pg: PrivatePostgres, stack: Stack) -> None:
                 f"   ✗ {name} exited with code {code} when PostgreSQL went away: {last_error(stack, name)}"
             )
             stack.procs.pop(name)
-            stack.spawn(name, [str(VENV_BIN / "python"), "manage.py", *command])
+            if name in {"worker", "scheduler"}:
+                stack.start_worker(name)
+            else:
+                stack.spawn(name, [str(VENV_BIN / "python"), "manage.py", *command])
             print("     started again (as systemd's Restart=always does after 5 s)")
 
 
@@ -376,9 +379,7 @@ def drill_task_worker(stack: Stack, rows: int) -> None:
     before = state()
     stack.stop_proc("worker", sig=signal.SIGKILL)
     print(f"   killed while: {before} (status, started, finished); batch: {db_batch(stack, batch)}")
-    stack.spawn(
-        "worker", [str(VENV_BIN / "python"), "manage.py", "db_worker", "--no-startup-delay"]
-    )
+    stack.start_worker("worker")
     if before.startswith("SUCCESSFUL"):
         print("   the task finished before the kill landed: inconclusive (use more --rows)")
         return

@@ -563,6 +563,11 @@ def main() -> int:
                 f"stack up: nginx+TLS → gunicorn ({args.web_workers} {args.web_class} workers, a pool of ≤ {args.pool} "
                 "connections each), PostgreSQL (private), Redis, task and outbox workers, scheduler"
             )
+            weights = ", ".join(
+                f"{name} {'in ' + str(group) if group else 'not applied'}"
+                for name, group in stack.cpu_groups.items()
+            )
+            print(f"the units' CPUWeight= as cpu cgroups: {weights or 'off (--no-cpu-weight)'}")
             print(f"load average before: {loadavg()}")
             trace = args.trace
             vmstat = None

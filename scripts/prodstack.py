@@ -379,12 +379,14 @@ class Stack:
             names.append("redis")
         for name in names:
             self.stop_proc(name)
-        for group in self.cpu_groups.values():
-            remove_group(group)
         left = self.leftovers()
         for pid in left:
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid.split()[0]), signal.SIGKILL)
+        if left:
+            time.sleep(0.2)  # the killed leave their cgroups
+        for group in self.cpu_groups.values():
+            remove_group(group)
         if not self.keep_database:
             with contextlib.suppress(Exception):
                 self.drop_database()
@@ -532,23 +534,27 @@ class Stack:
         )
 
     def start_workers(self) -> None:
-        py = str(VENV_BIN / "python")
-        # the task worker and the scheduler at their units' priority and environment
-        for name, unit, args in (
-            ("worker", WORKER_UNIT, ["db_worker", "--no-startup-delay"]),
-            ("scheduler", SCHEDULER_UNIT, ["run_scheduler"]),
-        ):
-            level = unit_nice(unit)
-            nice = ["nice", "-n", str(level)] if level else []
-            idle = ["chrt", "--idle", "0"] if unit_idle(unit) else []
-            group = self.cpu_group(name, unit)
-            self.spawn(
-                name,
-                [*nice, *idle, py, "manage.py", *args],
-                env={**self.env, **unit_environment(unit)},
-                preexec=(lambda group=group: join_group(group)) if group else None,
-            )
-        self.spawn("outbox", [py, "manage.py", "deliver_outbox"])
+        self.start_worker("worker")
+        self.start_worker("scheduler")
+        self.spawn("outbox", [str(VENV_BIN / "python"), "manage.py", "deliver_outbox"])
+
+    def start_worker(self, name: str) -> None:
+        """The task worker or the scheduler at its unit's priority, environment and CPU weight
+        (also as the fault drills start one again, as systemd's Restart= would)."""
+        unit, args = {
+            "worker": (WORKER_UNIT, ["db_worker", "--no-startup-delay"]),
+            "scheduler": (SCHEDULER_UNIT, ["run_scheduler"]),
+        }[name]
+        level = unit_nice(unit)
+        nice = ["nice", "-n", str(level)] if level else []
+        idle = ["chrt", "--idle", "0"] if unit_idle(unit) else []
+        group = self.cpu_group(name, unit)
+        self.spawn(
+            name,
+            [*nice, *idle, str(VENV_BIN / "python"), "manage.py", *args],
+            env={**self.env, **unit_environment(unit)},
+            preexec=(lambda: join_group(group)) if group else None,
+        )
 
     def start_nginx(self) -> None:
         cert = self.make_certificate()
