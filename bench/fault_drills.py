@@ -344,16 +344,6 @@ def db_batch(stack: Stack, batch: int) -> str:
     )
 
 
-def batch_rows_done(stack: Stack, batch: int) -> int:
-    import psycopg
-
-    with psycopg.connect(stack.database_url) as conn:
-        row = conn.execute(
-            "SELECT rows_done FROM talents_importbatch WHERE id = %s", (batch,)
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def drill_task_worker(stack: Stack, rows: int) -> None:
     from bench_import import make_file
 
@@ -373,9 +363,17 @@ def drill_task_worker(stack: Stack, rows: int) -> None:
         time.sleep(0.05)
     # killed as soon as a chunk is committed and before the last one is (a fixed pause lost
     # the race on a quiet machine: 20,000 rows import in ~5 s)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not 0 < batch_rows_done(stack, batch) < rows:
-        time.sleep(0.02)
+    import psycopg
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:  # one, polled
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT rows_done FROM talents_importbatch WHERE id = %s", (batch,)
+            ).fetchone()
+            if row and 0 < row[0] < rows:
+                break
+            time.sleep(0.02)
     before = state()
     stack.stop_proc("worker", sig=signal.SIGKILL)
     print(f"   killed while: {before} (status, started, finished); batch: {db_batch(stack, batch)}")
