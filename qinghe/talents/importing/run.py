@@ -199,7 +199,11 @@ def survey_import_run(
                         batch.refresh_from_db()
                         progress(batch)
         batch.refresh_from_db()
-        _finish(batch)
+        # The rejected rows file allocates tens of thousands of small objects: with the
+        # collector on, that set off full collections over everything the process holds
+        # (0.61-0.67 s for the 100,000-row survey's 953 rejected rows, 0.24 s without).
+        with gc_paused():
+            _finish(batch)
     except ImportConflict:
         raise
     except Exception as exc:
