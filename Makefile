@@ -118,6 +118,12 @@ screenshots: install browser fonts ## PNGs of every demo role's 工作台 (1280x
 test: install browser ## run the whole test suite (unit, integration, browser)
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile
+	@# The tests of two connections at once (an import's chunks overlapping) again on an
+	@# SQLite database file, as deployed (the suite's SQLite is in memory).
+	@if [ -z "$$DATABASE_URL" ]; then rm -f var/test-file.sqlite3*; \
+	  TEST_SQLITE_PATH=var/test-file.sqlite3 $(BIN)/pytest -p no:cacheprovider \
+	  qinghe/talents/tests/test_import_overlap.py tests/integration/test_import_transactions.py; \
+	  rm -f var/test-file.sqlite3*; fi
 
 test-fast: install ## run the suite without browser tests or the API fuzzer
 	$(BIN)/pytest -p no:cacheprovider -n 2 -m "not e2e and not fuzz"

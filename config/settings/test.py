@@ -15,6 +15,14 @@ if not os.environ.get("DATABASE_URL"):
         "NAME": env("TEST_SQLITE_PATH", ":memory:"),
         "TEST": {"NAME": env("TEST_SQLITE_PATH", None)},
     }
+    if os.environ.get("TEST_SQLITE_PATH"):
+        # A database file, as deployed (WAL, the write lock taken at BEGIN): what the tests of
+        # two connections at once need (e.g. an import's chunks overlapping).
+        DATABASES["default"]["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
 
 # Argon2 is the real hasher (base and production); a fast one keeps fixtures quick here.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

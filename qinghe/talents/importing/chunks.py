@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from ..models import (
 )
 from ..normalize import HeaderMap, ParsedRow, ReferenceIndex, Rejection
 from .reader import ReadAhead, RowWork, prepare_chunk
-from .writer import JsonText, Record, insert_records, reserve_ids
+from .writer import JsonText, KeyPool, Record, insert_records, reserve_ids
 
 HUMAN_SOURCES = frozenset({Source.STUDENT, Source.STAFF, Source.LIAISON})
 # Enum members as plain values, read once: an enum attribute costs a descriptor call, and the
@@ -133,6 +134,8 @@ class ImportContext:
     batch_files: dict[int, str] = field(default_factory=dict)
     # The thread parsing the next chunk, paused while this one is matched (see ReadAhead).
     read_ahead: ReadAhead | None = None
+    # Keys reserved ahead (SQLite, chunks overlapping): see ``writer.KeyPool``.
+    keys: KeyPool | None = None
 
     @functools.cached_property
     def file_key(self) -> str:
@@ -986,13 +989,18 @@ class ChunkProcessor:
                     setattr(talent, attname, value)
                     state.changed_fields.add(attname)
 
+    def _reserve(self, model: type[Model], count: int) -> list[int] | None:
+        keys = self.ctx.keys
+        return keys.take(model, count) if keys is not None else reserve_ids(model, count)
+
     def assign_ids(self, *, children: bool = False) -> None:
         """Reserves the primary keys of the new talents (and with ``children`` of the new
         phones, educations and destinations) from the database's sequences, where
-        ``reserve_ids`` can; a no-op once done."""
+        ``reserve_ids`` can, or from the keys reserved ahead (``ctx.keys``); a no-op once
+        done."""
         if self.new_states and self.new_states[0].talent.id is None:
             records = [state.talent for state in self.new_states]
-            ids = reserve_ids(Talent, len(records))
+            ids = self._reserve(Talent, len(records))
             if ids is not None:
                 for record, pk in zip(records, ids, strict=True):
                     record.id = pk
@@ -1004,7 +1012,7 @@ class ChunkProcessor:
             ):
                 if not records:
                     continue
-                ids = reserve_ids(model, len(records))
+                ids = self._reserve(model, len(records))
                 if ids is None:
                     raise RuntimeError("reserved keys need PostgreSQL or SQLite")
                 for record, pk in zip(records, ids, strict=True):
@@ -1168,7 +1176,11 @@ def chunk_compute(
     instances to update). Nothing is written: ``chunk_write`` does, in the chunks' order."""
     with gc_paused():
         processor = ChunkProcessor(ctx, overlay)
-        with transaction.atomic():
+        # On SQLite every transaction takes the write lock (``transaction_mode`` IMMEDIATE),
+        # which the chunk being written holds: the look-ups run without one, each seeing
+        # what is committed, as each statement does on PostgreSQL (READ COMMITTED).
+        lookups = transaction.atomic() if connection.vendor != "sqlite" else nullcontext()
+        with lookups:
             _chunk_settings(writes=False)
             processor.compute(work)
         processor.assign_ids(children=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from qinghe.core.audit import audit_record
@@ -23,9 +23,7 @@ from qinghe.core.gcpause import gc_paused
 from qinghe.core.masking import scrub_text
 
 from .. import normalize
-from ..models import (
-    ImportBatch,
-)
+from ..models import Destination, Education, ImportBatch, PhoneNumber, Talent
 from .chunks import (
     ImportConflict,
     ImportContext,
@@ -47,6 +45,7 @@ from .files import (
 from .reader import ReadAhead, prepare_chunk
 from .rejected import write_rejected_file
 from .storage import save_private
+from .writer import KeyPool
 
 logger = logging.getLogger(__name__)
 
@@ -223,11 +222,28 @@ def survey_import_run(
     return ImportResult(batch, seconds)
 
 
+def sqlite_in_memory() -> bool:
+    """The default database is SQLite in memory (the test suite's)."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    conn = connections[DEFAULT_DB_ALIAS]
+    return isinstance(conn, DatabaseWrapper) and bool(conn.is_in_memory_db())
+
+
 def _can_overlap() -> bool:
     """Overlapping chunks takes a second connection, which sees only what is committed: not
-    inside a transaction (a test's, say), and only on PostgreSQL, whose readers do not wait
-    for a writer (SQLite's chunks are bound by the one process's CPU anyway)."""
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
+    inside a transaction (a test's, say); on PostgreSQL, and on SQLite in a database file in
+    WAL mode (readers do not wait for the writer; not in memory, where connections share one
+    cache, locked table by table)."""
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor == "sqlite":
+        if sqlite_in_memory():
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            return str(cursor.fetchone()[0]).lower() == "wal"
+    return connection.vendor == "postgresql"
 
 
 class _ChunkWriter:
@@ -237,6 +253,9 @@ class _ChunkWriter:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-writer")
         self._pending: Future[Any] | None = None
+        # The thread's connection as the importing thread's is for the run (SQLite's cache
+        # and checkpoints, ``_sqlite_bulk_pragmas``); it is closed at the end.
+        self._pool.submit(_sqlite_writer_pragmas).result()
 
     def wait(self) -> None:
         """Until the chunk in flight is committed; its error, if any, raised here."""
@@ -285,6 +304,12 @@ def _run_overlapped(
     to the writer, this thread waits for the one before it to be committed. A kill loses the
     chunk in flight, uncommitted, and the batch's ``rows_done`` (committed with each chunk)
     says where a rerun starts, as without overlap."""
+    if connection.vendor == "sqlite":
+        # Keys for the rows still to come (each row creates at most one talent, phone,
+        # education and destination), reserved now while no chunk holds the write lock.
+        ctx.keys = KeyPool(max(batch.total_rows - rows_done, 0) + 1)
+        for model in (Talent, PhoneNumber, Education, Destination):
+            ctx.keys.take(model, 0)
     writer = _ChunkWriter()
     overlay: Overlay | None = None
     previous = sys.getswitchinterval()
@@ -322,6 +347,13 @@ def _run_overlapped(
 # few times; the WAL file stays bounded.
 SQLITE_IMPORT_CACHE_KIB = 128 * 1024
 SQLITE_IMPORT_CHECKPOINT_PAGES = 32768
+
+
+def _sqlite_writer_pragmas() -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}")
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from psycopg.copy import Copy, Writer
 
 from qinghe.core.bulk import insert_prepared
@@ -72,6 +72,51 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
             start = max(highest, row[0] if row else 0) + 1
             return list(range(start, start + count))
     return None
+
+
+class KeyPool:
+    """Primary keys reserved ahead on SQLite, for chunks whose new rows get their keys while
+    the previous chunk's transaction holds the write lock (``run._run_overlapped``): each
+    table's AUTOINCREMENT counter (``sqlite_sequence``) is moved past a block of keys in a
+    short transaction of its own, so no other writer (the web server creating a talent
+    meanwhile) can take one of them, as a sequence hands them out on PostgreSQL. Keys left
+    unused are a gap, as a sequence leaves them."""
+
+    def __init__(self, block: int) -> None:
+        self.block = max(block, 1)
+        self._free: dict[str, tuple[int, int]] = {}  # table -> [next, end)
+
+    def take(self, model: type[models.Model], count: int) -> list[int]:
+        table = model._meta.db_table
+        start, end = self._free.get(table, (0, 0))
+        if end - start < count:
+            # Waits for the write lock while another transaction (the chunk being written)
+            # holds it: only when the first block runs out.
+            start, end = self.reserve(model, max(count, self.block))
+        self._free[table] = (start + count, end)
+        return list(range(start, start + count))
+
+    @staticmethod
+    def reserve(model: type[models.Model], count: int) -> tuple[int, int]:
+        """Keys [start, end) of ``model``'s table, taken from its counter for good."""
+        qn = connection.ops.quote_name
+        table = model._meta.db_table
+        column = qn(str(model._meta.pk.column))
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Written first, so the transaction holds the write lock before it reads.
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0"
+                " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                [table, table],
+            )
+            cursor.execute(
+                f"UPDATE sqlite_sequence SET seq = MAX(seq,"  # noqa: S608 - names from the model
+                f" (SELECT COALESCE(MAX({column}), 0) FROM {qn(table)})) + %s WHERE name = %s",
+                [count, table],
+            )
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            end = int(cursor.fetchone()[0]) + 1
+        return end - count, end
 
 
 class JsonText(dict[str, Any]):
@@ -309,6 +354,9 @@ def insert_records(
             yield row
 
     if conn.vendor == "sqlite":
+        if later is not None:
+            later.append(SqliteLater(model, fields, list(rows()), inlined))
+            return
         _sqlite_insert(conn, model, fields, rows(), overlap, inlined=inlined)
         return
     if later is not None:
@@ -388,6 +436,24 @@ class CopyLater:
             with cursor.cursor.copy(self.sql) as copy:
                 for part in self.parts:
                     copy.write(part)
+
+
+class SqliteLater:
+    """SQLite's counterpart of ``CopyLater``: the rows' values built now, by the importing
+    thread, and inserted when called, on the calling thread's connection."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        fields: Sequence[models.Field[Any, Any]],
+        rows: list[list[Any]],
+        inlined: Sequence[str],
+    ) -> None:
+        self.model, self.fields, self.rows, self.inlined = model, fields, rows, inlined
+
+    def __call__(self) -> None:
+        conn = connections[DEFAULT_DB_ALIAS]  # this thread's
+        _sqlite_insert(conn, self.model, self.fields, iter(self.rows), None, inlined=self.inlined)
 
 
 def _sqlite_literal(value: Any) -> str | None:

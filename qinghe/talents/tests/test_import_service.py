@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -827,11 +828,84 @@ def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_i
     assert snapshot() == clean
 
 
+def test_the_forked_parser_imports_what_the_thread_parser_imports(
+    tmp_path: Path, messy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows parsed in a forked process cross a pipe as tuples and are built again: the
+    # import must be the same, row for row, as with the rows parsed in a thread.
+    assert reader.FORK_PARSER  # Linux: the default
+    outcomes = []
+    for fork in (False, True):
+        monkeypatch.setattr(reader, "FORK_PARSER", fork)
+        lines = [run(path, chunk_size=10)[0] for path in (messy, resume_survey(tmp_path))]
+        rows = sorted(
+            ImportRow.objects.values_list(
+                "batch__file_name", "row_number", "outcome", "reason", "flagged", "raw"
+            )
+        )
+        outcomes.append((lines, rows, snapshot()))
+        wipe()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0][1] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+
+
+def test_the_forked_parser_uses_no_connection_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child has the importing process's connections (a fork copies them): it must not
+    # use them (they are that process's sessions), and it is gone when the import ends,
+    # also when it fails.
+    path = resume_survey(tmp_path)
+    real_parse = normalize.parse_row
+    pids: list[int] = []
+    real_init = reader.ForkedParser.__init__
+
+    def recording_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        assert self.pid is not None
+        pids.append(self.pid)
+
+    def checking_parse(raw: Any, **kwargs: Any) -> Any:
+        if os.getpid() == parent:
+            raise AssertionError("parsed in the importing process")
+        if any(c.connection is not None for c in connections.all(initialized_only=True)):
+            raise AssertionError("a connection is open in the parser")
+        return real_parse(raw, **kwargs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(reader.ForkedParser, "__init__", recording_init)
+    monkeypatch.setattr(normalize, "parse_row", checking_parse)
+    assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+    wipe()
+    monkeypatch.setattr(chunks, "insert_records", _failing_third_call(chunks.insert_records))
+    with pytest.raises(RuntimeError, match="write failed"):
+        run(path, chunk_size=10)
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _failing_third_call(real: Any) -> Any:
+    calls = {"n": 0}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("write failed")
+        return real(*args, **kwargs)
+
+    return failing
+
+
 def test_the_read_ahead_thread_never_opens_a_database_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Django's connections are per thread: one opened by the reader would be another session,
     # outside the chunk's transaction, and left open. Parsing must not need the database.
+    monkeypatch.setattr(reader, "FORK_PARSER", False)
     path = resume_survey(tmp_path)
     real_parse = normalize.parse_row
     seen: set[tuple[str, bool]] = set()  # (thread, that thread has an open connection)
@@ -877,6 +951,7 @@ def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
 def test_the_file_is_read_at_most_two_chunks_ahead_of_the_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(reader, "FORK_PARSER", False)
     path = resume_survey(tmp_path)
     real_parse = normalize.parse_row
     real_process = run_module.process_chunk
