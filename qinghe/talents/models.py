@@ -78,12 +78,19 @@ class Talent(TimeStampedModel):
     email = models.EmailField(_("电子邮箱"), blank=True)
     hukou_text = models.CharField(_("户籍地"), max_length=200, blank=True)
     hukou_county_code = models.CharField(_("户籍县区代码"), max_length=6, blank=True)
+    # No foreign-key constraint in the database (db_constraint=False) on the references to the
+    # reference catalogue (towns, universities, majors, categories): its rows are loaded from
+    # public data and never deleted (reference.services, the admin refuses deletion), and
+    # Django still applies on_delete. PostgreSQL checked each imported row's references one
+    # at a time, about 4 µs each: ~440,000 checks, 1.8 s of the server's CPU for the
+    # 100,000-row survey (docs/SCALING.md).
     town = models.ForeignKey(
         "reference.Town",
         verbose_name=_("鹤山镇街"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     high_school = models.CharField(_("高中"), max_length=100, blank=True)
     native_evidence = models.CharField(
@@ -264,16 +271,23 @@ class PhoneNumber(models.Model):
 
 class Education(models.Model):
     talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="educations")
+    # The reference catalogue's keys without a database constraint: see Talent.town.
     university = models.ForeignKey(
         "reference.University",
         verbose_name=_("院校"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     university_name = models.CharField(_("院校名称"), max_length=120)
     major = models.ForeignKey(
-        "reference.Major", verbose_name=_("专业"), null=True, blank=True, on_delete=models.SET_NULL
+        "reference.Major",
+        verbose_name=_("专业"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     major_name = models.CharField(_("专业名称"), max_length=120, blank=True)
     major_category = models.ForeignKey(
@@ -282,6 +296,7 @@ class Education(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     level = models.CharField(_("学历"), max_length=16, choices=Level.choices, blank=True)
     enrolment_year = models.PositiveSmallIntegerField(_("入学年份"), null=True, blank=True)
@@ -503,9 +518,16 @@ class ImportRow(models.Model):
         # waits for staff, or for the real owner's claim (qinghe/talents/claims.py).
         HELD = "held", _("暂缓：档案待核实，未合并")
 
-    # Not indexed alone: import_row_unique (batch, row_number) serves look-ups by batch.
+    # Not indexed alone: import_row_unique (batch, row_number) serves look-ups by batch. No
+    # constraint in the database either: rows are written only by their batch's own chunks,
+    # in the transaction that updates (and so locks) the batch row, and deleted with it by
+    # Django (CASCADE); PostgreSQL checked the same batch row 100,000 times an import.
     batch = models.ForeignKey(
-        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)

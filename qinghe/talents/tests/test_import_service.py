@@ -1111,3 +1111,21 @@ def test_held_rows_are_found_through_the_partial_index() -> None:
         indexes = {row[1]: row[4] for row in cursor.fetchall()}  # name -> partial
     assert "import_row_held_for" in plan
     assert indexes["import_row_held_for"] == 1
+
+
+def test_references_without_a_database_constraint_still_follow_on_delete(messy: Path) -> None:
+    # The reference catalogue's keys and an import row's batch carry no database constraint
+    # (the import's cost): Django's on_delete still applies, and nothing is left dangling.
+    from qinghe.reference.models import University
+
+    run(messy)
+    education = Education.objects.exclude(university=None).select_related("university").first()
+    assert education is not None and education.university is not None
+    University.objects.filter(pk=education.university.pk).delete()
+    education.refresh_from_db()
+    assert education.university_id is None
+    batch = ImportBatch.objects.get()
+    rows = ImportRow.objects.filter(batch=batch).count()
+    assert rows > 0
+    batch.delete()
+    assert ImportRow.objects.count() == 0
