@@ -20,17 +20,20 @@ writes are bulk operations
 (``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
-memory (``normalize.ReferenceIndex``). A background thread reads and parses the next chunk
-while the database works on this one's writes (``reader.ReadAhead``). On PostgreSQL (outside
-a transaction) chunks overlap: a writer thread runs each chunk's transaction on its own
-connection, from writes the calling thread built (the COPYs' data in binary format,
-``writer.CopyLater``),
-while the calling thread looks up and matches the next chunk with the previous one's talents
-overlaid on what the database says (``chunks.Overlay``, ``run._run_overlapped``); at most one
-chunk is in flight, and its batch row is claimed in its own transaction as before.
+memory (``normalize.ReferenceIndex``). The rows are parsed a chunk ahead in a forked process
+on the other core (``reader.ForkedParser``; in the read-ahead thread where there is no fork),
+and a background thread receives them while the database works on this chunk's writes
+(``reader.ReadAhead``). Outside a transaction, on PostgreSQL and on an SQLite file in WAL
+mode, chunks overlap: a writer thread runs each chunk's transaction on its own connection,
+from writes the calling thread built (the COPYs' data in binary format, ``writer.CopyLater``;
+SQLite's rows, ``writer.SqliteLater``, with keys from blocks reserved ahead,
+``writer.KeyPool``), while the calling thread looks up and matches the next chunk with the
+previous one's talents overlaid on what the database says (``chunks.Overlay``,
+``run._run_overlapped``); at most one chunk is in flight, and its batch row is claimed in
+its own transaction as before.
 
-Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the read-ahead
-thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
+Modules: ``files`` (checks, digest, opening the table), ``reader`` (parsing, the parser
+process and the read-ahead thread), ``chunks`` (one chunk against the database), ``writer`` (bulk inserts),
 ``rejected`` (the rejected rows file), ``run`` (batches, the run with resume). The batch
 list and the rejected-file download are reads: ``qinghe.talents.selectors``.
 
