@@ -279,6 +279,9 @@ class _ChunkWriter:
         self._pool.shutdown()
 
 
+# Keys reserved ahead at most at a time, per table (``writer.KeyPool``).
+KEY_BLOCK = 100_000
+
 # Seconds: the interpreter's switch interval while chunks overlap. The server is the
 # bottleneck: when the writer thread's COPY has drained (the server took the rows) it must get
 # the GIL back soon to send more, not after the default 5 ms of the other threads' Python.
@@ -304,13 +307,14 @@ def _run_overlapped(
     to the writer, this thread waits for the one before it to be committed. A kill loses the
     chunk in flight, uncommitted, and the batch's ``rows_done`` (committed with each chunk)
     says where a rerun starts, as without overlap."""
-    if connection.vendor == "sqlite":
-        # Keys for the rows still to come (each row creates at most one talent, phone,
-        # education and destination), reserved now while no chunk holds the write lock.
-        ctx.keys = KeyPool(max(batch.total_rows - rows_done, 0) + 1)
-        for model in (Talent, PhoneNumber, Education, Destination):
-            ctx.keys.take(model, 0)
+    # Keys for the rows still to come (each row creates at most one talent, phone, education
+    # and destination; at most KEY_BLOCK at a time), reserved by the writer thread before its
+    # first chunk: while the first chunk is matched, and on SQLite before any chunk holds the
+    # write lock.
+    ctx.keys = KeyPool(min(max(batch.total_rows - rows_done, 0) + 1, KEY_BLOCK))
+    ctx.keys.filling()
     writer = _ChunkWriter()
+    writer.submit(ctx.keys.fill, (Talent, PhoneNumber, Education, Destination))
     overlay: Overlay | None = None
     previous = sys.getswitchinterval()
     sys.setswitchinterval(OVERLAP_SWITCH_INTERVAL)

@@ -10,6 +10,7 @@ import itertools
 import json
 import operator
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import SimpleNamespace
@@ -75,30 +76,74 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
 
 
 class KeyPool:
-    """Primary keys reserved ahead on SQLite, for chunks whose new rows get their keys while
-    the previous chunk's transaction holds the write lock (``run._run_overlapped``): each
-    table's AUTOINCREMENT counter (``sqlite_sequence``) is moved past a block of keys in a
-    short transaction of its own, so no other writer (the web server creating a talent
-    meanwhile) can take one of them, as a sequence hands them out on PostgreSQL. Keys left
-    unused are a gap, as a sequence leaves them."""
+    """Primary keys reserved ahead for the chunks of a run whose chunks overlap
+    (``run._run_overlapped``), a block for each table at a time.
+
+    On SQLite each table's AUTOINCREMENT counter (``sqlite_sequence``) is moved past the block
+    in a short transaction of its own: the next chunk's keys are needed while the previous
+    chunk's transaction holds the write lock, and no other writer (the web server creating a
+    talent meanwhile) can then take one of them. On PostgreSQL the block is taken from the
+    table's sequence (``reserve_ids``) before the first chunk needs it (``fill``, run by the
+    writer thread while the first chunk is matched and the server has nothing else to do),
+    rather than four round trips a chunk. Keys left unused are a gap, as a sequence leaves
+    them."""
 
     def __init__(self, block: int) -> None:
         self.block = max(block, 1)
-        self._free: dict[str, tuple[int, int]] = {}  # table -> [next, end)
+        self._free: dict[str, list[range]] = {}  # table -> its reserved keys, in order
+        self._filled = threading.Event()
+        self._filled.set()
+
+    def fill(self, models_: Sequence[type[models.Model]]) -> None:
+        """Reserves a block for each model now, on the calling thread's connection (``take``
+        waits for this when it runs in another thread: ``filling`` first)."""
+        try:
+            for model in models_:
+                self._free.setdefault(model._meta.db_table, []).extend(
+                    self.reserve(model, self.block)
+                )
+        finally:
+            self._filled.set()
+
+    def filling(self) -> None:
+        """``fill`` is about to run in another thread: ``take`` waits for it."""
+        self._filled.clear()
 
     def take(self, model: type[models.Model], count: int) -> list[int]:
-        table = model._meta.db_table
-        start, end = self._free.get(table, (0, 0))
-        if end - start < count:
-            # Waits for the write lock while another transaction (the chunk being written)
-            # holds it: only when the first block runs out.
-            start, end = self.reserve(model, max(count, self.block))
-        self._free[table] = (start + count, end)
-        return list(range(start, start + count))
+        self._filled.wait()
+        ranges = self._free.setdefault(model._meta.db_table, [])
+        if sum(map(len, ranges)) < count:
+            # On SQLite this waits for the write lock while the chunk being written holds it:
+            # only when a block runs out.
+            ranges.extend(self.reserve(model, max(count, self.block)))
+        keys: list[int] = []
+        while len(keys) < count:
+            first = ranges[0]
+            needed = count - len(keys)
+            keys.extend(first[:needed])
+            if len(first) > needed:
+                ranges[0] = first[needed:]
+            else:
+                ranges.pop(0)
+        return keys
 
     @staticmethod
-    def reserve(model: type[models.Model], count: int) -> tuple[int, int]:
-        """Keys [start, end) of ``model``'s table, taken from its counter for good."""
+    def reserve(model: type[models.Model], count: int) -> list[range]:
+        """``count`` keys of ``model``'s table, taken from its counter for good, as runs of
+        consecutive keys."""
+        if connection.vendor == "postgresql":
+            ids = reserve_ids(model, count) or []
+            runs: list[range] = []
+            start = previous = None
+            for pk in ids:
+                if previous is None or pk != previous + 1:
+                    if start is not None and previous is not None:
+                        runs.append(range(start, previous + 1))
+                    start = pk
+                previous = pk
+            if start is not None and previous is not None:
+                runs.append(range(start, previous + 1))
+            return runs
         qn = connection.ops.quote_name
         table = model._meta.db_table
         column = qn(str(model._meta.pk.column))
@@ -116,7 +161,7 @@ class KeyPool:
             )
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
             end = int(cursor.fetchone()[0]) + 1
-        return end - count, end
+        return [range(end - count, end)]
 
 
 class JsonText(dict[str, Any]):

@@ -7,6 +7,7 @@ the writes must leave a resumable batch."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -245,14 +246,15 @@ def test_two_imports_of_one_batch_conflict_in_the_writes(
     assert not writer_threads()
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="keys reserved ahead on SQLite")
 def test_keys_reserved_ahead_are_not_taken_by_another_writer() -> None:
-    # Overlapping chunks on SQLite take their new rows' keys from blocks reserved in the
-    # tables' AUTOINCREMENT counters: a talent created meanwhile (the web server) gets a key
-    # after the block, and the next block starts after that talent.
+    # Overlapping chunks take their new rows' keys from blocks reserved ahead (SQLite: in the
+    # tables' AUTOINCREMENT counters; PostgreSQL: from the sequences): a talent created
+    # meanwhile (the web server) gets a key after the block, and the next block starts after
+    # that talent.
     from .factories import make_talent
 
     pool = writer.KeyPool(5)
+    pool.fill([Talent])
     first = pool.take(Talent, 3)
     assert first == [first[0], first[0] + 1, first[0] + 2]
     other = make_talent()
@@ -260,3 +262,37 @@ def test_keys_reserved_ahead_are_not_taken_by_another_writer() -> None:
     assert pool.take(Talent, 2) == [first[0] + 3, first[0] + 4]
     assert pool.take(Talent, 1) == [other.pk + 1]
     assert make_talent().pk == other.pk + 6
+
+
+def test_keys_are_taken_once_the_writer_has_reserved_them() -> None:
+    # The writer thread reserves the first block while the first chunk is matched: a chunk
+    # that needs its keys sooner waits for that block rather than reserving its own.
+    pool = writer.KeyPool(4)
+    pool.filling()
+    reserved: list[list[range]] = []
+    real_reserve = writer.KeyPool.reserve
+
+    def fill_later() -> None:
+        time.sleep(0.2)
+        try:
+            pool.fill([Talent])
+        finally:
+            connection.close()
+
+    def recording_reserve(model: Any, count: int) -> list[range]:
+        ranges = real_reserve(model, count)
+        reserved.append(ranges)
+        return ranges
+
+    pool.reserve = recording_reserve  # type: ignore[method-assign]
+    thread = threading.Thread(target=fill_later)
+    started = time.monotonic()
+    thread.start()
+    keys = pool.take(Talent, 4)
+    waited = time.monotonic() - started
+    thread.join()
+    assert waited >= 0.2
+    assert len(reserved) == 1  # the writer's block only
+    assert keys == list(reserved[0][0])
+    assert keys == [keys[0], keys[0] + 1, keys[0] + 2, keys[0] + 3]
+    assert Talent.objects.filter(pk__in=keys).count() == 0
