@@ -84,12 +84,6 @@ def prepare_chunk(
     return work
 
 
-# Rows in a run's first chunk at most. Until the first chunk is parsed and matched the
-# database has nothing to do (and while it writes the last one the importing process waits):
-# a short first chunk has it start sooner.
-FIRST_CHUNK_ROWS = 2_000
-
-
 def _file_chunks(
     table: SurveyTable,
     *,
@@ -98,10 +92,8 @@ def _file_chunks(
     today: dt.date,
     checkpoint: Callable[[], None] | None = None,
 ) -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
-    """The data rows after the first ``skip``, in chunks, each with its parsed rows; the
-    first chunk at most ``FIRST_CHUNK_ROWS`` long."""
+    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
     chunk: list[tuple[int, list[Any]]] = []
-    size = min(chunk_size, FIRST_CHUNK_ROWS)
     for position, item in enumerate(table.rows()):
         if checkpoint is not None and position % 64 == 0:
             checkpoint()
@@ -109,9 +101,9 @@ def _file_chunks(
             skip -= 1
             continue
         chunk.append(item)
-        if len(chunk) >= size:
+        if len(chunk) >= chunk_size:
             yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
-            chunk, size = [], chunk_size
+            chunk = []
     if chunk:
         yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
 
