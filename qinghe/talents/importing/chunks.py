@@ -134,7 +134,7 @@ class ImportContext:
     batch_files: dict[int, str] = field(default_factory=dict)
     # The thread parsing the next chunk, paused while this one is matched (see ReadAhead).
     read_ahead: ReadAhead | None = None
-    # Keys reserved ahead (SQLite, chunks overlapping): see ``writer.KeyPool``.
+    # Keys reserved ahead when chunks overlap: see ``writer.KeyPool``.
     keys: KeyPool | None = None
 
     @functools.cached_property

@@ -405,11 +405,11 @@ def _in_child(
             return  # the importing process stopped reading: it is done or gone
         except BaseException as exc:  # noqa: BLE001 - handed to the importing process
             try:
-                put(("error", exc))
-            except (BrokenPipeError, ConnectionResetError):
-                return
+                blob = pickle.dumps(("error", exc), pickle.HIGHEST_PROTOCOL)
+                pickle.loads(blob)  # noqa: S301 - the importing process must read it back
             except Exception:  # noqa: BLE001 - an exception pickle cannot carry
-                put(("error", RuntimeError(type(exc).__name__)))
+                blob = pickle.dumps(("error", RuntimeError(type(exc).__name__)))
+            send.send_bytes(blob)
             return
         put(("end", None))
     except (BrokenPipeError, ConnectionResetError):

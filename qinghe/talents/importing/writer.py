@@ -75,6 +75,9 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     return None
 
 
+FILL_WAIT_SECONDS = 60.0
+
+
 class KeyPool:
     """Primary keys reserved ahead for the chunks of a run whose chunks overlap
     (``run._run_overlapped``), a block for each table at a time.
@@ -110,7 +113,9 @@ class KeyPool:
         self._filled.clear()
 
     def take(self, model: type[models.Model], count: int) -> list[int]:
-        self._filled.wait()
+        # A fill that never came (its thread failed before it ran) leaves the block to the
+        # reservation below.
+        self._filled.wait(timeout=FILL_WAIT_SECONDS)
         ranges = self._free.setdefault(model._meta.db_table, [])
         if sum(map(len, ranges)) < count:
             # On SQLite this waits for the write lock while the chunk being written holds it:

@@ -1129,3 +1129,32 @@ def test_references_without_a_database_constraint_still_follow_on_delete(messy: 
     assert rows > 0
     batch.delete()
     assert ImportRow.objects.count() == 0
+
+
+class _NotUnpicklable(Exception):
+    def __init__(self, message: str, extra: str) -> None:
+        super().__init__(message)  # pickled as (message,): rebuilding it needs ``extra`` too
+        self.extra = extra
+
+
+def test_an_error_the_parser_process_cannot_hand_over_still_fails_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An exception the importing process could not unpickle reaches it as a RuntimeError
+    # naming its type, and the import fails after the chunks before it, as for any error.
+    path = resume_survey(tmp_path)
+    real_parse = normalize.parse_row
+    parsed = {"n": 0}
+
+    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
+        parsed["n"] += 1
+        if parsed["n"] == 25:  # in chunk 3
+            raise _NotUnpicklable("parser broke", "and more")
+        return real_parse(raw, **kwargs)
+
+    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+    with pytest.raises(RuntimeError, match="^_NotUnpicklable$"):
+        run(path, chunk_size=10)
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done, batch.error) == ("failed", 20, "导入中断：RuntimeError")
+    assert not read_ahead_threads()
