@@ -471,7 +471,7 @@ class ChunkProcessor:
     def __init__(self, ctx: ImportContext, overlay: Overlay | None = None) -> None:
         self.ctx = ctx
         # The previous chunk's talents as it leaves them, while its writes are not committed
-        # yet (``survey_import_run`` overlapping chunks on PostgreSQL): they stand in for what
+        # yet (``survey_import_run`` overlapping chunks): they stand in for what
         # the database says of the same talents.
         self.overlay = overlay
         # Whether the new phones, educations and destinations carry reserved primary keys
@@ -1020,8 +1020,8 @@ class ChunkProcessor:
             self.children_have_ids = True
 
     def flush(self, *, later: list[Callable[[], object]] | None = None) -> None:
-        """Writes the chunk; or, given ``later`` (PostgreSQL, chunks overlapping), builds its
-        writes now (the COPYs' data, the instances to update) and appends them to ``later``
+        """Writes the chunk; or, given ``later`` (chunks overlapping), builds its
+        writes now (the rows to insert, the instances to update) and appends them to ``later``
         in order, for another thread to run."""
         now = self.ctx.now
         read_ahead = self.ctx.read_ahead

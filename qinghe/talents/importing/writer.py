@@ -250,8 +250,9 @@ def insert_records(
     """INSERT of ``records``: ``COPY`` on PostgreSQL (``qinghe.core.bulk.insert_prepared``),
     INSERTs of many rows each on SQLite (``_sqlite_insert``), ``executemany`` elsewhere.
 
-    ``later`` (PostgreSQL only): the COPY's data is built now, in this thread, and a function
-    sending it on the calling thread's connection is appended to ``later`` (``CopyLater``).
+    ``later`` (chunks overlapping): the rows are built now, in this thread, and a function
+    sending them on the calling thread's connection is appended to ``later`` (``CopyLater``
+    on PostgreSQL, ``SqliteLater`` on SQLite).
 
     ``overlap`` gives a context manager entered while this thread waits for the database
     with the GIL released (the end of each COPY, each SQLite statement): the read-ahead
