@@ -142,7 +142,6 @@ class ReadAhead:
         skip: int,
         chunk_size: int,
         today: dt.date,
-        fork: bool | None = None,
     ) -> None:
         self._queue: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=1)
         self._go = threading.Event()
@@ -151,9 +150,7 @@ class ReadAhead:
         # Lists the consumer is done with, emptied by the thread (``discard``).
         self._trash: collections.deque[list[Any]] = collections.deque()
         self._parser: ForkedParser | None = None
-        if fork is None:
-            fork = FORK_PARSER
-        if fork:
+        if FORK_PARSER:
             # Forked here, on the caller's thread, before this object starts its own.
             self._parser = ForkedParser(table, skip=skip, chunk_size=chunk_size, today=today)
             source = self._parser.chunks(self._checkpoint)

@@ -354,6 +354,7 @@ SQLITE_IMPORT_CHECKPOINT_PAGES = 32768
 
 
 def _sqlite_writer_pragmas() -> None:
+    """This thread's SQLite connection set for the run (``_sqlite_bulk_pragmas``)."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
@@ -370,8 +371,7 @@ def _sqlite_bulk_pragmas() -> Iterator[None]:
         cache_size = int(cursor.fetchone()[0])
         cursor.execute("PRAGMA wal_autocheckpoint")
         checkpoint = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}")
+    _sqlite_writer_pragmas()
     try:
         yield
     finally:

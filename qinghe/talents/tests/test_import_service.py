@@ -789,6 +789,21 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
     assert run(path)[0] == "rows=55 created=0 updated=0 unchanged=53 rejected=2\n"
 
 
+def parse_raising_at(monkeypatch: pytest.MonkeyPatch, row: int, error: Exception) -> None:
+    """Makes parsing raise ``error`` at the ``row``-th row parsed (in whichever thread or
+    process parses: a fork inherits the patch)."""
+    real_parse = normalize.parse_row
+    parsed = {"n": 0}
+
+    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
+        parsed["n"] += 1
+        if parsed["n"] == row:
+            raise error
+        return real_parse(raw, **kwargs)
+
+    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+
+
 def read_ahead_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "survey-read-ahead"]
 
@@ -804,15 +819,7 @@ def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_i
     wipe()
 
     real_parse = normalize.parse_row
-    parsed = {"n": 0}
-
-    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
-        parsed["n"] += 1
-        if parsed["n"] == 35:  # in chunk 4
-            raise RuntimeError("parser broke")
-        return real_parse(raw, **kwargs)
-
-    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+    parse_raising_at(monkeypatch, 35, RuntimeError("parser broke"))  # in chunk 4
     with pytest.raises(RuntimeError, match="parser broke"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()
@@ -1143,16 +1150,7 @@ def test_an_error_the_parser_process_cannot_hand_over_still_fails_the_import(
     # An exception the importing process could not unpickle reaches it as a RuntimeError
     # naming its type, and the import fails after the chunks before it, as for any error.
     path = resume_survey(tmp_path)
-    real_parse = normalize.parse_row
-    parsed = {"n": 0}
-
-    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
-        parsed["n"] += 1
-        if parsed["n"] == 25:  # in chunk 3
-            raise _NotUnpicklable("parser broke", "and more")
-        return real_parse(raw, **kwargs)
-
-    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+    parse_raising_at(monkeypatch, 25, _NotUnpicklable("parser broke", "and more"))  # chunk 3
     with pytest.raises(RuntimeError, match="^_NotUnpicklable$"):
         run(path, chunk_size=10)
     batch = ImportBatch.objects.get()
