@@ -11,6 +11,8 @@ from qinghe.core.crypto import EncryptedTextField
 from qinghe.core.masking import mask_id_number, mask_name, mask_phone
 from qinghe.core.models import TimeStampedModel
 
+from .provenance import ProvenanceField
+
 
 class Source(models.TextChoices):
     SURVEY = "survey", _("毕业生调查导入")
@@ -107,8 +109,9 @@ class Talent(TimeStampedModel):
         _("最近毕业年份"), null=True, blank=True, db_index=True
     )
     note = models.TextField(_("备注"), blank=True)
-    # Where each scalar value came from: {"field": {"source": ..., "ref": ..., "at": iso}}.
-    provenance = models.JSONField(_("来源"), default=dict, blank=True)
+    # Where each scalar value came from: {"field": {"source": ..., "ref": ..., "at": iso}},
+    # stored with a stamp several fields share written once (``provenance.ProvenanceField``).
+    provenance = ProvenanceField(_("来源"), default=dict, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("学生账号"),

@@ -21,6 +21,8 @@ from psycopg.copy import Copy, Writer
 
 from qinghe.core.bulk import insert_prepared
 from qinghe.core.crypto import EncryptedTextField, encrypt_many
+from qinghe.talents import provenance
+from qinghe.talents.provenance import ProvenanceField
 
 
 class Record(SimpleNamespace):
@@ -218,8 +220,19 @@ def _json_dumps(value: dict[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def _json_param(value: dict[str, Any], conn: Any) -> Any:
-    text = _json_dumps(value)
+def _field_json(field: models.Field, value: dict[str, Any]) -> str:
+    """The JSON text a JSONField without an encoder stores for ``value``: a provenance in its
+    compact form (``provenance.ProvenanceField``), as its ``get_prep_value`` gives it."""
+    if isinstance(field, ProvenanceField):
+        text = provenance.compact_text(value, _json_text)
+        if text is not None:
+            return text
+        value = provenance.compact(value)
+    return _json_dumps(value)
+
+
+def _json_param(field: models.Field, value: dict[str, Any], conn: Any) -> Any:
+    text = _field_json(field, value)
     if conn.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
@@ -232,7 +245,7 @@ def _prep_value(field: models.Field, value: Any, conn: Any) -> Any:
     if value is None:
         return None
     if isinstance(field, models.JSONField) and type(value) is dict and field.encoder is None:
-        return _json_param(value, conn)
+        return _json_param(field, value, conn)
     if isinstance(field, EncryptedTextField | models.JSONField | models.DateField):
         return field.get_db_prep_save(value, conn)
     return value
@@ -397,7 +410,7 @@ def insert_records(
                         continue
                 value = get(attname, _MISSING)
                 if json_text and type(value) is dict:
-                    row.append(_json_dumps(value))
+                    row.append(_field_json(f, value))
                     continue
                 row.append(prepare(f, auto, value))
             if constants:
