@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import itertools
 import json
 import multiprocessing
 import operator
@@ -91,8 +92,12 @@ def _file_chunks(
     chunk_size: int,
     today: dt.date,
     checkpoint: Callable[[], None] | None = None,
+    limit: int | None = None,
 ) -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
-    """The data rows after the first ``skip``, in chunks, each with its parsed rows."""
+    """The data rows after the first ``skip``, in chunks (the first ``limit`` chunks only,
+    given one), each with its parsed rows."""
+    if limit is not None and limit <= 0:
+        return
     chunk: list[tuple[int, list[Any]]] = []
     for position, item in enumerate(table.rows()):
         if checkpoint is not None and position % 64 == 0:
@@ -104,6 +109,10 @@ def _file_chunks(
         if len(chunk) >= chunk_size:
             yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
             chunk = []
+            if limit is not None:
+                limit -= 1
+                if limit == 0:
+                    return
     if chunk:
         yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
 
@@ -150,10 +159,27 @@ class ReadAhead:
         # Lists the consumer is done with, emptied by the thread (``discard``).
         self._trash: collections.deque[list[Any]] = collections.deque()
         self._parser: ForkedParser | None = None
+        source: Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]
         if FORK_PARSER:
-            # Forked here, on the caller's thread, before this object starts its own.
-            self._parser = ForkedParser(table, skip=skip, chunk_size=chunk_size, today=today)
-            source = self._parser.chunks(self._checkpoint)
+            # Forked here, on the caller's thread, before this object starts its own. The
+            # child starts at the second chunk, which it parses while this process's thread
+            # parses the first (the importing thread has nothing to do until the first chunk
+            # is parsed): the child's core is not idle meanwhile, and the child stays a chunk
+            # further ahead for the rest of the run.
+            self._parser = ForkedParser(
+                table, skip=skip + chunk_size, chunk_size=chunk_size, today=today
+            )
+            source = itertools.chain(
+                _file_chunks(
+                    table,
+                    skip=skip,
+                    chunk_size=chunk_size,
+                    today=today,
+                    checkpoint=self._checkpoint,
+                    limit=1,
+                ),
+                self._parser.chunks(self._checkpoint),
+            )
         else:
             source = _file_chunks(
                 table, skip=skip, chunk_size=chunk_size, today=today, checkpoint=self._checkpoint

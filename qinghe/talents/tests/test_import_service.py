@@ -790,18 +790,17 @@ def test_an_import_killed_part_way_and_run_again_ends_with_the_same_tables(
 
 
 def parse_raising_at(monkeypatch: pytest.MonkeyPatch, row: int, error: Exception) -> None:
-    """Makes parsing raise ``error`` at the ``row``-th row parsed (in whichever thread or
-    process parses: a fork inherits the patch)."""
-    real_parse = normalize.parse_row
-    parsed = {"n": 0}
+    """Makes parsing raise ``error`` at the ``row``-th data row of the file (its header on the
+    first line), in whichever thread or process parses it: the first chunk is parsed by the
+    importing process, the others by the forked parser, which inherits the patch."""
+    real_row_work = reader._row_work
 
-    def breaking_parse(raw: Any, **kwargs: Any) -> Any:
-        parsed["n"] += 1
-        if parsed["n"] == row:
+    def breaking_row_work(row_number: int, *args: Any) -> Any:
+        if row_number == row + 1:
             raise error
-        return real_parse(raw, **kwargs)
+        return real_row_work(row_number, *args)
 
-    monkeypatch.setattr(normalize, "parse_row", breaking_parse)
+    monkeypatch.setattr(reader, "_row_work", breaking_row_work)
 
 
 def read_ahead_threads() -> list[threading.Thread]:
@@ -818,7 +817,6 @@ def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_i
     clean = snapshot()
     wipe()
 
-    real_parse = normalize.parse_row
     parse_raising_at(monkeypatch, 35, RuntimeError("parser broke"))  # in chunk 4
     with pytest.raises(RuntimeError, match="parser broke"):
         run(path, chunk_size=10)
@@ -829,7 +827,7 @@ def test_a_row_that_breaks_the_parser_fails_the_import_after_the_chunks_before_i
     assert Talent.objects.count() == ImportRow.objects.filter(outcome="created").count()
     assert not read_ahead_threads()
 
-    monkeypatch.setattr(normalize, "parse_row", real_parse)
+    monkeypatch.undo()
     assert run(path, chunk_size=10)[0] == clean_line
     assert ImportBatch.objects.get().pk == batch.pk
     assert snapshot() == clean
@@ -874,16 +872,22 @@ def test_the_forked_parser_uses_no_connection_and_leaves_no_process(
 
     def checking_parse(raw: Any, **kwargs: Any) -> Any:
         if os.getpid() == parent:
-            raise AssertionError("parsed in the importing process")
-        if any(c.connection is not None for c in connections.all(initialized_only=True)):
+            # The first chunk only, parsed while the child parses the second.
+            in_parent.append(raw)
+            if len(in_parent) > 10:
+                raise AssertionError("parsed in the importing process after the first chunk")
+        elif any(c.connection is not None for c in connections.all(initialized_only=True)):
             raise AssertionError("a connection is open in the parser")
         return real_parse(raw, **kwargs)
 
     parent = os.getpid()
+    in_parent: list[Any] = []
     monkeypatch.setattr(reader.ForkedParser, "__init__", recording_init)
     monkeypatch.setattr(normalize, "parse_row", checking_parse)
     assert run(path, chunk_size=10)[0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+    assert len(in_parent) == 10
     wipe()
+    in_parent.clear()
     monkeypatch.setattr(chunks, "insert_records", _failing_third_call(chunks.insert_records))
     with pytest.raises(RuntimeError, match="write failed"):
         run(path, chunk_size=10)
