@@ -21,7 +21,8 @@ writes are bulk operations
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
 memory (``normalize.ReferenceIndex``). The rows are parsed a chunk ahead in a forked process
-on the other core (``reader.ForkedParser``; in the read-ahead thread where there is no fork),
+on the other core (``reader.ForkedParser``, from the second chunk on: the read-ahead thread
+parses the first meanwhile; in the read-ahead thread alone where there is no fork),
 and a background thread receives them while the database works on this chunk's writes
 (``reader.ReadAhead``). Outside a transaction, on PostgreSQL and on an SQLite file in WAL
 mode, chunks overlap: a writer thread runs each chunk's transaction on its own connection,
