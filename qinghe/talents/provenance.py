@@ -8,10 +8,10 @@ times. Stored, a stamp that several fields share is written once::
     {"@": [stamp0, stamp1], "name": 0, "gender": 0, "id_number": 1, "note": {...}}
 
 an integer value being the position of its stamp in the ``"@"`` list (a stamp no other field
-shares stays in place). For the 100,000-row survey that is about 170 bytes a talent instead
-of 760: a talents table 40% smaller, and a fifth of the JSON for PostgreSQL to parse on every
-insert. Rows written before this form (no ``"@"``) read as they are. Nothing queries
-provenance in SQL; it is read and written whole, here."""
+shares stays in place). For the 100,000-row survey that is 274 bytes a talent as PostgreSQL
+stores it instead of 764, and the talents table 82 MB instead of 137. Rows written before
+this form (no ``"@"``) read as they are. Nothing queries provenance in SQL; it is read and
+written whole, here."""
 
 from __future__ import annotations
 
