@@ -1061,10 +1061,9 @@ def test_raw_rows_are_kept_as_json_of_the_original_cells(messy: Path) -> None:
     assert raw[15] == "李老师"
 
 
-def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
-    from qinghe.talents.importing.writer import JsonText, _json_dumps
-
-    ctx = chunks.ImportContext(
+def batch_12_context() -> chunks.ImportContext:
+    """An import's context for batch 12 of a file "abab…", no database needed."""
+    return chunks.ImportContext(
         batch_id=12,
         file_sha256="ab" * 32,
         header=normalize.HeaderMap(names=(), columns={}, extra=()),
@@ -1072,6 +1071,12 @@ def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
         today=dt.date(2026, 12, 4),
         now=dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC),
     )
+
+
+def test_provenance_and_its_json_text_are_what_json_dumps_gives() -> None:
+    from qinghe.talents.importing.writer import JsonText, _json_dumps
+
+    ctx = batch_12_context()
     source = ctx.provenance(345)
     assert type(source) is JsonText
     assert source == {

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from qinghe.talents import normalize
-from qinghe.talents.importing import chunks
 from qinghe.talents.importing.writer import JsonText, _field_json, _json_text
 from qinghe.talents.models import Talent
 from qinghe.talents.provenance import compact, compact_text, expand
 
-from .test_import_service import messy, run  # noqa: F401 - the fixture
+from .test_import_service import batch_12_context, messy, run  # noqa: F401 - the fixture
 
 SURVEY = {"source": "survey", "ref": 12, "at": "2026-12-04T08:30:00+00:00", "file": "ab", "row": 3}
 STAFF = {"source": "staff", "ref": 7, "at": "2026-12-05T09:00:00+00:00"}
@@ -67,19 +64,8 @@ def test_a_position_outside_the_shared_list_reads_as_it_is() -> None:
     assert expand({"@": [SURVEY], "name": 0, "gender": 3}) == {"name": SURVEY, "gender": 3}
 
 
-def _context() -> chunks.ImportContext:
-    return chunks.ImportContext(
-        batch_id=12,
-        file_sha256="ab" * 32,
-        header=normalize.HeaderMap(names=(), columns={}, extra=()),
-        reference=normalize.ReferenceIndex(),
-        today=dt.date(2026, 12, 4),
-        now=dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC),
-    )
-
-
 def test_the_import_writes_the_text_the_field_would_store() -> None:
-    ctx = _context()
+    ctx = batch_12_context()
     source, other = ctx.provenance(345), ctx.provenance(7)
     assert type(source) is JsonText
     field = Talent._meta.get_field("provenance")
