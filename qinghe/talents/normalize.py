@@ -38,6 +38,7 @@ from qinghe.core.masking import scrub_text
 from qinghe.core.textfiles import UndecodableText, decode_text
 from qinghe.reference.text import name_key
 
+from . import xlsxhead
 from .identity import (
     IdNumber,
     InvalidValue,
@@ -632,6 +633,8 @@ class SurveyTable:
     header: HeaderMap
     _iter_all: Callable[[], Iterator[list[Any]]]
     last_row: int | None = None  # known without reading the rows (xlsx)
+    # An .xlsx worksheet read from its head first: what reads the rest (``xlsxhead``).
+    whole: xlsxhead.WholeSheet | None = None
 
     def estimated_rows(self) -> int:
         """Data rows for the progress bar: exact for CSV; for .xlsx the rows below the header
@@ -700,10 +703,18 @@ def _csv_table(data: bytes) -> SurveyTable:
     return SurveyTable("csv", index + 1, map_headers(head[index]), iter_all)
 
 
-def _xlsx_table(data: bytes) -> SurveyTable:
+def _xlsx_table(data: bytes, head_rows: int | None = None) -> SurveyTable:
+    """The survey table of the first visible worksheet with a header. Given ``head_rows``,
+    a worksheet longer than that is read from its head first (``xlsxhead``): the table's
+    ``whole`` reads the rest."""
+    head = xlsxhead.workbook_head(data, head_rows) if head_rows else None
     try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        workbook = python_calamine.CalamineWorkbook.from_filelike(
+            io.BytesIO(head.data if head is not None else data)
+        )
     except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        if head is not None:
+            return _xlsx_table(data)  # what the whole file gives
         raise UnreadableFile("无法读取该 .xlsx 文件，请确认文件未损坏") from exc
     for position, meta in enumerate(workbook.sheets_metadata):
         if str(meta.visible).endswith("VeryHidden") or str(meta.typ).split(".")[-1] != "WorkSheet":
@@ -711,31 +722,44 @@ def _xlsx_table(data: bytes) -> SurveyTable:
         try:
             sheet = workbook.get_sheet_by_index(position)
         except Exception as exc:  # noqa: BLE001 - e.g. calamine's XmlError on a DTD entity
+            if head is not None:
+                return _xlsx_table(data)
             raise UnreadableFile(
                 "无法读取该 .xlsx 文件的工作表（文件损坏或含有不支持的内容）"
             ) from exc
-        head = []
+        head_of_sheet = []
         for cells in sheet.iter_rows():
-            head.append(cells)
-            if len(head) >= HEADER_SEARCH_ROWS:
+            head_of_sheet.append(cells)
+            if len(head_of_sheet) >= HEADER_SEARCH_ROWS:
                 break
-        index = find_header_row(head)
+        index = find_header_row(head_of_sheet)
         if index is None:
             continue
+        header = map_headers(head_of_sheet[index])
+        if head is not None:
+            # Any worksheet cut (this one or another: which is which is not looked up) means
+            # this one's rest is read and checked.
+            first, last = sheet.start, sheet.end
+            assert first is not None and last is not None  # it has a header
+            whole = xlsxhead.WholeSheet(
+                data, position, head, list(sheet.iter_rows()), (first[1], last[1])
+            )
+            return SurveyTable(
+                "xlsx", index + 1, header, whole.rows, head.estimated_last_row, whole
+            )
         end = sheet.end
         return SurveyTable(
-            "xlsx",
-            index + 1,
-            map_headers(head[index]),
-            sheet.iter_rows,
-            last_row=end[0] + 1 if end else None,
+            "xlsx", index + 1, header, sheet.iter_rows, last_row=end[0] + 1 if end else None
         )
+    if head is not None:
+        return _xlsx_table(data)
     raise UnreadableFile(NO_HEADER)
 
 
-def open_table(kind: str, data: bytes) -> SurveyTable:
-    """The survey table of an .xlsx or .csv file's content; ``UnreadableFile`` otherwise."""
-    return _xlsx_table(data) if kind == "xlsx" else _csv_table(data)
+def open_table(kind: str, data: bytes, head_rows: int | None = None) -> SurveyTable:
+    """The survey table of an .xlsx or .csv file's content; ``UnreadableFile`` otherwise.
+    ``head_rows``: see ``_xlsx_table``."""
+    return _xlsx_table(data, head_rows) if kind == "xlsx" else _csv_table(data)
 
 
 # ---------------------------------------------------------------------------- reference

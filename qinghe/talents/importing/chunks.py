@@ -1112,11 +1112,19 @@ def _process_chunk(
         if ctx.read_ahead is not None:
             ctx.read_ahead.discard(*processor.release())
         _count(batch_id, counters, rows_done_before + len(rows))
+        _confirm_rows(ctx)
         if ctx.read_ahead is not None:
             # The commit (an fsync on SQLite), the progress report and the wait for the
             # next chunk: the thread parses on until that chunk's look-ups start.
             ctx.read_ahead.resume()
     return counters
+
+
+def _confirm_rows(ctx: ImportContext) -> None:
+    """Before a chunk commits: the rows come from the file as it is, not only from its head
+    (``xlsxhead``; ``HeadMismatch`` otherwise, and the chunk's transaction is rolled back)."""
+    if ctx.read_ahead is not None:
+        ctx.read_ahead.confirm()
 
 
 def _claim(batch_id: int, rows_done_before: int) -> None:
@@ -1199,4 +1207,5 @@ def chunk_write(
         for write in processor.writes:
             write()
         _count(batch_id, processor.counters, rows_done_before + rows)
+        _confirm_rows(processor.ctx)
     return processor.counters

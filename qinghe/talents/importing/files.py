@@ -122,9 +122,9 @@ def sha256_of(data: bytes) -> str:
 SurveyTable = normalize.SurveyTable
 
 
-def open_table(kind: str, data: bytes) -> SurveyTable:
+def open_table(kind: str, data: bytes, head_rows: int | None = None) -> SurveyTable:
     try:
-        return normalize.open_table(kind, data)
+        return normalize.open_table(kind, data, head_rows)
     except normalize.UnreadableFile as exc:
         raise ImportFileError(str(exc)) from exc
 

@@ -30,6 +30,7 @@ from qinghe.accounts.phones import phone_index
 from .. import normalize
 from ..identity import IdNumber
 from ..normalize import HeaderMap, ParsedRow, Rejection, SurveyTable
+from ..xlsxhead import HeadMismatch
 
 
 @dataclass(slots=True)
@@ -159,6 +160,11 @@ class ReadAhead:
         # Lists the consumer is done with, emptied by the thread (``discard``).
         self._trash: collections.deque[list[Any]] = collections.deque()
         self._parser: ForkedParser | None = None
+        # A sheet read from its head first (``xlsxhead``): whether its rest was found to
+        # follow the head, asked of the process that reads it (``confirm``).
+        self._whole = table.whole
+        self._confirmed = table.whole is None
+        self._checked: int | None = None  # the child's answer's pipe
         source: Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]
         if FORK_PARSER:
             # Forked here, on the caller's thread, before this object starts its own. The
@@ -166,9 +172,22 @@ class ReadAhead:
             # parses the first (the importing thread has nothing to do until the first chunk
             # is parsed): the child's core is not idle meanwhile, and the child stays a chunk
             # further ahead for the rest of the run.
-            self._parser = ForkedParser(
-                table, skip=skip + chunk_size, chunk_size=chunk_size, today=today
-            )
+            # With a sheet's head, the child reads the whole sheet (in a thread, while it
+            # parses the head's rows) and writes its answer to ``confirm`` on a pipe.
+            checked = None
+            if self._whole is not None:
+                self._checked, checked = os.pipe()
+            try:
+                self._parser = ForkedParser(
+                    table,
+                    skip=skip + chunk_size,
+                    chunk_size=chunk_size,
+                    today=today,
+                    checked=checked,
+                )
+            finally:
+                if checked is not None:
+                    os.close(checked)
             source = itertools.chain(
                 _file_chunks(
                     table,
@@ -181,6 +200,8 @@ class ReadAhead:
                 self._parser.chunks(self._checkpoint),
             )
         else:
+            if self._whole is not None:
+                self._whole.start()
             source = _file_chunks(
                 table, skip=skip, chunk_size=chunk_size, today=today, checkpoint=self._checkpoint
             )
@@ -188,6 +209,24 @@ class ReadAhead:
             target=self._run, args=(source,), name="survey-read-ahead", daemon=True
         )
         self._thread.start()
+
+    def confirm(self) -> None:
+        """Returns once the rows are known to be the file's (at once but for a sheet read
+        from its head, until its whole is read: before the run's first commit). Raises
+        ``HeadMismatch`` where the whole sheet does not begin with the head's rows."""
+        if self._confirmed:
+            return
+        if self._checked is not None:
+            answer = os.read(self._checked, 1)  # the child's, once it has read the sheet
+            if not answer:
+                raise RuntimeError("解析文件的进程意外退出")
+            matches = answer == b"1"
+        else:
+            assert self._whole is not None
+            matches = self._whole.check()
+        if not matches:
+            raise HeadMismatch
+        self._confirmed = True
 
     def pause(self) -> None:
         self._go.clear()
@@ -284,6 +323,9 @@ class ReadAhead:
         self._thread.join()
         if self._parser is not None:
             self._parser.close()
+        if self._checked is not None:
+            os.close(self._checked)
+            self._checked = None
 
 
 class _Stopped(Exception):
@@ -364,7 +406,15 @@ class ForkedParser:
     ``os._exit``, so none of the parent's clean-up runs twice. An exception in it (a row that
     breaks the parser) is raised in the importing process when it reaches that chunk."""
 
-    def __init__(self, table: SurveyTable, *, skip: int, chunk_size: int, today: dt.date) -> None:
+    def __init__(
+        self,
+        table: SurveyTable,
+        *,
+        skip: int,
+        chunk_size: int,
+        today: dt.date,
+        checked: int | None = None,
+    ) -> None:
         receive, send = multiprocessing.Pipe(duplex=False)
         parent = os.getpid()
         pid = os.fork()
@@ -372,7 +422,15 @@ class ForkedParser:
             status = 1
             try:
                 receive.close()
-                _in_child(send, table, parent, skip=skip, chunk_size=chunk_size, today=today)
+                _in_child(
+                    send,
+                    table,
+                    parent,
+                    skip=skip,
+                    chunk_size=chunk_size,
+                    today=today,
+                    checked=checked,
+                )
                 status = 0
             finally:
                 os._exit(status)
@@ -411,11 +469,36 @@ class ForkedParser:
 
 
 def _in_child(
-    send: Any, table: SurveyTable, parent: int, *, skip: int, chunk_size: int, today: dt.date
+    send: Any,
+    table: SurveyTable,
+    parent: int,
+    *,
+    skip: int,
+    chunk_size: int,
+    today: dt.date,
+    checked: int | None,
 ) -> None:
     _die_with(parent)
     _forget_inherited_connections()
     gc.disable()
+    whole = table.whole
+    if whole is not None and checked is not None:
+        # Read the whole sheet now, beside the head's rows, and tell the importing process
+        # as soon as it is known whether they are its first (``ReadAhead.confirm``).
+        whole.on_checked = lambda matches: _tell(checked, matches)
+        whole.start()
+    try:
+        _send_chunks(send, table, skip=skip, chunk_size=chunk_size, today=today)
+    finally:
+        if whole is not None:
+            # Not before the answer is given: the chunks sent before an error are committed
+            # only once it is known that their rows are the file's.
+            whole.check()
+
+
+def _send_chunks(
+    send: Any, table: SurveyTable, *, skip: int, chunk_size: int, today: dt.date
+) -> None:
 
     def put(entry: tuple[str, Any]) -> None:
         send.send_bytes(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
@@ -437,6 +520,11 @@ def _in_child(
         put(("end", None))
     except (BrokenPipeError, ConnectionResetError):
         return
+
+
+def _tell(fd: int, matches: bool) -> None:
+    with contextlib.suppress(OSError):  # the importing process is gone
+        os.write(fd, b"1" if matches else b"0")
 
 
 # The Django connections the child inherited, kept referenced and never used or closed: they

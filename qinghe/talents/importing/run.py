@@ -24,6 +24,7 @@ from qinghe.core.masking import scrub_text
 
 from .. import normalize
 from ..models import Destination, Education, ImportBatch, PhoneNumber, Talent
+from ..xlsxhead import HeadMismatch
 from .chunks import (
     ImportConflict,
     ImportContext,
@@ -54,6 +55,11 @@ logger = logging.getLogger(__name__)
 # pages in any chunk: at 10,000 rows, half as many commits write about half as many pages as
 # at 5,000 (1.8 -> 0.9 s of CPU for 100,000 rows, measured). A kill loses at most one chunk.
 DEFAULT_CHUNK_SIZE = 10_000
+
+# A fresh run of a long .xlsx sheet starts on its first chunks read from the sheet's head
+# (``xlsxhead``): as many as the importing process works through while the parsing process
+# reads the whole sheet.
+HEAD_CHUNKS = 3
 
 ProgressCallback = Callable[[ImportBatch], None]
 
@@ -148,55 +154,34 @@ def survey_import_run(
             raise ImportFileError("文件内容与该批次登记的不一致")
         kind = file_kind(batch.file_name)
         today = today or timezone.localdate()
-        table = open_table(kind, data)
-        if not batch.header_map:
-            batch.total_rows = table.estimated_rows()
-            batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
-            batch.extra_columns = list(table.header.extra)
-        batch.state = ImportBatch.State.RUNNING
-        batch.error = ""
-        batch.save(
-            update_fields=[
-                "total_rows",
-                "header_map",
-                "extra_columns",
-                "state",
-                "error",
-                "updated_at",
-            ]
-        )
-        if progress:
-            progress(batch)
-        logger.info(
-            "import batch %s: %s rows, resuming after %s",
-            batch.pk,
-            batch.total_rows,
-            batch.rows_done,
-        )
-        ctx = ImportContext(
-            batch_id=batch.pk,
-            file_sha256=batch.file_sha256,
-            header=table.header,
-            reference=reference_index(),
-            today=today,
-            now=timezone.now(),
-        )
-        rows_done = batch.rows_done
-        chunks = ctx.read_ahead = ReadAhead(
-            table, skip=rows_done, chunk_size=chunk_size, today=today
-        )
-        with gc_paused(), contextlib.closing(chunks), _sqlite_bulk_pragmas():
-            if overlap_chunks and _can_overlap():
-                _run_overlapped(batch, chunks, ctx=ctx, rows_done=rows_done, progress=progress)
-            else:
-                for rows, work in chunks:
-                    process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
-                    rows_done += len(rows)
-                    chunks.discard(rows, work)  # freed by the read-ahead thread
-                    del rows, work
-                    if progress:
-                        batch.refresh_from_db()
-                        progress(batch)
+        # A fresh run reads a long sheet's head first (``xlsxhead``), a resumed one the whole.
+        head_rows = HEAD_CHUNKS * chunk_size + normalize.HEADER_SEARCH_ROWS
+        with gc_paused():  # the head's rows: tens of thousands of lists
+            table = open_table(kind, data, head_rows if batch.rows_done == 0 else None)
+        try:
+            _run_table(
+                batch,
+                table,
+                chunk_size=chunk_size,
+                today=today,
+                overlap_chunks=overlap_chunks,
+                progress=progress,
+            )
+        except HeadMismatch:
+            # Nothing was committed (``ReadAhead.confirm``): the run again, from the whole.
+            logger.info("import batch %s: reading the whole sheet", batch.pk)
+            batch.refresh_from_db()
+            with gc_paused():
+                table = open_table(kind, data)
+            _run_table(
+                batch,
+                table,
+                chunk_size=chunk_size,
+                today=today,
+                overlap_chunks=overlap_chunks,
+                progress=progress,
+                fresh_header=batch.rows_done == 0,
+            )
         batch.refresh_from_db()
         # The rejected rows file allocates tens of thousands of small objects: with the
         # collector on, that set off full collections over everything the process holds
@@ -220,6 +205,65 @@ def survey_import_run(
     if progress:
         progress(batch)
     return ImportResult(batch, seconds)
+
+
+def _run_table(
+    batch: ImportBatch,
+    table: normalize.SurveyTable,
+    *,
+    chunk_size: int,
+    today: dt.date,
+    overlap_chunks: bool,
+    progress: ProgressCallback | None,
+    fresh_header: bool = False,
+) -> None:
+    """The chunks of ``table`` from the batch's ``rows_done`` on, the batch marked running."""
+    if fresh_header or not batch.header_map:
+        batch.total_rows = table.estimated_rows()
+        batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
+        batch.extra_columns = list(table.header.extra)
+    batch.state = ImportBatch.State.RUNNING
+    batch.error = ""
+    batch.save(
+        update_fields=[
+            "total_rows",
+            "header_map",
+            "extra_columns",
+            "state",
+            "error",
+            "updated_at",
+        ]
+    )
+    if progress:
+        progress(batch)
+    logger.info(
+        "import batch %s: %s rows, resuming after %s",
+        batch.pk,
+        batch.total_rows,
+        batch.rows_done,
+    )
+    ctx = ImportContext(
+        batch_id=batch.pk,
+        file_sha256=batch.file_sha256,
+        header=table.header,
+        reference=reference_index(),
+        today=today,
+        now=timezone.now(),
+    )
+    rows_done = batch.rows_done
+    chunks = ctx.read_ahead = ReadAhead(table, skip=rows_done, chunk_size=chunk_size, today=today)
+    with gc_paused(), contextlib.closing(chunks), _sqlite_bulk_pragmas():
+        if overlap_chunks and _can_overlap():
+            _run_overlapped(batch, chunks, ctx=ctx, rows_done=rows_done, progress=progress)
+        else:
+            for rows, work in chunks:
+                process_chunk(batch.pk, rows, ctx=ctx, rows_done_before=rows_done, work=work)
+                rows_done += len(rows)
+                chunks.discard(rows, work)  # freed by the read-ahead thread
+                del rows, work
+                if progress:
+                    batch.refresh_from_db()
+                    progress(batch)
 
 
 def sqlite_in_memory() -> bool:

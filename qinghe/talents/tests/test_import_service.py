@@ -21,7 +21,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
 from qinghe.core.models import AuditLog
-from qinghe.talents import normalize
+from qinghe.talents import normalize, xlsxhead
 from qinghe.talents.identity import id_index
 from qinghe.talents.importing import chunks, files, reader
 from qinghe.talents.importing import run as run_module
@@ -663,9 +663,10 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def resume_survey(tmp_path: Path) -> Path:
+def resume_survey(tmp_path: Path, *, stray: tuple[int, str] | None = None) -> Path:
     """55 rows over 6 chunks of 10: people reappearing in later chunks with a new phone or a
-    new remark, rows without an ID, rejected rows."""
+    new remark, rows without an ID, rejected rows. ``stray``: (data row, text) a cell right
+    of the last column."""
     crowd = surveys.people(40)
     header = [
         "姓名",
@@ -731,6 +732,8 @@ def resume_survey(tmp_path: Path) -> Path:
     rows.append(["", crowd[1].id_number, "", "", "", "", "", "", "", ""])  # rejected
     rows.append(["错号", surveys.ID_WRONG, "13600000009", "", "", "", "", "", "", ""])  # rejected
     assert len(rows) == 55
+    if stray is not None:
+        rows[stray[0] - 1].append(stray[1])
     path = tmp_path / "resume.xlsx"
     path.write_bytes(surveys.xlsx_of(rows, header=header, title="标题"))
     return path
@@ -852,6 +855,96 @@ def test_the_forked_parser_imports_what_the_thread_parser_imports(
         wipe()
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0][1] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+
+
+def import_rows() -> list[tuple[Any, ...]]:
+    return sorted(
+        ImportRow.objects.values_list("row_number", "outcome", "reason", "flagged", "raw")
+    )
+
+
+def opened_tables(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, for each table the import opens, whether it was read from a head."""
+    opened: list[bool] = []
+    real_open = run_module.open_table
+
+    def recording_open(*args: Any) -> normalize.SurveyTable:
+        table = real_open(*args)
+        opened.append(table.whole is not None)
+        return table
+
+    monkeypatch.setattr(run_module, "open_table", recording_open)
+    return opened
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["thread", "forked"])
+def test_a_sheet_read_from_its_head_imports_what_the_whole_sheet_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
+) -> None:
+    # With chunks of 10 rows the head is the sheet's first 40 rows (a title, the header and
+    # 38 data rows): the first chunks come from it while the tail is read, the rest from
+    # the tail. The import is the one the whole sheet gives, row for row.
+    monkeypatch.setattr(reader, "FORK_PARSER", fork)
+    path = resume_survey(tmp_path)
+    opened = opened_tables(monkeypatch)
+    results = []
+    for head_chunks in (3, 100):  # a head of 40 rows; one longer than the file (read whole)
+        monkeypatch.setattr(run_module, "HEAD_CHUNKS", head_chunks)
+        line = run(path, chunk_size=10)[0]
+        results.append((line, import_rows(), snapshot()))
+        wipe()
+    assert opened == [True, False]
+    assert results[0] == results[1]
+    assert results[0][0] == "rows=55 created=46 updated=7 unchanged=0 rejected=2\n"
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["thread", "forked"])
+def test_a_tail_wider_than_the_head_starts_the_run_again_before_anything_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fork: bool
+) -> None:
+    # A cell right of the last column in row 50 makes every row of the whole sheet one cell
+    # wider than the head's: the rows read from the head are not the whole sheet's (their
+    # raw cells are short of one). The tail is read slowly, so the first chunk is ready long
+    # before the check; it must not commit, and the run starts again from the whole sheet.
+    monkeypatch.setattr(reader, "FORK_PARSER", fork)
+    path = resume_survey(tmp_path, stray=(50, "多余"))
+    monkeypatch.setattr(run_module, "HEAD_CHUNKS", 100)
+    whole = (run(path, chunk_size=10)[0], import_rows(), snapshot())
+    wipe()
+    assert json.loads(whole[1][0][4])[-1] == ""  # every row has the 11th cell
+
+    monkeypatch.setattr(run_module, "HEAD_CHUNKS", 3)
+    real_read_tail = xlsxhead.WholeSheet._read_tail
+
+    def slow_read_tail(self: xlsxhead.WholeSheet) -> bool:
+        time.sleep(0.5)
+        return real_read_tail(self)
+
+    monkeypatch.setattr(xlsxhead.WholeSheet, "_read_tail", slow_read_tail)
+    opened = opened_tables(monkeypatch)
+    with caplog.at_level("INFO", logger="qinghe.talents.importing.run"):
+        line = run(path, chunk_size=10)[0]
+    assert opened == [True, False]
+    assert "reading the whole sheet" in caplog.text
+    assert (line, import_rows(), snapshot()) == whole
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done, batch.total_rows) == ("done", 55, 55)
+    assert not read_ahead_threads()
+
+
+def test_a_parser_that_dies_before_it_has_checked_the_tail_fails_the_import_with_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "FORK_PARSER", True)
+    path = resume_survey(tmp_path)
+    monkeypatch.setattr(xlsxhead.WholeSheet, "_read_tail", lambda self: os._exit(3))
+    with pytest.raises(RuntimeError, match="解析文件的进程意外退出"):
+        run(path, chunk_size=10)
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.rows_done, batch.error) == ("failed", 0, "导入中断：RuntimeError")
+    assert not ImportRow.objects.exists()
+    assert not Talent.objects.exists()
+    assert not read_ahead_threads()
 
 
 def test_the_forked_parser_uses_no_connection_and_leaves_no_process(
