@@ -96,26 +96,42 @@ def _file_chunks(
     limit: int | None = None,
 ) -> Iterator[tuple[list[tuple[int, list[Any]]], list[RowWork]]]:
     """The data rows after the first ``skip``, in chunks (the first ``limit`` chunks only,
-    given one), each with its parsed rows."""
+    given one), each with its parsed rows.
+
+    Without a limit, the file's last chunk comes in two halves when it holds more than half
+    a chunk: nothing overlaps the last chunk's writes (the importing process waits for them),
+    and half a chunk is written in half the time."""
     if limit is not None and limit <= 0:
         return
     chunk: list[tuple[int, list[Any]]] = []
+    full: list[tuple[int, list[Any]]] | None = None  # a chunk held until a row follows it
     for position, item in enumerate(table.rows()):
         if checkpoint is not None and position % 64 == 0:
             checkpoint()
         if skip:
             skip -= 1
             continue
+        if full is not None:
+            yield full, prepare_chunk(full, table.header, today, checkpoint)
+            full = None
         chunk.append(item)
         if len(chunk) >= chunk_size:
+            if limit is None:
+                full, chunk = chunk, []
+                continue
             yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
             chunk = []
-            if limit is not None:
-                limit -= 1
-                if limit == 0:
-                    return
-    if chunk:
-        yield chunk, prepare_chunk(chunk, table.header, today, checkpoint)
+            limit -= 1
+            if limit == 0:
+                return
+    last = full if full is not None else chunk
+    if limit is None and len(last) * 2 > chunk_size:
+        half = len(last) // 2
+        parts = [last[:half], last[half:]]
+    else:
+        parts = [last] if last else []
+    for part in parts:
+        yield part, prepare_chunk(part, table.header, today, checkpoint)
 
 
 # Seconds: the interpreter's switch interval while the read-ahead thread parses during a wait

@@ -1026,6 +1026,44 @@ def test_the_read_ahead_thread_never_opens_a_database_connection(
     assert not read_ahead_threads()
 
 
+@pytest.mark.parametrize(
+    ("rows", "sizes", "resumed"),
+    [
+        (60, [10, 10, 10, 10, 10, 5, 5], [10, 2]),
+        (58, [10, 10, 10, 10, 10, 4, 4], [5, 5]),
+        (55, [10, 10, 10, 10, 10, 5], [3, 4]),
+        (6, [3, 3], []),
+        (5, [5], []),
+        (0, [], []),
+    ],
+)
+def test_the_last_chunk_comes_in_two_halves_when_it_holds_more_than_half_a_chunk(
+    rows: int, sizes: list[int], resumed: list[int]
+) -> None:
+    # Nothing overlaps the last chunk's writes: half a chunk is written in half the time.
+    header = ["姓名", "手机号", "毕业院校"]
+    cells = [header] + [[f"学生{i}", f"138{i:08d}", "五邑大学"] for i in range(rows)]
+    table = normalize.SurveyTable("csv", 1, normalize.map_headers(header), lambda: iter(cells))
+    today = dt.date(2025, 7, 1)
+
+    def sizes_of(**kwargs: Any) -> list[int]:
+        chunked = list(reader._file_chunks(table, chunk_size=10, today=today, **kwargs))
+        for chunk, work in chunked:
+            assert [item.row_number for item in work] == [number for number, _ in chunk]
+        numbers = [number for chunk, _ in chunked for number, _ in chunk]
+        assert numbers == list(range(2 + kwargs["skip"], rows + 2))
+        return [len(chunk) for chunk, _ in chunked]
+
+    assert sizes_of(skip=0) == sizes
+    # A run resumed after 48 rows: the same rule for its last chunk.
+    if rows > 48:
+        assert sizes_of(skip=48) == resumed
+    # The importing process's first chunk (a limit: the parsing process goes on after it)
+    # is never halved.
+    first = list(reader._file_chunks(table, skip=0, chunk_size=10, today=today, limit=1))
+    assert [len(chunk) for chunk, _ in first] == ([min(rows, 10)] if rows else [])
+
+
 def test_a_write_that_fails_stops_the_reader_and_leaves_the_chunk_unwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
