@@ -20,9 +20,14 @@ writes are bulk operations
 (``writer``, through ``qinghe.core.bulk``; each encrypted column is encrypted in one
 ``encrypt_many`` call). On SQLite the run uses a larger page cache and rarer WAL checkpoints
 (``run._sqlite_bulk_pragmas``, restored afterwards). Reference data is matched in
-memory (``normalize.ReferenceIndex``). The rows are parsed a chunk ahead in a forked process
-on the other core (``reader.ForkedParser``, from the second chunk on: the read-ahead thread
-parses the first meanwhile; in the read-ahead thread alone where there is no fork),
+memory (``normalize.ReferenceIndex``). A fresh run of a long .xlsx sheet starts on its
+first chunks read from the sheet's head (``qinghe.talents.xlsxhead``: calamine reads a sheet
+whole before it gives a row) while the parsing process reads the rest of the sheet; nothing
+commits before that rest is found to follow the head (``reader.ReadAhead.confirm``), and the
+run starts again from the whole sheet where it does not. The rows are parsed a chunk ahead in
+a forked process on the other core (``reader.ForkedParser``, from the second chunk on: the
+read-ahead thread parses the first meanwhile; in the read-ahead thread alone where there is
+no fork), the file's last chunk in two halves (nothing overlaps the last writes),
 and a background thread receives them while the database works on this chunk's writes
 (``reader.ReadAhead``). Outside a transaction, on PostgreSQL and on an SQLite file in WAL
 mode, chunks overlap: a writer thread runs each chunk's transaction on its own connection,

@@ -1,6 +1,9 @@
 """Reading the survey: rows parsed into ``RowWork`` (pure, no database), in chunks, one chunk
 ahead of the writes (``ReadAhead``): parsed in a forked process on the machine's other core
-where the platform can fork (``ForkedParser``), else by the read-ahead thread itself."""
+where the platform can fork (``ForkedParser``), else by the read-ahead thread itself. A long
+.xlsx sheet is read from its head first (``qinghe.talents.xlsxhead``): its tail is read by
+that process (or a thread) meanwhile, and ``ReadAhead.confirm`` holds the run's first commit
+until the tail is found to follow the head."""
 
 from __future__ import annotations
 
@@ -415,8 +418,10 @@ class ForkedParser:
     chunk ahead of the one the importing process is receiving: it waits in ``send`` until
     that is read.
 
-    The child has the opened table (the sheet calamine read, copied on write) and everything
-    else the importing process had; it touches no database (it leaves the inherited
+    The child has the opened table (the sheet calamine read, copied on write; for a sheet
+    read from its head, the head, and the child reads the tail itself, in a thread while it
+    parses the head's rows, and writes on ``checked`` whether the tail lines up: one byte,
+    before it ends) and everything else the importing process had; it touches no database (it leaves the inherited
     connections alone), runs without the cyclic collector (it ends with the file), dies with
     the importing process (Linux's parent-death signal, and a closed pipe), and leaves by
     ``os._exit``, so none of the parent's clean-up runs twice. An exception in it (a row that
