@@ -1,19 +1,21 @@
-"""An .xlsx survey read from its head first: the first rows at once, the rest once the whole
-sheet is read.
+"""An .xlsx survey read from its head first: the first rows at once, the rest once the
+sheet's tail is read.
 
 python-calamine reads a worksheet whole before it gives the first row (1.2 s for the
 100,000-row survey, on one core, before the import can start). ``workbook_head`` makes the same
 workbook with each worksheet cut after its first rows (the worksheet's XML up to a ``<row>``
 element, then the closing tags), which calamine reads in a fraction of that time; the import
-starts on those rows while ``WholeSheet`` reads the whole sheet in a thread (calamine releases
-the interpreter lock), on the other core.
+starts on those rows while ``WholeSheet`` reads the tail (``workbook_tail``: the rows after the
+cut, behind the same ``<sheetData>``) in a thread (calamine releases the interpreter lock),
+on the other core.
 
-The head's rows are only trusted once the whole sheet's first rows are found to be the same,
-cell for cell (``WholeSheet.check``): the import commits nothing before that
-(``reader.ReadAhead.confirm``), and where they differ (a cell further right or left further
-down the sheet changes every row's width or first column; a workbook this cutting does not
-understand) the run starts again from the whole sheet (``HeadMismatch``), as it would have
-without the head. A workbook that fits in its head is read as it is.
+The head's rows are only trusted once the tail is found to continue them as the whole sheet
+would (``WholeSheet.check``: its first row numbered, no cell further left or right than the
+head's): the import commits nothing before that (``reader.ReadAhead.confirm``), and where it
+does not (a cell further right or left further down the sheet changes every row's width or
+first column; a workbook this cutting does not understand) the run starts again from the
+whole sheet (``HeadMismatch``), as it would have without the head. A workbook that fits in
+its head is read as it is.
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ class ReadAhead:
             # parses the first (the importing thread has nothing to do until the first chunk
             # is parsed): the child's core is not idle meanwhile, and the child stays a chunk
             # further ahead for the rest of the run.
-            # With a sheet's head, the child reads the whole sheet (in a thread, while it
+            # With a sheet's head, the child reads the sheet's tail (in a thread, while it
             # parses the head's rows) and writes its answer to ``confirm`` on a pipe.
             checked = None
             if self._whole is not None:
@@ -231,8 +231,9 @@ class ReadAhead:
 
     def confirm(self) -> None:
         """Returns once the rows are known to be the file's (at once but for a sheet read
-        from its head, until its whole is read: before the run's first commit). Raises
-        ``HeadMismatch`` where the whole sheet does not begin with the head's rows."""
+        from its head, until its tail is read: before the run's first commit). Raises
+        ``HeadMismatch`` where the tail does not continue the head's rows as the whole sheet
+        would."""
         if self._confirmed:
             return
         if self._checked is not None:
@@ -421,8 +422,8 @@ class ForkedParser:
     The child has the opened table (the sheet calamine read, copied on write; for a sheet
     read from its head, the head, and the child reads the tail itself, in a thread while it
     parses the head's rows, and writes on ``checked`` whether the tail lines up: one byte,
-    before it ends) and everything else the importing process had; it touches no database (it leaves the inherited
-    connections alone), runs without the cyclic collector (it ends with the file), dies with
+    before it ends) and everything else the importing process had; it touches no database
+    (it leaves the inherited connections alone), runs without the cyclic collector (it ends with the file), dies with
     the importing process (Linux's parent-death signal, and a closed pipe), and leaves by
     ``os._exit``, so none of the parent's clean-up runs twice. An exception in it (a row that
     breaks the parser) is raised in the importing process when it reaches that chunk."""
@@ -504,8 +505,8 @@ def _in_child(
     gc.disable()
     whole = table.whole
     if whole is not None and checked is not None:
-        # Read the whole sheet now, beside the head's rows, and tell the importing process
-        # as soon as it is known whether they are its first (``ReadAhead.confirm``).
+        # Read the sheet's tail now, beside the head's rows, and tell the importing process
+        # as soon as it is known whether it continues them (``ReadAhead.confirm``).
         whole.on_checked = lambda matches: _tell(checked, matches)
         whole.start()
     try:
@@ -520,7 +521,6 @@ def _in_child(
 def _send_chunks(
     send: Any, table: SurveyTable, *, skip: int, chunk_size: int, today: dt.date
 ) -> None:
-
     def put(entry: tuple[str, Any]) -> None:
         send.send_bytes(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
 

@@ -58,7 +58,7 @@ DEFAULT_CHUNK_SIZE = 10_000
 
 # A fresh run of a long .xlsx sheet starts on its first chunks read from the sheet's head
 # (``xlsxhead``): as many as the importing process works through while the parsing process
-# reads the whole sheet.
+# reads the rest of the sheet.
 HEAD_CHUNKS = 3
 
 ProgressCallback = Callable[[ImportBatch], None]
