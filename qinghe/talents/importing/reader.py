@@ -423,9 +423,9 @@ class ForkedParser:
     read from its head, the head, and the child reads the tail itself, in a thread while it
     parses the head's rows, and writes on ``checked`` whether the tail lines up: one byte,
     before it ends) and everything else the importing process had; it touches no database
-    (it leaves the inherited connections alone), runs without the cyclic collector (it ends with the file), dies with
-    the importing process (Linux's parent-death signal, and a closed pipe), and leaves by
-    ``os._exit``, so none of the parent's clean-up runs twice. An exception in it (a row that
+    (it leaves the inherited connections alone), runs without the cyclic collector (it ends
+    with the file), dies with the importing process (Linux's parent-death signal, and a
+    closed pipe), and leaves by ``os._exit``, so none of the parent's clean-up runs twice. An exception in it (a row that
     breaks the parser) is raised in the importing process when it reaches that chunk."""
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import sys
 import time
@@ -154,34 +155,27 @@ def survey_import_run(
             raise ImportFileError("文件内容与该批次登记的不一致")
         kind = file_kind(batch.file_name)
         today = today or timezone.localdate()
+        run = functools.partial(
+            _run_table,
+            batch,
+            kind,
+            data,
+            chunk_size=chunk_size,
+            today=today,
+            overlap_chunks=overlap_chunks,
+            progress=progress,
+        )
         # A fresh run reads a long sheet's head first (``xlsxhead``), a resumed one the whole.
         head_rows = HEAD_CHUNKS * chunk_size + normalize.HEADER_SEARCH_ROWS
-        with gc_paused():  # the head's rows: tens of thousands of lists
-            table = open_table(kind, data, head_rows if batch.rows_done == 0 else None)
         try:
-            _run_table(
-                batch,
-                table,
-                chunk_size=chunk_size,
-                today=today,
-                overlap_chunks=overlap_chunks,
-                progress=progress,
-            )
+            run(head_rows=head_rows if batch.rows_done == 0 else None)
         except HeadMismatch:
             # Nothing was committed (``ReadAhead.confirm``): the run again, from the whole.
             logger.info("import batch %s: reading the whole sheet", batch.pk)
             batch.refresh_from_db()
-            with gc_paused():
-                table = open_table(kind, data)
-            _run_table(
-                batch,
-                table,
-                chunk_size=chunk_size,
-                today=today,
-                overlap_chunks=overlap_chunks,
-                progress=progress,
-                fresh_header=batch.rows_done == 0,
-            )
+            if batch.rows_done == 0:
+                batch.header_map = {}  # the whole sheet's, taken again
+            run(head_rows=None)
         batch.refresh_from_db()
         # The rejected rows file allocates tens of thousands of small objects: with the
         # collector on, that set off full collections over everything the process holds
@@ -209,16 +203,20 @@ def survey_import_run(
 
 def _run_table(
     batch: ImportBatch,
-    table: normalize.SurveyTable,
+    kind: str,
+    data: bytes,
     *,
+    head_rows: int | None,
     chunk_size: int,
     today: dt.date,
     overlap_chunks: bool,
     progress: ProgressCallback | None,
-    fresh_header: bool = False,
 ) -> None:
-    """The chunks of ``table`` from the batch's ``rows_done`` on, the batch marked running."""
-    if fresh_header or not batch.header_map:
+    """The file's chunks from the batch's ``rows_done`` on, the batch marked running; a
+    sheet longer than ``head_rows`` read from its head first (``xlsxhead``)."""
+    with gc_paused():  # the head's rows: tens of thousands of lists
+        table = open_table(kind, data, head_rows)
+    if not batch.header_map:
         batch.total_rows = table.estimated_rows()
         batch.header_map = {"header_row": table.header_row, **table.header.as_json()}
         batch.extra_columns = list(table.header.extra)
