@@ -4,11 +4,13 @@ live server. `make test` installs Chromium when it is missing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
 # body itself are still synchronous and safe.
@@ -148,6 +150,8 @@ def go_to_menu(page: Any, label: str) -> None:
     nav = page.locator("#mainnav")
     if page.locator(".navbar-toggler").is_visible() and not nav.is_visible():
         page.locator(".navbar-toggler").click()
+        # Bootstrap animates the phone menu open: wait until it is open, not half-way.
+        expect(nav).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     item = nav.get_by_role("link", name=label, exact=True, include_hidden=True)
     group = nav.locator("li.dropdown", has=page.locator("a.dropdown-item", has_text=label))
     if group.count() and not item.first.is_visible():

@@ -4,11 +4,13 @@ authorisation says so and signs nobody in."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
@@ -47,9 +49,15 @@ def back_at(url: str, path: str) -> bool:
 
 
 def sign_out(page: Any) -> None:
-    if page.locator(".navbar-toggler").is_visible():
+    """Through the phone menu: the menu has finished opening before its user menu is tapped,
+    and the user menu is open before 退出登录 is tapped."""
+    nav = page.locator("#mainnav")
+    if page.locator(".navbar-toggler").is_visible() and not nav.is_visible():
         page.locator(".navbar-toggler").click()
-    page.get_by_test_id("user-menu").click()
+        expect(nav).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    user_menu = page.get_by_test_id("user-menu")
+    user_menu.click()
+    expect(user_menu).to_have_attribute("aria-expanded", "true")
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/accounts/login/")
 
@@ -64,8 +72,11 @@ def test_a_student_binds_wechat_signs_out_and_signs_in_through_wechat(
     box = page.get_by_test_id("wechat-binding")
     assert "尚未绑定微信" in box.inner_text()
     box.get_by_role("link", name="绑定微信").click()
-    page.wait_for_url(lambda url: "code=" not in url and back_at(url, "/accounts/me/"))
-    assert "已绑定微信：今后可在微信中直接登录" in page.locator("main").inner_text()
+    # The round trip starts and ends on 我的账号, so the URL alone cannot say it is over (a
+    # URL wait returns at once when the URL already matches): wait for the page it ends on.
+    expect(page.locator("main")).to_contain_text("已绑定微信：今后可在微信中直接登录")
+    page.wait_for_load_state("load")
+    assert back_at(page.url, "/accounts/me/") and "code=" not in page.url
     assert "已绑定微信（" in page.get_by_test_id("wechat-binding").inner_text()
     assert WechatBinding.objects.get().user_id == student.pk
     assert (wechat_fake.authorizations, wechat_fake.exchanges) == (1, 1)
@@ -86,8 +97,9 @@ def test_a_cancelled_wechat_sign_in_says_so_and_signs_nobody_in(
     wechat_fake.refuse = True
     page.goto("/accounts/login/")
     page.get_by_role("link", name="微信登录").click()
-    page.wait_for_url(lambda url: "state=" not in url and back_at(url, "/accounts/login/"))
-    assert "你已取消微信授权，未登录也未绑定。" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("你已取消微信授权，未登录也未绑定。")
+    page.wait_for_load_state("load")
+    assert back_at(page.url, "/accounts/login/") and "state=" not in page.url
     assert page.get_by_test_id("user-menu").count() == 0
     assert wechat_fake.exchanges == 0
 
@@ -97,6 +109,7 @@ def test_an_unbound_wechat_is_told_how_to_bind(wechat_page: Any, wechat_fake: Fa
     make_persona_users()
     page.goto("/accounts/login/")
     page.get_by_role("link", name="微信登录").click()
-    page.wait_for_url(lambda url: "state=" not in url and back_at(url, "/accounts/login/"))
-    assert "该微信尚未绑定青鹤账号" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("该微信尚未绑定青鹤账号")
+    page.wait_for_load_state("load")
+    assert back_at(page.url, "/accounts/login/") and "state=" not in page.url
     assert WechatBinding.objects.count() == 0
