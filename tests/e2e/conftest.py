@@ -145,13 +145,30 @@ def sign_in(page: Any, username: str, password: str) -> None:
     page.wait_for_url("**/workbench/")
 
 
-def go_to_menu(page: Any, label: str) -> None:
-    """Clicks a main-menu entry, opening its dropdown group first when it is in one."""
+def open_phone_menu(page: Any) -> Any:
+    """The main menu, opened first at phone width (where it sits behind the toggler)."""
     nav = page.locator("#mainnav")
     if page.locator(".navbar-toggler").is_visible() and not nav.is_visible():
         page.locator(".navbar-toggler").click()
         # Bootstrap animates the phone menu open: wait until it is open, not half-way.
         expect(nav).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    return nav
+
+
+def sign_out(page: Any) -> None:
+    """Through the user menu (behind the phone menu at phone width): the user menu is open
+    before 退出登录 is tapped."""
+    open_phone_menu(page)
+    user_menu = page.get_by_test_id("user-menu")
+    user_menu.click()
+    expect(user_menu).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/accounts/login/")
+
+
+def go_to_menu(page: Any, label: str) -> None:
+    """Clicks a main-menu entry, opening its dropdown group first when it is in one."""
+    nav = open_phone_menu(page)
     item = nav.get_by_role("link", name=label, exact=True, include_hidden=True)
     group = nav.locator("li.dropdown", has=page.locator("a.dropdown-item", has_text=label))
     if group.count() and not item.first.is_visible():

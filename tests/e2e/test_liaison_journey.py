@@ -13,15 +13,9 @@ from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
 from qinghe.outreach.demo import seed_outreach
 from qinghe.outreach.models import Consultation, ContactLog
-from tests.e2e.conftest import go_to_menu, sign_in
+from tests.e2e.conftest import go_to_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_out(page: Any) -> None:
-    page.get_by_test_id("user-menu").click()
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_url("**/accounts/login/")
 
 
 def test_liaison_logs_a_contact_and_a_student_orders_and_rates_a_consultation(page: Any) -> None:

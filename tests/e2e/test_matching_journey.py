@@ -41,7 +41,7 @@ from qinghe.matching.tests.conftest import add_talent
 from qinghe.reference.services import DATA_DIR, load_occupations
 from qinghe.talents.models import Consent, Talent
 from qinghe.talents.services import consent_record
-from tests.e2e.conftest import go_to_menu, sign_in
+from tests.e2e.conftest import go_to_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,12 +108,6 @@ def seed() -> World:
     postings_classify()
     recommendations_recompute_all()
     return world
-
-
-def sign_out(page: Any) -> None:
-    page.get_by_test_id("user-menu").click()
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_url("**/accounts/login/")
 
 
 def recommendations(page: Any) -> list[tuple[str, str, list[str]]]:

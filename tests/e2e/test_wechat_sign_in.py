@@ -4,7 +4,6 @@ authorisation says so and signs nobody in."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ from qinghe.accounts.demo import DEMO_PASSWORD
 from qinghe.accounts.demo import personas_ensure as make_persona_users
 from qinghe.notifications.fakes import FakeWechat
 from qinghe.notifications.models import WechatBinding
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, sign_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,20 +45,6 @@ def wechat_page(browser: Any, live_server: Any) -> Iterator[Any]:
 def back_at(url: str, path: str) -> bool:
     """The browser keeps the authorize URL's ``#wechat_redirect`` through the redirects."""
     return urlsplit(url).path == path
-
-
-def sign_out(page: Any) -> None:
-    """Through the phone menu: the menu has finished opening before its user menu is tapped,
-    and the user menu is open before 退出登录 is tapped."""
-    nav = page.locator("#mainnav")
-    if page.locator(".navbar-toggler").is_visible() and not nav.is_visible():
-        page.locator(".navbar-toggler").click()
-        expect(nav).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
-    user_menu = page.get_by_test_id("user-menu")
-    user_menu.click()
-    expect(user_menu).to_have_attribute("aria-expanded", "true")
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_url("**/accounts/login/")
 
 
 def test_a_student_binds_wechat_signs_out_and_signs_in_through_wechat(
